@@ -1,0 +1,19 @@
+// Package graph plans and runs an ONNX network on float32 tensors: forward
+// to chosen tensors, and backward from an objective on those tensors to the
+// input (never to the weights), which is all DeepDream needs.
+//
+// A Model is loaded once from an ONNX file. Model.Plan then fixes the input
+// shapes and the targets, infers every shape, folds everything that depends
+// only on constants (shape arithmetic included), picks a kernel per node and
+// allocates every buffer; Plan.Forward and Plan.Backward then run step after
+// step without allocating. Only the nodes the targets depend on are planned.
+//
+// Layout: tensors are dense, row-major, NCHW for images, batch 1 in
+// practice. A tensor computed by Reshape, Flatten, Squeeze, Unsqueeze,
+// Identity or Dropout shares its input's buffer (and gradient buffer).
+//
+// Operators live one family per file (op_*.go), each registering a Builder
+// for its ONNX op types; the arithmetic is in package ops. Backward kernels
+// add into gradient buffers, which Plan.Backward zeroes first, so a tensor
+// read by several nodes collects the sum of their gradients.
+package graph

@@ -1,0 +1,132 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/deepdream-go/deepdream/onnx"
+)
+
+// Node is one ONNX node as an operator builder sees it: the decoded node,
+// the opset its domain imports, and attribute getters with defaults.
+type Node struct {
+	*onnx.Node
+	Opset int64
+}
+
+// NodeError says which node a planning or loading problem is about.
+type NodeError struct {
+	Index  int
+	Name   string
+	OpType string
+	Output string
+	Opset  int64
+	Err    error
+}
+
+func (e *NodeError) Error() string {
+	name := ""
+	if e.Name != "" {
+		name = fmt.Sprintf(" (%q)", e.Name)
+	}
+	return fmt.Sprintf("graph: node %d%s: %s -> %q (opset %d): %v", e.Index, name, e.OpType, e.Output, e.Opset, e.Err)
+}
+
+func (e *NodeError) Unwrap() error { return e.Err }
+
+// Errorf returns a *NodeError for n.
+func (n *Node) Errorf(format string, args ...any) error {
+	return n.wrap(fmt.Errorf(format, args...))
+}
+
+func (n *Node) wrap(err error) error {
+	var ne *NodeError
+	if errors.As(err, &ne) {
+		return err
+	}
+	out := ""
+	if len(n.Outputs) > 0 {
+		out = n.Outputs[0]
+	}
+	return &NodeError{Index: n.Index, Name: n.Name, OpType: n.OpType, Output: out, Opset: n.Opset, Err: err}
+}
+
+// Int returns integer attribute name, or def when absent.
+func (n *Node) Int(name string, def int64) (int64, error) {
+	a := n.Attr(name)
+	if a == nil {
+		return def, nil
+	}
+	if a.Type != onnx.AttrInt && a.Type != onnx.AttrUndefined {
+		return 0, n.Errorf("attribute %q: want an int, have type %d", name, a.Type)
+	}
+	return a.I, nil
+}
+
+// IntAttr is Int converted to int, rejecting values that do not fit comfortably.
+func (n *Node) IntAttr(name string, def int) (int, error) {
+	v, err := n.Int(name, int64(def))
+	if err != nil {
+		return 0, err
+	}
+	if v > math.MaxInt32 || v < math.MinInt32 {
+		return 0, n.Errorf("attribute %q = %d is out of range", name, v)
+	}
+	return int(v), nil
+}
+
+// Float returns float attribute name, or def when absent.
+func (n *Node) Float(name string, def float32) (float32, error) {
+	a := n.Attr(name)
+	if a == nil {
+		return def, nil
+	}
+	if a.Type != onnx.AttrFloat && a.Type != onnx.AttrUndefined {
+		return 0, n.Errorf("attribute %q: want a float, have type %d", name, a.Type)
+	}
+	return a.F, nil
+}
+
+// String returns string attribute name, or def when absent.
+func (n *Node) String(name string, def string) (string, error) {
+	a := n.Attr(name)
+	if a == nil {
+		return def, nil
+	}
+	if a.Type != onnx.AttrString && a.Type != onnx.AttrUndefined {
+		return "", n.Errorf("attribute %q: want a string, have type %d", name, a.Type)
+	}
+	return a.S, nil
+}
+
+// Ints returns the ints attribute name as ints, or def when absent.
+func (n *Node) Ints(name string, def []int) ([]int, error) {
+	a := n.Attr(name)
+	if a == nil {
+		return def, nil
+	}
+	if a.Type != onnx.AttrInts && a.Type != onnx.AttrUndefined {
+		return nil, n.Errorf("attribute %q: want ints, have type %d", name, a.Type)
+	}
+	out := make([]int, len(a.Ints))
+	for i, v := range a.Ints {
+		if v > math.MaxInt32 || v < math.MinInt32 {
+			return nil, n.Errorf("attribute %q[%d] = %d is out of range", name, i, v)
+		}
+		out[i] = int(v)
+	}
+	return out, nil
+}
+
+// Floats returns the floats attribute name, or def when absent.
+func (n *Node) Floats(name string, def []float32) ([]float32, error) {
+	a := n.Attr(name)
+	if a == nil {
+		return def, nil
+	}
+	if a.Type != onnx.AttrFloats && a.Type != onnx.AttrUndefined {
+		return nil, n.Errorf("attribute %q: want floats, have type %d", name, a.Type)
+	}
+	return a.Floats, nil
+}

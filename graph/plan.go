@@ -1,0 +1,416 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Spec says what a plan computes.
+type Spec struct {
+	// Inputs are the tensors supplied at every run, with their shapes. A
+	// model's declared input sizes are not enforced for H and W: DeepDream
+	// runs every octave at another size.
+	Inputs []InputSpec
+	// Consts fixes other graph inputs at plan time (e.g. integer inputs).
+	Consts map[string]*Value
+	// Targets are the tensors to compute; nothing past them runs.
+	Targets []string
+	// Backward plans the gradient from the targets back to the inputs
+	// whose Grad is set.
+	Backward bool
+}
+
+// InputSpec is one runtime input.
+type InputSpec struct {
+	Name  string
+	Shape Shape
+	Grad  bool // compute the gradient with respect to this input
+}
+
+// Plan is a model prepared for one set of input shapes and targets: shapes
+// inferred, operators chosen, every buffer allocated. Forward and Backward
+// then run without allocating. A Plan is not safe for concurrent use.
+type Plan struct {
+	model   *Model
+	tensors map[string]*tensor
+	steps   []*step
+	targets []*tensor
+	// zero lists the gradient buffers Backward clears before it runs: all
+	// but the targets', which hold the caller's seed.
+	zero [][]float32
+	back bool
+}
+
+type tensor struct {
+	name  string
+	shape Shape
+	cnst  *Value    // set for tensors known at plan time
+	data  []float32 // runtime value (shared by aliases)
+	grad  []float32 // nil when no gradient flows here
+}
+
+type step struct {
+	node               *Node
+	kernel             Kernel
+	in, out, din, dout [][]float32
+	backward           bool
+}
+
+// Plan prepares the model for spec.
+func (m *Model) Plan(spec Spec) (*Plan, error) {
+	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward}
+	if len(spec.Targets) == 0 {
+		return nil, fmt.Errorf("graph: plan has no target tensor")
+	}
+	for name, v := range m.consts {
+		p.tensors[name] = &tensor{name: name, shape: v.Shape, cnst: v}
+	}
+	for name, v := range spec.Consts {
+		if !m.isInput(name) {
+			return nil, fmt.Errorf("graph: constant %q is not a graph input", name)
+		}
+		p.tensors[name] = &tensor{name: name, shape: v.Shape, cnst: v}
+	}
+	for _, in := range spec.Inputs {
+		if !m.isInput(in.Name) {
+			if _, isConst := m.consts[in.Name]; !isConst {
+				return nil, fmt.Errorf("graph: %q is not an input of the model; inputs: %s", in.Name, strings.Join(m.inputNames(), ", "))
+			}
+			// An initializer fed as an input (old IR files list weights as
+			// inputs too): the caller's value wins, as ONNX says.
+		}
+		if err := m.checkInputShape(in); err != nil {
+			return nil, err
+		}
+		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: make([]float32, in.Shape.Size())}
+		if spec.Backward && in.Grad {
+			t.grad = make([]float32, len(t.data))
+		}
+		p.tensors[in.Name] = t
+	}
+
+	needed, err := m.ancestors(spec.Targets, p.tensors)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range m.nodes {
+		if needed[n.Index] {
+			if err := p.add(n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, name := range spec.Targets {
+		t := p.tensors[name]
+		if t.cnst != nil {
+			return nil, fmt.Errorf("graph: target %q does not depend on the inputs (it is constant)", name)
+		}
+		if spec.Backward && t.grad == nil {
+			return nil, fmt.Errorf("graph: target %q does not depend on an input with a gradient", name)
+		}
+		p.targets = append(p.targets, t)
+	}
+	if spec.Backward {
+		p.planZeroing()
+	}
+	return p, nil
+}
+
+func (m *Model) inputNames() []string {
+	var names []string
+	for _, in := range m.Graph.Inputs {
+		names = append(names, in.Name)
+	}
+	return names
+}
+
+// checkInputShape holds an input to the model's declared rank and fixed
+// dimensions, except the last two (H and W), which are free.
+func (m *Model) checkInputShape(in InputSpec) error {
+	for _, d := range in.Shape {
+		if d <= 0 {
+			return fmt.Errorf("graph: input %q: shape %v has a dimension < 1", in.Name, in.Shape)
+		}
+	}
+	for _, vi := range m.Graph.Inputs {
+		if vi.Name != in.Name || vi.Dims == nil {
+			continue
+		}
+		if len(vi.Dims) != len(in.Shape) {
+			return fmt.Errorf("graph: input %q has rank %d, the model declares %d", in.Name, len(in.Shape), len(vi.Dims))
+		}
+		for i, d := range vi.Dims {
+			if d.Value > 0 && int64(in.Shape[i]) != d.Value && (len(vi.Dims) != 4 || i < 2) {
+				return fmt.Errorf("graph: input %q: dimension %d is %d, the model declares %d", in.Name, i, in.Shape[i], d.Value)
+			}
+		}
+	}
+	return nil
+}
+
+// ancestors marks the nodes the targets depend on, stopping at tensors
+// already known (inputs and constants).
+func (m *Model) ancestors(targets []string, known map[string]*tensor) (map[int]bool, error) {
+	needed := map[int]bool{}
+	stack := []string{}
+	for _, t := range targets {
+		if _, ok := known[t]; !ok {
+			if _, ok := m.producer[t]; !ok {
+				return nil, &UnknownTensorError{Name: t, Closest: m.Closest(t, 5)}
+			}
+		}
+		stack = append(stack, t)
+	}
+	seen := map[string]bool{}
+	for len(stack) > 0 {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[t] || t == "" {
+			continue
+		}
+		seen[t] = true
+		if _, ok := known[t]; ok {
+			continue
+		}
+		i, ok := m.producer[t]
+		if !ok {
+			return nil, fmt.Errorf("graph: tensor %q is not produced by any node, nor an initializer, nor a given input", t)
+		}
+		needed[i] = true
+		stack = append(stack, m.nodes[i].Inputs...)
+	}
+	return needed, nil
+}
+
+func (p *Plan) add(n *Node) error {
+	if n.Domain != "" && n.Domain != "ai.onnx" {
+		return n.Errorf("operator domain %q is not supported (only the default ONNX domain is); supported operators: %s", n.Domain, strings.Join(SupportedOps(), ", "))
+	}
+	build, ok := builders[n.OpType]
+	if !ok {
+		return n.Errorf("unsupported operator %q; supported operators: %s", n.OpType, strings.Join(SupportedOps(), ", "))
+	}
+	ins := make([]Input, len(n.Inputs))
+	allConst := true
+	for i, name := range n.Inputs {
+		if name == "" {
+			continue
+		}
+		t, ok := p.tensors[name]
+		if !ok {
+			return n.Errorf("input %d %q is not computed before this node (the graph is not in topological order, or the name is wrong)", i, name)
+		}
+		ins[i] = Input{Name: name, Shape: t.shape, Const: t.cnst}
+		if t.cnst == nil {
+			allConst = false
+		}
+	}
+	b, err := build(n, ins)
+	if err != nil {
+		return n.wrap(err)
+	}
+	if len(b.Out) < len(n.Outputs) {
+		return n.Errorf("operator produced %d outputs, the node names %d", len(b.Out), len(n.Outputs))
+	}
+	switch {
+	case b.Consts != nil:
+		for j, out := range n.Outputs {
+			if out != "" {
+				p.tensors[out] = &tensor{name: out, shape: b.Consts[j].Shape, cnst: b.Consts[j]}
+			}
+		}
+		return nil
+	case allConst:
+		return p.fold(n, b, ins)
+	}
+
+	s := &step{node: n, kernel: b.Kernel}
+	for _, in := range ins {
+		var data []float32
+		if in.Present() {
+			t := p.tensors[in.Name]
+			data = t.data
+			if t.cnst != nil && !t.cnst.Int {
+				data = t.cnst.F
+			}
+		}
+		s.in = append(s.in, data)
+	}
+	if b.Alias {
+		src := p.tensors[n.Inputs[0]]
+		out := n.Outputs[0]
+		p.tensors[out] = &tensor{name: out, shape: b.Out[0], data: src.data, grad: src.grad}
+		return nil
+	}
+	for j, out := range n.Outputs {
+		t := &tensor{name: out, shape: b.Out[j], data: make([]float32, b.Out[j].Size())}
+		if out != "" {
+			p.tensors[out] = t
+		}
+		s.out = append(s.out, t.data)
+	}
+	if p.back {
+		if err := p.planStepBackward(n, b, s); err != nil {
+			return err
+		}
+	}
+	p.steps = append(p.steps, s)
+	return nil
+}
+
+func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
+	s.din = make([][]float32, len(n.Inputs))
+	for i, name := range n.Inputs {
+		if name == "" {
+			continue
+		}
+		if g := p.tensors[name].grad; g != nil {
+			if noGrad(b, i) {
+				return n.Errorf("cannot differentiate with respect to input %d %q (only with respect to data inputs)", i, name)
+			}
+			s.din[i] = g
+			s.backward = true
+		}
+	}
+	s.dout = make([][]float32, len(n.Outputs))
+	if !s.backward {
+		return nil
+	}
+	for j, out := range n.Outputs {
+		g := make([]float32, len(s.out[j]))
+		s.dout[j] = g
+		if out != "" {
+			p.tensors[out].grad = g
+		}
+	}
+	return nil
+}
+
+// fold runs a node whose inputs are all constant, at plan time.
+func (p *Plan) fold(n *Node, b *Built, ins []Input) error {
+	in := make([][]float32, len(ins))
+	for i, x := range ins {
+		if x.Const != nil && !x.Const.Int {
+			in[i] = x.Const.F
+		}
+	}
+	if b.Alias {
+		src := ins[0].Const
+		if src.Int {
+			p.tensors[n.Outputs[0]] = &tensor{name: n.Outputs[0], shape: b.Out[0], cnst: &Value{Shape: b.Out[0], Int: true, I: src.I}}
+		} else {
+			p.tensors[n.Outputs[0]] = &tensor{name: n.Outputs[0], shape: b.Out[0], cnst: &Value{Shape: b.Out[0], F: src.F}}
+		}
+		return nil
+	}
+	if b.Kernel == nil {
+		return n.Errorf("operator cannot run on constant inputs here")
+	}
+	out := make([][]float32, len(b.Out))
+	for j := range out {
+		out[j] = make([]float32, b.Out[j].Size())
+	}
+	b.Kernel.Forward(out, in)
+	for j, name := range n.Outputs {
+		if name != "" {
+			p.tensors[name] = &tensor{name: name, shape: b.Out[j], cnst: &Value{Shape: b.Out[j], F: out[j]}}
+		}
+	}
+	return nil
+}
+
+func (p *Plan) planZeroing() {
+	seeds := map[*float32]bool{}
+	for _, t := range p.targets {
+		if len(t.grad) > 0 {
+			seeds[&t.grad[0]] = true
+		}
+	}
+	seen := map[*float32]bool{}
+	for _, t := range p.tensors {
+		if len(t.grad) == 0 || seeds[&t.grad[0]] || seen[&t.grad[0]] {
+			continue
+		}
+		seen[&t.grad[0]] = true
+		p.zero = append(p.zero, t.grad)
+	}
+	for _, s := range p.steps {
+		for _, g := range s.dout {
+			if len(g) > 0 && !seeds[&g[0]] && !seen[&g[0]] {
+				seen[&g[0]] = true
+				p.zero = append(p.zero, g)
+			}
+		}
+	}
+}
+
+// Forward runs the plan on the current contents of the input buffers.
+func (p *Plan) Forward(ctx context.Context) error {
+	for _, s := range p.steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.kernel.Forward(s.out, s.in)
+	}
+	return nil
+}
+
+// Backward propagates the gradients the caller wrote into the targets' Grad
+// buffers back to the inputs' Grad buffers. It needs the values of the
+// Forward run just before it. Target seeds are left as they were written,
+// plus whatever flows into a target from a later target.
+func (p *Plan) Backward(ctx context.Context) error {
+	if !p.back {
+		return fmt.Errorf("graph: plan was made without Backward")
+	}
+	for _, g := range p.zero {
+		clear(g)
+	}
+	for i := len(p.steps) - 1; i >= 0; i-- {
+		s := p.steps[i]
+		if !s.backward {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.kernel.Backward(s.din, s.dout, s.in, s.out)
+	}
+	return nil
+}
+
+// Data returns the buffer of a tensor: an input's buffer to fill before
+// Forward, or a computed tensor's value after it. It returns nil for names
+// the plan does not hold. Constants are returned as their float data.
+func (p *Plan) Data(name string) []float32 {
+	t := p.tensors[name]
+	switch {
+	case t == nil:
+		return nil
+	case t.cnst != nil:
+		return t.cnst.Floats()
+	}
+	return t.data
+}
+
+// Grad returns the gradient buffer of a tensor: a target's, where the caller
+// writes the objective's gradient before Backward, or an input's, which
+// holds the result after it. It returns nil where no gradient flows.
+func (p *Plan) Grad(name string) []float32 {
+	if t := p.tensors[name]; t != nil {
+		return t.grad
+	}
+	return nil
+}
+
+// Shape returns a tensor's shape in this plan, or nil for unknown names.
+func (p *Plan) Shape(name string) Shape {
+	if t := p.tensors[name]; t != nil {
+		return t.shape
+	}
+	return nil
+}
+
+// Steps is the number of operator kernels a Forward runs.
+func (p *Plan) Steps() int { return len(p.steps) }

@@ -1,0 +1,97 @@
+package parallel
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+type countTask struct {
+	hits []atomic.Int32
+}
+
+func (t *countTask) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		t.hits[i].Add(1)
+	}
+}
+
+func TestForCoversEveryIndexOnce(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 7, 64, 1000, 4097} {
+		for _, grain := range []int{0, 1, 5, 1000} {
+			task := &countTask{hits: make([]atomic.Int32, n)}
+			For(n, grain, task)
+			for i := range task.hits {
+				if got := task.hits[i].Load(); got != 1 {
+					t.Fatalf("n=%d grain=%d: index %d run %d times", n, grain, i, got)
+				}
+			}
+		}
+	}
+}
+
+type nestedTask struct {
+	inner *countTask
+	width int
+}
+
+func (t *nestedTask) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		For(t.width, 1, &rowTask{t.inner, i * t.width})
+	}
+}
+
+type rowTask struct {
+	c   *countTask
+	off int
+}
+
+func (r *rowTask) Run(lo, hi int) { r.c.Run(r.off+lo, r.off+hi) }
+
+func TestForNested(t *testing.T) {
+	const rows, width = 37, 53
+	task := &nestedTask{inner: &countTask{hits: make([]atomic.Int32, rows*width)}, width: width}
+	For(rows, 1, task)
+	for i := range task.inner.hits {
+		if got := task.inner.hits[i].Load(); got != 1 {
+			t.Fatalf("index %d run %d times", i, got)
+		}
+	}
+}
+
+func TestForDoesNotAllocate(t *testing.T) {
+	task := &countTask{hits: make([]atomic.Int32, 1000)}
+	For(1000, 1, task)
+	if a := testing.AllocsPerRun(100, func() { For(1000, 1, task) }); a != 0 {
+		t.Errorf("For allocates %v times per call, want 0", a)
+	}
+}
+
+type sumTask struct {
+	x   []float64
+	out []float64
+}
+
+func (t *sumTask) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		t.out[i] = 2 * t.x[i]
+	}
+}
+
+var sumTasks Tasks[sumTask, *sumTask]
+
+func TestTasksDoesNotAllocate(t *testing.T) {
+	x := make([]float64, 5000)
+	out := make([]float64, 5000)
+	for i := range x {
+		x[i] = float64(i)
+	}
+	sumTasks.For(len(x), 16, sumTask{x, out})
+	for i := range out {
+		if out[i] != 2*x[i] {
+			t.Fatalf("out[%d] = %v", i, out[i])
+		}
+	}
+	if a := testing.AllocsPerRun(100, func() { sumTasks.For(len(x), 16, sumTask{x, out}) }); a != 0 {
+		t.Errorf("Tasks.For allocates %v times per call, want 0", a)
+	}
+}

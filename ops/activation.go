@@ -1,0 +1,42 @@
+package ops
+
+import "github.com/deepdream-go/deepdream/internal/parallel"
+
+// elementwiseGrain is the number of elements below which splitting an
+// elementwise loop across cores costs more than it saves.
+const elementwiseGrain = 1 << 14
+
+// Relu: y = max(x, 0). dst may alias x.
+func Relu(dst, x []float32) {
+	reluTasks.For(len(dst), elementwiseGrain, reluTask{dst, x})
+}
+
+type reluTask struct{ dst, x []float32 }
+
+var reluTasks parallel.Tasks[reluTask, *reluTask]
+
+func (t *reluTask) Run(lo, hi int) {
+	dst, x := t.dst[lo:hi], t.x[lo:hi]
+	for i, v := range x {
+		dst[i] = max(v, 0)
+	}
+}
+
+// ReluBackward: dx += dy where y > 0. The mask comes from the output y, so
+// the forward input need not be kept.
+func ReluBackward(dx, dy, y []float32) {
+	reluBackTasks.For(len(dx), elementwiseGrain, reluBackTask{dx, dy, y})
+}
+
+type reluBackTask struct{ dx, dy, y []float32 }
+
+var reluBackTasks parallel.Tasks[reluBackTask, *reluBackTask]
+
+func (t *reluBackTask) Run(lo, hi int) {
+	dx, dy, y := t.dx[lo:hi], t.dy[lo:hi], t.y[lo:hi]
+	for i := range dx {
+		if y[i] > 0 {
+			dx[i] += dy[i]
+		}
+	}
+}
