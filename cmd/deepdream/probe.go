@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/atomicfile"
+	"github.com/deepdream-go/deepdream/internal/npy"
+	"github.com/deepdream-go/deepdream/models"
+)
+
+type probeOptions struct {
+	model, input, layer string
+	out, grad           string
+	maxPixels           int
+}
+
+func newProbeCmd() *cobra.Command {
+	var o probeOptions
+	cmd := &cobra.Command{
+		Use:   "probe --model FILE --input X --layer NAME [--out A.npy] [--grad G.npy]",
+		Short: "Run a network to one tensor; print its shape and the L2 objective",
+		Long: `probe runs the model forward to the tensor --layer and prints its shape and the
+DeepDream objective 0.5*sum(a^2). --out writes the tensor, --grad the gradient of
+the objective with respect to the (preprocessed) input, both as float32 .npy.
+
+X is an image (preprocessed as the model expects, at the image's own size) or a
+.npy float32 NCHW tensor used as the preprocessed input as is.`,
+		Example: `  deepdream probe --model googlenet.onnx --input dog.jpg --layer inception_4c/output_1
+  deepdream probe --model googlenet.onnx --input x.npy --layer inception_4c/output_1 --out a.npy --grad g.npy`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runProbe(cmd.Context(), cmd.OutOrStdout(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.model, "model", "", "ONNX model file")
+	f.StringVar(&o.input, "input", "", "input image or .npy tensor")
+	f.StringVar(&o.layer, "layer", "", "tensor name in the model")
+	f.StringVar(&o.out, "out", "", "write the tensor's value to this .npy file")
+	f.StringVar(&o.grad, "grad", "", "write d(0.5*sum(a^2))/d(input) to this .npy file")
+	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse input images with more pixels than this")
+	return cmd
+}
+
+func runProbe(ctx context.Context, stdout io.Writer, o probeOptions) error {
+	for _, req := range []struct{ flag, v string }{{"--model", o.model}, {"--input", o.input}, {"--layer", o.layer}} {
+		if req.v == "" {
+			return usagef("probe: %s is required", req.flag)
+		}
+	}
+	for _, out := range []string{o.out, o.grad} {
+		if out != "" && (atomicfile.SameFile(out, o.input) || atomicfile.SameFile(out, o.model)) {
+			return usagef("probe: refusing to write %s over an input file", out)
+		}
+	}
+	m, err := graph.Open(o.model)
+	if err != nil {
+		return err
+	}
+	inName, err := singleInput(m)
+	if err != nil {
+		return err
+	}
+	x, shape, err := loadInput(o.input, models.Caffe, o.maxPixels)
+	if err != nil {
+		return err
+	}
+	p, err := m.Plan(graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: inName, Shape: shape, Grad: o.grad != ""}},
+		Targets:  []string{o.layer},
+		Backward: o.grad != "",
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.model, err)
+	}
+	copy(p.Data(inName), x)
+	if err := p.Forward(ctx); err != nil {
+		return err
+	}
+	a := p.Data(o.layer)
+	objective := 0.0
+	for _, v := range a {
+		objective += float64(v) * float64(v)
+	}
+	objective /= 2
+	fmt.Fprintf(stdout, "shape %v\nobjective %s\n", p.Shape(o.layer), strconv.FormatFloat(objective, 'e', 7, 64))
+	if o.out != "" {
+		if err := writeNpy(o.out, p.Shape(o.layer), a); err != nil {
+			return err
+		}
+	}
+	if o.grad != "" {
+		copy(p.Grad(o.layer), a) // d(0.5*sum(a^2))/da = a
+		if err := p.Backward(ctx); err != nil {
+			return err
+		}
+		if err := writeNpy(o.grad, shape, p.Grad(inName)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// singleInput returns the name of the model's only real input.
+func singleInput(m *graph.Model) (string, error) {
+	in := m.Inputs()
+	if len(in) != 1 {
+		names := make([]string, len(in))
+		for i, v := range in {
+			names[i] = v.Name
+		}
+		return "", fmt.Errorf("%s: model has %d inputs (%s), want exactly 1 image input", m.File, len(in), strings.Join(names, ", "))
+	}
+	return in[0].Name, nil
+}
+
+// loadInput reads an image (preprocessed with pre, at its own size) or a
+// .npy tensor (used as is) and returns it with its NCHW shape.
+func loadInput(path string, pre models.Preprocess, maxPixels int) ([]float32, graph.Shape, error) {
+	if strings.EqualFold(filepath.Ext(path), ".npy") {
+		a, err := npy.ReadFile(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(a.Shape) != 4 || a.F32 == nil {
+			return nil, nil, fmt.Errorf("%s: want a float32 NCHW tensor, have shape %v", path, a.Shape)
+		}
+		return a.F32, graph.Shape(a.Shape), nil
+	}
+	img, err := imageio.ReadFile(path, maxPixels)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := img.Bounds()
+	return pre.Tensor(img), graph.Shape{1, 3, b.Dy(), b.Dx()}, nil
+}
+
+func writeNpy(path string, shape graph.Shape, data []float32) error {
+	return atomicfile.Write(path, func(w io.Writer) error { return npy.WriteFloat32(w, shape, data) })
+}

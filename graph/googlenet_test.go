@@ -1,0 +1,241 @@
+package graph_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/internal/npy"
+	"github.com/deepdream-go/deepdream/internal/shared"
+)
+
+// These tests run the real BVLC GoogLeNet from ../shared against ground
+// truth computed by independent implementations (../shared/fixtures and
+// onnxruntime's outputs); the tolerances are those of fixtures/README.md.
+
+const layer4c = "inception_4c/output_1"
+
+var (
+	googlenetOnce sync.Once
+	googlenet     *graph.Model
+	googlenetErr  error
+)
+
+func loadGoogLeNet(t testing.TB) *graph.Model {
+	path := shared.GoogLeNet(t)
+	googlenetOnce.Do(func() { googlenet, googlenetErr = graph.Open(path) })
+	if googlenetErr != nil {
+		t.Fatal(googlenetErr)
+	}
+	return googlenet
+}
+
+func fixture(t testing.TB, name string) *npy.Array {
+	a, err := npy.ReadFile(shared.Path(t, filepath.Join("fixtures", name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestGoogLeNetMatchesFixtures(t *testing.T) {
+	m := loadGoogLeNet(t)
+	x := fixture(t, "dog_224_input.npy").F32
+	p, err := m.Plan(graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, 224, 224}, Grad: true}},
+		Targets:  []string{layer4c},
+		Backward: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(p.Data("data_0"), x)
+	ctx := context.Background()
+	if err := p.Forward(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := p.Data(layer4c)
+	if got := p.Shape(layer4c); !got.Equal(graph.Shape{1, 512, 14, 14}) {
+		t.Fatalf("%s has shape %v", layer4c, got)
+	}
+	ref := fixture(t, "dog_224_act_4c.npy").F32
+	if e := maxAbsDiff(a, ref) / maxAbs(ref); e >= 1e-5 {
+		t.Errorf("activations: max|diff|/max|ref| = %.3g, want < 1e-5", e)
+	}
+	obj := 0.0
+	for _, v := range a {
+		obj += float64(v) * float64(v)
+	}
+	obj /= 2
+	wantObj := fixture(t, "dog_224_objective_4c.npy").F64[0]
+	if e := math.Abs(obj-wantObj) / wantObj; e >= 1e-5 {
+		t.Errorf("objective = %.8g, want %.8g (relative error %.3g >= 1e-5)", obj, wantObj, e)
+	}
+	copy(p.Grad(layer4c), a)
+	if err := p.Backward(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkGradient(t, p.Grad("data_0"), fixture(t, "dog_224_grad_4c.npy").F32)
+}
+
+// checkGradient applies the fixtures' gradient tolerance: relative L2 error
+// below 1e-2 and the 99.9th percentile of |diff| below 1% of max|g|.
+func checkGradient(t *testing.T, got, want []float32) {
+	t.Helper()
+	var num, den float64
+	diffs := make([]float64, len(got))
+	for i := range got {
+		d := float64(got[i]) - float64(want[i])
+		num += d * d
+		den += float64(want[i]) * float64(want[i])
+		diffs[i] = math.Abs(d)
+	}
+	if rel := math.Sqrt(num / den); rel >= 1e-2 {
+		t.Errorf("gradient: relative L2 error %.3g, want < 1e-2", rel)
+	}
+	slices.Sort(diffs)
+	p999 := diffs[int(0.999*float64(len(diffs)))]
+	if lim := 0.01 * maxAbs(want); p999 >= lim {
+		t.Errorf("gradient: 99.9th percentile |diff| %.4g, want < %.4g (1%% of max|g|)", p999, lim)
+	}
+}
+
+func TestGoogLeNetProbabilities(t *testing.T) {
+	m := loadGoogLeNet(t)
+	p, err := m.Plan(graph.Spec{
+		Inputs:  []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, 224, 224}}},
+		Targets: []string{"prob_1", layer4c},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	// The fixtures' reference (float64 implementation).
+	copy(p.Data("data_0"), fixture(t, "dog_224_input.npy").F32)
+	if err := p.Forward(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(p.Data("prob_1"), fixture(t, "dog_224_prob.npy").F32); d >= 1e-5 {
+		t.Errorf("probabilities vs fixture: max|diff| = %.3g, want < 1e-5", d)
+	}
+
+	// onnxruntime's outputs for its own input tensor.
+	in, err := npy.ReadFile(shared.Path(t, filepath.Join("models", "googlenet-bvlc.dog224.input.npy")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(shared.Path(t, filepath.Join("models", "googlenet-bvlc.expected.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expected struct {
+		Outputs struct {
+			Prob struct {
+				Values []float64 `json:"values"`
+			} `json:"prob_1"`
+			Act struct {
+				Sum          float64 `json:"sum"`
+				SumOfSquares float64 `json:"sum_of_squares"`
+				Min          float64 `json:"min"`
+				Max          float64 `json:"max"`
+			} `json:"inception_4c/output_1"`
+		} `json:"outputs"`
+	}
+	if err := json.Unmarshal(raw, &expected); err != nil {
+		t.Fatal(err)
+	}
+	copy(p.Data("data_0"), in.F32)
+	if err := p.Forward(ctx); err != nil {
+		t.Fatal(err)
+	}
+	prob := p.Data("prob_1")
+	worst := 0.0
+	for i, v := range expected.Outputs.Prob.Values {
+		worst = max(worst, math.Abs(float64(prob[i])-v))
+	}
+	if worst >= 1e-5 {
+		t.Errorf("probabilities vs onnxruntime: max|diff| = %.3g, want < 1e-5", worst)
+	}
+	var sum, sq float64
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range p.Data(layer4c) {
+		sum += float64(v)
+		sq += float64(v) * float64(v)
+		lo, hi = min(lo, float64(v)), max(hi, float64(v))
+	}
+	want := expected.Outputs.Act
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{{"sum", sum, want.Sum}, {"sum of squares", sq, want.SumOfSquares}, {"max", hi, want.Max}} {
+		if e := math.Abs(c.got-c.want) / math.Abs(c.want); e >= 1e-5 {
+			t.Errorf("%s %s = %.8g, onnxruntime %.8g (relative error %.3g)", layer4c, c.name, c.got, c.want, e)
+		}
+	}
+	if lo != want.Min {
+		t.Errorf("%s min = %v, onnxruntime %v", layer4c, lo, want.Min)
+	}
+}
+
+// Caffe's ceil rounding comes from the asymmetric pads of the stride-2
+// pools; H and W are free.
+func TestGoogLeNetOddAndLargeSizes(t *testing.T) {
+	m := loadGoogLeNet(t)
+	sizes := []struct{ w, h, ow, oh int }{{333, 251, 20, 15}}
+	if !testing.Short() && !raceEnabled {
+		sizes = append(sizes, struct{ w, h, ow, oh int }{2048, 1536, 128, 96})
+	}
+	for _, s := range sizes {
+		p, err := m.Plan(graph.Spec{
+			Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, s.h, s.w}, Grad: true}},
+			Targets:  []string{layer4c},
+			Backward: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := p.Shape(layer4c), (graph.Shape{1, 512, s.oh, s.ow}); !got.Equal(want) {
+			t.Errorf("%dx%d: %s has shape %v, want %v", s.w, s.h, layer4c, got, want)
+		}
+		x := p.Data("data_0")
+		for i := range x {
+			x[i] = float32((i*7919)%255) - 117
+		}
+		ctx := context.Background()
+		if err := p.Forward(ctx); err != nil {
+			t.Fatal(err)
+		}
+		a := p.Data(layer4c)
+		copy(p.Grad(layer4c), a)
+		if err := p.Backward(ctx); err != nil {
+			t.Fatal(err)
+		}
+		g := p.Grad("data_0")
+		if maxAbs(a) == 0 || maxAbs(g) == 0 || math.IsNaN(maxAbs(g)) {
+			t.Errorf("%dx%d: max|a| = %v, max|grad| = %v: want finite, non-zero", s.w, s.h, maxAbs(a), maxAbs(g))
+		}
+	}
+}
+
+func maxAbs(a []float32) float64 {
+	m := 0.0
+	for _, v := range a {
+		m = max(m, math.Abs(float64(v)))
+	}
+	return m
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	m := 0.0
+	for i := range a {
+		m = max(m, math.Abs(float64(a[i])-float64(b[i])))
+	}
+	return m
+}

@@ -1,0 +1,99 @@
+package models
+
+import (
+	"bufio"
+	_ "embed"
+	"fmt"
+	"image"
+	"math"
+	"strings"
+
+	"github.com/deepdream-go/deepdream/imageio"
+)
+
+// Preprocess says how a model wants its input image: channel order, value
+// scale and per-channel normalisation. A pixel p (0..255) of channel c, in
+// the model's channel order, becomes (p*Scale - Mean[c]) / Std[c].
+type Preprocess struct {
+	BGR   bool
+	Scale float32    // 1 for 0..255 models, 1/255 for 0..1 models
+	Mean  [3]float32 // in the model's channel order
+	Std   [3]float32 // 1 where the model does not divide
+}
+
+// Caffe is the preprocessing of BVLC GoogLeNet and the other Caffe models:
+// BGR, 0..255, mean (104, 117, 123) subtracted, no division.
+var Caffe = Preprocess{BGR: true, Scale: 1, Mean: [3]float32{104, 117, 123}, Std: [3]float32{1, 1, 1}}
+
+// String describes p the way the flags spell it.
+func (p Preprocess) String() string {
+	order := "RGB"
+	if p.BGR {
+		order = "BGR"
+	}
+	return fmt.Sprintf("%s, scale %g, mean %g/%g/%g, std %g/%g/%g", order, p.Scale,
+		p.Mean[0], p.Mean[1], p.Mean[2], p.Std[0], p.Std[1], p.Std[2])
+}
+
+// Tensor converts img into a 1x3xHxW float32 tensor in the model's layout.
+func (p Preprocess) Tensor(img image.Image) []float32 {
+	src := imageio.NRGBA(img)
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	out := make([]float32, 3*w*h)
+	p.fill(out, src)
+	return out
+}
+
+func (p Preprocess) fill(out []float32, src *image.NRGBA) {
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	plane := w * h
+	for y := range h {
+		row := src.Pix[y*src.Stride:]
+		for x := range w {
+			for c := range 3 {
+				rgb := c
+				if p.BGR {
+					rgb = 2 - c
+				}
+				v := float32(row[4*x+rgb])
+				out[c*plane+y*w+x] = (v*p.Scale - p.Mean[c]) / p.Std[c]
+			}
+		}
+	}
+}
+
+// Image converts a 1x3xHxW tensor back into pixels, rounding and clipping
+// to 0..255; alpha is opaque.
+func (p Preprocess) Image(t []float32, w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	plane := w * h
+	for y := range h {
+		row := img.Pix[y*img.Stride:]
+		for x := range w {
+			for c := range 3 {
+				rgb := c
+				if p.BGR {
+					rgb = 2 - c
+				}
+				v := (t[c*plane+y*w+x]*p.Std[c] + p.Mean[c]) / p.Scale
+				row[4*x+rgb] = uint8(max(0, min(255, math.Round(float64(v)))))
+			}
+			row[4*x+3] = 255
+		}
+	}
+	return img
+}
+
+//go:embed imagenet-classes.txt
+var imagenetClasses string
+
+// ImageNetClasses returns the 1000 ImageNet class names, index = class id
+// (the sorted-wnid order used by Caffe and torchvision).
+func ImageNetClasses() []string {
+	var names []string
+	s := bufio.NewScanner(strings.NewReader(imagenetClasses))
+	for s.Scan() {
+		names = append(names, s.Text())
+	}
+	return names
+}
