@@ -1,0 +1,186 @@
+package models
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Override holds the preprocessing settings given for a model file, by
+// flags or by its sidecar; nil fields are not given.
+type Override struct {
+	BGR   *bool
+	Scale *float32
+	Mean  *[3]float32
+	Std   *[3]float32
+}
+
+func (o Override) validate() error {
+	if o.Scale != nil && !(*o.Scale > 0) {
+		return fmt.Errorf("scale %g is not positive", *o.Scale)
+	}
+	if o.Std != nil {
+		for _, s := range o.Std {
+			if s == 0 {
+				return fmt.Errorf("std %g/%g/%g has a zero", o.Std[0], o.Std[1], o.Std[2])
+			}
+		}
+	}
+	return nil
+}
+
+// Sidecar is the content of MODEL.onnx.json, which tells deepdream how to
+// use a model file that is not in the registry:
+//
+//	{"channel_order": "RGB", "scale": 0.00392156862745098,
+//	 "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
+//	 "default_layer": "conv4_3", "aliases": {"conv4_3": "vgg0_relu9_fwd"}}
+//
+// Every field is optional. mean and std are in the model's channel order.
+type Sidecar struct {
+	Preprocess   Override
+	DefaultLayer string
+	Aliases      map[string]string
+}
+
+// SidecarPath returns the sidecar file of the model file model.
+func SidecarPath(model string) string { return model + ".json" }
+
+// ReadSidecar reads the sidecar of the model file model; it returns nil and
+// no error when there is none.
+func ReadSidecar(model string) (*Sidecar, error) {
+	path := SidecarPath(model)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
+	var j struct {
+		ChannelOrder *string           `json:"channel_order"`
+		Scale        *float32          `json:"scale"`
+		Mean         []float32         `json:"mean"`
+		Std          []float32         `json:"std"`
+		DefaultLayer string            `json:"default_layer"`
+		Aliases      map[string]string `json:"aliases"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields() // a misspelt field would silently change the dream
+	if err := dec.Decode(&j); err != nil {
+		return nil, fmt.Errorf("models: sidecar %s: %w", path, err)
+	}
+	s := &Sidecar{DefaultLayer: j.DefaultLayer, Aliases: j.Aliases}
+	s.Preprocess.Scale = j.Scale
+	if j.ChannelOrder != nil {
+		switch strings.ToUpper(*j.ChannelOrder) {
+		case "RGB":
+			s.Preprocess.BGR = new(false)
+		case "BGR":
+			s.Preprocess.BGR = new(true)
+		default:
+			return nil, fmt.Errorf("models: sidecar %s: channel_order %q, want \"RGB\" or \"BGR\"", path, *j.ChannelOrder)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    []float32
+		dst  **[3]float32
+	}{{"mean", j.Mean, &s.Preprocess.Mean}, {"std", j.Std, &s.Preprocess.Std}} {
+		if f.v == nil {
+			continue
+		}
+		if len(f.v) != 3 {
+			return nil, fmt.Errorf("models: sidecar %s: %s has %d values, want 3", path, f.name, len(f.v))
+		}
+		*f.dst = (*[3]float32)(f.v)
+	}
+	if err := s.Preprocess.validate(); err != nil {
+		return nil, fmt.Errorf("models: sidecar %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// FileEntry describes the model file model the way the registry describes
+// a known model. Each preprocessing setting comes from flags, else from the
+// model's sidecar, else from GoogLeNet (Caffe); the default layer and its
+// aliases come from the sidecar, else from GoogLeNet. The note is empty when
+// nothing was assumed, and otherwise says what was, for the caller to show.
+// Size and SHA256 of the result are unknown (zero).
+func FileEntry(model string, flags Override) (e *Entry, note string, err error) {
+	if err := flags.validate(); err != nil {
+		return nil, "", fmt.Errorf("models: %s: %w", model, err)
+	}
+	side, err := ReadSidecar(model)
+	if err != nil {
+		return nil, "", err
+	}
+	if side == nil {
+		side = &Sidecar{}
+	}
+	g := &registry[0] // GoogLeNet
+	e = &Entry{Name: filepath.Base(model), File: model, Preprocess: g.Preprocess, InputSize: g.InputSize}
+
+	var assumed []string
+	p := &e.Preprocess
+	if v := pick(flags.BGR, side.Preprocess.BGR); v != nil {
+		p.BGR = *v
+	} else {
+		assumed = append(assumed, "channel order BGR")
+	}
+	if v := pick(flags.Scale, side.Preprocess.Scale); v != nil {
+		p.Scale = *v
+	} else {
+		assumed = append(assumed, fmt.Sprintf("scale %g", p.Scale))
+	}
+	if v := pick(flags.Mean, side.Preprocess.Mean); v != nil {
+		p.Mean = *v
+	} else {
+		assumed = append(assumed, fmt.Sprintf("mean %g/%g/%g", p.Mean[0], p.Mean[1], p.Mean[2]))
+	}
+	if v := pick(flags.Std, side.Preprocess.Std); v != nil {
+		p.Std = *v
+	} else {
+		assumed = append(assumed, fmt.Sprintf("std %g/%g/%g", p.Std[0], p.Std[1], p.Std[2]))
+	}
+
+	e.DefaultLayer = side.DefaultLayer
+	e.Aliases = side.Aliases
+	if e.DefaultLayer == "" {
+		assumed = append(assumed, "default layer "+g.DefaultLayer)
+		e.DefaultLayer = g.DefaultLayer
+		e.MainLayers = g.MainLayers
+		// GoogLeNet's aliases make its default layer resolve; the
+		// sidecar's own take precedence.
+		e.Aliases = maps.Clone(g.Aliases)
+		maps.Copy(e.Aliases, side.Aliases)
+	}
+	if len(assumed) == 0 {
+		return e, "", nil
+	}
+	return e, fmt.Sprintf("%s: %s not set by flags or %s; assuming GoogLeNet's: %s",
+		model, plural(len(assumed), "setting"), SidecarPath(model), strings.Join(assumed, ", ")), nil
+}
+
+// pick returns the first non-nil of its arguments.
+func pick[T any](vs ...*T) *T {
+	for _, v := range vs {
+		if v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

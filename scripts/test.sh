@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script).
+# Needs Go 1.26; installs its other dependencies (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== gofmt, go vet, pure-Go build"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+CGO_ENABLED=0 go build ./...
+CGO_ENABLED=0 GOARCH=arm64 go vet ./...
+
+echo "== tests (every kernel the CPU has is tested inside internal/gemm)"
+go test -timeout 40m ./...
+
+echo "== tests under the race detector (-short skips the largest model runs)"
+go test -race -short -timeout 30m ./...
+
+echo "== the engine on the pure-Go kernel (-tags purego)"
+go test -tags purego -short -timeout 30m ./internal/gemm ./ops ./graph
+
+echo "== fuzzing the parsers briefly"
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 20s ./onnx
+go test -run '^$' -fuzz '^FuzzDecodeTensor$' -fuzztime 10s ./onnx
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 10s ./internal/npy
+
+echo "all checks passed"
