@@ -12,6 +12,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/npy"
+	"github.com/deepdream-go/deepdream/internal/race"
 	"github.com/deepdream-go/deepdream/internal/shared"
 )
 
@@ -189,7 +190,7 @@ func TestGoogLeNetProbabilities(t *testing.T) {
 func TestGoogLeNetOddAndLargeSizes(t *testing.T) {
 	m := loadGoogLeNet(t)
 	sizes := []struct{ w, h, ow, oh int }{{333, 251, 20, 15}}
-	if !testing.Short() && !raceEnabled {
+	if !testing.Short() && !race.Enabled {
 		sizes = append(sizes, struct{ w, h, ow, oh int }{2048, 1536, 128, 96})
 	}
 	for _, s := range sizes {

@@ -1,0 +1,9 @@
+//go:build race
+
+// Package race reports whether the race detector is on, for tests that
+// must skip allocation counts (sync.Pool drops items on purpose under the
+// detector) or the largest model runs (minutes under the detector).
+package race
+
+// Enabled is true when built with -race.
+const Enabled = true
