@@ -40,6 +40,8 @@ type Plan struct {
 	// but the targets', which hold the caller's seed.
 	zero [][]float32
 	back bool
+	// shapesOnly plans without buffers, for InferShapes.
+	shapesOnly bool
 }
 
 type tensor struct {
@@ -103,8 +105,10 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 	}
 	for _, name := range spec.Targets {
 		t := p.tensors[name]
-		if t.cnst != nil {
-			return nil, fmt.Errorf("graph: target %q does not depend on the inputs (it is constant)", name)
+		// A constant target is fine to read (Data returns its value, e.g.
+		// a Shape result), but no gradient can flow from it.
+		if t.cnst != nil && spec.Backward {
+			return nil, fmt.Errorf("graph: target %q does not depend on the inputs (it is constant), so it has no gradient", name)
 		}
 		if spec.Backward && t.grad == nil {
 			return nil, fmt.Errorf("graph: target %q does not depend on an input with a gradient", name)
@@ -244,7 +248,10 @@ func (p *Plan) add(n *Node) error {
 		return nil
 	}
 	for j, out := range n.Outputs {
-		t := &tensor{name: out, shape: b.Out[j], data: make([]float32, b.Out[j].Size())}
+		t := &tensor{name: out, shape: b.Out[j]}
+		if !p.shapesOnly {
+			t.data = make([]float32, b.Out[j].Size())
+		}
 		if out != "" {
 			p.tensors[out] = t
 		}
@@ -343,6 +350,36 @@ func (p *Plan) planZeroing() {
 			}
 		}
 	}
+}
+
+// InferShapes computes the shape of every tensor for the given input
+// shapes without allocating buffers. Nodes that cannot be planned at these
+// shapes (a classifier head at a size it was not made for) are reported in
+// failed, with everything that depends on them left out of shapes.
+func (m *Model) InferShapes(inputs []InputSpec) (shapes map[string]Shape, failed map[string]error, err error) {
+	p := &Plan{model: m, tensors: map[string]*tensor{}, shapesOnly: true}
+	for name, v := range m.consts {
+		p.tensors[name] = &tensor{name: name, shape: v.Shape, cnst: v}
+	}
+	for _, in := range inputs {
+		if err := m.checkInputShape(in); err != nil {
+			return nil, nil, err
+		}
+		p.tensors[in.Name] = &tensor{name: in.Name, shape: in.Shape.Clone()}
+	}
+	failed = map[string]error{}
+	for _, n := range m.nodes {
+		if err := p.add(n); err != nil {
+			for _, out := range n.Outputs {
+				failed[out] = err
+			}
+		}
+	}
+	shapes = make(map[string]Shape, len(p.tensors))
+	for name, t := range p.tensors {
+		shapes[name] = t.shape
+	}
+	return shapes, failed, nil
 }
 
 // Forward runs the plan on the current contents of the input buffers.

@@ -1,0 +1,9 @@
+// Package dream is Google's DeepDream algorithm (google/deepdream,
+// dream.ipynb) on top of package graph: an octave pyramid, jitter, a
+// gradient step normalised by the mean absolute gradient, clipping to the
+// valid pixel range. The loop stays as small as the notebook's; the speed
+// lives in the engine.
+//
+// Dream runs the whole algorithm on an image; Network.Step exposes one
+// notebook make_step, for tests and tools.
+package dream

@@ -1,0 +1,200 @@
+package dream
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"math"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/internal/npy"
+	"github.com/deepdream-go/deepdream/internal/shared"
+	"github.com/deepdream-go/deepdream/models"
+	"github.com/deepdream-go/deepdream/onnx"
+)
+
+func TestRollMatchesNumpy(t *testing.T) {
+	// np.roll(np.roll(a, 1, -1), 2, -2) for a = arange(12).reshape(1, 3, 4)
+	src := []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	want := []float32{7, 4, 5, 6, 11, 8, 9, 10, 3, 0, 1, 2}
+	dst := make([]float32, 12)
+	roll(dst, src, 3, 4, 1, 2)
+	if !slices.Equal(dst, want) {
+		t.Errorf("roll = %v, want %v", dst, want)
+	}
+	back := make([]float32, 12)
+	roll(back, dst, 3, 4, -1, -2)
+	if !slices.Equal(back, src) {
+		t.Errorf("roll back = %v, want %v", back, src)
+	}
+}
+
+func TestZoomMatchesScipy(t *testing.T) {
+	// scipy.ndimage.zoom(np.array([[0., 1., 2.], [3., 4., 5.]]), (1.5, 5/3.), order=1)
+	src := []float32{0, 1, 2, 3, 4, 5}
+	dst := make([]float32, 3*5)
+	zoom(dst, 3, 5, src, 1, 2, 3)
+	want := []float32{0, 0.5, 1, 1.5, 2, 1.5, 2, 2.5, 3, 3.5, 3, 3.5, 4, 4.5, 5}
+	for i := range want {
+		if math.Abs(float64(dst[i]-want[i])) > 1e-6 {
+			t.Fatalf("zoom = %v, want %v", dst, want)
+		}
+	}
+	if zoomSize(224, 1/1.4) != 160 || zoomSize(160, 1/1.4) != 114 {
+		t.Errorf("octave sizes %d, %d; want 160, 114", zoomSize(224, 1/1.4), zoomSize(160, 1/1.4))
+	}
+}
+
+// TestNotebookStep reproduces one make_step of the original notebook on
+// BVLC GoogLeNet with jitter offsets (12, 15), against
+// ../shared/fixtures/dog_224_step_ox12_oy15.npy, with the fixture's
+// gradient tolerance on the change src_after - src_before.
+func TestNotebookStep(t *testing.T) {
+	m, err := graph.Open(shared.GoogLeNet(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewNetwork(m, models.Caffe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := n.newStepper(224, 224, []Layer{{Name: "inception_4c/output_1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := readNpy(t, "dog_224_input.npy")
+	after := readNpy(t, "dog_224_step_ox12_oy15.npy")
+	src := append([]float32(nil), before...)
+	if _, err := s.step(context.Background(), src, 12, 15, 1.5); err != nil {
+		t.Fatal(err)
+	}
+	var num, den, maxRef float64
+	diffs := make([]float64, len(src))
+	for i := range src {
+		got := float64(src[i]) - float64(before[i])
+		want := float64(after[i]) - float64(before[i])
+		num += (got - want) * (got - want)
+		den += want * want
+		diffs[i] = math.Abs(got - want)
+		maxRef = max(maxRef, math.Abs(want))
+	}
+	if rel := math.Sqrt(num / den); rel >= 1e-2 {
+		t.Errorf("step: relative L2 error %.3g, want < 1e-2", rel)
+	}
+	slices.Sort(diffs)
+	if p := diffs[int(0.999*float64(len(diffs)))]; p >= 0.01*maxRef {
+		t.Errorf("step: 99.9th percentile |diff| %.4g, want < %.4g", p, 0.01*maxRef)
+	}
+}
+
+func readNpy(t *testing.T, name string) []float32 {
+	a, err := npy.ReadFile(shared.Path(t, filepath.Join("fixtures", name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.F32
+}
+
+// tinyNetwork is a 3->4 channel 3x3 convolution with ReLU: enough to dream
+// with, built in code.
+var tinyNetwork = sync.OnceValue(func() *Network {
+	w := make([]float32, 4*3*3*3)
+	for i := range w {
+		w[i] = float32(math.Sin(float64(i)*1.7)) * 0.2
+	}
+	g := &onnx.Graph{
+		Inputs:       []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Dims: []onnx.Dim{{Value: 1}, {Value: 3}, {Value: -1, Param: "h"}, {Value: -1, Param: "w"}}}},
+		Initializers: []*onnx.Tensor{onnx.NewFloatTensor("w", []int64{4, 3, 3, 3}, w)},
+		Nodes: []*onnx.Node{
+			{OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}, Attrs: []*onnx.Attribute{{Name: "pads", Type: onnx.AttrInts, Ints: []int64{1, 1, 1, 1}}}},
+			{Index: 1, OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"r"}},
+		},
+		Outputs: []*onnx.ValueInfo{{Name: "r", ElemType: onnx.Float}},
+	}
+	m, err := graph.Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g})
+	if err != nil {
+		panic(err)
+	}
+	n, err := NewNetwork(m, models.Caffe)
+	if err != nil {
+		panic(err)
+	}
+	return n
+})
+
+func testImage(w, h int) image.Image {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.NRGBA{uint8(x * 255 / w), uint8(y * 255 / h), uint8((x + y) % 256), 255})
+		}
+	}
+	return img
+}
+
+func TestDreamIsReproducibleAndRaisesTheObjective(t *testing.T) {
+	n := tinyNetwork()
+	o := Defaults()
+	o.Layers = []Layer{{Name: "r"}}
+	o.Octaves, o.Iterations, o.Jitter, o.Seed = 3, 4, 4, 7
+	var objs []float64
+	var steps int
+	img := testImage(40, 30)
+	out1, err := n.Dream(context.Background(), img, o, func(p Progress) {
+		steps++
+		if p.Octave == p.Octaves {
+			objs = append(objs, p.Objective)
+		}
+		if pv := p.Preview(); pv.Bounds().Dx() != p.Width {
+			t.Errorf("preview is %v wide, octave is %d", pv.Bounds(), p.Width)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps != 12 {
+		t.Errorf("%d progress reports, want 12", steps)
+	}
+	if out1.Bounds() != img.Bounds() {
+		t.Errorf("dream is %v, input %v", out1.Bounds(), img.Bounds())
+	}
+	if objs[len(objs)-1] <= objs[0] {
+		t.Errorf("objective went from %v to %v in the last octave; gradient ascent should raise it", objs[0], objs[len(objs)-1])
+	}
+	out2, err := n.Dream(context.Background(), img, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out1.(*image.NRGBA).Pix, out2.(*image.NRGBA).Pix) {
+		t.Error("same seed and options gave different dreams")
+	}
+	o.Seed = 8
+	out3, _ := n.Dream(context.Background(), img, o, nil)
+	if slices.Equal(out1.(*image.NRGBA).Pix, out3.(*image.NRGBA).Pix) {
+		t.Error("another seed gave the same dream")
+	}
+}
+
+func TestDreamChannelsAndErrors(t *testing.T) {
+	n := tinyNetwork()
+	o := Defaults()
+	o.Octaves, o.Iterations = 1, 1
+	o.Layers = []Layer{{Name: "r", Channels: []int{1, 3}}}
+	if _, err := n.Dream(context.Background(), testImage(8, 8), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	o.Layers = []Layer{{Name: "r", Channels: []int{4}}}
+	if _, err := n.Dream(context.Background(), testImage(8, 8), o, nil); err == nil {
+		t.Error("channel 4 of a 4-channel layer was accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o.Layers = []Layer{{Name: "r"}}
+	if _, err := n.Dream(ctx, testImage(8, 8), o, nil); err == nil {
+		t.Error("a cancelled dream did not fail")
+	}
+}

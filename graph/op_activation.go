@@ -1,0 +1,208 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/deepdream-go/deepdream/ops"
+)
+
+func init() {
+	Register("LeakyRelu", buildLeakyRelu)
+	Register("Clip", buildClip)
+	Register("Sigmoid", buildSigmoid)
+	Register("Dropout", buildDropout)
+	Register("Identity", buildIdentity)
+}
+
+// wantFloat rejects an integer tensor as input i: the kernels are float32.
+func wantFloat(in []Input, i int) error {
+	if c := in[i].Const; c != nil && c.Int {
+		return fmt.Errorf("input %d %q is an integer tensor; this operator runs on float tensors only", i, in[i].Name)
+	}
+	return nil
+}
+
+// LeakyRelu: y = x for x >= 0, alpha*x below (alpha default 0.01).
+func buildLeakyRelu(n *Node, in []Input) (*Built, error) {
+	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	if err := wantFloat(in, 0); err != nil {
+		return nil, err
+	}
+	alpha, err := n.Float("alpha", 0.01)
+	if err != nil {
+		return nil, err
+	}
+	return &Built{Out: []Shape{in[0].Shape}, Kernel: leakyReluKernel{alpha}}, nil
+}
+
+type leakyReluKernel struct{ alpha float32 }
+
+func (k leakyReluKernel) Forward(out, in [][]float32) { ops.LeakyRelu(out[0], in[0], k.alpha) }
+
+func (k leakyReluKernel) Backward(din, dout, in, out [][]float32) {
+	if din[0] != nil && dout[0] != nil {
+		ops.LeakyReluBackward(din[0], dout[0], in[0], k.alpha)
+	}
+}
+
+// Sigmoid: y = 1 / (1 + exp(-x)); the gradient comes from y.
+func buildSigmoid(n *Node, in []Input) (*Built, error) {
+	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	if err := wantFloat(in, 0); err != nil {
+		return nil, err
+	}
+	return &Built{Out: []Shape{in[0].Shape}, Kernel: sigmoidKernel{}}, nil
+}
+
+type sigmoidKernel struct{}
+
+func (sigmoidKernel) Forward(out, in [][]float32) { ops.Sigmoid(out[0], in[0]) }
+
+func (sigmoidKernel) Backward(din, dout, in, out [][]float32) {
+	if din[0] != nil && dout[0] != nil {
+		ops.SigmoidBackward(din[0], dout[0], out[0])
+	}
+}
+
+// Clip: y = min(max(x, min), max). Before opset 11 the bounds are
+// attributes; from 11 they are optional scalar inputs, read at every run.
+// An integer input (shape arithmetic) must be constant and is clipped at
+// plan time.
+func buildClip(n *Node, in []Input) (*Built, error) {
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if n.Opset < 11 {
+		if err := wantInputs(in, 1, 1); err != nil {
+			return nil, err
+		}
+		var err error
+		if lo, err = n.Float("min", lo); err != nil {
+			return nil, err
+		}
+		if hi, err = n.Float("max", hi); err != nil {
+			return nil, err
+		}
+	} else if err := wantInputs(in, 1, 3); err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(in); i++ {
+		if in[i].Present() && in[i].Shape.Size() != 1 {
+			return nil, fmt.Errorf("input %d %q (the %s bound) has shape %v, want a scalar", i, in[i].Name, clipBound[i], in[i].Shape)
+		}
+	}
+	if x := in[0].Const; x != nil && x.Int {
+		return clipInts(x, in)
+	}
+	for i := range in {
+		if err := wantFloat(in, i); err != nil {
+			return nil, err
+		}
+	}
+	return &Built{Out: []Shape{in[0].Shape}, Kernel: clipKernel{lo, hi}, NoGrad: []int{1, 2}}, nil
+}
+
+var clipBound = [3]string{1: "min", 2: "max"}
+
+// clipKernel holds the attribute bounds; bound inputs, when given, replace
+// them at run time.
+type clipKernel struct{ lo, hi float32 }
+
+func (k clipKernel) bounds(in [][]float32) (lo, hi float32) {
+	lo, hi = k.lo, k.hi
+	if len(in) > 1 && in[1] != nil {
+		lo = in[1][0]
+	}
+	if len(in) > 2 && in[2] != nil {
+		hi = in[2][0]
+	}
+	return lo, hi
+}
+
+func (k clipKernel) Forward(out, in [][]float32) {
+	lo, hi := k.bounds(in)
+	ops.Clip(out[0], in[0], lo, hi)
+}
+
+func (k clipKernel) Backward(din, dout, in, out [][]float32) {
+	if din[0] != nil && dout[0] != nil {
+		lo, hi := k.bounds(in)
+		ops.ClipBackward(din[0], dout[0], in[0], lo, hi)
+	}
+}
+
+func clipInts(x *Value, in []Input) (*Built, error) {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	for i := 1; i < len(in); i++ {
+		if !in[i].Present() {
+			continue
+		}
+		if in[i].Const == nil {
+			return nil, fmt.Errorf("input %d %q (the %s bound) of an integer Clip must be constant", i, in[i].Name, clipBound[i])
+		}
+		if b := in[i].Const.Ints()[0]; i == 1 {
+			lo = b
+		} else {
+			hi = b
+		}
+	}
+	y := make([]int64, len(x.I))
+	for i, v := range x.I {
+		y[i] = min(max(v, lo), hi)
+	}
+	return &Built{Out: []Shape{x.Shape}, Consts: []*Value{IntValue(x.Shape, y)}}, nil
+}
+
+// Dropout is the identity at inference. Training mode (opset 12+ input
+// training_mode set to true) is refused rather than run without its
+// randomness. Before opset 7 the is_test attribute is ignored: this engine
+// only infers. The optional mask output is all true (1) at inference; only
+// when it is asked for does the node copy instead of sharing its input.
+func buildDropout(n *Node, in []Input) (*Built, error) {
+	if err := wantInputs(in, 1, 3); err != nil {
+		return nil, err
+	}
+	if err := wantFloat(in, 0); err != nil {
+		return nil, err
+	}
+	if len(in) > 2 && in[2].Present() {
+		mode := in[2].Const
+		if mode == nil {
+			return nil, fmt.Errorf("input 2 %q (training_mode) must be constant", in[2].Name)
+		}
+		if mode.Ints()[0] != 0 {
+			return nil, fmt.Errorf("input 2 %q: training_mode is true; only inference (the identity) is supported", in[2].Name)
+		}
+	}
+	x := in[0].Shape
+	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		return &Built{Out: []Shape{x, x}, Kernel: dropoutMaskKernel{}, NoGrad: []int{1, 2}}, nil
+	}
+	return &Built{Out: []Shape{x}, Alias: true}, nil
+}
+
+type dropoutMaskKernel struct{}
+
+func (dropoutMaskKernel) Forward(out, in [][]float32) {
+	copy(out[0], in[0])
+	for i := range out[1] {
+		out[1][i] = 1
+	}
+}
+
+func (dropoutMaskKernel) Backward(din, dout, in, out [][]float32) {
+	if din[0] != nil && dout[0] != nil {
+		ops.Accumulate(din[0], dout[0])
+	}
+}
+
+// Identity shares its input's storage.
+func buildIdentity(n *Node, in []Input) (*Built, error) {
+	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	return &Built{Out: []Shape{in[0].Shape}, Alias: true}, nil
+}

@@ -1,0 +1,156 @@
+package graph
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/deepdream-go/deepdream/ops"
+)
+
+func init() {
+	Register("Conv", buildConv)
+}
+
+// Conv (opsets 1-21): 2-D convolution, or 1-D run as 2-D with height 1.
+// Inputs X [N x C x (H x) W], W [M x C/group x (KH x) KW], optional B [M];
+// only X is differentiated.
+func buildConv(n *Node, in []Input) (*Built, error) {
+	if err := wantInputs(in, 2, 3); err != nil {
+		return nil, err
+	}
+	xs, ws := in[0].Shape, in[1].Shape
+	if len(xs) != 3 && len(xs) != 4 {
+		return nil, fmt.Errorf("Conv: input is %v; only 1-D and 2-D convolutions (rank 3 or 4 input) are supported", xs)
+	}
+	if len(ws) != len(xs) {
+		return nil, fmt.Errorf("Conv: weights are %v, want rank %d like the input %v", ws, len(xs), xs)
+	}
+	rank := len(xs) - 2
+	group, err := n.IntAttr("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	if group < 1 {
+		return nil, fmt.Errorf("Conv: group is %d, want >= 1", group)
+	}
+	if xs[1] != ws[1]*group {
+		return nil, fmt.Errorf("Conv: input has %d channels, weights expect %d (group %d)", xs[1], ws[1]*group, group)
+	}
+	if ws[0]%group != 0 {
+		return nil, fmt.Errorf("Conv: weights have %d output channels, not a multiple of group %d", ws[0], group)
+	}
+	if len(in) > 2 && in[2].Present() && !in[2].Shape.Equal(Shape{ws[0]}) {
+		return nil, fmt.Errorf("Conv: bias is %v, want %d values (one per output channel)", in[2].Shape, ws[0])
+	}
+	kernel, err := n.Ints("kernel_shape", ws[2:])
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(kernel, ws[2:]) {
+		return nil, fmt.Errorf("Conv: kernel_shape is %v, the weights are %v", kernel, ws)
+	}
+	strides, err := convInts(n, "strides", rank, 1)
+	if err != nil {
+		return nil, err
+	}
+	dilations, err := convInts(n, "dilations", rank, 1)
+	if err != nil {
+		return nil, err
+	}
+	pads, err := convInts(n, "pads", 2*rank, 0)
+	if err != nil {
+		return nil, err
+	}
+	autoPad, err := n.String("auto_pad", "NOTSET")
+	if err != nil {
+		return nil, err
+	}
+	// A 1-D convolution is a 2-D one of height 1.
+	in2, k2 := xs[2:], ws[2:]
+	if rank == 1 {
+		in2, k2 = []int{1, xs[2]}, []int{1, ws[2]}
+		strides, dilations = []int{1, strides[0]}, []int{1, dilations[0]}
+		pads = []int{0, pads[0], 0, pads[1]}
+	}
+	for axis := range 2 {
+		if pads[axis], pads[axis+2], err = convPads(autoPad, in2[axis], k2[axis], strides[axis], dilations[axis], pads[axis], pads[axis+2]); err != nil {
+			return nil, err
+		}
+	}
+	p := ops.ConvParams{
+		N: xs[0], C: xs[1], H: in2[0], W: in2[1],
+		M: ws[0], KH: k2[0], KW: k2[1], Group: group,
+		StrideH: strides[0], StrideW: strides[1],
+		DilationH: dilations[0], DilationW: dilations[1],
+		PadTop: pads[0], PadLeft: pads[1], PadBottom: pads[2], PadRight: pads[3],
+	}
+	if p.OutH() < 1 || p.OutW() < 1 {
+		return nil, fmt.Errorf("Conv: input %v with kernel %v, dilations %v and pads %v leaves no output", xs, ws[2:], dilations, pads)
+	}
+	out := Shape{p.N, p.M, p.OutH(), p.OutW()}
+	if rank == 1 {
+		out = Shape{p.N, p.M, p.OutW()}
+	}
+	k := &convKernel{p: p, scratch: make([]float32, ops.ConvScratchSize(&p))}
+	return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}}, nil
+}
+
+// convInts reads a per-axis attribute of count values; def is both the
+// default of every value and its least valid value (1 for strides and
+// dilations, 0 for pads).
+func convInts(n *Node, name string, count, def int) ([]int, error) {
+	v, err := n.Ints(name, slices.Repeat([]int{def}, count))
+	if err != nil {
+		return nil, err
+	}
+	if len(v) != count {
+		return nil, fmt.Errorf("Conv: %s has %d values, want %d", name, len(v), count)
+	}
+	for i, x := range v {
+		if x < def {
+			return nil, fmt.Errorf("Conv: %s[%d] is %d, want >= %d", name, i, x, def)
+		}
+	}
+	return v, nil
+}
+
+// convPads returns the padding before and after one spatial axis of size
+// size under auto_pad: SAME_* pad so that the output is ceil(size/stride),
+// the odd pixel going after (UPPER) or before (LOWER); VALID pads nothing;
+// NOTSET keeps the explicit pads.
+func convPads(autoPad string, size, kernel, stride, dilation, begin, end int) (int, int, error) {
+	switch autoPad {
+	case "NOTSET", "":
+		return begin, end, nil
+	case "VALID":
+		return 0, 0, nil
+	case "SAME_UPPER", "SAME_LOWER":
+		out := (size + stride - 1) / stride
+		total := max((out-1)*stride+dilation*(kernel-1)+1-size, 0)
+		if autoPad == "SAME_UPPER" {
+			return total / 2, total - total/2, nil
+		}
+		return total - total/2, total / 2, nil
+	}
+	return 0, 0, fmt.Errorf("Conv: auto_pad is %q, want NOTSET, VALID, SAME_UPPER or SAME_LOWER", autoPad)
+}
+
+type convKernel struct {
+	p       ops.ConvParams
+	scratch []float32 // one im2col tile, shared by Forward and Backward
+}
+
+func (k *convKernel) Forward(out, in [][]float32) {
+	var bias []float32
+	if len(in) > 2 {
+		bias = in[2]
+	}
+	ops.Conv(out[0], in[0], in[1], bias, k.scratch, &k.p)
+}
+
+func (k *convKernel) Backward(din, dout, in, out [][]float32) {
+	if din[0] == nil || dout[0] == nil {
+		return
+	}
+	ops.ConvBackwardInput(din[0], dout[0], in[1], k.scratch, &k.p)
+}

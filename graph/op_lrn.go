@@ -1,0 +1,60 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/deepdream-go/deepdream/ops"
+)
+
+func init() {
+	Register("LRN", buildLRN)
+}
+
+// LRN: local response normalization across channels (size required; alpha
+// 1e-4, beta 0.75, bias 1 by default).
+func buildLRN(n *Node, in []Input) (*Built, error) {
+	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	if err := wantFloat(in, 0); err != nil {
+		return nil, err
+	}
+	x := in[0].Shape
+	if len(x) < 2 {
+		return nil, fmt.Errorf("input shape %v: want N, C and spatial dimensions", x)
+	}
+	if n.Attr("size") == nil {
+		return nil, fmt.Errorf("attribute size is required")
+	}
+	size, err := n.IntAttr("size", 0)
+	if err != nil {
+		return nil, err
+	}
+	if size < 1 {
+		return nil, fmt.Errorf("attribute size = %d, want at least 1", size)
+	}
+	p := ops.LRNParams{N: x[0], C: x[1], HW: x[2:].Size(), Size: size}
+	if p.Alpha, err = n.Float("alpha", 1e-4); err != nil {
+		return nil, err
+	}
+	if p.Beta, err = n.Float("beta", 0.75); err != nil {
+		return nil, err
+	}
+	if p.Bias, err = n.Float("bias", 1); err != nil {
+		return nil, err
+	}
+	return &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p, scale: make([]float32, x.Size())}}, nil
+}
+
+type lrnKernel struct {
+	p     ops.LRNParams
+	scale []float32 // the forward run's normalizers, for Backward
+}
+
+func (k *lrnKernel) Forward(out, in [][]float32) { ops.LRN(out[0], k.scale, in[0], &k.p) }
+
+func (k *lrnKernel) Backward(din, dout, in, out [][]float32) {
+	if din[0] != nil && dout[0] != nil {
+		ops.LRNBackward(din[0], dout[0], in[0], out[0], k.scale, &k.p)
+	}
+}

@@ -1,0 +1,35 @@
+// Package imageio reads photos for dreaming and writes dreams.
+//
+// Decoding (DecodeInfo and ReadFileInfo; Decode and ReadFile drop the Info)
+// accepts JPEG, PNG, GIF (first frame) and WebP. The header is read with
+// image.DecodeConfig first and an image declaring more pixels than a limit
+// (DefaultMaxPixels unless told) is refused with ErrTooLarge before any pixel
+// buffer is allocated, so a decompression bomb costs a few header bytes, not
+// gigabytes. The input itself is read whole into memory, capped at a size
+// derived from the same limit.
+//
+// Every decoded image comes back as an *image.NRGBA with its origin at
+// (0, 0): grey, CMYK, YCbCr and paletted pixels are converted, alpha is
+// kept, and the EXIF orientation (tag 0x0112, values 1-8) found in a JPEG
+// APP1 segment, a PNG eXIf chunk or a WebP EXIF chunk has been applied, so
+// that pixel (0, 0) is the top-left corner as a viewer shows it. A missing
+// or malformed EXIF block means orientation 1; it never fails a decode.
+// Info tells what the file held (format, stored size, orientation applied,
+// whether any pixel is translucent) and carries the alpha channel, which
+// ApplyAlpha puts back onto a dreamed image so that a transparent PNG stays
+// transparent.
+//
+// Encoding (Encode, WriteFile) picks PNG or JPEG from the output file's
+// extension. The dream's parameters, a UTF-8 string, travel inside the file:
+// as a PNG iTXt chunk with keyword "deepdream" placed right after IHDR, or as
+// a JPEG COM segment starting "deepdream: " right after SOI. ReadMetadata
+// and ReadMetadataFile get that string back, so a dream can be reproduced
+// from its own output. WriteFile writes through internal/atomicfile (the
+// target is either untouched or complete), and CheckOutput refuses, before
+// any work is done, an output path that names the input file or has an
+// unsupported extension.
+//
+// Images returned by this package are freshly allocated and never alias
+// their inputs, except NRGBA, which returns its argument when it already is
+// an *image.NRGBA at the origin.
+package imageio

@@ -1,0 +1,50 @@
+// Package gemm implements single-precision matrix multiplication (SGEMM),
+// the engine behind convolutions (im2col) and fully connected layers.
+//
+// # Layout
+//
+// All matrices are row-major: element (i, j) of a matrix with row stride ld
+// is x[i*ld+j], and ld may exceed the row length, so a column tile of a
+// wider matrix can be passed without copying. op(X) is X or its transpose;
+// a transposed operand is stored in its untransposed shape, so with transA
+// A is stored k x m with row stride lda.
+//
+// # Aliasing
+//
+// C must not overlap A or B. A and B may overlap each other; neither is
+// written. With beta == 0, C is write-only and may hold NaN or Inf.
+// Elements of C's slice outside the m x n matrix (the gaps between rows when
+// ldc > n) are never read or written.
+//
+// # Algorithm and threading
+//
+// Sgemm follows Goto/BLIS. For each kc-deep slice of the product, an
+// mc x kc block of op(A) is packed (scaled by alpha) and kept in L2, then
+// op(B) is packed kc x nc at a time, just before use, and a micro-kernel
+// computes mr x nr tiles of C in registers, reusing one kc x nr panel of B
+// from L1 across the whole block of A. Partial tiles at the edges of C are
+// computed into a scratch tile and then merged, so no element outside the
+// m x n matrix is touched. Packing buffers come from a sync.Pool, so Sgemm
+// does not allocate in steady state (except under the race detector, which
+// makes the pool drop items).
+//
+// Sgemm splits C into chunks of whole register tiles along n (columns) or m
+// (rows), whichever divides more evenly among the workers, and runs them
+// with parallel.For. Every chunk packs its own blocks, so chunks are
+// independent and Sgemm may be called from several goroutines at once,
+// including from inside another parallel.For.
+//
+// # Kernels
+//
+// At init the fastest micro-kernel the CPU supports is selected with
+// golang.org/x/sys/cpu: "avx512" (AVX-512F, 8x48 tiles in ZMM registers),
+// "avx2" (AVX2 and FMA, 6x16 tiles in YMM registers) or the portable
+// "generic" Go kernel (4x4). Packing follows the selected kernel's tile and
+// block sizes. The build tag purego, or any architecture other than amd64,
+// leaves only "generic". Kernels lists what is available, KernelName reports
+// the one in use, and SetKernel switches, for tests and benchmarks.
+//
+// Every assembly routine (kernel_amd64.s) has a pure-Go twin with the same
+// signature (kernel_generic.go), and one table test runs Sgemm with every
+// kernel available on the machine.
+package gemm

@@ -1,0 +1,69 @@
+package gemm
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+)
+
+// A kernel computes one mr x nr tile of C from packed panels:
+//
+//	acc[i][j] = sum_{p<k} a[p*mr+i] * b[p*nr+j]
+//	c[i*ldc+j] = acc[i][j]                  if beta == 0 (c is not read)
+//	c[i*ldc+j] = beta*c[i*ldc+j] + acc[i][j] otherwise
+//
+// a holds k*mr and b holds k*nr values; c must hold (mr-1)*ldc+nr values.
+// The driver guarantees these lengths; assembly kernels do not check them.
+type kernelFunc func(k int, a, b, c []float32, ldc int, beta float32)
+
+// kernel is a micro-kernel with the blocking parameters tuned for it.
+type kernel struct {
+	name   string
+	mr, nr int // register tile
+	kc     int // depth of a packed panel: kc*nr floats of B stay in L1
+	mc     int // rows of packed A kept in L2 (multiple of mr)
+	nc     int // columns of B packed at a time, kept in L2 (multiple of nr)
+	fn     kernelFunc
+	copyB  copyFunc
+}
+
+// A copyFunc copies one row of a block of B into its panels: for each
+// j < panels, src[j*nr : j*nr+nr] goes to dst[j*ps : j*ps+nr]. It may
+// prefetch pf[:panels*nr], a row that will be copied soon.
+type copyFunc func(dst, src, pf []float32, panels, nr, ps int)
+
+// kernels lists the kernels this machine can run, fastest first.
+// The generic kernel is always last.
+var kernels = append(asmKernels(), &kernel{
+	name: "generic", mr: 4, nr: 4, kc: 256, mc: 512, nc: 256, fn: kernelGeneric, copyB: copyPanelsGeneric,
+})
+
+var current atomic.Pointer[kernel]
+
+func init() { current.Store(kernels[0]) }
+
+// Kernels returns the names of the micro-kernels available on this machine,
+// fastest first: a subset of "avx512", "avx2" and "generic".
+func Kernels() []string {
+	names := make([]string, len(kernels))
+	for i, k := range kernels {
+		names[i] = k.name
+	}
+	return names
+}
+
+// KernelName returns the name of the micro-kernel Sgemm uses.
+func KernelName() string { return current.Load().name }
+
+// SetKernel makes Sgemm use the named micro-kernel, for tests and benchmarks.
+// The returned restore function reinstates the previous kernel. SetKernel must
+// not be called while Sgemm is running in another goroutine.
+func SetKernel(name string) (restore func(), err error) {
+	for _, k := range kernels {
+		if k.name == name {
+			prev := current.Swap(k)
+			return func() { current.Store(prev) }, nil
+		}
+	}
+	return nil, fmt.Errorf("gemm: kernel %q not available (have %s)", name, strings.Join(Kernels(), ", "))
+}

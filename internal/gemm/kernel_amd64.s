@@ -1,0 +1,260 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// Micro-kernels with the contract of kernelGeneric (see kernelFunc):
+// C[mr x nr] = A panel (k x mr) * B panel (k x nr) [+ beta*C].
+// Accumulators stay in registers for the whole k loop; each k step loads
+// one row of the B panel as vectors and broadcasts the mr values of the
+// A panel.
+
+// AVX-512: 8 x 48 tile. Z0-Z23 accumulate rows 0-7 (three ZMM per row),
+// Z24-Z26 hold a row of B, Z27-Z31 take the broadcast A values in turn.
+#define ROW512(off, t, c0, c1, c2) \
+	VBROADCASTSS off(SI), t; \
+	VFMADD231PS  Z24, t, c0; \
+	VFMADD231PS  Z25, t, c1; \
+	VFMADD231PS  Z26, t, c2
+
+#define STORE512(c0, c1, c2) \
+	VMOVUPS c0, (DX);    \
+	VMOVUPS c1, 64(DX);  \
+	VMOVUPS c2, 128(DX); \
+	ADDQ    R8, DX
+
+// PREFETCH512 pulls one 192-byte row of the C tile toward L1 while the
+// k loop runs, hiding the miss on the C update at the end.
+#define PREFETCH512 \
+	PREFETCHT0 (R9);     \
+	PREFETCHT0 64(R9);   \
+	PREFETCHT0 128(R9);  \
+	PREFETCHT0 191(R9);  \
+	ADDQ       R8, R9
+
+#define UPDATE512(c0, c1, c2) \
+	VFMADD231PS (DX), Z24, c0;    \
+	VFMADD231PS 64(DX), Z24, c1;  \
+	VFMADD231PS 128(DX), Z24, c2; \
+	STORE512(c0, c1, c2)
+
+// func kernelAVX512(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
+TEXT ·kernelAVX512(SB), NOSPLIT, $0-92
+	MOVQ k+0(FP), CX
+	MOVQ a_base+8(FP), SI
+	MOVQ b_base+32(FP), DI
+	MOVQ c_base+56(FP), DX
+	MOVQ ldc+80(FP), R8
+	SHLQ $2, R8
+
+	MOVQ DX, R9
+	PREFETCH512
+	PREFETCH512
+	PREFETCH512
+	PREFETCH512
+	PREFETCH512
+	PREFETCH512
+	PREFETCH512
+	PREFETCH512
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	TESTQ CX, CX
+	JZ    store512
+
+loop512:
+	VMOVUPS (DI), Z24
+	VMOVUPS 64(DI), Z25
+	VMOVUPS 128(DI), Z26
+	ROW512(0, Z27, Z0, Z1, Z2)
+	ROW512(4, Z28, Z3, Z4, Z5)
+	ROW512(8, Z29, Z6, Z7, Z8)
+	ROW512(12, Z30, Z9, Z10, Z11)
+	ROW512(16, Z31, Z12, Z13, Z14)
+	ROW512(20, Z27, Z15, Z16, Z17)
+	ROW512(24, Z28, Z18, Z19, Z20)
+	ROW512(28, Z29, Z21, Z22, Z23)
+	ADDQ $32, SI
+	ADDQ $192, DI
+	DECQ CX
+	JNZ  loop512
+
+store512:
+	MOVL  beta+88(FP), AX
+	TESTL AX, AX
+	JNZ   update512
+	STORE512(Z0, Z1, Z2)
+	STORE512(Z3, Z4, Z5)
+	STORE512(Z6, Z7, Z8)
+	STORE512(Z9, Z10, Z11)
+	STORE512(Z12, Z13, Z14)
+	STORE512(Z15, Z16, Z17)
+	STORE512(Z18, Z19, Z20)
+	STORE512(Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+update512:
+	VBROADCASTSS beta+88(FP), Z24
+	UPDATE512(Z0, Z1, Z2)
+	UPDATE512(Z3, Z4, Z5)
+	UPDATE512(Z6, Z7, Z8)
+	UPDATE512(Z9, Z10, Z11)
+	UPDATE512(Z12, Z13, Z14)
+	UPDATE512(Z15, Z16, Z17)
+	UPDATE512(Z18, Z19, Z20)
+	UPDATE512(Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+// AVX2+FMA: 6 x 16 tile. Y0-Y11 accumulate rows 0-5 (two YMM per row),
+// Y12-Y13 hold a row of B, Y14-Y15 take the broadcast A values in turn.
+#define ROW256(off, t, c0, c1) \
+	VBROADCASTSS off(SI), t; \
+	VFMADD231PS  Y12, t, c0; \
+	VFMADD231PS  Y13, t, c1
+
+#define STORE256(c0, c1) \
+	VMOVUPS c0, (DX);   \
+	VMOVUPS c1, 32(DX); \
+	ADDQ    R8, DX
+
+// PREFETCH256 pulls one 64-byte row of the C tile toward L1.
+#define PREFETCH256 \
+	PREFETCHT0 (R9);   \
+	PREFETCHT0 63(R9); \
+	ADDQ       R8, R9
+
+#define UPDATE256(c0, c1) \
+	VFMADD231PS (DX), Y14, c0;   \
+	VFMADD231PS 32(DX), Y14, c1; \
+	STORE256(c0, c1)
+
+// func kernelAVX2(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
+TEXT ·kernelAVX2(SB), NOSPLIT, $0-92
+	MOVQ k+0(FP), CX
+	MOVQ a_base+8(FP), SI
+	MOVQ b_base+32(FP), DI
+	MOVQ c_base+56(FP), DX
+	MOVQ ldc+80(FP), R8
+	SHLQ $2, R8
+
+	MOVQ DX, R9
+	PREFETCH256
+	PREFETCH256
+	PREFETCH256
+	PREFETCH256
+	PREFETCH256
+	PREFETCH256
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	TESTQ CX, CX
+	JZ    store256
+
+loop256:
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	ROW256(0, Y14, Y0, Y1)
+	ROW256(4, Y15, Y2, Y3)
+	ROW256(8, Y14, Y4, Y5)
+	ROW256(12, Y15, Y6, Y7)
+	ROW256(16, Y14, Y8, Y9)
+	ROW256(20, Y15, Y10, Y11)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  loop256
+
+store256:
+	MOVL  beta+88(FP), AX
+	TESTL AX, AX
+	JNZ   update256
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	STORE256(Y8, Y9)
+	STORE256(Y10, Y11)
+	VZEROUPPER
+	RET
+
+update256:
+	VBROADCASTSS beta+88(FP), Y14
+	UPDATE256(Y0, Y1)
+	UPDATE256(Y2, Y3)
+	UPDATE256(Y4, Y5)
+	UPDATE256(Y6, Y7)
+	UPDATE256(Y8, Y9)
+	UPDATE256(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// func copyPanelsAVX2(dst []float32, src []float32, pf []float32, panels int, nr int, ps int)
+// For each j < panels it copies the nr floats src[j*nr:] to dst[j*ps:]
+// (nr a multiple of 8), and prefetches the same span of pf, the row packB
+// copies a few rows later, whose misses would otherwise stall it.
+TEXT ·copyPanelsAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ pf_base+48(FP), R8
+	MOVQ panels+72(FP), CX
+	MOVQ nr+80(FP), R11
+	SHLQ $2, R11
+	MOVQ ps+88(FP), R10
+	SHLQ $2, R10
+	TESTQ CX, CX
+	JZ    done
+
+panel:
+	XORQ AX, AX
+
+chunk:
+	PREFETCHT0 (R8)(AX*1)
+	VMOVUPS    (SI)(AX*1), Y0
+	VMOVUPS    Y0, (DI)(AX*1)
+	ADDQ       $32, AX
+	CMPQ       AX, R11
+	JLT        chunk
+	ADDQ       R11, SI
+	ADDQ       R11, R8
+	ADDQ       R10, DI
+	DECQ       CX
+	JNZ        panel
+
+done:
+	VZEROUPPER
+	RET

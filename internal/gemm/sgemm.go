@@ -1,0 +1,253 @@
+package gemm
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/deepdream-go/deepdream/internal/parallel"
+)
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32 matrices,
+// op(X) = X or X^T. op(A) is m x k, op(B) is k x n, C is m x n with row stride ldc.
+// beta == 0 means C is not read (may hold NaN). Uses all cores (via package
+// internal/parallel).
+//
+// A is stored m x k with row stride lda (k x m if transA), B is stored k x n
+// with row stride ldb (n x k if transB). Sgemm panics if a stride is shorter
+// than its row or a slice is too short for its matrix.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMatrix("A", ar, ac, a, lda)
+	checkMatrix("B", br, bc, b, ldb)
+	checkMatrix("C", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if beta == 0 {
+		beta = 0 // -0 becomes +0, so kernels can test the bits.
+	}
+
+	kern := current.Load()
+	j := jobs.Get().(*job)
+	j.problem = problem{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	j.kern = kern
+	j.plan(parallel.Workers())
+	if j.chunks == 1 {
+		j.Run(0, 1)
+	} else {
+		parallel.For(j.chunks, 1, j)
+	}
+	j.problem = problem{}
+	jobs.Put(j)
+}
+
+func checkMatrix(name string, rows, cols int, x []float32, ld int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if ld < cols {
+		panic(fmt.Sprintf("gemm: %s is %dx%d but its row stride is %d", name, rows, cols, ld))
+	}
+	if len(x) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("gemm: %s is %dx%d with row stride %d but has only %d elements", name, rows, cols, ld, len(x)))
+	}
+}
+
+// scaleC sets C = beta*C, without reading C when beta == 0.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc:][:n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// problem holds the arguments of one Sgemm call.
+type problem struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// job is one Sgemm call split into chunks of rows or columns of C,
+// one chunk per parallel.For index.
+type job struct {
+	problem
+	kern   *kernel
+	byRows bool // chunks split the m dimension, else the n dimension
+	tiles  int  // register tiles along the split dimension
+	chunks int
+}
+
+var jobs = sync.Pool{New: func() any { return new(job) }}
+
+// Each chunk packs its own copy of the operand it does not split (all of A
+// when splitting columns), so chunks must be wide enough to amortise that.
+const (
+	minChunkCols  = 1024
+	minChunkRows  = 256
+	minChunkFlops = 1 << 22
+)
+
+// plan chooses the split dimension and the number of chunks for p workers.
+// It splits the dimension whose register tiles divide more evenly among the
+// workers, preferring columns, which are usually the long dimension in
+// convolutions.
+func (j *job) plan(p int) {
+	tm := (j.m + j.kern.mr - 1) / j.kern.mr
+	tn := (j.n + j.kern.nr - 1) / j.kern.nr
+	j.byRows = balance(tm, p) > balance(tn, p)
+	j.tiles, j.chunks = tn, 0
+	minLen := minChunkCols / j.kern.nr
+	if j.byRows {
+		j.tiles = tm
+		minLen = minChunkRows / j.kern.mr
+	}
+	flops := 2 * float64(j.m) * float64(j.n) * float64(j.k)
+	if p == 1 || flops < 2*minChunkFlops {
+		j.chunks = 1
+		return
+	}
+	// One chunk per worker, or a few per worker when chunks stay long
+	// enough: parallel.For hands them out dynamically, which evens out
+	// cores slowed by other work.
+	per := min(max(j.tiles/(p*max(minLen, 1)), 1), 4)
+	j.chunks = min(p*per, j.tiles)
+}
+
+// balance is the fraction of worker time spent on useful tiles when t tiles
+// are split evenly among p workers.
+func balance(t, p int) float64 {
+	return float64(t) / float64(p*((t+p-1)/p))
+}
+
+// Run computes chunks [lo, hi) of the job.
+func (j *job) Run(lo, hi int) {
+	w := getWorkspace(j.kern)
+	for ch := lo; ch < hi; ch++ {
+		t0, t1 := ch*j.tiles/j.chunks, (ch+1)*j.tiles/j.chunks
+		if j.byRows {
+			w.gemm(j.kern, &j.problem, t0*j.kern.mr, min(t1*j.kern.mr, j.m), 0, j.n)
+		} else {
+			w.gemm(j.kern, &j.problem, 0, j.m, t0*j.kern.nr, min(t1*j.kern.nr, j.n))
+		}
+	}
+	workspaces.Put(w)
+}
+
+// workspace holds one goroutine's packing buffers.
+type workspace struct {
+	a, b []float32 // packed blocks of A (mc x kc) and B (kc x nc)
+	tile []float32 // mr x nr scratch for partial tiles at the edges of C
+}
+
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+func getWorkspace(kn *kernel) *workspace {
+	w := workspaces.Get().(*workspace)
+	if n := kn.mc / kn.mr * panelStride(kn.kc, kn.mr); len(w.a) < n {
+		w.a = make([]float32, n)
+	}
+	if n := kn.nc / kn.nr * panelStride(kn.kc, kn.nr); len(w.b) < n {
+		w.b = make([]float32, n)
+	}
+	if len(w.tile) < kn.mr*kn.nr {
+		w.tile = make([]float32, kn.mr*kn.nr)
+	}
+	return w
+}
+
+// gemm computes rows [i0, i1) and columns [j0, j1) of C on one goroutine,
+// blocked Goto-style. An mc x kc block of A is packed once and stays in L2
+// while the columns are swept in kc x nc blocks of B, each packed just
+// before use so it is still in L2; the kernel then reuses one kc x nr panel
+// of B from L1 across the whole block of A.
+func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
+	mr, nr := kn.mr, kn.nr
+	// Equal blocks avoid a thin last block that would pay the C update
+	// (or the packing) for little work.
+	kcb := evenBlock(g.k, kn.kc, 1)
+	mcb := evenBlock(i1-i0, kn.mc, mr)
+	for pc := 0; pc < g.k; pc += kcb {
+		kb := min(kcb, g.k-pc)
+		beta := g.beta
+		if pc > 0 {
+			beta = 1
+		}
+		psA, psB := panelStride(kb, mr), panelStride(kb, nr)
+		for ic := i0; ic < i1; ic += mcb {
+			mb := min(mcb, i1-ic)
+			packA(w.a, g, ic, mb, pc, kb, mr)
+			for jc := j0; jc < j1; jc += kn.nc {
+				nb := min(kn.nc, j1-jc)
+				packB(w.b, g, pc, kb, jc, nb, nr, kn.copyB)
+				for jr := 0; jr < nb; jr += nr {
+					nn := min(nr, nb-jr)
+					bp := w.b[jr/nr*psB:]
+					for ir := 0; ir < mb; ir += mr {
+						mm := min(mr, mb-ir)
+						ap := w.a[ir/mr*psA:]
+						c := g.c[(ic+ir)*g.ldc+jc+jr:]
+						if mm == mr && nn == nr {
+							kn.fn(kb, ap, bp, c, g.ldc, beta)
+							continue
+						}
+						kn.fn(kb, ap, bp, w.tile, nr, 0)
+						addTile(c, g.ldc, w.tile, nr, mm, nn, beta)
+					}
+				}
+			}
+		}
+	}
+}
+
+// evenBlock splits n into the fewest blocks of at most max, a multiple of
+// unit, and returns the block size that makes them as equal as possible.
+func evenBlock(n, max, unit int) int {
+	blocks := (n + max - 1) / max
+	size := (n + blocks - 1) / blocks
+	return (size + unit - 1) / unit * unit
+}
+
+// addTile sets the mm x nn corner of C to tile + beta*C (C is not read when beta == 0).
+func addTile(c []float32, ldc int, tile []float32, nr, mm, nn int, beta float32) {
+	for i := range mm {
+		dst := c[i*ldc:][:nn]
+		src := tile[i*nr:][:nn]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j, v := range src {
+			dst[j] = beta*dst[j] + v
+		}
+	}
+}

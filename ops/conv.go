@@ -1,0 +1,300 @@
+package ops
+
+import (
+	"github.com/deepdream-go/deepdream/internal/gemm"
+	"github.com/deepdream-go/deepdream/internal/parallel"
+)
+
+// ConvParams describes a 2-D convolution (cross-correlation, as in ONNX):
+//
+//	x [N x C x H x W]            input
+//	w [M x C/Group x KH x KW]    weights
+//	b [M]                        bias (optional)
+//	y [N x M x OH x OW]          output, OH and OW from OutH and OutW
+//
+// Channel group g maps input channels [g*C/Group, (g+1)*C/Group) to output
+// channels [g*M/Group, (g+1)*M/Group); Group == C == M is a depthwise
+// convolution. Pads are zero padding added before and after each spatial
+// axis; strides and dilations are >= 1.
+type ConvParams struct {
+	N, C, H, W                           int
+	M, KH, KW                            int
+	Group                                int
+	StrideH, StrideW                     int
+	DilationH, DilationW                 int
+	PadTop, PadLeft, PadBottom, PadRight int
+}
+
+// OutH is the output height.
+func (p *ConvParams) OutH() int {
+	return (p.H+p.PadTop+p.PadBottom-p.DilationH*(p.KH-1)-1)/p.StrideH + 1
+}
+
+// OutW is the output width.
+func (p *ConvParams) OutW() int {
+	return (p.W+p.PadLeft+p.PadRight-p.DilationW*(p.KW-1)-1)/p.StrideW + 1
+}
+
+// pointwise reports a 1x1, stride 1, unpadded convolution: its im2col matrix
+// would be x itself, so x is used directly.
+func (p *ConvParams) pointwise() bool {
+	return p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0
+}
+
+// depthwise reports one input channel per group. Its GEMMs would have
+// K = KH*KW and M/G rows, far too small to pay for packing, so it runs
+// directly, one output channel at a time.
+func (p *ConvParams) depthwise() bool { return p.C == p.Group }
+
+// convScratchFloats bounds the im2col tile: a 2 MB tile keeps memory flat
+// for any image size (whole-image im2col for conv1 of a 2048x1536 image
+// would take 460 MB) while leaving Sgemm hundreds of columns per call.
+const convScratchFloats = 1 << 19
+
+// tile is the number of output pixels per im2col tile.
+func (p *ConvParams) tile() int {
+	pixels := p.OutH() * p.OutW()
+	if p.pointwise() {
+		return pixels
+	}
+	k := p.C / p.Group * p.KH * p.KW
+	return min(max(convScratchFloats/k, 256), 4096, pixels)
+}
+
+// ConvScratchSize is the length of the scratch slice Conv and
+// ConvBackwardInput need: one im2col tile, or 0 for pointwise and
+// depthwise convolutions.
+func ConvScratchSize(p *ConvParams) int {
+	if p.pointwise() || p.depthwise() {
+		return 0
+	}
+	return p.C / p.Group * p.KH * p.KW * p.tile()
+}
+
+// Conv computes y = conv(x, w) + b (b may be nil) as one GEMM per group and
+// tile of output pixels:
+//
+//	y_g[M/G x tile] = w_g[M/G x K] * col[K x tile],  K = C/G*KH*KW
+//
+// where col holds the input patches of the tile's pixels (im2col), built in
+// scratch (ConvScratchSize(p) elements). Depthwise convolutions accumulate
+// y_m += w_m[tap] * x_g seen through each tap instead. y must not alias x.
+func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
+	cg, mg := p.C/p.Group, p.M/p.Group
+	k := cg * p.KH * p.KW
+	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
+	tile := p.tile()
+	for n := range p.N {
+		xn := x[n*p.C*hw:][:p.C*hw]
+		yn := y[n*p.M*pixels:][:p.M*pixels]
+		if p.depthwise() {
+			patchTasks.For(p.C, p.patchGrain(mg*pixels), patchTask{yn, xn, w, b, p, 0, pixels, patchAccumulate})
+			continue
+		}
+		for g := range p.Group {
+			xg := xn[g*cg*hw:][:cg*hw]
+			wg := w[g*mg*k:][:mg*k]
+			yg := yn[g*mg*pixels:][:mg*pixels]
+			for p0 := 0; p0 < pixels; p0 += tile {
+				t := min(tile, pixels-p0)
+				// The bias goes into y first, and the GEMM adds to it
+				// (beta 1) while the tile is still in cache.
+				beta := float32(0)
+				if b != nil {
+					for i, v := range b[g*mg:][:mg] {
+						row := yg[i*pixels+p0:][:t]
+						for j := range row {
+							row[j] = v
+						}
+					}
+					beta = 1
+				}
+				if p.pointwise() {
+					gemm.Sgemm(false, false, mg, t, k, 1, wg, k, xg[p0:], hw, beta, yg[p0:], pixels)
+					continue
+				}
+				col := scratch[:k*t]
+				patchTasks.For(cg, p.patchGrain(p.KH*p.KW*t), patchTask{col, xg, nil, nil, p, p0, t, patchGather})
+				gemm.Sgemm(false, false, mg, t, k, 1, wg, k, col, t, beta, yg[p0:], pixels)
+			}
+		}
+	}
+}
+
+// ConvBackwardInput: dx += conv^T(dy, w), per group and tile
+//
+//	dcol[K x tile] = w_g^T * dy_g[M/G x tile]
+//
+// then scattered and added into dx (col2im), the transpose of im2col.
+// Pointwise convolutions add w_g^T * dy_g into dx directly, depthwise ones
+// add w_m[tap] * dy_m into x_g seen through each tap.
+func ConvBackwardInput(dx, dy, w, scratch []float32, p *ConvParams) {
+	cg, mg := p.C/p.Group, p.M/p.Group
+	k := cg * p.KH * p.KW
+	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
+	tile := p.tile()
+	for n := range p.N {
+		dxn := dx[n*p.C*hw:][:p.C*hw]
+		dyn := dy[n*p.M*pixels:][:p.M*pixels]
+		if p.depthwise() {
+			patchTasks.For(p.C, p.patchGrain(mg*pixels), patchTask{dyn, dxn, w, nil, p, 0, pixels, patchScatter})
+			continue
+		}
+		for g := range p.Group {
+			dxg := dxn[g*cg*hw:][:cg*hw]
+			wg := w[g*mg*k:][:mg*k]
+			dyg := dyn[g*mg*pixels:][:mg*pixels]
+			if p.pointwise() {
+				gemm.Sgemm(true, false, cg, hw, mg, 1, wg, k, dyg, pixels, 1, dxg, hw)
+				continue
+			}
+			for p0 := 0; p0 < pixels; p0 += tile {
+				t := min(tile, pixels-p0)
+				dcol := scratch[:k*t]
+				gemm.Sgemm(true, false, k, t, mg, 1, wg, k, dyg[p0:], pixels, 0, dcol, t)
+				patchTasks.For(cg, p.patchGrain(p.KH*p.KW*t), patchTask{dcol, dxg, nil, nil, p, p0, t, patchScatter})
+			}
+		}
+	}
+}
+
+// patchGrain is the number of input channels per parallel chunk when each
+// channel moves work elements.
+func (p *ConvParams) patchGrain(work int) int {
+	return max(elementwiseGrain/max(p.KH*p.KW*work, 1), 1)
+}
+
+// patchTask moves values between an image x [channels x H x W] and rows
+// of t output pixels [p0, p0+t) that see x through each kernel tap
+// (kh, kw): pixel (oy, ox) sees x[oy*StrideH-PadTop+kh*DilationH]
+// [ox*StrideW-PadLeft+kw*DilationW], or zero padding.
+//
+// Without w the rows are an im2col matrix [channels*KH*KW x t], row
+// (c*KH+kh)*KW+kw for channel c and tap (kh, kw): patchGather fills it,
+// patchScatter adds it back into x (col2im).
+//
+// With w (depthwise) the rows are the M/G output channels of each input
+// channel, w their weights [M x KH x KW]: patchAccumulate sets each row to
+// its bias b (nil: zero) and adds every tap's weight times what it sees;
+// patchScatter adds weight times row into x through every tap.
+//
+// Tasks split the channels of x, so scattering tasks write disjoint parts
+// of x.
+type patchTask struct {
+	rows, x []float32
+	w, b    []float32
+	p       *ConvParams
+	p0, t   int
+	mode    patchMode
+}
+
+type patchMode int
+
+const (
+	patchGather     patchMode = iota // row = x through the tap
+	patchAccumulate                  // row += weight * x through the tap
+	patchScatter                     // x through the tap += weight * row
+)
+
+var patchTasks parallel.Tasks[patchTask, *patchTask]
+
+func (a *patchTask) Run(lo, hi int) {
+	p := a.p
+	hw, ow, taps := p.H*p.W, p.OutW(), p.KH*p.KW
+	units := 1 // rows per channel and tap
+	if a.w != nil {
+		units = p.M / p.Group
+	}
+	for c := lo; c < hi; c++ {
+		xc := a.x[c*hw:][:hw]
+		for u := c * units; u < (c+1)*units; u++ {
+			if a.mode == patchAccumulate {
+				v := float32(0)
+				if a.b != nil {
+					v = a.b[u]
+				}
+				row := a.rows[u*a.t:][:a.t]
+				for i := range row {
+					row[i] = v
+				}
+			}
+			for tap := range taps {
+				kh, kw := tap/p.KW, tap%p.KW
+				row, weight := a.rows[u*a.t:][:a.t], float32(1)
+				if a.w != nil {
+					weight = a.w[u*taps+tap]
+				} else {
+					row = a.rows[(u*taps+tap)*a.t:][:a.t]
+				}
+				// Walk the tile one output row segment at a time: within a
+				// segment the input row is fixed and the columns advance
+				// by the stride.
+				oy, ox := a.p0/ow, a.p0%ow
+				for j := 0; j < a.t; oy, ox = oy+1, 0 {
+					seg := row[j:min(j+ow-ox, a.t)]
+					j += len(seg)
+					iy := oy*p.StrideH - p.PadTop + kh*p.DilationH
+					if iy < 0 || iy >= p.H {
+						if a.mode == patchGather {
+							clear(seg)
+						}
+						continue
+					}
+					a.segment(seg, xc[iy*p.W:][:p.W], ox*p.StrideW-p.PadLeft+kw*p.DilationW, weight)
+				}
+			}
+		}
+	}
+}
+
+// segment moves seg[i] <-> xrow[ix0 + i*StrideW], which is zero padding
+// outside xrow.
+func (a *patchTask) segment(seg, xrow []float32, ix0 int, weight float32) {
+	s := a.p.StrideW
+	lo, hi := 0, 0 // seg[lo:hi] sees xrow
+	if ix0 < 0 {
+		lo = (-ix0 + s - 1) / s
+	}
+	if ix0 < len(xrow) {
+		hi = (len(xrow)-1-ix0)/s + 1
+	}
+	hi = min(hi, len(seg))
+	if lo >= hi { // the whole segment sees padding
+		if a.mode == patchGather {
+			clear(seg)
+		}
+		return
+	}
+	inside := seg[lo:hi]
+	ix := ix0 + lo*s
+	switch {
+	case a.mode == patchGather:
+		clear(seg[:lo])
+		clear(seg[hi:])
+		if s == 1 {
+			copy(inside, xrow[ix:])
+			return
+		}
+		for i := range inside {
+			inside[i] = xrow[ix+i*s]
+		}
+	case s == 1 && a.mode == patchAccumulate:
+		for i, v := range xrow[ix:][:len(inside)] {
+			inside[i] += weight * v
+		}
+	case s == 1: // patchScatter, unit stride
+		xs := xrow[ix:][:len(inside)]
+		for i, v := range inside {
+			xs[i] += weight * v
+		}
+	case a.mode == patchAccumulate:
+		for i := range inside {
+			inside[i] += weight * xrow[ix+i*s]
+		}
+	default: // patchScatter, strided
+		for i, v := range inside {
+			xrow[ix+i*s] += weight * v
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveLRN is the float64 reference straight from the definition, with the
+// backward pass as the full Jacobian-vector product
+// dx_i = sum_j dy_j * dy_j/dx_i over every j whose window holds i.
+func naiveLRN(x, dy []float32, p *LRNParams) (y, dx []float64) {
+	before, after := (p.Size-1)/2, p.Size-1-(p.Size-1)/2
+	k := float64(p.Alpha) / float64(p.Size)
+	beta := float64(p.Beta)
+	y, dx = make([]float64, len(x)), make([]float64, len(x))
+	at := func(n, c, i int) int { return (n*p.C+c)*p.HW + i }
+	for n := range p.N {
+		for i := range p.HW {
+			s := make([]float64, p.C)
+			for c := range p.C {
+				s[c] = float64(p.Bias)
+				for j := max(0, c-before); j <= min(p.C-1, c+after); j++ {
+					s[c] += k * float64(x[at(n, j, i)]) * float64(x[at(n, j, i)])
+				}
+				y[at(n, c, i)] = float64(x[at(n, c, i)]) * math.Pow(s[c], -beta)
+			}
+			for c := range p.C { // output channel
+				g := float64(dy[at(n, c, i)])
+				xc := float64(x[at(n, c, i)])
+				dx[at(n, c, i)] += g * math.Pow(s[c], -beta)
+				for j := max(0, c-before); j <= min(p.C-1, c+after); j++ {
+					xj := float64(x[at(n, j, i)])
+					dx[at(n, j, i)] -= g * xc * beta * math.Pow(s[c], -beta-1) * k * 2 * xj
+				}
+			}
+		}
+	}
+	return y, dx
+}
+
+func TestLRNMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, p := range []LRNParams{
+		{N: 1, C: 12, HW: 7, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}, // GoogLeNet's
+		{N: 2, C: 9, HW: 300, Size: 5, Alpha: 2, Beta: 0.75, Bias: 1},   // second term large; two pixel blocks
+		{N: 1, C: 6, HW: 5, Size: 4, Alpha: 0.5, Beta: 0.6, Bias: 2},    // asymmetric window, math.Pow
+		{N: 1, C: 3, HW: 4, Size: 7, Alpha: 1, Beta: 0.5, Bias: 1},      // window wider than C
+		{N: 1, C: 5, HW: 3, Size: 1, Alpha: 1, Beta: 1, Bias: 0.5},
+	} {
+		x := randFloats(r, p.N*p.C*p.HW)
+		dy := randFloats(r, len(x))
+		wantY, wantDX := naiveLRN(x, dy, &p)
+		y, checkY := guarded(r, len(x))
+		scale := make([]float32, len(x))
+		LRN(y, scale, x, &p)
+		checkY(t, "LRN")
+		for i := range y {
+			if math.Abs(float64(y[i])-wantY[i]) > 1e-6*(1+math.Abs(wantY[i])) {
+				t.Fatalf("%+v: y[%d] = %v, want %v", p, i, y[i], wantY[i])
+			}
+		}
+		dx, checkDX := guarded(r, len(x))
+		base := append([]float32(nil), dx...)
+		LRNBackward(dx, dy, x, y, scale, &p)
+		checkDX(t, "LRNBackward")
+		for i := range dx {
+			got := float64(dx[i]) - float64(base[i]) // LRNBackward adds
+			if math.Abs(got-wantDX[i]) > 1e-5*(1+math.Abs(wantDX[i])) {
+				t.Fatalf("%+v: dx[%d] = %v, want %v", p, i, got, wantDX[i])
+			}
+		}
+	}
+}
+
+func TestLRNNoAllocs(t *testing.T) {
+	p := LRNParams{N: 1, C: 64, HW: 56 * 56, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}
+	x := make([]float32, p.C*p.HW)
+	y, scale, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+	for i := range x {
+		x[i] = 1
+	}
+	if a := testing.AllocsPerRun(10, func() {
+		LRN(y, scale, x, &p)
+		LRNBackward(dx, y, x, y, scale, &p)
+	}); a != 0 {
+		t.Errorf("LRN allocates %v times per run", a)
+	}
+}
+
+// GoogLeNet's norm1 (after pool1) and norm2 (after conv2/3x3).
+func BenchmarkLRN(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		p    LRNParams
+	}{
+		{"norm1_64x56x56", LRNParams{N: 1, C: 64, HW: 56 * 56, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
+		{"norm2_192x56x56", LRNParams{N: 1, C: 192, HW: 56 * 56, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
+	} {
+		p := c.p
+		r := rand.New(rand.NewPCG(1, 1))
+		x := randFloats(r, p.C*p.HW)
+		y, scale, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+		report := func(b *testing.B) {
+			n := float64(len(x))
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
+		}
+		b.Run(c.name+"/forward", func(b *testing.B) {
+			for b.Loop() {
+				LRN(y, scale, x, &p)
+			}
+			report(b)
+		})
+		b.Run(c.name+"/backward", func(b *testing.B) {
+			for b.Loop() {
+				LRNBackward(dx, y, x, y, scale, &p)
+			}
+			report(b)
+		})
+	}
+}

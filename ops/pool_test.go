@@ -1,0 +1,223 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naivePool is the reference: every tap of every window, checked one by
+// one against the input and the padded input. It returns max and average
+// pools, the argmax (first maximum in row-major window order) and the
+// average divisors.
+func naivePool(x []float32, p *PoolParams) (maxY []float32, argmax []int32, avgY []float64, count []int) {
+	planes, out := p.N*p.C, p.OutH*p.OutW
+	maxY, argmax = make([]float32, planes*out), make([]int32, planes*out)
+	avgY, count = make([]float64, planes*out), make([]int, planes*out)
+	for pl := range planes {
+		for oy := range p.OutH {
+			for ox := range p.OutW {
+				o := pl*out + oy*p.OutW + ox
+				maxY[o], argmax[o] = float32(math.Inf(-1)), -1
+				for ky := range p.KH {
+					for kx := range p.KW {
+						iy := oy*p.StrideH - p.PadTop + ky*p.DilationH
+						ix := ox*p.StrideW - p.PadLeft + kx*p.DilationW
+						inside := iy >= 0 && iy < p.H && ix >= 0 && ix < p.W
+						inPadded := iy >= -p.PadTop && iy < p.H+p.PadBottom && ix >= -p.PadLeft && ix < p.W+p.PadRight
+						if inside || (p.CountIncludePad && inPadded) {
+							count[o]++
+						}
+						if !inside {
+							continue
+						}
+						v := x[pl*p.H*p.W+iy*p.W+ix]
+						avgY[o] += float64(v)
+						if argmax[o] < 0 || v > maxY[o] {
+							maxY[o], argmax[o] = v, int32(iy*p.W+ix)
+						}
+					}
+				}
+				if count[o] > 0 {
+					avgY[o] /= float64(count[o])
+				}
+			}
+		}
+	}
+	return maxY, argmax, avgY, count
+}
+
+// poolCase builds square-window params; the outputs cover the windows that
+// fit in the padded input, plus extra (ceil-mode) windows, which must start
+// inside the input or its leading padding.
+func poolCase(n, c, h, w, k, stride, dil int, pads [4]int, extra int) PoolParams {
+	ext := (k-1)*dil + 1
+	return PoolParams{N: n, C: c, H: h, W: w, KH: k, KW: k, StrideH: stride, StrideW: stride,
+		DilationH: dil, DilationW: dil, PadTop: pads[0], PadLeft: pads[1], PadBottom: pads[2], PadRight: pads[3],
+		OutH: (h+pads[0]+pads[2]-ext)/stride + 1 + extra, OutW: (w+pads[1]+pads[3]-ext)/stride + 1 + extra}
+}
+
+var poolCases = []PoolParams{
+	poolCase(1, 3, 8, 8, 2, 2, 1, [4]int{}, 0),
+	poolCase(2, 2, 7, 9, 3, 2, 1, [4]int{0, 0, 1, 1}, 0), // GoogLeNet's pool1 geometry
+	poolCase(1, 2, 12, 11, 3, 2, 1, [4]int{1, 1, 1, 1}, 0),
+	poolCase(1, 1, 9, 10, 3, 1, 1, [4]int{1, 0, 2, 1}, 0),
+	poolCase(1, 2, 8, 7, 3, 2, 1, [4]int{}, 1), // ceil mode: one window past the end
+	poolCase(1, 2, 9, 9, 3, 3, 1, [4]int{1, 1, 0, 0}, 1),
+	poolCase(1, 2, 9, 9, 2, 1, 2, [4]int{}, 0), // dilated
+	poolCase(1, 1, 10, 10, 3, 2, 2, [4]int{2, 1, 2, 1}, 0),
+	poolCase(2, 5, 6, 6, 6, 1, 1, [4]int{}, 0), // global
+	poolCase(1, 64, 23, 19, 3, 2, 1, [4]int{0, 0, 1, 1}, 0),
+	{N: 1, C: 3, H: 1, W: 12, KH: 1, KW: 3, StrideH: 1, StrideW: 2, DilationH: 1, DilationW: 1, PadLeft: 1, PadRight: 1, OutH: 1, OutW: 6}, // 1-D
+}
+
+func TestPoolMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, p := range poolCases {
+		for _, include := range []bool{false, true} {
+			p.CountIncludePad = include
+			name := fmt.Sprintf("%+v", p)
+			planes := p.N * p.C
+			x := randFloats(r, planes*p.H*p.W)
+			if p.N == 2 {
+				// Ties: the first maximum of each window must win.
+				for i := range x {
+					x[i] = float32(int(x[i] * 2))
+				}
+			}
+			wantMax, wantArg, wantAvg, count := naivePool(x, &p)
+			out := planes * p.OutH * p.OutW
+
+			y, checkY := guarded(r, out)
+			argmax := make([]int32, out)
+			MaxPool(y, argmax, x, &p)
+			checkY(t, name)
+			for o := range y {
+				if y[o] != wantMax[o] || argmax[o] != wantArg[o] {
+					t.Fatalf("%s: MaxPool[%d] = %v at %d, want %v at %d", name, o, y[o], argmax[o], wantMax[o], wantArg[o])
+				}
+			}
+			AveragePool(y, x, &p)
+			checkY(t, name)
+			for o := range y {
+				if math.Abs(float64(y[o])-wantAvg[o]) > 1e-6 {
+					t.Fatalf("%s: AveragePool[%d] = %v, want %v", name, o, y[o], wantAvg[o])
+				}
+			}
+
+			// Backward: max routes dy to the reference argmax; average
+			// is linear, so its backward must be its adjoint:
+			// <dy, pool(x)> = <dx, x>.
+			dy := randFloats(r, out)
+			dx, checkDX := guarded(r, len(x))
+			clear(dx)
+			MaxPoolBackward(dx, dy, argmax, &p)
+			checkDX(t, name)
+			want := make([]float64, len(x))
+			for o, a := range wantArg {
+				if a >= 0 {
+					want[o/(p.OutH*p.OutW)*p.H*p.W+int(a)] += float64(dy[o])
+				}
+			}
+			for i := range dx {
+				if math.Abs(float64(dx[i])-want[i]) > 1e-5 {
+					t.Fatalf("%s: MaxPoolBackward dx[%d] = %v, want %v", name, i, dx[i], want[i])
+				}
+			}
+			clear(dx)
+			AveragePoolBackward(dx, dy, &p)
+			checkDX(t, name)
+			lhs, rhs := 0.0, 0.0
+			for o := range dy {
+				lhs += float64(dy[o]) * wantAvg[o]
+				if count[o] == 0 {
+					t.Fatalf("%s: window %d counts no tap", name, o)
+				}
+			}
+			for i := range dx {
+				rhs += float64(dx[i]) * float64(x[i])
+			}
+			if math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+				t.Fatalf("%s: AveragePoolBackward is not the adjoint: <dy, pool(x)> = %v, <dx, x> = %v", name, lhs, rhs)
+			}
+		}
+	}
+}
+
+func TestMaxPoolIndices(t *testing.T) {
+	// ONNX's test_maxpool_with_argmax_2d_precomputed_strides: x = 1..25 in
+	// a 5x5 plane, 2x2 windows, stride 2.
+	p := PoolParams{N: 1, C: 1, H: 5, W: 5, OutH: 2, OutW: 2, KH: 2, KW: 2, StrideH: 2, StrideW: 2, DilationH: 1, DilationW: 1}
+	x := make([]float32, 25)
+	for i := range x {
+		x[i] = float32(i + 1)
+	}
+	y, argmax, idx := make([]float32, 4), make([]int32, 4), make([]float32, 4)
+	MaxPool(y, argmax, x, &p)
+	for _, c := range []struct {
+		columnMajor bool
+		want        []float32
+	}{{false, []float32{6, 8, 16, 18}}, {true, []float32{6, 16, 8, 18}}} {
+		MaxPoolIndices(idx, argmax, &p, c.columnMajor)
+		for i := range idx {
+			if idx[i] != c.want[i] {
+				t.Errorf("column-major %v: indices %v, want %v", c.columnMajor, idx, c.want)
+				break
+			}
+		}
+	}
+}
+
+func TestPoolNoAllocs(t *testing.T) {
+	p := poolCase(1, 64, 56, 56, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)
+	x := make([]float32, p.C*p.H*p.W)
+	y, argmax := make([]float32, p.C*p.OutH*p.OutW), make([]int32, p.C*p.OutH*p.OutW)
+	if a := testing.AllocsPerRun(10, func() {
+		MaxPool(y, argmax, x, &p)
+		MaxPoolBackward(x, y, argmax, &p)
+		AveragePool(y, x, &p)
+		AveragePoolBackward(x, y, &p)
+	}); a != 0 {
+		t.Errorf("pooling allocates %v times per run", a)
+	}
+}
+
+// GoogLeNet's pools: pool1 3x3/2 on conv1 (64x112x112), pool2 3x3/2 on
+// conv2 (192x56x56), both with pads [0,0,1,1] (Caffe's ceil rounding).
+var poolBenchmarks = []struct {
+	name string
+	p    PoolParams
+}{
+	{"pool1_64x112x112", poolCase(1, 64, 112, 112, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
+	{"pool2_192x56x56", poolCase(1, 192, 56, 56, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
+}
+
+// reportPool reports the input bytes read (forward) or written (backward)
+// per second, and the time per input element.
+func reportPool(b *testing.B, p *PoolParams) {
+	in := float64(p.N * p.C * p.H * p.W)
+	b.ReportMetric(in*4*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/in, "ns/elem")
+}
+
+func BenchmarkMaxPool(b *testing.B) {
+	for _, c := range poolBenchmarks {
+		p := c.p
+		r := rand.New(rand.NewPCG(1, 1))
+		x := randFloats(r, p.C*p.H*p.W)
+		y, argmax := make([]float32, p.C*p.OutH*p.OutW), make([]int32, p.C*p.OutH*p.OutW)
+		b.Run(c.name+"/forward", func(b *testing.B) {
+			for b.Loop() {
+				MaxPool(y, argmax, x, &p)
+			}
+			reportPool(b, &p)
+		})
+		b.Run(c.name+"/backward", func(b *testing.B) {
+			for b.Loop() {
+				MaxPoolBackward(x, y, argmax, &p)
+			}
+			reportPool(b, &p)
+		})
+	}
+}
