@@ -4,6 +4,6 @@
 // valid pixel range. The loop stays as small as the notebook's; the speed
 // lives in the engine.
 //
-// Dream runs the whole algorithm on an image; Network.Step exposes one
-// notebook make_step, for tests and tools.
+// Network.Dream runs the whole algorithm on an image; a Stepper runs one
+// notebook make_step at a fixed size, for tests and benchmarks.
 package dream

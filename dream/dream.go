@@ -149,7 +149,7 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 				src.data[i] += up[i]
 			}
 		}
-		s, err := n.newStepper(ob.h, ob.w, o.Layers)
+		s, err := n.NewStepper(ob.h, ob.w, o.Layers)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +159,7 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 				ox = rng.IntN(2*o.Jitter+1) - o.Jitter
 				oy = rng.IntN(2*o.Jitter+1) - o.Jitter
 			}
-			obj, err := s.step(ctx, src.data, ox, oy, o.Step)
+			obj, err := s.Step(ctx, src.data, ox, oy, o.Step)
 			if err != nil {
 				return nil, err
 			}

@@ -62,14 +62,14 @@ func TestNotebookStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := n.newStepper(224, 224, []Layer{{Name: "inception_4c/output_1"}})
+	s, err := n.NewStepper(224, 224, []Layer{{Name: "inception_4c/output_1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := readNpy(t, "dog_224_input.npy")
 	after := readNpy(t, "dog_224_step_ox12_oy15.npy")
 	src := append([]float32(nil), before...)
-	if _, err := s.step(context.Background(), src, 12, 15, 1.5); err != nil {
+	if _, err := s.Step(context.Background(), src, 12, 15, 1.5); err != nil {
 		t.Fatal(err)
 	}
 	var num, den, maxRef float64

@@ -8,9 +8,9 @@ import (
 	"github.com/deepdream-go/deepdream/graph"
 )
 
-// stepper runs the notebook's make_step at one image size; its plan is
-// made once per octave and reused for every iteration.
-type stepper struct {
+// Stepper runs the notebook's make_step at one image size; its plan is
+// made once (per octave, in Dream) and reused for every iteration.
+type Stepper struct {
 	plan   *graph.Plan
 	input  string
 	h, w   int
@@ -18,7 +18,8 @@ type stepper struct {
 	lo, hi [3]float32 // valid range of each input channel
 }
 
-func (n *Network) newStepper(h, w int, layers []Layer) (*stepper, error) {
+// NewStepper plans make_step for h x w images and the given layers.
+func (n *Network) NewStepper(h, w int, layers []Layer) (*Stepper, error) {
 	targets := make([]string, len(layers))
 	for i, l := range layers {
 		targets[i] = l.Name
@@ -31,7 +32,7 @@ func (n *Network) newStepper(h, w int, layers []Layer) (*stepper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dream: %dx%d: %w", w, h, err)
 	}
-	s := &stepper{plan: p, input: n.Input, h: h, w: w, layers: layers}
+	s := &Stepper{plan: p, input: n.Input, h: h, w: w, layers: layers}
 	for _, l := range layers {
 		shape := p.Shape(l.Name)
 		if len(shape) < 2 {
@@ -51,10 +52,15 @@ func (n *Network) newStepper(h, w int, layers []Layer) (*stepper, error) {
 	return s, nil
 }
 
-// step does one gradient-ascent step on src (a 3xHxW preprocessed image),
+// ForwardFLOPs is the arithmetic of the forward pass's convolutions and
+// matrix products, counted as 2 per multiply-add; a step costs about twice
+// that.
+func (s *Stepper) ForwardFLOPs() int64 { return s.plan.FLOPs() }
+
+// Step does one gradient-ascent step on src (a 3xHxW preprocessed image),
 // in place: roll by (ox, oy), forward, objective, backward, normalised
 // step, roll back, clip. It returns the objective before the step.
-func (s *stepper) step(ctx context.Context, src []float32, ox, oy int, stepSize float32) (float64, error) {
+func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize float32) (float64, error) {
 	x := s.plan.Data(s.input)
 	roll(x, src, s.h, s.w, ox, oy)
 	if err := s.plan.Forward(ctx); err != nil {
@@ -94,7 +100,7 @@ func (s *stepper) step(ctx context.Context, src []float32, ox, oy int, stepSize 
 // seed writes the objective's gradient into the targets' gradient buffers
 // and returns the objective: sum over layers of weight * 0.5*sum(a^2),
 // over the chosen channels.
-func (s *stepper) seed() float64 {
+func (s *Stepper) seed() float64 {
 	obj := 0.0
 	for _, l := range s.layers {
 		a := s.plan.Data(l.Name)

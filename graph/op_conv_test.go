@@ -1,11 +1,13 @@
 package graph
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/deepdream-go/deepdream/internal/race"
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
@@ -162,5 +164,35 @@ func TestConvErrors(t *testing.T) {
 	}
 	if !slices.Contains(SupportedOps(), "Conv") {
 		t.Error("Conv is not registered")
+	}
+}
+
+// Forward and Backward of Conv (im2col, depthwise and pointwise), Gemm,
+// MatMul and BatchNormalization must not allocate.
+func TestConvGemmBatchNormNoAllocs(t *testing.T) {
+	if race.Enabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	ctx := context.Background()
+	x := TestInput{Name: "x", Shape: Shape{2, 8, 20, 20}, Grad: true}
+	for _, c := range []struct {
+		node *onnx.Node
+		in   []TestInput
+	}{
+		{convNode(attrInts("pads", 1, 1, 1, 1)), []TestInput{x, {Name: "w", Shape: Shape{4, 8, 3, 3}, Const: true}, {Name: "b", Shape: Shape{4}, Const: true}}},
+		{convNode(attrInt("group", 8)), []TestInput{x, {Name: "w", Shape: Shape{8, 1, 3, 3}, Const: true}, {Name: "b", Shape: Shape{8}, Const: true}}},
+		{convNode(), []TestInput{x, {Name: "w", Shape: Shape{4, 8, 1, 1}, Const: true}, {Name: "b", Shape: Shape{4}, Const: true}}},
+		{gemmNode(true, attrInt("transB", 1)), []TestInput{{Name: "a", Shape: Shape{3, 5}, Grad: true}, {Name: "b", Shape: Shape{4, 5}, Grad: true}, {Name: "c", Shape: Shape{4}, Grad: true}}},
+		{&onnx.Node{OpType: "MatMul", Inputs: []string{"a", "b"}, Outputs: []string{"y"}}, []TestInput{{Name: "a", Shape: Shape{2, 3, 5}, Grad: true}, {Name: "b", Shape: Shape{5, 4}, Grad: true}}},
+		{batchNormNode(), batchNormInputs(rng, Shape{2, 8, 20, 20}, true)},
+	} {
+		p := planNode(t, rng, 13, c.node, c.in, true)
+		if a := testing.AllocsPerRun(5, func() {
+			_ = p.Forward(ctx)
+			_ = p.Backward(ctx)
+		}); a != 0 {
+			t.Errorf("%s allocates %v times per run", describe(c.node), a)
+		}
 	}
 }

@@ -451,3 +451,31 @@ func (p *Plan) Shape(name string) Shape {
 
 // Steps is the number of operator kernels a Forward runs.
 func (p *Plan) Steps() int { return len(p.steps) }
+
+// FLOPs counts the arithmetic of the planned convolutions and matrix
+// products (2 per multiply-add), the usual measure of a network's cost.
+func (p *Plan) FLOPs() int64 {
+	var total int64
+	for _, s := range p.steps {
+		n := s.node
+		switch n.OpType {
+		case "Conv":
+			// out: N x M x spatial; each output element costs C/group * kernel
+			// multiply-adds, which is the weight tensor's size over M.
+			out := p.tensors[n.Outputs[0]].shape
+			w := p.tensors[n.Inputs[1]].shape
+			total += 2 * int64(out.Size()) * int64(w.Size()/max(w[0], 1))
+		case "Gemm", "MatMul":
+			// out: ... x m x n; each element costs k multiply-adds, k being
+			// the first input's last (or, transposed, first) dimension.
+			out := p.tensors[n.Outputs[0]].shape
+			a := p.tensors[n.Inputs[0]].shape
+			k := a[len(a)-1]
+			if ta, _ := n.Int("transA", 0); ta != 0 {
+				k = a[0]
+			}
+			total += 2 * int64(out.Size()) * int64(k)
+		}
+	}
+	return total
+}

@@ -13,8 +13,8 @@ import (
 //	y [N x M x OH x OW]          output, OH and OW from OutH and OutW
 //
 // Channel group g maps input channels [g*C/Group, (g+1)*C/Group) to output
-// channels [g*M/Group, (g+1)*M/Group); Group == C == M is a depthwise
-// convolution. Pads are zero padding added before and after each spatial
+// channels [g*M/Group, (g+1)*M/Group); Group == C is a depthwise
+// convolution (M a multiple of C). Pads are zero padding added before and after each spatial
 // axis; strides and dilations are >= 1.
 type ConvParams struct {
 	N, C, H, W                           int
@@ -202,7 +202,9 @@ var patchTasks parallel.Tasks[patchTask, *patchTask]
 func (a *patchTask) Run(lo, hi int) {
 	p := a.p
 	hw, ow, taps := p.H*p.W, p.OutW(), p.KH*p.KW
-	units := 1 // rows per channel and tap
+	// units is the number of rows each channel of x has per tap: one im2col
+	// row, or its M/G output channels in a depthwise convolution.
+	units := 1
 	if a.w != nil {
 		units = p.M / p.Group
 	}

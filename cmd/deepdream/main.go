@@ -39,7 +39,7 @@ what a chosen layer of a trained network sees grows stronger.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDreamCmd(), newLayersCmd(), newProbeCmd(), newClassifyCmd(), newModelsCmd(), newVersionCmd())
+	root.AddCommand(newDreamCmd(), newLayersCmd(), newBenchCmd(), newProbeCmd(), newClassifyCmd(), newModelsCmd(), newVersionCmd())
 	return root
 }
 

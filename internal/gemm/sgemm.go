@@ -110,43 +110,45 @@ type job struct {
 var jobs = sync.Pool{New: func() any { return new(job) }}
 
 // Each chunk packs its own copy of the operand it does not split (all of A
-// when splitting columns), so chunks must be wide enough to amortise that.
+// when splitting columns), so chunks must be long enough to amortise that.
 const (
-	minChunkCols  = 1024
-	minChunkRows  = 256
-	minChunkFlops = 1 << 22
+	minChunkCols     = 1024
+	minChunkRows     = 256
+	minParallelFlops = 1 << 23
+	// packCost is the cost of packing one element, in flops of kernel
+	// time (about 0.5 ns at 85 GFLOP/s per core).
+	packCost = 40
 )
 
 // plan chooses the split dimension and the number of chunks for p workers.
-// It splits the dimension whose register tiles divide more evenly among the
-// workers, preferring columns, which are usually the long dimension in
-// convolutions.
 func (j *job) plan(p int) {
-	tm := (j.m + j.kern.mr - 1) / j.kern.mr
-	tn := (j.n + j.kern.nr - 1) / j.kern.nr
-	j.byRows = balance(tm, p) > balance(tn, p)
-	j.tiles, j.chunks = tn, 0
-	minLen := minChunkCols / j.kern.nr
+	mr, nr := j.kern.mr, j.kern.nr
+	tm, tn := (j.m+mr-1)/mr, (j.n+nr-1)/nr
+	j.byRows = splitCost(tm, mr, j.n, j.m, p) < splitCost(tn, nr, j.m, j.n, p)
+	j.tiles, j.chunks = tn, 1
+	minLen := minChunkCols / nr
 	if j.byRows {
 		j.tiles = tm
-		minLen = minChunkRows / j.kern.mr
+		minLen = minChunkRows / mr
 	}
-	flops := 2 * float64(j.m) * float64(j.n) * float64(j.k)
-	if p == 1 || flops < 2*minChunkFlops {
-		j.chunks = 1
+	if p == 1 || 2*float64(j.m)*float64(j.n)*float64(j.k) < minParallelFlops {
 		return
 	}
 	// One chunk per worker, or a few per worker when chunks stay long
 	// enough: parallel.For hands them out dynamically, which evens out
 	// cores slowed by other work.
-	per := min(max(j.tiles/(p*max(minLen, 1)), 1), 4)
+	per := min(max(j.tiles/(p*minLen), 1), 4)
 	j.chunks = min(p*per, j.tiles)
 }
 
-// balance is the fraction of worker time spent on useful tiles when t tiles
-// are split evenly among p workers.
-func balance(t, p int) float64 {
-	return float64(t) / float64(p*((t+p-1)/p))
+// splitCost estimates, per unit of k, the time of the slowest of p workers
+// when the dimension of length size (t tiles of width w) is split among
+// them: its share of the tiles, the padding of partial tiles included, plus
+// packing all of the other dimension (of length other) and its share of
+// this one.
+func splitCost(t, w, other, size, p int) float64 {
+	compute := 2 * float64(other) * float64(w) * float64((t+p-1)/p)
+	return compute + packCost*(float64(other)+float64(size)/float64(p))
 }
 
 // Run computes chunks [lo, hi) of the job.

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/internal/gemm"
+)
+
+type benchOptions struct {
+	model modelFlags
+	sizes []string
+	steps int
+	layer string
+}
+
+func newBenchCmd() *cobra.Command {
+	var o benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench [--model M] [--size WxH]... [--steps N]",
+		Short: "Measure the speed of dream steps",
+		Long: `bench runs dream steps (forward to the layer, gradient back to the image, the
+update) on a synthetic image at each --size and prints, per size, the median and
+minimum seconds per step, the GFLOP/s (2 x the forward convolution FLOPs per step)
+and the peak resident memory. Its last line summarises the last size:
+
+  summary: 1024x768 median 0.312 s/step min 0.301 s/step 235.3 GFLOP/s peak-rss 512 MB`,
+		Example: `  deepdream bench
+  deepdream bench --size 224x224 --size 1024x768 --steps 10
+  deepdream bench --model ../shared/models/googlenet-bvlc.onnx --size 2048x1536 --steps 3`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+		},
+	}
+	o.model.register(cmd.Flags())
+	cmd.Flags().StringArrayVar(&o.sizes, "size", []string{"224x224", "1024x768"}, "image size WxH, repeatable")
+	cmd.Flags().IntVar(&o.steps, "steps", 5, "timed steps per size (after one warm-up step)")
+	cmd.Flags().StringVar(&o.layer, "layer", "", "layer to dream (default: the model's)")
+	return cmd
+}
+
+func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) error {
+	if o.steps < 1 {
+		return usagef("bench: --steps must be at least 1")
+	}
+	lm, err := o.model.load(ctx, stderr, false)
+	if err != nil {
+		return err
+	}
+	layer := o.layer
+	if layer == "" {
+		layer = lm.entry.DefaultLayer
+	}
+	tensor, err := lm.tensor(layer)
+	if err != nil {
+		return err
+	}
+	net, err := dream.NewNetwork(lm.graph, lm.entry.Preprocess)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "model %s, layer %s, %d threads, gemm kernel %s\n", lm.entry.Name, layer, runtime.GOMAXPROCS(0), gemm.KernelName())
+	var summary string
+	for _, size := range o.sizes {
+		w, h, err := parseSize(size)
+		if err != nil {
+			return err
+		}
+		s, err := net.NewStepper(h, w, []dream.Layer{{Name: tensor, Weight: 1}})
+		if err != nil {
+			return err
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		src := make([]float32, 3*h*w)
+		for i := range src {
+			src[i] = rng.Float32()*200 - 100
+		}
+		times := make([]float64, 0, o.steps)
+		for i := range o.steps + 1 {
+			start := time.Now()
+			if _, err := s.Step(ctx, src, rng.IntN(65)-32, rng.IntN(65)-32, 1.5); err != nil {
+				return err
+			}
+			if i > 0 { // the first step warms caches and page-faults buffers in
+				times = append(times, time.Since(start).Seconds())
+			}
+		}
+		slices.Sort(times)
+		median, fastest := times[len(times)/2], times[0]
+		if len(times)%2 == 0 {
+			median = (times[len(times)/2-1] + times[len(times)/2]) / 2
+		}
+		gflops := 2 * float64(s.ForwardFLOPs()) / median / 1e9
+		rss := peakRSS()
+		fmt.Fprintf(stdout, "%dx%d: median %.3f s/step, min %.3f s/step, %.1f GFLOP/s (forward %.2f GFLOP), peak RSS %d MB\n",
+			w, h, median, fastest, gflops, float64(s.ForwardFLOPs())/1e9, rss>>20)
+		summary = fmt.Sprintf("summary: %dx%d median %.3f s/step min %.3f s/step %.1f GFLOP/s peak-rss %d MB", w, h, median, fastest, gflops, rss>>20)
+	}
+	fmt.Fprintln(stdout, summary)
+	return nil
+}
+
+// peakRSS returns the process's peak resident set size in bytes: VmHWM on
+// Linux, else the Go runtime's view of the memory it obtained.
+func peakRSS() int64 {
+	if data, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+				if err == nil {
+					return kb << 10
+				}
+			}
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.Sys)
+}
