@@ -116,6 +116,20 @@ func (n *Network) Dream(ctx context.Context, img image.Image, o Options, progres
 	return n.Preprocess.Image(out.data, out.w, out.h), nil
 }
 
+// fits reports whether the network can compute every layer at h x w.
+func (n *Network) fits(h, w int, layers []Layer) bool {
+	shapes, _, err := n.Model.InferShapes([]graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}}})
+	if err != nil {
+		return false
+	}
+	for _, l := range layers {
+		if _, ok := shapes[l.Name]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 type tensor struct {
 	c, h, w int
 	data    []float32
@@ -126,6 +140,11 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 	for range o.Octaves - 1 {
 		prev := octaves[len(octaves)-1]
 		h, w := zoomSize(prev.h, 1/o.OctaveScale), zoomSize(prev.w, 1/o.OctaveScale)
+		// Octaves smaller than the network can take (its pools would have
+		// nothing to pool) are left out, as if fewer had been asked for.
+		if !n.fits(h, w, o.Layers) {
+			break
+		}
 		t := &tensor{c: 3, h: h, w: w, data: make([]float32, 3*h*w)}
 		zoom(t.data, h, w, prev.data, 3, prev.h, prev.w)
 		octaves = append(octaves, t)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -44,23 +45,28 @@ what a chosen layer of a trained network sees grows stronger.`,
 }
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// run executes the command line args and maps the outcome to an exit code;
+// cancelling ctx (Ctrl-C) stops the work within one step.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		fmt.Fprintln(os.Stderr, "deepdream: interrupted")
+		fmt.Fprintln(stderr, "deepdream: interrupted")
 		return exitInterrupted
 	}
-	fmt.Fprintln(os.Stderr, "deepdream:", err)
+	fmt.Fprintln(stderr, "deepdream:", err)
 	var u usageError
 	if errors.As(err, &u) {
 		return exitUsage

@@ -31,7 +31,7 @@ func asmKernels() []*kernel {
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, &kernel{
-			name: "avx2", mr: 6, nr: 16, kc: 384, mc: 240, nc: 256,
+			name: "avx2", mr: 6, nr: 16, kc: 384, mc: 288, nc: 128,
 			fn: kernelAVX2, copyB: copyPanelsAVX2,
 		})
 	}

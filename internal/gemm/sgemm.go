@@ -167,7 +167,7 @@ func (j *job) Run(lo, hi int) {
 
 // workspace holds one goroutine's packing buffers.
 type workspace struct {
-	a, b []float32 // packed blocks of A (mc x kc) and B (kc x nc)
+	a, b []float32 // packed blocks of A (mc x kc floats) and B (kc x nc)
 	tile []float32 // mr x nr scratch for partial tiles at the edges of C
 }
 
@@ -175,7 +175,7 @@ var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 
 func getWorkspace(kn *kernel) *workspace {
 	w := workspaces.Get().(*workspace)
-	if n := kn.mc / kn.mr * panelStride(kn.kc, kn.mr); len(w.a) < n {
+	if n := kn.mc*kn.kc + maxRowsPerBlock*kn.mc/kn.mr*panelPad; len(w.a) < n {
 		w.a = make([]float32, n)
 	}
 	if n := kn.nc / kn.nr * panelStride(kn.kc, kn.nr); len(w.b) < n {
@@ -197,7 +197,6 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 	// Equal blocks avoid a thin last block that would pay the C update
 	// (or the packing) for little work.
 	kcb := evenBlock(g.k, kn.kc, 1)
-	mcb := evenBlock(i1-i0, kn.mc, mr)
 	for pc := 0; pc < g.k; pc += kcb {
 		kb := min(kcb, g.k-pc)
 		beta := g.beta
@@ -205,6 +204,9 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 			beta = 1
 		}
 		psA, psB := panelStride(kb, mr), panelStride(kb, nr)
+		// A shallow block of A holds more rows in the same space; fewer
+		// row blocks mean fewer passes over B, which is repacked for each.
+		mcb := evenBlock(i1-i0, maxBlockRows(kn, kb), mr)
 		for ic := i0; ic < i1; ic += mcb {
 			mb := min(mcb, i1-ic)
 			packA(w.a, g, ic, mb, pc, kb, mr)
@@ -230,6 +232,16 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 		}
 	}
 }
+
+// maxBlockRows is the most rows of A, a multiple of mr, that fit in the
+// space of an mc x kc block when packed kb deep.
+func maxBlockRows(kn *kernel, kb int) int {
+	return min(kn.mc*kn.kc/kb, maxRowsPerBlock*kn.mc) / kn.mr * kn.mr
+}
+
+// maxRowsPerBlock bounds the rows of a shallow A block, in units of mc,
+// which bounds the padding between its panels.
+const maxRowsPerBlock = 4
 
 // evenBlock splits n into the fewest blocks of at most max, a multiple of
 // unit, and returns the block size that makes them as equal as possible.

@@ -93,8 +93,9 @@ func TestSgemm(t *testing.T) {
 				}
 			}
 		}
-		// More than one block of A rows and of B columns.
-		check(kn.mc+1, nr+3, 9)
+		// More than one block of A rows (a full-depth block holds mc
+		// rows) and of B columns.
+		check(kn.mc+1, nr+3, kc)
 		check(mr+1, kn.nc+1, 9)
 	})
 }
@@ -152,8 +153,9 @@ func TestSgemmLarge(t *testing.T) {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
 			checkSgemm(t, r, tr[0], tr[1], 64, 1000, 147, 1, 0.5, 1)
 		}
-		checkSgemm(t, r, false, false, kn.mc+kn.mr+1, kn.nc+kn.nr-1, kn.kc+5, 1, 0, 2)
-		checkSgemm(t, r, true, false, kn.mc+kn.mr+1, kn.nc+kn.nr-1, kn.kc+5, -1, 1, 0)
+		// Two k blocks about kc/2 deep, so A blocks hold about 2*mc rows.
+		checkSgemm(t, r, false, false, 2*kn.mc+kn.mr+1, kn.nc+kn.nr-1, kn.kc+5, 1, 0, 2)
+		checkSgemm(t, r, true, false, 2*kn.mc+kn.mr+1, kn.nc+kn.nr-1, kn.kc+5, -1, 1, 0)
 		// Few column tiles: split by rows (see TestPlan).
 		checkSgemm(t, r, false, false, 20*kn.mr+1, 2*kn.nr+3, 8000, 1, 0, 0)
 	})
