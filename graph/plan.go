@@ -36,10 +36,7 @@ type Plan struct {
 	tensors map[string]*tensor
 	steps   []*step
 	targets []*tensor
-	// zero lists the gradient buffers Backward clears before it runs: all
-	// but the targets', which hold the caller's seed.
-	zero [][]float32
-	back bool
+	back    bool
 	// shapesOnly plans without buffers, for InferShapes.
 	shapesOnly bool
 }
@@ -49,7 +46,7 @@ type tensor struct {
 	shape Shape
 	cnst  *Value    // set for tensors known at plan time
 	data  []float32 // runtime value (shared by aliases)
-	grad  []float32 // nil when no gradient flows here
+	grad  *gradBuf  // nil when no gradient flows here (shared by aliases)
 }
 
 type step struct {
@@ -57,6 +54,11 @@ type step struct {
 	kernel             Kernel
 	in, out, din, dout [][]float32
 	backward           bool
+	// dinBufs and doutBufs are din and dout before memory is assigned.
+	dinBufs, doutBufs []*gradBuf
+	// zero lists the gradient buffers whose life starts at this step:
+	// Backward clears them just before the step adds into them.
+	zero [][]float32
 }
 
 // Plan prepares the model for spec.
@@ -87,7 +89,7 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		}
 		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: make([]float32, in.Shape.Size())}
 		if spec.Backward && in.Grad {
-			t.grad = make([]float32, len(t.data))
+			t.grad = &gradBuf{size: len(t.data), pinned: true, firstWriter: -1, reader: -1, data: make([]float32, len(t.data))}
 		}
 		p.tensors[in.Name] = t
 	}
@@ -113,10 +115,16 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		if spec.Backward && t.grad == nil {
 			return nil, fmt.Errorf("graph: target %q does not depend on an input with a gradient", name)
 		}
+		if g := t.grad; g != nil {
+			g.pinned, g.seed = true, true
+			if g.data == nil {
+				g.data = make([]float32, g.size)
+			}
+		}
 		p.targets = append(p.targets, t)
 	}
 	if spec.Backward {
-		p.planZeroing()
+		p.assignGradients()
 	}
 	return p, nil
 }
@@ -267,7 +275,9 @@ func (p *Plan) add(n *Node) error {
 }
 
 func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
+	index := len(p.steps) // s is about to be appended
 	s.din = make([][]float32, len(n.Inputs))
+	s.dinBufs = make([]*gradBuf, len(n.Inputs))
 	for i, name := range n.Inputs {
 		if name == "" {
 			continue
@@ -276,22 +286,126 @@ func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 			if noGrad(b, i) {
 				return n.Errorf("cannot differentiate with respect to input %d %q (only with respect to data inputs)", i, name)
 			}
-			s.din[i] = g
+			s.dinBufs[i] = g
+			g.firstWriter = max(g.firstWriter, index)
 			s.backward = true
 		}
 	}
 	s.dout = make([][]float32, len(n.Outputs))
+	s.doutBufs = make([]*gradBuf, len(n.Outputs))
 	if !s.backward {
 		return nil
 	}
 	for j, out := range n.Outputs {
-		g := make([]float32, len(s.out[j]))
-		s.dout[j] = g
+		g := &gradBuf{size: len(s.out[j]), firstWriter: -1, reader: index}
+		s.doutBufs[j] = g
 		if out != "" {
 			p.tensors[out].grad = g
 		}
 	}
 	return nil
+}
+
+// gradBuf is a gradient buffer before memory is assigned. Backward visits
+// steps from the last to the first; a gradient lives from the first step
+// that adds into it (the highest index among its consumers) to the step
+// that reads it (its producer). Buffers whose lives do not overlap share
+// memory, so a backward pass needs a few tensors' worth of gradient
+// memory instead of one buffer per tensor.
+type gradBuf struct {
+	size        int
+	firstWriter int // index of the first step to add into it; -1: none
+	reader      int // index of the step that reads it; -1: none (an input's)
+	// pinned buffers get memory of their own: the targets' (the caller
+	// writes the seed before Backward) and the inputs' (read after it).
+	pinned bool
+	seed   bool // a target's: never cleared by Backward
+	data   []float32
+}
+
+// assignGradients gives every gradient buffer its memory, by a first-fit
+// pass over the backward order, and records when each must be cleared.
+func (p *Plan) assignGradients() {
+	type block struct{ size int }
+	var (
+		blocks []*block // physical buffers, sized as the pass goes
+		free   []*block // blocks not in use at the current step
+		owner  = map[*gradBuf]*block{}
+		starts = make([][]*gradBuf, len(p.steps))
+		ends   = make([][]*gradBuf, len(p.steps))
+		seen   = map[*gradBuf]bool{}
+	)
+	for _, s := range p.steps {
+		for _, g := range append(append([]*gradBuf{}, s.dinBufs...), s.doutBufs...) {
+			if g == nil || seen[g] {
+				continue
+			}
+			seen[g] = true
+			first := g.firstWriter
+			if first < 0 {
+				first = g.reader // never written: it stays zero until read
+			}
+			switch {
+			case g.pinned:
+				if !g.seed && first >= 0 {
+					p.steps[first].zero = append(p.steps[first].zero, g.data)
+				}
+			default:
+				starts[first] = append(starts[first], g)
+				ends[g.reader] = append(ends[g.reader], g)
+			}
+		}
+	}
+	for i := len(p.steps) - 1; i >= 0; i-- {
+		for _, g := range starts[i] {
+			best := -1
+			for k, b := range free { // the smallest free block that fits, else the largest
+				switch {
+				case best < 0:
+					best = k
+				case b.size >= g.size && (free[best].size < g.size || b.size < free[best].size):
+					best = k
+				case free[best].size < g.size && b.size > free[best].size:
+					best = k
+				}
+			}
+			var b *block
+			if best >= 0 {
+				b = free[best]
+				free = append(free[:best], free[best+1:]...)
+			} else {
+				b = &block{}
+				blocks = append(blocks, b)
+			}
+			b.size = max(b.size, g.size)
+			owner[g] = b
+		}
+		for _, g := range ends[i] {
+			free = append(free, owner[g])
+		}
+	}
+	memory := map[*block][]float32{}
+	for _, b := range blocks {
+		memory[b] = make([]float32, b.size)
+	}
+	for i := range starts {
+		for _, g := range starts[i] {
+			g.data = memory[owner[g]][:g.size]
+			p.steps[i].zero = append(p.steps[i].zero, g.data)
+		}
+	}
+	for _, s := range p.steps {
+		for i, g := range s.dinBufs {
+			if g != nil {
+				s.din[i] = g.data
+			}
+		}
+		for j, g := range s.doutBufs {
+			if g != nil {
+				s.dout[j] = g.data
+			}
+		}
+	}
 }
 
 // fold runs a node whose inputs are all constant, at plan time.
@@ -325,31 +439,6 @@ func (p *Plan) fold(n *Node, b *Built, ins []Input) error {
 		}
 	}
 	return nil
-}
-
-func (p *Plan) planZeroing() {
-	seeds := map[*float32]bool{}
-	for _, t := range p.targets {
-		if len(t.grad) > 0 {
-			seeds[&t.grad[0]] = true
-		}
-	}
-	seen := map[*float32]bool{}
-	for _, t := range p.tensors {
-		if len(t.grad) == 0 || seeds[&t.grad[0]] || seen[&t.grad[0]] {
-			continue
-		}
-		seen[&t.grad[0]] = true
-		p.zero = append(p.zero, t.grad)
-	}
-	for _, s := range p.steps {
-		for _, g := range s.dout {
-			if len(g) > 0 && !seeds[&g[0]] && !seen[&g[0]] {
-				seen[&g[0]] = true
-				p.zero = append(p.zero, g)
-			}
-		}
-	}
 }
 
 // InferShapes computes the shape of every tensor for the given input
@@ -401,9 +490,6 @@ func (p *Plan) Backward(ctx context.Context) error {
 	if !p.back {
 		return fmt.Errorf("graph: plan was made without Backward")
 	}
-	for _, g := range p.zero {
-		clear(g)
-	}
 	for i := len(p.steps) - 1; i >= 0; i-- {
 		s := p.steps[i]
 		if !s.backward {
@@ -411,6 +497,9 @@ func (p *Plan) Backward(ctx context.Context) error {
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		for _, g := range s.zero {
+			clear(g)
 		}
 		s.kernel.Backward(s.din, s.dout, s.in, s.out)
 	}
@@ -433,10 +522,11 @@ func (p *Plan) Data(name string) []float32 {
 
 // Grad returns the gradient buffer of a tensor: a target's, where the caller
 // writes the objective's gradient before Backward, or an input's, which
-// holds the result after it. It returns nil where no gradient flows.
+// holds the result after it. It returns nil where no gradient flows. The
+// gradients of other tensors share memory and are not kept.
 func (p *Plan) Grad(name string) []float32 {
-	if t := p.tensors[name]; t != nil {
-		return t.grad
+	if t := p.tensors[name]; t != nil && t.grad != nil {
+		return t.grad.data
 	}
 	return nil
 }
