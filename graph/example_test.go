@@ -1,0 +1,52 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/onnx"
+)
+
+// Plan once for an input size and targets, then run forward and backward
+// as often as needed without allocating.
+func ExampleModel_Plan() {
+	m, err := graph.Load(&onnx.Model{
+		IRVersion: 8,
+		Opsets:    map[string]int64{"": 13},
+		Graph: &onnx.Graph{
+			Inputs: []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float}},
+			Nodes: []*onnx.Node{
+				{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"r"}},
+				{Index: 1, OpType: "MaxPool", Inputs: []string{"r"}, Outputs: []string{"p"},
+					Attrs: []*onnx.Attribute{{Name: "kernel_shape", Type: onnx.AttrInts, Ints: []int64{2, 2}}}},
+			},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	p, err := m.Plan(graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: "x", Shape: graph.Shape{1, 1, 2, 2}, Grad: true}},
+		Targets:  []string{"p"},
+		Backward: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	copy(p.Data("x"), []float32{1, -2, 3, 0.5})
+	ctx := context.Background()
+	if err := p.Forward(ctx); err != nil {
+		panic(err)
+	}
+	fmt.Println("p:", p.Shape("p"), p.Data("p"))
+	// The objective's gradient with respect to the target goes in first.
+	p.Grad("p")[0] = 1
+	if err := p.Backward(ctx); err != nil {
+		panic(err)
+	}
+	fmt.Println("dx:", p.Grad("x"))
+	// Output:
+	// p: 1x1x1x1 [3]
+	// dx: [0 0 1 0]
+}
