@@ -85,8 +85,8 @@ func ExampleNetwork_NewStepper() {
 	before, _ := s.Step(context.Background(), x, 0, 0, 1.5)
 	after, _ := s.Step(context.Background(), x, 0, 0, 1.5)
 	fmt.Println("objective grows:", after > before)
-	fmt.Printf("one step: %.0f MFLOP forward\n", float64(s.ForwardFLOPs())/1e6)
+	fmt.Printf("forward: %.2f MFLOP\n", float64(s.ForwardFLOPs())/1e6)
 	// Output:
 	// objective grows: true
-	// one step: 4 MFLOP forward
+	// forward: 0.44 MFLOP
 }
