@@ -240,3 +240,34 @@ func maxAbsDiff(a, b []float32) float64 {
 	}
 	return m
 }
+
+// Plan once, run many: after the first run, a GoogLeNet step allocates
+// nothing.
+func TestGoogLeNetStepDoesNotAllocate(t *testing.T) {
+	if race.Enabled {
+		t.Skip("sync.Pool drops items under the race detector, by design")
+	}
+	m := loadGoogLeNet(t)
+	p, err := m.Plan(graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, 96, 128}, Grad: true}},
+		Targets:  []string{layer4c},
+		Backward: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	step := func() {
+		if err := p.Forward(ctx); err != nil {
+			t.Fatal(err)
+		}
+		copy(p.Grad(layer4c), p.Data(layer4c))
+		if err := p.Backward(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if a := testing.AllocsPerRun(3, step); a != 0 {
+		t.Errorf("a forward+backward step allocates %v times, want 0", a)
+	}
+}

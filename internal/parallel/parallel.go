@@ -96,8 +96,36 @@ func For(n, grain int, t Task) {
 	busy.Store(false)
 }
 
+// FreeList recycles values of type T. Unlike a sync.Pool it keeps them
+// across garbage collections, which a pool may empty at any time, so code
+// that recycles through it stays allocation-free in the steady state. It
+// holds as many values as were ever out at once.
+type FreeList[T any] struct {
+	mu   sync.Mutex
+	free []*T
+}
+
+// Get returns a recycled value, or a new zero one.
+func (l *FreeList[T]) Get() *T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if k := len(l.free); k > 0 {
+		v := l.free[k-1]
+		l.free = l.free[:k-1]
+		return v
+	}
+	return new(T)
+}
+
+// Put recycles v.
+func (l *FreeList[T]) Put(v *T) {
+	l.mu.Lock()
+	l.free = append(l.free, v)
+	l.mu.Unlock()
+}
+
 // Tasks launches loops whose state is a struct T (with Run on *T) without
-// allocating: the state lives in pooled memory instead of escaping to the
+// allocating: the state lives in recycled memory instead of escaping to the
 // heap on every call. Declare one package-level Tasks per task type:
 //
 //	var reluTasks parallel.Tasks[reluTask, *reluTask]
@@ -106,18 +134,15 @@ type Tasks[T any, P interface {
 	*T
 	Task
 }] struct {
-	pool sync.Pool
+	states FreeList[T]
 }
 
 // For is the package-level For with state args.
 func (ts *Tasks[T, P]) For(n, grain int, args T) {
-	p, _ := ts.pool.Get().(P)
-	if p == nil {
-		p = new(T)
-	}
+	p := ts.states.Get()
 	*p = args
-	For(n, grain, p)
+	For(n, grain, P(p))
 	var zero T
 	*p = zero // drop references to the caller's buffers
-	ts.pool.Put(p)
+	ts.states.Put(p)
 }
