@@ -244,9 +244,6 @@ func maxAbsDiff(a, b []float32) float64 {
 // Plan once, run many: after the first run, a GoogLeNet step allocates
 // nothing.
 func TestGoogLeNetStepDoesNotAllocate(t *testing.T) {
-	if race.Enabled {
-		t.Skip("sync.Pool drops items under the race detector, by design")
-	}
 	m := loadGoogLeNet(t)
 	p, err := m.Plan(graph.Spec{
 		Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, 96, 128}, Grad: true}},

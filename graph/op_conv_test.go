@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deepdream-go/deepdream/internal/race"
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
@@ -170,9 +169,6 @@ func TestConvErrors(t *testing.T) {
 // Forward and Backward of Conv (im2col, depthwise and pointwise), Gemm,
 // MatMul and BatchNormalization must not allocate.
 func TestConvGemmBatchNormNoAllocs(t *testing.T) {
-	if race.Enabled {
-		t.Skip("sync.Pool drops items under the race detector")
-	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	ctx := context.Background()
 	x := TestInput{Name: "x", Shape: Shape{2, 8, 20, 20}, Grad: true}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deepdream-go/deepdream/internal/race"
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
@@ -73,9 +72,6 @@ func TestPlanStopsAtTargetsAndSumsGradients(t *testing.T) {
 				t.Fatalf("run %d: dx[%d] = %v, want %v", run, i, g, w)
 			}
 		}
-	}
-	if race.Enabled {
-		return // sync.Pool drops items under the race detector, by design
 	}
 	allocs := testing.AllocsPerRun(20, func() {
 		_ = p.Forward(ctx)

@@ -24,9 +24,9 @@
 // computes mr x nr tiles of C in registers, reusing one kc x nr panel of B
 // from L1 across the whole block of A. Partial tiles at the edges of C are
 // computed into a scratch tile and then merged, so no element outside the
-// m x n matrix is touched. Packing buffers come from a sync.Pool, so Sgemm
-// does not allocate in steady state (except under the race detector, which
-// makes the pool drop items).
+// m x n matrix is touched. Packing buffers are recycled through a free list
+// that survives garbage collections, so Sgemm does not allocate in steady
+// state.
 //
 // Sgemm splits C into chunks of whole register tiles along n (columns) or m
 // (rows), whichever divides more evenly among the workers, and runs them

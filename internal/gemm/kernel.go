@@ -13,7 +13,8 @@ import (
 //	c[i*ldc+j] = beta*c[i*ldc+j] + acc[i][j] otherwise
 //
 // a holds k*mr and b holds k*nr values; c must hold (mr-1)*ldc+nr values.
-// The driver guarantees these lengths; assembly kernels do not check them.
+// The driver guarantees these lengths, and passes beta == 0 as +0 so
+// assembly can test its bits; assembly kernels do not check lengths.
 type kernelFunc func(k int, a, b, c []float32, ldc int, beta float32)
 
 // kernel is a micro-kernel with the blocking parameters tuned for it.
@@ -21,7 +22,7 @@ type kernel struct {
 	name   string
 	mr, nr int // register tile
 	kc     int // depth of a packed panel: kc*nr floats of B stay in L1
-	mc     int // rows of packed A kept in L2 (multiple of mr)
+	mc     int // rows of a kc-deep packed A block, kept in L2 (multiple of mr; see maxBlockRows)
 	nc     int // columns of B packed at a time, kept in L2 (multiple of nr)
 	fn     kernelFunc
 	copyB  copyFunc

@@ -10,6 +10,7 @@
 
 // AVX-512: 8 x 48 tile. Z0-Z23 accumulate rows 0-7 (three ZMM per row),
 // Z24-Z26 hold a row of B, Z27-Z31 take the broadcast A values in turn.
+// It has the structure of the AVX2 kernel below, with wider registers.
 #define ROW512(off, t, c0, c1, c2) \
 	VBROADCASTSS off(SI), t; \
 	VFMADD231PS  Z24, t, c0; \

@@ -2,7 +2,6 @@ package gemm
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/deepdream-go/deepdream/internal/parallel"
 )
@@ -42,7 +41,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 
 	kern := current.Load()
-	j := jobs.Get().(*job)
+	j := jobs.Get()
 	j.problem = problem{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 	j.kern = kern
 	j.plan(parallel.Workers())
@@ -107,10 +106,12 @@ type job struct {
 	chunks int
 }
 
-var jobs = sync.Pool{New: func() any { return new(job) }}
+var jobs parallel.FreeList[job]
 
 // Each chunk packs its own copy of the operand it does not split (all of A
 // when splitting columns), so chunks must be long enough to amortise that.
+// Products under minParallelFlops (about 0.1 ms on one core) run on the
+// calling goroutine.
 const (
 	minChunkCols     = 1024
 	minChunkRows     = 256
@@ -171,10 +172,10 @@ type workspace struct {
 	tile []float32 // mr x nr scratch for partial tiles at the edges of C
 }
 
-var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+var workspaces parallel.FreeList[workspace]
 
 func getWorkspace(kn *kernel) *workspace {
-	w := workspaces.Get().(*workspace)
+	w := workspaces.Get()
 	if n := kn.mc*kn.kc + maxRowsPerBlock*kn.mc/kn.mr*panelPad; len(w.a) < n {
 		w.a = make([]float32, n)
 	}

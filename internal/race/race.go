@@ -1,8 +1,7 @@
 //go:build race
 
 // Package race reports whether the race detector is on, for tests that
-// must skip allocation counts (sync.Pool drops items on purpose under the
-// detector) or the largest model runs (minutes under the detector).
+// skip the largest model runs (minutes under the detector).
 package race
 
 // Enabled is true when built with -race.
