@@ -33,15 +33,6 @@ func NewRecord(version, model, sha256 string, specs []string, o Options) Record 
 	}
 }
 
-// Options returns the recorded options; the layers are left to the caller,
-// which resolves their names in the model.
-func (r Record) Options() Options {
-	return Options{
-		Octaves: r.Octaves, OctaveScale: r.OctaveScale, Iterations: r.Iterations,
-		Step: r.Step, Jitter: r.Jitter, Seed: r.Seed, MaxSize: r.MaxSize,
-	}
-}
-
 // ParseLayer reads a layer spec NAME[:CH[,CH...]][=WEIGHT]. The name is
 // returned as given: the caller maps aliases to tensors.
 func ParseLayer(s string) (Layer, error) {

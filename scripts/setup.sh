@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go, idempotently: Debian's
-# libonnx-testdata (the ONNX project's backend test cases).
+# libonnx-testdata (the ONNX project's backend test cases) and chromium (the
+# web studio's browser test).
 set -euo pipefail
 
 need=()
 [ -d /usr/share/libonnx-testdata/data/node ] || need+=(libonnx-testdata)
+command -v chromium >/dev/null || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""

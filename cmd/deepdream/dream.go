@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -103,7 +101,7 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	params := o.params
 	params.Layers = nil
 	for _, s := range specs {
-		l, err := parseLayer(s)
+		l, err := dream.ParseLayer(s)
 		if err != nil {
 			return usageError{err}
 		}
@@ -125,32 +123,11 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if info.HasAlpha {
 		out = imageio.ApplyAlpha(out, info.Alpha)
 	}
-	meta, err := json.Marshal(embedded{
-		Version: version, Model: lm.entry.Name, ModelSHA256: lm.entry.SHA256,
-		Layers: specs, Octaves: params.Octaves, OctaveScale: params.OctaveScale,
-		Iterations: params.Iterations, Step: params.Step, Jitter: params.Jitter,
-		Seed: params.Seed, MaxSize: params.MaxSize,
-	})
+	meta, err := json.Marshal(dream.NewRecord(version, lm.entry.Name, lm.entry.SHA256, specs, params))
 	if err != nil {
 		return err
 	}
 	return imageio.WriteFile(o.out, out, imageio.EncodeOptions{Quality: o.quality, Metadata: string(meta)})
-}
-
-// embedded is what a dream file records about how it was made: enough to
-// make it again with --from.
-type embedded struct {
-	Version     string   `json:"version"`
-	Model       string   `json:"model"`
-	ModelSHA256 string   `json:"model_sha256,omitempty"`
-	Layers      []string `json:"layers"`
-	Octaves     int      `json:"octaves"`
-	OctaveScale float64  `json:"octave_scale"`
-	Iterations  int      `json:"iterations"`
-	Step        float32  `json:"step"`
-	Jitter      int      `json:"jitter"`
-	Seed        uint64   `json:"seed"`
-	MaxSize     int      `json:"max_size"`
 }
 
 // applyEmbedded sets every flag the user did not give from the parameters
@@ -160,7 +137,7 @@ func applyEmbedded(fs *pflag.FlagSet, path string) error {
 	if err != nil {
 		return err
 	}
-	var e embedded
+	var e dream.Record
 	if err := json.Unmarshal([]byte(text), &e); err != nil {
 		return fmt.Errorf("%s: the embedded parameters are not a deepdream record: %w", path, err)
 	}
@@ -192,32 +169,6 @@ func applyEmbedded(fs *pflag.FlagSet, path string) error {
 		}
 	}
 	return nil
-}
-
-// parseLayer reads NAME[:CH[,CH...]][=WEIGHT].
-func parseLayer(s string) (dream.Layer, error) {
-	l := dream.Layer{Name: s, Weight: 1}
-	if i := strings.LastIndexByte(l.Name, '='); i >= 0 {
-		w, err := strconv.ParseFloat(l.Name[i+1:], 32)
-		if err != nil || math.IsNaN(w) || math.IsInf(w, 0) {
-			return l, fmt.Errorf("--layer %q: weight %q is not a number", s, l.Name[i+1:])
-		}
-		l.Name, l.Weight = l.Name[:i], float32(w)
-	}
-	if i := strings.LastIndexByte(l.Name, ':'); i >= 0 {
-		for _, c := range strings.Split(l.Name[i+1:], ",") {
-			ch, err := strconv.Atoi(strings.TrimSpace(c))
-			if err != nil || ch < 0 {
-				return l, fmt.Errorf("--layer %q: channel %q is not a channel number", s, c)
-			}
-			l.Channels = append(l.Channels, ch)
-		}
-		l.Name = l.Name[:i]
-	}
-	if l.Name == "" {
-		return l, fmt.Errorf("--layer %q: no layer name", s)
-	}
-	return l, nil
 }
 
 // dreamProgress shows the dream's progress on stderr: a bar on a terminal,

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/dream"
 )
 
 type layersOptions struct {
@@ -60,9 +60,9 @@ func runLayers(ctx context.Context, stdout, stderr io.Writer, o layersOptions) e
 	if err != nil {
 		return err
 	}
-	inName, err := singleInput(lm.graph)
+	net, err := dream.NewNetwork(lm.graph, lm.entry.Preprocess)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", lm.path, err)
 	}
 	w, h := lm.entry.InputSize, lm.entry.InputSize
 	if w == 0 {
@@ -73,39 +73,31 @@ func runLayers(ctx context.Context, stdout, stderr io.Writer, o layersOptions) e
 			return err
 		}
 	}
-	shapes, failed, err := lm.graph.InferShapes([]graph.InputSpec{{Name: inName, Shape: graph.Shape{1, 3, h, w}}})
+	layers, failed, err := net.Layers(w, h, lm.entry.Aliases)
 	if err != nil {
 		return fmt.Errorf("%s: %w", lm.path, err)
 	}
-	friendly := map[string]string{}
-	for alias, t := range lm.entry.Aliases {
-		friendly[t] = alias
-	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "LAYER\tTENSOR\tSHAPE\tCHANNELS\n")
-	for _, t := range lm.graph.Tensors() {
-		s, ok := shapes[t]
-		if !ok {
+	for _, l := range layers {
+		if !o.all && !l.Dreamable() {
 			continue
 		}
-		if !o.all && len(s) != 4 {
-			continue
-		}
-		name := friendly[t]
+		name := l.Alias
 		if name == "" {
 			name = "-"
 		}
 		ch := "-"
-		if len(s) >= 2 {
-			ch = strconv.Itoa(s[1])
+		if len(l.Shape) >= 2 {
+			ch = strconv.Itoa(l.Shape[1])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", name, t, s, ch)
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", name, l.Tensor, l.Shape, ch)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(failed) > 0 {
-		fmt.Fprintf(stderr, "deepdream: %d tensors cannot be computed at %dx%d (e.g. a classifier made for another size); not listed\n", len(failed), w, h)
+	if failed > 0 {
+		fmt.Fprintf(stderr, "deepdream: %d tensors cannot be computed at %dx%d (e.g. a classifier made for another size); not listed\n", failed, w, h)
 	}
 	return nil
 }

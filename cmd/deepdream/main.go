@@ -40,7 +40,7 @@ what a chosen layer of a trained network sees grows stronger.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDreamCmd(), newLayersCmd(), newBenchCmd(), newProbeCmd(), newClassifyCmd(), newModelsCmd(), newVersionCmd())
+	root.AddCommand(newDreamCmd(), newServeCmd(), newLayersCmd(), newBenchCmd(), newProbeCmd(), newClassifyCmd(), newModelsCmd(), newVersionCmd())
 	return root
 }
 

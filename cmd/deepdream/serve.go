@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/models"
+	"github.com/deepdream-go/deepdream/server"
+)
+
+type serveOptions struct {
+	addr       string
+	data       string
+	model      modelFlags
+	modelsDir  string
+	workers    int
+	queue      int
+	maxUpload  int64
+	maxPixels  int
+	jobTimeout time.Duration
+	onShutdown string
+	// ready, if set, is called with the page's host:port once listening
+	// (tests).
+	ready func(addr string)
+}
+
+func newServeCmd() *cobra.Command { return newServeCmdFor(&serveOptions{}) }
+
+func newServeCmdFor(o *serveOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8080] [--data DIR] [--model NAME|FILE] [--models DIR]",
+		Short: "Start the web studio: dream in the browser",
+		Long: `serve starts the DeepDream web studio, a page where you drop a photo, choose a
+model, a layer and the parameters, watch the dream grow step by step, and keep the
+results in a gallery on disk (--data). Dreams wait in a queue and run --workers at a
+time; a job whose page was closed keeps running into the gallery.
+
+The page offers --model (the default, downloaded if needed as for 'dream'), the
+registry models already in the cache, and the .onnx files of --models DIR (registry
+files there count as those models; others take their settings from a sidecar
+MODEL.onnx.json, else GoogLeNet's). The page only ever names a model, never a path.
+
+It listens on 127.0.0.1 unless --addr says otherwise. On SIGINT or SIGTERM it stops
+taking dreams and, per --on-shutdown, cancels the running ones (nothing of them is
+written) or lets them finish into the gallery; a second signal cancels them.`,
+		Example: `  deepdream serve
+  deepdream serve --data ~/dreams --workers 2
+  deepdream serve --models ./onnx --model vgg16 --on-shutdown finish
+  deepdream serve --addr 0.0.0.0:8080   # reachable from the network: say so to no one you don't trust`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), cmd.ErrOrStderr(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.data, "data", "", "directory of the gallery (default: deepdream/studio under the user data directory)")
+	o.model.register(f)
+	f.StringVar(&o.modelsDir, "models", "", "directory of further .onnx models to offer")
+	f.IntVar(&o.workers, "workers", server.DefaultWorkers, "dreams run at once")
+	f.IntVar(&o.queue, "queue", server.DefaultQueue, "dreams that may wait; beyond, the page is told the studio is busy")
+	f.Int64Var(&o.maxUpload, "max-upload", server.DefaultMaxUpload, "largest photo accepted, in bytes")
+	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse photos with more pixels than this")
+	f.DurationVar(&o.jobTimeout, "job-timeout", server.DefaultJobTimeout, "time limit of one dream")
+	f.StringVar(&o.onShutdown, "on-shutdown", "cancel", "what a shutdown does to running dreams: cancel or finish")
+	return cmd
+}
+
+func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
+	switch {
+	case o.onShutdown != "cancel" && o.onShutdown != "finish":
+		return usagef("serve: --on-shutdown %q: want cancel or finish", o.onShutdown)
+	case o.workers < 1:
+		return usagef("serve: --workers %d: want at least 1", o.workers)
+	case o.queue < 1:
+		return usagef("serve: --queue %d: want at least 1", o.queue)
+	case o.maxUpload < 1:
+		return usagef("serve: --max-upload %d: want at least 1 byte", o.maxUpload)
+	case o.maxPixels < 1:
+		return usagef("serve: --max-pixels %d: want at least 1", o.maxPixels)
+	case o.jobTimeout <= 0:
+		return usagef("serve: --job-timeout %s: want a positive duration", o.jobTimeout)
+	}
+	if o.data == "" {
+		d, err := defaultDataDir()
+		if err != nil {
+			return err
+		}
+		o.data = d
+	}
+	catalog, err := studioModels(ctx, stderr, o)
+	if err != nil {
+		return err
+	}
+	logger := log.New(stderr, "deepdream: ", log.LstdFlags)
+	studio, err := server.New(server.Config{
+		DataDir: o.data, Models: catalog, Workers: o.workers, Queue: o.queue,
+		MaxUpload: o.maxUpload, MaxPixels: o.maxPixels, JobTimeout: o.jobTimeout,
+		Version: version, Logf: logger.Printf,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		studio.Close(false)
+		return fmt.Errorf("serve: %w", err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	names := make([]string, len(catalog))
+	for i, m := range catalog {
+		names[i] = m.Name
+	}
+	fmt.Fprintf(stderr, "deepdream: studio at http://%s/ (models: %s; gallery in %s; Ctrl-C stops it)\n",
+		pageHost(addr), strings.Join(names, ", "), o.data)
+	if !addr.IP.IsLoopback() {
+		fmt.Fprintf(stderr, "deepdream: WARNING: listening on %s, beyond this machine: anyone who can reach it can dream here and see and delete the gallery\n", addr)
+	}
+	if o.ready != nil {
+		o.ready(pageHost(addr))
+	}
+	hs := &http.Server{Handler: studio, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		studio.Close(false)
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	return shutdown(stderr, hs, studio, o.onShutdown == "finish")
+}
+
+// shutdown stops listening at once, ends the dreams as asked (a second
+// signal cancels those being finished), then waits for the connections.
+func shutdown(stderr io.Writer, hs *http.Server, studio *server.Server, finish bool) error {
+	closed := make(chan error, 1)
+	go func() { closed <- hs.Shutdown(context.Background()) }() // closes the listener now
+	if n := studio.Running(); n > 0 {
+		if finish {
+			fmt.Fprintf(stderr, "deepdream: stopping: finishing %d running dream(s) into the gallery (interrupt again to cancel them)\n", n)
+		} else {
+			fmt.Fprintf(stderr, "deepdream: stopping: cancelling %d running dream(s)\n", n)
+		}
+	}
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-again:
+			studio.CancelRunning()
+		case <-done:
+		}
+	}()
+	studio.Close(finish)
+	close(done)
+	select {
+	case err := <-closed:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	case <-time.After(5 * time.Second):
+		hs.Close()
+	}
+	fmt.Fprintln(stderr, "deepdream: studio stopped")
+	return nil
+}
+
+// pageHost is the host:port to print for the page: the loopback name
+// rather than the unspecified address.
+func pageHost(a *net.TCPAddr) string {
+	if a.IP.IsUnspecified() {
+		return fmt.Sprintf("127.0.0.1:%d", a.Port)
+	}
+	return a.String()
+}
+
+// defaultDataDir is deepdream/studio under $XDG_DATA_HOME (~/.local/share)
+// on Unix, under the user config directory elsewhere.
+func defaultDataDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "deepdream", "studio"), nil
+	}
+	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, ".local", "share", "deepdream", "studio"), nil
+		}
+	}
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("serve: no data directory; pass --data DIR: %w", err)
+	}
+	return filepath.Join(d, "deepdream", "studio"), nil
+}
+
+// studioModels lists the models the page may choose: --model first (loaded
+// now, downloaded if needed), then the registry models whose file is in
+// --models DIR or the cache, then the other .onnx files of --models DIR.
+func studioModels(ctx context.Context, stderr io.Writer, o *serveOptions) ([]*server.Model, error) {
+	lm, err := o.model.load(ctx, stderr, false)
+	if err != nil {
+		return nil, err
+	}
+	net, err := dream.NewNetwork(lm.graph, lm.entry.Preprocess)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", lm.path, err)
+	}
+	list := []*server.Model{server.NewModel(lm.entry.Name, lm.entry, net)}
+	seen := map[string]bool{lm.entry.Name: true, filepath.Clean(lm.path): true}
+	cache, _ := models.CacheDir() // no cache directory: only --models DIR
+	registryFiles := map[string]bool{}
+	for _, e := range models.Registry() {
+		registryFiles[e.File] = true
+		for _, dir := range []string{o.modelsDir, cache} {
+			if dir == "" || seen[e.Name] {
+				continue
+			}
+			p := e.Path(dir)
+			if st, err := os.Stat(p); err == nil && st.Size() == e.Size {
+				list = append(list, server.OpenModel(e.Name, &e, p))
+				seen[e.Name], seen[filepath.Clean(p)] = true, true
+			}
+		}
+	}
+	if o.modelsDir == "" {
+		return list, nil
+	}
+	files, err := filepath.Glob(filepath.Join(o.modelsDir, "*.onnx"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		if _, err := os.Stat(o.modelsDir); err != nil {
+			return nil, fmt.Errorf("serve: --models: %w", err)
+		}
+	}
+	for _, p := range files {
+		if registryFiles[filepath.Base(p)] || seen[filepath.Clean(p)] || seen[filepath.Base(p)] {
+			continue
+		}
+		e, note, err := models.FileEntry(p, models.Override{})
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			fmt.Fprintln(stderr, "deepdream:", note)
+		}
+		list = append(list, server.OpenModel(e.Name, e, p))
+		seen[e.Name] = true
+	}
+	return list, nil
+}

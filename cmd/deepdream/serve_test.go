@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deepdream-go/deepdream/internal/shared"
+)
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--on-shutdown", "later"},
+		{"--workers", "0"},
+		{"--queue", "0"},
+		{"--max-upload", "0"},
+		{"--max-pixels", "-1"},
+		{"--job-timeout", "0s"},
+	} {
+		cmd := newServeCmd()
+		cmd.SetArgs(append(args, "--data", t.TempDir(), "--offline"))
+		cmd.SetErr(io.Discard)
+		cmd.SetOut(io.Discard)
+		err := cmd.ExecuteContext(context.Background())
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("serve %v: %v, want a usage error", args, err)
+		}
+	}
+}
+
+// TestServeStartsAndStops runs the studio on a free port with ../shared's
+// GoogLeNet as a FILE model, fetches the page and the config, and stops it
+// as SIGINT would (the command's context ends). Listening beyond loopback
+// must say so.
+func TestServeStartsAndStops(t *testing.T) {
+	model := shared.GoogLeNet(t)
+	for _, tc := range []struct {
+		addr string
+		warn bool
+	}{{"127.0.0.1:0", false}, {"0.0.0.0:0", true}} {
+		var stderr bytes.Buffer
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ready := make(chan string, 1)
+		cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
+		cmd.SetArgs([]string{"--addr", tc.addr, "--data", t.TempDir(), "--model", model, "--models", t.TempDir()})
+		cmd.SetErr(&stderr)
+		done := make(chan error, 1)
+		go func() { done <- cmd.ExecuteContext(ctx) }()
+		var addr string
+		select {
+		case addr = <-ready:
+		case err := <-done:
+			t.Fatalf("serve ended before listening: %v\n%s", err, stderr.String())
+		case <-time.After(60 * time.Second):
+			t.Fatal("serve did not start")
+		}
+		for path, want := range map[string]string{"/": "DeepDream studio", "/api/config": "googlenet-bvlc.onnx"} {
+			res, err := http.Get("http://" + addr + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+				t.Errorf("GET %s: %s %.200s, want %q", path, res.Status, body, want)
+			}
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve after an interrupt: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("serve did not stop")
+		}
+		out := stderr.String()
+		if !strings.Contains(out, "studio at http://127.0.0.1:") || !strings.Contains(out, "studio stopped") || strings.Contains(out, "WARNING") != tc.warn {
+			t.Errorf("serve --addr %s said:\n%s", tc.addr, out)
+		}
+	}
+}

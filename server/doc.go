@@ -1,0 +1,57 @@
+// Package server is the DeepDream web studio behind `deepdream serve`: the
+// page of package web, a JSON API, a FIFO job queue and a gallery on disk.
+// It dreams with package dream only.
+//
+// # API
+//
+//	GET    /api/config                 models, default parameters, limits
+//	GET    /api/models/{name}/layers   dreamable layers with channel counts
+//	POST   /api/jobs                   multipart: photo (or source=ID of a gallery
+//	                                   entry), model, layer (NAME[:CH,..][=W],
+//	                                   repeatable), octaves, octave_scale,
+//	                                   iterations, step, jitter, seed, max_size,
+//	                                   gallery (0: keep the result out of the
+//	                                   gallery); 202 with the job's Status
+//	GET    /api/jobs/{id}              the job's Status
+//	GET    /api/jobs/{id}/events       server-sent events "status", one per change,
+//	                                   with a JPEG preview after each step
+//	GET    /api/jobs/{id}/result       the PNG of a job kept out of the gallery
+//	DELETE /api/jobs/{id}              cancel a waiting or running job
+//	GET    /api/gallery                entries, newest first
+//	GET    /api/gallery/{id}           one entry
+//	GET    /api/gallery/{id}/{file}    original, result.png (?download=1), thumb.jpg
+//	DELETE /api/gallery/{id}           delete an entry
+//
+// Every error is {"error": message} with a status the page shows as is:
+// 400 bad parameters, 404 unknown model, job or entry, 405 wrong method,
+// 413 photo over the byte or pixel limit, 415 not a photo, 429 queue full
+// ("busy"), 503 shutting down, 403 a change requested by another site's
+// page.
+//
+// # Jobs
+//
+// Workers (Config.Workers) take jobs in submission order; at most
+// Config.Queue wait. A job runs under Config.JobTimeout. Progress goes to
+// the job's status; a preview is encoded only while an event stream
+// watches. A job does not depend on its page: when the browser goes away,
+// the dream goes on into the gallery. Cancelling stops it within a step and
+// keeps nothing. The layer explorer of the page submits one small job per
+// main layer with gallery=0, through the same queue; their results stay in
+// memory with the last finished jobs.
+//
+// # Gallery
+//
+// Under Config.DataDir/gallery, one directory per entry named by its
+// random ID: original (the uploaded bytes), result.png (with the dream's
+// parameters embedded, as `deepdream dream` writes them), thumb.jpg and
+// params.json. An entry is written in DataDir/tmp and renamed into place
+// whole; New clears tmp and loads every whole entry, so a restart loses no
+// finished dream and an interrupted one leaves nothing. Paths are made
+// only from IDs this package generated (checked against their form) and
+// fixed file names; models come only from Config.Models, by name.
+//
+// # Shutdown
+//
+// Close stops taking jobs, cancels the waiting ones, and cancels or
+// finishes the running ones.
+package server

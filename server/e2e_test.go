@@ -1,0 +1,256 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/shared"
+	"github.com/deepdream-go/deepdream/models"
+)
+
+// findChromium returns Debian's chromium (installed by scripts/setup.sh),
+// skipping the test without it, except in CI where it must be there.
+func findChromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("the browser test needs chromium, which CI installs with scripts/setup.sh: it is missing")
+	}
+	t.Skip("the browser test needs chromium (apt-get install chromium, or scripts/setup.sh); skipping")
+	return ""
+}
+
+// TestStudioInBrowser drives the page in headless Chromium with ../shared's
+// GoogLeNet: labelled controls, a refused upload explained in the page,
+// upload, a small dream with its live preview, the result, the
+// download, the gallery entry, the layer explorer, a full-size dream from
+// a tile and its cancel. Any console error or exception fails it. The
+// screenshots go to a temporary directory, or to $DEEPDREAM_SCREENSHOTS.
+func TestStudioInBrowser(t *testing.T) {
+	chrome := findChromium(t)
+	g, err := graph.Open(shared.GoogLeNet(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := models.Lookup("googlenet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := dream.NewNetwork(g, entry.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStudio(t, Config{Models: []*Model{NewModel("googlenet", entry, net)}})
+	photo, err := filepath.Abs(filepath.Join("..", "examples", "dog.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shots, downloads := t.TempDir(), t.TempDir()
+	if d := os.Getenv("DEEPDREAM_SCREENSHOTS"); d != "" { // to keep them, e.g. for docs/studio.png
+		shots = d
+	}
+	t.Logf("screenshots in %s", shots)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	ctx, cancelBrowser := chromedp.NewContext(ctx)
+	defer cancelBrowser()
+
+	var mu sync.Mutex
+	var problems []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Source == "network" && strings.Contains(m.Text, "status of 415") {
+				continue // the refusal the test provokes below
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				problems = append(problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
+				mu.Unlock()
+			}
+		}
+	}()
+	start := time.Now()
+	do := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s (after %s): %v", name, time.Since(start).Round(time.Millisecond), err)
+		}
+	}
+	screenshot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+		})
+	}
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(40*time.Second))
+	}
+
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	do("open the page",
+		chromedp.Navigate(s.url),
+		poll(`document.querySelectorAll("#layer option").length > 9`),
+	)
+	var unlabelled []string
+	unlabelled, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("input, select, button")]
+		.filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim())
+		.map((e) => e.id || e.outerHTML)`))
+	if err != nil || len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %v (%v)", unlabelled, err)
+	}
+	notPhoto := filepath.Join(t.TempDir(), "notes.jpg")
+	if err := os.WriteFile(notPhoto, []byte("a text file named like a photo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do("see a refusal explained",
+		chromedp.SetUploadFiles("#photo", []string{notPhoto}, chromedp.NodeReady),
+		chromedp.Click("#dream"),
+		poll(`!document.getElementById("message").hidden &&
+			document.getElementById("message").textContent.includes("not a photo the studio can read")`),
+	)
+	do("choose a photo and small settings",
+		chromedp.SetUploadFiles("#photo", []string{photo}, chromedp.NodeReady),
+		poll(`!document.getElementById("photo-preview").hidden`),
+		chromedp.SetValue("#layer", "inception_3b/output"),
+		chromedp.SetValue("#max_size", "160"),
+		chromedp.SetValue("#octaves", "2"),
+		chromedp.SetValue("#iterations", "5"),
+	)
+	do("dream and watch the preview change",
+		chromedp.Click("#dream"),
+		poll(`(() => {
+			const src = document.getElementById("live").src;
+			window.seen = window.seen || new Set();
+			if (src) window.seen.add(src);
+			return window.seen.size >= 3;
+		})()`),
+	)
+	do("see the result",
+		poll(`(() => {
+			const img = document.getElementById("after");
+			return !document.getElementById("result").hidden && img.complete && img.naturalWidth > 0;
+		})()`),
+		poll(`document.querySelectorAll("#entries li").length === 1`),
+		chromedp.SetValue("#slider", "30"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("slider").dispatchEvent(new Event("input"))`),
+		poll(`document.getElementById("before").style.clipPath === "inset(0px 70% 0px 0px)"`),
+		screenshot("desktop-result"),
+	)
+	status, err := chromedp.Run(ctx, chromedp.Text("#status"))
+	if err != nil || status != "Done." {
+		t.Errorf("status %q (%v) after the dream, want Done.", status, err)
+	}
+	entries := s.entries(t)
+	if len(entries) != 1 || entries[0].Params.Layers[0] != "inception_3b/output" || entries[0].Width != 160 {
+		t.Fatalf("gallery %+v, want one 160-pixel dream of inception_3b/output", entries)
+	}
+
+	do("download the result", chromedp.Click("#download"))
+	downloaded := waitForDownload(t, downloads)
+	meta, err := imageio.ReadMetadata(bytes.NewReader(downloaded))
+	if err != nil {
+		t.Fatalf("downloaded file: %v", err)
+	}
+	var rec dream.Record
+	if err := json.Unmarshal([]byte(meta), &rec); err != nil || rec.Model != "googlenet" || rec.Octaves != 2 || rec.Iterations != 5 {
+		t.Errorf("downloaded parameters %s", meta)
+	}
+
+	do("explore the layers",
+		chromedp.SetValue("#max_size", "96"),
+		chromedp.SetValue("#iterations", "2"),
+		chromedp.Click("#explore"),
+		poll(`document.querySelectorAll("#tiles img").length === 9 &&
+			[...document.querySelectorAll("#tiles img")].every((i) => i.complete && i.naturalWidth > 0)`),
+		screenshot("desktop-explorer"),
+	)
+	do("dream a tile's layer at full size, then cancel it",
+		chromedp.SetValue("#max_size", "224"),
+		chromedp.SetValue("#iterations", "40"),
+		chromedp.Click(`#tiles li:nth-child(5) button`),
+		poll(`document.getElementById("status").textContent.startsWith("Octave")`),
+		chromedp.Click("#cancel"),
+		poll(`document.getElementById("status").textContent === "Cancelled."`),
+	)
+	if n := len(s.entries(t)); n != 1 {
+		t.Errorf("%d gallery entries after the cancel, want 1", n)
+	}
+	do("phone-sized screen",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		screenshot("phone-session"),
+		chromedp.Reload(),
+		poll(`document.querySelectorAll("#entries li").length === 1`),
+		screenshot("phone"),
+	)
+	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+// waitForDownload returns the bytes of the first finished download in dir.
+func waitForDownload(t *testing.T, dir string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		des, _ := os.ReadDir(dir)
+		for _, de := range des {
+			if !strings.HasSuffix(de.Name(), ".crdownload") {
+				data, err := os.ReadFile(filepath.Join(dir, de.Name()))
+				if err == nil && len(data) > 0 {
+					return data
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the download did not arrive")
+	return nil
+}

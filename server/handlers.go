@@ -1,0 +1,310 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/deepdream-go/deepdream/dream"
+)
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers {"error": message}: the page shows the message.
+func writeError(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		code = he.code
+	case errors.Is(err, errBusy):
+		code = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", "30")
+	case errors.Is(err, errClosed):
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+func readGalleryFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errorf(http.StatusInternalServerError, "reading the gallery: %v", err)
+	}
+	return data, nil
+}
+
+// modelInfo is a model as GET /api/config lists it.
+type modelInfo struct {
+	Name         string   `json:"name"`
+	DefaultLayer string   `json:"default_layer"`
+	MainLayers   []string `json:"main_layers"`
+}
+
+// pageMaxSize is the page's initial max size: a phone photo at full size
+// takes a CPU many minutes per octave, a 1024-pixel copy a few.
+const pageMaxSize = 1024
+
+// handleConfig answers what the page needs to draw its form: the models,
+// the default parameters and the limits.
+func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
+	var ms []modelInfo
+	for _, m := range s.cfg.Models {
+		ms = append(ms, modelInfo{Name: m.Name, DefaultLayer: m.Entry.DefaultLayer, MainLayers: m.Entry.MainLayers})
+	}
+	d := dream.Defaults()
+	d.MaxSize = pageMaxSize
+	writeJSON(w, http.StatusOK, map[string]any{
+		"version": s.cfg.Version,
+		"models":  ms,
+		"defaults": map[string]any{
+			"octaves": d.Octaves, "octave_scale": d.OctaveScale, "iterations": d.Iterations,
+			"step": d.Step, "jitter": d.Jitter, "max_size": d.MaxSize,
+		},
+		"limits": map[string]any{
+			"max_upload": s.cfg.MaxUpload, "max_pixels": s.cfg.MaxPixels, "workers": s.cfg.Workers,
+			"queue": s.cfg.Queue, "job_timeout_s": s.cfg.JobTimeout.Seconds(),
+			"octaves": boundOctaves, "iterations": boundIterations, "jitter": boundJitter,
+			"max_size": boundMaxSize, "octave_scale": boundScale, "step": boundStep,
+		},
+	})
+}
+
+// handleLayers lists a model's dreamable layers with their channel counts
+// (opening the model on first use).
+func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
+	m := s.models[r.PathValue("name")]
+	if m == nil {
+		writeError(w, errorf(http.StatusNotFound, "there is no model %q in this studio", r.PathValue("name")))
+		return
+	}
+	_, layers, err := m.load()
+	if err != nil {
+		writeError(w, errorf(http.StatusInternalServerError, "model %s cannot be loaded: %v", m.Name, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "default_layer": m.Entry.DefaultLayer, "layers": layers})
+}
+
+// handleSubmit queues a dream: POST /api/jobs, multipart with a photo (or
+// source, a gallery ID) and the parameters. 202 with the job's status.
+func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := s.q.full(); err != nil { // before reading an upload that would be refused
+		writeError(w, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
+	f, err := readForm(r, s.cfg.MaxUpload)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	j, err := s.newJob(f)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.q.push(j); err != nil {
+		writeError(w, err)
+		return
+	}
+	st, _, _, _ := j.snapshot()
+	s.logf("job %s queued at %d: %s %v", j.id, st.Position, j.model.Name, st.Layers)
+	w.Header().Set("Location", "/api/jobs/"+j.id)
+	writeJSON(w, http.StatusAccepted, st)
+}
+
+func (s *Server) findJob(w http.ResponseWriter, r *http.Request) *job {
+	j := s.job(r.PathValue("id"))
+	if j == nil {
+		writeError(w, errorf(http.StatusNotFound, "there is no dream %q (finished dreams are in the gallery)", r.PathValue("id")))
+	}
+	return j
+}
+
+func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {
+	if j := s.findJob(w, r); j != nil {
+		st, _, _, _ := j.snapshot()
+		writeJSON(w, http.StatusOK, st)
+	}
+}
+
+// handleCancel cancels a waiting or running dream; nothing of it is kept.
+func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {
+	j := s.findJob(w, r)
+	if j == nil {
+		return
+	}
+	if !s.q.cancel(j) {
+		writeError(w, errorf(http.StatusConflict, "this dream has already ended"))
+		return
+	}
+	s.logf("job %s cancelled", j.id)
+	st, _, _, _ := j.snapshot()
+	writeJSON(w, http.StatusOK, st)
+}
+
+// handleEvents streams a job's status as server-sent events ("status"),
+// one after each change, with the latest preview as a JPEG data URL when
+// there is a new one. The stream ends after the final status. A client that
+// goes away changes nothing: its dream goes on into the gallery.
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	j := s.findJob(w, r)
+	if j == nil {
+		return
+	}
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	j.watchers.Add(1)
+	defer j.watchers.Add(-1)
+	sent := 0
+	keepAlive := time.NewTicker(20 * time.Second)
+	defer keepAlive.Stop()
+	for {
+		st, preview, pseq, changed := j.snapshot()
+		if pseq != sent && preview != nil {
+			st.Preview, sent = previewURL(preview), pseq
+		}
+		data, _ := json.Marshal(st)
+		if _, err := fmt.Fprintf(w, "event: status\ndata: %s\n\n", data); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		if st.finished() {
+			return
+		}
+	wait:
+		select {
+		case <-changed:
+		case <-keepAlive.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+			goto wait
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		}
+	}
+}
+
+// handleJobResult serves the result of a dream not kept in the gallery
+// (an explorer tile); a kept one is redirected to its entry.
+func (s *Server) handleJobResult(w http.ResponseWriter, r *http.Request) {
+	j := s.findJob(w, r)
+	if j == nil {
+		return
+	}
+	st, _, _, _ := j.snapshot()
+	j.mu.Lock()
+	result := j.result
+	j.mu.Unlock()
+	switch {
+	case result != nil:
+		w.Header().Set("Content-Type", "image/png")
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(result))
+	case st.Entry != "":
+		http.Redirect(w, r, st.Result, http.StatusSeeOther)
+	default:
+		writeError(w, errorf(http.StatusNotFound, "this dream has no result (it is %s)", st.State))
+	}
+}
+
+// entryView is a gallery entry with the URLs of its files.
+type entryView struct {
+	*Entry
+	Result   string `json:"result"`
+	Thumb    string `json:"thumb"`
+	Original string `json:"original"`
+}
+
+func view(e *Entry) entryView {
+	base := "/api/gallery/" + e.ID + "/"
+	return entryView{Entry: e, Result: base + fileResult, Thumb: base + fileThumb, Original: base + fileOriginal}
+}
+
+func (s *Server) handleGallery(w http.ResponseWriter, _ *http.Request) {
+	entries := s.gallery.list()
+	out := make([]entryView, len(entries))
+	for i, e := range entries {
+		out[i] = view(e)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+}
+
+func (s *Server) findEntry(w http.ResponseWriter, r *http.Request) *Entry {
+	e := s.entry(r.PathValue("id"))
+	if e == nil {
+		writeError(w, errorf(http.StatusNotFound, "there is no gallery entry %q", r.PathValue("id")))
+	}
+	return e
+}
+
+func (s *Server) handleEntry(w http.ResponseWriter, r *http.Request) {
+	if e := s.findEntry(w, r); e != nil {
+		writeJSON(w, http.StatusOK, view(e))
+	}
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
+	e := s.findEntry(w, r)
+	if e == nil {
+		return
+	}
+	if _, err := s.gallery.remove(e.ID); err != nil {
+		s.logf("%v", err)
+		writeError(w, errorf(http.StatusInternalServerError, "deleting the entry: %v", err))
+		return
+	}
+	s.logf("gallery entry %s deleted", e.ID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleEntryFile serves an entry's original, result or thumbnail; the
+// result with ?download=1 as an attachment.
+func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
+	e := s.findEntry(w, r)
+	if e == nil {
+		return
+	}
+	var file, ctype string
+	switch r.PathValue("file") {
+	case fileResult:
+		file, ctype = fileResult, "image/png"
+	case fileThumb:
+		file, ctype = fileThumb, "image/jpeg"
+	case fileOriginal:
+		file, ctype = fileOriginal, "image/"+e.Format
+	default:
+		writeError(w, errorf(http.StatusNotFound, "a gallery entry has no file %q", r.PathValue("file")))
+		return
+	}
+	f, err := os.Open(s.gallery.path(e, file))
+	if err != nil {
+		writeError(w, errorf(http.StatusNotFound, "gallery entry %s: %v", e.ID, err))
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable") // entries never change
+	if file == fileResult && r.URL.Query().Get("download") == "1" {
+		w.Header().Set("Content-Disposition", `attachment; filename="deepdream-`+e.ID+`.png"`)
+	}
+	http.ServeContent(w, r, "", e.Created, f)
+}

@@ -1,0 +1,271 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/web"
+)
+
+// Defaults of Config.
+const (
+	DefaultWorkers    = 1
+	DefaultQueue      = 16
+	DefaultMaxUpload  = 25 << 20
+	DefaultJobTimeout = 30 * time.Minute
+)
+
+// Config sets up a Server. Zero fields take the defaults.
+type Config struct {
+	// DataDir holds the gallery (required).
+	DataDir string
+	// Models are the networks the page may choose; the first is the
+	// default (at least one).
+	Models []*Model
+	// Workers is how many dreams run at once; Queue how many more may
+	// wait, beyond which a submission is answered "busy" (429).
+	Workers, Queue int
+	// MaxUpload bounds the photo in bytes, MaxPixels its pixel count
+	// (checked on the header, before decoding).
+	MaxUpload int64
+	MaxPixels int
+	// JobTimeout bounds one dream.
+	JobTimeout time.Duration
+	// Version is recorded in the dreams' parameters.
+	Version string
+	// Logf reports jobs and failures; nil means log.Printf.
+	Logf func(format string, args ...any)
+}
+
+// Server is the web studio: the page, its API, the job queue and the
+// gallery. It is an http.Handler.
+type Server struct {
+	cfg     Config
+	models  map[string]*Model
+	q       *queue
+	gallery *gallery
+	mux     *http.ServeMux
+
+	jobsCtx    context.Context
+	cancelJobs context.CancelFunc
+	workers    sync.WaitGroup
+	closing    chan struct{} // closed when the event streams must end
+	closeOnce  sync.Once
+
+	// started, if set, is called as a worker takes a job (tests hold jobs
+	// there to look at the queue).
+	started func(*job)
+}
+
+// New opens the gallery under cfg.DataDir and starts the workers.
+func New(cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("server: no data directory")
+	}
+	if len(cfg.Models) == 0 {
+		return nil, errors.New("server: no model to dream with")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.Queue <= 0 {
+		cfg.Queue = DefaultQueue
+	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = DefaultMaxUpload
+	}
+	if cfg.MaxPixels <= 0 {
+		cfg.MaxPixels = imageio.DefaultMaxPixels
+	}
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = DefaultJobTimeout
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = log.Printf
+	}
+	s := &Server{cfg: cfg, models: map[string]*Model{}, q: newQueue(cfg.Queue), closing: make(chan struct{})}
+	for _, m := range cfg.Models {
+		if _, dup := s.models[m.Name]; dup {
+			return nil, fmt.Errorf("server: two models are called %q", m.Name)
+		}
+		s.models[m.Name] = m
+	}
+	g, err := openGallery(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.gallery = g
+	s.routes()
+	s.jobsCtx, s.cancelJobs = context.WithCancel(context.Background())
+	for range cfg.Workers {
+		s.workers.Add(1)
+		go func() {
+			defer s.workers.Done()
+			for j := s.q.next(); j != nil; j = s.q.next() {
+				s.run(j)
+			}
+		}()
+	}
+	return s, nil
+}
+
+func (s *Server) logf(format string, args ...any) { s.cfg.Logf(format, args...) }
+
+// Close stops the studio: it takes no new dreams, cancels the waiting
+// ones, then either cancels the running ones (finish false: they stop
+// within a step and write nothing) or lets them finish into the gallery,
+// and ends the event streams. It returns when no job runs any more.
+func (s *Server) Close(finish bool) {
+	s.closeOnce.Do(func() {
+		s.q.close()
+		if !finish {
+			s.cancelJobs()
+		}
+		s.workers.Wait()
+		s.cancelJobs()
+		close(s.closing)
+	})
+}
+
+// CancelRunning cancels the running dreams, e.g. on a second interrupt
+// while Close(true) waits for them.
+func (s *Server) CancelRunning() { s.cancelJobs() }
+
+// Running reports how many dreams are running.
+func (s *Server) Running() int { return len(s.q.runningJobs()) }
+
+func (s *Server) routes() {
+	mux := http.NewServeMux()
+	mux.Handle("GET /", http.FileServerFS(web.Files))
+	mux.HandleFunc("GET /api/config", s.handleConfig)
+	mux.HandleFunc("GET /api/models/{name}/layers", s.handleLayers)
+	mux.HandleFunc("POST /api/jobs", s.handleSubmit)
+	mux.HandleFunc("GET /api/jobs/{id}", s.handleJob)
+	mux.HandleFunc("DELETE /api/jobs/{id}", s.handleCancel)
+	mux.HandleFunc("GET /api/jobs/{id}/events", s.handleEvents)
+	mux.HandleFunc("GET /api/jobs/{id}/result", s.handleJobResult)
+	mux.HandleFunc("GET /api/gallery", s.handleGallery)
+	mux.HandleFunc("GET /api/gallery/{id}", s.handleEntry)
+	mux.HandleFunc("DELETE /api/gallery/{id}", s.handleDelete)
+	mux.HandleFunc("GET /api/gallery/{id}/{file}", s.handleEntryFile)
+	s.mux = mux
+}
+
+// ServeHTTP serves the page and the API, refusing changes requested by
+// other sites' pages (a browser on this machine can reach 127.0.0.1 from
+// any site it visits).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
+		writeError(w, errorf(http.StatusForbidden, "requests from other sites are refused"))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// sameOrigin reports whether a request comes from this server's own page
+// (or from a client that sends no Origin, such as curl).
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// defaultModel is the model used when the page names none.
+func (s *Server) defaultModel() *Model { return s.cfg.Models[0] }
+
+// newJob checks a submission and makes its job.
+func (s *Server) newJob(f *form) (*job, error) {
+	m := s.defaultModel()
+	if name := f.get("model"); name != "" {
+		if m = s.models[name]; m == nil {
+			return nil, errorf(http.StatusBadRequest, "there is no model %q in this studio (it offers: %s)", name, strings.Join(s.modelNames(), ", "))
+		}
+	}
+	if _, _, err := m.load(); err != nil {
+		s.logf("model %s: %v", m.Name, err)
+		return nil, errorf(http.StatusInternalServerError, "model %s cannot be loaded: %v", m.Name, err)
+	}
+	opts, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	var specs []string
+	for _, l := range f.values["layer"] {
+		if l = strings.TrimSpace(l); l != "" {
+			specs = append(specs, l)
+		}
+	}
+	if len(specs) == 0 {
+		specs = []string{m.Entry.DefaultLayer}
+	}
+	if opts.Layers, err = m.resolveLayers(specs); err != nil {
+		return nil, errorf(http.StatusBadRequest, "%v", err)
+	}
+	photo, format := f.photo, f.format
+	if f.source != "" {
+		e := s.entry(f.source)
+		if e == nil {
+			return nil, errorf(http.StatusNotFound, "there is no gallery entry %q to dream again", f.source)
+		}
+		if photo, err = readGalleryFile(s.gallery.path(e, fileOriginal)); err != nil {
+			return nil, err
+		}
+		format = e.Format
+	}
+	if err := checkPhoto(photo, s.cfg.MaxPixels); err != nil {
+		return nil, err
+	}
+	j := &job{
+		id: newID(), model: m, opts: opts,
+		record:   dream.NewRecord(s.cfg.Version, m.Name, m.Entry.SHA256, specs, opts),
+		original: photo, format: format, keep: f.get("gallery") != "0",
+		changed: make(chan struct{}),
+	}
+	j.ctx, j.cancel = context.WithCancel(s.jobsCtx)
+	j.status = Status{
+		ID: j.id, State: stateQueued, Model: m.Name, Layers: specs, Gallery: j.keep,
+		Octaves: opts.Octaves, Iterations: opts.Iterations, Steps: opts.Octaves * opts.Iterations,
+	}
+	return j, nil
+}
+
+func (s *Server) modelNames() []string {
+	var names []string
+	for _, m := range s.cfg.Models {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// entry returns the gallery entry with a well-formed id, or nil.
+func (s *Server) entry(id string) *Entry {
+	if !validID.MatchString(id) {
+		return nil
+	}
+	return s.gallery.get(id)
+}
+
+// job returns the job with a well-formed id, or nil.
+func (s *Server) job(id string) *job {
+	if !validID.MatchString(id) {
+		return nil
+	}
+	return s.q.get(id)
+}

@@ -1,0 +1,234 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/imageio"
+)
+
+// httpError is an error with the status code to answer it with; its
+// message is shown in the page as is.
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func errorf(code int, format string, args ...any) error {
+	return &httpError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// Limits of the form fields other than the photo.
+const (
+	maxFieldBytes = 4 << 10
+	maxFields     = 64
+)
+
+// form is a parsed POST /api/jobs: the photo (or the gallery entry whose
+// original to use) and the text fields.
+type form struct {
+	photo  []byte
+	format string // sniffed: "jpeg", "png", "gif", "webp"
+	source string // gallery ID instead of a photo
+	values map[string][]string
+}
+
+func (f *form) get(name string) string {
+	if v := f.values[name]; len(v) > 0 {
+		return strings.TrimSpace(v[0])
+	}
+	return ""
+}
+
+// sniffed maps the content types http.DetectContentType finds to the
+// formats imageio decodes.
+var sniffed = map[string]string{"image/jpeg": "jpeg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+
+// readForm reads a multipart form with at most maxUpload bytes of photo,
+// streaming it part by part so that nothing beyond the limits is read.
+// The photo's type is sniffed from its bytes; the name and the declared
+// type are ignored.
+func readForm(r *http.Request, maxUpload int64) (*form, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return nil, errorf(http.StatusUnsupportedMediaType, "send the dream as multipart/form-data (a form with a photo), not %q", r.Header.Get("Content-Type"))
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "the form is not valid multipart data: %v", err)
+	}
+	f := &form{values: map[string][]string{}}
+	for n := 0; ; n++ {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, tooLarge(err, maxUpload, errorf(http.StatusBadRequest, "the form is not valid multipart data: %v", err))
+		}
+		if n >= maxFields {
+			return nil, errorf(http.StatusBadRequest, "the form has more than %d fields", maxFields)
+		}
+		name := p.FormName()
+		if name == "photo" {
+			if f.photo != nil {
+				return nil, errorf(http.StatusBadRequest, "send one photo per dream")
+			}
+			data, err := io.ReadAll(io.LimitReader(p, maxUpload+1))
+			if err != nil {
+				return nil, tooLarge(err, maxUpload, errorf(http.StatusBadRequest, "reading the photo: %v", err))
+			}
+			if int64(len(data)) > maxUpload {
+				return nil, uploadTooLarge(maxUpload)
+			}
+			f.photo = data
+			continue
+		}
+		v, err := io.ReadAll(io.LimitReader(p, maxFieldBytes+1))
+		if err != nil {
+			return nil, tooLarge(err, maxUpload, errorf(http.StatusBadRequest, "reading field %q: %v", name, err))
+		}
+		if len(v) > maxFieldBytes {
+			return nil, errorf(http.StatusBadRequest, "field %q is longer than %d bytes", name, maxFieldBytes)
+		}
+		f.values[name] = append(f.values[name], string(v))
+	}
+	f.source = f.get("source")
+	switch {
+	case f.photo == nil && f.source == "":
+		return nil, errorf(http.StatusBadRequest, "choose a photo to dream")
+	case f.photo != nil && f.source != "":
+		return nil, errorf(http.StatusBadRequest, "send a photo or a gallery entry to dream again, not both")
+	case f.photo != nil:
+		if len(f.photo) == 0 {
+			return nil, errorf(http.StatusBadRequest, "the photo is empty")
+		}
+		format, ok := sniffed[http.DetectContentType(f.photo)]
+		if !ok {
+			return nil, errorf(http.StatusUnsupportedMediaType, "this file is not a photo the studio can read (it looks like %s); use JPEG, PNG, GIF or WebP", http.DetectContentType(f.photo))
+		}
+		f.format = format
+	}
+	return f, nil
+}
+
+func uploadTooLarge(maxUpload int64) error {
+	return errorf(http.StatusRequestEntityTooLarge, "the photo is larger than the limit of %s", byteSize(maxUpload))
+}
+
+// tooLarge turns the error of a request body over http.MaxBytesReader's
+// limit into a 413; other errors become err.
+func tooLarge(cause error, maxUpload int64, err error) error {
+	var mb *http.MaxBytesError
+	if errors.As(cause, &mb) {
+		return uploadTooLarge(maxUpload)
+	}
+	return err
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', -1, 64) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// checkPhoto decodes the photo once to refuse what the dream could not
+// read: the pixel limit is checked on the header before decoding.
+func checkPhoto(data []byte, maxPixels int) error {
+	_, _, err := imageio.DecodeInfo(bytes.NewReader(data), maxPixels)
+	switch {
+	case errors.Is(err, imageio.ErrTooLarge):
+		return errorf(http.StatusRequestEntityTooLarge, "the photo has too many pixels: %s", strings.TrimPrefix(err.Error(), "imageio: "))
+	case err != nil:
+		return errorf(http.StatusUnsupportedMediaType, "the photo cannot be read: %s", strings.TrimPrefix(err.Error(), "imageio: "))
+	}
+	return nil
+}
+
+// Bounds of the dream parameters the page may ask for: wide enough for
+// every experiment of the write-ups, narrow enough that one request cannot
+// occupy the machine for days (the job time limit stops the rest).
+var (
+	boundOctaves    = [2]int{1, 12}
+	boundIterations = [2]int{1, 500}
+	boundJitter     = [2]int{0, 512}
+	boundMaxSize    = [2]int{0, 16384}
+	boundScale      = [2]float64{1, 4}
+	boundStep       = [2]float64{0.01, 100}
+)
+
+// options reads the dream parameters of the form; an empty field keeps
+// the default.
+func (f *form) options() (dream.Options, error) {
+	o := dream.Defaults()
+	ints := []struct {
+		name  string
+		dst   *int
+		bound [2]int
+	}{
+		{"octaves", &o.Octaves, boundOctaves},
+		{"iterations", &o.Iterations, boundIterations},
+		{"jitter", &o.Jitter, boundJitter},
+		{"max_size", &o.MaxSize, boundMaxSize},
+	}
+	for _, p := range ints {
+		s := f.get(p.name)
+		if s == "" {
+			continue
+		}
+		v, err := strconv.Atoi(s)
+		if err != nil || v < p.bound[0] || v > p.bound[1] {
+			return o, errorf(http.StatusBadRequest, "%s is %q: want a whole number from %d to %d", label(p.name), s, p.bound[0], p.bound[1])
+		}
+		*p.dst = v
+	}
+	var step float64 = float64(o.Step)
+	floats := []struct {
+		name  string
+		dst   *float64
+		bound [2]float64
+	}{
+		{"octave_scale", &o.OctaveScale, boundScale},
+		{"step", &step, boundStep},
+	}
+	for _, p := range floats {
+		s := f.get(p.name)
+		if s == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(v) || v < p.bound[0] || v > p.bound[1] {
+			return o, errorf(http.StatusBadRequest, "%s is %q: want a number from %g to %g", label(p.name), s, p.bound[0], p.bound[1])
+		}
+		*p.dst = v
+	}
+	o.Step = float32(step)
+	if s := f.get("seed"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return o, errorf(http.StatusBadRequest, "seed is %q: want a whole number from 0 to %d", s, uint64(math.MaxUint64))
+		}
+		o.Seed = v
+	}
+	if o.MaxSize != 0 && o.MaxSize < 16 {
+		return o, errorf(http.StatusBadRequest, "max size is %d: want 0 (full size) or at least 16 pixels", o.MaxSize)
+	}
+	return o, nil
+}
+
+// label is a field name as the page labels it.
+func label(field string) string { return strings.ReplaceAll(field, "_", " ") }
