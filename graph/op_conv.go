@@ -83,6 +83,7 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		StrideH: strides[0], StrideW: strides[1],
 		DilationH: dilations[0], DilationW: dilations[1],
 		PadTop: pads[0], PadLeft: pads[1], PadBottom: pads[2], PadRight: pads[3],
+		Relu: n.Attr(fusedReluAttr) != nil,
 	}
 	if p.OutH() < 1 || p.OutW() < 1 {
 		return nil, fmt.Errorf("Conv: input %v with kernel %v, dilations %v and pads %v leaves no output", xs, ws[2:], dilations, pads)
@@ -151,6 +152,11 @@ func (k *convKernel) Forward(out, in [][]float32) {
 func (k *convKernel) Backward(din, dout, in, out [][]float32) {
 	if din[0] == nil || dout[0] == nil {
 		return
+	}
+	if k.p.Relu {
+		// In place: the fused Relu's output gradient is read by no one
+		// else (fuseConvRelu leaves targets alone).
+		ops.ReluMask(dout[0], out[0])
 	}
 	ops.ConvBackwardInput(din[0], dout[0], in[1], k.scratch, &k.p)
 }

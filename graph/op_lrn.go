@@ -43,18 +43,18 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 	if p.Bias, err = n.Float("bias", 1); err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p, scale: make([]float32, x.Size())}}, nil
+	return &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p, factor: make([]float32, x.Size())}}, nil
 }
 
 type lrnKernel struct {
-	p     ops.LRNParams
-	scale []float32 // the forward run's normalizers, for Backward
+	p      ops.LRNParams
+	factor []float32 // the forward run's s^-beta, for Backward
 }
 
-func (k *lrnKernel) Forward(out, in [][]float32) { ops.LRN(out[0], k.scale, in[0], &k.p) }
+func (k *lrnKernel) Forward(out, in [][]float32) { ops.LRN(out[0], k.factor, in[0], &k.p) }
 
 func (k *lrnKernel) Backward(din, dout, in, out [][]float32) {
 	if din[0] != nil && dout[0] != nil {
-		ops.LRNBackward(din[0], dout[0], in[0], out[0], k.scale, &k.p)
+		ops.LRNBackward(din[0], dout[0], in[0], out[0], k.factor, &k.p)
 	}
 }

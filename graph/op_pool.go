@@ -14,7 +14,7 @@ func init() {
 }
 
 // MaxPool: 1-D or 2-D windows; the gradient goes to each window's first
-// maximum, recorded by the forward pass. The optional Indices output holds
+// maximum. The optional Indices output holds
 // int64 indices as floats. An integer input (uint8 maps) must be constant
 // and is pooled at plan time.
 func buildMaxPool(n *Node, in []Input) (*Built, error) {
@@ -22,7 +22,7 @@ func buildMaxPool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := newMaxPoolKernel(p, out)
+	k := &maxPoolKernel{p: p}
 	b := &Built{Out: []Shape{out}, Kernel: k}
 	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
 		order, err := n.Int("storage_order", 0)
@@ -47,30 +47,27 @@ func buildGlobalMaxPool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{out}, Kernel: newMaxPoolKernel(p, out)}, nil
+	return &Built{Out: []Shape{out}, Kernel: &maxPoolKernel{p: p}}, nil
 }
 
-func newMaxPoolKernel(p ops.PoolParams, out Shape) *maxPoolKernel {
-	return &maxPoolKernel{p: p, argmax: make([]int32, out.Size())}
-}
-
+// maxPoolKernel keeps no argmax: the backward pass finds each window's
+// winner again from the forward run's input and output.
 type maxPoolKernel struct {
-	p      ops.PoolParams
-	argmax []int32 // the forward run's winners, for Backward
+	p ops.PoolParams
 	// indices makes output 1 ONNX's Indices, column-major if columnMajor.
 	indices, columnMajor bool
 }
 
 func (k *maxPoolKernel) Forward(out, in [][]float32) {
-	ops.MaxPool(out[0], k.argmax, in[0], &k.p)
+	ops.MaxPool(out[0], in[0], &k.p)
 	if k.indices {
-		ops.MaxPoolIndices(out[1], k.argmax, &k.p, k.columnMajor)
+		ops.MaxPoolIndices(out[1], in[0], out[0], &k.p, k.columnMajor)
 	}
 }
 
 func (k *maxPoolKernel) Backward(din, dout, in, out [][]float32) {
 	if din[0] != nil && dout[0] != nil {
-		ops.MaxPoolBackward(din[0], dout[0], k.argmax, &k.p)
+		ops.MaxPoolBackward(din[0], dout[0], in[0], out[0], &k.p)
 	}
 }
 

@@ -112,6 +112,7 @@ func TestPoolGradients(t *testing.T) {
 		{attrInts("kernel_shape", 2, 2)},
 		{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 0, 0, 1, 1)},
 		{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1)},
+		{attrInts("kernel_shape", 3, 3), attrInts("pads", 1, 1, 1, 1)},
 		{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInt("ceil_mode", 1)},
 		{attrInts("kernel_shape", 2, 2), attrInts("strides", 1, 1), attrInts("dilations", 2, 2)},
 		{attrInts("kernel_shape", 3, 2), attrInts("strides", 2, 1), attrString("auto_pad", "SAME_UPPER")},
@@ -158,7 +159,7 @@ func TestPoolErrors(t *testing.T) {
 	}
 }
 
-// Forward and Backward of the stateful kernels (argmax, LRN scale) must
+// Forward and Backward of the stateful kernels (LRN scale) must
 // not allocate.
 func TestPoolLRNSoftmaxNoAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))

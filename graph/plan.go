@@ -98,7 +98,7 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range m.nodes {
+	for _, n := range fuseConvRelu(m.nodes, needed, spec.Targets) {
 		if needed[n.Index] {
 			if err := p.add(n); err != nil {
 				return nil, err

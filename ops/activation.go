@@ -40,3 +40,45 @@ func (t *reluBackTask) Run(lo, hi int) {
 		}
 	}
 }
+
+// ReluMask: dy = 0 where y <= 0, in place: the backward pass of a Relu
+// fused into the operator that produced y (see ConvParams.Relu), done on
+// the gradient before that operator's own backward pass reads it.
+func ReluMask(dy, y []float32) {
+	reluMaskTasks.For(len(dy), elementwiseGrain, reluMaskTask{dy, y})
+}
+
+type reluMaskTask struct{ dy, y []float32 }
+
+var reluMaskTasks parallel.Tasks[reluMaskTask, *reluMaskTask]
+
+func (t *reluMaskTask) Run(lo, hi int) {
+	dy, y := t.dy[lo:hi], t.y[lo:hi]
+	for i := range dy {
+		if !(y[i] > 0) {
+			dy[i] = 0
+		}
+	}
+}
+
+// reluRows is Relu in place on rows of n elements, stride apart: a tile of
+// an operator's output, while it is still in cache.
+func reluRows(y []float32, rows, n, stride int) {
+	reluRowTasks.For(rows, max(1, elementwiseGrain/max(n, 1)), reluRowTask{y, n, stride})
+}
+
+type reluRowTask struct {
+	y         []float32
+	n, stride int
+}
+
+var reluRowTasks parallel.Tasks[reluRowTask, *reluRowTask]
+
+func (t *reluRowTask) Run(lo, hi int) {
+	for r := lo; r < hi; r++ {
+		row := t.y[r*t.stride:][:t.n]
+		for i, v := range row {
+			row[i] = max(v, 0)
+		}
+	}
+}

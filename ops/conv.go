@@ -23,6 +23,10 @@ type ConvParams struct {
 	StrideH, StrideW                     int
 	DilationH, DilationW                 int
 	PadTop, PadLeft, PadBottom, PadRight int
+	// Relu makes Conv output max(0, conv(x, w) + b), applied to each tile
+	// while it is in cache: a Relu fused into the convolution. Its
+	// backward is ReluMask on dy before ConvBackwardInput.
+	Relu bool
 }
 
 // OutH is the output height.
@@ -90,6 +94,9 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 		yn := y[n*p.M*pixels:][:p.M*pixels]
 		if p.depthwise() {
 			patchTasks.For(p.C, p.patchGrain(mg*pixels), patchTask{yn, xn, w, b, p, 0, pixels, patchAccumulate})
+			if p.Relu {
+				Relu(yn, yn)
+			}
 			continue
 		}
 		for g := range p.Group {
@@ -112,11 +119,14 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 				}
 				if p.pointwise() {
 					gemm.Sgemm(false, false, mg, t, k, 1, wg, k, xg[p0:], hw, beta, yg[p0:], pixels)
-					continue
+				} else {
+					col := scratch[:k*t]
+					patchTasks.For(cg, p.patchGrain(p.KH*p.KW*t), patchTask{col, xg, nil, nil, p, p0, t, patchGather})
+					gemm.Sgemm(false, false, mg, t, k, 1, wg, k, col, t, beta, yg[p0:], pixels)
 				}
-				col := scratch[:k*t]
-				patchTasks.For(cg, p.patchGrain(p.KH*p.KW*t), patchTask{col, xg, nil, nil, p, p0, t, patchGather})
-				gemm.Sgemm(false, false, mg, t, k, 1, wg, k, col, t, beta, yg[p0:], pixels)
+				if p.Relu {
+					reluRows(yg[p0:], mg, t, pixels)
+				}
 			}
 		}
 	}

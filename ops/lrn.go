@@ -25,26 +25,35 @@ func (p *LRNParams) window() (before, after int) {
 	return before, p.Size - 1 - before
 }
 
-// LRN: dst = x normalized (see LRNParams); scale receives s, which
-// LRNBackward needs. All three are (N, C, HW).
-func LRN(dst, scale, x []float32, p *LRNParams) {
-	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{y: dst, scale: scale, x: x, p: p})
+// LRN: dst = x normalized (see LRNParams); factor receives s^-Beta, the
+// factor y = x * s^-Beta, which LRNBackward needs. All three are (N, C, HW).
+// Windows of 5 channels (GoogLeNet's and AlexNet's) take a float32 fast
+// path; lrnWith chooses.
+func LRN(dst, factor, x []float32, p *LRNParams) {
+	lrnWith(dst, factor, x, p, p.Size == 5)
 }
 
-// LRNBackward: dx += the gradient of LRN given dy, from the x, y and scale of
-// the forward run:
+func lrnWith(dst, factor, x []float32, p *LRNParams, fast bool) {
+	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{fast: fast, y: dst, factor: factor, x: x, p: p})
+}
+
+// LRNBackward: dx += the gradient of LRN given dy, from the x, y and factor
+// of the forward run:
 //
 //	dx_i += dy_i * s_i^-Beta - 2*Alpha*Beta/Size * x_i * sum_{j: i in window(j)} dy_j*y_j/s_j
 //
 // Channel i lies in the window of j exactly when j is in
-// i-after .. i+before, so the sum is a running window sum again, with the
-// window mirrored.
-func LRNBackward(dx, dy, x, y, scale []float32, p *LRNParams) {
-	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{backward: true, dx: dx, dy: dy, y: y, scale: scale, x: x, p: p})
+// i-after .. i+before: the window mirrored.
+func LRNBackward(dx, dy, x, y, factor []float32, p *LRNParams) {
+	lrnBackwardWith(dx, dy, x, y, factor, p, p.Size == 5)
 }
 
-// lrnBlock is the number of pixels a task normalizes together: the running
-// channel sums for a block stay in a stack array.
+func lrnBackwardWith(dx, dy, x, y, factor []float32, p *LRNParams, fast bool) {
+	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{backward: true, fast: fast, dx: dx, dy: dy, y: y, factor: factor, x: x, p: p})
+}
+
+// lrnBlock is the number of pixels a task normalizes together: a block's
+// rows of a few channels stay in L1, and its per-pixel sums in stack arrays.
 const lrnBlock = 256
 
 func (p *LRNParams) blocks() int { return (p.HW + lrnBlock - 1) / lrnBlock }
@@ -54,46 +63,27 @@ func (p *LRNParams) blockGrain() int {
 }
 
 type lrnTask struct {
-	backward            bool
-	y, scale, x, dx, dy []float32
-	p                   *LRNParams
+	backward, fast       bool
+	y, factor, x, dx, dy []float32
+	p                    *LRNParams
 }
 
 var lrnTasks parallel.Tasks[lrnTask, *lrnTask]
 
-// Run processes blocks lo..hi of (image, pixel block) pairs. The window sums
-// slide along the channels: each channel's term is added once when it
-// enters a window and subtracted once when it leaves. They are float64, so
-// the cancellation leaves rounding far below float32 resolution.
+// Run processes blocks lo..hi of (image, pixel block) pairs.
 func (t *lrnTask) Run(lo, hi int) {
 	p := t.p
 	nb := p.blocks()
-	var acc [lrnBlock]float64
 	for b := lo; b < hi; b++ {
 		n, p0 := b/nb, (b%nb)*lrnBlock
-		sum := acc[:min(lrnBlock, p.HW-p0)]
-		clear(sum)
-		at := pixels{base: n*p.C*p.HW + p0, hw: p.HW, n: len(sum)}
-		before, after := p.window()
-		if t.backward {
-			// The mirrored window of channel c is c-after .. c+before.
-			before, after = after, before
-		}
-		for c := -after; c < p.C; c++ {
-			if j := c + after; j < p.C {
-				t.slide(sum, at, j, 1)
-			}
-			if j := c - before - 1; j >= 0 {
-				t.slide(sum, at, j, -1)
-			}
-			if c < 0 {
-				continue
-			}
-			if t.backward {
-				lrnBackwardChannel(at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), at.of(t.scale, c), sum, p)
-			} else {
-				lrnChannel(at.of(t.y, c), at.of(t.scale, c), at.of(t.x, c), sum, p)
-			}
+		at := pixels{base: n*p.C*p.HW + p0, hw: p.HW, n: min(lrnBlock, p.HW-p0)}
+		switch {
+		case t.fast && t.backward:
+			t.backwardBlock(at)
+		case t.fast:
+			t.forwardBlock(at)
+		default:
+			t.slidingBlock(at)
 		}
 	}
 }
@@ -107,8 +97,121 @@ func (at pixels) of(s []float32, c int) []float32 {
 	return s[off : off+at.n]
 }
 
+// lrnZeros stands for the channels outside the tensor in a window.
+var lrnZeros [lrnBlock]float32
+
+// rows5 returns the block's rows of channels c-2 .. c+2 of s, lrnZeros
+// standing for those outside [0, C), all of length n.
+func (at pixels) rows5(s []float32, c, channels int) (r0, r1, r2, r3, r4 []float32) {
+	row := func(j int) []float32 {
+		if j < 0 || j >= channels {
+			return lrnZeros[:at.n]
+		}
+		return at.of(s, j)
+	}
+	return row(c - 2), row(c - 1), row(c)[:at.n], row(c + 1)[:at.n], row(c + 2)[:at.n]
+}
+
+// forwardBlock is the fast forward pass over one block for a window of 5:
+// each window sum of squares is added up afresh in float32 from the
+// block's five rows of x, which are in L1 (sliding it would take
+// subtractions, which cancel), in one pass that keeps it in a register.
+func (t *lrnTask) forwardBlock(at pixels) {
+	p := t.p
+	k, bias, beta := p.Alpha/5, p.Bias, p.Beta
+	for c := range p.C {
+		x0, x1, x2, x3, x4 := at.rows5(t.x, c, p.C)
+		y, f := at.of(t.y, c)[:len(x2)], at.of(t.factor, c)[:len(x2)]
+		x0, x1 = x0[:len(x2)], x1[:len(x2)]
+		for i, v := range x2 {
+			s := x0[i]*x0[i] + x1[i]*x1[i] + v*v + x3[i]*x3[i] + x4[i]*x4[i]
+			fi := powNeg32(bias+k*s, beta)
+			f[i], y[i] = fi, v*fi
+		}
+	}
+}
+
+// backwardBlock is the fast backward pass over one block for a window of
+// 5. Channel j's term dy_j*y_j/s_j (s_j summed again from x) goes to a ring
+// of the last five channels' terms; channel c = j-2's gradient is due then,
+// its mirrored window c-2 .. c+2 being in the ring (zeros for the channels
+// outside the tensor: the ring starts zeroed, and channels C and C+1 clear
+// their slot).
+func (t *lrnTask) backwardBlock(at pixels) {
+	p := t.p
+	k, k2, bias := p.Alpha/5, 2*p.Alpha*p.Beta/5, p.Bias
+	var ring [5][lrnBlock]float32
+	for j := 0; j < p.C+2; j++ {
+		w := ring[j%5][:at.n]
+		if j < p.C {
+			x0, x1, x2, x3, x4 := at.rows5(t.x, j, p.C)
+			dy, y := at.of(t.dy, j)[:len(w)], at.of(t.y, j)[:len(w)]
+			x0, x1, x2, x3, x4 = x0[:len(w)], x1[:len(w)], x2[:len(w)], x3[:len(w)], x4[:len(w)]
+			for i := range w {
+				s := x0[i]*x0[i] + x1[i]*x1[i] + x2[i]*x2[i] + x3[i]*x3[i] + x4[i]*x4[i]
+				w[i] = dy[i] * y[i] / (bias + k*s)
+			}
+		} else {
+			clear(w) // channel j is outside the tensor
+		}
+		c := j - 2
+		if c < 0 {
+			continue
+		}
+		w0, w1, w2, w3, w4 := ring[(c+3)%5][:at.n], ring[(c+4)%5][:at.n], ring[c%5][:at.n], ring[(c+1)%5][:at.n], ring[(c+2)%5][:at.n]
+		dx, dy, x, f := at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), at.of(t.factor, c)
+		dx, dy, x, f = dx[:len(w0)], dy[:len(w0)], x[:len(w0)], f[:len(w0)]
+		w1, w2, w3, w4 = w1[:len(w0)], w2[:len(w0)], w3[:len(w0)], w4[:len(w0)]
+		for i := range dx {
+			dx[i] += dy[i]*f[i] - k2*x[i]*(w0[i]+w1[i]+w2[i]+w3[i]+w4[i])
+		}
+	}
+}
+
+// slidingBlock is the generic twin of forwardBlock and backwardBlock, for
+// any window: the window sums slide along the channels, each channel's term
+// added once when it enters a window and subtracted once when it leaves. They
+// are float64, so the cancellation leaves rounding far below float32
+// resolution.
+func (t *lrnTask) slidingBlock(at pixels) {
+	p := t.p
+	var acc [lrnBlock]float64
+	sum := acc[:at.n]
+	before, after := p.window()
+	if t.backward {
+		// The mirrored window of channel c is c-after .. c+before.
+		before, after = after, before
+	}
+	k, k2 := float64(p.Alpha)/float64(p.Size), 2*float64(p.Alpha)*float64(p.Beta)/float64(p.Size)
+	bias, beta := float64(p.Bias), float64(p.Beta)
+	for c := -after; c < p.C; c++ {
+		if j := c + after; j < p.C {
+			t.slide(sum, at, j, 1)
+		}
+		if j := c - before - 1; j >= 0 {
+			t.slide(sum, at, j, -1)
+		}
+		if c < 0 {
+			continue
+		}
+		if t.backward {
+			dx, dy, x, f := at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), at.of(t.factor, c)
+			for i, g := range dy {
+				dx[i] += float32(float64(g)*float64(f[i]) - k2*float64(x[i])*sum[i])
+			}
+			continue
+		}
+		y, f, x := at.of(t.y, c), at.of(t.factor, c), at.of(t.x, c)
+		for i, v := range x {
+			fi := math.Pow(bias+k*max(sum[i], 0), -beta)
+			f[i], y[i] = float32(fi), float32(float64(v)*fi)
+		}
+	}
+}
+
 // slide adds sign times channel j's term to the window sums: x^2 forward,
-// dy*y/s backward.
+// dy*y/s backward, with s recovered from the forward factor as
+// s = factor^(-1/Beta).
 func (t *lrnTask) slide(sum []float64, at pixels, j int, sign float64) {
 	if !t.backward {
 		for i, v := range at.of(t.x, j) {
@@ -116,39 +219,27 @@ func (t *lrnTask) slide(sum []float64, at pixels, j int, sign float64) {
 		}
 		return
 	}
-	dy, y, s := at.of(t.dy, j), at.of(t.y, j), at.of(t.scale, j)
+	dy, y, f := at.of(t.dy, j), at.of(t.y, j), at.of(t.factor, j)
+	inv := 1 / float64(t.p.Beta)
 	for i := range sum {
-		sum[i] += sign * float64(dy[i]) * float64(y[i]) / float64(s[i])
+		sum[i] += sign * float64(dy[i]) * float64(y[i]) * math.Pow(float64(f[i]), inv)
 	}
 }
 
-func lrnChannel(y, scale, x []float32, sum []float64, p *LRNParams) {
-	k, bias, beta := float64(p.Alpha)/float64(p.Size), float64(p.Bias), float64(p.Beta)
-	for i, v := range x {
-		s := bias + k*max(sum[i], 0)
-		scale[i] = float32(s)
-		y[i] = float32(float64(v) * powNeg(s, beta))
-	}
-}
-
-func lrnBackwardChannel(dx, dy, x, scale []float32, sum []float64, p *LRNParams) {
-	k2, beta := 2*float64(p.Alpha)*float64(p.Beta)/float64(p.Size), float64(p.Beta)
-	for i, g := range dy {
-		dx[i] += float32(float64(g)*powNeg(float64(scale[i]), beta) - k2*float64(x[i])*sum[i])
-	}
-}
-
-// powNeg returns s^-beta, using square roots for the betas networks use
+// powNeg32 returns s^-beta, using square roots for the betas networks use
 // (GoogLeNet and AlexNet: 0.75), which are far cheaper than math.Pow.
-func powNeg(s, beta float64) float64 {
+func powNeg32(s, beta float32) float32 {
 	switch beta {
 	case 0.75:
-		r := math.Sqrt(s)
-		return 1 / (r * math.Sqrt(r))
+		r := sqrt32(s)
+		return 1 / (r * sqrt32(r))
 	case 0.5:
-		return 1 / math.Sqrt(s)
+		return 1 / sqrt32(s)
 	case 1:
 		return 1 / s
 	}
-	return math.Pow(s, -beta)
+	return float32(math.Pow(float64(s), -float64(beta)))
 }
+
+// sqrt32 compiles to a single float32 square root instruction.
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

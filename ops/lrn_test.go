@@ -47,27 +47,34 @@ func TestLRNMatchesReference(t *testing.T) {
 		{N: 1, C: 6, HW: 5, Size: 4, Alpha: 0.5, Beta: 0.6, Bias: 2},    // asymmetric window, math.Pow
 		{N: 1, C: 3, HW: 4, Size: 7, Alpha: 1, Beta: 0.5, Bias: 1},      // window wider than C
 		{N: 1, C: 5, HW: 3, Size: 1, Alpha: 1, Beta: 1, Bias: 0.5},
+		{N: 1, C: 1, HW: 5, Size: 5, Alpha: 1, Beta: 0.75, Bias: 1}, // fewer channels than the window
+		{N: 2, C: 2, HW: 3, Size: 5, Alpha: 1, Beta: 0.75, Bias: 1},
+		{N: 1, C: 4, HW: 257, Size: 5, Alpha: 3, Beta: 0.5, Bias: 2},
+		{N: 1, C: 7, HW: 9, Size: 5, Alpha: 0.5, Beta: 0.6, Bias: 1.5}, // math.Pow
 	} {
 		x := randFloats(r, p.N*p.C*p.HW)
 		dy := randFloats(r, len(x))
 		wantY, wantDX := naiveLRN(x, dy, &p)
-		y, checkY := guarded(r, len(x))
-		scale := make([]float32, len(x))
-		LRN(y, scale, x, &p)
-		checkY(t, "LRN")
-		for i := range y {
-			if math.Abs(float64(y[i])-wantY[i]) > 1e-6*(1+math.Abs(wantY[i])) {
-				t.Fatalf("%+v: y[%d] = %v, want %v", p, i, y[i], wantY[i])
+		// The fast kernels and their generic twin.
+		for _, fast := range []bool{false, p.Size == 5} {
+			y, checkY := guarded(r, len(x))
+			factor := make([]float32, len(x))
+			lrnWith(y, factor, x, &p, fast)
+			checkY(t, "LRN")
+			for i := range y {
+				if math.Abs(float64(y[i])-wantY[i]) > 1e-6*(1+math.Abs(wantY[i])) {
+					t.Fatalf("%+v fast %v: y[%d] = %v, want %v", p, fast, i, y[i], wantY[i])
+				}
 			}
-		}
-		dx, checkDX := guarded(r, len(x))
-		base := append([]float32(nil), dx...)
-		LRNBackward(dx, dy, x, y, scale, &p)
-		checkDX(t, "LRNBackward")
-		for i := range dx {
-			got := float64(dx[i]) - float64(base[i]) // LRNBackward adds
-			if math.Abs(got-wantDX[i]) > 1e-5*(1+math.Abs(wantDX[i])) {
-				t.Fatalf("%+v: dx[%d] = %v, want %v", p, i, got, wantDX[i])
+			dx, checkDX := guarded(r, len(x))
+			base := append([]float32(nil), dx...)
+			lrnBackwardWith(dx, dy, x, y, factor, &p, fast)
+			checkDX(t, "LRNBackward")
+			for i := range dx {
+				got := float64(dx[i]) - float64(base[i]) // LRNBackward adds
+				if math.Abs(got-wantDX[i]) > 1e-5*(1+math.Abs(wantDX[i])) {
+					t.Fatalf("%+v fast %v: dx[%d] = %v, want %v", p, fast, i, got, wantDX[i])
+				}
 			}
 		}
 	}
@@ -76,13 +83,13 @@ func TestLRNMatchesReference(t *testing.T) {
 func TestLRNNoAllocs(t *testing.T) {
 	p := LRNParams{N: 1, C: 64, HW: 56 * 56, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}
 	x := make([]float32, p.C*p.HW)
-	y, scale, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+	y, factor, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
 	for i := range x {
 		x[i] = 1
 	}
 	if a := testing.AllocsPerRun(10, func() {
-		LRN(y, scale, x, &p)
-		LRNBackward(dx, y, x, y, scale, &p)
+		LRN(y, factor, x, &p)
+		LRNBackward(dx, y, x, y, factor, &p)
 	}); a != 0 {
 		t.Errorf("LRN allocates %v times per run", a)
 	}
@@ -100,22 +107,29 @@ func BenchmarkLRN(b *testing.B) {
 		p := c.p
 		r := rand.New(rand.NewPCG(1, 1))
 		x := randFloats(r, p.C*p.HW)
-		y, scale, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+		y, factor, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+		LRN(y, factor, x, &p) // for the backward benchmarks run alone
 		report := func(b *testing.B) {
 			n := float64(len(x))
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
 		}
-		b.Run(c.name+"/forward", func(b *testing.B) {
-			for b.Loop() {
-				LRN(y, scale, x, &p)
+		for _, fast := range []bool{false, true} {
+			kind := "generic"
+			if fast {
+				kind = "fast"
 			}
-			report(b)
-		})
-		b.Run(c.name+"/backward", func(b *testing.B) {
-			for b.Loop() {
-				LRNBackward(dx, y, x, y, scale, &p)
-			}
-			report(b)
-		})
+			b.Run(c.name+"/forward/"+kind, func(b *testing.B) {
+				for b.Loop() {
+					lrnWith(y, factor, x, &p, fast)
+				}
+				report(b)
+			})
+			b.Run(c.name+"/backward/"+kind, func(b *testing.B) {
+				for b.Loop() {
+					lrnBackwardWith(dx, y, x, y, factor, &p, fast)
+				}
+				report(b)
+			})
+		}
 	}
 }

@@ -70,6 +70,22 @@ var poolCases = []PoolParams{
 	poolCase(2, 5, 6, 6, 6, 1, 1, [4]int{}, 0), // global
 	poolCase(1, 64, 23, 19, 3, 2, 1, [4]int{0, 0, 1, 1}, 0),
 	{N: 1, C: 3, H: 1, W: 12, KH: 1, KW: 3, StrideH: 1, StrideW: 2, DilationH: 1, DilationW: 1, PadLeft: 1, PadRight: 1, OutH: 1, OutW: 6}, // 1-D
+	// The 3x3 fast path at the edges: planes narrower and shorter than a
+	// window, no interior, one interior output, odd and even sizes.
+	poolCase(1, 2, 1, 1, 3, 1, 1, [4]int{1, 1, 1, 1}, 0),
+	poolCase(1, 2, 2, 2, 3, 1, 1, [4]int{1, 1, 1, 1}, 0),
+	poolCase(1, 2, 3, 3, 3, 1, 1, [4]int{1, 1, 1, 1}, 0),
+	poolCase(2, 3, 4, 5, 3, 1, 1, [4]int{1, 1, 1, 1}, 0), // inception's pool projection
+	poolCase(1, 3, 17, 16, 3, 1, 1, [4]int{1, 1, 1, 1}, 0),
+	poolCase(1, 2, 5, 6, 3, 1, 1, [4]int{}, 0),
+	poolCase(1, 2, 2, 2, 3, 2, 1, [4]int{0, 0, 1, 1}, 0),
+	poolCase(1, 2, 3, 3, 3, 2, 1, [4]int{0, 0, 1, 1}, 0),
+	poolCase(2, 2, 6, 7, 3, 2, 1, [4]int{0, 0, 1, 1}, 0),
+	poolCase(1, 2, 16, 17, 3, 2, 1, [4]int{0, 0, 1, 1}, 0),
+	poolCase(1, 2, 8, 9, 3, 2, 1, [4]int{2, 2, 2, 2}, 0),
+	poolCase(1, 2, 10, 10, 3, 2, 1, [4]int{}, 1), // ceil mode
+	{N: 1, C: 2, H: 11, W: 10, KH: 3, KW: 3, StrideH: 3, StrideW: 2, DilationH: 1, DilationW: 1, PadTop: 1, PadRight: 1, OutH: 4, OutW: 5},
+	{N: 1, C: 2, H: 1, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: 1, PadBottom: 1, OutH: 1, OutW: 7},
 }
 
 func TestPoolMatchesReference(t *testing.T) {
@@ -90,12 +106,31 @@ func TestPoolMatchesReference(t *testing.T) {
 			out := planes * p.OutH * p.OutW
 
 			y, checkY := guarded(r, out)
-			argmax := make([]int32, out)
-			MaxPool(y, argmax, x, &p)
-			checkY(t, name)
-			for o := range y {
-				if y[o] != wantMax[o] || argmax[o] != wantArg[o] {
-					t.Fatalf("%s: MaxPool[%d] = %v at %d, want %v at %d", name, o, y[o], argmax[o], wantMax[o], wantArg[o])
+			dy := randFloats(r, out)
+			dx, checkDX := guarded(r, len(x))
+			wantDX := make([]float64, len(x))
+			for o, a := range wantArg {
+				if a >= 0 {
+					wantDX[o/(p.OutH*p.OutW)*p.H*p.W+int(a)] += float64(dy[o])
+				}
+			}
+			// The fast kernels and their generic twin.
+			for _, fast := range []bool{false, p.fast3x3()} {
+				maxPoolWith(y, x, &p, fast)
+				checkY(t, name)
+				for o := range y {
+					if y[o] != wantMax[o] {
+						t.Fatalf("%s fast %v: MaxPool[%d] = %v, want %v", name, fast, o, y[o], wantMax[o])
+					}
+				}
+				// Backward routes dy to the reference argmax.
+				clear(dx)
+				maxPoolBackwardWith(dx, dy, x, y, &p, fast)
+				checkDX(t, name)
+				for i := range dx {
+					if math.Abs(float64(dx[i])-wantDX[i]) > 1e-5 {
+						t.Fatalf("%s fast %v: MaxPoolBackward dx[%d] = %v, want %v", name, fast, i, dx[i], wantDX[i])
+					}
 				}
 			}
 			AveragePool(y, x, &p)
@@ -106,25 +141,8 @@ func TestPoolMatchesReference(t *testing.T) {
 				}
 			}
 
-			// Backward: max routes dy to the reference argmax; average
-			// is linear, so its backward must be its adjoint:
-			// <dy, pool(x)> = <dx, x>.
-			dy := randFloats(r, out)
-			dx, checkDX := guarded(r, len(x))
-			clear(dx)
-			MaxPoolBackward(dx, dy, argmax, &p)
-			checkDX(t, name)
-			want := make([]float64, len(x))
-			for o, a := range wantArg {
-				if a >= 0 {
-					want[o/(p.OutH*p.OutW)*p.H*p.W+int(a)] += float64(dy[o])
-				}
-			}
-			for i := range dx {
-				if math.Abs(float64(dx[i])-want[i]) > 1e-5 {
-					t.Fatalf("%s: MaxPoolBackward dx[%d] = %v, want %v", name, i, dx[i], want[i])
-				}
-			}
+			// Average pooling is linear, so its backward must be its
+			// adjoint: <dy, pool(x)> = <dx, x>.
 			clear(dx)
 			AveragePoolBackward(dx, dy, &p)
 			checkDX(t, name)
@@ -153,13 +171,13 @@ func TestMaxPoolIndices(t *testing.T) {
 	for i := range x {
 		x[i] = float32(i + 1)
 	}
-	y, argmax, idx := make([]float32, 4), make([]int32, 4), make([]float32, 4)
-	MaxPool(y, argmax, x, &p)
+	y, idx := make([]float32, 4), make([]float32, 4)
+	MaxPool(y, x, &p)
 	for _, c := range []struct {
 		columnMajor bool
 		want        []float32
 	}{{false, []float32{6, 8, 16, 18}}, {true, []float32{6, 16, 8, 18}}} {
-		MaxPoolIndices(idx, argmax, &p, c.columnMajor)
+		MaxPoolIndices(idx, x, y, &p, c.columnMajor)
 		for i := range idx {
 			if idx[i] != c.want[i] {
 				t.Errorf("column-major %v: indices %v, want %v", c.columnMajor, idx, c.want)
@@ -171,11 +189,11 @@ func TestMaxPoolIndices(t *testing.T) {
 
 func TestPoolNoAllocs(t *testing.T) {
 	p := poolCase(1, 64, 56, 56, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)
-	x := make([]float32, p.C*p.H*p.W)
-	y, argmax := make([]float32, p.C*p.OutH*p.OutW), make([]int32, p.C*p.OutH*p.OutW)
+	x, dx := make([]float32, p.C*p.H*p.W), make([]float32, p.C*p.H*p.W)
+	y := make([]float32, p.C*p.OutH*p.OutW)
 	if a := testing.AllocsPerRun(10, func() {
-		MaxPool(y, argmax, x, &p)
-		MaxPoolBackward(x, y, argmax, &p)
+		MaxPool(y, x, &p)
+		MaxPoolBackward(dx, y, x, y, &p)
 		AveragePool(y, x, &p)
 		AveragePoolBackward(x, y, &p)
 	}); a != 0 {
@@ -183,14 +201,18 @@ func TestPoolNoAllocs(t *testing.T) {
 	}
 }
 
-// GoogLeNet's pools: pool1 3x3/2 on conv1 (64x112x112), pool2 3x3/2 on
-// conv2 (192x56x56), both with pads [0,0,1,1] (Caffe's ceil rounding).
+// GoogLeNet's pools at 224x224: 3x3 stride 2 with pads [0,0,1,1] (Caffe's
+// ceil rounding) on conv1, conv2 and inception_3b; 3x3 stride 1 pad 1 in
+// the inception modules' pool projections.
 var poolBenchmarks = []struct {
 	name string
 	p    PoolParams
 }{
 	{"pool1_64x112x112", poolCase(1, 64, 112, 112, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
 	{"pool2_192x56x56", poolCase(1, 192, 56, 56, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
+	{"pool3_480x28x28", poolCase(1, 480, 28, 28, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
+	{"3a_pool_192x28x28_s1", poolCase(1, 192, 28, 28, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
+	{"4a_pool_480x14x14_s1", poolCase(1, 480, 14, 14, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
 }
 
 // reportPool reports the input bytes read (forward) or written (backward)
@@ -206,18 +228,25 @@ func BenchmarkMaxPool(b *testing.B) {
 		p := c.p
 		r := rand.New(rand.NewPCG(1, 1))
 		x := randFloats(r, p.C*p.H*p.W)
-		y, argmax := make([]float32, p.C*p.OutH*p.OutW), make([]int32, p.C*p.OutH*p.OutW)
-		b.Run(c.name+"/forward", func(b *testing.B) {
-			for b.Loop() {
-				MaxPool(y, argmax, x, &p)
+		dx, y := make([]float32, len(x)), make([]float32, p.C*p.OutH*p.OutW)
+		MaxPool(y, x, &p) // for the backward benchmarks run alone
+		for _, fast := range []bool{false, true} {
+			kind := "generic"
+			if fast {
+				kind = "fast"
 			}
-			reportPool(b, &p)
-		})
-		b.Run(c.name+"/backward", func(b *testing.B) {
-			for b.Loop() {
-				MaxPoolBackward(x, y, argmax, &p)
-			}
-			reportPool(b, &p)
-		})
+			b.Run(c.name+"/forward/"+kind, func(b *testing.B) {
+				for b.Loop() {
+					maxPoolWith(y, x, &p, fast)
+				}
+				reportPool(b, &p)
+			})
+			b.Run(c.name+"/backward/"+kind, func(b *testing.B) {
+				for b.Loop() {
+					maxPoolBackwardWith(dx, y, x, y, &p, fast)
+				}
+				reportPool(b, &p)
+			})
+		}
 	}
 }
