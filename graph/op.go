@@ -48,7 +48,14 @@ type Built struct {
 	// NoGrad lists the inputs the kernel cannot differentiate (Conv
 	// weights, Reshape's shape). Planning a backward pass through one fails.
 	NoGrad []int
+	// BackwardReads lists the inputs and outputs Backward reads, besides
+	// dout; nil means all of them. Naming fewer lets the planner give the
+	// memory of tensors that only the forward pass needs to later tensors.
+	BackwardReads *Reads
 }
+
+// Reads names inputs and outputs of a node by index.
+type Reads struct{ In, Out []int }
 
 // A Builder checks a node against its input shapes and prepares its kernel.
 type Builder func(n *Node, in []Input) (*Built, error)

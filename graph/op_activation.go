@@ -56,7 +56,7 @@ func buildSigmoid(n *Node, in []Input) (*Built, error) {
 	if err := wantFloat(in, 0); err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{in[0].Shape}, Kernel: sigmoidKernel{}}, nil
+	return &Built{Out: []Shape{in[0].Shape}, Kernel: sigmoidKernel{}, BackwardReads: &Reads{Out: []int{0}}}, nil
 }
 
 type sigmoidKernel struct{}

@@ -62,7 +62,11 @@ func buildBinary(op ops.BinaryOp, n *Node, in []Input) (*Built, error) {
 		_, k.same, _ = ops.NewBroadcast(out, out)
 		k.scratch = make([]float32, out.Size())
 	}
-	return &Built{Out: []Shape{out}, Kernel: k}, nil
+	built := &Built{Out: []Shape{out}, Kernel: k}
+	if op == ops.OpAdd || op == ops.OpSub {
+		built.BackwardReads = &Reads{} // their gradients do not depend on the values
+	}
+	return built, nil
 }
 
 type binaryKernel struct {

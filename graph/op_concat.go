@@ -56,7 +56,7 @@ func buildConcat(n *Node, in []Input) (*Built, error) {
 	p := ops.NewConcat(shapes, axis)
 	switch ints {
 	case 0:
-		return &Built{Out: []Shape{out}, Kernel: &concatKernel{p}}, nil
+		return &Built{Out: []Shape{out}, Kernel: &concatKernel{p}, BackwardReads: &Reads{}}, nil
 	case len(in):
 		srcs := make([][]int64, len(in))
 		for i, x := range in {

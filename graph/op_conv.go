@@ -93,7 +93,13 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		out = Shape{p.N, p.M, p.OutW()}
 	}
 	k := &convKernel{p: p, scratch: make([]float32, ops.ConvScratchSize(&p))}
-	return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}}, nil
+	// The input gradient needs the weights, and the output where a fused
+	// ReLU masks it; never x.
+	reads := &Reads{In: []int{1}}
+	if p.Relu {
+		reads.Out = []int{0}
+	}
+	return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, BackwardReads: reads}, nil
 }
 
 // convInts reads a per-axis attribute of count values; def is both the

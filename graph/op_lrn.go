@@ -43,7 +43,7 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 	if p.Bias, err = n.Float("bias", 1); err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p, factor: make([]float32, x.Size())}}, nil
+	return &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p, factor: make([]float32, x.Size())}, BackwardReads: &Reads{In: []int{0}, Out: []int{0}}}, nil
 }
 
 type lrnKernel struct {

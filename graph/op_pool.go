@@ -47,7 +47,7 @@ func buildGlobalMaxPool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{out}, Kernel: &maxPoolKernel{p: p}}, nil
+	return &Built{Out: []Shape{out}, Kernel: &maxPoolKernel{p: p}, BackwardReads: &Reads{In: []int{0}, Out: []int{0}}}, nil
 }
 
 // maxPoolKernel keeps no argmax: the backward pass finds each window's
@@ -116,7 +116,7 @@ func buildAveragePool(n *Node, in []Input) (*Built, error) {
 		return nil, fmt.Errorf("attribute count_include_pad = %d, want 0 or 1", include)
 	}
 	p.CountIncludePad = include == 1
-	return &Built{Out: []Shape{out}, Kernel: &averagePoolKernel{p}}, nil
+	return &Built{Out: []Shape{out}, Kernel: &averagePoolKernel{p}, BackwardReads: &Reads{}}, nil
 }
 
 // GlobalAveragePool is AveragePool with one window over all spatial
@@ -126,7 +126,7 @@ func buildGlobalAveragePool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{out}, Kernel: &averagePoolKernel{p}}, nil
+	return &Built{Out: []Shape{out}, Kernel: &averagePoolKernel{p}, BackwardReads: &Reads{}}, nil
 }
 
 type averagePoolKernel struct{ p ops.PoolParams }

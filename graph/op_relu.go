@@ -11,7 +11,7 @@ func buildRelu(n *Node, in []Input) (*Built, error) {
 	if err := wantInputs(in, 1, 1); err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{in[0].Shape}, Kernel: reluKernel{}}, nil
+	return &Built{Out: []Shape{in[0].Shape}, Kernel: reluKernel{}, BackwardReads: &Reads{Out: []int{0}}}, nil
 }
 
 type reluKernel struct{}

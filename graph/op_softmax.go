@@ -40,7 +40,7 @@ func buildSoftmax(n *Node, in []Input) (*Built, error) {
 	if n.Opset >= 13 {
 		p.N, p.Inner = x[axis], x[axis+1:].Size()
 	}
-	return &Built{Out: []Shape{x}, Kernel: &softmaxKernel{p}}, nil
+	return &Built{Out: []Shape{x}, Kernel: &softmaxKernel{p}, BackwardReads: &Reads{Out: []int{0}}}, nil
 }
 
 type softmaxKernel struct{ p ops.SoftmaxParams }

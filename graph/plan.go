@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -47,6 +48,12 @@ type tensor struct {
 	cnst  *Value    // set for tensors known at plan time
 	data  []float32 // runtime value (shared by aliases)
 	grad  *gradBuf  // nil when no gradient flows here (shared by aliases)
+	// root is the tensor whose buffer this one views (aliases), else
+	// itself; buffers are assigned to roots.
+	root *tensor
+	// keep marks roots whose value must survive the forward pass: inputs,
+	// targets, and what a backward step reads.
+	keep bool
 }
 
 type step struct {
@@ -54,8 +61,12 @@ type step struct {
 	kernel             Kernel
 	in, out, din, dout [][]float32
 	backward           bool
-	// dinBufs and doutBufs are din and dout before memory is assigned.
+	// dinBufs and doutBufs are din and dout before memory is assigned;
+	// inT and outT are the runtime tensors behind in and out (nil where a
+	// constant or nothing is passed).
 	dinBufs, doutBufs []*gradBuf
+	inT, outT         []*tensor
+	reads             *Reads
 	// zero lists the gradient buffers whose life starts at this step:
 	// Backward clears them just before the step adds into them.
 	zero [][]float32
@@ -87,7 +98,8 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		if err := m.checkInputShape(in); err != nil {
 			return nil, err
 		}
-		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: make([]float32, in.Shape.Size())}
+		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: make([]float32, in.Shape.Size()), keep: true}
+		t.root = t
 		if spec.Backward && in.Grad {
 			t.grad = &gradBuf{size: len(t.data), pinned: true, firstWriter: -1, reader: -1, data: make([]float32, len(t.data))}
 		}
@@ -115,6 +127,9 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		if spec.Backward && t.grad == nil {
 			return nil, fmt.Errorf("graph: target %q does not depend on an input with a gradient", name)
 		}
+		if t.root != nil {
+			t.root.keep = true
+		}
 		if g := t.grad; g != nil {
 			g.pinned, g.seed = true, true
 			if g.data == nil {
@@ -123,6 +138,7 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		}
 		p.targets = append(p.targets, t)
 	}
+	p.assignData()
 	if spec.Backward {
 		p.assignGradients()
 	}
@@ -237,33 +253,37 @@ func (p *Plan) add(n *Node) error {
 		return p.fold(n, b, ins)
 	}
 
-	s := &step{node: n, kernel: b.Kernel}
+	s := &step{node: n, kernel: b.Kernel, reads: b.BackwardReads}
 	for _, in := range ins {
 		var data []float32
+		var rt *tensor
 		if in.Present() {
 			t := p.tensors[in.Name]
-			data = t.data
-			if t.cnst != nil && !t.cnst.Int {
-				data = t.cnst.F
+			if t.cnst != nil {
+				if !t.cnst.Int {
+					data = t.cnst.F
+				}
+			} else {
+				rt = t
 			}
 		}
-		s.in = append(s.in, data)
+		s.in = append(s.in, data) // runtime inputs are filled in by assignData
+		s.inT = append(s.inT, rt)
 	}
 	if b.Alias {
 		src := p.tensors[n.Inputs[0]]
 		out := n.Outputs[0]
-		p.tensors[out] = &tensor{name: out, shape: b.Out[0], data: src.data, grad: src.grad}
+		p.tensors[out] = &tensor{name: out, shape: b.Out[0], grad: src.grad, root: src.root}
 		return nil
 	}
 	for j, out := range n.Outputs {
 		t := &tensor{name: out, shape: b.Out[j]}
-		if !p.shapesOnly {
-			t.data = make([]float32, b.Out[j].Size())
-		}
+		t.root = t
 		if out != "" {
 			p.tensors[out] = t
 		}
-		s.out = append(s.out, t.data)
+		s.out = append(s.out, nil)
+		s.outT = append(s.outT, t)
 	}
 	if p.back {
 		if err := p.planStepBackward(n, b, s); err != nil {
@@ -297,13 +317,138 @@ func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 		return nil
 	}
 	for j, out := range n.Outputs {
-		g := &gradBuf{size: len(s.out[j]), firstWriter: -1, reader: index}
+		g := &gradBuf{size: s.outT[j].shape.Size(), firstWriter: -1, reader: index}
 		s.doutBufs[j] = g
 		if out != "" {
 			p.tensors[out].grad = g
 		}
 	}
 	return nil
+}
+
+// assignData gives every runtime tensor its memory. A tensor that no
+// backward step reads (a convolution's input, a concatenation) is dead once
+// its last reader in the forward pass has run, and its memory goes to later
+// tensors; the others are kept whole until Backward.
+func (p *Plan) assignData() {
+	lastUse := map[*tensor]int{}
+	for i, s := range p.steps {
+		for _, t := range s.inT {
+			if t != nil {
+				lastUse[t.root] = i
+			}
+		}
+		if !p.back || !s.backward {
+			continue
+		}
+		keep := func(ts []*tensor, idx []int, all bool) {
+			for k, t := range ts {
+				if t != nil && (all || slices.Contains(idx, k)) {
+					t.root.keep = true
+				}
+			}
+		}
+		if s.reads == nil {
+			keep(s.inT, nil, true)
+			keep(s.outT, nil, true)
+		} else {
+			keep(s.inT, s.reads.In, false)
+			keep(s.outT, s.reads.Out, false)
+		}
+	}
+	var free []*dataBlock
+	owner := map[*tensor]*dataBlock{}
+	for i, s := range p.steps {
+		for _, t := range s.outT {
+			if t.keep || p.shapesOnly {
+				continue
+			}
+			owner[t] = takeBlock(&free, t.shape.Size())
+		}
+		for _, t := range s.outT {
+			if _, used := lastUse[t]; !used && owner[t] != nil {
+				free = append(free, owner[t]) // an output nobody reads
+			}
+		}
+		for _, t := range s.inT {
+			if t != nil && lastUse[t.root] == i && owner[t.root] != nil {
+				free = append(free, owner[t.root])
+				delete(lastUse, t.root) // free once, even if read twice here
+			}
+		}
+	}
+	if p.shapesOnly {
+		return
+	}
+	memory := map[*dataBlock][]float32{}
+	for _, t := range p.tensors {
+		if t.cnst != nil || t.root != t || t.data != nil {
+			continue
+		}
+		if b := owner[t]; b != nil {
+			if memory[b] == nil {
+				memory[b] = make([]float32, b.size)
+			}
+			t.data = memory[b][:t.shape.Size()]
+		} else {
+			t.data = make([]float32, t.shape.Size())
+		}
+	}
+	for _, s := range p.steps {
+		for _, t := range s.outT {
+			if t.data == nil { // an unnamed output
+				if b := owner[t]; b != nil {
+					if memory[b] == nil {
+						memory[b] = make([]float32, b.size)
+					}
+					t.data = memory[b][:t.shape.Size()]
+				} else {
+					t.data = make([]float32, t.shape.Size())
+				}
+			}
+		}
+	}
+	for _, t := range p.tensors {
+		if t.root != nil && t.root != t {
+			t.data = t.root.data
+		}
+	}
+	for _, s := range p.steps {
+		for i, t := range s.inT {
+			if t != nil {
+				s.in[i] = t.root.data
+			}
+		}
+		for j, t := range s.outT {
+			s.out[j] = t.data
+		}
+	}
+}
+
+// dataBlock is a piece of memory that tensors with disjoint lives share.
+type dataBlock struct{ size int }
+
+// takeBlock removes from free the smallest block that holds size floats,
+// else the largest (which grows), else makes a new one.
+func takeBlock(free *[]*dataBlock, size int) *dataBlock {
+	best := -1
+	for k, b := range *free {
+		switch {
+		case best < 0:
+			best = k
+		case b.size >= size && ((*free)[best].size < size || b.size < (*free)[best].size):
+			best = k
+		case (*free)[best].size < size && b.size > (*free)[best].size:
+			best = k
+		}
+	}
+	if best < 0 {
+		return &dataBlock{size: size}
+	}
+	b := (*free)[best]
+	*free = append((*free)[:best], (*free)[best+1:]...)
+	b.size = max(b.size, size)
+	return b
 }
 
 // gradBuf is a gradient buffer before memory is assigned. Backward visits
@@ -326,11 +471,9 @@ type gradBuf struct {
 // assignGradients gives every gradient buffer its memory, by a first-fit
 // pass over the backward order, and records when each must be cleared.
 func (p *Plan) assignGradients() {
-	type block struct{ size int }
 	var (
-		blocks []*block // physical buffers, sized as the pass goes
-		free   []*block // blocks not in use at the current step
-		owner  = map[*gradBuf]*block{}
+		free   []*dataBlock // blocks not in use at the current step
+		owner  = map[*gradBuf]*dataBlock{}
 		starts = make([][]*gradBuf, len(p.steps))
 		ends   = make([][]*gradBuf, len(p.steps))
 		seen   = map[*gradBuf]bool{}
@@ -358,39 +501,20 @@ func (p *Plan) assignGradients() {
 	}
 	for i := len(p.steps) - 1; i >= 0; i-- {
 		for _, g := range starts[i] {
-			best := -1
-			for k, b := range free { // the smallest free block that fits, else the largest
-				switch {
-				case best < 0:
-					best = k
-				case b.size >= g.size && (free[best].size < g.size || b.size < free[best].size):
-					best = k
-				case free[best].size < g.size && b.size > free[best].size:
-					best = k
-				}
-			}
-			var b *block
-			if best >= 0 {
-				b = free[best]
-				free = append(free[:best], free[best+1:]...)
-			} else {
-				b = &block{}
-				blocks = append(blocks, b)
-			}
-			b.size = max(b.size, g.size)
-			owner[g] = b
+			owner[g] = takeBlock(&free, g.size)
 		}
 		for _, g := range ends[i] {
 			free = append(free, owner[g])
 		}
 	}
-	memory := map[*block][]float32{}
-	for _, b := range blocks {
-		memory[b] = make([]float32, b.size)
-	}
+	memory := map[*dataBlock][]float32{}
 	for i := range starts {
 		for _, g := range starts[i] {
-			g.data = memory[owner[g]][:g.size]
+			b := owner[g]
+			if memory[b] == nil {
+				memory[b] = make([]float32, b.size)
+			}
+			g.data = memory[b][:g.size]
 			p.steps[i].zero = append(p.steps[i].zero, g.data)
 		}
 	}
