@@ -7,6 +7,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"time"
 
@@ -168,6 +169,10 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 				src.data[i] += up[i]
 			}
 		}
+		// The previous octave's plan is garbage now; collecting it before
+		// this one allocates keeps two plans' worth of buffers (hundreds of
+		// megabytes at photo sizes) from being resident at once.
+		runtime.GC()
 		s, err := n.NewStepper(ob.h, ob.w, o.Layers)
 		if err != nil {
 			return nil, err

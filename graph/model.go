@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sort"
@@ -32,7 +33,25 @@ func Open(path string) (*Model, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	g.File = path
+	releaseFile(m)
 	return g, nil
+}
+
+// releaseFile lets the bytes of the model file go: Load has converted the
+// initializers, and the few tensors in node attributes (decoded as views of
+// the file) get copies of their own. A 550 MB VGG file would otherwise stay
+// in memory beside its converted weights.
+func releaseFile(m *onnx.Model) {
+	m.Graph.Initializers = nil
+	for _, n := range m.Graph.Nodes {
+		for _, a := range n.Attrs {
+			for _, t := range append([]*onnx.Tensor{a.T}, a.Tensors...) {
+				if t != nil {
+					t.Raw = bytes.Clone(t.Raw)
+				}
+			}
+		}
+	}
 }
 
 // Load prepares a decoded ONNX model.

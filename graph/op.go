@@ -52,6 +52,15 @@ type Built struct {
 	// dout; nil means all of them. Naming fewer lets the planner give the
 	// memory of tensors that only the forward pass needs to later tensors.
 	BackwardReads *Reads
+	// Scratch is the working memory, in floats, the kernel needs while it
+	// runs. Kernels run one at a time, so the planner gives them all one
+	// buffer, through their setScratch method (see scratchUser).
+	Scratch int
+}
+
+// scratchUser is implemented by kernels that ask for Built.Scratch.
+type scratchUser interface {
+	setScratch(buf []float32)
 }
 
 // Reads names inputs and outputs of a node by index.

@@ -67,6 +67,7 @@ type step struct {
 	dinBufs, doutBufs []*gradBuf
 	inT, outT         []*tensor
 	reads             *Reads
+	scratch           int // floats of the plan's shared scratch it uses
 	// zero lists the gradient buffers whose life starts at this step:
 	// Backward clears them just before the step adds into them.
 	zero [][]float32
@@ -139,6 +140,7 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		p.targets = append(p.targets, t)
 	}
 	p.assignData()
+	p.assignScratch()
 	if spec.Backward {
 		p.assignGradients()
 	}
@@ -253,7 +255,7 @@ func (p *Plan) add(n *Node) error {
 		return p.fold(n, b, ins)
 	}
 
-	s := &step{node: n, kernel: b.Kernel, reads: b.BackwardReads}
+	s := &step{node: n, kernel: b.Kernel, reads: b.BackwardReads, scratch: b.Scratch}
 	for _, in := range ins {
 		var data []float32
 		var rt *tensor
@@ -425,6 +427,24 @@ func (p *Plan) assignData() {
 	}
 }
 
+// assignScratch gives the kernels that need working memory one buffer to
+// share: they run one at a time.
+func (p *Plan) assignScratch() {
+	size := 0
+	for _, s := range p.steps {
+		size = max(size, s.scratch)
+	}
+	if size == 0 {
+		return
+	}
+	buf := make([]float32, size)
+	for _, s := range p.steps {
+		if s.scratch > 0 {
+			s.kernel.(scratchUser).setScratch(buf[:s.scratch])
+		}
+	}
+}
+
 // dataBlock is a piece of memory that tensors with disjoint lives share.
 type dataBlock struct{ size int }
 
@@ -555,6 +575,9 @@ func (p *Plan) fold(n *Node, b *Built, ins []Input) error {
 	out := make([][]float32, len(b.Out))
 	for j := range out {
 		out[j] = make([]float32, b.Out[j].Size())
+	}
+	if b.Scratch > 0 {
+		b.Kernel.(scratchUser).setScratch(make([]float32, b.Scratch))
 	}
 	b.Kernel.Forward(out, in)
 	for j, name := range n.Outputs {
