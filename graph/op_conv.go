@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"os"
 	"slices"
 
 	"github.com/deepdream-go/deepdream/ops"
@@ -92,14 +93,22 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 	if rank == 1 {
 		out = Shape{p.N, p.M, p.OutW()}
 	}
-	k := &convKernel{p: p, scratch: make([]float32, ops.ConvScratchSize(&p))}
+	k, scratch := &convKernel{p: p}, ops.ConvScratchSize(&p)
+	// Winograd needs the weights transformed at plan time: constant ones.
+	// DEEPDREAM_WINOGRAD=0 keeps im2col, to compare the two.
+	if in[1].Const != nil && ops.WinogradPays(&p) && os.Getenv("DEEPDREAM_WINOGRAD") != "0" {
+		k.wino = make([]float32, ops.WinogradWeightsSize(&p))
+		k.winoBack = make([]float32, ops.WinogradWeightsSize(&p))
+		ops.WinogradWeights(k.wino, k.winoBack, in[1].Const.F, &p)
+		scratch = ops.WinogradScratchSize(&p)
+	}
 	// The input gradient needs the weights, and the output where a fused
 	// ReLU masks it; never x.
 	reads := &Reads{In: []int{1}}
 	if p.Relu {
 		reads.Out = []int{0}
 	}
-	return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, BackwardReads: reads}, nil
+	return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, BackwardReads: reads, Scratch: scratch}, nil
 }
 
 // convInts reads a per-axis attribute of count values; def is both the
@@ -144,13 +153,21 @@ func convPads(autoPad string, size, kernel, stride, dilation, begin, end int) (i
 
 type convKernel struct {
 	p       ops.ConvParams
-	scratch []float32 // one im2col tile, shared by Forward and Backward
+	scratch []float32 // one im2col or Winograd tile block: the plan's shared scratch
+	// wino and winoBack are the Winograd-transformed weights of the
+	// forward pass and of the input gradient, when the kernel runs
+	// ConvWinograd (nil: im2col).
+	wino, winoBack []float32
 }
 
 func (k *convKernel) Forward(out, in [][]float32) {
 	var bias []float32
 	if len(in) > 2 {
 		bias = in[2]
+	}
+	if k.wino != nil {
+		ops.ConvWinograd(out[0], in[0], k.wino, bias, k.scratch, &k.p)
+		return
 	}
 	ops.Conv(out[0], in[0], in[1], bias, k.scratch, &k.p)
 }
@@ -164,5 +181,11 @@ func (k *convKernel) Backward(din, dout, in, out [][]float32) {
 		// else (fuseConvRelu leaves targets alone).
 		ops.ReluMask(dout[0], out[0])
 	}
+	if k.wino != nil {
+		ops.ConvWinogradBackwardInput(din[0], dout[0], k.winoBack, k.scratch, &k.p)
+		return
+	}
 	ops.ConvBackwardInput(din[0], dout[0], in[1], k.scratch, &k.p)
 }
+
+func (k *convKernel) setScratch(buf []float32) { k.scratch = buf }

@@ -1,0 +1,485 @@
+package ops
+
+import (
+	"github.com/deepdream-go/deepdream/internal/gemm"
+	"github.com/deepdream-go/deepdream/internal/parallel"
+)
+
+// Winograd F(4x4, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2016) computes a 4x4 tile of a stride-1 3x3 convolution
+// from a 6x6 tile of its input with 36 multiplications per channel pair
+// instead of 144:
+//
+//	Y = A^T [ (G g G^T) .* (B^T d B) ] A
+//
+// where g is the 3x3 kernel, d the input tile, .* the element-wise product.
+// Summed over input channels, the element-wise products become 36
+// independent GEMMs, one per position xi of the 6x6 transformed tile:
+//
+//	Z[xi] [M x T] = U[xi] [M x C] * V[xi] [C x T]
+//
+// for a block of T tiles, U = G g G^T the transformed weights (computed once,
+// the weights being constants), V = B^T d B the transformed input tiles. The
+// output transform A^T Z A then gives the 4x4 outputs of each tile.
+//
+// Larger tiles save more multiplications, but the coefficients of their
+// transforms grow and so does the float32 rounding. With F(4x4) the
+// errors stay within 1e-5 of the magnitudes of the summed terms (the
+// tests), and GoogLeNet's inception_4c activations within 3e-6 of max|a|
+// of the float64-checked fixtures (im2col: 5e-7).
+const (
+	wgOut  = 4           // output tile side
+	wgIn   = wgOut + 2   // input tile side
+	wgXi   = wgIn * wgIn // positions of a transformed tile (GEMMs)
+	wgTaps = 3           // kernel side
+	wgMinT = 64          // least tiles per block: narrower GEMMs are dominated by packing U
+	wgMaxT = 1024        // most tiles per block: wider ones gain nothing
+	wgBudg = 1 << 21     // floats of scratch aimed at (8 MB): V and Z of one block
+)
+
+// winogradShape reports whether Conv with p can run as ConvWinograd: a
+// 3x3 kernel, stride 1, dilation 1, one group, pads of at most 2 (so that
+// the input gradient, a convolution with pads 2 - pad, is one too).
+func winogradShape(p *ConvParams) bool {
+	return p.KH == wgTaps && p.KW == wgTaps && p.StrideH == 1 && p.StrideW == 1 &&
+		p.DilationH == 1 && p.DilationW == 1 && p.Group == 1 &&
+		max(p.PadTop, p.PadLeft, p.PadBottom, p.PadRight) <= wgTaps-1
+}
+
+// wgMinTiles is the least number of output tiles for which WinogradPays.
+// GoogLeNet's inception_4c/3x3 at 14x14 (16 tiles, a quarter of their
+// outputs past the image) runs as fast either way, the 36 GEMMs being too
+// narrow to amortise packing U, so it keeps im2col's better rounding;
+// inception_3b/3x3 at 28x28 (49 tiles) runs 1.7x faster as Winograd.
+const wgMinTiles = 25
+
+// WinogradPays reports whether Conv with p can run as ConvWinograd and is
+// large enough to run faster that way.
+func WinogradPays(p *ConvParams) bool {
+	return winogradShape(p) && forwardGeom(p).tiles >= wgMinTiles
+}
+
+// winoGeom is the shape of one Winograd convolution of a single image: the
+// forward pass of p, or its input gradient (dy convolved with the flipped
+// weights, channels swapped). Pads after the image need no field: what
+// lies outside the input reads as zero.
+type winoGeom struct {
+	c, h, w         int // input channels and size
+	m, oh, ow       int // output channels and size
+	padTop, padLeft int
+	tilesW, tiles   int // 4x4 output tiles per row, in all
+	block           int // tiles per GEMM block
+}
+
+func newWinoGeom(c, h, w, m, oh, ow, padTop, padLeft int) winoGeom {
+	g := winoGeom{c: c, h: h, w: w, m: m, oh: oh, ow: ow, padTop: padTop, padLeft: padLeft}
+	g.tilesW = (ow + wgOut - 1) / wgOut
+	g.tiles = g.tilesW * ((oh + wgOut - 1) / wgOut)
+	// Equal blocks of at most the budget (but at least wgMinT) tiles.
+	most := min(max(wgBudg/(wgXi*(c+m)), wgMinT), wgMaxT)
+	blocks := (g.tiles + most - 1) / most
+	g.block = (g.tiles + blocks - 1) / blocks
+	return g
+}
+
+func forwardGeom(p *ConvParams) winoGeom {
+	return newWinoGeom(p.C, p.H, p.W, p.M, p.OutH(), p.OutW(), p.PadTop, p.PadLeft)
+}
+
+// backwardGeom is the input gradient as a convolution: dy [M x OH x OW]
+// padded by 2 - pad gives dx [C x H x W].
+func backwardGeom(p *ConvParams) winoGeom {
+	return newWinoGeom(p.M, p.OutH(), p.OutW(), p.C, p.H, p.W, wgTaps-1-p.PadTop, wgTaps-1-p.PadLeft)
+}
+
+func (g *winoGeom) scratchSize() int {
+	return wgXi * (planeStride(g.c, g.block) + planeStride(g.m, g.block))
+}
+
+// WinogradScratchSize is the length of the scratch slice ConvWinograd and
+// ConvWinogradBackwardInput need: the transformed input and the products
+// of one block of tiles, about 8 MB (more for layers with over 900
+// channels in and out).
+func WinogradScratchSize(p *ConvParams) int {
+	f, b := forwardGeom(p), backwardGeom(p)
+	return max(f.scratchSize(), b.scratchSize())
+}
+
+// WinogradWeightsSize is the length of each transformed weight set:
+// 36 matrices of M x C.
+func WinogradWeightsSize(p *ConvParams) int { return wgXi * p.M * p.C }
+
+// WinogradWeights sets u to the transformed weights U[xi] [M x C] of
+// w [M x C x 3 x 3] for ConvWinograd, and ub to those of the flipped,
+// transposed weights w'[c][m][kh][kw] = w[m][c][2-kh][2-kw] [C x M] for
+// ConvWinogradBackwardInput. Each has WinogradWeightsSize(p) elements.
+// The transform runs in float64, so each U is the rounded exact value.
+func WinogradWeights(u, ub, w []float32, p *ConvParams) {
+	var g [wgTaps * wgTaps]float64
+	for m := range p.M {
+		for c := range p.C {
+			k := w[(m*p.C+c)*wgTaps*wgTaps:][:wgTaps*wgTaps]
+			for i, v := range k {
+				g[i] = float64(v)
+			}
+			winoWeight(u, &g, m*p.C+c, p.M*p.C)
+			for i, v := range k {
+				g[len(g)-1-i] = float64(v)
+			}
+			winoWeight(ub, &g, c*p.M+m, p.M*p.C)
+		}
+	}
+}
+
+// winoWeight stores G g G^T at u[xi*stride + at] for each xi, where
+//
+//	G = [ 1/4     0     0 ]
+//	    [-1/6  -1/6  -1/6 ]
+//	    [-1/6   1/6  -1/6 ]
+//	    [1/24  1/12   1/6 ]
+//	    [1/24 -1/12   1/6 ]
+//	    [  0     0     1  ]
+func winoWeight(u []float32, g *[wgTaps * wgTaps]float64, at, stride int) {
+	G := [wgIn][wgTaps]float64{
+		{1.0 / 4, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6},
+		{0, 0, 1},
+	}
+	var gg [wgIn][wgTaps]float64 // G g
+	for i := range wgIn {
+		for j := range wgTaps {
+			for k := range wgTaps {
+				gg[i][j] += G[i][k] * g[k*wgTaps+j]
+			}
+		}
+	}
+	for i := range wgIn {
+		for j := range wgIn {
+			s := 0.0
+			for k := range wgTaps {
+				s += gg[i][k] * G[j][k]
+			}
+			u[(i*wgIn+j)*stride+at] = float32(s)
+		}
+	}
+}
+
+// ConvWinograd computes y = conv(x, w) + b (b may be nil), then max(0, y)
+// if p.Relu, for a p that WinogradPays accepts, from u, the transformed weights
+// (WinogradWeights). scratch has WinogradScratchSize(p) elements. y must
+// not alias x.
+func ConvWinograd(y, x, u, b, scratch []float32, p *ConvParams) {
+	g := forwardGeom(p)
+	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
+	for n := range p.N {
+		g.run(y[n*p.M*pixels:][:p.M*pixels], x[n*p.C*hw:][:p.C*hw], u, b, scratch, p.Relu, false)
+	}
+}
+
+// ConvWinogradBackwardInput: dx += conv^T(dy, w), as the convolution of dy
+// (padded by 2 - pad) with ub, the flipped and transposed weights
+// transformed by WinogradWeights.
+func ConvWinogradBackwardInput(dx, dy, ub, scratch []float32, p *ConvParams) {
+	g := backwardGeom(p)
+	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
+	for n := range p.N {
+		g.run(dx[n*p.C*hw:][:p.C*hw], dy[n*p.M*pixels:][:p.M*pixels], ub, nil, scratch, false, true)
+	}
+}
+
+// run convolves one image x into y (y += when accumulate), one block of
+// tiles at a time: transform the input tiles into V, multiply, transform
+// the products back into y. V and Z have rows of nt tiles rounded up to
+// whole lanes, so the transforms work on wgLanes tiles at a time without
+// a ragged end (the GEMMs leave the padding alone).
+func (g *winoGeom) run(y, x, u, b, scratch []float32, relu, accumulate bool) {
+	for t0 := 0; t0 < g.tiles; t0 += g.block {
+		nt := min(g.block, g.tiles-t0)
+		v := scratch[:wgXi*planeStride(g.c, nt)]
+		z := scratch[len(v):][:wgXi*planeStride(g.m, nt)]
+		grain := max(elementwiseGrain/(wgXi*nt), 1)
+		winoInputTasks.For(g.c, grain, winoInputTask{v, x, *g, t0, nt})
+		winoGemmTasks.For(wgXi, 1, winoGemmTask{z, u, v, g.m, g.c, nt})
+		winoOutputTasks.For(g.m, grain, winoOutputTask{y, z, b, *g, t0, nt, relu, accumulate})
+	}
+}
+
+// wgLanes is the number of tiles the transforms handle together, reading
+// and writing runs of consecutive values of V and Z.
+const wgLanes = 8
+
+func lanes(n int) int { return (n + wgLanes - 1) / wgLanes * wgLanes }
+
+// planeStride is the distance between the planes of V or Z, matrices of
+// rows x nt tiles with rows of whole lanes, plus a cache line: planes a
+// multiple of 4 KB apart (as often happens) would put the 36 values of a
+// tile in one set of the L1 cache, and the transforms would miss on most.
+func planeStride(rows, nt int) int { return rows*lanes(nt) + 16 }
+
+// winoInputTask transforms tiles [t0, t0+nt) of input channels [lo, hi):
+// V[xi][c][t] = (B^T d B)[xi], d the 6x6 input tile whose outputs are tile
+// t (zero outside the image).
+type winoInputTask struct {
+	v, x   []float32
+	g      winoGeom
+	t0, nt int
+}
+
+var winoInputTasks parallel.Tasks[winoInputTask, *winoInputTask]
+
+func (a *winoInputTask) Run(lo, hi int) {
+	g := &a.g
+	ld, stride := lanes(a.nt), planeStride(g.c, a.nt)
+	var d, s [wgXi][wgLanes]float32 // input tiles, scratch
+	for c := lo; c < hi; c++ {
+		xc := a.x[c*g.h*g.w:][:g.h*g.w]
+		for l0 := 0; l0 < a.nt; l0 += wgLanes {
+			if a.gatherRow(&d, xc, l0) {
+				winoInputLanes(a.v[c*ld+l0:], stride, &d, &s)
+				continue
+			}
+			for l := range min(wgLanes, a.nt-l0) {
+				tile := a.t0 + l0 + l
+				iy0 := tile/g.tilesW*wgOut - g.padTop
+				ix0 := tile%g.tilesW*wgOut - g.padLeft
+				if iy0 >= 0 && ix0 >= 0 && iy0+wgIn <= g.h && ix0+wgIn <= g.w {
+					for i := range wgIn {
+						row := xc[(iy0+i)*g.w+ix0:][:wgIn]
+						for j, v := range row {
+							d[i*wgIn+j][l] = v
+						}
+					}
+					continue
+				}
+				for i := range wgIn {
+					iy := iy0 + i
+					for j := range wgIn {
+						ix := ix0 + j
+						d[i*wgIn+j][l] = 0
+						if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+							d[i*wgIn+j][l] = xc[iy*g.w+ix]
+						}
+					}
+				}
+			}
+			winoInputLanes(a.v[c*ld+l0:], stride, &d, &s)
+		}
+	}
+}
+
+// wgSpan is the width of the input that wgLanes tiles side by side read.
+const wgSpan = wgOut*(wgLanes-1) + wgIn
+
+// gatherRow loads the input tiles of tiles [t0+l0, t0+l0+wgLanes) into d
+// and reports true if they lie side by side in one row of tiles, all inside
+// the image: the common case, done without a check per value.
+func (a *winoInputTask) gatherRow(d *[wgXi][wgLanes]float32, xc []float32, l0 int) bool {
+	g := &a.g
+	first := a.t0 + l0
+	iy0 := first/g.tilesW*wgOut - g.padTop
+	ix0 := first%g.tilesW*wgOut - g.padLeft
+	if a.nt-l0 < wgLanes || first%g.tilesW+wgLanes > g.tilesW ||
+		iy0 < 0 || ix0 < 0 || iy0+wgIn > g.h || ix0+wgSpan > g.w {
+		return false
+	}
+	for i := range wgIn {
+		row := (*[wgSpan]float32)(xc[(iy0+i)*g.w+ix0:])
+		for j := range wgIn {
+			dj := &d[i*wgIn+j]
+			for l := range wgLanes {
+				dj[l] = row[j+wgOut*l]
+			}
+		}
+	}
+	return true
+}
+
+// plane returns the lanes of r in the k-th plane, planes stride apart.
+func plane(r []float32, k, stride int) *[wgLanes]float32 {
+	return (*[wgLanes]float32)(r[k*stride:])
+}
+
+// The transforms of wgLanes tiles at a time: winoInputLanes(v, stride,
+// d, s) sets plane xi of V (at v[xi*stride:], wgLanes values) to
+// (B^T d B)[xi] of each tile, and winoOutputLanes(o, s, z, stride) sets o
+// to A^T Z A of each tile, Z's planes read likewise; s is scratch. They
+// run the Go functions below, or their assembly twins where the CPU has
+// them (winograd_amd64.go).
+
+func winoInputLanesGo(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {
+	// s = B^T d by columns, then V = s B by rows.
+	for j := range wgIn {
+		winoBT(&s[j], &s[6+j], &s[12+j], &s[18+j], &s[24+j], &s[30+j],
+			&d[j], &d[6+j], &d[12+j], &d[18+j], &d[24+j], &d[30+j])
+	}
+	for i := range wgIn {
+		r := v[i*wgIn*stride:]
+		winoBT(plane(r, 0, stride), plane(r, 1, stride), plane(r, 2, stride),
+			plane(r, 3, stride), plane(r, 4, stride), plane(r, 5, stride),
+			&s[i*wgIn], &s[i*wgIn+1], &s[i*wgIn+2], &s[i*wgIn+3], &s[i*wgIn+4], &s[i*wgIn+5])
+	}
+}
+
+func winoOutputLanesGo(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+	// s = A^T Z by columns, then o = s A by rows.
+	for j := range wgIn {
+		winoAT(&s[j], &s[6+j], &s[12+j], &s[18+j],
+			plane(z, j, stride), plane(z, 6+j, stride), plane(z, 12+j, stride),
+			plane(z, 18+j, stride), plane(z, 24+j, stride), plane(z, 30+j, stride))
+	}
+	for i := range wgOut {
+		q := s[i*wgIn:][:wgIn]
+		winoAT(&o[i*4], &o[i*4+1], &o[i*4+2], &o[i*4+3], &q[0], &q[1], &q[2], &q[3], &q[4], &q[5])
+	}
+}
+
+// winoBT multiplies 6-vectors (one per lane) by
+//
+//	B^T = [4  0 -5  0  1  0]
+//	      [0 -4 -4  1  1  0]
+//	      [0  4 -4 -1  1  0]
+//	      [0 -2 -1  2  1  0]
+//	      [0  2 -1 -2  1  0]
+//	      [0  4  0 -5  0  1]
+func winoBT(t0, t1, t2, t3, t4, t5, d0, d1, d2, d3, d4, d5 *[wgLanes]float32) {
+	for l := range wgLanes {
+		a, b := d4[l]-4*d2[l], d3[l]-4*d1[l]
+		c, e := d4[l]-d2[l], 2*(d3[l]-d1[l])
+		t0[l] = 4*d0[l] - 5*d2[l] + d4[l]
+		t1[l], t2[l] = a+b, a-b
+		t3[l], t4[l] = c+e, c-e
+		t5[l] = 4*d1[l] - 5*d3[l] + d5[l]
+	}
+}
+
+// winoGemmTask computes the products Z[xi] = U[xi] V[xi] of positions
+// [lo, hi), each GEMM on one core: they are too small to split well, and
+// there are 36 of them.
+type winoGemmTask struct {
+	z, u, v  []float32
+	m, c, nt int
+}
+
+var winoGemmTasks parallel.Tasks[winoGemmTask, *winoGemmTask]
+
+func (a *winoGemmTask) Run(lo, hi int) {
+	for xi := lo; xi < hi; xi++ {
+		ld := lanes(a.nt)
+		v, z := a.v[xi*planeStride(a.c, a.nt):], a.z[xi*planeStride(a.m, a.nt):]
+		gemm.Sgemm(false, false, a.m, a.nt, a.c, 1, a.u[xi*a.m*a.c:], a.c, v, ld, 0, z, ld)
+	}
+}
+
+// winoOutputTask transforms the products of tiles [t0, t0+nt) of output
+// channels [lo, hi) back into y: Y = A^T Z A, clipped to the image, is
+// added to y if accumulate (a gradient: no bias, no relu), else stored
+// plus bias, rectified if relu.
+type winoOutputTask struct {
+	y, z, b          []float32
+	g                winoGeom
+	t0, nt           int
+	relu, accumulate bool
+}
+
+var winoOutputTasks parallel.Tasks[winoOutputTask, *winoOutputTask]
+
+func (a *winoOutputTask) Run(lo, hi int) {
+	g := &a.g
+	ld, stride := lanes(a.nt), planeStride(g.m, a.nt)
+	var s [wgOut * wgIn][wgLanes]float32  // scratch
+	var o [wgOut * wgOut][wgLanes]float32 // output tiles
+	for m := lo; m < hi; m++ {
+		ym := a.y[m*g.oh*g.ow:][:g.oh*g.ow]
+		bias := float32(0)
+		if a.b != nil {
+			bias = a.b[m]
+		}
+		for l0 := 0; l0 < a.nt; l0 += wgLanes {
+			winoOutputLanes(&o, &s, a.z[m*ld+l0:], stride)
+			if a.scatterRow(ym, &o, bias, l0) {
+				continue
+			}
+			for l := range min(wgLanes, a.nt-l0) {
+				tile := a.t0 + l0 + l
+				oy0, ox0 := tile/g.tilesW*wgOut, tile%g.tilesW*wgOut
+				rows, cols := min(wgOut, g.oh-oy0), min(wgOut, g.ow-ox0)
+				for i := range rows {
+					dst := ym[(oy0+i)*g.ow+ox0:][:cols]
+					oi := o[i*wgOut:][:cols]
+					switch {
+					case a.accumulate:
+						for j := range dst {
+							dst[j] += oi[j][l]
+						}
+					case a.relu:
+						for j := range dst {
+							dst[j] = max(oi[j][l]+bias, 0)
+						}
+					default:
+						for j := range dst {
+							dst[j] = oi[j][l] + bias
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// scatterRow stores the output tiles o of tiles [t0+l0, t0+l0+wgLanes)
+// into ym and reports true if they lie side by side in one row of tiles,
+// all inside the image: the common case, done without clipping.
+func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]float32, bias float32, l0 int) bool {
+	g := &a.g
+	first := a.t0 + l0
+	oy0, ox0 := first/g.tilesW*wgOut, first%g.tilesW*wgOut
+	if a.nt-l0 < wgLanes || oy0+wgOut > g.oh || ox0+wgOut*wgLanes > g.ow {
+		return false
+	}
+	for i := range wgOut {
+		dst := (*[wgLanes * wgOut]float32)(ym[(oy0+i)*g.ow+ox0:])
+		oi := (*[wgOut][wgLanes]float32)(o[i*wgOut:])
+		// The mode is tested once per row, and each row written in order.
+		switch {
+		case a.accumulate:
+			for l := range wgLanes {
+				for j := range wgOut {
+					dst[l*wgOut+j] += oi[j][l]
+				}
+			}
+		case a.relu:
+			for l := range wgLanes {
+				for j := range wgOut {
+					dst[l*wgOut+j] = max(oi[j][l]+bias, 0)
+				}
+			}
+		default:
+			for l := range wgLanes {
+				for j := range wgOut {
+					dst[l*wgOut+j] = oi[j][l] + bias
+				}
+			}
+		}
+	}
+	return true
+}
+
+// winoAT multiplies 6-vectors (one per lane) by
+//
+//	A^T = [1  1  1  1  1  0]
+//	      [0  1 -1  2 -2  0]
+//	      [0  1  1  4  4  0]
+//	      [0  1 -1  8 -8  1]
+func winoAT(o0, o1, o2, o3, m0, m1, m2, m3, m4, m5 *[wgLanes]float32) {
+	for l := range wgLanes {
+		a, b := m1[l]+m2[l], m3[l]+m4[l]
+		c, d := m1[l]-m2[l], m3[l]-m4[l]
+		o0[l] = m0[l] + a + b
+		o1[l] = c + 2*d
+		o2[l] = a + 4*b
+		o3[l] = c + 8*d + m5[l]
+	}
+}

@@ -1,0 +1,35 @@
+//go:build !purego
+
+package ops
+
+import "golang.org/x/sys/cpu"
+
+// winoAVX selects the assembly transforms; tests turn it off to run the
+// Go ones.
+var winoAVX = cpu.X86.HasAVX
+
+//go:noescape
+func winoInputAVX(v *float32, stride int, d, s *[wgXi][wgLanes]float32)
+
+//go:noescape
+func winoOutputAVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z *float32, stride int)
+
+// The bounds checks cover the planes the assembly reads or writes.
+
+func winoInputLanes(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {
+	if !winoAVX {
+		winoInputLanesGo(v, stride, d, s)
+		return
+	}
+	_ = v[(wgXi-1)*stride+wgLanes-1]
+	winoInputAVX(&v[0], stride, d, s)
+}
+
+func winoOutputLanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+	if !winoAVX {
+		winoOutputLanesGo(o, s, z, stride)
+		return
+	}
+	_ = z[(wgXi-1)*stride+wgLanes-1]
+	winoOutputAVX(o, s, &z[0], stride)
+}

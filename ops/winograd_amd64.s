@@ -1,0 +1,152 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// AVX twins of winoInputLanesGo and winoOutputLanesGo: one YMM register
+// holds one value of wgLanes = 8 tiles, so each transform is the scalar
+// one on vectors. Multiplications by 2, 4 and 8 are done as doublings and
+// 5x as 4x + x, which round exactly like the Go code's products, so both
+// give the same bits.
+
+// BT: Y0-Y5 = d0-d5 -> t0-t5 (B^T of winoBT), stored at s0-s5. Uses Y6-Y13.
+#define BT(s0, s1, s2, s3, s4, s5) \
+	VADDPS  Y2, Y2, Y6;   \
+	VADDPS  Y6, Y6, Y6;   \
+	VADDPS  Y1, Y1, Y7;   \
+	VADDPS  Y7, Y7, Y7;   \
+	VADDPS  Y0, Y0, Y8;   \
+	VADDPS  Y8, Y8, Y8;   \
+	VADDPS  Y2, Y6, Y9;   \
+	VSUBPS  Y9, Y8, Y8;   \
+	VADDPS  Y4, Y8, Y8;   \
+	VMOVUPS Y8, s0;       \
+	VSUBPS  Y6, Y4, Y10;  \
+	VSUBPS  Y7, Y3, Y11;  \
+	VADDPS  Y11, Y10, Y8; \
+	VMOVUPS Y8, s1;       \
+	VSUBPS  Y11, Y10, Y8; \
+	VMOVUPS Y8, s2;       \
+	VSUBPS  Y2, Y4, Y12;  \
+	VSUBPS  Y1, Y3, Y13;  \
+	VADDPS  Y13, Y13, Y13; \
+	VADDPS  Y13, Y12, Y8; \
+	VMOVUPS Y8, s3;       \
+	VSUBPS  Y13, Y12, Y8; \
+	VMOVUPS Y8, s4;       \
+	VADDPS  Y3, Y3, Y9;   \
+	VADDPS  Y9, Y9, Y9;   \
+	VADDPS  Y3, Y9, Y9;   \
+	VSUBPS  Y9, Y7, Y8;   \
+	VADDPS  Y5, Y8, Y8;   \
+	VMOVUPS Y8, s5
+
+// AT: Y0-Y5 = m0-m5 -> o0-o3 (A^T of winoAT), stored at s0-s3. Uses Y6-Y10.
+#define AT(s0, s1, s2, s3) \
+	VADDPS  Y2, Y1, Y6;   \
+	VADDPS  Y4, Y3, Y7;   \
+	VSUBPS  Y2, Y1, Y8;   \
+	VSUBPS  Y4, Y3, Y9;   \
+	VADDPS  Y6, Y0, Y10;  \
+	VADDPS  Y7, Y10, Y10; \
+	VMOVUPS Y10, s0;      \
+	VADDPS  Y9, Y9, Y10;  \
+	VADDPS  Y10, Y8, Y10; \
+	VMOVUPS Y10, s1;      \
+	VADDPS  Y7, Y7, Y10;  \
+	VADDPS  Y10, Y10, Y10; \
+	VADDPS  Y10, Y6, Y10; \
+	VMOVUPS Y10, s2;      \
+	VADDPS  Y9, Y9, Y10;  \
+	VADDPS  Y10, Y10, Y10; \
+	VADDPS  Y10, Y10, Y10; \
+	VADDPS  Y10, Y8, Y10; \
+	VADDPS  Y5, Y10, Y10; \
+	VMOVUPS Y10, s3
+
+// func winoInputAVX(v *float32, stride int, d, s *[36][8]float32)
+TEXT ·winoInputAVX(SB), NOSPLIT, $0-32
+	MOVQ v+0(FP), DI
+	MOVQ stride+8(FP), DX
+	SHLQ $2, DX            // plane stride in bytes
+	MOVQ d+16(FP), SI
+	MOVQ s+24(FP), R11
+
+	// s = B^T d by columns: column j is d[j], d[6+j], ..., d[30+j].
+	MOVQ $6, CX
+incol:
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 192(SI), Y1
+	VMOVUPS 384(SI), Y2
+	VMOVUPS 576(SI), Y3
+	VMOVUPS 768(SI), Y4
+	VMOVUPS 960(SI), Y5
+	BT(0(R11), 192(R11), 384(R11), 576(R11), 768(R11), 960(R11))
+	ADDQ $32, SI
+	ADDQ $32, R11
+	DECQ CX
+	JNZ  incol
+
+	// V = s B by rows: row i is s[6i..6i+5], into planes 6i..6i+5.
+	SUBQ $192, R11
+	LEAQ (DX)(DX*2), R10   // 3 planes
+	MOVQ $6, CX
+inrow:
+	VMOVUPS 0(R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS 64(R11), Y2
+	VMOVUPS 96(R11), Y3
+	VMOVUPS 128(R11), Y4
+	VMOVUPS 160(R11), Y5
+	LEAQ (DI)(R10*1), R9
+	BT((DI), (DI)(DX*1), (DI)(DX*2), (R9), (R9)(DX*1), (R9)(DX*2))
+	LEAQ (R9)(R10*1), DI
+	ADDQ $192, R11
+	DECQ CX
+	JNZ  inrow
+	VZEROUPPER
+	RET
+
+// func winoOutputAVX(o *[16][8]float32, s *[24][8]float32, z *float32, stride int)
+TEXT ·winoOutputAVX(SB), NOSPLIT, $0-32
+	MOVQ o+0(FP), DI
+	MOVQ s+8(FP), R11
+	MOVQ z+16(FP), SI
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX            // plane stride in bytes
+	LEAQ (DX)(DX*2), R10
+	SHLQ $1, R10           // 6 planes
+
+	// s = A^T Z by columns: column j is planes j, 6+j, ..., 30+j.
+	MOVQ $6, CX
+outcol:
+	LEAQ (SI)(R10*2), R9
+	LEAQ (R9)(R10*1), R9   // plane 18+j
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R10*1), Y1
+	VMOVUPS (SI)(R10*2), Y2
+	VMOVUPS (R9), Y3
+	VMOVUPS (R9)(R10*1), Y4
+	VMOVUPS (R9)(R10*2), Y5
+	AT(0(R11), 192(R11), 384(R11), 576(R11))
+	ADDQ DX, SI
+	ADDQ $32, R11
+	DECQ CX
+	JNZ  outcol
+
+	// o = s A by rows: row i is s[6i..6i+5], into o[4i..4i+3].
+	SUBQ $192, R11
+	MOVQ $4, CX
+outrow:
+	VMOVUPS 0(R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS 64(R11), Y2
+	VMOVUPS 96(R11), Y3
+	VMOVUPS 128(R11), Y4
+	VMOVUPS 160(R11), Y5
+	AT(0(DI), 32(DI), 64(DI), 96(DI))
+	ADDQ $128, DI
+	ADDQ $192, R11
+	DECQ CX
+	JNZ  outrow
+	VZEROUPPER
+	RET

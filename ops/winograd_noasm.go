@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package ops
+
+func winoInputLanes(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {
+	winoInputLanesGo(v, stride, d, s)
+}
+
+func winoOutputLanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+	winoOutputLanesGo(o, s, z, stride)
+}

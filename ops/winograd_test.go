@@ -1,0 +1,175 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// winogradTol bounds the error of ConvWinograd relative to the sum of the
+// magnitudes of an output's terms (plus one), as compare does for im2col:
+// the transforms' extra roundings bring the worst case of these tests to
+// 4.4e-6.
+const winogradTol = 1e-5
+
+func TestConvWinograd(t *testing.T) {
+	one := [4]int{1, 1, 1, 1}
+	cases := []ConvParams{
+		conv(1, 1, 1, 1, 1, 3, 3, 1, 1, 1, one), // 1x1 image: only the centre tap sees it
+		conv(1, 1, 4, 4, 1, 3, 3, 1, 1, 1, one), // one tile
+		conv(1, 3, 5, 5, 5, 3, 3, 1, 1, 1, one), // one tile and one pixel
+		conv(1, 5, 7, 9, 3, 3, 3, 1, 1, 1, one),
+		conv(2, 3, 8, 6, 4, 3, 3, 1, 1, 1, one), // batch, even sizes
+		conv(1, 7, 13, 2, 9, 3, 3, 1, 1, 1, one),
+		conv(1, 4, 1, 17, 3, 3, 3, 1, 1, 1, one),
+		conv(1, 3, 9, 11, 2, 3, 3, 1, 1, 1, [4]int{}),            // unpadded
+		conv(1, 3, 3, 3, 2, 3, 3, 1, 1, 1, [4]int{}),             // unpadded, one output pixel
+		conv(1, 2, 6, 7, 3, 3, 3, 1, 1, 1, [4]int{2, 2, 2, 2}),   // pads 2: the gradient's own
+		conv(1, 2, 7, 6, 3, 3, 3, 1, 1, 1, [4]int{0, 1, 2, 0}),   // asymmetric pads
+		conv(1, 33, 30, 29, 17, 3, 3, 1, 1, 1, one),              // several blocks of tiles
+		conv(1, 16, 57, 3, 8, 3, 3, 1, 1, 1, [4]int{1, 0, 2, 1}), // several blocks, ragged
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, p := range cases {
+		if !winogradShape(&p) {
+			t.Fatalf("%+v: not a Winograd shape", p)
+		}
+		for _, relu := range []bool{false, true} {
+			p.Relu = relu
+			name := fmt.Sprintf("%+v", p)
+			x := randFloats(r, p.N*p.C*p.H*p.W)
+			w := randFloats(r, p.M*p.C*9)
+			b := randFloats(r, p.M)
+			if relu {
+				b = nil
+			}
+			dy := randFloats(r, p.N*p.M*p.OutH()*p.OutW())
+			want, ymag, wantDx, dxmag := naiveConv(x, w, b, dy, &p)
+			if relu {
+				for i, v := range want {
+					want[i] = max(v, 0)
+				}
+			}
+			u := make([]float32, WinogradWeightsSize(&p))
+			ub := make([]float32, WinogradWeightsSize(&p))
+			WinogradWeights(u, ub, w, &p)
+
+			y, checkY := guarded(r, len(want))
+			scratch, checkScratch := guarded(r, WinogradScratchSize(&p))
+			ConvWinograd(y, x, u, b, scratch, &p)
+			checkY(t, name+": y")
+			checkScratch(t, name+": scratch")
+			compareTol(t, name+": y", y, nil, want, ymag, winogradTol)
+
+			dx, checkDx := guarded(r, len(x))
+			before := append([]float32(nil), dx...)
+			ConvWinogradBackwardInput(dx, dy, ub, scratch, &p)
+			checkDx(t, name+": dx")
+			checkScratch(t, name+": scratch")
+			compareTol(t, name+": dx", dx, before, wantDx, dxmag, winogradTol)
+		}
+	}
+}
+
+// compareTol is compare with tolerance tol relative to mag + 1.
+func compareTol(t *testing.T, name string, got, base []float32, want, mag []float64, tol float64) {
+	t.Helper()
+	worst := 0.0
+	for i, w := range want {
+		g := float64(got[i])
+		lim := tol * (mag[i] + 1)
+		if base != nil {
+			g -= float64(base[i])
+			lim += 1e-6 * math.Abs(float64(base[i]))
+		}
+		if !(math.Abs(g-w) <= lim) {
+			t.Fatalf("%s: element %d = %v, want %v (error %.3g of the term magnitudes %.3g)", name, i, g, w, math.Abs(g-w), mag[i])
+		}
+		worst = max(worst, math.Abs(g-w)/(mag[i]+1))
+	}
+	if testing.Verbose() {
+		t.Logf("%s: worst error %.3g of the term magnitudes", name, worst)
+	}
+}
+
+func TestConvWinogradNoAllocs(t *testing.T) {
+	p := conv(1, 16, 40, 40, 32, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})
+	r := rand.New(rand.NewPCG(7, 8))
+	x, w, b := randFloats(r, 16*40*40), randFloats(r, 32*16*9), randFloats(r, 32)
+	u, ub := make([]float32, WinogradWeightsSize(&p)), make([]float32, WinogradWeightsSize(&p))
+	WinogradWeights(u, ub, w, &p)
+	y, dx := make([]float32, 32*40*40), make([]float32, len(x))
+	scratch := make([]float32, WinogradScratchSize(&p))
+	run := func() {
+		ConvWinograd(y, x, u, b, scratch, &p)
+		ConvWinogradBackwardInput(dx, y, ub, scratch, &p)
+	}
+	run()
+	if a := testing.AllocsPerRun(10, run); a != 0 {
+		t.Errorf("%v allocations per run, want 0", a)
+	}
+}
+
+// TestConvWinogradBlocks runs images in several blocks of tiles, the last
+// one shorter, which layers small enough for the naive reference never do.
+func TestConvWinogradBlocks(t *testing.T) {
+	p := conv(1, 6, 23, 19, 5, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})
+	r := rand.New(rand.NewPCG(9, 10))
+	x, w, b, dy := randFloats(r, 6*23*19), randFloats(r, 5*6*9), randFloats(r, 5), randFloats(r, 5*23*19)
+	want, ymag, wantDx, dxmag := naiveConv(x, w, b, dy, &p)
+	u, ub := make([]float32, WinogradWeightsSize(&p)), make([]float32, WinogradWeightsSize(&p))
+	WinogradWeights(u, ub, w, &p)
+	for _, block := range []int{1, 7, 29} {
+		f, bw := forwardGeom(&p), backwardGeom(&p)
+		f.block, bw.block = block, block
+		scratch := make([]float32, f.scratchSize())
+		y := make([]float32, len(want))
+		f.run(y, x, u, b, scratch, false, false)
+		compareTol(t, fmt.Sprintf("block %d: y", block), y, nil, want, ymag, winogradTol)
+		dx := make([]float32, len(x))
+		bw.run(dx, dy, ub, nil, scratch, false, true)
+		compareTol(t, fmt.Sprintf("block %d: dx", block), dx, nil, wantDx, dxmag, winogradTol)
+	}
+}
+
+// BenchmarkWinograd compares ConvWinograd with the im2col Conv on the 3x3
+// layers of GoogLeNet at 224x224 and 1024x768, forward and backward to the
+// input. GFLOP/s counts the direct convolution's 2*M*C*9*OH*OW flops, so
+// it is an effective rate, comparable between the two.
+func BenchmarkWinograd(b *testing.B) {
+	one := [4]int{1, 1, 1, 1}
+	layers := []struct {
+		name string
+		p    ConvParams
+	}{
+		{"conv2_3x3/224", conv(1, 64, 56, 56, 192, 3, 3, 1, 1, 1, one)},
+		{"conv2_3x3/1024", conv(1, 64, 192, 256, 192, 3, 3, 1, 1, 1, one)},
+		{"inception_3b_3x3/224", conv(1, 128, 28, 28, 192, 3, 3, 1, 1, 1, one)},
+		{"inception_3b_3x3/1024", conv(1, 128, 96, 128, 192, 3, 3, 1, 1, 1, one)},
+		{"inception_4c_3x3/224", conv(1, 128, 14, 14, 256, 3, 3, 1, 1, 1, one)},
+		{"inception_4c_3x3/1024", conv(1, 128, 48, 64, 256, 3, 3, 1, 1, 1, one)},
+	}
+	for _, l := range layers {
+		p := l.p
+		r := rand.New(rand.NewPCG(1, 1))
+		x, w, bias := randFloats(r, p.C*p.H*p.W), randFloats(r, p.M*p.C*9), randFloats(r, p.M)
+		y := make([]float32, p.M*p.OutH()*p.OutW())
+		u, ub := make([]float32, WinogradWeightsSize(&p)), make([]float32, WinogradWeightsSize(&p))
+		WinogradWeights(u, ub, w, &p)
+		scratch := make([]float32, max(ConvScratchSize(&p), WinogradScratchSize(&p)))
+		flops := 2 * float64(p.M*p.C*9*p.OutH()*p.OutW())
+		bench := func(name string, run func()) {
+			b.Run(l.name+"/"+name, func(b *testing.B) {
+				for b.Loop() {
+					run()
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		bench("im2col/forward", func() { Conv(y, x, w, bias, scratch, &p) })
+		bench("winograd/forward", func() { ConvWinograd(y, x, u, bias, scratch, &p) })
+		bench("im2col/backward", func() { ConvBackwardInput(x, y, w, scratch, &p) })
+		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, ub, scratch, &p) })
+	}
+}
