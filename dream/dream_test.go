@@ -13,8 +13,8 @@ import (
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/npy"
 	"github.com/deepdream-go/deepdream/internal/shared"
+	"github.com/deepdream-go/deepdream/internal/tinynet"
 	"github.com/deepdream-go/deepdream/models"
-	"github.com/deepdream-go/deepdream/onnx"
 )
 
 func TestRollMatchesNumpy(t *testing.T) {
@@ -99,27 +99,9 @@ func readNpy(t *testing.T, name string) []float32 {
 	return a.F32
 }
 
-// tinyNetwork is a 3->4 channel 3x3 convolution with ReLU: enough to dream
-// with, built in code.
+// tinyNetwork is internal/tinynet's model, ready to dream with.
 var tinyNetwork = sync.OnceValue(func() *Network {
-	w := make([]float32, 4*3*3*3)
-	for i := range w {
-		w[i] = float32(math.Sin(float64(i)*1.7)) * 0.2
-	}
-	g := &onnx.Graph{
-		Inputs:       []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Dims: []onnx.Dim{{Value: 1}, {Value: 3}, {Value: -1, Param: "h"}, {Value: -1, Param: "w"}}}},
-		Initializers: []*onnx.Tensor{onnx.NewFloatTensor("w", []int64{4, 3, 3, 3}, w)},
-		Nodes: []*onnx.Node{
-			{OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}, Attrs: []*onnx.Attribute{{Name: "pads", Type: onnx.AttrInts, Ints: []int64{1, 1, 1, 1}}}},
-			{Index: 1, OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"r"}},
-		},
-		Outputs: []*onnx.ValueInfo{{Name: "r", ElemType: onnx.Float}},
-	}
-	m, err := graph.Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g})
-	if err != nil {
-		panic(err)
-	}
-	n, err := NewNetwork(m, models.Caffe)
+	n, err := NewNetwork(tinynet.Model(), models.Caffe)
 	if err != nil {
 		panic(err)
 	}

@@ -383,30 +383,15 @@ func (p *Plan) assignData() {
 		return
 	}
 	memory := map[*dataBlock][]float32{}
-	for _, t := range p.tensors {
-		if t.cnst != nil || t.root != t || t.data != nil {
-			continue
-		}
-		if b := owner[t]; b != nil {
-			if memory[b] == nil {
-				memory[b] = make([]float32, b.size)
-			}
-			t.data = memory[b][:t.shape.Size()]
-		} else {
-			t.data = make([]float32, t.shape.Size())
-		}
-	}
 	for _, s := range p.steps {
-		for _, t := range s.outT {
-			if t.data == nil { // an unnamed output
-				if b := owner[t]; b != nil {
-					if memory[b] == nil {
-						memory[b] = make([]float32, b.size)
-					}
-					t.data = memory[b][:t.shape.Size()]
-				} else {
-					t.data = make([]float32, t.shape.Size())
+		for _, t := range s.outT { // every root a step writes, named or not
+			if b := owner[t]; b != nil {
+				if memory[b] == nil {
+					memory[b] = make([]float32, b.size)
 				}
+				t.data = memory[b][:t.shape.Size()]
+			} else {
+				t.data = make([]float32, t.shape.Size())
 			}
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"math"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -22,33 +21,14 @@ import (
 	"time"
 
 	"github.com/deepdream-go/deepdream/dream"
-	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/tinynet"
 	"github.com/deepdream-go/deepdream/models"
-	"github.com/deepdream-go/deepdream/onnx"
 )
 
-// tinyModel is a 3->4 channel 3x3 convolution with ReLU, built in code:
-// enough to dream with in milliseconds.
+// tinyModel is internal/tinynet's model, ready to dream with.
 var tinyModel = sync.OnceValue(func() *dream.Network {
-	w := make([]float32, 4*3*3*3)
-	for i := range w {
-		w[i] = float32(math.Sin(float64(i)*1.7)) * 0.2
-	}
-	g := &onnx.Graph{
-		Inputs:       []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Dims: []onnx.Dim{{Value: 1}, {Value: 3}, {Value: -1, Param: "h"}, {Value: -1, Param: "w"}}}},
-		Initializers: []*onnx.Tensor{onnx.NewFloatTensor("w", []int64{4, 3, 3, 3}, w)},
-		Nodes: []*onnx.Node{
-			{OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}, Attrs: []*onnx.Attribute{{Name: "pads", Type: onnx.AttrInts, Ints: []int64{1, 1, 1, 1}}}},
-			{Index: 1, OpType: "Relu", Inputs: []string{"c"}, Outputs: []string{"r"}},
-		},
-		Outputs: []*onnx.ValueInfo{{Name: "r", ElemType: onnx.Float}},
-	}
-	m, err := graph.Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g})
-	if err != nil {
-		panic(err)
-	}
-	n, err := dream.NewNetwork(m, models.Caffe)
+	n, err := dream.NewNetwork(tinynet.Model(), models.Caffe)
 	if err != nil {
 		panic(err)
 	}
