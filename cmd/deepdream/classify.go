@@ -14,61 +14,65 @@ import (
 )
 
 type classifyOptions struct {
-	model, image string
-	top          int
-	maxPixels    int
+	model     modelFlags
+	image     string
+	top       int
+	maxPixels int
 }
 
 func newClassifyCmd() *cobra.Command {
 	var o classifyOptions
 	cmd := &cobra.Command{
-		Use:   "classify --model FILE IMAGE",
+		Use:   "classify [--model NAME|FILE] IMAGE",
 		Short: "Print the network's top ImageNet labels for a photo",
-		Long: `classify resizes the whole photo to 224x224 (GoogLeNet preprocessing: BGR, mean
-104/117/123), runs the full network and prints the top labels, best first, one
-"label probability" per line.`,
-		Example: `  deepdream classify --model googlenet.onnx dog.jpg`,
-		Args:    exactArgs(1),
+		Long: `classify resizes the whole photo to the model's input size (no crop) with the
+model's preprocessing (GoogLeNet: 224x224, BGR, mean 104/117/123), runs the full
+network and prints the top ImageNet labels, best first, one "label probability"
+per line.`,
+		Example: `  deepdream classify dog.jpg
+  deepdream classify --model ../shared/models/googlenet-bvlc.onnx dog.jpg`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.image = args[0]
-			return runClassify(cmd.Context(), cmd.OutOrStdout(), o)
+			return runClassify(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "ONNX model file")
+	o.model.register(f)
 	f.IntVar(&o.top, "top", 5, "number of labels to print")
 	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse input images with more pixels than this")
 	return cmd
 }
 
-func runClassify(ctx context.Context, stdout io.Writer, o classifyOptions) error {
-	if o.model == "" {
-		return usagef("classify: --model is required")
-	}
-	m, err := graph.Open(o.model)
+func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOptions) error {
+	lm, err := o.model.load(ctx, stderr, false)
 	if err != nil {
 		return err
 	}
+	m := lm.graph
 	inName, err := singleInput(m)
 	if err != nil {
 		return err
 	}
 	outs := m.Graph.Outputs
 	if len(outs) == 0 {
-		return fmt.Errorf("%s: model declares no output", o.model)
+		return fmt.Errorf("%s: model declares no output", lm.path)
 	}
 	img, err := imageio.ReadFile(o.image, o.maxPixels)
 	if err != nil {
 		return err
 	}
-	const size = 224
-	x := models.Caffe.Tensor(imageio.Resize(img, size, size))
+	size := lm.entry.InputSize
+	if size == 0 {
+		size = 224
+	}
+	x := lm.entry.Preprocess.Tensor(imageio.Resize(img, size, size))
 	p, err := m.Plan(graph.Spec{
 		Inputs:  []graph.InputSpec{{Name: inName, Shape: graph.Shape{1, 3, size, size}}},
 		Targets: []string{outs[0].Name},
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", o.model, err)
+		return fmt.Errorf("%s: %w", lm.path, err)
 	}
 	copy(p.Data(inName), x)
 	if err := p.Forward(ctx); err != nil {
@@ -77,7 +81,7 @@ func runClassify(ctx context.Context, stdout io.Writer, o classifyOptions) error
 	probs := p.Data(outs[0].Name)
 	labels := models.ImageNetClasses()
 	if len(probs) != len(labels) {
-		return fmt.Errorf("%s: output %q has %d values, want %d ImageNet classes", o.model, outs[0].Name, len(probs), len(labels))
+		return fmt.Errorf("%s: output %q has %d values, want %d ImageNet classes", lm.path, outs[0].Name, len(probs), len(labels))
 	}
 	idx := make([]int, len(probs))
 	for i := range idx {

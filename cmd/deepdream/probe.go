@@ -18,15 +18,16 @@ import (
 )
 
 type probeOptions struct {
-	model, input, layer string
-	out, grad           string
-	maxPixels           int
+	model        modelFlags
+	input, layer string
+	out, grad    string
+	maxPixels    int
 }
 
 func newProbeCmd() *cobra.Command {
 	var o probeOptions
 	cmd := &cobra.Command{
-		Use:   "probe --model FILE --input X --layer NAME [--out A.npy] [--grad G.npy]",
+		Use:   "probe [--model NAME|FILE] --input X --layer NAME [--out A.npy] [--grad G.npy]",
 		Short: "Run a network to one tensor; print its shape and the L2 objective",
 		Long: `probe runs the model forward to the tensor --layer and prints its shape and the
 DeepDream objective 0.5*sum(a^2). --out writes the tensor, --grad the gradient of
@@ -38,11 +39,11 @@ X is an image (preprocessed as the model expects, at the image's own size) or a
   deepdream probe --model googlenet.onnx --input x.npy --layer inception_4c/output_1 --out a.npy --grad g.npy`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runProbe(cmd.Context(), cmd.OutOrStdout(), o)
+			return runProbe(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.model, "model", "", "ONNX model file")
+	o.model.register(f)
 	f.StringVar(&o.input, "input", "", "input image or .npy tensor")
 	f.StringVar(&o.layer, "layer", "", "tensor name in the model")
 	f.StringVar(&o.out, "out", "", "write the tensor's value to this .npy file")
@@ -51,26 +52,27 @@ X is an image (preprocessed as the model expects, at the image's own size) or a
 	return cmd
 }
 
-func runProbe(ctx context.Context, stdout io.Writer, o probeOptions) error {
-	for _, req := range []struct{ flag, v string }{{"--model", o.model}, {"--input", o.input}, {"--layer", o.layer}} {
+func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) error {
+	for _, req := range []struct{ flag, v string }{{"--input", o.input}, {"--layer", o.layer}} {
 		if req.v == "" {
 			return usagef("probe: %s is required", req.flag)
 		}
 	}
 	for _, out := range []string{o.out, o.grad} {
-		if out != "" && (atomicfile.SameFile(out, o.input) || atomicfile.SameFile(out, o.model)) {
+		if out != "" && (atomicfile.SameFile(out, o.input) || atomicfile.SameFile(out, o.model.name)) {
 			return usagef("probe: refusing to write %s over an input file", out)
 		}
 	}
-	m, err := graph.Open(o.model)
+	lm, err := o.model.load(ctx, stderr, false)
 	if err != nil {
 		return err
 	}
+	m := lm.graph
 	inName, err := singleInput(m)
 	if err != nil {
 		return err
 	}
-	x, shape, err := loadInput(o.input, models.Caffe, o.maxPixels)
+	x, shape, err := loadInput(o.input, lm.entry.Preprocess, o.maxPixels)
 	if err != nil {
 		return err
 	}
@@ -80,7 +82,7 @@ func runProbe(ctx context.Context, stdout io.Writer, o probeOptions) error {
 		Backward: o.grad != "",
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", o.model, err)
+		return fmt.Errorf("%s: %w", lm.path, err)
 	}
 	copy(p.Data(inName), x)
 	if err := p.Forward(ctx); err != nil {
