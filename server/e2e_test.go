@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,26 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/deepdream-go/deepdream/dream"
-	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/imageio"
-	"github.com/deepdream-go/deepdream/internal/shared"
-	"github.com/deepdream-go/deepdream/models"
 )
-
-// findChromium returns Debian's chromium (installed by scripts/setup.sh),
-// skipping the test without it, except in CI where it must be there.
-func findChromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("the browser test needs chromium, which CI installs with scripts/setup.sh: it is missing")
-	}
-	t.Skip("the browser test needs chromium (apt-get install chromium, or scripts/setup.sh); skipping")
-	return ""
-}
 
 // TestStudioInBrowser drives the page in headless Chromium with ../shared's
 // GoogLeNet: labelled controls, a refused upload explained in the page,
@@ -45,29 +26,10 @@ func findChromium(t *testing.T) string {
 // a tile and its cancel. Any console error or exception fails it. The
 // screenshots go to a temporary directory, or to $DEEPDREAM_SCREENSHOTS.
 func TestStudioInBrowser(t *testing.T) {
-	chrome := findChromium(t)
-	g, err := graph.Open(shared.GoogLeNet(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	entry, err := models.Lookup("googlenet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := dream.NewNetwork(g, entry.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newStudio(t, Config{Models: []*Model{NewModel("googlenet", entry, net)}})
-	photo, err := filepath.Abs(filepath.Join("..", "examples", "dog.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	shots, downloads := t.TempDir(), t.TempDir()
-	if d := os.Getenv("DEEPDREAM_SCREENSHOTS"); d != "" { // to keep them, e.g. for docs/studio.png
-		shots = d
-	}
-	t.Logf("screenshots in %s", shots)
+	chrome := findBrowser(t, "chromium", "chromium", "chromium-browser", "google-chrome")
+	s := googLeNetStudio(t)
+	photo := examplePhoto(t)
+	shots, downloads := screenshotDir(t), t.TempDir()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -136,8 +98,7 @@ func TestStudioInBrowser(t *testing.T) {
 		chromedp.Navigate(s.url),
 		poll(`document.querySelectorAll("#layer option").length > 9`),
 	)
-	var unlabelled []string
-	unlabelled, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("input, select, button")]
+	unlabelled, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("input, select, button")]
 		.filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim())
 		.map((e) => e.id || e.outerHTML)`))
 	if err != nil || len(unlabelled) > 0 {

@@ -1,0 +1,76 @@
+package server
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/internal/shared"
+	"github.com/deepdream-go/deepdream/models"
+)
+
+// What the browser tests (e2e_test.go for Chromium, firefox_test.go for
+// Firefox) share.
+
+// findBrowser returns the first of names on the PATH, skipping the test
+// when there is none, except in CI where scripts/setup.sh installs the
+// Debian package pkg.
+func findBrowser(t *testing.T, pkg string, names ...string) string {
+	t.Helper()
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("the browser test needs %s, which CI installs with scripts/setup.sh: it is missing", pkg)
+	}
+	t.Skipf("the browser test needs %s (apt-get install %s, or scripts/setup.sh); skipping", pkg, pkg)
+	return ""
+}
+
+// googLeNetStudio starts a studio serving ../shared's GoogLeNet as
+// "googlenet", the model the page is meant for: nine main layers.
+func googLeNetStudio(t *testing.T) *studio {
+	t.Helper()
+	g, err := graph.Open(shared.GoogLeNet(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := models.Lookup("googlenet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := dream.NewNetwork(g, entry.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newStudio(t, Config{Models: []*Model{NewModel("googlenet", entry, net)}})
+}
+
+// examplePhoto returns the absolute path of the repository's example photo
+// (768×576), for a browser to open.
+func examplePhoto(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "examples", "dog.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// screenshotDir returns where a browser test saves its screenshots: a
+// temporary directory, or $DEEPDREAM_SCREENSHOTS to keep them (e.g. for
+// docs/studio.png).
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("DEEPDREAM_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
