@@ -43,7 +43,7 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 	if p.Bias, err = n.Float("bias", 1); err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p, factor: make([]float32, x.Size())}, BackwardReads: &Reads{In: []int{0}, Out: []int{0}}}, nil
+	return &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p, factor: make([]float32, x.Size())}, BackwardReads: &Reads{In: []int{0}}}, nil
 }
 
 type lrnKernel struct {
@@ -55,6 +55,6 @@ func (k *lrnKernel) Forward(out, in [][]float32) { ops.LRN(out[0], k.factor, in[
 
 func (k *lrnKernel) Backward(din, dout, in, out [][]float32) {
 	if din[0] != nil && dout[0] != nil {
-		ops.LRNBackward(din[0], dout[0], in[0], out[0], k.factor, &k.p)
+		ops.LRNBackward(din[0], dout[0], in[0], k.factor, &k.p)
 	}
 }

@@ -22,8 +22,8 @@ func buildMaxPool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &maxPoolKernel{p: p}
-	b := &Built{Out: []Shape{out}, Kernel: k}
+	b := newMaxPool(p, out)
+	k := b.Kernel.(*maxPoolKernel)
 	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
 		order, err := n.Int("storage_order", 0)
 		if err != nil {
@@ -47,27 +47,46 @@ func buildGlobalMaxPool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{out}, Kernel: &maxPoolKernel{p: p}, BackwardReads: &Reads{In: []int{0}, Out: []int{0}}}, nil
+	return newMaxPool(p, out), nil
 }
 
-// maxPoolKernel keeps no argmax: the backward pass finds each window's
-// winner again from the forward run's input and output.
+// newMaxPool returns the MaxPool kernel of geometry p and output shape out.
+// Its Backward reads neither input nor output (they need not outlive the
+// forward pass) when the window is small enough for its first maximum to
+// be stored, else only the input.
+func newMaxPool(p ops.PoolParams, out Shape) *Built {
+	k := &maxPoolKernel{p: p}
+	reads := &Reads{In: []int{0}}
+	if p.KH*p.KW <= ops.MaxPoolArgTaps {
+		k.arg, reads = make([]uint8, out.Size()), &Reads{}
+	}
+	return &Built{Out: []Shape{out}, Kernel: k, BackwardReads: reads}
+}
+
 type maxPoolKernel struct {
 	p ops.PoolParams
+	// arg holds each window's first maximum from Forward to Backward; nil
+	// for windows of more than ops.MaxPoolArgTaps taps, whose Backward
+	// finds it again in the input.
+	arg []uint8
 	// indices makes output 1 ONNX's Indices, column-major if columnMajor.
 	indices, columnMajor bool
 }
 
 func (k *maxPoolKernel) Forward(out, in [][]float32) {
-	ops.MaxPool(out[0], in[0], &k.p)
+	ops.MaxPool(out[0], k.arg, in[0], &k.p)
 	if k.indices {
-		ops.MaxPoolIndices(out[1], in[0], out[0], &k.p, k.columnMajor)
+		ops.MaxPoolIndices(out[1], in[0], &k.p, k.columnMajor)
 	}
 }
 
 func (k *maxPoolKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] != nil && dout[0] != nil {
-		ops.MaxPoolBackward(din[0], dout[0], in[0], out[0], &k.p)
+	switch {
+	case din[0] == nil || dout[0] == nil:
+	case k.arg != nil:
+		ops.MaxPoolBackward(din[0], dout[0], k.arg, &k.p)
+	default:
+		ops.MaxPoolBackwardScan(din[0], dout[0], in[0], &k.p)
 	}
 }
 

@@ -37,19 +37,21 @@ func lrnWith(dst, factor, x []float32, p *LRNParams, fast bool) {
 	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{fast: fast, y: dst, factor: factor, x: x, p: p})
 }
 
-// LRNBackward: dx += the gradient of LRN given dy, from the x, y and factor
+// LRNBackward: dx += the gradient of LRN given dy, from the x and factor
 // of the forward run:
 //
 //	dx_i += dy_i * s_i^-Beta - 2*Alpha*Beta/Size * x_i * sum_{j: i in window(j)} dy_j*y_j/s_j
 //
 // Channel i lies in the window of j exactly when j is in
-// i-after .. i+before: the window mirrored.
-func LRNBackward(dx, dy, x, y, factor []float32, p *LRNParams) {
-	lrnBackwardWith(dx, dy, x, y, factor, p, p.Size == 5)
+// i-after .. i+before: the window mirrored. y = x * factor is computed
+// again rather than read, so that the output need not live until the
+// backward pass.
+func LRNBackward(dx, dy, x, factor []float32, p *LRNParams) {
+	lrnBackwardWith(dx, dy, x, factor, p, p.Size == 5)
 }
 
-func lrnBackwardWith(dx, dy, x, y, factor []float32, p *LRNParams, fast bool) {
-	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{backward: true, fast: fast, dx: dx, dy: dy, y: y, factor: factor, x: x, p: p})
+func lrnBackwardWith(dx, dy, x, factor []float32, p *LRNParams, fast bool) {
+	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{backward: true, fast: fast, dx: dx, dy: dy, factor: factor, x: x, p: p})
 }
 
 // lrnBlock is the number of pixels a task normalizes together: a block's
@@ -132,7 +134,8 @@ func (t *lrnTask) forwardBlock(at pixels) {
 }
 
 // backwardBlock is the fast backward pass over one block for a window of
-// 5. Channel j's term dy_j*y_j/s_j (s_j summed again from x) goes to a ring
+// 5. Channel j's term dy_j*y_j/s_j (y_j = x_j*factor_j, exactly the
+// forward's product, and s_j summed again from x) goes to a ring
 // of the last five channels' terms; channel c = j-2's gradient is due then,
 // its mirrored window c-2 .. c+2 being in the ring (zeros for the channels
 // outside the tensor: the ring starts zeroed, and channels C and C+1 clear
@@ -145,11 +148,11 @@ func (t *lrnTask) backwardBlock(at pixels) {
 		w := ring[j%5][:at.n]
 		if j < p.C {
 			x0, x1, x2, x3, x4 := at.rows5(t.x, j, p.C)
-			dy, y := at.of(t.dy, j)[:len(w)], at.of(t.y, j)[:len(w)]
+			dy, f := at.of(t.dy, j)[:len(w)], at.of(t.factor, j)[:len(w)]
 			x0, x1, x2, x3, x4 = x0[:len(w)], x1[:len(w)], x2[:len(w)], x3[:len(w)], x4[:len(w)]
 			for i := range w {
 				s := x0[i]*x0[i] + x1[i]*x1[i] + x2[i]*x2[i] + x3[i]*x3[i] + x4[i]*x4[i]
-				w[i] = dy[i] * y[i] / (bias + k*s)
+				w[i] = dy[i] * (x2[i] * f[i]) / (bias + k*s)
 			}
 		} else {
 			clear(w) // channel j is outside the tensor
@@ -210,8 +213,8 @@ func (t *lrnTask) slidingBlock(at pixels) {
 }
 
 // slide adds sign times channel j's term to the window sums: x^2 forward,
-// dy*y/s backward, with s recovered from the forward factor as
-// s = factor^(-1/Beta).
+// dy*y/s backward, with y = x*factor and s recovered from the forward
+// factor as s = factor^(-1/Beta).
 func (t *lrnTask) slide(sum []float64, at pixels, j int, sign float64) {
 	if !t.backward {
 		for i, v := range at.of(t.x, j) {
@@ -219,10 +222,10 @@ func (t *lrnTask) slide(sum []float64, at pixels, j int, sign float64) {
 		}
 		return
 	}
-	dy, y, f := at.of(t.dy, j), at.of(t.y, j), at.of(t.factor, j)
+	dy, x, f := at.of(t.dy, j), at.of(t.x, j), at.of(t.factor, j)
 	inv := 1 / float64(t.p.Beta)
 	for i := range sum {
-		sum[i] += sign * float64(dy[i]) * float64(y[i]) * math.Pow(float64(f[i]), inv)
+		sum[i] += sign * float64(dy[i]) * float64(x[i]) * float64(f[i]) * math.Pow(float64(f[i]), inv)
 	}
 }
 

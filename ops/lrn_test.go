@@ -68,7 +68,7 @@ func TestLRNMatchesReference(t *testing.T) {
 			}
 			dx, checkDX := guarded(r, len(x))
 			base := append([]float32(nil), dx...)
-			lrnBackwardWith(dx, dy, x, y, factor, &p, fast)
+			lrnBackwardWith(dx, dy, x, factor, &p, fast)
 			checkDX(t, "LRNBackward")
 			for i := range dx {
 				got := float64(dx[i]) - float64(base[i]) // LRNBackward adds
@@ -89,7 +89,7 @@ func TestLRNNoAllocs(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(10, func() {
 		LRN(y, factor, x, &p)
-		LRNBackward(dx, y, x, y, factor, &p)
+		LRNBackward(dx, y, x, factor, &p)
 	}); a != 0 {
 		t.Errorf("LRN allocates %v times per run", a)
 	}
@@ -126,7 +126,7 @@ func BenchmarkLRN(b *testing.B) {
 			})
 			b.Run(c.name+"/backward/"+kind, func(b *testing.B) {
 				for b.Loop() {
-					lrnBackwardWith(dx, y, x, y, factor, &p, fast)
+					lrnBackwardWith(dx, y, x, factor, &p, fast)
 				}
 				report(b)
 			})

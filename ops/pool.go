@@ -26,47 +26,60 @@ type PoolParams struct {
 	CountIncludePad                      bool
 }
 
+// MaxPoolArgTaps is the largest window whose first maximum MaxPool stores:
+// the tap fits a byte, with noTap for a window over padding only.
+const MaxPoolArgTaps = 255
+
+const noTap = 255
+
 // MaxPool: dst (N, C, OutH, OutW) = the maximum of each window of x
-// (N, C, H, W), -inf for a window that covers padding only. 3x3 windows
-// with dilation 1 and horizontal stride 1 or 2 (GoogLeNet's pools) take a
-// fast path; maxPoolWith chooses.
-func MaxPool(dst, x []float32, p *PoolParams) {
-	maxPoolWith(dst, x, p, p.fast3x3())
+// (N, C, H, W), -inf for a window that covers padding only, and, if arg is
+// not nil and the window has at most MaxPoolArgTaps taps, arg (one byte
+// per output) = the tap ky*KW + kx of the window's first maximum in
+// row-major window order (its first NaN if any), noTap (255) for padding
+// only. Storing the tap lets MaxPoolBackward run without x and y, so
+// neither has to live until the backward pass. 3x3 windows with dilation 1
+// and horizontal stride 1 or 2 (GoogLeNet's pools) take a fast path;
+// maxPoolWith chooses.
+func MaxPool(dst []float32, arg []uint8, x []float32, p *PoolParams) {
+	maxPoolWith(dst, arg, x, p, p.fast3x3())
 }
 
-func maxPoolWith(dst, x []float32, p *PoolParams, fast bool) {
-	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolForward, fast: fast, y: dst, x: x, p: p})
+func maxPoolWith(dst []float32, arg []uint8, x []float32, p *PoolParams, fast bool) {
+	if p.KH*p.KW > MaxPoolArgTaps {
+		arg = nil
+	}
+	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolForward, fast: fast, y: dst, arg: arg, x: x, p: p})
 }
 
-// MaxPoolBackward: dx += dy routed to the first maximum, in row-major window
-// order, of each window (as ONNX, Caffe and PyTorch route it), given the
-// forward run's x and y. The winner is found again rather than stored: the
-// tap equal to y. That costs a window scan here but keeps MaxPool itself a
-// pure max, and no argmax buffer lives between the passes. A NaN output
-// goes to the window's first NaN.
-func MaxPoolBackward(dx, dy, x, y []float32, p *PoolParams) {
-	maxPoolBackwardWith(dx, dy, x, y, p, p.fast3x3())
+// MaxPoolBackward: dx += dy routed to the first maximum of each window (as
+// ONNX, Caffe and PyTorch route it), the tap MaxPool stored in arg.
+func MaxPoolBackward(dx, dy []float32, arg []uint8, p *PoolParams) {
+	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, dy: dy, arg: arg, dx: dx, p: p})
 }
 
-func maxPoolBackwardWith(dx, dy, x, y []float32, p *PoolParams, fast bool) {
-	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, fast: fast, y: y, dy: dy, x: x, dx: dx, p: p})
+// MaxPoolBackwardScan is MaxPoolBackward for windows of more than
+// MaxPoolArgTaps taps, which MaxPool stores no tap for: it finds each
+// window's first maximum again in the forward run's x.
+func MaxPoolBackwardScan(dx, dy, x []float32, p *PoolParams) {
+	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackwardScan, dy: dy, x: x, dx: dx, p: p})
 }
 
-// MaxPoolIndices: dst = ONNX's Indices output of MaxPool, from its x and y:
-// the flat index into x (N, C, H, W) of each window's first maximum,
-// row-major or, with columnMajor, with H varying fastest within a plane.
-// The indices are float32, exact below 2^24; a window over padding only
-// has index -1.
-func MaxPoolIndices(dst, x, y []float32, p *PoolParams, columnMajor bool) {
+// MaxPoolIndices: dst = ONNX's Indices output of MaxPool of x: the flat
+// index into x (N, C, H, W) of each window's first maximum, row-major or,
+// with columnMajor, with H varying fastest within a plane. The indices are
+// float32, exact below 2^24; a window over padding only has index -1.
+func MaxPoolIndices(dst, x []float32, p *PoolParams, columnMajor bool) {
 	in, out := p.H*p.W, p.OutH*p.OutW
-	for o, v := range y {
-		pl := o / out
-		i := firstMax(x[pl*in:(pl+1)*in], v, (o%out)/p.OutW, o%p.OutW, p)
-		switch {
-		case i < 0:
+	for o := range dst {
+		pl, oy, ox := o/out, o%out/p.OutW, o%p.OutW
+		_, k := maxTap(x[pl*in:(pl+1)*in], oy, ox, p)
+		if k < 0 {
 			dst[o] = -1
 			continue
-		case columnMajor:
+		}
+		i := p.tapIndex(oy, ox, k)
+		if columnMajor {
 			i = i%p.W*p.H + i/p.W
 		}
 		dst[o] = float32(pl*in + i)
@@ -90,17 +103,19 @@ type poolKind uint8
 const (
 	maxPoolForward poolKind = iota
 	maxPoolBackward
+	maxPoolBackwardScan
 	averagePoolForward
 	averagePoolBackward
 )
 
 // poolTask runs one of the pooling kernels over a range of planes. y and
-// dy are on the output side, x and dx on the input side; averagePoolPlane
-// takes (y, x) forward and (dy, dx) backward.
+// dy are on the output side, x and dx on the input side, arg is MaxPool's
+// stored taps; averagePoolPlane takes (y, x) forward and (dy, dx) backward.
 type poolTask struct {
 	kind         poolKind
 	fast         bool // the 3x3 kernels, see fast3x3
 	y, dy, x, dx []float32
+	arg          []uint8
 	p            *PoolParams
 }
 
@@ -109,23 +124,32 @@ var poolTasks parallel.Tasks[poolTask, *poolTask]
 func (t *poolTask) Run(lo, hi int) {
 	p := t.p
 	in, out := p.H*p.W, p.OutH*p.OutW
+	// offsets[k] is tap k's index in the plane relative to its window's
+	// top-left corner, for maxPoolBackward.
+	var offsets [MaxPoolArgTaps]int
+	if t.kind == maxPoolBackward {
+		for k := range p.KH * p.KW {
+			offsets[k] = k/p.KW*p.DilationH*p.W + k%p.KW*p.DilationW
+		}
+	}
 	for pl := lo; pl < hi; pl++ {
 		ip, op := pl*in, pl*out
 		switch t.kind {
 		case maxPoolForward:
 			x, y := t.x[ip:ip+in], t.y[op:op+out]
+			var arg []uint8
+			if t.arg != nil {
+				arg = t.arg[op : op+out]
+			}
 			if t.fast {
-				maxPool3x3Plane(y, x, p)
+				maxPool3x3Plane(y, arg, x, p)
 			} else {
-				maxPoolPlane(y, x, p)
+				maxPoolPlane(y, arg, x, p)
 			}
 		case maxPoolBackward:
-			x, y, dx, dy := t.x[ip:ip+in], t.y[op:op+out], t.dx[ip:ip+in], t.dy[op:op+out]
-			if t.fast {
-				maxPool3x3BackwardPlane(dx, dy, x, y, p)
-			} else {
-				maxPoolBackwardPlane(dx, dy, x, y, p)
-			}
+			maxPoolBackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
+		case maxPoolBackwardScan:
+			maxPoolBackwardScanPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.x[ip:ip+in], p)
 		case averagePoolForward:
 			averagePoolPlane(t.y[op:op+out], t.x[ip:ip+in], p, false)
 		case averagePoolBackward:
@@ -146,105 +170,141 @@ func (p *PoolParams) fast3x3() bool {
 	return p.KH == 3 && p.KW == 3 && p.DilationH == 1 && p.DilationW == 1 && (p.StrideW == 1 || p.StrideW == 2)
 }
 
-// maxPoolPlane is the generic MaxPool of one plane, the fast kernels' twin.
-func maxPoolPlane(y, x []float32, p *PoolParams) {
-	for oy := range p.OutH {
-		ky0, ky1 := taps(oy, p.StrideH, p.PadTop, p.KH, p.DilationH, 0, p.H)
-		iy := oy*p.StrideH - p.PadTop
-		for ox := range p.OutW {
-			kx0, kx1 := taps(ox, p.StrideW, p.PadLeft, p.KW, p.DilationW, 0, p.W)
-			ix := ox*p.StrideW - p.PadLeft
-			m := float32(math.Inf(-1))
-			for ky := ky0; ky < ky1; ky++ {
-				row := (iy+ky*p.DilationH)*p.W + ix
-				for kx := kx0; kx < kx1; kx++ {
-					m = max(m, x[row+kx*p.DilationW])
-				}
-			}
-			y[oy*p.OutW+ox] = m
-		}
-	}
-}
-
-// maxPoolBackwardPlane is the generic MaxPoolBackward of one plane.
-func maxPoolBackwardPlane(dx, dy, x, y []float32, p *PoolParams) {
-	for o, g := range dy {
-		if i := firstMax(x, y[o], o/p.OutW, o%p.OutW, p); i >= 0 {
-			dx[i] += g
-		}
-	}
-}
-
-// firstMax returns the index in the plane x of the first tap of window
-// (oy, ox), in row-major window order, equal to v (or NaN if v is), or -1.
-func firstMax(x []float32, v float32, oy, ox int, p *PoolParams) int {
+// maxTap returns the maximum of window (oy, ox) of the plane x and its
+// first tap ky*KW + kx in row-major window order (the first NaN, if any,
+// as max returns NaN then), or -inf and -1 for a window over padding only.
+func maxTap(x []float32, oy, ox int, p *PoolParams) (m float32, k int) {
 	ky0, ky1 := taps(oy, p.StrideH, p.PadTop, p.KH, p.DilationH, 0, p.H)
 	kx0, kx1 := taps(ox, p.StrideW, p.PadLeft, p.KW, p.DilationW, 0, p.W)
 	iy, ix := oy*p.StrideH-p.PadTop, ox*p.StrideW-p.PadLeft
+	m, k = float32(math.Inf(-1)), -1
 	for ky := ky0; ky < ky1; ky++ {
 		row := (iy+ky*p.DilationH)*p.W + ix
 		for kx := kx0; kx < kx1; kx++ {
-			if i := row + kx*p.DilationW; x[i] == v || v != v && x[i] != x[i] {
-				return i
+			if v := x[row+kx*p.DilationW]; k < 0 || v > m || v != v && m == m {
+				m, k = v, ky*p.KW+kx
 			}
 		}
 	}
-	return -1
+	return m, k
 }
 
-// maxPool3x3Plane is MaxPool of one plane for fast3x3 geometries. Each
-// output row is the maximum of up to three input rows; a row clipped by
-// padding is replaced by a repeat of a row inside, which leaves the
-// maximum unchanged. Along the row the column maxima slide: stride 1 reuses
-// two of the three columns of the previous window, stride 2 one.
-func maxPool3x3Plane(y, x []float32, p *PoolParams) {
+// tapIndex returns the index in its plane of tap k of window (oy, ox).
+func (p *PoolParams) tapIndex(oy, ox, k int) int {
+	return (oy*p.StrideH-p.PadTop+k/p.KW*p.DilationH)*p.W + ox*p.StrideW - p.PadLeft + k%p.KW*p.DilationW
+}
+
+// tapByte is maxTap's tap as MaxPool stores it.
+func tapByte(k int) uint8 {
+	if k < 0 {
+		return noTap
+	}
+	return uint8(k)
+}
+
+// maxPoolPlane is the generic MaxPool of one plane, the fast kernel's
+// twin; arg is nil when no tap is stored.
+func maxPoolPlane(y []float32, arg []uint8, x []float32, p *PoolParams) {
+	for oy := range p.OutH {
+		for ox := range p.OutW {
+			o := oy*p.OutW + ox
+			m, k := maxTap(x, oy, ox, p)
+			y[o] = m
+			if arg != nil {
+				arg[o] = tapByte(k)
+			}
+		}
+	}
+}
+
+// maxPoolBackwardPlane is MaxPoolBackward of one plane, given the
+// offsets of the taps in the plane from their window's top-left corner.
+func maxPoolBackwardPlane(dx, dy []float32, arg []uint8, offsets *[MaxPoolArgTaps]int, p *PoolParams) {
+	for oy := range p.OutH {
+		corner := (oy*p.StrideH-p.PadTop)*p.W - p.PadLeft
+		o := oy * p.OutW
+		for ox, k := range arg[o : o+p.OutW] {
+			if k != noTap {
+				dx[corner+ox*p.StrideW+offsets[k]] += dy[o+ox]
+			}
+		}
+	}
+}
+
+// maxPoolBackwardScanPlane is MaxPoolBackwardScan of one plane.
+func maxPoolBackwardScanPlane(dx, dy, x []float32, p *PoolParams) {
+	for o, g := range dy {
+		oy, ox := o/p.OutW, o%p.OutW
+		if _, k := maxTap(x, oy, ox, p); k >= 0 {
+			dx[p.tapIndex(oy, ox, k)] += g
+		}
+	}
+}
+
+// maxPool3x3Plane is MaxPool of one plane for fast3x3 geometries; arg is
+// nil when no tap is stored. The windows inside the input, apart from
+// clipped ones at the edges that maxTap handles, take the maximum of three
+// input rows; along the row the column maxima slide: stride 1 reuses two of
+// the three columns of the previous window, stride 2 one. The first
+// maximum is then the first of the nine taps equal to the maximum.
+func maxPool3x3Plane(y []float32, arg []uint8, x []float32, p *PoolParams) {
 	w, sw := p.W, p.StrideW
 	lo, hi := interior3(p)
 	for oy := range p.OutH {
 		yr := y[oy*p.OutW : (oy+1)*p.OutW]
-		r0, r1, r2, ok := rows3(x, oy, p)
-		if !ok {
-			for ox := range yr {
-				yr[ox] = float32(math.Inf(-1))
-			}
-			continue
+		var ar []uint8
+		if arg != nil {
+			ar = arg[oy*p.OutW : (oy+1)*p.OutW]
 		}
+		ky0, ky1 := taps(oy, p.StrideH, p.PadTop, 3, 1, 0, p.H)
 		for ox := 0; ox < len(yr); ox++ {
-			if ox == lo && lo < hi {
+			if ky1-ky0 == 3 && ox == lo && lo < hi {
 				ox = hi - 1 // the interior is done below
 				continue
 			}
-			kx0, kx1 := taps(ox, sw, p.PadLeft, 3, 1, 0, w)
-			m := float32(math.Inf(-1))
-			for c := ox*sw - p.PadLeft + kx0; c < ox*sw-p.PadLeft+kx1; c++ {
-				m = max(m, r0[c], r1[c], r2[c])
-			}
+			m, k := maxTap(x, oy, ox, p)
 			yr[ox] = m
+			if ar != nil {
+				ar[ox] = tapByte(k)
+			}
 		}
-		if lo >= hi {
+		if ky1-ky0 < 3 || lo >= hi {
 			continue
 		}
+		iy := oy*p.StrideH - p.PadTop
+		r0, r1, r2 := x[iy*w:(iy+1)*w], x[(iy+1)*w:(iy+2)*w], x[(iy+2)*w:(iy+3)*w]
 		c := lo*sw - p.PadLeft
 		yi := yr[lo:hi]
 		a := max(r0[c], r1[c], r2[c])
 		if sw == 1 {
 			b := max(r0[c+1], r1[c+1], r2[c+1])
-			r0, r1, r2 = r0[c+2:], r1[c+2:], r2[c+2:]
-			r1, r2 = r1[:len(r0)], r2[:len(r0)]
+			s0, s1, s2 := r0[c+2:], r1[c+2:], r2[c+2:]
+			s1, s2 = s1[:len(s0)], s2[:len(s0)]
 			for i := range yi {
-				n := max(r0[i], r1[i], r2[i])
+				n := max(s0[i], s1[i], s2[i])
 				yi[i] = max(a, b, n)
 				a, b = b, n
 			}
+		} else {
+			s0, s1, s2 := r0[c+1:], r1[c+1:], r2[c+1:]
+			s1, s2 = s1[:len(s0)], s2[:len(s0)]
+			for i := range yi {
+				b := max(s0[2*i], s1[2*i], s2[2*i])
+				n := max(s0[2*i+1], s1[2*i+1], s2[2*i+1])
+				yi[i] = max(a, b, n)
+				a = n
+			}
+		}
+		if ar == nil {
 			continue
 		}
-		r0, r1, r2 = r0[c+1:], r1[c+1:], r2[c+1:]
-		r1, r2 = r1[:len(r0)], r2[:len(r0)]
-		for i := range yi {
-			b := max(r0[2*i], r1[2*i], r2[2*i])
-			n := max(r0[2*i+1], r1[2*i+1], r2[2*i+1])
-			yi[i] = max(a, b, n)
-			a = n
+		for i, m := range yi {
+			k := firstMax3x3((*[3]float32)(r0[c:]), (*[3]float32)(r1[c:]), (*[3]float32)(r2[c:]), m)
+			if k == noTap {
+				_, k = maxTap(x, oy, lo+i, p)
+			}
+			ar[lo+i] = tapByte(k)
+			c += sw
 		}
 	}
 }
@@ -257,82 +317,42 @@ func interior3(p *PoolParams) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-// rows3 returns the three input rows of output row oy, the clipped ones
-// replaced by repeats of rows inside (ok is false when none is inside).
-func rows3(x []float32, oy int, p *PoolParams) (r0, r1, r2 []float32, ok bool) {
-	ky0, ky1 := taps(oy, p.StrideH, p.PadTop, 3, 1, 0, p.H)
-	if ky0 == ky1 {
-		return nil, nil, nil, false
+// firstMax3x3 returns the first tap 3*row + column of the 3x3 window
+// with rows r0, r1, r2 equal to its maximum m, or noTap if none is (m is
+// NaN). It tests the taps last to first with conditional moves rather
+// than branches, which ties (common after a ReLU) would make
+// unpredictable: v >= m is v == m as m is the maximum, but the compiler
+// turns it, unlike ==, into a conditional move.
+func firstMax3x3(r0, r1, r2 *[3]float32, m float32) int {
+	k := noTap
+	if r2[2] >= m {
+		k = 8
 	}
-	iy := oy*p.StrideH - p.PadTop
-	row := func(ky int) []float32 { return x[(iy+ky)*p.W : (iy+ky+1)*p.W] }
-	return row(ky0), row((ky0 + ky1 - 1) / 2), row(ky1 - 1), true
-}
-
-// maxPool3x3BackwardPlane is MaxPoolBackward of one plane for fast3x3
-// geometries. A window clipped by padding repeats a row or column inside in
-// place of each one outside, as maxPool3x3Plane does: a repeat comes after
-// the original in window order, so the first maximum stays the same.
-func maxPool3x3BackwardPlane(dx, dy, x, y []float32, p *PoolParams) {
-	w, sw := p.W, p.StrideW
-	lo, hi := interior3(p)
-	for oy := range p.OutH {
-		ky0, ky1 := taps(oy, p.StrideH, p.PadTop, 3, 1, 0, p.H)
-		if ky0 == ky1 {
-			continue // padding only: no input has a gradient
-		}
-		iy := oy*p.StrideH - p.PadTop
-		yr, gr := y[oy*p.OutW:(oy+1)*p.OutW], dy[oy*p.OutW:(oy+1)*p.OutW]
-		if ky1-ky0 == 3 && lo < hi {
-			c := iy*w + lo*sw - p.PadLeft
-			for ox, v := range yr[lo:hi] {
-				k := firstMax3x3(x[c:c+3:c+3], x[c+w:c+w+3:c+w+3], x[c+2*w:c+2*w+3:c+2*w+3], v)
-				dx[c+k>>2*w+k&3] += gr[lo+ox]
-				c += sw
-			}
-		}
-		top := (iy + ky0) * w
-		rows := [3]int{top, top + (ky1-ky0-1)/2*w, top + (ky1-ky0-1)*w}
-		for ox, v := range yr {
-			if ky1-ky0 == 3 && ox >= lo && ox < hi {
-				continue
-			}
-			kx0, kx1 := taps(ox, sw, p.PadLeft, 3, 1, 0, w)
-			if kx0 == kx1 {
-				continue
-			}
-			left := ox*sw - p.PadLeft
-			cols := [3]int{left + kx0, left + (kx0+kx1-1)/2, left + kx1 - 1}
-			var t [3][3]float32
-			for i, r := range rows {
-				for j, c := range cols {
-					t[i][j] = x[r+c]
-				}
-			}
-			k := firstMax3x3(t[0][:], t[1][:], t[2][:], v)
-			dx[rows[k>>2]+cols[k&3]] += gr[ox]
-		}
+	if r2[1] >= m {
+		k = 7
 	}
-}
-
-// firstMax3x3 returns 4*row + column of the first tap of the 3x3 window
-// with rows r0, r1, r2 equal to v (or NaN, if v is).
-func firstMax3x3(r0, r1, r2 []float32, v float32) int {
-	for k, r := range [3][]float32{r0, r1, r2} {
-		for j, f := range r[:3] {
-			if f == v {
-				return 4*k + j
-			}
-		}
+	if r2[0] >= m {
+		k = 6
 	}
-	for k, r := range [3][]float32{r0, r1, r2} {
-		for j, f := range r[:3] {
-			if f != f {
-				return 4*k + j
-			}
-		}
+	if r1[2] >= m {
+		k = 5
 	}
-	panic("ops: MaxPool output is not in its window")
+	if r1[1] >= m {
+		k = 4
+	}
+	if r1[0] >= m {
+		k = 3
+	}
+	if r0[2] >= m {
+		k = 2
+	}
+	if r0[1] >= m {
+		k = 1
+	}
+	if r0[0] >= m {
+		k = 0
+	}
+	return k
 }
 
 // averagePoolPlane computes one plane of AveragePool (y = window means of x)

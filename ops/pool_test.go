@@ -115,22 +115,35 @@ func TestPoolMatchesReference(t *testing.T) {
 				}
 			}
 			// The fast kernels and their generic twin.
+			arg := make([]uint8, out)
 			for _, fast := range []bool{false, p.fast3x3()} {
-				maxPoolWith(y, x, &p, fast)
+				maxPoolWith(y, arg, x, &p, fast)
 				checkY(t, name)
 				for o := range y {
 					if y[o] != wantMax[o] {
 						t.Fatalf("%s fast %v: MaxPool[%d] = %v, want %v", name, fast, o, y[o], wantMax[o])
 					}
 				}
-				// Backward routes dy to the reference argmax.
+				// Backward routes dy to the reference argmax, through
+				// the stored taps or, for large windows, found again.
 				clear(dx)
-				maxPoolBackwardWith(dx, dy, x, y, &p, fast)
+				if p.KH*p.KW <= MaxPoolArgTaps {
+					MaxPoolBackward(dx, dy, arg, &p)
+				} else {
+					MaxPoolBackwardScan(dx, dy, x, &p)
+				}
 				checkDX(t, name)
 				for i := range dx {
 					if math.Abs(float64(dx[i])-wantDX[i]) > 1e-5 {
 						t.Fatalf("%s fast %v: MaxPoolBackward dx[%d] = %v, want %v", name, fast, i, dx[i], wantDX[i])
 					}
+				}
+			}
+			clear(dx)
+			MaxPoolBackwardScan(dx, dy, x, &p)
+			for i := range dx {
+				if math.Abs(float64(dx[i])-wantDX[i]) > 1e-5 {
+					t.Fatalf("%s: MaxPoolBackwardScan dx[%d] = %v, want %v", name, i, dx[i], wantDX[i])
 				}
 			}
 			AveragePool(y, x, &p)
@@ -163,6 +176,45 @@ func TestPoolMatchesReference(t *testing.T) {
 	}
 }
 
+// TestMaxPoolNaNAndSignedZeros: a NaN output routes its gradient to the
+// window's first NaN; -0 and +0 tie, the first of them winning.
+func TestMaxPoolNaNAndSignedZeros(t *testing.T) {
+	p := poolCase(1, 2, 3, 3, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)
+	nan, negZero := float32(math.NaN()), float32(math.Copysign(0, -1))
+	x := []float32{
+		1, nan, 2, 3, nan, 0, -1, 5, 4, // every window holds x[1] or x[4]
+		-1, negZero, 0, negZero, 0, -2, 0, negZero, -3,
+	}
+	// Plane 0: the windows of output rows 0 and 1 hold x[1], row 2's x[4].
+	// Plane 1 has no NaN, so the reference applies.
+	_, ref, _, _ := naivePool(x[9:], &PoolParams{N: 1, C: 1, H: 3, W: 3, OutH: 3, OutW: 3, KH: 3, KW: 3,
+		StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1})
+	want := make([]float32, len(x))
+	want[1], want[4] = 6, 3
+	for _, a := range ref {
+		want[9+int(a)]++
+	}
+	y, arg, dy, dx := make([]float32, 18), make([]uint8, 18), make([]float32, 18), make([]float32, 18)
+	for i := range dy {
+		dy[i] = 1
+	}
+	for _, fast := range []bool{false, true} {
+		maxPoolWith(y, arg, x, &p, fast)
+		for o, v := range y[:9] {
+			if v == v {
+				t.Fatalf("fast %v: y[%d] = %v, want NaN", fast, o, v)
+			}
+		}
+		clear(dx)
+		MaxPoolBackward(dx, dy, arg, &p)
+		for i := range dx {
+			if dx[i] != want[i] {
+				t.Fatalf("fast %v: dx = %v, want %v", fast, dx, want)
+			}
+		}
+	}
+}
+
 func TestMaxPoolIndices(t *testing.T) {
 	// ONNX's test_maxpool_with_argmax_2d_precomputed_strides: x = 1..25 in
 	// a 5x5 plane, 2x2 windows, stride 2.
@@ -171,13 +223,12 @@ func TestMaxPoolIndices(t *testing.T) {
 	for i := range x {
 		x[i] = float32(i + 1)
 	}
-	y, idx := make([]float32, 4), make([]float32, 4)
-	MaxPool(y, x, &p)
+	idx := make([]float32, 4)
 	for _, c := range []struct {
 		columnMajor bool
 		want        []float32
 	}{{false, []float32{6, 8, 16, 18}}, {true, []float32{6, 16, 8, 18}}} {
-		MaxPoolIndices(idx, x, y, &p, c.columnMajor)
+		MaxPoolIndices(idx, x, &p, c.columnMajor)
 		for i := range idx {
 			if idx[i] != c.want[i] {
 				t.Errorf("column-major %v: indices %v, want %v", c.columnMajor, idx, c.want)
@@ -190,10 +241,11 @@ func TestMaxPoolIndices(t *testing.T) {
 func TestPoolNoAllocs(t *testing.T) {
 	p := poolCase(1, 64, 56, 56, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)
 	x, dx := make([]float32, p.C*p.H*p.W), make([]float32, p.C*p.H*p.W)
-	y := make([]float32, p.C*p.OutH*p.OutW)
+	y, arg := make([]float32, p.C*p.OutH*p.OutW), make([]uint8, p.C*p.OutH*p.OutW)
 	if a := testing.AllocsPerRun(10, func() {
-		MaxPool(y, x, &p)
-		MaxPoolBackward(dx, y, x, y, &p)
+		MaxPool(y, arg, x, &p)
+		MaxPoolBackward(dx, y, arg, &p)
+		MaxPoolBackwardScan(dx, y, x, &p)
 		AveragePool(y, x, &p)
 		AveragePoolBackward(x, y, &p)
 	}); a != 0 {
@@ -229,7 +281,8 @@ func BenchmarkMaxPool(b *testing.B) {
 		r := rand.New(rand.NewPCG(1, 1))
 		x := randFloats(r, p.C*p.H*p.W)
 		dx, y := make([]float32, len(x)), make([]float32, p.C*p.OutH*p.OutW)
-		MaxPool(y, x, &p) // for the backward benchmarks run alone
+		arg := make([]uint8, len(y))
+		MaxPool(y, arg, x, &p) // for the backward benchmark run alone
 		for _, fast := range []bool{false, true} {
 			kind := "generic"
 			if fast {
@@ -237,16 +290,16 @@ func BenchmarkMaxPool(b *testing.B) {
 			}
 			b.Run(c.name+"/forward/"+kind, func(b *testing.B) {
 				for b.Loop() {
-					maxPoolWith(y, x, &p, fast)
-				}
-				reportPool(b, &p)
-			})
-			b.Run(c.name+"/backward/"+kind, func(b *testing.B) {
-				for b.Loop() {
-					maxPoolBackwardWith(dx, y, x, y, &p, fast)
+					maxPoolWith(y, arg, x, &p, fast)
 				}
 				reportPool(b, &p)
 			})
 		}
+		b.Run(c.name+"/backward", func(b *testing.B) {
+			for b.Loop() {
+				MaxPoolBackward(dx, y, arg, &p)
+			}
+			reportPool(b, &p)
+		})
 	}
 }
