@@ -102,12 +102,12 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		ops.WinogradWeights(k.wino, k.winoBack, in[1].Const.F, &p)
 		scratch = ops.WinogradScratchSize(&p)
 	}
-	// The input gradient needs the weights, and the output where a fused
-	// ReLU masks it; never x.
-	reads := &Reads{In: []int{1}}
 	if p.Relu {
-		reads.Out = []int{0}
+		k.positive = make([]uint64, (out.Size()+63)/64)
 	}
+	// The input gradient needs the weights only (a fused ReLU keeps its
+	// mask as bits): neither x nor y stays in memory for it.
+	reads := &Reads{In: []int{1}}
 	return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, BackwardReads: reads, Scratch: scratch}, nil
 }
 
@@ -158,6 +158,9 @@ type convKernel struct {
 	// forward pass and of the input gradient, when the kernel runs
 	// ConvWinograd (nil: im2col).
 	wino, winoBack []float32
+	// positive has a bit per output element, set where the fused ReLU let
+	// it through (ops.ReluBits); nil without a fused ReLU.
+	positive []uint64
 }
 
 func (k *convKernel) Forward(out, in [][]float32) {
@@ -167,9 +170,12 @@ func (k *convKernel) Forward(out, in [][]float32) {
 	}
 	if k.wino != nil {
 		ops.ConvWinograd(out[0], in[0], k.wino, bias, k.scratch, &k.p)
-		return
+	} else {
+		ops.Conv(out[0], in[0], in[1], bias, k.scratch, &k.p)
 	}
-	ops.Conv(out[0], in[0], in[1], bias, k.scratch, &k.p)
+	if k.positive != nil {
+		ops.ReluBits(k.positive, out[0])
+	}
 }
 
 func (k *convKernel) Backward(din, dout, in, out [][]float32) {
@@ -179,7 +185,7 @@ func (k *convKernel) Backward(din, dout, in, out [][]float32) {
 	if k.p.Relu {
 		// In place: the fused Relu's output gradient is read by no one
 		// else (fuseConvRelu leaves targets alone).
-		ops.ReluMask(dout[0], out[0])
+		ops.ReluMaskBits(dout[0], k.positive)
 	}
 	if k.wino != nil {
 		ops.ConvWinogradBackwardInput(din[0], dout[0], k.winoBack, k.scratch, &k.p)

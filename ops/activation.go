@@ -41,22 +41,55 @@ func (t *reluBackTask) Run(lo, hi int) {
 	}
 }
 
-// ReluMask: dy = 0 where y <= 0, in place: the backward pass of a Relu
-// fused into the operator that produced y (see ConvParams.Relu), done on
-// the gradient before that operator's own backward pass reads it.
-func ReluMask(dy, y []float32) {
-	reluMaskTasks.For(len(dy), elementwiseGrain, reluMaskTask{dy, y})
+// ReluBits records where y > 0, one bit per element (bit i%64 of
+// mask[i/64]): all that the backward pass of a Relu fused into the operator
+// producing y needs (see ConvParams.Relu), at 1/32 of y's memory, so that
+// y itself need not be kept for Backward. mask has (len(y)+63)/64 words.
+func ReluBits(mask []uint64, y []float32) {
+	reluBitsTasks.For(len(mask), elementwiseGrain/64, reluBitsTask{mask, y})
 }
 
-type reluMaskTask struct{ dy, y []float32 }
+type reluBitsTask struct {
+	mask []uint64
+	y    []float32
+}
+
+var reluBitsTasks parallel.Tasks[reluBitsTask, *reluBitsTask]
+
+func (t *reluBitsTask) Run(lo, hi int) {
+	for w := lo; w < hi; w++ {
+		var bits uint64
+		for i, v := range t.y[64*w : min(64*w+64, len(t.y))] {
+			if v > 0 {
+				bits |= 1 << i
+			}
+		}
+		t.mask[w] = bits
+	}
+}
+
+// ReluMaskBits: dy = 0 where ReluBits found y <= 0, in place: the backward
+// pass of a fused Relu, done on the gradient before the producing
+// operator's own backward pass reads it.
+func ReluMaskBits(dy []float32, mask []uint64) {
+	reluMaskTasks.For(len(mask), elementwiseGrain/64, reluMaskTask{dy, mask})
+}
+
+type reluMaskTask struct {
+	dy   []float32
+	mask []uint64
+}
 
 var reluMaskTasks parallel.Tasks[reluMaskTask, *reluMaskTask]
 
 func (t *reluMaskTask) Run(lo, hi int) {
-	dy, y := t.dy[lo:hi], t.y[lo:hi]
-	for i := range dy {
-		if !(y[i] > 0) {
-			dy[i] = 0
+	for w := lo; w < hi; w++ {
+		bits := t.mask[w]
+		dy := t.dy[64*w : min(64*w+64, len(t.dy))]
+		for i := range dy {
+			if bits&(1<<i) == 0 {
+				dy[i] = 0
+			}
 		}
 	}
 }

@@ -25,7 +25,8 @@ type ConvParams struct {
 	PadTop, PadLeft, PadBottom, PadRight int
 	// Relu makes Conv output max(0, conv(x, w) + b), applied to each tile
 	// while it is in cache: a Relu fused into the convolution. Its
-	// backward is ReluMask on dy before ConvBackwardInput.
+	// backward is ReluMaskBits (with the bits ReluBits kept) on dy before
+	// ConvBackwardInput.
 	Relu bool
 }
 
