@@ -7,7 +7,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
-	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -147,32 +147,35 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 			break
 		}
 		t := &tensor{c: 3, h: h, w: w, data: make([]float32, 3*h*w)}
-		zoom(t.data, h, w, prev.data, 3, prev.h, prev.w)
+		zoom(t.data, h, w, prev.data, 3, prev.h, prev.w, false)
 		octaves = append(octaves, t)
 	}
 	total, done := 0.0, 0.0 // work in pixels x steps, for the ETA
 	for _, t := range octaves {
 		total += float64(t.h*t.w) * float64(o.Iterations)
 	}
+	nOctaves := len(octaves)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
 	start := time.Now()
 	step := 0
-	var detail *tensor
-	var src *tensor
+	var detail, src *tensor
 	for oi := len(octaves) - 1; oi >= 0; oi-- {
 		ob := octaves[oi]
-		src = &tensor{c: 3, h: ob.h, w: ob.w, data: append([]float32(nil), ob.data...)}
-		if detail != nil {
-			up := make([]float32, 3*ob.h*ob.w)
-			zoom(up, ob.h, ob.w, detail.data, 3, detail.h, detail.w)
-			for i := range src.data {
-				src.data[i] += up[i]
-			}
+		octaves[oi] = nil // what the loop still needs, it holds itself
+		// The last (largest) octave is dreamed in place of its base; the
+		// others keep the base to take the detail out afterwards.
+		src = ob
+		if oi > 0 {
+			src = &tensor{c: 3, h: ob.h, w: ob.w, data: append([]float32(nil), ob.data...)}
 		}
-		// The previous octave's plan is garbage now; collecting it before
+		if detail != nil {
+			zoom(src.data, ob.h, ob.w, detail.data, 3, detail.h, detail.w, true)
+			detail = nil
+		}
+		// The previous octave's plan is garbage now; returning it before
 		// this one allocates keeps two plans' worth of buffers (hundreds of
 		// megabytes at photo sizes) from being resident at once.
-		runtime.GC()
+		debug.FreeOSMemory()
 		s, err := n.NewStepper(ob.h, ob.w, o.Layers)
 		if err != nil {
 			return nil, err
@@ -193,18 +196,20 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 				el := time.Since(start)
 				cur := src
 				progress(Progress{
-					Octave: len(octaves) - oi, Octaves: len(octaves),
+					Octave: nOctaves - oi, Octaves: nOctaves,
 					Iteration: it + 1, Iterations: o.Iterations,
-					Step: step, Steps: len(octaves) * o.Iterations,
+					Step: step, Steps: nOctaves * o.Iterations,
 					Width: ob.w, Height: ob.h, Objective: obj,
 					Elapsed: el, ETA: time.Duration(float64(el) * (total - done) / done),
 					Preview: func() image.Image { return n.Preprocess.Image(cur.data, cur.w, cur.h) },
 				})
 			}
 		}
-		detail = &tensor{c: 3, h: ob.h, w: ob.w, data: make([]float32, len(src.data))}
-		for i := range src.data {
-			detail.data[i] = src.data[i] - ob.data[i]
+		if oi > 0 { // the detail, dreamed minus base, goes up; src becomes it
+			for i := range src.data {
+				src.data[i] -= ob.data[i]
+			}
+			detail = src
 		}
 	}
 	return src, nil

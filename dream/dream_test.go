@@ -37,11 +37,20 @@ func TestZoomMatchesScipy(t *testing.T) {
 	// scipy.ndimage.zoom(np.array([[0., 1., 2.], [3., 4., 5.]]), (1.5, 5/3.), order=1)
 	src := []float32{0, 1, 2, 3, 4, 5}
 	dst := make([]float32, 3*5)
-	zoom(dst, 3, 5, src, 1, 2, 3)
+	zoom(dst, 3, 5, src, 1, 2, 3, false)
 	want := []float32{0, 0.5, 1, 1.5, 2, 1.5, 2, 2.5, 3, 3.5, 3, 3.5, 4, 4.5, 5}
 	for i := range want {
 		if math.Abs(float64(dst[i]-want[i])) > 1e-6 {
 			t.Fatalf("zoom = %v, want %v", dst, want)
+		}
+	}
+	for i := range dst {
+		dst[i] = 10
+	}
+	zoom(dst, 3, 5, src, 1, 2, 3, true)
+	for i := range want {
+		if math.Abs(float64(dst[i]-10-want[i])) > 1e-5 {
+			t.Fatalf("zoom adding into 10s = %v, want %v + 10", dst, want)
 		}
 	}
 	if zoomSize(224, 1/1.4) != 160 || zoomSize(160, 1/1.4) != 114 {

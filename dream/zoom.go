@@ -3,8 +3,8 @@ package dream
 // zoom resamples a CxHxW tensor to CxOHxOW bilinearly the way
 // scipy.ndimage.zoom(order=1) does, which the original notebook uses for
 // its octave pyramid: output corners map onto input corners, so sample i
-// reads input coordinate i*(H-1)/(OH-1).
-func zoom(dst []float32, oh, ow int, src []float32, c, h, w int) {
+// reads input coordinate i*(H-1)/(OH-1). With add, dst += the zoomed src.
+func zoom(dst []float32, oh, ow int, src []float32, c, h, w int, add bool) {
 	ys, yf := axisWeights(oh, h)
 	xs, xf := axisWeights(ow, w)
 	for ch := range c {
@@ -24,7 +24,11 @@ func zoom(dst []float32, oh, ow int, src []float32, c, h, w int) {
 				fx := xf[j]
 				top := r0[x0] + fx*(r0[x1]-r0[x0])
 				bot := r1[x0] + fx*(r1[x1]-r1[x0])
-				row[j] = top + fy*(bot-top)
+				if add {
+					row[j] += top + fy*(bot-top)
+				} else {
+					row[j] = top + fy*(bot-top)
+				}
 			}
 		}
 	}
