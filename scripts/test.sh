@@ -19,6 +19,9 @@ CGO_ENABLED=0 GOARCH=arm64 go vet ./...
 echo "== tests (every kernel the CPU has is tested inside internal/gemm)"
 go test -timeout 40m ./...
 
+echo "== ONNX backend conformance, per operator"
+go test -count=1 -run '^TestONNXConformance$' -v ./graph | grep -E ' passed, '
+
 echo "== tests under the race detector (-short skips the largest model runs)"
 go test -race -short -timeout 30m ./...
 
