@@ -1,6 +1,10 @@
 package ops
 
-import "github.com/deepdream-go/deepdream/internal/parallel"
+import (
+	"math"
+
+	"github.com/deepdream-go/deepdream/internal/parallel"
+)
 
 // elementwiseGrain is the number of elements below which splitting an
 // elementwise loop across cores costs more than it saves.
@@ -58,14 +62,23 @@ var reluBitsTasks parallel.Tasks[reluBitsTask, *reluBitsTask]
 
 func (t *reluBitsTask) Run(lo, hi int) {
 	for w := lo; w < hi; w++ {
+		y := t.y[64*w : min(64*w+64, len(t.y))]
 		var bits uint64
-		for i, v := range t.y[64*w : min(64*w+64, len(t.y))] {
-			if v > 0 {
-				bits |= 1 << i
-			}
+		for i, v := range y {
+			bits |= positive(v) << i
 		}
 		t.mask[w] = bits
 	}
+}
+
+// positive is 1 if v > 0 and 0 otherwise (NaN included), without a branch:
+// ReLU inputs are positive about half the time, at random, which would
+// defeat branch prediction.
+func positive(v float32) uint64 {
+	b := int64(math.Float32bits(v))
+	// Negative or zero as an int32 (sign bit set, or +0) or above +Inf (NaN).
+	notPos := uint64(int64(int32(b))-1) | uint64(0x7f800000-b)
+	return 1 ^ notPos>>63
 }
 
 // ReluMaskBits: dy = 0 where ReluBits found y <= 0, in place: the backward
@@ -86,10 +99,11 @@ func (t *reluMaskTask) Run(lo, hi int) {
 	for w := lo; w < hi; w++ {
 		bits := t.mask[w]
 		dy := t.dy[64*w : min(64*w+64, len(t.dy))]
-		for i := range dy {
-			if bits&(1<<i) == 0 {
-				dy[i] = 0
-			}
+		for i, v := range dy {
+			// All ones where the bit is set, else zero: dy kept or cleared
+			// without a branch.
+			keep := -uint32(bits >> i & 1)
+			dy[i] = math.Float32frombits(math.Float32bits(v) & keep)
 		}
 	}
 }

@@ -44,3 +44,38 @@ func TestReluBitsMaskLikeY(t *testing.T) {
 		}
 	}
 }
+
+func TestPositiveEdgeCases(t *testing.T) {
+	for _, c := range []struct {
+		v    float32
+		want uint64
+	}{
+		{0, 0}, {float32(math.Copysign(0, -1)), 0}, {1, 1}, {-1, 0},
+		{math.SmallestNonzeroFloat32, 1}, {-math.SmallestNonzeroFloat32, 0},
+		{float32(math.Inf(1)), 1}, {float32(math.Inf(-1)), 0},
+		{float32(math.NaN()), 0}, {-float32(math.NaN()), 0}, {math.MaxFloat32, 1},
+	} {
+		if got := positive(c.v); got != c.want {
+			t.Errorf("positive(%v) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}
+
+// BenchmarkReluBits: the fused ReLU's mask, kept in the forward pass and
+// applied in the backward pass, on conv2/3x3's output at 1024x768
+// (192x192x256), about half of it positive.
+func BenchmarkReluBits(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	y := make([]float32, 192*192*256)
+	for i := range y {
+		y[i] = float32(rng.NormFloat64())
+	}
+	dy := make([]float32, len(y))
+	mask := make([]uint64, (len(y)+63)/64)
+	b.SetBytes(int64(8 * len(y))) // y read, dy read and written
+	for b.Loop() {
+		ReluBits(mask, y)
+		ReluMaskBits(dy, mask)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(y)), "ns/elem")
+}
