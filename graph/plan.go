@@ -639,8 +639,10 @@ func (p *Plan) Backward(ctx context.Context) error {
 }
 
 // Data returns the buffer of a tensor: an input's buffer to fill before
-// Forward, or a computed tensor's value after it. It returns nil for names
-// the plan does not hold. Constants are returned as their float data.
+// Forward, or a target's value after it. It returns nil for names the plan
+// does not hold. Constants are returned as their float data. Other tensors
+// share memory with each other (see assignData): their buffers hold their
+// values only until a later tensor reuses the memory.
 func (p *Plan) Data(name string) []float32 {
 	t := p.tensors[name]
 	switch {
