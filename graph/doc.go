@@ -12,8 +12,17 @@
 // practice. A tensor computed by Reshape, Flatten, Squeeze, Unsqueeze,
 // Identity or Dropout shares its input's buffer (and gradient buffer).
 //
+// Memory: tensors whose lives do not overlap share buffers. A value lives
+// until its last reader in the forward pass, or until Backward when a
+// backward step reads it (Built.BackwardReads says which); a gradient lives
+// from the first backward step that adds into it to the step that reads it.
+// So only inputs, targets and what the backward pass needs are readable
+// after Forward, and only inputs' and targets' gradients after Backward.
+// A Conv whose output only a Relu reads is planned as one fused step.
+//
 // Operators live one family per file (op_*.go), each registering a Builder
 // for its ONNX op types; the arithmetic is in package ops. Backward kernels
-// add into gradient buffers, which Plan.Backward zeroes first, so a tensor
-// read by several nodes collects the sum of their gradients.
+// add into gradient buffers, which Plan.Backward clears when their life
+// starts, so a tensor read by several nodes collects the sum of their
+// gradients.
 package graph
