@@ -67,10 +67,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	if err != nil {
 		return err
 	}
-	net, err := dream.NewNetwork(lm.graph, lm.entry.Preprocess)
-	if err != nil {
-		return err
-	}
+	net := lm.net
 	fmt.Fprintf(stdout, "model %s, layer %s, %d threads, gemm kernel %s\n", lm.entry.Name, layer, runtime.GOMAXPROCS(0), gemm.KernelName())
 	var summary string
 	for _, size := range o.sizes {

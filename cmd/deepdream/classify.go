@@ -49,11 +49,7 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 	if err != nil {
 		return err
 	}
-	m := lm.graph
-	inName, err := singleInput(m)
-	if err != nil {
-		return err
-	}
+	m, inName := lm.graph, lm.net.Input
 	outs := m.Graph.Outputs
 	if len(outs) == 0 {
 		return fmt.Errorf("%s: model declares no output", lm.path)

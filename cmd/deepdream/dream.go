@@ -110,10 +110,7 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 		}
 		params.Layers = append(params.Layers, l)
 	}
-	net, err := dream.NewNetwork(lm.graph, lm.entry.Preprocess)
-	if err != nil {
-		return fmt.Errorf("%s: %w", lm.path, err)
-	}
+	net := lm.net
 	show := newDreamProgress(stderr, o.quiet)
 	out, err := net.Dream(ctx, img, params, show.report)
 	show.close()

@@ -9,8 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-
-	"github.com/deepdream-go/deepdream/dream"
 )
 
 type layersOptions struct {
@@ -60,10 +58,7 @@ func runLayers(ctx context.Context, stdout, stderr io.Writer, o layersOptions) e
 	if err != nil {
 		return err
 	}
-	net, err := dream.NewNetwork(lm.graph, lm.entry.Preprocess)
-	if err != nil {
-		return fmt.Errorf("%s: %w", lm.path, err)
-	}
+	net := lm.net
 	w, h := lm.entry.InputSize, lm.entry.InputSize
 	if w == 0 {
 		w, h = 224, 224

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/models"
 )
@@ -80,6 +81,7 @@ type loadedModel struct {
 	path  string
 	entry *models.Entry // registry entry, or one made for a FILE model
 	graph *graph.Model
+	net   *dream.Network // the graph with its image input and preprocessing
 }
 
 // load resolves the model (downloading a registry model if needed, with
@@ -116,7 +118,11 @@ func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool) (*l
 	if err != nil {
 		return nil, err
 	}
-	return &loadedModel{path: path, entry: entry, graph: g}, nil
+	net, err := dream.NewNetwork(g, entry.Preprocess)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &loadedModel{path: path, entry: entry, graph: g, net: net}, nil
 }
 
 // tensor maps a layer name the user gave (an alias or a tensor name) to a

@@ -67,11 +67,7 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	if err != nil {
 		return err
 	}
-	m := lm.graph
-	inName, err := singleInput(m)
-	if err != nil {
-		return err
-	}
+	m, inName := lm.graph, lm.net.Input
 	x, shape, err := loadInput(o.input, lm.entry.Preprocess, o.maxPixels)
 	if err != nil {
 		return err
@@ -110,19 +106,6 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 		}
 	}
 	return nil
-}
-
-// singleInput returns the name of the model's only real input.
-func singleInput(m *graph.Model) (string, error) {
-	in := m.Inputs()
-	if len(in) != 1 {
-		names := make([]string, len(in))
-		for i, v := range in {
-			names[i] = v.Name
-		}
-		return "", fmt.Errorf("%s: model has %d inputs (%s), want exactly 1 image input", m.File, len(in), strings.Join(names, ", "))
-	}
-	return in[0].Name, nil
 }
 
 // loadInput reads an image (preprocessed with pre, at its own size) or a

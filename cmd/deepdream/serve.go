@@ -18,7 +18,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/models"
 	"github.com/deepdream-go/deepdream/server"
@@ -219,10 +218,7 @@ func studioModels(ctx context.Context, stderr io.Writer, o *serveOptions) ([]*se
 	if err != nil {
 		return nil, err
 	}
-	net, err := dream.NewNetwork(lm.graph, lm.entry.Preprocess)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", lm.path, err)
-	}
+	net := lm.net
 	list := []*server.Model{server.NewModel(lm.entry.Name, lm.entry, net)}
 	seen := map[string]bool{lm.entry.Name: true, filepath.Clean(lm.path): true}
 	cache, _ := models.CacheDir() // no cache directory: only --models DIR
