@@ -167,11 +167,8 @@ func newQueue(limit int) *queue {
 func (q *queue) push(j *job) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	switch {
-	case q.closed:
-		return errClosed
-	case len(q.waiting) >= q.limit:
-		return errBusy
+	if err := q.refusal(); err != nil {
+		return err
 	}
 	q.waiting = append(q.waiting, j)
 	q.jobs[j.id] = j
@@ -185,6 +182,11 @@ func (q *queue) push(j *job) error {
 func (q *queue) full() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	return q.refusal()
+}
+
+// refusal says why a job cannot be queued now, or nil; q.mu is held.
+func (q *queue) refusal() error {
 	switch {
 	case q.closed:
 		return errClosed
