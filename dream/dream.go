@@ -141,14 +141,20 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 	for range o.Octaves - 1 {
 		prev := octaves[len(octaves)-1]
 		h, w := zoomSize(prev.h, 1/o.OctaveScale), zoomSize(prev.w, 1/o.OctaveScale)
-		// Octaves smaller than the network can take (its pools would have
-		// nothing to pool) are left out, as if fewer had been asked for.
-		if !n.fits(h, w, o.Layers) {
-			break
-		}
 		t := &tensor{c: 3, h: h, w: w, data: make([]float32, 3*h*w)}
 		zoom(t.data, h, w, prev.data, 3, prev.h, prev.w, false)
 		octaves = append(octaves, t)
+	}
+	// Octaves smaller than the network can take (its pools would have
+	// nothing to pool) are left out, as if fewer had been asked for. A
+	// network that takes an image takes any larger one, so only the
+	// smallest octave needs checking, usually once.
+	for len(octaves) > 1 {
+		t := octaves[len(octaves)-1]
+		if n.fits(t.h, t.w, o.Layers) {
+			break
+		}
+		octaves = octaves[:len(octaves)-1]
 	}
 	total, done := 0.0, 0.0 // work in pixels x steps, for the ETA
 	for _, t := range octaves {
