@@ -81,23 +81,13 @@ func TestNotebookStep(t *testing.T) {
 	if _, err := s.Step(context.Background(), src, 12, 15, 1.5); err != nil {
 		t.Fatal(err)
 	}
-	var num, den, maxRef float64
-	diffs := make([]float64, len(src))
+	got := make([]float32, len(src))
+	want := make([]float32, len(src))
 	for i := range src {
-		got := float64(src[i]) - float64(before[i])
-		want := float64(after[i]) - float64(before[i])
-		num += (got - want) * (got - want)
-		den += want * want
-		diffs[i] = math.Abs(got - want)
-		maxRef = max(maxRef, math.Abs(want))
+		got[i] = src[i] - before[i]
+		want[i] = after[i] - before[i]
 	}
-	if rel := math.Sqrt(num / den); rel >= 1e-2 {
-		t.Errorf("step: relative L2 error %.3g, want < 1e-2", rel)
-	}
-	slices.Sort(diffs)
-	if p := diffs[int(0.999*float64(len(diffs)))]; p >= 0.01*maxRef {
-		t.Errorf("step: 99.9th percentile |diff| %.4g, want < %.4g", p, 0.01*maxRef)
-	}
+	shared.CheckGradient(t, "step (src_after - src_before)", got, want)
 }
 
 func readNpy(t *testing.T, name string) []float32 {

@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 
@@ -82,29 +81,7 @@ func TestGoogLeNetMatchesFixtures(t *testing.T) {
 	if err := p.Backward(ctx); err != nil {
 		t.Fatal(err)
 	}
-	checkGradient(t, p.Grad("data_0"), fixture(t, "dog_224_grad_4c.npy").F32)
-}
-
-// checkGradient applies the fixtures' gradient tolerance: relative L2 error
-// below 1e-2 and the 99.9th percentile of |diff| below 1% of max|g|.
-func checkGradient(t *testing.T, got, want []float32) {
-	t.Helper()
-	var num, den float64
-	diffs := make([]float64, len(got))
-	for i := range got {
-		d := float64(got[i]) - float64(want[i])
-		num += d * d
-		den += float64(want[i]) * float64(want[i])
-		diffs[i] = math.Abs(d)
-	}
-	if rel := math.Sqrt(num / den); rel >= 1e-2 {
-		t.Errorf("gradient: relative L2 error %.3g, want < 1e-2", rel)
-	}
-	slices.Sort(diffs)
-	p999 := diffs[int(0.999*float64(len(diffs)))]
-	if lim := 0.01 * maxAbs(want); p999 >= lim {
-		t.Errorf("gradient: 99.9th percentile |diff| %.4g, want < %.4g (1%% of max|g|)", p999, lim)
-	}
+	shared.CheckGradient(t, "gradient", p.Grad("data_0"), fixture(t, "dog_224_grad_4c.npy").F32)
 }
 
 func TestGoogLeNetProbabilities(t *testing.T) {

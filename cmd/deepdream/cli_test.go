@@ -61,15 +61,7 @@ func TestProbeMatchesFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var num, den float64
-	for i := range ref.F32 {
-		d := float64(g.F32[i] - ref.F32[i])
-		num += d * d
-		den += float64(ref.F32[i]) * float64(ref.F32[i])
-	}
-	if rel := math.Sqrt(num / den); rel >= 1e-2 {
-		t.Errorf("--grad: relative L2 error %.3g against the fixture", rel)
-	}
+	shared.CheckGradient(t, "--grad", g.F32, ref.F32)
 }
 
 func TestProbeImageAtItsOwnSize(t *testing.T) {

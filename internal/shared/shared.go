@@ -5,8 +5,10 @@
 package shared
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -54,4 +56,32 @@ func Path(tb testing.TB, rel string) string {
 // GoogLeNet returns the path of the BVLC GoogLeNet ONNX file.
 func GoogLeNet(tb testing.TB) string {
 	return Path(tb, filepath.Join("models", "googlenet-bvlc.onnx"))
+}
+
+// CheckGradient applies the gradient tolerance of fixtures/README.md to got
+// against the reference want: relative L2 error below 1e-2, and the 99.9th
+// percentile of |got-want| below 1% of max|want| (float32 may flip a
+// near-tie in a max-pool window, which moves a few values). what names the
+// quantity in failure messages.
+func CheckGradient(tb testing.TB, what string, got, want []float32) {
+	tb.Helper()
+	if len(got) != len(want) {
+		tb.Fatalf("%s: %d values, the reference has %d", what, len(got), len(want))
+	}
+	var num, den, maxRef float64
+	diffs := make([]float64, len(got))
+	for i := range got {
+		d := float64(got[i]) - float64(want[i])
+		num += d * d
+		den += float64(want[i]) * float64(want[i])
+		diffs[i] = math.Abs(d)
+		maxRef = max(maxRef, math.Abs(float64(want[i])))
+	}
+	if rel := math.Sqrt(num / den); !(rel < 1e-2) {
+		tb.Errorf("%s: relative L2 error %.3g, want < 1e-2", what, rel)
+	}
+	slices.Sort(diffs)
+	if p := diffs[int(0.999*float64(len(diffs)))]; !(p < 0.01*maxRef) {
+		tb.Errorf("%s: 99.9th percentile |diff| %.4g, want < %.4g (1%% of max|ref|)", what, p, 0.01*maxRef)
+	}
 }
