@@ -52,6 +52,10 @@ func (n *Network) NewStepper(h, w int, layers []Layer) (*Stepper, error) {
 	return s, nil
 }
 
+// Observe passes the time of every node's forward and backward pass in
+// later steps to f (nil: stop), for profiling (see graph.Plan.Observe).
+func (s *Stepper) Observe(f func(graph.StepTime)) { s.plan.Observe(f) }
+
 // ForwardFLOPs is the arithmetic of the forward pass's convolutions and
 // matrix products, counted as 2 per multiply-add; a step costs about twice
 // that.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/gemm"
 )
 
@@ -23,6 +25,7 @@ type benchOptions struct {
 	sizes []string
 	steps int
 	layer string
+	ops   bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -48,6 +51,7 @@ and the peak resident memory. Its last line summarises the last size:
 	cmd.Flags().StringArrayVar(&o.sizes, "size", []string{"224x224", "1024x768"}, "image size WxH, repeatable")
 	cmd.Flags().IntVar(&o.steps, "steps", 5, "timed steps per size (after one warm-up step)")
 	cmd.Flags().StringVar(&o.layer, "layer", "", "layer to dream (default: the model's)")
+	cmd.Flags().BoolVar(&o.ops, "ops", false, "also print, per size, the time per step of each operator, forward and backward")
 	return cmd
 }
 
@@ -85,12 +89,16 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 			src[i] = rng.Float32()*200 - 100
 		}
 		times := make([]float64, 0, o.steps)
+		var prof opProfile
 		for i := range o.steps + 1 {
+			if i == 1 && o.ops { // the first step warms caches and page-faults buffers in
+				s.Observe(prof.add)
+			}
 			start := time.Now()
 			if _, err := s.Step(ctx, src, rng.IntN(65)-32, rng.IntN(65)-32, 1.5); err != nil {
 				return err
 			}
-			if i > 0 { // the first step warms caches and page-faults buffers in
+			if i > 0 {
 				times = append(times, time.Since(start).Seconds())
 			}
 		}
@@ -103,10 +111,65 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 		rss := peakRSS()
 		fmt.Fprintf(stdout, "%dx%d: median %.3f s/step, min %.3f s/step, %.1f GFLOP/s (forward %.2f GFLOP), peak RSS %d MB\n",
 			w, h, median, fastest, gflops, float64(s.ForwardFLOPs())/1e9, rss>>20)
+		if o.ops {
+			prof.print(stdout, times)
+		}
 		summary = fmt.Sprintf("summary: %dx%d median %.3f s/step min %.3f s/step %.1f GFLOP/s peak-rss %d MB", w, h, median, fastest, gflops, rss>>20)
 	}
 	fmt.Fprintln(stdout, summary)
 	return nil
+}
+
+// opProfile sums the step times of a plan by operator and direction.
+type opProfile struct {
+	total map[opKey]time.Duration
+	calls map[opKey]int
+}
+
+type opKey struct {
+	op       string
+	backward bool
+}
+
+func (p *opProfile) add(st graph.StepTime) {
+	if p.total == nil {
+		p.total, p.calls = map[opKey]time.Duration{}, map[opKey]int{}
+	}
+	op := st.Node.OpType
+	if st.Fused != "" {
+		op += "+" + st.Fused
+	}
+	k := opKey{op, st.Backward}
+	p.total[k] += st.Elapsed
+	p.calls[k]++
+}
+
+// print writes the mean time per step of each operator and direction,
+// longest first, and what the step spent outside the graph (objective,
+// normalised update, roll).
+func (p *opProfile) print(w io.Writer, steps []float64) {
+	n := float64(len(steps))
+	wall := 0.0
+	for _, t := range steps {
+		wall += t
+	}
+	keys := make([]opKey, 0, len(p.total))
+	inGraph := 0.0
+	for k, d := range p.total {
+		keys = append(keys, k)
+		inGraph += d.Seconds()
+	}
+	slices.SortFunc(keys, func(a, b opKey) int { return cmp.Compare(p.total[b], p.total[a]) })
+	fmt.Fprintf(w, "  %-22s %10s %7s %6s\n", "operator", "ms/step", "share", "nodes")
+	for _, k := range keys {
+		dir := "forward"
+		if k.backward {
+			dir = "backward"
+		}
+		sec := p.total[k].Seconds()
+		fmt.Fprintf(w, "  %-22s %10.1f %6.1f%% %6d\n", k.op+" "+dir, 1e3*sec/n, 100*sec/wall, int(float64(p.calls[k])/n))
+	}
+	fmt.Fprintf(w, "  %-22s %10.1f %6.1f%%\n", "outside the graph", 1e3*(wall-inGraph)/n, 100*(wall-inGraph)/wall)
 }
 
 // peakRSS returns the process's peak resident set size in bytes: VmHWM on

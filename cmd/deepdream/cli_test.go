@@ -261,6 +261,29 @@ func TestBenchSummaryLine(t *testing.T) {
 	}
 }
 
+// TestBenchOps checks that --ops lists the operators of the step with
+// their times, fused Conv+Relu forward and backward among them, and still
+// ends with the summary line.
+func TestBenchOps(t *testing.T) {
+	model := shared.GoogLeNet(t)
+	code, out, errOut := cli(t, context.Background(), "bench", "--model", model, "--size", "96x64", "--steps", "2", "--ops")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, re := range []string{
+		`(?m)^  Conv\+Relu forward +\d+\.\d +\d+\.\d% +33$`,
+		`(?m)^  Conv\+Relu backward +\d+\.\d +\d+\.\d% +33$`,
+		`(?m)^  MaxPool backward +\d+\.\d +\d+\.\d% +8$`,
+		`(?m)^  LRN forward +\d+\.\d +\d+\.\d% +2$`,
+		`(?m)^  outside the graph +-?\d+\.\d +-?\d+\.\d%$`,
+		`(?m)^summary: 96x64 `,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("output lacks a line matching %s:\n%s", re, out)
+		}
+	}
+}
+
 func TestOfflineRegistryModelSaysHowToGetIt(t *testing.T) {
 	t.Setenv("DEEPDREAM_MODELS", t.TempDir())
 	dir := t.TempDir()
