@@ -212,7 +212,7 @@ func TestConvNoAllocs(t *testing.T) {
 	}
 }
 
-// BenchmarkConv runs GoogLeNet layers at 224x224 (and a MobileNetV2 one), forward and backward to
+// BenchmarkConv runs GoogLeNet layers at 224x224 and 1024x768 (and a MobileNetV2 one), forward and backward to
 // the input; both cost 2*M*K*OH*OW flops (K = C/group*KH*KW).
 func BenchmarkConv(b *testing.B) {
 	layers := []struct {
@@ -220,6 +220,8 @@ func BenchmarkConv(b *testing.B) {
 		p    ConvParams
 	}{
 		{"conv1_7x7_s2", conv(1, 3, 224, 224, 64, 7, 7, 1, 2, 1, [4]int{3, 3, 3, 3})},
+		{"conv1_7x7_s2/1024", conv(1, 3, 768, 1024, 64, 7, 7, 1, 2, 1, [4]int{3, 3, 3, 3})},
+		{"inception_3b_5x5/1024", conv(1, 32, 96, 128, 96, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2})},
 		{"conv2_3x3", conv(1, 64, 56, 56, 192, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})},
 		{"inception_4c_3x3", conv(1, 128, 14, 14, 256, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})},
 		{"inception_4c_1x1", conv(1, 512, 14, 14, 128, 1, 1, 1, 1, 1, [4]int{})},

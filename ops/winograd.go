@@ -439,18 +439,41 @@ func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]flo
 	if a.nt-l0 < wgLanes || oy0+wgOut > g.oh || ox0+wgOut*wgLanes > g.ow {
 		return false
 	}
+	mode := wgStore
+	switch {
+	case a.accumulate:
+		mode = wgAccumulate
+	case a.relu:
+		mode = wgRelu
+	}
+	winoStoreRows(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
+	return true
+}
+
+// How winoStoreRows writes the output tiles.
+const (
+	wgStore      = iota // y = o + bias
+	wgRelu              // y = max(o + bias, 0)
+	wgAccumulate        // y += o
+)
+
+// winoStoreRowsGo writes the 4x4 output tiles o of wgLanes tiles side by
+// side into the 4 rows of y that they cover, rows ow apart: output row i
+// of tile l goes to y[i*ow + 4*l:][:4]. It is the twin of the assembly
+// transposition.
+func winoStoreRowsGo(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
 	for i := range wgOut {
-		dst := (*[wgLanes * wgOut]float32)(ym[(oy0+i)*g.ow+ox0:])
+		dst := (*[wgLanes * wgOut]float32)(y[i*ow:])
 		oi := (*[wgOut][wgLanes]float32)(o[i*wgOut:])
 		// The mode is tested once per row, and each row written in order.
-		switch {
-		case a.accumulate:
+		switch mode {
+		case wgAccumulate:
 			for l := range wgLanes {
 				for j := range wgOut {
 					dst[l*wgOut+j] += oi[j][l]
 				}
 			}
-		case a.relu:
+		case wgRelu:
 			for l := range wgLanes {
 				for j := range wgOut {
 					dst[l*wgOut+j] = max(oi[j][l]+bias, 0)
@@ -464,7 +487,6 @@ func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]flo
 			}
 		}
 	}
-	return true
 }
 
 // winoAT multiplies 6-vectors (one per lane) by

@@ -14,6 +14,9 @@ func winoInputAVX(v *float32, stride int, d, s *[wgXi][wgLanes]float32)
 //go:noescape
 func winoOutputAVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z *float32, stride int)
 
+//go:noescape
+func winoStoreRowsAVX(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
+
 // The bounds checks cover the planes the assembly reads or writes.
 
 func winoInputLanes(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {
@@ -32,4 +35,13 @@ func winoOutputLanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLan
 	}
 	_ = z[(wgXi-1)*stride+wgLanes-1]
 	winoOutputAVX(o, s, &z[0], stride)
+}
+
+func winoStoreRows(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+	if !winoAVX {
+		winoStoreRowsGo(y, ow, o, bias, mode)
+		return
+	}
+	_ = y[(wgOut-1)*ow+wgLanes*wgOut-1]
+	winoStoreRowsAVX(&y[0], ow, o, bias, mode)
 }

@@ -150,3 +150,72 @@ outrow:
 	JNZ  outrow
 	VZEROUPPER
 	RET
+
+// winoStoreRowsAVX: winoStoreRowsGo. Row i of o holds outputs j = 0..3 of
+// the 8 tiles, one vector per j; a 4x8 transposition turns it into the
+// 32 values of the image row, tile after tile. max(t, 0) is VMAXPS with t
+// as the operand it returns for NaN, then + 0 to make -0 into +0, as Go's
+// max does.
+// func winoStoreRowsAVX(y *float32, ow int, o *[16][8]float32, bias float32, mode int)
+TEXT ·winoStoreRowsAVX(SB), NOSPLIT, $0-40
+	MOVQ         y+0(FP), DI
+	MOVQ         ow+8(FP), DX
+	SHLQ         $2, DX                 // row stride in bytes
+	MOVQ         o+16(FP), SI
+	VBROADCASTSS bias+24(FP), Y15
+	MOVQ         mode+32(FP), R8
+	VXORPS       Y14, Y14, Y14
+	MOVQ         $4, CX
+
+storerow:
+	VMOVUPS    0(SI), Y0                // j = 0 of tiles 0..7: a0..a7
+	VMOVUPS    32(SI), Y1               // b0..b7
+	VMOVUPS    64(SI), Y2               // c0..c7
+	VMOVUPS    96(SI), Y3               // d0..d7
+	VUNPCKLPS  Y1, Y0, Y4               // a0 b0 a1 b1 | a4 b4 a5 b5
+	VUNPCKHPS  Y1, Y0, Y5               // a2 b2 a3 b3 | a6 b6 a7 b7
+	VUNPCKLPS  Y3, Y2, Y6               // c0 d0 c1 d1 | c4 d4 c5 d5
+	VUNPCKHPS  Y3, Y2, Y7               // c2 d2 c3 d3 | c6 d6 c7 d7
+	VUNPCKLPD  Y6, Y4, Y0               // tile 0 | tile 4
+	VUNPCKHPD  Y6, Y4, Y1               // tile 1 | tile 5
+	VUNPCKLPD  Y7, Y5, Y2               // tile 2 | tile 6
+	VUNPCKHPD  Y7, Y5, Y3               // tile 3 | tile 7
+	VPERM2F128 $0x20, Y1, Y0, Y4        // tiles 0, 1
+	VPERM2F128 $0x20, Y3, Y2, Y5        // tiles 2, 3
+	VPERM2F128 $0x31, Y1, Y0, Y6        // tiles 4, 5
+	VPERM2F128 $0x31, Y3, Y2, Y7        // tiles 6, 7
+	CMPQ       R8, $2
+	JEQ        accumulate
+	VADDPS     Y15, Y4, Y4
+	VADDPS     Y15, Y5, Y5
+	VADDPS     Y15, Y6, Y6
+	VADDPS     Y15, Y7, Y7
+	CMPQ       R8, $1
+	JNE        store
+	VMAXPS     Y4, Y14, Y4
+	VMAXPS     Y5, Y14, Y5
+	VMAXPS     Y6, Y14, Y6
+	VMAXPS     Y7, Y14, Y7
+	VADDPS     Y14, Y4, Y4
+	VADDPS     Y14, Y5, Y5
+	VADDPS     Y14, Y6, Y6
+	VADDPS     Y14, Y7, Y7
+	JMP        store
+
+accumulate:
+	VADDPS 0(DI), Y4, Y4
+	VADDPS 32(DI), Y5, Y5
+	VADDPS 64(DI), Y6, Y6
+	VADDPS 96(DI), Y7, Y7
+
+store:
+	VMOVUPS Y4, 0(DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	VMOVUPS Y7, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    DX, DI
+	DECQ    CX
+	JNZ     storerow
+	VZEROUPPER
+	RET

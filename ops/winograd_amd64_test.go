@@ -47,3 +47,37 @@ func TestConvWinogradGo(t *testing.T) {
 	TestConvWinograd(t)
 	TestConvWinogradBlocks(t)
 }
+
+// TestWinogradStoreRowsAVX checks the assembly transposition against its
+// Go twin in each mode, bit for bit, with NaN, infinities and signed
+// zeros among the values and guard values around the rows it writes.
+func TestWinogradStoreRowsAVX(t *testing.T) {
+	if !winoAVX {
+		t.Skip("no AVX")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), -1, 1}
+	const ow, guard = 37, 5
+	for _, mode := range []int{wgStore, wgRelu, wgAccumulate} {
+		for _, bias := range []float32{0, float32(math.Copysign(0, -1)), 0.5, -2} {
+			var o [wgOut * wgOut][wgLanes]float32
+			for i := range o {
+				for l := range o[i] {
+					o[i][l] = float32(r.NormFloat64())
+					if r.IntN(4) == 0 {
+						o[i][l] = special[r.IntN(len(special))]
+					}
+				}
+			}
+			y := randFloats(r, guard+(wgOut-1)*ow+wgLanes*wgOut+guard)
+			yGo := append([]float32(nil), y...)
+			winoStoreRowsGo(yGo[guard:], ow, &o, bias, mode)
+			winoStoreRowsAVX(&y[guard], ow, &o, bias, mode)
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(yGo[i]) && !(y[i] != y[i] && yGo[i] != yGo[i]) {
+					t.Fatalf("mode %d, bias %v: y[%d] = %v, the Go twin gives %v", mode, bias, i, y[i], yGo[i])
+				}
+			}
+		}
+	}
+}

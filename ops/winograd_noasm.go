@@ -9,3 +9,7 @@ func winoInputLanes(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {
 func winoOutputLanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
 	winoOutputLanesGo(o, s, z, stride)
 }
+
+func winoStoreRows(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+	winoStoreRowsGo(y, ow, o, bias, mode)
+}
