@@ -285,8 +285,16 @@ func (a *winoInputTask) gatherRow(d *[wgXi][wgLanes]float32, xc []float32, l0 in
 		iy0 < 0 || ix0 < 0 || iy0+wgIn > g.h || ix0+wgSpan > g.w {
 		return false
 	}
+	winoGather(d, xc[iy0*g.w+ix0:], g.w)
+	return true
+}
+
+// winoGatherGo sets d to the 6x6 input tiles of wgLanes tiles side by side
+// whose top-left corners are x[4*l], rows w apart: d[6*i+j][l] =
+// x[i*w + 4*l + j]. It is the twin of the assembly transposition.
+func winoGatherGo(d *[wgXi][wgLanes]float32, x []float32, w int) {
 	for i := range wgIn {
-		row := (*[wgSpan]float32)(xc[(iy0+i)*g.w+ix0:])
+		row := (*[wgSpan]float32)(x[i*w:])
 		for j := range wgIn {
 			dj := &d[i*wgIn+j]
 			for l := range wgLanes {
@@ -294,7 +302,6 @@ func (a *winoInputTask) gatherRow(d *[wgXi][wgLanes]float32, xc []float32, l0 in
 			}
 		}
 	}
-	return true
 }
 
 // plane returns the lanes of r in the k-th plane, planes stride apart.

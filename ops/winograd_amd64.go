@@ -17,6 +17,9 @@ func winoOutputAVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes
 //go:noescape
 func winoStoreRowsAVX(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
 
+//go:noescape
+func winoGatherAVX(d *[wgXi][wgLanes]float32, x *float32, w int)
+
 // The bounds checks cover the planes the assembly reads or writes.
 
 func winoInputLanes(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {
@@ -44,4 +47,13 @@ func winoStoreRows(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias
 	}
 	_ = y[(wgOut-1)*ow+wgLanes*wgOut-1]
 	winoStoreRowsAVX(&y[0], ow, o, bias, mode)
+}
+
+// The assembly reads 2 floats past the last row's span, in whole vectors.
+func winoGather(d *[wgXi][wgLanes]float32, x []float32, w int) {
+	if !winoAVX || len(x) < (wgIn-1)*w+wgSpan+2 {
+		winoGatherGo(d, x, w)
+		return
+	}
+	winoGatherAVX(d, &x[0], w)
 }

@@ -219,3 +219,60 @@ store:
 	JNZ     storerow
 	VZEROUPPER
 	RET
+
+// winoGatherAVX: winoGatherGo. Each row of the 6x6 input tiles of 8
+// tiles side by side reads 34 floats: groups of 4 for values j = 0..3 of
+// tiles 0..7, and the same groups one tile on for j = 4, 5; an 8x4
+// transposition turns each into vectors of 8 tiles.
+// func winoGatherAVX(d *[36][8]float32, x *float32, w int)
+TEXT ·winoGatherAVX(SB), NOSPLIT, $0-24
+	MOVQ d+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	SHLQ $2, DX      // row stride in bytes
+	MOVQ $6, CX
+
+gatherrow:
+	VMOVUPS    0(SI), Y0         // tiles 0, 1: j = 0..3
+	VMOVUPS    32(SI), Y1        // tiles 2, 3
+	VMOVUPS    64(SI), Y2        // tiles 4, 5
+	VMOVUPS    96(SI), Y3        // tiles 6, 7
+	VPERM2F128 $0x20, Y2, Y0, Y4 // tiles 0 | 4
+	VPERM2F128 $0x31, Y2, Y0, Y5 // tiles 1 | 5
+	VPERM2F128 $0x20, Y3, Y1, Y6 // tiles 2 | 6
+	VPERM2F128 $0x31, Y3, Y1, Y7 // tiles 3 | 7
+	VUNPCKLPS  Y5, Y4, Y8        // t0j0 t1j0 t0j1 t1j1 | t4 t5
+	VUNPCKHPS  Y5, Y4, Y9        // t0j2 t1j2 t0j3 t1j3 | t4 t5
+	VUNPCKLPS  Y7, Y6, Y10       // t2j0 t3j0 t2j1 t3j1 | t6 t7
+	VUNPCKHPS  Y7, Y6, Y11       // t2j2 t3j2 t2j3 t3j3 | t6 t7
+	VUNPCKLPD  Y10, Y8, Y0       // j = 0
+	VUNPCKHPD  Y10, Y8, Y1       // j = 1
+	VUNPCKLPD  Y11, Y9, Y2       // j = 2
+	VUNPCKHPD  Y11, Y9, Y3       // j = 3
+	VMOVUPS    Y0, 0(DI)
+	VMOVUPS    Y1, 32(DI)
+	VMOVUPS    Y2, 64(DI)
+	VMOVUPS    Y3, 96(DI)
+
+	// j = 4, 5 are j = 0, 1 of the groups one tile on.
+	VMOVUPS    16(SI), Y0
+	VMOVUPS    48(SI), Y1
+	VMOVUPS    80(SI), Y2
+	VMOVUPS    112(SI), Y3
+	VPERM2F128 $0x20, Y2, Y0, Y4
+	VPERM2F128 $0x31, Y2, Y0, Y5
+	VPERM2F128 $0x20, Y3, Y1, Y6
+	VPERM2F128 $0x31, Y3, Y1, Y7
+	VUNPCKLPS  Y5, Y4, Y8
+	VUNPCKLPS  Y7, Y6, Y10
+	VUNPCKLPD  Y10, Y8, Y0
+	VUNPCKHPD  Y10, Y8, Y1
+	VMOVUPS    Y0, 128(DI)
+	VMOVUPS    Y1, 160(DI)
+
+	ADDQ $192, DI
+	ADDQ DX, SI
+	DECQ CX
+	JNZ  gatherrow
+	VZEROUPPER
+	RET

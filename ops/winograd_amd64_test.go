@@ -81,3 +81,20 @@ func TestWinogradStoreRowsAVX(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradGatherAVX checks the assembly gather against its Go twin.
+func TestWinogradGatherAVX(t *testing.T) {
+	if !winoAVX {
+		t.Skip("no AVX")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, w := range []int{wgSpan, wgSpan + 1, 53} {
+		x := randFloats(r, (wgIn-1)*w+wgSpan+2)
+		var dGo, dAVX [wgXi][wgLanes]float32
+		winoGatherGo(&dGo, x, w)
+		winoGatherAVX(&dAVX, &x[0], w)
+		if dGo != dAVX {
+			t.Fatalf("w %d: got %v, the Go twin gives %v", w, dAVX, dGo)
+		}
+	}
+}

@@ -13,3 +13,7 @@ func winoOutputLanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLan
 func winoStoreRows(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
 	winoStoreRowsGo(y, ow, o, bias, mode)
 }
+
+func winoGather(d *[wgXi][wgLanes]float32, x []float32, w int) {
+	winoGatherGo(d, x, w)
+}
