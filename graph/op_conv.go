@@ -97,9 +97,10 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 	// Winograd needs the weights transformed at plan time: constant ones.
 	// DEEPDREAM_WINOGRAD=0 keeps im2col, to compare the two.
 	if in[1].Const != nil && ops.WinogradPays(&p) && os.Getenv("DEEPDREAM_WINOGRAD") != "0" {
-		k.wino = make([]float32, ops.WinogradWeightsSize(&p))
-		k.winoBack = make([]float32, ops.WinogradWeightsSize(&p))
-		ops.WinogradWeights(k.wino, k.winoBack, in[1].Const.F, &p)
+		// The transform depends on the weights and their shape only.
+		k.wino = in[1].Const.Memo("winograd", func() any {
+			return ops.NewWinogradFilter(in[1].Const.F, &p)
+		}).(*ops.WinogradFilter)
 		scratch = ops.WinogradScratchSize(&p)
 	}
 	if p.Relu {
@@ -154,10 +155,9 @@ func convPads(autoPad string, size, kernel, stride, dilation, begin, end int) (i
 type convKernel struct {
 	p       ops.ConvParams
 	scratch []float32 // one im2col or Winograd tile block: the plan's shared scratch
-	// wino and winoBack are the Winograd-transformed weights of the
-	// forward pass and of the input gradient, when the kernel runs
+	// wino holds the Winograd-transformed weights when the kernel runs
 	// ConvWinograd (nil: im2col).
-	wino, winoBack []float32
+	wino *ops.WinogradFilter
 	// positive has a bit per output element, set where the fused ReLU let
 	// it through (ops.ReluBits); nil without a fused ReLU.
 	positive []uint64
@@ -188,7 +188,7 @@ func (k *convKernel) Backward(din, dout, in, out [][]float32) {
 		ops.ReluMaskBits(dout[0], k.positive)
 	}
 	if k.wino != nil {
-		ops.ConvWinogradBackwardInput(din[0], dout[0], k.winoBack, k.scratch, &k.p)
+		ops.ConvWinogradBackwardInput(din[0], dout[0], k.wino, k.scratch, &k.p)
 		return
 	}
 	ops.ConvBackwardInput(din[0], dout[0], in[1], k.scratch, &k.p)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/deepdream-go/deepdream/onnx"
@@ -102,5 +104,30 @@ func TestPlanErrors(t *testing.T) {
 	_, err = m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 3, 3, 3}}}, Targets: []string{"b"}})
 	if err == nil || !strings.Contains(err.Error(), "dimension 1 is 3, the model declares 2") {
 		t.Errorf("channel mismatch error = %v", err)
+	}
+}
+
+// TestValueMemo checks that derived data is computed once per value and
+// key, also under concurrent planning.
+func TestValueMemo(t *testing.T) {
+	v := FloatValue(Shape{2}, []float32{1, 2})
+	var calls atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := v.Memo("sum", func() any { calls.Add(1); return v.F[0] + v.F[1] }).(float32)
+			if got != 3 {
+				t.Errorf("Memo gave %v, want 3", got)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Errorf("computed %d times, want once", n)
+	}
+	if got := v.Memo("other", func() any { return "x" }); got != "x" {
+		t.Errorf("another key gave %v", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Shape lists a tensor's dimensions, outermost first (NCHW for images).
@@ -56,6 +57,28 @@ type Value struct {
 	Int   bool
 	F     []float32
 	I     []int64
+
+	mu   sync.Mutex
+	memo map[string]any // see Memo
+}
+
+// Memo returns compute(), run on the first call for key and kept with the
+// value: a model's constants outlive its plans, so data derived from a
+// weight tensor (Winograd-transformed, packed weights) is computed once
+// per model, not once per plan and image size. key must name everything
+// besides the value that compute depends on. Safe for concurrent use.
+func (v *Value) Memo(key string, compute func() any) any {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if d, ok := v.memo[key]; ok {
+		return d
+	}
+	if v.memo == nil {
+		v.memo = map[string]any{}
+	}
+	d := compute()
+	v.memo[key] = d
+	return d
 }
 
 // FloatValue returns a float Value; it panics if len(data) != shape.Size().

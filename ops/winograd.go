@@ -105,16 +105,20 @@ func WinogradScratchSize(p *ConvParams) int {
 	return max(f.scratchSize(), b.scratchSize())
 }
 
-// WinogradWeightsSize is the length of each transformed weight set:
-// 36 matrices of M x C.
-func WinogradWeightsSize(p *ConvParams) int { return wgXi * p.M * p.C }
+// WinogradFilter holds a 3x3 convolution's weights transformed for
+// ConvWinograd, U[xi] [M x C], and for ConvWinogradBackwardInput, the
+// flipped, transposed weights w'[c][m][kh][kw] = w[m][c][2-kh][2-kw]
+// transformed likewise [C x M], each of the 36 matrices packed once for
+// the GEMM (gemm.Pack), as the weights are constants. The transform runs
+// in float64, so each U is the rounded exact value.
+type WinogradFilter struct {
+	fwd, back [wgXi]*gemm.Packed
+}
 
-// WinogradWeights sets u to the transformed weights U[xi] [M x C] of
-// w [M x C x 3 x 3] for ConvWinograd, and ub to those of the flipped,
-// transposed weights w'[c][m][kh][kw] = w[m][c][2-kh][2-kw] [C x M] for
-// ConvWinogradBackwardInput. Each has WinogradWeightsSize(p) elements.
-// The transform runs in float64, so each U is the rounded exact value.
-func WinogradWeights(u, ub, w []float32, p *ConvParams) {
+// NewWinogradFilter transforms w [M x C x 3 x 3] for p.
+func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
+	mc := p.M * p.C
+	u, ub := make([]float32, wgXi*mc), make([]float32, wgXi*mc)
 	var g [wgTaps * wgTaps]float64
 	for m := range p.M {
 		for c := range p.C {
@@ -122,13 +126,19 @@ func WinogradWeights(u, ub, w []float32, p *ConvParams) {
 			for i, v := range k {
 				g[i] = float64(v)
 			}
-			winoWeight(u, &g, m*p.C+c, p.M*p.C)
+			winoWeight(u, &g, m*p.C+c, mc)
 			for i, v := range k {
 				g[len(g)-1-i] = float64(v)
 			}
-			winoWeight(ub, &g, c*p.M+m, p.M*p.C)
+			winoWeight(ub, &g, c*p.M+m, mc)
 		}
 	}
+	f := &WinogradFilter{}
+	for xi := range wgXi {
+		f.fwd[xi] = gemm.Pack(false, p.M, p.C, 1, u[xi*mc:], p.C)
+		f.back[xi] = gemm.Pack(false, p.C, p.M, 1, ub[xi*mc:], p.M)
+	}
+	return f
 }
 
 // winoWeight stores G g G^T at u[xi*stride + at] for each xi, where
@@ -168,25 +178,23 @@ func winoWeight(u []float32, g *[wgTaps * wgTaps]float64, at, stride int) {
 }
 
 // ConvWinograd computes y = conv(x, w) + b (b may be nil), then max(0, y)
-// if p.Relu, for a p that WinogradPays accepts, from u, the transformed weights
-// (WinogradWeights). scratch has WinogradScratchSize(p) elements. y must
-// not alias x.
-func ConvWinograd(y, x, u, b, scratch []float32, p *ConvParams) {
+// if p.Relu, for a p that WinogradPays accepts, from f, the transformed
+// weights. scratch has WinogradScratchSize(p) elements. y must not alias x.
+func ConvWinograd(y, x []float32, f *WinogradFilter, b, scratch []float32, p *ConvParams) {
 	g := forwardGeom(p)
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
 	for n := range p.N {
-		g.run(y[n*p.M*pixels:][:p.M*pixels], x[n*p.C*hw:][:p.C*hw], u, b, scratch, p.Relu, false)
+		g.run(y[n*p.M*pixels:][:p.M*pixels], x[n*p.C*hw:][:p.C*hw], &f.fwd, b, scratch, p.Relu, false)
 	}
 }
 
 // ConvWinogradBackwardInput: dx += conv^T(dy, w), as the convolution of dy
-// (padded by 2 - pad) with ub, the flipped and transposed weights
-// transformed by WinogradWeights.
-func ConvWinogradBackwardInput(dx, dy, ub, scratch []float32, p *ConvParams) {
+// (padded by 2 - pad) with the flipped and transposed weights of f.
+func ConvWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams) {
 	g := backwardGeom(p)
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
 	for n := range p.N {
-		g.run(dx[n*p.C*hw:][:p.C*hw], dy[n*p.M*pixels:][:p.M*pixels], ub, nil, scratch, false, true)
+		g.run(dx[n*p.C*hw:][:p.C*hw], dy[n*p.M*pixels:][:p.M*pixels], &f.back, nil, scratch, false, true)
 	}
 }
 
@@ -195,14 +203,14 @@ func ConvWinogradBackwardInput(dx, dy, ub, scratch []float32, p *ConvParams) {
 // the products back into y. V and Z have rows of nt tiles rounded up to
 // whole lanes, so the transforms work on wgLanes tiles at a time without
 // a ragged end (the GEMMs leave the padding alone).
-func (g *winoGeom) run(y, x, u, b, scratch []float32, relu, accumulate bool) {
+func (g *winoGeom) run(y, x []float32, u *[wgXi]*gemm.Packed, b, scratch []float32, relu, accumulate bool) {
 	for t0 := 0; t0 < g.tiles; t0 += g.block {
 		nt := min(g.block, g.tiles-t0)
 		v := scratch[:wgXi*planeStride(g.c, nt)]
 		z := scratch[len(v):][:wgXi*planeStride(g.m, nt)]
 		grain := max(elementwiseGrain/(wgXi*nt), 1)
 		winoInputTasks.For(g.c, grain, winoInputTask{v, x, *g, t0, nt})
-		winoGemmTasks.For(wgXi, 1, winoGemmTask{z, u, v, g.m, g.c, nt})
+		winoGemmTasks.For(wgXi, 1, winoGemmTask{z, v, u, g.m, g.c, nt})
 		winoOutputTasks.For(g.m, grain, winoOutputTask{y, z, b, *g, t0, nt, relu, accumulate})
 	}
 }
@@ -366,7 +374,8 @@ func winoBT(t0, t1, t2, t3, t4, t5, d0, d1, d2, d3, d4, d5 *[wgLanes]float32) {
 // [lo, hi), each GEMM on one core: they are too small to split well, and
 // there are 36 of them.
 type winoGemmTask struct {
-	z, u, v  []float32
+	z, v     []float32
+	u        *[wgXi]*gemm.Packed
 	m, c, nt int
 }
 
@@ -376,7 +385,7 @@ func (a *winoGemmTask) Run(lo, hi int) {
 	for xi := lo; xi < hi; xi++ {
 		ld := lanes(a.nt)
 		v, z := a.v[xi*planeStride(a.c, a.nt):], a.z[xi*planeStride(a.m, a.nt):]
-		gemm.Sgemm(false, false, a.m, a.nt, a.c, 1, a.u[xi*a.m*a.c:], a.c, v, ld, 0, z, ld)
+		gemm.SgemmPacked(a.u[xi], a.nt, v, ld, 0, z, ld)
 	}
 }
 

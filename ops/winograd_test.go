@@ -51,20 +51,18 @@ func TestConvWinograd(t *testing.T) {
 					want[i] = max(v, 0)
 				}
 			}
-			u := make([]float32, WinogradWeightsSize(&p))
-			ub := make([]float32, WinogradWeightsSize(&p))
-			WinogradWeights(u, ub, w, &p)
+			f := NewWinogradFilter(w, &p)
 
 			y, checkY := guarded(r, len(want))
 			scratch, checkScratch := guarded(r, WinogradScratchSize(&p))
-			ConvWinograd(y, x, u, b, scratch, &p)
+			ConvWinograd(y, x, f, b, scratch, &p)
 			checkY(t, name+": y")
 			checkScratch(t, name+": scratch")
 			compareTol(t, name+": y", y, nil, want, ymag, winogradTol)
 
 			dx, checkDx := guarded(r, len(x))
 			before := append([]float32(nil), dx...)
-			ConvWinogradBackwardInput(dx, dy, ub, scratch, &p)
+			ConvWinogradBackwardInput(dx, dy, f, scratch, &p)
 			checkDx(t, name+": dx")
 			checkScratch(t, name+": scratch")
 			compareTol(t, name+": dx", dx, before, wantDx, dxmag, winogradTol)
@@ -97,13 +95,12 @@ func TestConvWinogradNoAllocs(t *testing.T) {
 	p := conv(1, 16, 40, 40, 32, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})
 	r := rand.New(rand.NewPCG(7, 8))
 	x, w, b := randFloats(r, 16*40*40), randFloats(r, 32*16*9), randFloats(r, 32)
-	u, ub := make([]float32, WinogradWeightsSize(&p)), make([]float32, WinogradWeightsSize(&p))
-	WinogradWeights(u, ub, w, &p)
+	f := NewWinogradFilter(w, &p)
 	y, dx := make([]float32, 32*40*40), make([]float32, len(x))
 	scratch := make([]float32, WinogradScratchSize(&p))
 	run := func() {
-		ConvWinograd(y, x, u, b, scratch, &p)
-		ConvWinogradBackwardInput(dx, y, ub, scratch, &p)
+		ConvWinograd(y, x, f, b, scratch, &p)
+		ConvWinogradBackwardInput(dx, y, f, scratch, &p)
 	}
 	run()
 	if a := testing.AllocsPerRun(10, run); a != 0 {
@@ -118,17 +115,16 @@ func TestConvWinogradBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	x, w, b, dy := randFloats(r, 6*23*19), randFloats(r, 5*6*9), randFloats(r, 5), randFloats(r, 5*23*19)
 	want, ymag, wantDx, dxmag := naiveConv(x, w, b, dy, &p)
-	u, ub := make([]float32, WinogradWeightsSize(&p)), make([]float32, WinogradWeightsSize(&p))
-	WinogradWeights(u, ub, w, &p)
+	filter := NewWinogradFilter(w, &p)
 	for _, block := range []int{1, 7, 29} {
 		f, bw := forwardGeom(&p), backwardGeom(&p)
 		f.block, bw.block = block, block
 		scratch := make([]float32, f.scratchSize())
 		y := make([]float32, len(want))
-		f.run(y, x, u, b, scratch, false, false)
+		f.run(y, x, &filter.fwd, b, scratch, false, false)
 		compareTol(t, fmt.Sprintf("block %d: y", block), y, nil, want, ymag, winogradTol)
 		dx := make([]float32, len(x))
-		bw.run(dx, dy, ub, nil, scratch, false, true)
+		bw.run(dx, dy, &filter.back, nil, scratch, false, true)
 		compareTol(t, fmt.Sprintf("block %d: dx", block), dx, nil, wantDx, dxmag, winogradTol)
 	}
 }
@@ -155,8 +151,7 @@ func BenchmarkWinograd(b *testing.B) {
 		r := rand.New(rand.NewPCG(1, 1))
 		x, w, bias := randFloats(r, p.C*p.H*p.W), randFloats(r, p.M*p.C*9), randFloats(r, p.M)
 		y := make([]float32, p.M*p.OutH()*p.OutW())
-		u, ub := make([]float32, WinogradWeightsSize(&p)), make([]float32, WinogradWeightsSize(&p))
-		WinogradWeights(u, ub, w, &p)
+		f := NewWinogradFilter(w, &p)
 		scratch := make([]float32, max(ConvScratchSize(&p), WinogradScratchSize(&p)))
 		flops := 2 * float64(p.M*p.C*9*p.OutH()*p.OutW())
 		bench := func(name string, run func()) {
@@ -168,8 +163,8 @@ func BenchmarkWinograd(b *testing.B) {
 			})
 		}
 		bench("im2col/forward", func() { Conv(y, x, w, bias, scratch, &p) })
-		bench("winograd/forward", func() { ConvWinograd(y, x, u, bias, scratch, &p) })
+		bench("winograd/forward", func() { ConvWinograd(y, x, f, bias, scratch, &p) })
 		bench("im2col/backward", func() { ConvBackwardInput(x, y, w, scratch, &p) })
-		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, ub, scratch, &p) })
+		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, f, scratch, &p) })
 	}
 }

@@ -28,6 +28,11 @@
 // that survives garbage collections, so Sgemm does not allocate in steady
 // state.
 //
+// A matrix multiplied many times (a layer's constant weights) can be packed
+// once with Pack; SgemmPacked then skips packing A. A Packed matrix keeps
+// the micro-kernel it was packed for, which SgemmPacked uses whatever the
+// current kernel.
+//
 // Sgemm splits C into chunks of whole register tiles along n (columns) or m
 // (rows), whichever divides more evenly among the workers, and runs them
 // with parallel.For. Every chunk packs its own blocks, so chunks are

@@ -42,7 +42,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 
 	kern := current.Load()
 	j := jobs.Get()
-	j.problem = problem{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	j.problem = problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	j.kern = kern
 	j.plan(parallel.Workers())
 	if j.chunks == 1 {
@@ -94,6 +94,8 @@ type problem struct {
 	beta           float32
 	c              []float32
 	ldc            int
+	// packed, when set, is A already packed (SgemmPacked); a is unused.
+	packed *Packed
 }
 
 // job is one Sgemm call split into chunks of rows or columns of C,
@@ -198,6 +200,9 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 	// Equal blocks avoid a thin last block that would pay the C update
 	// (or the packing) for little work.
 	kcb := evenBlock(g.k, kn.kc, 1)
+	if g.packed != nil {
+		kcb = g.packed.kcb
+	}
 	for pc := 0; pc < g.k; pc += kcb {
 		kb := min(kcb, g.k-pc)
 		beta := g.beta
@@ -210,7 +215,12 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 		mcb := evenBlock(i1-i0, maxBlockRows(kn, kb), mr)
 		for ic := i0; ic < i1; ic += mcb {
 			mb := min(mcb, i1-ic)
-			packA(w.a, g, ic, mb, pc, kb, mr)
+			a := w.a
+			if g.packed != nil {
+				a = g.packed.data[g.packed.blockOffset(pc)+ic/mr*psA:]
+			} else {
+				packA(a, g, ic, mb, pc, kb, mr)
+			}
 			for jc := j0; jc < j1; jc += kn.nc {
 				nb := min(kn.nc, j1-jc)
 				packB(w.b, g, pc, kb, jc, nb, nr, kn.copyB)
@@ -219,7 +229,7 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 					bp := w.b[jr/nr*psB:]
 					for ir := 0; ir < mb; ir += mr {
 						mm := min(mr, mb-ir)
-						ap := w.a[ir/mr*psA:]
+						ap := a[ir/mr*psA:]
 						c := g.c[(ic+ir)*g.ldc+jc+jr:]
 						if mm == mr && nn == nr {
 							kn.fn(kb, ap, bp, c, g.ldc, beta)

@@ -1,0 +1,76 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSgemmPacked checks, for every kernel, that a product with A packed
+// once gives the same bits as Sgemm packing A itself, for shapes with
+// partial tiles and several depth blocks, both layouts of A, and alpha and
+// beta variants, and that it writes nothing outside C.
+func TestSgemmPacked(t *testing.T) {
+	forEachKernel(t, func(t *testing.T, kn *kernel) {
+		r := rand.New(rand.NewPCG(7, 8))
+		for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {64, 700, 2*kn.kc + 5}, {192, 230, 64}, {13, 2048, 9}, {1500, 64, 100}} {
+			m, n, k := s[0], s[1], s[2]
+			for _, transA := range []bool{false, true} {
+				for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}} {
+					alpha, beta := ab[0], ab[1]
+					t.Run(fmt.Sprintf("%dx%dx%d/transA=%v/alpha=%v/beta=%v", m, n, k, transA, alpha, beta), func(t *testing.T) {
+						lda := k + 3
+						if transA {
+							lda = m + 3
+						}
+						a := randSlice(r, max(m, k)*lda)
+						ldb, ldc := n+1, n+2
+						b := randSlice(r, k*ldb)
+						c0 := randSlice(r, guard+m*ldc+guard)
+						want := append([]float32(nil), c0...)
+						Sgemm(transA, false, m, n, k, alpha, a, lda, b, ldb, beta, want[guard:], ldc)
+						pa := Pack(transA, m, k, alpha, a, lda)
+						if pa.Rows() != m || pa.Cols() != k {
+							t.Fatalf("packed %dx%d, want %dx%d", pa.Rows(), pa.Cols(), m, k)
+						}
+						got := append([]float32(nil), c0...)
+						SgemmPacked(pa, n, b, ldb, beta, got[guard:], ldc)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("element %d (C starts at %d, row stride %d): %v, Sgemm gives %v", i, guard, ldc, got[i], want[i])
+							}
+						}
+					})
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmPackedKeepsItsKernel checks that a matrix packed for one kernel
+// is multiplied by that kernel after another is selected.
+func TestSgemmPackedKeepsItsKernel(t *testing.T) {
+	names := Kernels()
+	if len(names) < 2 {
+		t.Skip("only one kernel on this machine")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	m, n, k := 37, 45, 29
+	a, b := randSlice(r, m*k), randSlice(r, k*n)
+	want := make([]float32, m*n)
+	Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	pa := Pack(false, m, k, 1, a, k)
+	restore, err := SetKernel(names[len(names)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	got := make([]float32, m*n)
+	SgemmPacked(pa, n, b, n, 0, got, n)
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("element %d: %v after switching kernels, want %v", i, got[i], want[i])
+		}
+	}
+}
