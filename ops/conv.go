@@ -94,7 +94,7 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 		xn := x[n*p.C*hw:][:p.C*hw]
 		yn := y[n*p.M*pixels:][:p.M*pixels]
 		if p.depthwise() {
-			patchTasks.For(p.C, p.patchGrain(mg*pixels), patchTask{yn, xn, w, b, p, 0, pixels, patchAccumulate})
+			patchTasks.For(p.C, p.patchGrain(p.KH*p.KW*mg*pixels), patchTask{yn, xn, w, b, p, 0, pixels, patchAccumulate})
 			if p.Relu {
 				Relu(yn, yn)
 			}
@@ -122,7 +122,8 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 					gemm.Sgemm(false, false, mg, t, k, 1, wg, k, xg[p0:], hw, beta, yg[p0:], pixels)
 				} else {
 					col := scratch[:k*t]
-					patchTasks.For(cg, p.patchGrain(p.KH*p.KW*t), patchTask{col, xg, nil, nil, p, p0, t, patchGather})
+					a := patchTask{col, xg, nil, nil, p, p0, t, patchGather}
+					patchTasks.For(cg*a.groups(), p.patchGrain(t), a)
 					gemm.Sgemm(false, false, mg, t, k, 1, wg, k, col, t, beta, yg[p0:], pixels)
 				}
 				if p.Relu {
@@ -149,7 +150,7 @@ func ConvBackwardInput(dx, dy, w, scratch []float32, p *ConvParams) {
 		dxn := dx[n*p.C*hw:][:p.C*hw]
 		dyn := dy[n*p.M*pixels:][:p.M*pixels]
 		if p.depthwise() {
-			patchTasks.For(p.C, p.patchGrain(mg*pixels), patchTask{dyn, dxn, w, nil, p, 0, pixels, patchScatter})
+			patchTasks.For(p.C, p.patchGrain(p.KH*p.KW*mg*pixels), patchTask{dyn, dxn, w, nil, p, 0, pixels, patchScatter})
 			continue
 		}
 		for g := range p.Group {
@@ -164,16 +165,17 @@ func ConvBackwardInput(dx, dy, w, scratch []float32, p *ConvParams) {
 				t := min(tile, pixels-p0)
 				dcol := scratch[:k*t]
 				gemm.Sgemm(true, false, k, t, mg, 1, wg, k, dyg[p0:], pixels, 0, dcol, t)
-				patchTasks.For(cg, p.patchGrain(p.KH*p.KW*t), patchTask{dcol, dxg, nil, nil, p, p0, t, patchScatter})
+				a := patchTask{dcol, dxg, nil, nil, p, p0, t, patchScatter}
+				patchTasks.For(cg*a.groups(), p.patchGrain(t), a)
 			}
 		}
 	}
 }
 
-// patchGrain is the number of input channels per parallel chunk when each
-// channel moves work elements.
+// patchGrain is the number of parallel units (see patchTask.groups) per
+// chunk when each unit moves work elements.
 func (p *ConvParams) patchGrain(work int) int {
-	return max(elementwiseGrain/max(p.KH*p.KW*work, 1), 1)
+	return max(elementwiseGrain/max(work, 1), 1)
 }
 
 // patchTask moves values between an image x [channels x H x W] and rows
@@ -190,7 +192,8 @@ func (p *ConvParams) patchGrain(work int) int {
 // its bias b (nil: zero) and adds every tap's weight times what it sees;
 // patchScatter adds weight times row into x through every tap.
 //
-// Tasks split the channels of x, so scattering tasks write disjoint parts
+// Tasks split the channels of x and, without w, the taps of each channel
+// into groups (see groups), so that scattering tasks write disjoint parts
 // of x.
 type patchTask struct {
 	rows, x []float32
@@ -210,6 +213,33 @@ const (
 
 var patchTasks parallel.Tasks[patchTask, *patchTask]
 
+// groups is the number of parallel units each channel of x splits into:
+// every tap alone for patchGather, which only reads x; for patchScatter
+// without w, the taps by the residues of kh*DilationH mod StrideH and
+// kw*DilationW mod StrideW, which see disjoint rows or columns of x (a
+// stride-2 convolution's four phases); else the whole channel.
+func (a *patchTask) groups() int {
+	switch {
+	case a.w != nil:
+		return 1
+	case a.mode == patchGather:
+		return a.p.KH * a.p.KW
+	}
+	return a.p.StrideH * a.p.StrideW
+}
+
+// group returns the group of tap (kh, kw).
+func (a *patchTask) group(kh, kw int) int {
+	p := a.p
+	switch {
+	case a.w != nil:
+		return 0
+	case a.mode == patchGather:
+		return kh*p.KW + kw
+	}
+	return kh*p.DilationH%p.StrideH*p.StrideW + kw*p.DilationW%p.StrideW
+}
+
 func (a *patchTask) Run(lo, hi int) {
 	p := a.p
 	hw, ow, taps := p.H*p.W, p.OutW(), p.KH*p.KW
@@ -219,7 +249,9 @@ func (a *patchTask) Run(lo, hi int) {
 	if a.w != nil {
 		units = p.M / p.Group
 	}
-	for c := lo; c < hi; c++ {
+	groups := a.groups()
+	for cg := lo; cg < hi; cg++ {
+		c, grp := cg/groups, cg%groups
 		xc := a.x[c*hw:][:hw]
 		for u := c * units; u < (c+1)*units; u++ {
 			if a.mode == patchAccumulate {
@@ -234,6 +266,9 @@ func (a *patchTask) Run(lo, hi int) {
 			}
 			for tap := range taps {
 				kh, kw := tap/p.KW, tap%p.KW
+				if a.group(kh, kw) != grp {
+					continue
+				}
 				row, weight := a.rows[u*a.t:][:a.t], float32(1)
 				if a.w != nil {
 					weight = a.w[u*taps+tap]
