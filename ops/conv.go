@@ -106,29 +106,21 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 			yg := yn[g*mg*pixels:][:mg*pixels]
 			for p0 := 0; p0 < pixels; p0 += tile {
 				t := min(tile, pixels-p0)
-				// The bias goes into y first, and the GEMM adds to it
-				// (beta 1) while the tile is still in cache.
-				beta := float32(0)
+				// The GEMM sets each block of y to the bias just before
+				// adding the product into it, and rectifies it just after,
+				// while it is in cache.
+				var bg []float32
 				if b != nil {
-					for i, v := range b[g*mg:][:mg] {
-						row := yg[i*pixels+p0:][:t]
-						for j := range row {
-							row[j] = v
-						}
-					}
-					beta = 1
+					bg = b[g*mg:][:mg]
 				}
-				if p.pointwise() {
-					gemm.Sgemm(false, false, mg, t, k, 1, wg, k, xg[p0:], hw, beta, yg[p0:], pixels)
-				} else {
+				src, ld := xg[p0:], hw // pointwise: the image is the im2col matrix
+				if !p.pointwise() {
 					col := scratch[:k*t]
 					a := patchTask{col, xg, nil, nil, p, p0, t, patchGather}
 					patchTasks.For(cg*a.groups(), p.patchGrain(t), a)
-					gemm.Sgemm(false, false, mg, t, k, 1, wg, k, col, t, beta, yg[p0:], pixels)
+					src, ld = col, t
 				}
-				if p.Relu {
-					reluRows(yg[p0:], mg, t, pixels)
-				}
+				gemm.SgemmLayer(false, false, mg, t, k, 1, wg, k, src, ld, bg, yg[p0:], pixels, p.Relu)
 			}
 		}
 	}

@@ -28,6 +28,10 @@
 // that survives garbage collections, so Sgemm does not allocate in steady
 // state.
 //
+// SgemmLayer computes a layer's output: the product plus a bias per row of
+// C, rectified if asked, each block of C biased just before the kernel adds
+// into it and rectified just after, while it is in cache.
+//
 // A matrix multiplied many times (a layer's constant weights) can be packed
 // once with Pack; SgemmPacked then skips packing A. A Packed matrix keeps
 // the micro-kernel it was packed for, which SgemmPacked uses whatever the

@@ -74,3 +74,52 @@ func TestSgemmPackedKeepsItsKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmLayer checks, for every kernel, that SgemmLayer gives the bits
+// of Sgemm with beta 1 on a C holding the bias (or beta 0 without), then
+// max(C, 0) if relu, without reading C (it starts as NaN) or writing
+// outside it.
+func TestSgemmLayer(t *testing.T) {
+	forEachKernel(t, func(t *testing.T, kn *kernel) {
+		r := rand.New(rand.NewPCG(11, 12))
+		for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {64, 700, 147}, {1500, 64, 100}, {5, 9, 0}} {
+			m, n, k := s[0], s[1], s[2]
+			for v := range 8 {
+				transA, relu, noBias := v&1 != 0, v&2 != 0, v&4 != 0
+				lda := k + 3
+				if transA {
+					lda = m + 3
+				}
+				a := randSlice(r, max(m, k)*lda+1)
+				ldb, ldc := n+1, n+2
+				b, bias := randSlice(r, k*ldb+1), randSlice(r, m)
+				want := randSlice(r, guard+m*ldc+guard)
+				got := append([]float32(nil), want...)
+				for i := range m {
+					for j := range n {
+						want[guard+i*ldc+j] = bias[i]
+						got[guard+i*ldc+j] = float32(math.NaN())
+					}
+				}
+				beta := float32(1)
+				if noBias {
+					bias, beta = nil, 0
+				}
+				Sgemm(transA, false, m, n, k, 0.5, a, lda, b, ldb, beta, want[guard:], ldc)
+				if relu {
+					for i := range m {
+						for j := range n {
+							want[guard+i*ldc+j] = max(want[guard+i*ldc+j], 0)
+						}
+					}
+				}
+				SgemmLayer(transA, false, m, n, k, 0.5, a, lda, b, ldb, bias, got[guard:], ldc, relu)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%dx%dx%d transA=%v relu=%v bias=%v: element %d (C starts at %d, row stride %d): %v, want %v", m, n, k, transA, relu, !noBias, i, guard, ldc, got[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}

@@ -15,34 +15,58 @@ import (
 // with row stride ldb (n x k if transB). Sgemm panics if a stride is shorter
 // than its row or a slice is too short for its matrix.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	run(problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc})
+}
+
+// SgemmLayer computes a layer's output C = alpha*op(A)*op(B) + bias
+// (bias[i] added to every element of row i; nil adds nothing), then
+// max(C, 0) if relu. C is not read. Each block of C is set to its bias just
+// before the kernel adds into it and rectified just after, while it is in
+// cache, on the core that computes it: one pass over C instead of three.
+func SgemmLayer(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int, relu bool) {
+	if bias != nil && len(bias) < m {
+		panic(fmt.Sprintf("gemm: %d bias values for %d rows", len(bias), m))
+	}
+	run(problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias, relu: relu})
+}
+
+// run checks and computes one product on all cores.
+func run(g problem) {
+	m, n, k := g.m, g.n, g.k
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
 	ar, ac := m, k
-	if transA {
+	if g.transA {
 		ar, ac = k, m
 	}
 	br, bc := k, n
-	if transB {
+	if g.transB {
 		br, bc = n, k
 	}
-	checkMatrix("A", ar, ac, a, lda)
-	checkMatrix("B", br, bc, b, ldb)
-	checkMatrix("C", m, n, c, ldc)
+	checkMatrix("A", ar, ac, g.a, g.lda)
+	checkMatrix("B", br, bc, g.b, g.ldb)
+	checkMatrix("C", m, n, g.c, g.ldc)
 	if m == 0 || n == 0 {
 		return
 	}
-	if alpha == 0 || k == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if g.alpha == 0 || k == 0 {
+		scaleC(m, n, g.beta, g.c, g.ldc)
+		if g.bias != nil {
+			fillBias(g.c, g.ldc, g.bias, 0, m, 0, n)
+		}
+		if g.relu {
+			relu(g.c, g.ldc, 0, m, 0, n)
+		}
 		return
 	}
-	if beta == 0 {
-		beta = 0 // -0 becomes +0, so kernels can test the bits.
+	if g.beta == 0 {
+		g.beta = 0 // -0 becomes +0, so kernels can test the bits.
 	}
 
 	kern := current.Load()
 	j := jobs.Get()
-	j.problem = problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	j.problem = g
 	j.kern = kern
 	j.plan(parallel.Workers())
 	if j.chunks == 1 {
@@ -52,6 +76,27 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	j.problem = problem{}
 	jobs.Put(j)
+}
+
+// relu sets rows [i0, i0+mb) and columns [j0, j0+nb) of C to max(C, 0).
+func relu(c []float32, ldc int, i0, mb, j0, nb int) {
+	for i := i0; i < i0+mb; i++ {
+		row := c[i*ldc+j0:][:nb]
+		for j, v := range row {
+			row[j] = max(v, 0)
+		}
+	}
+}
+
+// fillBias sets rows [i0, i0+mb) and columns [j0, j0+nb) of C to the
+// rows' bias.
+func fillBias(c []float32, ldc int, bias []float32, i0, mb, j0, nb int) {
+	for i := i0; i < i0+mb; i++ {
+		row, v := c[i*ldc+j0:][:nb], bias[i]
+		for j := range row {
+			row[j] = v
+		}
+	}
 }
 
 func checkMatrix(name string, rows, cols int, x []float32, ld int) {
@@ -96,6 +141,10 @@ type problem struct {
 	ldc            int
 	// packed, when set, is A already packed (SgemmPacked); a is unused.
 	packed *Packed
+	// bias, when set, is added to the rows of C, and relu rectifies C
+	// (SgemmLayer); beta is 0 then.
+	bias []float32
+	relu bool
 }
 
 // job is one Sgemm call split into chunks of rows or columns of C,
@@ -224,6 +273,11 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 			for jc := j0; jc < j1; jc += kn.nc {
 				nb := min(kn.nc, j1-jc)
 				packB(w.b, g, pc, kb, jc, nb, nr, kn.copyB)
+				beta := beta
+				if pc == 0 && g.bias != nil {
+					fillBias(g.c, g.ldc, g.bias, ic, mb, jc, nb)
+					beta = 1
+				}
 				for jr := 0; jr < nb; jr += nr {
 					nn := min(nr, nb-jr)
 					bp := w.b[jr/nr*psB:]
@@ -238,6 +292,9 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 						kn.fn(kb, ap, bp, w.tile, nr, 0)
 						addTile(c, g.ldc, w.tile, nr, mm, nn, beta)
 					}
+				}
+				if g.relu && pc+kb == g.k {
+					relu(g.c, g.ldc, ic, mb, jc, nb)
 				}
 			}
 		}
