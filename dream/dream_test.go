@@ -179,3 +179,28 @@ func TestDreamChannelsAndErrors(t *testing.T) {
 		t.Error("a cancelled dream did not fail")
 	}
 }
+
+// TestStepDoesNotAllocate checks that a planned step, the update included,
+// runs without allocating.
+func TestStepDoesNotAllocate(t *testing.T) {
+	n, err := NewNetwork(tinynet.Model(), models.Caffe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := n.NewStepper(40, 56, []Layer{{Name: "r"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := make([]float32, 3*40*56)
+	for i := range src {
+		src[i] = float32(i%97) - 48
+	}
+	ctx := context.Background()
+	if a := testing.AllocsPerRun(5, func() {
+		if _, err := s.Step(ctx, src, 5, -7, 1.5); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("a step allocates %v times", a)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/internal/parallel"
 )
 
 // Stepper runs the notebook's make_step at one image size; its plan is
@@ -16,6 +17,7 @@ type Stepper struct {
 	h, w   int
 	layers []Layer
 	lo, hi [3]float32 // valid range of each input channel
+	sums   [sumBlocks]float64
 }
 
 // NewStepper plans make_step for h x w images and the given layers.
@@ -75,30 +77,79 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 		return 0, err
 	}
 	g := s.plan.Grad(s.input)
-	sum := 0.0
-	for _, v := range g {
-		sum += math.Abs(float64(v))
-	}
-	mean := float32(sum / float64(len(g)))
+	mean := float32(s.sumAbs(g) / float64(len(g)))
 	if mean == 0 {
 		return obj, nil // nothing to follow: a dead layer at this size
 	}
-	scale := stepSize / mean
 	// src[unrolled j] += scale * g[j]: the update rolled back in one pass.
-	hw := s.h * s.w
-	for c := range 3 {
-		lo, hi := s.lo[c], s.hi[c]
-		for y := range s.h {
-			sy := ((y-oy)%s.h + s.h) % s.h
-			grow := g[c*hw+y*s.w : c*hw+(y+1)*s.w]
-			drow := src[c*hw+sy*s.w : c*hw+(sy+1)*s.w]
-			for xx := range s.w {
-				sx := ((xx-ox)%s.w + s.w) % s.w
-				drow[sx] = min(max(drow[sx]+scale*grow[xx], lo), hi)
-			}
-		}
-	}
+	updateTasks.For(3*s.h, 8, updateTask{s, src, g, stepSize / mean, ox, oy})
 	return obj, nil
+}
+
+// updateTask adds scale*g, rolled back by (ox, oy), to rows [lo, hi) of
+// src (row c*h + y is row y of channel c), clipped to each channel's range.
+type updateTask struct {
+	s      *Stepper
+	src, g []float32
+	scale  float32
+	ox, oy int
+}
+
+var updateTasks parallel.Tasks[updateTask, *updateTask]
+
+func (t *updateTask) Run(lo, hi int) {
+	h, w := t.s.h, t.s.w
+	ox := ((t.ox % w) + w) % w
+	for r := lo; r < hi; r++ {
+		c, y := r/h, r%h
+		sy := ((y-t.oy)%h + h) % h
+		grow := t.g[(c*h+y)*w:][:w]
+		drow := t.src[(c*h+sy)*w:][:w]
+		// Column x of the gradient belongs to column x - ox (mod w).
+		clipAdd(drow[:w-ox], grow[ox:], t.scale, t.s.lo[c], t.s.hi[c])
+		clipAdd(drow[w-ox:], grow[:ox], t.scale, t.s.lo[c], t.s.hi[c])
+	}
+}
+
+// clipAdd sets d = clip(d + scale*g, lo, hi).
+func clipAdd(d, g []float32, scale, lo, hi float32) {
+	g = g[:len(d)]
+	for i, v := range g {
+		d[i] = min(max(d[i]+scale*v, lo), hi)
+	}
+}
+
+// sumBlocks is the number of blocks sumAbs splits a gradient into: fixed,
+// so that the sum, and so the dream, is the same whatever the number of
+// cores.
+const sumBlocks = 64
+
+// sumAbs returns the sum of |g| in float64, in sumBlocks blocks summed in
+// parallel, then in order.
+func (s *Stepper) sumAbs(g []float32) float64 {
+	sumTasks.For(sumBlocks, 1, sumTask{g, &s.sums})
+	total := 0.0
+	for _, v := range s.sums {
+		total += v
+	}
+	return total
+}
+
+type sumTask struct {
+	g    []float32
+	sums *[sumBlocks]float64
+}
+
+var sumTasks parallel.Tasks[sumTask, *sumTask]
+
+func (t *sumTask) Run(lo, hi int) {
+	for b := lo; b < hi; b++ {
+		sum := 0.0
+		for _, v := range t.g[b*len(t.g)/sumBlocks : (b+1)*len(t.g)/sumBlocks] {
+			sum += math.Abs(float64(v))
+		}
+		t.sums[b] = sum
+	}
 }
 
 // seed writes the objective's gradient into the targets' gradient buffers
