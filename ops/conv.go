@@ -207,9 +207,10 @@ var patchTasks parallel.Tasks[patchTask, *patchTask]
 
 // groups is the number of parallel units each channel of x splits into:
 // every tap alone for patchGather, which only reads x; for patchScatter
-// without w, the taps by the residues of kh*DilationH mod StrideH and
-// kw*DilationW mod StrideW, which see disjoint rows or columns of x (a
-// stride-2 convolution's four phases); else the whole channel.
+// without w, the taps by the residue of kh*DilationH mod StrideH, which
+// see disjoint rows of x (a stride-2 convolution's two row phases; not
+// columns, as scatterAdd2 rewrites the columns between its own); else the
+// whole channel.
 func (a *patchTask) groups() int {
 	switch {
 	case a.w != nil:
@@ -217,7 +218,7 @@ func (a *patchTask) groups() int {
 	case a.mode == patchGather:
 		return a.p.KH * a.p.KW
 	}
-	return a.p.StrideH * a.p.StrideW
+	return a.p.StrideH
 }
 
 // group returns the group of tap (kh, kw).
@@ -229,7 +230,7 @@ func (a *patchTask) group(kh, kw int) int {
 	case a.mode == patchGather:
 		return kh*p.KW + kw
 	}
-	return kh*p.DilationH%p.StrideH*p.StrideW + kw*p.DilationW%p.StrideW
+	return kh * p.DilationH % p.StrideH
 }
 
 func (a *patchTask) Run(lo, hi int) {
@@ -312,12 +313,15 @@ func (a *patchTask) segment(seg, xrow []float32, ix0 int, weight float32) {
 	case a.mode == patchGather:
 		clear(seg[:lo])
 		clear(seg[hi:])
-		if s == 1 {
+		switch s {
+		case 1:
 			copy(inside, xrow[ix:])
-			return
-		}
-		for i := range inside {
-			inside[i] = xrow[ix+i*s]
+		case 2:
+			gather2(inside, xrow[ix:])
+		default:
+			for i := range inside {
+				inside[i] = xrow[ix+i*s]
+			}
 		}
 	case s == 1 && a.mode == patchAccumulate:
 		for i, v := range xrow[ix:][:len(inside)] {
@@ -332,6 +336,8 @@ func (a *patchTask) segment(seg, xrow []float32, ix0 int, weight float32) {
 		for i := range inside {
 			inside[i] += weight * xrow[ix+i*s]
 		}
+	case s == 2: // patchScatter
+		scatterAdd2(xrow[ix:], inside, weight)
 	default: // patchScatter, strided
 		for i, v := range inside {
 			xrow[ix+i*s] += weight * v
