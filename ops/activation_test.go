@@ -79,3 +79,69 @@ func BenchmarkReluBits(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(y)), "ns/elem")
 }
+
+// reluLayers are GoogLeNet convolutions at 1024x768 whose outputs go
+// through a ReLU: reluRows runs on each of their im2col tiles.
+var reluLayers = []struct {
+	name string
+	p    ConvParams
+}{
+	{"conv1_7x7_s2", conv(1, 3, 768, 1024, 64, 7, 7, 1, 2, 1, [4]int{3, 3, 3, 3})},
+	{"inception_3a_3x3", conv(1, 96, 96, 128, 128, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})},
+}
+
+// reluBench runs f on each layer's output, filled with normal values
+// (about half positive), reporting bytes moved per element.
+func reluBench(b *testing.B, bytesPerElem float64, f func(y []float32, p *ConvParams)) {
+	for _, l := range reluLayers {
+		b.Run(l.name, func(b *testing.B) {
+			y := randFloats(rand.New(rand.NewPCG(1, 2)), l.p.M*l.p.OutH()*l.p.OutW())
+			b.SetBytes(int64(bytesPerElem * float64(len(y))))
+			for b.Loop() {
+				f(y, &l.p)
+			}
+		})
+	}
+}
+
+// BenchmarkRelu: y read and written in place (positive from the second
+// run on, which the branch-free kernels do not notice).
+func BenchmarkRelu(b *testing.B) {
+	reluBench(b, 8, func(y []float32, _ *ConvParams) { Relu(y, y) })
+}
+
+// BenchmarkReluRows: the fused ReLU as Conv applies it, tile by tile.
+func BenchmarkReluRows(b *testing.B) {
+	reluBench(b, 8, func(y []float32, p *ConvParams) {
+		pixels, tile := p.OutH()*p.OutW(), p.tile()
+		for p0 := 0; p0 < pixels; p0 += tile {
+			reluRows(y[p0:], p.M, min(tile, pixels-p0), pixels)
+		}
+	})
+}
+
+// BenchmarkReluMaskBits: dy read and written, one bit of mask read per
+// element.
+func BenchmarkReluMaskBits(b *testing.B) {
+	var mask []uint64
+	reluBench(b, 8+1.0/8, func(dy []float32, _ *ConvParams) {
+		if len(mask) != (len(dy)+63)/64 {
+			mask = make([]uint64, (len(dy)+63)/64)
+			for i := range mask {
+				mask[i] = 0x5a5a_a5a5_0ff0_f00f * uint64(i+1)
+			}
+		}
+		ReluMaskBits(dy, mask)
+	})
+}
+
+// BenchmarkReluBackward: dx read and written, dy and y read.
+func BenchmarkReluBackward(b *testing.B) {
+	var dx, dy []float32
+	reluBench(b, 16, func(y []float32, _ *ConvParams) {
+		if len(dx) != len(y) {
+			dx, dy = make([]float32, len(y)), make([]float32, len(y))
+		}
+		ReluBackward(dx, dy, y)
+	})
+}
