@@ -10,7 +10,7 @@ import (
 // elementwise loop across cores costs more than it saves.
 const elementwiseGrain = 1 << 14
 
-// Relu: y = max(x, 0). dst may alias x.
+// Relu: y = max(x, 0), NaNs passed through unchanged. dst may alias x.
 func Relu(dst, x []float32) {
 	reluTasks.For(len(dst), elementwiseGrain, reluTask{dst, x})
 }
@@ -19,10 +19,22 @@ type reluTask struct{ dst, x []float32 }
 
 var reluTasks parallel.Tasks[reluTask, *reluTask]
 
-func (t *reluTask) Run(lo, hi int) {
-	dst, x := t.dst[lo:hi], t.x[lo:hi]
+func (t *reluTask) Run(lo, hi int) { reluGo(t.dst[lo:hi], t.x[lo:hi]) }
+
+// reluGo: dst = x where !(x <= 0), else +0, with len(x) == len(dst).
+// That is max(x, 0) with a NaN passed through bit for bit: Go's max
+// leaves a NaN's sign and quiet bit to the compiler (amd64 clears the
+// sign, arm64 quiets it), which an assembly twin should not have to track.
+func reluGo(dst, x []float32) {
+	x = x[:len(dst)]
 	for i, v := range x {
-		dst[i] = max(v, 0)
+		// All ones unless v <= 0: a conditional move, where a branch would
+		// mispredict on the random signs.
+		var keep uint32
+		if !(v <= 0) {
+			keep = ^uint32(0)
+		}
+		dst[i] = math.Float32frombits(math.Float32bits(v) & keep)
 	}
 }
 
@@ -124,8 +136,6 @@ var reluRowTasks parallel.Tasks[reluRowTask, *reluRowTask]
 func (t *reluRowTask) Run(lo, hi int) {
 	for r := lo; r < hi; r++ {
 		row := t.y[r*t.stride:][:t.n]
-		for i, v := range row {
-			row[i] = max(v, 0)
-		}
+		reluGo(row, row)
 	}
 }

@@ -6,6 +6,82 @@ import (
 	"testing"
 )
 
+// reluSpecials are the values ReLU kernels most easily get wrong: zeros
+// of both signs, infinities, NaNs of both signs, quiet and signalling, with
+// payloads, denormals and the extremes.
+var reluSpecials = []float32{
+	0, float32(math.Copysign(0, -1)),
+	float32(math.Inf(1)), float32(math.Inf(-1)),
+	math.Float32frombits(0x7fc00000), math.Float32frombits(0xffc00000),
+	math.Float32frombits(0x7f800001), math.Float32frombits(0xff800001),
+	math.Float32frombits(0x7fc12345), math.Float32frombits(0xffa54321),
+	math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+	math.Float32frombits(0x007fffff), math.Float32frombits(0x807fffff),
+	math.MaxFloat32, -math.MaxFloat32,
+}
+
+// reluValues is n values, a quarter of them from reluSpecials and the
+// rest normally distributed.
+func reluValues(r *rand.Rand, n int) []float32 {
+	x := randFloats(r, n)
+	for i := range x {
+		if r.IntN(4) == 0 {
+			x[i] = reluSpecials[r.IntN(len(reluSpecials))]
+		}
+	}
+	return x
+}
+
+// reluAddends is reluValues to add to dx, with no NaN where dx has one:
+// which of two NaNs their sum gives depends on the order the compiler puts
+// the operands in, which changes under -race.
+func reluAddends(r *rand.Rand, dx []float32) []float32 {
+	dy := reluValues(r, len(dx))
+	for i, v := range dx {
+		if v != v && dy[i] != dy[i] {
+			dy[i] = 1
+		}
+	}
+	return dy
+}
+
+// Relu is max(x, 0) as Go defines it, which keeps NaNs and makes -0 +0;
+// ReluBackward adds dy where y > 0, leaving dx's bits alone elsewhere. At
+// a length split across cores, and in place.
+func TestRelu(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 9, 1000, 70001} {
+		x, dx := reluValues(r, n), reluValues(r, n)
+		dy := reluAddends(r, dx)
+		y := make([]float32, n)
+		Relu(y, x)
+		before := append([]float32(nil), dx...)
+		ReluBackward(dx, dy, x)
+		for i, v := range x {
+			want := v
+			if !(v > 0) && v == v {
+				want = 0
+			}
+			if math.Float32bits(y[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: Relu(%v) = %v (%#x), want %v", n, v, y[i], math.Float32bits(y[i]), want)
+			}
+			want = before[i]
+			if v > 0 {
+				want += dy[i]
+			}
+			if math.Float32bits(dx[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: ReluBackward at y = %v: dx %v + dy %v gives %#x, want %#x", n, v, before[i], dy[i], math.Float32bits(dx[i]), math.Float32bits(want))
+			}
+		}
+		Relu(x, x)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+				t.Fatalf("n=%d: Relu in place gives %v at %d, Relu to another slice %v", n, x[i], i, y[i])
+			}
+		}
+	}
+}
+
 // The fused ReLU's backward through a bit mask equals masking by y > 0,
 // at every length around the 64-bit word boundaries.
 func TestReluBitsMaskLikeY(t *testing.T) {
