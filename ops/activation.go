@@ -10,7 +10,7 @@ import (
 // elementwise loop across cores costs more than it saves.
 const elementwiseGrain = 1 << 14
 
-// Relu: y = max(x, 0). dst may alias x.
+// Relu: y = max(x, 0), NaNs passed through unchanged. dst may alias x.
 func Relu(dst, x []float32) {
 	reluTasks.For(len(dst), elementwiseGrain, reluTask{dst, x})
 }
@@ -19,10 +19,23 @@ type reluTask struct{ dst, x []float32 }
 
 var reluTasks parallel.Tasks[reluTask, *reluTask]
 
-func (t *reluTask) Run(lo, hi int) {
-	dst, x := t.dst[lo:hi], t.x[lo:hi]
+func (t *reluTask) Run(lo, hi int) { relu(t.dst[lo:hi], t.x[lo:hi]) }
+
+// reluGo is the Go twin of relu: dst = x where !(x <= 0), else +0, with
+// len(x) == len(dst). That is max(x, 0) with a NaN passed through bit for
+// bit: Go's max leaves a NaN's sign and quiet bit to the compiler (amd64
+// clears the sign, arm64 quiets it), which an assembly twin should not
+// have to track.
+func reluGo(dst, x []float32) {
+	x = x[:len(dst)]
 	for i, v := range x {
-		dst[i] = max(v, 0)
+		// All ones unless v <= 0: a conditional move, where a branch would
+		// mispredict on the random signs.
+		var keep uint32
+		if !(v <= 0) {
+			keep = ^uint32(0)
+		}
+		dst[i] = math.Float32frombits(math.Float32bits(v) & keep)
 	}
 }
 
@@ -36,8 +49,12 @@ type reluBackTask struct{ dx, dy, y []float32 }
 
 var reluBackTasks parallel.Tasks[reluBackTask, *reluBackTask]
 
-func (t *reluBackTask) Run(lo, hi int) {
-	dx, dy, y := t.dx[lo:hi], t.dy[lo:hi], t.y[lo:hi]
+func (t *reluBackTask) Run(lo, hi int) { reluBackward(t.dx[lo:hi], t.dy[lo:hi], t.y[lo:hi]) }
+
+// reluBackwardGo is the Go twin of reluBackward: dx += dy where y > 0,
+// all of one length.
+func reluBackwardGo(dx, dy, y []float32) {
+	dy, y = dy[:len(dx)], y[:len(dx)]
 	for i := range dx {
 		if y[i] > 0 {
 			dx[i] += dy[i]
@@ -61,13 +78,19 @@ type reluBitsTask struct {
 var reluBitsTasks parallel.Tasks[reluBitsTask, *reluBitsTask]
 
 func (t *reluBitsTask) Run(lo, hi int) {
-	for w := lo; w < hi; w++ {
-		y := t.y[64*w : min(64*w+64, len(t.y))]
+	reluBits(t.mask[lo:hi], t.y[64*lo:min(64*hi, len(t.y))])
+}
+
+// reluBitsGo is the Go twin of reluBits: ReluBits on a run of whole mask
+// words, the last of which may cover fewer than 64 elements of y.
+func reluBitsGo(mask []uint64, y []float32) {
+	for w := range mask {
+		y := y[64*w : min(64*w+64, len(y))]
 		var bits uint64
 		for i, v := range y {
 			bits |= positive(v) << i
 		}
-		t.mask[w] = bits
+		mask[w] = bits
 	}
 }
 
@@ -96,9 +119,15 @@ type reluMaskTask struct {
 var reluMaskTasks parallel.Tasks[reluMaskTask, *reluMaskTask]
 
 func (t *reluMaskTask) Run(lo, hi int) {
-	for w := lo; w < hi; w++ {
-		bits := t.mask[w]
-		dy := t.dy[64*w : min(64*w+64, len(t.dy))]
+	reluMaskBits(t.dy[64*lo:min(64*hi, len(t.dy))], t.mask[lo:hi])
+}
+
+// reluMaskBitsGo is the Go twin of reluMaskBits: ReluMaskBits on a run of
+// whole mask words, the last of which may cover fewer than 64 elements of
+// dy.
+func reluMaskBitsGo(dy []float32, mask []uint64) {
+	for w, bits := range mask {
+		dy := dy[64*w : min(64*w+64, len(dy))]
 		for i, v := range dy {
 			// All ones where the bit is set, else zero: dy kept or cleared
 			// without a branch.
@@ -124,8 +153,6 @@ var reluRowTasks parallel.Tasks[reluRowTask, *reluRowTask]
 func (t *reluRowTask) Run(lo, hi int) {
 	for r := lo; r < hi; r++ {
 		row := t.y[r*t.stride:][:t.n]
-		for i, v := range row {
-			row[i] = max(v, 0)
-		}
+		relu(row, row)
 	}
 }

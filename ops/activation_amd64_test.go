@@ -1,0 +1,114 @@
+//go:build !purego
+
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestReluAVX2 checks the assembly ReLU kernels, with their Go tails,
+// against the Go twins bit for bit, at lengths around the vector (8) and
+// mask word (64) boundaries.
+func TestReluAVX2(t *testing.T) {
+	if !reluAVX2 {
+		t.Skip("no AVX2")
+	}
+	defer func() { reluAVX2 = true }()
+	// both runs f with the Go twins, then with the assembly, and compares
+	// what the two runs wrote.
+	both := func(name string, f func() []float32) {
+		t.Helper()
+		reluAVX2 = false
+		want := f()
+		reluAVX2 = true
+		got := f()
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s: element %d is %#x, the Go twin gives %#x", name, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000} {
+		name := fmt.Sprintf("n=%d", n)
+		x, dx := reluValues(r, n), reluValues(r, n)
+		dy := reluAddends(r, dx)
+		// Random words, and words of all and no bits.
+		bits := make([]uint64, (n+63)/64)
+		for i := range bits {
+			bits[i] = [...]uint64{r.Uint64(), 0, ^uint64(0)}[i%3]
+		}
+
+		both(name+": relu", func() []float32 {
+			y, check := guarded(r, n)
+			relu(y, x)
+			check(t, name+": relu")
+			return y
+		})
+		both(name+": relu in place", func() []float32 {
+			y, check := guarded(r, n)
+			copy(y, x)
+			relu(y, y)
+			check(t, name+": relu in place")
+			return y
+		})
+		both(name+": reluRows", func() []float32 {
+			const rows, gap = 3, 5
+			y := make([]float32, rows*(n+gap))
+			for i := range y {
+				y[i] = -1 // in the gaps between rows, where it must stay
+			}
+			for i := range rows {
+				copy(y[i*(n+gap):], x)
+			}
+			reluRows(y, rows, n, n+gap)
+			for i := range rows {
+				for j, v := range y[i*(n+gap)+n:][:gap] {
+					if v != -1 {
+						t.Fatalf("%s: reluRows wrote %v at %d past row %d", name, v, j, i)
+					}
+				}
+			}
+			return y
+		})
+		both(name+": reluBackward", func() []float32 {
+			g, check := guarded(r, n)
+			copy(g, dx)
+			reluBackward(g, dy, x)
+			check(t, name+": reluBackward")
+			return g
+		})
+		both(name+": reluBits", func() []float32 {
+			words := (n + 63) / 64
+			mask := make([]uint64, words+2)
+			mask[0], mask[words+1] = 0xdead, 0xbeef
+			reluBits(mask[1:words+1], x)
+			if mask[0] != 0xdead || mask[words+1] != 0xbeef {
+				t.Fatalf("%s: reluBits wrote outside its mask", name)
+			}
+			out := make([]float32, 2*words)
+			for i, w := range mask[1 : words+1] {
+				out[2*i], out[2*i+1] = math.Float32frombits(uint32(w)), math.Float32frombits(uint32(w>>32))
+			}
+			return out
+		})
+		both(name+": reluMaskBits", func() []float32 {
+			g, check := guarded(r, n)
+			copy(g, dy)
+			reluMaskBits(g, bits)
+			check(t, name+": reluMaskBits")
+			return g
+		})
+	}
+}
+
+// TestReluGo runs the ReLU tests with the Go twins.
+func TestReluGo(t *testing.T) {
+	defer func(avx2 bool) { reluAVX2 = avx2 }(reluAVX2)
+	reluAVX2 = false
+	TestRelu(t)
+	TestReluBitsMaskLikeY(t)
+}
