@@ -136,23 +136,3 @@ func reluMaskBitsGo(dy []float32, mask []uint64) {
 		}
 	}
 }
-
-// reluRows is Relu in place on rows of n elements, stride apart: a tile of
-// an operator's output, while it is still in cache.
-func reluRows(y []float32, rows, n, stride int) {
-	reluRowTasks.For(rows, max(1, elementwiseGrain/max(n, 1)), reluRowTask{y, n, stride})
-}
-
-type reluRowTask struct {
-	y         []float32
-	n, stride int
-}
-
-var reluRowTasks parallel.Tasks[reluRowTask, *reluRowTask]
-
-func (t *reluRowTask) Run(lo, hi int) {
-	for r := lo; r < hi; r++ {
-		row := t.y[r*t.stride:][:t.n]
-		relu(row, row)
-	}
-}

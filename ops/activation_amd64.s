@@ -30,7 +30,7 @@ TEXT ·reluAsm(SB), NOSPLIT, $0-24
 	CMPQ   CX, $32
 	JLT    vec
 
-	// Four vectors a step: reluRows runs on tiles still in cache, where
+	// Four vectors a step: on data in cache (a small layer's output)
 	// this doubles the speed of one vector a step.
 quad:
 	RELU(0)

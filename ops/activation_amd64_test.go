@@ -55,25 +55,6 @@ func TestReluAVX2(t *testing.T) {
 			check(t, name+": relu in place")
 			return y
 		})
-		both(name+": reluRows", func() []float32 {
-			const rows, gap = 3, 5
-			y := make([]float32, rows*(n+gap))
-			for i := range y {
-				y[i] = -1 // in the gaps between rows, where it must stay
-			}
-			for i := range rows {
-				copy(y[i*(n+gap):], x)
-			}
-			reluRows(y, rows, n, n+gap)
-			for i := range rows {
-				for j, v := range y[i*(n+gap)+n:][:gap] {
-					if v != -1 {
-						t.Fatalf("%s: reluRows wrote %v at %d past row %d", name, v, j, i)
-					}
-				}
-			}
-			return y
-		})
 		both(name+": reluBackward", func() []float32 {
 			g, check := guarded(r, n)
 			copy(g, dx)

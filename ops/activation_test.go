@@ -157,7 +157,7 @@ func BenchmarkReluBits(b *testing.B) {
 }
 
 // reluLayers are GoogLeNet convolutions at 1024x768 whose outputs go
-// through a ReLU: reluRows runs on each of their im2col tiles.
+// through a ReLU.
 var reluLayers = []struct {
 	name string
 	p    ConvParams
@@ -184,16 +184,6 @@ func reluBench(b *testing.B, bytesPerElem float64, f func(y []float32, p *ConvPa
 // run on, which the branch-free kernels do not notice).
 func BenchmarkRelu(b *testing.B) {
 	reluBench(b, 8, func(y []float32, _ *ConvParams) { Relu(y, y) })
-}
-
-// BenchmarkReluRows: the fused ReLU as Conv applies it, tile by tile.
-func BenchmarkReluRows(b *testing.B) {
-	reluBench(b, 8, func(y []float32, p *ConvParams) {
-		pixels, tile := p.OutH()*p.OutW(), p.tile()
-		for p0 := 0; p0 < pixels; p0 += tile {
-			reluRows(y[p0:], p.M, min(tile, pixels-p0), pixels)
-		}
-	})
 }
 
 // BenchmarkReluMaskBits: dy read and written, one bit of mask read per
