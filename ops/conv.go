@@ -328,10 +328,7 @@ func (a *patchTask) segment(seg, xrow []float32, ix0 int, weight float32) {
 			inside[i] += weight * v
 		}
 	case s == 1: // patchScatter, unit stride
-		xs := xrow[ix:][:len(inside)]
-		for i, v := range inside {
-			xs[i] += weight * v
-		}
+		axpy(xrow[ix:], inside, weight)
 	case a.mode == patchAccumulate:
 		for i := range inside {
 			inside[i] += weight * xrow[ix+i*s]

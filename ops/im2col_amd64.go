@@ -4,11 +4,14 @@ package ops
 
 import "golang.org/x/sys/cpu"
 
-// stride2AVX2 selects the assembly; tests turn it off to run the Go twins.
-var stride2AVX2 = cpu.X86.HasAVX2
+// im2colAVX2 selects the assembly; tests turn it off to run the Go twins.
+var im2colAVX2 = cpu.X86.HasAVX2
 
 //go:noescape
 func gather2AVX(dst, src *float32, blocks int)
+
+//go:noescape
+func axpyAVX(dst, src *float32, weight float32, blocks int)
 
 //go:noescape
 func scatterAdd2AVX(dst, src *float32, weight float32, blocks int)
@@ -21,7 +24,7 @@ func gather2(dst, src []float32) {
 	}
 	_ = src[2*len(dst)-2]
 	blocks := min(len(dst)/8, len(src)/16)
-	if !stride2AVX2 || blocks == 0 {
+	if !im2colAVX2 || blocks == 0 {
 		gather2Go(dst, src)
 		return
 	}
@@ -41,12 +44,26 @@ func scatterAdd2(dst, src []float32, weight float32) {
 	}
 	_ = dst[2*len(src)-2]
 	blocks := min(len(src)/8, len(dst)/16)
-	if !stride2AVX2 || blocks == 0 {
+	if !im2colAVX2 || blocks == 0 {
 		scatterAdd2Go(dst, src, weight)
 		return
 	}
 	scatterAdd2AVX(&dst[0], &src[0], weight, blocks)
 	if n := 8 * blocks; n < len(src) {
 		scatterAdd2Go(dst[2*n:], src[n:], weight)
+	}
+}
+
+// axpy is axpyGo; blocks of 8 run in assembly.
+func axpy(dst, src []float32, weight float32) {
+	_ = dst[:len(src)]
+	blocks := len(src) / 8
+	if !im2colAVX2 || blocks == 0 {
+		axpyGo(dst, src, weight)
+		return
+	}
+	axpyAVX(&dst[0], &src[0], weight, blocks)
+	if n := 8 * blocks; n < len(src) {
+		axpyGo(dst[n:], src[n:], weight)
 	}
 }

@@ -13,3 +13,5 @@ func scatterAdd2(dst, src []float32, weight float32) {
 		scatterAdd2Go(dst, src, weight)
 	}
 }
+
+func axpy(dst, src []float32, weight float32) { axpyGo(dst, src, weight) }

@@ -8,12 +8,12 @@ import (
 	"testing"
 )
 
-// TestStride2AVX checks gather2 and scatterAdd2 with the assembly against
+// TestIm2colAVX checks gather2, scatterAdd2 and axpy with the assembly against
 // their Go twins, bit for bit, for lengths around the 8-element blocks,
 // sources and destinations ending exactly where the last element is, and
 // special values, with guard elements that must stay untouched.
-func TestStride2AVX(t *testing.T) {
-	if !stride2AVX2 {
+func TestIm2colAVX(t *testing.T) {
+	if !im2colAVX2 {
 		t.Skip("no AVX2")
 	}
 	r := rand.New(rand.NewPCG(13, 14))
@@ -47,6 +47,14 @@ func TestStride2AVX(t *testing.T) {
 				t.Fatalf("gather2 n=%d extra=%d: %v, want %v", n, extra, dst, want)
 			}
 
+			d, a := vals(n+2*guard), vals(n)
+			wantD := append([]float32(nil), d...)
+			axpyGo(wantD[guard:guard+n], a, -1.5)
+			axpy(d[guard:guard+n], a, -1.5)
+			if !same(d, wantD) {
+				t.Fatalf("axpy n=%d: %v, want %v", n, d, wantD)
+			}
+
 			x := vals(2*n - 1 + extra + 2*guard)
 			v := vals(n)
 			wantX := append([]float32(nil), x...)
@@ -61,9 +69,9 @@ func TestStride2AVX(t *testing.T) {
 	}
 }
 
-// TestConvStride2Go runs the convolution tests with the Go twins.
-func TestConvStride2Go(t *testing.T) {
-	defer func(avx bool) { stride2AVX2 = avx }(stride2AVX2)
-	stride2AVX2 = false
+// TestConvIm2colGo runs the convolution tests with the Go twins.
+func TestConvIm2colGo(t *testing.T) {
+	defer func(avx bool) { im2colAVX2 = avx }(im2colAVX2)
+	im2colAVX2 = false
 	TestConv(t)
 }

@@ -56,3 +56,23 @@ scatter:
 	JNZ        scatter
 	VZEROUPPER
 	RET
+
+// func axpyAVX(dst, src *float32, weight float32, blocks int)
+// dst += weight*src, 8 at a time; a multiply then an add, as the Go twin
+// rounds.
+TEXT ·axpyAVX(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	VBROADCASTSS weight+16(FP), Y15
+	MOVQ         blocks+24(FP), CX
+
+axpy:
+	VMULPS  0(SI), Y15, Y0
+	VADDPS  0(DI), Y0, Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     axpy
+	VZEROUPPER
+	RET
