@@ -329,10 +329,7 @@ func (t *concatTask) Run(lo, hi int) {
 		case !t.backward:
 			copy(t.out[pos:pos+n], part[off:off+n])
 		case part != nil:
-			dx, dy := part[off:off+n], t.out[pos:pos+n]
-			for i := range dx {
-				dx[i] += dy[i]
-			}
+			axpy(part[off:off+n], t.out[pos:pos+n], 1) // 1*dy is dy: dx += dy
 		}
 	})
 }
