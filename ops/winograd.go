@@ -32,9 +32,9 @@ const (
 	wgIn   = wgOut + 2   // input tile side
 	wgXi   = wgIn * wgIn // positions of a transformed tile (GEMMs)
 	wgTaps = 3           // kernel side
-	wgMinT = 64          // least tiles per block: narrower GEMMs are dominated by packing U
+	wgMinT = 32          // least tiles per block: narrower GEMMs are dominated by per-call costs
 	wgMaxT = 1024        // most tiles per block: wider ones gain nothing
-	wgBudg = 1 << 21     // floats of scratch aimed at (8 MB): V and Z of one block
+	wgBudg = 1 << 20     // floats of scratch aimed at (4 MB): V and Z of one block
 )
 
 // winogradShape reports whether Conv with p can run as ConvWinograd: a
@@ -98,7 +98,7 @@ func (g *winoGeom) scratchSize() int {
 
 // WinogradScratchSize is the length of the scratch slice ConvWinograd and
 // ConvWinogradBackwardInput need: the transformed input and the products
-// of one block of tiles, about 8 MB (more for layers with over 900
+// of one block of tiles, about 4 MB (more for layers with over 900
 // channels in and out).
 func WinogradScratchSize(p *ConvParams) int {
 	f, b := forwardGeom(p), backwardGeom(p)
