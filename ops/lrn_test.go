@@ -95,7 +95,8 @@ func TestLRNNoAllocs(t *testing.T) {
 	}
 }
 
-// GoogLeNet's norm1 (after pool1) and norm2 (after conv2/3x3).
+// GoogLeNet's norm1 (after pool1) and norm2 (after conv2/3x3), at 224x224
+// and at 1024x768 input.
 func BenchmarkLRN(b *testing.B) {
 	for _, c := range []struct {
 		name string
@@ -103,33 +104,39 @@ func BenchmarkLRN(b *testing.B) {
 	}{
 		{"norm1_64x56x56", LRNParams{N: 1, C: 64, HW: 56 * 56, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
 		{"norm2_192x56x56", LRNParams{N: 1, C: 192, HW: 56 * 56, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
+		{"norm1_64x192x256", LRNParams{N: 1, C: 64, HW: 192 * 256, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
+		{"norm2_192x192x256", LRNParams{N: 1, C: 192, HW: 192 * 256, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
 	} {
-		p := c.p
-		r := rand.New(rand.NewPCG(1, 1))
-		x := randFloats(r, p.C*p.HW)
-		y, factor, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
-		LRN(y, factor, x, &p) // for the backward benchmarks run alone
-		report := func(b *testing.B) {
-			n := float64(len(x))
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
-		}
-		for _, fast := range []bool{false, true} {
-			kind := "generic"
-			if fast {
-				kind = "fast"
+		// Set up inside the case's run, so that -bench skips the cases it
+		// leaves out.
+		b.Run(c.name, func(b *testing.B) {
+			p := c.p
+			r := rand.New(rand.NewPCG(1, 1))
+			x := randFloats(r, p.C*p.HW)
+			y, factor, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+			LRN(y, factor, x, &p) // for the backward benchmarks run alone
+			report := func(b *testing.B) {
+				n := float64(len(x))
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
 			}
-			b.Run(c.name+"/forward/"+kind, func(b *testing.B) {
-				for b.Loop() {
-					lrnWith(y, factor, x, &p, fast)
+			for _, fast := range []bool{false, true} {
+				kind := "generic"
+				if fast {
+					kind = "fast"
 				}
-				report(b)
-			})
-			b.Run(c.name+"/backward/"+kind, func(b *testing.B) {
-				for b.Loop() {
-					lrnBackwardWith(dx, y, x, factor, &p, fast)
-				}
-				report(b)
-			})
-		}
+				b.Run("forward/"+kind, func(b *testing.B) {
+					for b.Loop() {
+						lrnWith(y, factor, x, &p, fast)
+					}
+					report(b)
+				})
+				b.Run("backward/"+kind, func(b *testing.B) {
+					for b.Loop() {
+						lrnBackwardWith(dx, y, x, factor, &p, fast)
+					}
+					report(b)
+				})
+			}
+		})
 	}
 }
