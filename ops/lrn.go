@@ -54,14 +54,26 @@ func lrnBackwardWith(dx, dy, x, factor []float32, p *LRNParams, fast bool) {
 	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{backward: true, fast: fast, dx: dx, dy: dy, factor: factor, x: x, p: p})
 }
 
-// lrnBlock is the number of pixels a task normalizes together: a block's
-// rows of a few channels stay in L1, and its per-pixel sums in stack arrays.
-const lrnBlock = 256
+// lrnBlock is the most pixels a task normalizes together. A block's rows,
+// a whole channel apart, are then up to 4 KB (a page) long, enough for the
+// hardware prefetchers to stream them: with the assembly kernels this ran
+// GoogLeNet's LRNs 1.2-1.5x faster than blocks of 256. The rows of the few
+// channels in flight stay in L1 and L2, and the per-pixel sums in stack
+// arrays.
+const lrnBlock = 1024
 
-func (p *LRNParams) blocks() int { return (p.HW + lrnBlock - 1) / lrnBlock }
+// blockLen is the number of pixels in each block but the last: the pixels
+// split evenly into as few blocks as lrnBlock allows, which balances the
+// tasks, rounded up to whole vectors of the assembly kernels.
+func (p *LRNParams) blockLen() int {
+	n := max(1, (p.HW+lrnBlock-1)/lrnBlock)
+	return ((p.HW+n-1)/n + 7) &^ 7
+}
+
+func (p *LRNParams) blocks() int { return (p.HW + p.blockLen() - 1) / p.blockLen() }
 
 func (p *LRNParams) blockGrain() int {
-	return max(1, elementwiseGrain/max(1, p.C*min(p.HW, lrnBlock)))
+	return max(1, elementwiseGrain/max(1, p.C*min(p.HW, p.blockLen())))
 }
 
 type lrnTask struct {
@@ -75,10 +87,10 @@ var lrnTasks parallel.Tasks[lrnTask, *lrnTask]
 // Run processes blocks lo..hi of (image, pixel block) pairs.
 func (t *lrnTask) Run(lo, hi int) {
 	p := t.p
-	nb := p.blocks()
+	bl, nb := p.blockLen(), p.blocks()
 	for b := lo; b < hi; b++ {
-		n, p0 := b/nb, (b%nb)*lrnBlock
-		at := pixels{base: n*p.C*p.HW + p0, hw: p.HW, n: min(lrnBlock, p.HW-p0)}
+		n, p0 := b/nb, (b%nb)*bl
+		at := pixels{base: n*p.C*p.HW + p0, hw: p.HW, n: min(bl, p.HW-p0)}
 		switch {
 		case t.fast && t.backward:
 			t.backwardBlock(at)

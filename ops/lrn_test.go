@@ -42,10 +42,10 @@ func naiveLRN(x, dy []float32, p *LRNParams) (y, dx []float64) {
 func TestLRNMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, p := range []LRNParams{
-		{N: 1, C: 12, HW: 7, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}, // GoogLeNet's
-		{N: 2, C: 9, HW: 300, Size: 5, Alpha: 2, Beta: 0.75, Bias: 1},   // second term large; two pixel blocks
-		{N: 1, C: 6, HW: 5, Size: 4, Alpha: 0.5, Beta: 0.6, Bias: 2},    // asymmetric window, math.Pow
-		{N: 1, C: 3, HW: 4, Size: 7, Alpha: 1, Beta: 0.5, Bias: 1},      // window wider than C
+		{N: 1, C: 12, HW: 7, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1},         // GoogLeNet's
+		{N: 2, C: 9, HW: lrnBlock + 44, Size: 5, Alpha: 2, Beta: 0.75, Bias: 1}, // second term large; two pixel blocks
+		{N: 1, C: 6, HW: 5, Size: 4, Alpha: 0.5, Beta: 0.6, Bias: 2},            // asymmetric window, math.Pow
+		{N: 1, C: 3, HW: 4, Size: 7, Alpha: 1, Beta: 0.5, Bias: 1},              // window wider than C
 		{N: 1, C: 5, HW: 3, Size: 1, Alpha: 1, Beta: 1, Bias: 0.5},
 		{N: 1, C: 1, HW: 5, Size: 5, Alpha: 1, Beta: 0.75, Bias: 1}, // fewer channels than the window
 		{N: 2, C: 2, HW: 3, Size: 5, Alpha: 1, Beta: 0.75, Bias: 1},
