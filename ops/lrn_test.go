@@ -42,10 +42,10 @@ func naiveLRN(x, dy []float32, p *LRNParams) (y, dx []float64) {
 func TestLRNMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, p := range []LRNParams{
-		{N: 1, C: 12, HW: 7, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}, // GoogLeNet's
-		{N: 2, C: 9, HW: 300, Size: 5, Alpha: 2, Beta: 0.75, Bias: 1},   // second term large; two pixel blocks
-		{N: 1, C: 6, HW: 5, Size: 4, Alpha: 0.5, Beta: 0.6, Bias: 2},    // asymmetric window, math.Pow
-		{N: 1, C: 3, HW: 4, Size: 7, Alpha: 1, Beta: 0.5, Bias: 1},      // window wider than C
+		{N: 1, C: 12, HW: 7, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1},         // GoogLeNet's
+		{N: 2, C: 9, HW: lrnBlock + 44, Size: 5, Alpha: 2, Beta: 0.75, Bias: 1}, // second term large; two pixel blocks
+		{N: 1, C: 6, HW: 5, Size: 4, Alpha: 0.5, Beta: 0.6, Bias: 2},            // asymmetric window, math.Pow
+		{N: 1, C: 3, HW: 4, Size: 7, Alpha: 1, Beta: 0.5, Bias: 1},              // window wider than C
 		{N: 1, C: 5, HW: 3, Size: 1, Alpha: 1, Beta: 1, Bias: 0.5},
 		{N: 1, C: 1, HW: 5, Size: 5, Alpha: 1, Beta: 0.75, Bias: 1}, // fewer channels than the window
 		{N: 2, C: 2, HW: 3, Size: 5, Alpha: 1, Beta: 0.75, Bias: 1},
@@ -95,7 +95,8 @@ func TestLRNNoAllocs(t *testing.T) {
 	}
 }
 
-// GoogLeNet's norm1 (after pool1) and norm2 (after conv2/3x3).
+// GoogLeNet's norm1 (after pool1) and norm2 (after conv2/3x3), at 224x224
+// and at 1024x768 input.
 func BenchmarkLRN(b *testing.B) {
 	for _, c := range []struct {
 		name string
@@ -103,33 +104,39 @@ func BenchmarkLRN(b *testing.B) {
 	}{
 		{"norm1_64x56x56", LRNParams{N: 1, C: 64, HW: 56 * 56, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
 		{"norm2_192x56x56", LRNParams{N: 1, C: 192, HW: 56 * 56, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
+		{"norm1_64x192x256", LRNParams{N: 1, C: 64, HW: 192 * 256, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
+		{"norm2_192x192x256", LRNParams{N: 1, C: 192, HW: 192 * 256, Size: 5, Alpha: 1e-4, Beta: 0.75, Bias: 1}},
 	} {
-		p := c.p
-		r := rand.New(rand.NewPCG(1, 1))
-		x := randFloats(r, p.C*p.HW)
-		y, factor, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
-		LRN(y, factor, x, &p) // for the backward benchmarks run alone
-		report := func(b *testing.B) {
-			n := float64(len(x))
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
-		}
-		for _, fast := range []bool{false, true} {
-			kind := "generic"
-			if fast {
-				kind = "fast"
+		// Set up inside the case's run, so that -bench skips the cases it
+		// leaves out.
+		b.Run(c.name, func(b *testing.B) {
+			p := c.p
+			r := rand.New(rand.NewPCG(1, 1))
+			x := randFloats(r, p.C*p.HW)
+			y, factor, dx := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+			LRN(y, factor, x, &p) // for the backward benchmarks run alone
+			report := func(b *testing.B) {
+				n := float64(len(x))
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
 			}
-			b.Run(c.name+"/forward/"+kind, func(b *testing.B) {
-				for b.Loop() {
-					lrnWith(y, factor, x, &p, fast)
+			for _, fast := range []bool{false, true} {
+				kind := "generic"
+				if fast {
+					kind = "fast"
 				}
-				report(b)
-			})
-			b.Run(c.name+"/backward/"+kind, func(b *testing.B) {
-				for b.Loop() {
-					lrnBackwardWith(dx, y, x, factor, &p, fast)
-				}
-				report(b)
-			})
-		}
+				b.Run("forward/"+kind, func(b *testing.B) {
+					for b.Loop() {
+						lrnWith(y, factor, x, &p, fast)
+					}
+					report(b)
+				})
+				b.Run("backward/"+kind, func(b *testing.B) {
+					for b.Loop() {
+						lrnBackwardWith(dx, y, x, factor, &p, fast)
+					}
+					report(b)
+				})
+			}
+		})
 	}
 }

@@ -1,0 +1,56 @@
+//go:build !purego
+
+package ops
+
+import "golang.org/x/sys/cpu"
+
+// lrnAVX selects the assembly row kernels; tests turn it off to run the
+// Go ones. They need only AVX (VSQRTPS and VDIVPS on YMM).
+var lrnAVX = cpu.X86.HasAVX
+
+// The assembly kernels take n, a multiple of 8, elements from each pointer.
+
+//go:noescape
+func lrnForwardRowAVX(y, f, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
+
+//go:noescape
+func lrnRingRowAVX(w, dy, f, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
+
+//go:noescape
+func lrnGradRowAVX(dx, dy, x, f, w0, w1, w2, w3, w4 *float32, n int, k2 float32)
+
+// The wrappers cut every slice to the first one's length, which bounds
+// what the assembly touches, and leave the last n%8 elements to the Go
+// twins.
+
+// lrnForwardRow is lrnForwardRowGo; the assembly handles beta = 0.75,
+// GoogLeNet's and AlexNet's.
+func lrnForwardRow(y, f, x0, x1, x2, x3, x4 []float32, k, bias, beta float32) {
+	n := len(y)
+	f, x0, x1, x2, x3, x4 = f[:n], x0[:n], x1[:n], x2[:n], x3[:n], x4[:n]
+	if m := n &^ 7; lrnAVX && beta == 0.75 && m > 0 {
+		lrnForwardRowAVX(&y[0], &f[0], &x0[0], &x1[0], &x2[0], &x3[0], &x4[0], m, k, bias)
+		y, f, x0, x1, x2, x3, x4 = y[m:], f[m:], x0[m:], x1[m:], x2[m:], x3[m:], x4[m:]
+	}
+	lrnForwardRowGo(y, f, x0, x1, x2, x3, x4, k, bias, beta)
+}
+
+func lrnRingRow(w, dy, f, x0, x1, x2, x3, x4 []float32, k, bias float32) {
+	n := len(w)
+	dy, f, x0, x1, x2, x3, x4 = dy[:n], f[:n], x0[:n], x1[:n], x2[:n], x3[:n], x4[:n]
+	if m := n &^ 7; lrnAVX && m > 0 {
+		lrnRingRowAVX(&w[0], &dy[0], &f[0], &x0[0], &x1[0], &x2[0], &x3[0], &x4[0], m, k, bias)
+		w, dy, f, x0, x1, x2, x3, x4 = w[m:], dy[m:], f[m:], x0[m:], x1[m:], x2[m:], x3[m:], x4[m:]
+	}
+	lrnRingRowGo(w, dy, f, x0, x1, x2, x3, x4, k, bias)
+}
+
+func lrnGradRow(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32) {
+	n := len(dx)
+	dy, x, f, w0, w1, w2, w3, w4 = dy[:n], x[:n], f[:n], w0[:n], w1[:n], w2[:n], w3[:n], w4[:n]
+	if m := n &^ 7; lrnAVX && m > 0 {
+		lrnGradRowAVX(&dx[0], &dy[0], &x[0], &f[0], &w0[0], &w1[0], &w2[0], &w3[0], &w4[0], m, k2)
+		dx, dy, x, f, w0, w1, w2, w3, w4 = dx[m:], dy[m:], x[m:], f[m:], w0[m:], w1[m:], w2[m:], w3[m:], w4[m:]
+	}
+	lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4, k2)
+}
