@@ -1,10 +1,6 @@
 package gemm
 
-import (
-	"fmt"
-
-	"github.com/deepdream-go/deepdream/internal/parallel"
-)
+import "fmt"
 
 // Packed is alpha*op(A), an m x k matrix, packed once in the panel layout
 // of the micro-kernel that was current when Pack made it, for products
@@ -30,7 +26,10 @@ func Pack(transA bool, m, k int, alpha float32, a []float32, lda int) *Packed {
 	}
 	checkMatrix("A", ar, ac, a, lda)
 	kn := current.Load()
-	pa := &Packed{kern: kn, m: m, k: k, kcb: max(evenBlock(k, kn.kc, 1), 1)}
+	pa := &Packed{kern: kn, m: m, k: k, kcb: 1}
+	if k > 0 {
+		pa.kcb = evenBlock(k, kn.kc, 1)
+	}
 	panels := (m + kn.mr - 1) / kn.mr
 	g := &problem{transA: transA, m: m, k: k, alpha: alpha, a: a, lda: lda}
 	pa.data = make([]float32, pa.blockOffset(k))
@@ -63,31 +62,5 @@ func (pa *Packed) Cols() int { return pa.k }
 // Like Sgemm it uses all cores and may be called from inside a parallel
 // loop.
 func SgemmPacked(pa *Packed, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	m, k := pa.m, pa.k
-	if n < 0 {
-		panic(fmt.Sprintf("gemm: negative dimension n=%d", n))
-	}
-	checkMatrix("B", k, n, b, ldb)
-	checkMatrix("C", m, n, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
-	if beta == 0 {
-		beta = 0 // -0 becomes +0, so kernels can test the bits.
-	}
-	j := jobs.Get()
-	j.problem = problem{m: m, n: n, k: k, alpha: 1, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, packed: pa}
-	j.kern = pa.kern
-	j.plan(parallel.Workers())
-	if j.chunks == 1 {
-		j.Run(0, 1)
-	} else {
-		parallel.For(j.chunks, 1, j)
-	}
-	j.problem = problem{}
-	jobs.Put(j)
+	run(problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, packed: pa})
 }

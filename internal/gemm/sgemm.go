@@ -40,6 +40,9 @@ func run(g problem) {
 	if g.transA {
 		ar, ac = k, m
 	}
+	if g.packed != nil {
+		ar = 0 // packed: nothing of a to check
+	}
 	br, bc := k, n
 	if g.transB {
 		br, bc = n, k
@@ -65,6 +68,9 @@ func run(g problem) {
 	}
 
 	kern := current.Load()
+	if g.packed != nil {
+		kern = g.packed.kern
+	}
 	j := jobs.Get()
 	j.problem = g
 	j.kern = kern
@@ -92,9 +98,11 @@ func relu(c []float32, ldc int, i0, mb, j0, nb int) {
 // rows' bias.
 func fillBias(c []float32, ldc int, bias []float32, i0, mb, j0, nb int) {
 	for i := i0; i < i0+mb; i++ {
-		row, v := c[i*ldc+j0:][:nb], bias[i]
-		for j := range row {
-			row[j] = v
+		row := c[i*ldc+j0:][:nb]
+		// Doubling copies run at memmove's speed, unlike an element loop.
+		row[0] = bias[i]
+		for n := 1; n < len(row); n *= 2 {
+			copy(row[n:], row[:n])
 		}
 	}
 }
