@@ -55,7 +55,7 @@ func maxPoolWith(dst []float32, arg []uint8, x []float32, p *PoolParams, fast bo
 // MaxPoolBackward: dx += dy routed to the first maximum of each window (as
 // ONNX, Caffe and PyTorch route it), the tap MaxPool stored in arg.
 func MaxPoolBackward(dx, dy []float32, arg []uint8, p *PoolParams) {
-	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, dy: dy, arg: arg, dx: dx, p: p})
+	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, fast: p.fast3x3(), dy: dy, arg: arg, dx: dx, p: p})
 }
 
 // MaxPoolBackwardScan is MaxPoolBackward for windows of more than
@@ -147,7 +147,11 @@ func (t *poolTask) Run(lo, hi int) {
 				maxPoolPlane(y, arg, x, p)
 			}
 		case maxPoolBackward:
-			maxPoolBackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
+			if t.fast {
+				maxPool3x3BackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
+			} else {
+				maxPoolBackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
+			}
 		case maxPoolBackwardScan:
 			maxPoolBackwardScanPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.x[ip:ip+in], p)
 		case averagePoolForward:
@@ -269,7 +273,7 @@ func maxPool3x3Plane(y []float32, arg []uint8, x []float32, p *PoolParams) {
 }
 
 // band3 is a block of output rows [oy0, oy1) of a 3x3 max pool whose
-// windows have the rows taps ky0 to ky0+rows-1 inside the input, rows 2
+// windows have their tap rows ky0 to ky0+rows-1 inside the input, rows 2
 // or 3; the windows of columns [lo, hi) lie inside it horizontally.
 type band3 struct {
 	oy0, oy1, lo, hi int

@@ -304,3 +304,135 @@ TEXT ·maxPool3x3S1AVX2(SB), NOSPLIT, $0-97
 // func maxPool3x3S2AVX2(y *float32, arg *uint8, x *float32, w, d2, xstep, ystep, rows, c0, lo, hi, tapOffset int) (redo bool)
 TEXT ·maxPool3x3S2AVX2(SB), NOSPLIT, $0-97
 	ROWS(2, LOAD2, MLOAD2, UNPERMUTE2, NANEND2)
+
+// MaxPoolBackward's gradient routing for 3x3 windows of stride 1 and 2:
+// maxPool3x3BackwardPlane's assembly. Each dx element adds, in the
+// windows' row-major order like the scattering Go code, the dy of the
+// windows whose stored tap is that element, and -0, which changes no sum,
+// for the others; so both give the same bits. The windows of each output
+// row, for each of its tap rows ky, add to the input row they cover, 8
+// columns (stride 1) or 8 windows (stride 2, the even and odd columns
+// apart) at a time.
+
+DATA poolNegZero<>+0(SB)/4, $0x80000000
+GLOBL poolNegZero<>(SB), RODATA|NOPTR, $4
+
+// Registers: DI is dx, R11 the input row, SI and DX the output row of dy
+// and arg, AX the column (stride 1) or window (stride 2), R8 the tap
+// numbers of row ky, R9 the input row of ky = 0, R12 the input row pitch
+// in bytes, R13 the last block, BX is ky, CX the output rows left, Y13
+// holds -0. Y1-Y3 are temporaries.
+
+// GRAD(acc, aoff, doff, tap) adds to acc the dy at doff(SI)(AX*4) of the
+// 8 windows whose arg at aoff(DX)(AX*1) is the tap at tap(R8), -0 for the
+// others.
+#define GRAD(acc, aoff, doff, tap) \
+	VPMOVZXBD aoff(DX)(AX*1), Y1;         \
+	VPCMPEQD  tap(R8), Y1, Y1;            \
+	VBLENDVPS Y1, doff(SI)(AX*4), Y13, Y2; \
+	VADDPS    Y2, acc, acc
+
+// GRAD1(acc) is dx columns AX..AX+7 plus the gradient of their three
+// windows, at AX-2, AX-1 and AX relative to SI and DX.
+#define GRAD1(acc) \
+	VMOVUPS (R11)(AX*4), acc;    \
+	GRAD(acc, -2, -8, 64);       \
+	GRAD(acc, -1, -4, 32);       \
+	GRAD(acc, 0, 0, 0)
+
+#define STORE1(acc) VMOVUPS acc, (R11)(AX*4)
+
+// GRAD2(e, o) is dx columns 2*AX..2*AX+15 (relative to R11) plus the
+// gradient of windows AX..AX+7: an even column takes tap 2 of the window
+// before and tap 0 of its own, an odd one tap 1.
+#define GRAD2(e, o) \
+	VMOVUPS    (R11)(AX*8), e;   \
+	VMOVUPS    32(R11)(AX*8), o; \
+	VSHUFPS    $0x88, o, e, Y3;  \
+	VSHUFPS    $0xDD, o, e, o;   \
+	VPERMPD    $0xD8, Y3, e;     \
+	VPERMPD    $0xD8, o, o;      \
+	GRAD(e, -1, -4, 64);         \
+	GRAD(e, 0, 0, 0);            \
+	GRAD(o, 0, 0, 32);           \
+	VUNPCKLPS  o, e, Y3;         \
+	VUNPCKHPS  o, e, o;          \
+	VPERM2F128 $0x20, o, Y3, e;  \
+	VPERM2F128 $0x31, o, Y3, o
+
+#define STORE2(e, o) \
+	VMOVUPS e, (R11)(AX*8); \
+	VMOVUPS o, 32(R11)(AX*8)
+
+// GRADROWS(BLOCK, STORE, ta, tb) runs the output rows: for each tap row
+// inside the input the blocks of [lo, hi), the last one, ending at hi,
+// computed first (into ta, tb) and stored last, as it may overlap the
+// others.
+#define GRADROWS(BLOCK, STORE, ta, tb) \
+	MOVQ  w+24(FP), R12;               \
+	SHLQ  $2, R12;                     \
+	MOVQ  hi+88(FP), R13;              \
+	SUBQ  $8, R13;                     \
+	MOVQ  outH+48(FP), CX;             \
+	MOVQ  pt+64(FP), R9;               \
+	NEGQ  R9;                          \
+	VBROADCASTSS poolNegZero<>(SB), Y13; \
+orow:                                  \
+	LEAQ  poolTaps<>(SB), R8;          \
+	XORQ  BX, BX;                      \
+tap:                                   \
+	LEAQ  (R9)(BX*1), R11;             \
+	CMPQ  R11, h+32(FP);               \
+	JAE   skip;                        \
+	IMULQ R12, R11;                    \
+	ADDQ  DI, R11;                     \
+	MOVQ  R13, AX;                     \
+	BLOCK(ta, tb);                     \
+	MOVQ  lo+80(FP), AX;               \
+	JMP   test;                        \
+block:                                 \
+	BLOCK(Y0, Y4);                     \
+	STORE(Y0, Y4);                     \
+	ADDQ  $8, AX;                      \
+test:                                  \
+	CMPQ  AX, R13;                     \
+	JLT   block;                       \
+	MOVQ  R13, AX;                     \
+	STORE(ta, tb);                     \
+skip:                                  \
+	ADDQ  $96, R8;                     \
+	INCQ  BX;                          \
+	CMPQ  BX, $3;                      \
+	JLT   tap;                         \
+	ADDQ  sh+56(FP), R9;               \
+	MOVQ  outW+40(FP), R11;            \
+	LEAQ  (SI)(R11*4), SI;             \
+	ADDQ  R11, DX;                     \
+	DECQ  CX;                          \
+	JNZ   orow;                        \
+	VZEROUPPER;                        \
+	RET
+
+// The one-register blocks of stride 1 ignore their second register.
+#define GRAD1X(acc, unused) GRAD1(acc)
+#define STORE1X(acc, unused) STORE1(acc)
+
+// func maxPool3x3GradS1AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int)
+TEXT ·maxPool3x3GradS1AVX2(SB), NOSPLIT, $0-96
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ arg+16(FP), DX
+	MOVQ pl+72(FP), AX
+	LEAQ (SI)(AX*4), SI
+	ADDQ AX, DX
+	GRADROWS(GRAD1X, STORE1X, Y15, Y14)
+
+// func maxPool3x3GradS2AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int)
+TEXT ·maxPool3x3GradS2AVX2(SB), NOSPLIT, $0-96
+	MOVQ dx+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ arg+16(FP), DX
+	MOVQ pl+72(FP), AX
+	SHLQ $2, AX
+	SUBQ AX, DI
+	GRADROWS(GRAD2, STORE2, Y15, Y14)

@@ -53,6 +53,48 @@ func TestMaxPoolAVX2(t *testing.T) {
 	}
 }
 
+// TestMaxPoolBackwardAVX2 checks the assembly gradient routing against
+// the Go code bit for bit: both add each element's gradients in the same
+// order, whatever dx and dy hold.
+func TestMaxPoolBackwardAVX2(t *testing.T) {
+	if !poolAVX2 {
+		t.Skip("no AVX2")
+	}
+	defer func(avx2 bool) { poolAVX2 = avx2 }(poolAVX2)
+	r := rand.New(rand.NewPCG(15, 16))
+	specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0}
+	for _, p := range append(poolCases, poolLaneCases...) {
+		if !p.fast3x3() {
+			continue
+		}
+		in, out := p.N*p.C*p.H*p.W, p.N*p.C*p.OutH*p.OutW
+		for _, x := range [][]float32{randFloats(r, in), tieFloats(r, in)} {
+			y, arg := make([]float32, out), make([]uint8, out)
+			MaxPool(y, arg, x, &p)
+			dy, dx0 := randFloats(r, out), randFloats(r, in)
+			for range 3 {
+				dy[r.IntN(out)] = specials[r.IntN(len(specials))]
+			}
+			for i := range dx0 {
+				if r.IntN(4) == 0 {
+					dx0[i] = specials[r.IntN(len(specials))]
+				}
+			}
+			var dx [2][]float32
+			for i, avx2 := range []bool{true, false} {
+				poolAVX2 = avx2
+				dx[i] = append([]float32(nil), dx0...)
+				MaxPoolBackward(dx[i], dy, arg, &p)
+			}
+			for i := range dx0 {
+				if math.Float32bits(dx[0][i]) != math.Float32bits(dx[1][i]) {
+					t.Fatalf("%+v: dx[%d] is %v, the Go code gives %v", p, i, dx[0][i], dx[1][i])
+				}
+			}
+		}
+	}
+}
+
 // TestPoolGo runs the pooling tests with the Go twin of the assembly.
 func TestPoolGo(t *testing.T) {
 	defer func(avx2 bool) { poolAVX2 = avx2 }(poolAVX2)

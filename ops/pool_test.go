@@ -95,13 +95,15 @@ var poolLaneCases = func() []PoolParams {
 	for _, w := range []int{8, 9, 10, 15, 16, 17, 18, 25, 31, 33} {
 		cases = append(cases,
 			poolCase(1, 2, 5, w, 3, 1, 1, [4]int{1, 1, 1, 1}, 0),
-			poolCase(1, 1, 4, w, 3, 1, 1, [4]int{}, 0))
+			poolCase(1, 1, 4, w, 3, 1, 1, [4]int{}, 0),
+			poolCase(1, 1, 4, w, 3, 1, 1, [4]int{2, 2, 2, 2}, 0))
 	}
 	for _, w := range []int{15, 16, 17, 18, 19, 20, 31, 33, 34, 35, 49, 50} {
 		cases = append(cases,
 			poolCase(1, 2, 7, w, 3, 2, 1, [4]int{0, 0, 1, 1}, 0),
 			poolCase(1, 1, 6, w, 3, 2, 1, [4]int{1, 1, 1, 1}, 0),
-			poolCase(1, 1, 8, w, 3, 2, 1, [4]int{}, 1))
+			poolCase(1, 1, 8, w, 3, 2, 1, [4]int{}, 1),
+			poolCase(1, 1, 5, w, 3, 2, 1, [4]int{2, 2, 2, 2}, 0))
 	}
 	return cases
 }()
@@ -340,6 +342,9 @@ var poolBenchmarks = []struct {
 	{"pool3_480x28x28", poolCase(1, 480, 28, 28, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
 	{"3a_pool_192x28x28_s1", poolCase(1, 192, 28, 28, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
 	{"4a_pool_480x14x14_s1", poolCase(1, 480, 14, 14, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
+	// Two of them at DeepDream's 1024x768, whose planes outgrow the caches.
+	{"pool2_192x192x256", poolCase(1, 192, 192, 256, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
+	{"3a_pool_192x96x128_s1", poolCase(1, 192, 96, 128, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
 }
 
 // reportPool reports the input bytes read (forward) or written (backward)
