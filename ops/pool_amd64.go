@@ -10,8 +10,9 @@ var poolAVX2 = cpu.X86.HasAVX2
 
 // maxPool3x3S1AVX2 and maxPool3x3S2AVX2 are maxPool3x3BandGo of
 // horizontal stride 1 and 2 for rows >= 1 rows with a stored tap, whose
-// windows [lo, hi) inside the input horizontally are at least 8, and
-// those outside the first or last 8: x points at column 0 of the first
+// windows [lo, hi) inside the input horizontally are at least 8, lo <= 8
+// and hi >= ystep-1 (the blocks between the first and the last one read
+// the windows up to the last but one): x points at column 0 of the first
 // tap row of the first output row, whose window 0 starts at column c0
 // (-PadLeft); the rows are w elements apart, the third tap row d2 from
 // the first (w when it repeats the second), and the first tap rows of
@@ -30,7 +31,7 @@ func maxPool3x3S2AVX2(y *float32, arg *uint8, x *float32, w, d2, xstep, ystep, r
 // works on blocks of 8 windows, the last block of a row overlapping the
 // others, and does the clipped windows in the first and last blocks.
 func maxPool3x3Band(y []float32, arg []uint8, x []float32, p *PoolParams, bd band3) {
-	if !poolAVX2 || arg == nil || bd.hi-bd.lo < 8 || bd.lo > 8 || p.OutW-bd.hi > 8 {
+	if !poolAVX2 || arg == nil || bd.hi-bd.lo < 8 || bd.lo > 8 || p.OutW-bd.hi > 1 {
 		maxPool3x3BandGo(y, arg, x, p, bd)
 		return
 	}
