@@ -55,7 +55,7 @@ func maxPoolWith(dst []float32, arg []uint8, x []float32, p *PoolParams, fast bo
 // MaxPoolBackward: dx += dy routed to the first maximum of each window (as
 // ONNX, Caffe and PyTorch route it), the tap MaxPool stored in arg.
 func MaxPoolBackward(dx, dy []float32, arg []uint8, p *PoolParams) {
-	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, dy: dy, arg: arg, dx: dx, p: p})
+	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, fast: p.fast3x3(), dy: dy, arg: arg, dx: dx, p: p})
 }
 
 // MaxPoolBackwardScan is MaxPoolBackward for windows of more than
@@ -147,7 +147,11 @@ func (t *poolTask) Run(lo, hi int) {
 				maxPoolPlane(y, arg, x, p)
 			}
 		case maxPoolBackward:
-			maxPoolBackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
+			if t.fast {
+				maxPool3x3BackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
+			} else {
+				maxPoolBackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
+			}
 		case maxPoolBackwardScan:
 			maxPoolBackwardScanPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.x[ip:ip+in], p)
 		case averagePoolForward:
@@ -242,39 +246,112 @@ func maxPoolBackwardScanPlane(dx, dy, x []float32, p *PoolParams) {
 }
 
 // maxPool3x3Plane is MaxPool of one plane for fast3x3 geometries; arg is
-// nil when no tap is stored. The windows inside the input, apart from
-// clipped ones at the edges that maxTap handles, take the maximum of three
-// input rows; along the row the column maxima slide: stride 1 reuses two of
-// the three columns of the previous window, stride 2 one. The first
-// maximum is then the first of the nine taps equal to the maximum.
+// nil when no tap is stored. The rows of windows with two or three tap
+// rows inside the input are bands for maxPool3x3Band; maxTap does the
+// others (planes less than two rows high, wide padding).
 func maxPool3x3Plane(y []float32, arg []uint8, x []float32, p *PoolParams) {
-	w, sw := p.W, p.StrideW
-	lo, hi := interior3(p)
-	for oy := range p.OutH {
-		yr := y[oy*p.OutW : (oy+1)*p.OutW]
-		var ar []uint8
-		if arg != nil {
-			ar = arg[oy*p.OutW : (oy+1)*p.OutW]
-		}
-		ky0, ky1 := taps(oy, p.StrideH, p.PadTop, 3, 1, 0, p.H)
-		for ox := 0; ox < len(yr); ox++ {
-			if ky1-ky0 == 3 && ox == lo && lo < hi {
-				ox = hi - 1 // the interior is done below
-				continue
-			}
-			m, k := maxTap(x, oy, ox, p)
-			yr[ox] = m
-			if ar != nil {
-				ar[ox] = tapByte(k)
-			}
-		}
-		if ky1-ky0 < 3 || lo >= hi {
+	lo, hi := interior3(p.OutW, p.W, p.PadLeft, p.StrideW)
+	top, bottom := interior3(p.OutH, p.H, p.PadTop, p.StrideH)
+	for oy := 0; oy < p.OutH; oy++ {
+		if oy == top && top < bottom {
+			maxPool3x3Band(y, arg, x, p, band3{top, bottom, lo, hi, 0, 3})
+			oy = bottom - 1
 			continue
 		}
-		iy := oy*p.StrideH - p.PadTop
-		r0, r1, r2 := x[iy*w:(iy+1)*w], x[(iy+1)*w:(iy+2)*w], x[(iy+2)*w:(iy+3)*w]
-		c := lo*sw - p.PadLeft
-		yi := yr[lo:hi]
+		if ky0, ky1 := taps(oy, p.StrideH, p.PadTop, 3, 1, 0, p.H); ky1-ky0 == 2 {
+			maxPool3x3Band(y, arg, x, p, band3{oy, oy + 1, lo, hi, ky0, 2})
+			continue
+		}
+		for ox := range p.OutW {
+			m, k := maxTap(x, oy, ox, p)
+			y[oy*p.OutW+ox] = m
+			if arg != nil {
+				arg[oy*p.OutW+ox] = tapByte(k)
+			}
+		}
+	}
+}
+
+// band3 is a block of output rows [oy0, oy1) of a 3x3 max pool whose
+// windows have their tap rows ky0 to ky0+rows-1 inside the input, rows 2
+// or 3; the windows of columns [lo, hi) lie inside it horizontally.
+type band3 struct {
+	oy0, oy1, lo, hi int
+	ky0, rows        int
+}
+
+// maxPool3x3BandGo is MaxPool of the rows of band bd in Go, the
+// assembly's twin: maxPool3x3InteriorGo does the windows of columns
+// [lo, hi), maxPool3x3Edge the others.
+func maxPool3x3BandGo(y []float32, arg []uint8, x []float32, p *PoolParams, bd band3) {
+	if bd.lo < bd.hi {
+		maxPool3x3InteriorGo(y, arg, x, p, bd)
+	}
+	for ox := 0; ox < p.OutW; ox++ {
+		if ox == bd.lo && bd.lo < bd.hi {
+			ox = bd.hi - 1
+			continue
+		}
+		maxPool3x3Edge(y, arg, x, p, bd, ox)
+	}
+}
+
+// maxPool3x3Edge is MaxPool of the windows of column ox of band bd, which
+// the left or right edge clips, like maxPool3x3InteriorGo: each is copied
+// to a 3x3 window whose rows repeat their last column inside the input,
+// which changes neither its maximum nor its first tap equal to it.
+func maxPool3x3Edge(y []float32, arg []uint8, x []float32, p *PoolParams, bd band3, ox int) {
+	w := p.W
+	kx0, kx1 := taps(ox, p.StrideW, p.PadLeft, 3, 1, 0, w)
+	if kx0 == kx1 {
+		for oy := bd.oy0; oy < bd.oy1; oy++ {
+			y[oy*p.OutW+ox] = float32(math.Inf(-1))
+			if arg != nil {
+				arg[oy*p.OutW+ox] = noTap
+			}
+		}
+		return
+	}
+	// cols maps the window's columns to input columns.
+	c := ox*p.StrideW - p.PadLeft
+	cols := [3]int{c + kx0, c + min(kx0+1, kx1-1), c + kx1 - 1}
+	for oy := bd.oy0; oy < bd.oy1; oy++ {
+		iy := oy*p.StrideH - p.PadTop + bd.ky0
+		var win [3][3]float32
+		for ky, r := range [3]int{iy, iy + 1, iy + bd.rows - 1} {
+			row := x[r*w : (r+1)*w]
+			win[ky] = [3]float32{row[cols[0]], row[cols[1]], row[cols[2]]}
+		}
+		m := max(max(win[0][0], win[1][0], win[2][0]), max(win[0][1], win[1][1], win[2][1]), max(win[0][2], win[1][2], win[2][2]))
+		o := oy*p.OutW + ox
+		y[o] = m
+		if arg == nil {
+			continue
+		}
+		k := firstMax3x3(&win[0], &win[1], &win[2], m)
+		if k == noTap {
+			_, k = maxTap(x, oy, ox, p)
+		} else {
+			k += 3*bd.ky0 - k%3 + cols[k%3] - c
+		}
+		arg[o] = tapByte(k)
+	}
+}
+
+// maxPool3x3InteriorGo is MaxPool of the windows of columns [lo, hi) of
+// band bd. A window of two rows reads its second row twice, as its third:
+// that changes neither the maximum nor the first tap equal to it, which
+// then only needs the offset of the window's first row. Along the row the
+// column maxima slide: stride 1 reuses two of the three columns of the
+// previous window, stride 2 one. The first maximum is then the first of
+// the nine taps equal to the maximum.
+func maxPool3x3InteriorGo(y []float32, arg []uint8, x []float32, p *PoolParams, bd band3) {
+	w, sw := p.W, p.StrideW
+	for oy := bd.oy0; oy < bd.oy1; oy++ {
+		iy := oy*p.StrideH - p.PadTop + bd.ky0
+		r0, r1, r2 := x[iy*w:(iy+1)*w], x[(iy+1)*w:(iy+2)*w], x[(iy+bd.rows-1)*w:(iy+bd.rows)*w]
+		c := bd.lo*sw - p.PadLeft
+		yi := y[oy*p.OutW+bd.lo : oy*p.OutW+bd.hi]
 		a := max(r0[c], r1[c], r2[c])
 		if sw == 1 {
 			b := max(r0[c+1], r1[c+1], r2[c+1])
@@ -295,25 +372,28 @@ func maxPool3x3Plane(y []float32, arg []uint8, x []float32, p *PoolParams) {
 				a = n
 			}
 		}
-		if ar == nil {
+		if arg == nil {
 			continue
 		}
+		ar := arg[oy*p.OutW+bd.lo : oy*p.OutW+bd.hi]
 		for i, m := range yi {
 			k := firstMax3x3((*[3]float32)(r0[c:]), (*[3]float32)(r1[c:]), (*[3]float32)(r2[c:]), m)
 			if k == noTap {
-				_, k = maxTap(x, oy, lo+i, p)
+				_, k = maxTap(x, oy, bd.lo+i, p)
+			} else {
+				k += 3 * bd.ky0
 			}
-			ar[lo+i] = tapByte(k)
+			ar[i] = tapByte(k)
 			c += sw
 		}
 	}
 }
 
-// interior3 returns the outputs [lo, hi) of a row whose 3x3 windows lie
-// inside the input horizontally.
-func interior3(p *PoolParams) (lo, hi int) {
-	lo = (p.PadLeft + p.StrideW - 1) / p.StrideW
-	hi = min(p.OutW, floorDiv(p.W-3+p.PadLeft, p.StrideW)+1)
+// interior3 returns the outputs [lo, hi) of out along an axis of size n
+// whose 3-tap windows lie inside the input.
+func interior3(out, n, pad, stride int) (lo, hi int) {
+	lo = (pad + stride - 1) / stride
+	hi = min(out, floorDiv(n-3+pad, stride)+1)
 	return lo, max(lo, hi)
 }
 

@@ -88,19 +88,68 @@ var poolCases = []PoolParams{
 	{N: 1, C: 2, H: 1, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: 1, PadBottom: 1, OutH: 1, OutW: 7},
 }
 
+// poolLaneCases are 3x3 pools whose rows have about 8, 16 or 24 windows
+// between the clipped edge ones, for the fast kernels' blocks of 8.
+var poolLaneCases = func() []PoolParams {
+	var cases []PoolParams
+	for _, w := range []int{8, 9, 10, 15, 16, 17, 18, 25, 31, 33} {
+		cases = append(cases,
+			poolCase(1, 2, 5, w, 3, 1, 1, [4]int{1, 1, 1, 1}, 0),
+			poolCase(1, 1, 4, w, 3, 1, 1, [4]int{}, 0),
+			poolCase(1, 1, 4, w, 3, 1, 1, [4]int{2, 2, 2, 2}, 0))
+	}
+	for _, w := range []int{15, 16, 17, 18, 19, 20, 31, 33, 34, 35, 49, 50} {
+		cases = append(cases,
+			poolCase(1, 2, 7, w, 3, 2, 1, [4]int{0, 0, 1, 1}, 0),
+			poolCase(1, 1, 6, w, 3, 2, 1, [4]int{1, 1, 1, 1}, 0),
+			poolCase(1, 1, 8, w, 3, 2, 1, [4]int{}, 1),
+			poolCase(1, 1, 5, w, 3, 2, 1, [4]int{2, 2, 2, 2}, 0))
+	}
+	return cases
+}()
+
+// tieFloats returns n values from a small set, mostly zeros of either
+// sign as after a ReLU, so that windows hold several maxima.
+func tieFloats(r *rand.Rand, n int) []float32 {
+	negZero := float32(math.Copysign(0, -1))
+	set := []float32{0, 0, 0, negZero, negZero, 1, 1, 2, -1}
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = set[r.IntN(len(set))]
+	}
+	return x
+}
+
+// guardedBytes is guarded for a byte slice.
+func guardedBytes(r *rand.Rand, n int) ([]uint8, func(t *testing.T, name string)) {
+	const guard = 13
+	full := make([]uint8, n+2*guard)
+	for i := range full {
+		full[i] = uint8(r.Uint32())
+	}
+	orig := append([]uint8(nil), full...)
+	return full[guard : guard+n : guard+n], func(t *testing.T, name string) {
+		t.Helper()
+		for i := range full {
+			if (i < guard || i >= guard+n) && full[i] != orig[i] {
+				t.Fatalf("%s: guard byte %d changed", name, i-guard)
+			}
+		}
+	}
+}
+
 func TestPoolMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, p := range poolCases {
-		for _, include := range []bool{false, true} {
+	for _, p := range append(poolCases, poolLaneCases...) {
+		for variant := range 4 {
+			// Ties: the first maximum of each window must win.
+			include, ties := variant&1 != 0, variant&2 != 0
 			p.CountIncludePad = include
-			name := fmt.Sprintf("%+v", p)
+			name := fmt.Sprintf("%+v ties %v", p, ties)
 			planes := p.N * p.C
 			x := randFloats(r, planes*p.H*p.W)
-			if p.N == 2 {
-				// Ties: the first maximum of each window must win.
-				for i := range x {
-					x[i] = float32(int(x[i] * 2))
-				}
+			if ties {
+				x = tieFloats(r, len(x))
 			}
 			wantMax, wantArg, wantAvg, count := naivePool(x, &p)
 			out := planes * p.OutH * p.OutW
@@ -115,10 +164,11 @@ func TestPoolMatchesReference(t *testing.T) {
 				}
 			}
 			// The fast kernels and their generic twin.
-			arg := make([]uint8, out)
+			arg, checkArg := guardedBytes(r, out)
 			for _, fast := range []bool{false, p.fast3x3()} {
 				maxPoolWith(y, arg, x, &p, fast)
 				checkY(t, name)
+				checkArg(t, name)
 				for o := range y {
 					if y[o] != wantMax[o] {
 						t.Fatalf("%s fast %v: MaxPool[%d] = %v, want %v", name, fast, o, y[o], wantMax[o])
@@ -215,6 +265,33 @@ func TestMaxPoolNaNAndSignedZeros(t *testing.T) {
 	}
 }
 
+// TestMaxPoolNaNs: with NaNs, infinities and zeros of both signs anywhere
+// in planes wide enough for the blocks of the fast kernels, these store the
+// generic kernel's taps and NaN outputs.
+func TestMaxPoolNaNs(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	specials := []float32{float32(math.NaN()), math.Float32frombits(0xffc00000), float32(math.Inf(1)), float32(math.Inf(-1))}
+	for _, p := range poolLaneCases {
+		name := fmt.Sprintf("%+v", p)
+		planes, out := p.N*p.C, p.N*p.C*p.OutH*p.OutW
+		for _, special := range specials {
+			x := tieFloats(r, planes*p.H*p.W)
+			for range 3 {
+				x[r.IntN(len(x))] = special
+			}
+			y, arg := make([]float32, out), make([]uint8, out)
+			maxPoolWith(y, arg, x, &p, false)
+			yFast, argFast := make([]float32, out), make([]uint8, out)
+			maxPoolWith(yFast, argFast, x, &p, true)
+			for o := range y {
+				if argFast[o] != arg[o] || yFast[o] != y[o] && (y[o] == y[o] || yFast[o] == yFast[o]) {
+					t.Fatalf("%s, %v: output %d is %v at tap %d, the generic kernel's %v at tap %d", name, special, o, yFast[o], argFast[o], y[o], arg[o])
+				}
+			}
+		}
+	}
+}
+
 func TestMaxPoolIndices(t *testing.T) {
 	// ONNX's test_maxpool_with_argmax_2d_precomputed_strides: x = 1..25 in
 	// a 5x5 plane, 2x2 windows, stride 2.
@@ -265,6 +342,9 @@ var poolBenchmarks = []struct {
 	{"pool3_480x28x28", poolCase(1, 480, 28, 28, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
 	{"3a_pool_192x28x28_s1", poolCase(1, 192, 28, 28, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
 	{"4a_pool_480x14x14_s1", poolCase(1, 480, 14, 14, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
+	// Two of them at DeepDream's 1024x768, whose planes outgrow the caches.
+	{"pool2_192x192x256", poolCase(1, 192, 192, 256, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
+	{"3a_pool_192x96x128_s1", poolCase(1, 192, 96, 128, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
 }
 
 // reportPool reports the input bytes read (forward) or written (backward)
