@@ -245,7 +245,7 @@ func (a *winoInputTask) Run(lo, hi int) {
 	for c := lo; c < hi; c++ {
 		xc := a.x[c*g.h*g.w:][:g.h*g.w]
 		for l0 := 0; l0 < a.nt; l0 += wgLanes {
-			if a.gatherRow(&d, xc, l0) {
+			if a.gatherRow(&d, xc, l0) || a.gatherPadded(&d, xc, l0) {
 				winoInputLanes(a.v[c*ld+l0:], stride, &d, &s)
 				continue
 			}
@@ -310,6 +310,31 @@ func winoGatherGo(d *[wgXi][wgLanes]float32, x []float32, w int) {
 			}
 		}
 	}
+}
+
+// gatherPadded is gatherRow for tiles side by side in one row of tiles
+// that reach past the image (the first and last of every row, with
+// padding): it copies their rows, zeros standing for what lies outside,
+// and gathers from the copy.
+func (a *winoInputTask) gatherPadded(d *[wgXi][wgLanes]float32, xc []float32, l0 int) bool {
+	g := &a.g
+	first := a.t0 + l0
+	if a.nt-l0 < wgLanes || first%g.tilesW+wgLanes > g.tilesW {
+		return false
+	}
+	iy0 := first/g.tilesW*wgOut - g.padTop
+	ix0 := first%g.tilesW*wgOut - g.padLeft
+	const bw = wgSpan + 2 // winoGather reads 2 floats past the span
+	var buf [wgIn * bw]float32
+	lo, hi := max(0, -ix0), min(bw, g.w-ix0) // the columns inside the image
+	for i := range wgIn {
+		row := buf[i*bw:][:bw]
+		if iy := iy0 + i; iy >= 0 && iy < g.h && lo < hi {
+			copy(row[lo:hi], xc[iy*g.w+ix0+lo:])
+		} // the rest of buf, outside the image, stays zero
+	}
+	winoGather(d, buf[:], bw)
+	return true
 }
 
 // plane returns the lanes of r in the k-th plane, planes stride apart.
