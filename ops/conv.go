@@ -68,13 +68,15 @@ func (p *ConvParams) tile() int {
 }
 
 // ConvScratchSize is the length of the scratch slice Conv and
-// ConvBackwardInput need: one im2col tile, or 0 for pointwise and
-// depthwise convolutions.
+// ConvBackwardInput need: one im2col tile with a row of ones and the
+// weights with a bias column (see Conv), or 0 for pointwise and depthwise
+// convolutions.
 func ConvScratchSize(p *ConvParams) int {
 	if p.pointwise() || p.depthwise() {
 		return 0
 	}
-	return p.C / p.Group * p.KH * p.KW * p.tile()
+	k := p.C / p.Group * p.KH * p.KW
+	return (k+1)*p.tile() + p.M/p.Group*(k+1)
 }
 
 // Conv computes y = conv(x, w) + b (b may be nil) as one GEMM per group and
@@ -83,8 +85,10 @@ func ConvScratchSize(p *ConvParams) int {
 //	y_g[M/G x tile] = w_g[M/G x K] * col[K x tile],  K = C/G*KH*KW
 //
 // where col holds the input patches of the tile's pixels (im2col), built in
-// scratch (ConvScratchSize(p) elements). Depthwise convolutions accumulate
-// y_m += w_m[tap] * x_g seen through each tap instead. y must not alias x.
+// scratch (ConvScratchSize(p) elements); with a bias, w_g gains the bias as
+// a last column and col a last row of ones. Depthwise convolutions
+// accumulate y_m += w_m[tap] * x_g seen through each tap instead. y must
+// not alias x.
 func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 	cg, mg := p.C/p.Group, p.M/p.Group
 	k := cg * p.KH * p.KW
@@ -104,23 +108,40 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 			xg := xn[g*cg*hw:][:cg*hw]
 			wg := w[g*mg*k:][:mg*k]
 			yg := yn[g*mg*pixels:][:mg*pixels]
+			var bg []float32
+			if b != nil {
+				bg = b[g*mg:][:mg]
+			}
+			if p.pointwise() {
+				// The image is the im2col matrix. The GEMM sets each block
+				// of y to the bias just before adding the product into it,
+				// and rectifies it just after, while it is in cache.
+				gemm.SgemmLayer(false, false, mg, pixels, k, 1, wg, k, xg, hw, bg, yg, pixels, p.Relu)
+				continue
+			}
+			// The bias is one more column of the weights, facing a row of
+			// ones under the im2col matrix: the GEMM then writes y
+			// without reading it.
+			kb, wb := k, wg
+			if bg != nil {
+				kb, wb = k+1, scratch[(k+1)*tile:][:mg*(k+1)]
+				for i := range mg {
+					copy(wb[i*kb:], wg[i*k:(i+1)*k])
+					wb[i*kb+k] = bg[i]
+				}
+			}
 			for p0 := 0; p0 < pixels; p0 += tile {
 				t := min(tile, pixels-p0)
-				// The GEMM sets each block of y to the bias just before
-				// adding the product into it, and rectifies it just after,
-				// while it is in cache.
-				var bg []float32
-				if b != nil {
-					bg = b[g*mg:][:mg]
+				col := scratch[:kb*t]
+				a := patchTask{col, xg, nil, nil, p, p0, t, patchGather}
+				patchTasks.For(cg*a.groups(), p.patchGrain(t), a)
+				if kb > k {
+					ones := col[k*t:]
+					for i := range ones {
+						ones[i] = 1
+					}
 				}
-				src, ld := xg[p0:], hw // pointwise: the image is the im2col matrix
-				if !p.pointwise() {
-					col := scratch[:k*t]
-					a := patchTask{col, xg, nil, nil, p, p0, t, patchGather}
-					patchTasks.For(cg*a.groups(), p.patchGrain(t), a)
-					src, ld = col, t
-				}
-				gemm.SgemmLayer(false, false, mg, t, k, 1, wg, k, src, ld, bg, yg[p0:], pixels, p.Relu)
+				gemm.SgemmLayer(false, false, mg, t, kb, 1, wb, kb, col, t, nil, yg[p0:], pixels, p.Relu)
 			}
 		}
 	}
