@@ -115,28 +115,38 @@ type WinogradFilter struct {
 	fwd, back [wgXi]*gemm.Packed
 }
 
-// NewWinogradFilter transforms w [M x C x 3 x 3] for p.
+// NewWinogradFilter transforms w [M x C x 3 x 3] for p. The transforms of
+// both directions go through one temporary buffer in turn, which keeps the
+// memory it needs beside the result at a third.
 func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
 	mc := p.M * p.C
-	u, ub := make([]float32, wgXi*mc), make([]float32, wgXi*mc)
-	var g [wgTaps * wgTaps]float64
-	for m := range p.M {
-		for c := range p.C {
-			k := w[(m*p.C+c)*wgTaps*wgTaps:][:wgTaps*wgTaps]
-			for i, v := range k {
-				g[i] = float64(v)
-			}
-			winoWeight(u, &g, m*p.C+c, mc)
-			for i, v := range k {
-				g[len(g)-1-i] = float64(v)
-			}
-			winoWeight(ub, &g, c*p.M+m, mc)
-		}
-	}
+	u := make([]float32, wgXi*mc)
 	f := &WinogradFilter{}
-	for xi := range wgXi {
-		f.fwd[xi] = gemm.Pack(false, p.M, p.C, 1, u[xi*mc:], p.C)
-		f.back[xi] = gemm.Pack(false, p.C, p.M, 1, ub[xi*mc:], p.M)
+	for _, back := range []bool{false, true} {
+		var g [wgTaps * wgTaps]float64
+		for m := range p.M {
+			for c := range p.C {
+				k := w[(m*p.C+c)*wgTaps*wgTaps:][:wgTaps*wgTaps]
+				if !back {
+					for i, v := range k {
+						g[i] = float64(v)
+					}
+					winoWeight(u, &g, m*p.C+c, mc)
+					continue
+				}
+				for i, v := range k {
+					g[len(g)-1-i] = float64(v)
+				}
+				winoWeight(u, &g, c*p.M+m, mc)
+			}
+		}
+		for xi := range wgXi {
+			if back {
+				f.back[xi] = gemm.Pack(false, p.C, p.M, 1, u[xi*mc:], p.M)
+			} else {
+				f.fwd[xi] = gemm.Pack(false, p.M, p.C, 1, u[xi*mc:], p.C)
+			}
+		}
 	}
 	return f
 }
