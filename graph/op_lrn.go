@@ -43,12 +43,18 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 	if p.Bias, err = n.Float("bias", 1); err != nil {
 		return nil, err
 	}
-	return &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p, factor: make([]float32, x.Size())}, BackwardReads: &Reads{In: []int{0}}}, nil
+	k := &lrnKernel{p: p}
+	if size != 5 {
+		// Other windows than 5 keep the factor for Backward, which
+		// recovers the window sums from it (see ops.LRN).
+		k.factor = make([]float32, x.Size())
+	}
+	return &Built{Out: []Shape{x}, Kernel: k, BackwardReads: &Reads{In: []int{0}}}, nil
 }
 
 type lrnKernel struct {
 	p      ops.LRNParams
-	factor []float32 // the forward run's s^-beta, for Backward
+	factor []float32 // the forward run's s^-beta, for Backward; nil for a window of 5
 }
 
 func (k *lrnKernel) Forward(out, in [][]float32) { ops.LRN(out[0], k.factor, in[0], &k.p) }

@@ -28,7 +28,9 @@ func (p *LRNParams) window() (before, after int) {
 // LRN: dst = x normalized (see LRNParams); factor receives s^-Beta, the
 // factor y = x * s^-Beta, which LRNBackward needs. All three are (N, C, HW).
 // Windows of 5 channels (GoogLeNet's and AlexNet's) take a float32 fast
-// path; lrnWith chooses.
+// path (lrnWith chooses), which computes the factor again where needed,
+// exactly: for them factor may be nil, which saves a buffer the size of x
+// (78 MB for GoogLeNet's two LRNs at 1352x900).
 func LRN(dst, factor, x []float32, p *LRNParams) {
 	lrnWith(dst, factor, x, p, p.Size == 5)
 }
@@ -38,7 +40,7 @@ func lrnWith(dst, factor, x []float32, p *LRNParams, fast bool) {
 }
 
 // LRNBackward: dx += the gradient of LRN given dy, from the x and factor
-// of the forward run:
+// (nil for a window of 5, see LRN) of the forward run:
 //
 //	dx_i += dy_i * s_i^-Beta - 2*Alpha*Beta/Size * x_i * sum_{j: i in window(j)} dy_j*y_j/s_j
 //
@@ -133,9 +135,14 @@ func (at pixels) rows5(s []float32, c, channels int) (r0, r1, r2, r3, r4 []float
 func (t *lrnTask) forwardBlock(at pixels) {
 	p := t.p
 	k := p.Alpha / 5
+	var scratch [lrnBlock]float32 // the factors, when not kept
+	f := scratch[:at.n]
 	for c := range p.C {
 		x0, x1, x2, x3, x4 := at.rows5(t.x, c, p.C)
-		lrnForwardRow(at.of(t.y, c), at.of(t.factor, c), x0, x1, x2, x3, x4, k, p.Bias, p.Beta)
+		if t.factor != nil {
+			f = at.of(t.factor, c)
+		}
+		lrnForwardRow(at.of(t.y, c), f, x0, x1, x2, x3, x4, k, p.Bias, p.Beta)
 	}
 }
 
@@ -146,15 +153,29 @@ func (t *lrnTask) forwardBlock(at pixels) {
 // its mirrored window c-2 .. c+2 being in the ring (zeros for the channels
 // outside the tensor: the ring starts zeroed, and channels C and C+1 clear
 // their slot).
+//
+// Without a kept factor, channel j's factor is computed again by the
+// forward row kernel, which gives the forward's bits, into a ring of its
+// own that holds it until channel j's gradient is due.
 func (t *lrnTask) backwardBlock(at pixels) {
 	p := t.p
 	k, k2 := p.Alpha/5, 2*p.Alpha*p.Beta/5
-	var ring [5][lrnBlock]float32
+	var ring, fring [5][lrnBlock]float32
+	var y [lrnBlock]float32 // the forward output, unused
+	factor := func(j int) []float32 {
+		if t.factor != nil {
+			return at.of(t.factor, j)
+		}
+		return fring[j%5][:at.n]
+	}
 	for j := 0; j < p.C+2; j++ {
 		w := ring[j%5][:at.n]
 		if j < p.C {
 			x0, x1, x2, x3, x4 := at.rows5(t.x, j, p.C)
-			lrnRingRow(w, at.of(t.dy, j), at.of(t.factor, j), x0, x1, x2, x3, x4, k, p.Bias)
+			if t.factor == nil {
+				lrnForwardRow(y[:at.n], factor(j), x0, x1, x2, x3, x4, k, p.Bias, p.Beta)
+			}
+			lrnRingRow(w, at.of(t.dy, j), factor(j), x0, x1, x2, x3, x4, k, p.Bias)
 		} else {
 			clear(w) // channel j is outside the tensor
 		}
@@ -162,7 +183,7 @@ func (t *lrnTask) backwardBlock(at pixels) {
 		if c < 0 {
 			continue
 		}
-		lrnGradRow(at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), at.of(t.factor, c),
+		lrnGradRow(at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), factor(c),
 			ring[(c+3)%5][:at.n], ring[(c+4)%5][:at.n], ring[c%5][:at.n], ring[(c+1)%5][:at.n], ring[(c+2)%5][:at.n], k2)
 	}
 }

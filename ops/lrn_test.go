@@ -76,6 +76,20 @@ func TestLRNMatchesReference(t *testing.T) {
 					t.Fatalf("%+v fast %v: dx[%d] = %v, want %v", p, fast, i, got, wantDX[i])
 				}
 			}
+			if !fast {
+				continue
+			}
+			// Without a kept factor the fast path computes it again:
+			// the same bits.
+			y2 := make([]float32, len(x))
+			lrnWith(y2, nil, x, &p, true)
+			dx2 := append([]float32(nil), base...)
+			lrnBackwardWith(dx2, dy, x, nil, &p, true)
+			for i := range y {
+				if math.Float32bits(y2[i]) != math.Float32bits(y[i]) || math.Float32bits(dx2[i]) != math.Float32bits(dx[i]) {
+					t.Fatalf("%+v without factor: y[%d], dx[%d] = %v, %v; with it %v, %v", p, i, i, y2[i], dx2[i], y[i], dx[i])
+				}
+			}
 		}
 	}
 }
