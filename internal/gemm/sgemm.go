@@ -59,7 +59,7 @@ func run(g problem) {
 			fillBias(g.c, g.ldc, g.bias, 0, m, 0, n)
 		}
 		if g.relu {
-			relu(g.c, g.ldc, 0, m, 0, n)
+			relu(current.Load(), g.c, g.ldc, 0, m, 0, n)
 		}
 		return
 	}
@@ -84,13 +84,11 @@ func run(g problem) {
 	jobs.Put(j)
 }
 
-// relu sets rows [i0, i0+mb) and columns [j0, j0+nb) of C to max(C, 0).
-func relu(c []float32, ldc int, i0, mb, j0, nb int) {
+// relu sets rows [i0, i0+mb) and columns [j0, j0+nb) of C to max(C, 0)
+// with the kernel's relu.
+func relu(kn *kernel, c []float32, ldc int, i0, mb, j0, nb int) {
 	for i := i0; i < i0+mb; i++ {
-		row := c[i*ldc+j0:][:nb]
-		for j, v := range row {
-			row[j] = max(v, 0)
-		}
+		kn.relu(c[i*ldc+j0:][:nb])
 	}
 }
 
@@ -302,7 +300,7 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 					}
 				}
 				if g.relu && pc+kb == g.k {
-					relu(g.c, g.ldc, ic, mb, jc, nb)
+					relu(kn, g.c, g.ldc, ic, mb, jc, nb)
 				}
 			}
 		}
