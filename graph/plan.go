@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/deepdream-go/deepdream/ops"
 )
 
 // Spec says what a plan computes.
@@ -667,7 +669,7 @@ func (p *Plan) Backward(ctx context.Context) error {
 			start = time.Now()
 		}
 		for _, g := range s.zero {
-			clear(g)
+			ops.Clear(g)
 		}
 		s.kernel.Backward(s.din, s.dout, s.in, s.out)
 		if p.observe != nil {

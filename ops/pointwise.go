@@ -6,6 +6,18 @@ import (
 	"github.com/deepdream-go/deepdream/internal/parallel"
 )
 
+// Clear sets dst to zero, on all cores when it is long enough to gain
+// from them (gradient buffers cleared at the start of their life).
+func Clear(dst []float32) {
+	clearTasks.For(len(dst), 4*elementwiseGrain, clearTask{dst})
+}
+
+type clearTask struct{ dst []float32 }
+
+var clearTasks parallel.Tasks[clearTask, *clearTask]
+
+func (t *clearTask) Run(lo, hi int) { clear(t.dst[lo:hi]) }
+
 // LeakyRelu: y = x for x >= 0, alpha*x below. dst may alias x.
 func LeakyRelu(dst, x []float32, alpha float32) {
 	pointwise(leakyRelu, dst, x, nil, alpha, 0)
