@@ -103,6 +103,20 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		}).(*ops.WinogradFilter)
 		scratch = ops.WinogradScratchSize(&p)
 	}
+	// Other convolutions with constant weights (and bias) have them
+	// packed once for the GEMM.
+	hasBias := len(in) > 2 && in[2].Present()
+	if in[1].Const != nil && k.wino == nil && (!hasBias || in[2].Const != nil) {
+		var b []float32
+		biasName := ""
+		if hasBias {
+			b, biasName = in[2].Const.F, in[2].Name
+		}
+		key := fmt.Sprintf("conv-packed/group=%d/im2col=%v/bias=%q", p.Group, scratch > 0, biasName)
+		if f := in[1].Const.Memo(key, func() any { return ops.NewConvFilter(in[1].Const.F, b, &p) }).(*ops.ConvFilter); f != nil {
+			k.packed = f
+		}
+	}
 	if p.Relu {
 		k.positive = make([]uint64, (out.Size()+63)/64)
 	}
@@ -156,8 +170,10 @@ type convKernel struct {
 	p       ops.ConvParams
 	scratch []float32 // one im2col or Winograd tile block: the plan's shared scratch
 	// wino holds the Winograd-transformed weights when the kernel runs
-	// ConvWinograd (nil: im2col).
-	wino *ops.WinogradFilter
+	// ConvWinograd; packed, the packed weights (and bias) of other
+	// convolutions with constant ones.
+	wino   *ops.WinogradFilter
+	packed *ops.ConvFilter
 	// positive has a bit per output element, set where the fused ReLU let
 	// it through (ops.ReluBits); nil without a fused ReLU.
 	positive []uint64
@@ -170,6 +186,8 @@ func (k *convKernel) Forward(out, in [][]float32) {
 	}
 	if k.wino != nil {
 		ops.ConvWinograd(out[0], in[0], k.wino, bias, k.scratch, &k.p)
+	} else if k.packed != nil {
+		ops.ConvPacked(out[0], in[0], k.packed, k.scratch, &k.p)
 	} else {
 		ops.Conv(out[0], in[0], in[1], bias, k.scratch, &k.p)
 	}
@@ -189,6 +207,10 @@ func (k *convKernel) Backward(din, dout, in, out [][]float32) {
 	}
 	if k.wino != nil {
 		ops.ConvWinogradBackwardInput(din[0], dout[0], k.wino, k.scratch, &k.p)
+		return
+	}
+	if k.packed != nil {
+		ops.ConvPackedBackwardInput(din[0], dout[0], k.packed, k.scratch, &k.p)
 		return
 	}
 	ops.ConvBackwardInput(din[0], dout[0], in[1], k.scratch, &k.p)

@@ -90,6 +90,51 @@ func ConvScratchSize(p *ConvParams) int {
 // accumulate y_m += w_m[tap] * x_g seen through each tap instead. y must
 // not alias x.
 func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
+	convForward(y, x, w, b, nil, scratch, p)
+}
+
+// ConvFilter is a convolution's weights (and bias) with each group's
+// matrices packed once for the GEMMs of Conv (w_g, with the bias column of
+// an im2col convolution) and of ConvBackwardInput (w_g^T): constant
+// weights need not be packed again by every call, and by every core that
+// takes a part of the product (8% of a 224x224 step's time).
+type ConvFilter struct {
+	w, b      []float32
+	fwd, back []*gemm.Packed
+}
+
+// NewConvFilter packs w [M x C/Group x KH x KW] and b [M] (nil: no bias)
+// for p; depthwise convolutions, which use no GEMM, get nil.
+func NewConvFilter(w, b []float32, p *ConvParams) *ConvFilter {
+	if p.depthwise() {
+		return nil
+	}
+	mg, k := p.M/p.Group, p.C/p.Group*p.KH*p.KW
+	f := &ConvFilter{w: w, b: b}
+	for g := range p.Group {
+		wg := w[g*mg*k:][:mg*k]
+		fwd := gemm.Pack(false, mg, k, 1, wg, k)
+		if b != nil && !p.pointwise() {
+			wb := make([]float32, mg*(k+1))
+			for i := range mg {
+				copy(wb[i*(k+1):], wg[i*k:(i+1)*k])
+				wb[i*(k+1)+k] = b[g*mg+i]
+			}
+			fwd = gemm.Pack(false, mg, k+1, 1, wb, k+1)
+		}
+		f.fwd = append(f.fwd, fwd)
+		f.back = append(f.back, gemm.Pack(true, k, mg, 1, wg, k))
+	}
+	return f
+}
+
+// ConvPacked is Conv with the weights and bias of f.
+func ConvPacked(y, x []float32, f *ConvFilter, scratch []float32, p *ConvParams) {
+	convForward(y, x, f.w, f.b, f, scratch, p)
+}
+
+// convForward is Conv, with the packed weights of f unless f is nil.
+func convForward(y, x, w, b []float32, f *ConvFilter, scratch []float32, p *ConvParams) {
 	cg, mg := p.C/p.Group, p.M/p.Group
 	k := cg * p.KH * p.KW
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
@@ -116,7 +161,11 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 				// The image is the im2col matrix. The GEMM sets each block
 				// of y to the bias just before adding the product into it,
 				// and rectifies it just after, while it is in cache.
-				gemm.SgemmLayer(false, false, mg, pixels, k, 1, wg, k, xg, hw, bg, yg, pixels, p.Relu)
+				if f != nil {
+					gemm.SgemmPackedLayer(f.fwd[g], pixels, xg, hw, bg, yg, pixels, p.Relu)
+				} else {
+					gemm.SgemmLayer(false, false, mg, pixels, k, 1, wg, k, xg, hw, bg, yg, pixels, p.Relu)
+				}
 				continue
 			}
 			// The bias is one more column of the weights, facing a row of
@@ -124,7 +173,10 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 			// without reading it.
 			kb, wb := k, wg
 			if bg != nil {
-				kb, wb = k+1, scratch[(k+1)*tile:][:mg*(k+1)]
+				kb = k + 1
+			}
+			if bg != nil && f == nil {
+				wb = scratch[(k+1)*tile:][:mg*(k+1)]
 				for i := range mg {
 					copy(wb[i*kb:], wg[i*k:(i+1)*k])
 					wb[i*kb+k] = bg[i]
@@ -141,7 +193,11 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 						ones[i] = 1
 					}
 				}
-				gemm.SgemmLayer(false, false, mg, t, kb, 1, wb, kb, col, t, nil, yg[p0:], pixels, p.Relu)
+				if f != nil {
+					gemm.SgemmPackedLayer(f.fwd[g], t, col, t, nil, yg[p0:], pixels, p.Relu)
+				} else {
+					gemm.SgemmLayer(false, false, mg, t, kb, 1, wb, kb, col, t, nil, yg[p0:], pixels, p.Relu)
+				}
 			}
 		}
 	}
@@ -155,6 +211,17 @@ func Conv(y, x, w, b, scratch []float32, p *ConvParams) {
 // Pointwise convolutions add w_g^T * dy_g into dx directly, depthwise ones
 // add w_m[tap] * dy_m into x_g seen through each tap.
 func ConvBackwardInput(dx, dy, w, scratch []float32, p *ConvParams) {
+	convBackwardInput(dx, dy, w, nil, scratch, p)
+}
+
+// ConvPackedBackwardInput is ConvBackwardInput with the weights of f.
+func ConvPackedBackwardInput(dx, dy []float32, f *ConvFilter, scratch []float32, p *ConvParams) {
+	convBackwardInput(dx, dy, f.w, f, scratch, p)
+}
+
+// convBackwardInput is ConvBackwardInput, with the packed weights of f
+// unless f is nil.
+func convBackwardInput(dx, dy, w []float32, f *ConvFilter, scratch []float32, p *ConvParams) {
 	cg, mg := p.C/p.Group, p.M/p.Group
 	k := cg * p.KH * p.KW
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
@@ -171,13 +238,21 @@ func ConvBackwardInput(dx, dy, w, scratch []float32, p *ConvParams) {
 			wg := w[g*mg*k:][:mg*k]
 			dyg := dyn[g*mg*pixels:][:mg*pixels]
 			if p.pointwise() {
-				gemm.Sgemm(true, false, cg, hw, mg, 1, wg, k, dyg, pixels, 1, dxg, hw)
+				if f != nil {
+					gemm.SgemmPacked(f.back[g], hw, dyg, pixels, 1, dxg, hw)
+				} else {
+					gemm.Sgemm(true, false, cg, hw, mg, 1, wg, k, dyg, pixels, 1, dxg, hw)
+				}
 				continue
 			}
 			for p0 := 0; p0 < pixels; p0 += tile {
 				t := min(tile, pixels-p0)
 				dcol := scratch[:k*t]
-				gemm.Sgemm(true, false, k, t, mg, 1, wg, k, dyg[p0:], pixels, 0, dcol, t)
+				if f != nil {
+					gemm.SgemmPacked(f.back[g], t, dyg[p0:], pixels, 0, dcol, t)
+				} else {
+					gemm.Sgemm(true, false, k, t, mg, 1, wg, k, dyg[p0:], pixels, 0, dcol, t)
+				}
 				a := patchTask{dcol, dxg, nil, nil, p, p0, t, patchScatter}
 				patchTasks.For(cg*a.groups(), p.patchGrain(t), a)
 			}

@@ -142,6 +142,28 @@ func TestConv(t *testing.T) {
 			checkDx(t, name+": dx")
 			checkScratch(t, name+": scratch")
 			compare(t, name+": dx", dx, before, wantDx, dxmag)
+
+			// Packed weights: the same products, so the same bits.
+			f := NewConvFilter(w, b, &p)
+			if f == nil {
+				continue // depthwise: no GEMM
+			}
+			yp, checkYp := guarded(r, len(want))
+			ConvPacked(yp, x, f, scratch, &p)
+			checkYp(t, name+": packed y")
+			checkScratch(t, name+": packed scratch")
+			dxp := append([]float32(nil), before...)
+			ConvPackedBackwardInput(dxp, dy, f, scratch, &p)
+			for i := range want {
+				if math.Float32bits(yp[i]) != math.Float32bits(y[i]) {
+					t.Fatalf("%s: packed y[%d] = %v, Conv gives %v", name, i, yp[i], y[i])
+				}
+			}
+			for i := range dxp {
+				if math.Float32bits(dxp[i]) != math.Float32bits(dx[i]) {
+					t.Fatalf("%s: packed dx[%d] = %v, ConvBackwardInput gives %v", name, i, dxp[i], dx[i])
+				}
+			}
 		}
 	}
 }

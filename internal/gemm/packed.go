@@ -64,3 +64,11 @@ func (pa *Packed) Cols() int { return pa.k }
 func SgemmPacked(pa *Packed, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	run(problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, packed: pa})
 }
+
+// SgemmPackedLayer is SgemmLayer with A packed by Pack.
+func SgemmPackedLayer(pa *Packed, n int, b []float32, ldb int, bias, c []float32, ldc int, relu bool) {
+	if bias != nil && len(bias) < pa.m {
+		panic(fmt.Sprintf("gemm: %d bias values for %d rows", len(bias), pa.m))
+	}
+	run(problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa, bias: bias, relu: relu})
+}

@@ -75,7 +75,8 @@ func TestSgemmPackedKeepsItsKernel(t *testing.T) {
 	}
 }
 
-// TestSgemmLayer checks, for every kernel, that SgemmLayer gives the bits
+// TestSgemmLayer checks, for every kernel, that SgemmLayer and
+// SgemmPackedLayer give the bits
 // of Sgemm with beta 1 on a C holding the bias (or beta 0 without), then
 // max(C, 0) if relu, without reading C (it starts as NaN) or writing
 // outside it.
@@ -113,10 +114,15 @@ func TestSgemmLayer(t *testing.T) {
 						}
 					}
 				}
+				packed := append([]float32(nil), got...)
 				SgemmLayer(transA, false, m, n, k, 0.5, a, lda, b, ldb, bias, got[guard:], ldc, relu)
+				SgemmPackedLayer(Pack(transA, m, k, 0.5, a, lda), n, b, ldb, bias, packed[guard:], ldc, relu)
 				for i := range got {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 						t.Fatalf("%dx%dx%d transA=%v relu=%v bias=%v: element %d (C starts at %d, row stride %d): %v, want %v", m, n, k, transA, relu, !noBias, i, guard, ldc, got[i], want[i])
+					}
+					if math.Float32bits(packed[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("packed %dx%dx%d transA=%v relu=%v bias=%v: element %d (C starts at %d, row stride %d): %v, want %v", m, n, k, transA, relu, !noBias, i, guard, ldc, packed[i], want[i])
 					}
 				}
 			}
