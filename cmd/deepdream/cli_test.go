@@ -71,6 +71,11 @@ func TestProbeImageAtItsOwnSize(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "shape 1x512x15x20\n") {
 		t.Fatalf("exit %d, output %q, stderr %s", code, out, errOut)
 	}
+	// The Caffe name, as dream's --layer takes it, names the same tensor.
+	code, alias, errOut := cli(t, context.Background(), "probe", "--model", model, "--input", img, "--layer", "inception_4c/output")
+	if code != 0 || alias != out {
+		t.Fatalf("alias: exit %d, output %q (tensor name gave %q), stderr %s", code, alias, out, errOut)
+	}
 }
 
 func TestProbeErrors(t *testing.T) {

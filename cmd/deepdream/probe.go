@@ -67,6 +67,11 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	if err != nil {
 		return err
 	}
+	// An alias (inception_4c/output) names the tensor as dream's --layer does.
+	layer, err := lm.tensor(o.layer)
+	if err != nil {
+		return err
+	}
 	m, inName := lm.graph, lm.net.Input
 	x, shape, err := loadInput(o.input, lm.entry.Preprocess, o.maxPixels)
 	if err != nil {
@@ -74,7 +79,7 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	}
 	p, err := m.Plan(graph.Spec{
 		Inputs:   []graph.InputSpec{{Name: inName, Shape: shape, Grad: o.grad != ""}},
-		Targets:  []string{o.layer},
+		Targets:  []string{layer},
 		Backward: o.grad != "",
 	})
 	if err != nil {
@@ -84,20 +89,20 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	if err := p.Forward(ctx); err != nil {
 		return err
 	}
-	a := p.Data(o.layer)
+	a := p.Data(layer)
 	objective := 0.0
 	for _, v := range a {
 		objective += float64(v) * float64(v)
 	}
 	objective /= 2
-	fmt.Fprintf(stdout, "shape %v\nobjective %s\n", p.Shape(o.layer), strconv.FormatFloat(objective, 'e', 7, 64))
+	fmt.Fprintf(stdout, "shape %v\nobjective %s\n", p.Shape(layer), strconv.FormatFloat(objective, 'e', 7, 64))
 	if o.out != "" {
-		if err := writeNpy(o.out, p.Shape(o.layer), a); err != nil {
+		if err := writeNpy(o.out, p.Shape(layer), a); err != nil {
 			return err
 		}
 	}
 	if o.grad != "" {
-		copy(p.Grad(o.layer), a) // d(0.5*sum(a^2))/da = a
+		copy(p.Grad(layer), a) // d(0.5*sum(a^2))/da = a
 		if err := p.Backward(ctx); err != nil {
 			return err
 		}
