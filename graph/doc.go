@@ -24,5 +24,6 @@
 // for its ONNX op types; the arithmetic is in package ops. Backward kernels
 // add into gradient buffers, which Plan.Backward clears when their life
 // starts, so a tensor read by several nodes collects the sum of their
-// gradients.
+// gradients; a kernel that can set the buffer it writes first instead
+// (a Conv with constant weights) spares that clear.
 package graph

@@ -177,6 +177,16 @@ type convKernel struct {
 	// positive has a bit per output element, set where the fused ReLU let
 	// it through (ops.ReluBits); nil without a fused ReLU.
 	positive []uint64
+	// setDx makes Backward set din[0] instead of adding to it (assign).
+	setDx bool
+}
+
+// assign: the packed and Winograd paths can set the input gradient.
+func (k *convKernel) assign(i int) bool {
+	if i == 0 && (k.wino != nil || k.packed != nil) {
+		k.setDx = true
+	}
+	return k.setDx
 }
 
 func (k *convKernel) Forward(out, in [][]float32) {
@@ -197,7 +207,13 @@ func (k *convKernel) Forward(out, in [][]float32) {
 }
 
 func (k *convKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] == nil || dout[0] == nil {
+	if din[0] == nil {
+		return
+	}
+	if dout[0] == nil {
+		if k.setDx {
+			ops.Clear(din[0]) // nothing flows back, and din was not cleared
+		}
 		return
 	}
 	if k.p.Relu {
@@ -205,15 +221,18 @@ func (k *convKernel) Backward(din, dout, in, out [][]float32) {
 		// else (fuseConvRelu leaves targets alone).
 		ops.ReluMaskBits(dout[0], k.positive)
 	}
-	if k.wino != nil {
+	switch {
+	case k.wino != nil && k.setDx:
+		ops.ConvWinogradInputGradient(din[0], dout[0], k.wino, k.scratch, &k.p)
+	case k.wino != nil:
 		ops.ConvWinogradBackwardInput(din[0], dout[0], k.wino, k.scratch, &k.p)
-		return
-	}
-	if k.packed != nil {
+	case k.packed != nil && k.setDx:
+		ops.ConvPackedInputGradient(din[0], dout[0], k.packed, k.scratch, &k.p)
+	case k.packed != nil:
 		ops.ConvPackedBackwardInput(din[0], dout[0], k.packed, k.scratch, &k.p)
-		return
+	default:
+		ops.ConvBackwardInput(din[0], dout[0], in[1], k.scratch, &k.p)
 	}
-	ops.ConvBackwardInput(din[0], dout[0], in[1], k.scratch, &k.p)
 }
 
 func (k *convKernel) setScratch(buf []float32) { k.scratch = buf }

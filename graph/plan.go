@@ -563,6 +563,39 @@ func (p *Plan) assignGradients() {
 			}
 		}
 	}
+	p.spareClears()
+}
+
+// assigner is implemented by kernels whose Backward can set din[i] rather
+// than add to it: assign(i) asks the kernel to, and reports whether it
+// will.
+type assigner interface {
+	assign(i int) bool
+}
+
+// spareClears lets the kernels that can set a gradient buffer whose life
+// starts at their step do so, instead of the buffer being cleared just
+// before they add to it: a pass over the buffer saved, and for a
+// pointwise convolution the read of zeros by its GEMM.
+func (p *Plan) spareClears() {
+	for i, s := range p.steps {
+		a, ok := s.kernel.(assigner)
+		if !ok {
+			continue
+		}
+		for j, g := range s.dinBufs {
+			if g == nil || g.firstWriter != i || g.seed || len(g.data) == 0 {
+				continue
+			}
+			if slices.Index(s.dinBufs, g) != j || slices.Index(s.dinBufs[j+1:], g) >= 0 {
+				continue // the step adds two of its gradients into g
+			}
+			z := slices.IndexFunc(s.zero, func(b []float32) bool { return len(b) == len(g.data) && &b[0] == &g.data[0] })
+			if z >= 0 && a.assign(j) {
+				s.zero = slices.Delete(s.zero, z, z+1)
+			}
+		}
+	}
 }
 
 // fold runs a node whose inputs are all constant, at plan time.

@@ -211,17 +211,32 @@ func convForward(y, x, w, b []float32, f *ConvFilter, scratch []float32, p *Conv
 // Pointwise convolutions add w_g^T * dy_g into dx directly, depthwise ones
 // add w_m[tap] * dy_m into x_g seen through each tap.
 func ConvBackwardInput(dx, dy, w, scratch []float32, p *ConvParams) {
-	convBackwardInput(dx, dy, w, nil, scratch, p)
+	convBackwardInput(dx, dy, w, nil, scratch, p, true)
 }
 
 // ConvPackedBackwardInput is ConvBackwardInput with the weights of f.
 func ConvPackedBackwardInput(dx, dy []float32, f *ConvFilter, scratch []float32, p *ConvParams) {
-	convBackwardInput(dx, dy, f.w, f, scratch, p)
+	convBackwardInput(dx, dy, f.w, f, scratch, p, true)
+}
+
+// ConvPackedInputGradient is ConvPackedBackwardInput into a dx it sets
+// rather than adds to, whatever dx held: a gradient buffer whose life
+// starts here need not be cleared first, and a pointwise convolution's GEMM
+// then writes it without reading it.
+func ConvPackedInputGradient(dx, dy []float32, f *ConvFilter, scratch []float32, p *ConvParams) {
+	convBackwardInput(dx, dy, f.w, f, scratch, p, false)
 }
 
 // convBackwardInput is ConvBackwardInput, with the packed weights of f
-// unless f is nil.
-func convBackwardInput(dx, dy, w []float32, f *ConvFilter, scratch []float32, p *ConvParams) {
+// unless f is nil, adding to dx if accumulate, else setting it.
+func convBackwardInput(dx, dy, w []float32, f *ConvFilter, scratch []float32, p *ConvParams, accumulate bool) {
+	beta := float32(1)
+	if !accumulate {
+		if !p.pointwise() {
+			Clear(dx) // the scatters below add
+		}
+		beta = 0
+	}
 	cg, mg := p.C/p.Group, p.M/p.Group
 	k := cg * p.KH * p.KW
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
@@ -239,9 +254,9 @@ func convBackwardInput(dx, dy, w []float32, f *ConvFilter, scratch []float32, p 
 			dyg := dyn[g*mg*pixels:][:mg*pixels]
 			if p.pointwise() {
 				if f != nil {
-					gemm.SgemmPacked(f.back[g], hw, dyg, pixels, 1, dxg, hw)
+					gemm.SgemmPacked(f.back[g], hw, dyg, pixels, beta, dxg, hw)
 				} else {
-					gemm.Sgemm(true, false, cg, hw, mg, 1, wg, k, dyg, pixels, 1, dxg, hw)
+					gemm.Sgemm(true, false, cg, hw, mg, 1, wg, k, dyg, pixels, beta, dxg, hw)
 				}
 				continue
 			}

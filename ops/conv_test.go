@@ -164,6 +164,19 @@ func TestConv(t *testing.T) {
 					t.Fatalf("%s: packed dx[%d] = %v, ConvBackwardInput gives %v", name, i, dxp[i], dx[i])
 				}
 			}
+			// Setting dx, whatever it held, is adding to zeros.
+			zeros := make([]float32, len(x))
+			ConvPackedBackwardInput(zeros, dy, f, scratch, &p)
+			set := make([]float32, len(x))
+			for i := range set {
+				set[i] = float32(math.NaN())
+			}
+			ConvPackedInputGradient(set, dy, f, scratch, &p)
+			for i := range set {
+				if set[i] != zeros[i] {
+					t.Fatalf("%s: set dx[%d] = %v, adding to zeros gives %v", name, i, set[i], zeros[i])
+				}
+			}
 		}
 	}
 }

@@ -203,10 +203,20 @@ func ConvWinograd(y, x []float32, f *WinogradFilter, b, scratch []float32, p *Co
 // ConvWinogradBackwardInput: dx += conv^T(dy, w), as the convolution of dy
 // (padded by 2 - pad) with the flipped and transposed weights of f.
 func ConvWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams) {
+	convWinogradBackwardInput(dx, dy, f, scratch, p, true)
+}
+
+// ConvWinogradInputGradient is ConvWinogradBackwardInput into a dx it
+// sets rather than adds to, whatever dx held (see ConvPackedInputGradient).
+func ConvWinogradInputGradient(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams) {
+	convWinogradBackwardInput(dx, dy, f, scratch, p, false)
+}
+
+func convWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams, accumulate bool) {
 	g := backwardGeom(p)
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
 	for n := range p.N {
-		g.run(dx[n*p.C*hw:][:p.C*hw], dy[n*p.M*pixels:][:p.M*pixels], &f.back, nil, scratch, false, true)
+		g.run(dx[n*p.C*hw:][:p.C*hw], dy[n*p.M*pixels:][:p.M*pixels], &f.back, nil, scratch, false, accumulate)
 	}
 }
 

@@ -66,6 +66,21 @@ func TestConvWinograd(t *testing.T) {
 			checkDx(t, name+": dx")
 			checkScratch(t, name+": scratch")
 			compareTol(t, name+": dx", dx, before, wantDx, dxmag, winogradTol)
+
+			// Setting dx, whatever it held, is adding to zeros.
+			zeros := make([]float32, len(x))
+			ConvWinogradBackwardInput(zeros, dy, f, scratch, &p)
+			set, checkSet := guarded(r, len(x))
+			for i := range set {
+				set[i] = float32(math.NaN())
+			}
+			ConvWinogradInputGradient(set, dy, f, scratch, &p)
+			checkSet(t, name+": set dx")
+			for i := range set {
+				if set[i] != zeros[i] {
+					t.Fatalf("%s: set dx[%d] = %v, adding to zeros gives %v", name, i, set[i], zeros[i])
+				}
+			}
 		}
 	}
 }
