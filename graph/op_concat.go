@@ -56,7 +56,7 @@ func buildConcat(n *Node, in []Input) (*Built, error) {
 	p := ops.NewConcat(shapes, axis)
 	switch ints {
 	case 0:
-		return &Built{Out: []Shape{out}, Kernel: &concatKernel{p}, BackwardReads: &Reads{}}, nil
+		return &Built{Out: []Shape{out}, Kernel: &concatKernel{p: p}, BackwardReads: &Reads{}}, nil
 	case len(in):
 		srcs := make([][]int64, len(in))
 		for i, x := range in {
@@ -69,12 +69,30 @@ func buildConcat(n *Node, in []Input) (*Built, error) {
 	return nil, fmt.Errorf("%d of %d inputs are integer constants: integer and float tensors cannot be joined", ints, len(in))
 }
 
-type concatKernel struct{ p *ops.ConcatParams }
+type concatKernel struct {
+	p   *ops.ConcatParams
+	set []bool // inputs whose gradient Backward sets (assign); nil: none
+}
 
 func (k *concatKernel) Forward(out, in [][]float32) { ops.Concat(out[0], in, k.p) }
 
 func (k *concatKernel) Backward(din, dout, in, out [][]float32) {
 	if dout[0] != nil {
-		ops.ConcatBackward(din, dout[0], k.p)
+		ops.ConcatBackwardSet(din, k.set, dout[0], k.p)
+		return
 	}
+	for i, set := range k.set {
+		if set && din[i] != nil {
+			ops.Clear(din[i]) // nothing flows back, and din[i] was not cleared
+		}
+	}
+}
+
+// assign: Backward can copy into any input's gradient.
+func (k *concatKernel) assign(i int) bool {
+	if k.set == nil {
+		k.set = make([]bool, len(k.p.Widths))
+	}
+	k.set[i] = true
+	return true
 }

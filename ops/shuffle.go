@@ -288,7 +288,15 @@ func Concat(dst []float32, srcs [][]float32, p *ConcatParams) {
 // An input joined more than once (x with itself) repeats its buffer in
 // dsrcs; the parts then add into it one after the other, on one core.
 func ConcatBackward(dsrcs [][]float32, ddst []float32, p *ConcatParams) {
-	t := concatTask{out: ddst, parts: dsrcs, p: p, backward: true}
+	ConcatBackwardSet(dsrcs, nil, ddst, p)
+}
+
+// ConcatBackwardSet is ConcatBackward, but sets dsrcs[k] to its part of
+// ddst, whatever it held, where set[k] (set may be nil): a gradient buffer
+// whose life starts here is copied into rather than cleared and added to.
+// A buffer given twice in dsrcs must not be set.
+func ConcatBackwardSet(dsrcs [][]float32, set []bool, ddst []float32, p *ConcatParams) {
+	t := concatTask{out: ddst, parts: dsrcs, p: p, backward: true, set: set}
 	if repeatsBuffer(dsrcs) {
 		t.Run(0, len(ddst))
 		return
@@ -318,7 +326,8 @@ type concatTask struct {
 	out      []float32
 	parts    [][]float32
 	p        *ConcatParams
-	backward bool // parts += out split
+	backward bool   // parts += out split
+	set      []bool // backward: parts[k] = its split where set[k]
 }
 
 var concatTasks parallel.Tasks[concatTask, *concatTask]
@@ -328,6 +337,8 @@ func (t *concatTask) Run(lo, hi int) {
 		switch part := t.parts[k]; {
 		case !t.backward:
 			copy(t.out[pos:pos+n], part[off:off+n])
+		case part != nil && t.set != nil && t.set[k]:
+			copy(part[off:off+n], t.out[pos:pos+n])
 		case part != nil:
 			axpy(part[off:off+n], t.out[pos:pos+n], 1) // 1*dy is dy: dx += dy
 		}

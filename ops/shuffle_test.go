@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -182,6 +183,30 @@ func TestConcat(t *testing.T) {
 			for i, v := range dsrcs[k] {
 				if v != 2*srcs[k][i] {
 					t.Fatalf("%s: dx%d[%d] = %v, want %v", name, k, i, v, 2*srcs[k][i])
+				}
+			}
+		}
+		// ConcatBackwardSet: the inputs marked set get their part whatever
+		// they held, the others have it added.
+		set := make([]bool, len(srcs))
+		for k := range srcs {
+			set[k] = k%2 == 1
+			dsrcs[k] = slices.Clone(srcs[k])
+			if set[k] {
+				for i := range dsrcs[k] {
+					dsrcs[k][i] = float32(math.NaN())
+				}
+			}
+		}
+		ConcatBackwardSet(dsrcs, set, got, p)
+		for k := range srcs {
+			for i, v := range dsrcs[k] {
+				want := 2 * srcs[k][i]
+				if set[k] {
+					want = srcs[k][i]
+				}
+				if v != want {
+					t.Fatalf("%s: set %v: dx%d[%d] = %v, want %v", name, set[k], k, i, v, want)
 				}
 			}
 		}
