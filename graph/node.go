@@ -13,6 +13,10 @@ import (
 type Node struct {
 	*onnx.Node
 	Opset int64
+	// shapesOnly tells builders that only the output shapes are wanted
+	// (InferShapes): the kernel will not run, so its buffers and
+	// transformed weights need not be made.
+	shapesOnly bool
 }
 
 // NodeError says which node a planning or loading problem is about.

@@ -60,7 +60,9 @@ func buildBinary(op ops.BinaryOp, n *Node, in []Input) (*Built, error) {
 			return nil, err
 		}
 		_, k.same, _ = ops.NewBroadcast(out, out)
-		k.scratch = make([]float32, out.Size())
+		if !n.shapesOnly {
+			k.scratch = make([]float32, out.Size())
+		}
 	}
 	built := &Built{Out: []Shape{out}, Kernel: k}
 	if op == ops.OpAdd || op == ops.OpSub {

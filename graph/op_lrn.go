@@ -44,7 +44,7 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 		return nil, err
 	}
 	k := &lrnKernel{p: p}
-	if size != 5 {
+	if size != 5 && !n.shapesOnly {
 		// Other windows than 5 keep the factor for Backward, which
 		// recovers the window sums from it (see ops.LRN).
 		k.factor = make([]float32, x.Size())

@@ -22,7 +22,7 @@ func buildMaxPool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := newMaxPool(p, out)
+	b := newMaxPool(n, p, out)
 	k := b.Kernel.(*maxPoolKernel)
 	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
 		order, err := n.Int("storage_order", 0)
@@ -47,17 +47,17 @@ func buildGlobalMaxPool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newMaxPool(p, out), nil
+	return newMaxPool(n, p, out), nil
 }
 
 // newMaxPool returns the MaxPool kernel of geometry p and output shape out.
 // Its Backward reads neither input nor output (they need not outlive the
 // forward pass) when the window is small enough for its first maximum to
 // be stored, else only the input.
-func newMaxPool(p ops.PoolParams, out Shape) *Built {
+func newMaxPool(n *Node, p ops.PoolParams, out Shape) *Built {
 	k := &maxPoolKernel{p: p}
 	reads := &Reads{In: []int{0}}
-	if p.KH*p.KW <= ops.MaxPoolArgTaps {
+	if p.KH*p.KW <= ops.MaxPoolArgTaps && !n.shapesOnly {
 		k.arg, reads = make([]uint8, out.Size()), &Reads{}
 	}
 	return &Built{Out: []Shape{out}, Kernel: k, BackwardReads: reads}

@@ -264,6 +264,11 @@ func (p *Plan) add(n *Node) error {
 			allConst = false
 		}
 	}
+	if p.shapesOnly && !allConst { // a constant node still runs, folded
+		only := *n
+		only.shapesOnly = true
+		n = &only
+	}
 	b, err := build(n, ins)
 	if err != nil {
 		return n.wrap(err)

@@ -131,3 +131,35 @@ func TestValueMemo(t *testing.T) {
 		t.Errorf("another key gave %v", got)
 	}
 }
+
+// TestInferShapesMakesNoKernelData checks that InferShapes, which only
+// wants shapes, leaves a conv's weights without the transformed (Winograd)
+// or packed copies a plan keeps with them, and that a plan then makes them.
+func TestInferShapesMakesNoKernelData(t *testing.T) {
+	w := make([]float32, 4*3*3*3)
+	for i := range w {
+		w[i] = float32(i%7) - 3
+	}
+	m, err := Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: &onnx.Graph{
+		Inputs:       []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Dims: []onnx.Dim{{Value: 1}, {Value: 3}, {Value: 8}, {Value: 8}}}},
+		Initializers: []*onnx.Tensor{onnx.NewFloatTensor("w", []int64{4, 3, 3, 3}, w)},
+		Nodes: []*onnx.Node{{OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"y"},
+			Attrs: []*onnx.Attribute{{Name: "pads", Type: onnx.AttrInts, Ints: []int64{1, 1, 1, 1}}}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := []InputSpec{{Name: "x", Shape: Shape{1, 3, 64, 64}}} // Winograd-sized
+	if _, _, err := m.InferShapes(in); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(m.consts["w"].memo); n != 0 {
+		t.Fatalf("InferShapes made %d derived copies of the weights", n)
+	}
+	if _, err := m.Plan(Spec{Inputs: in, Targets: []string{"y"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(m.consts["w"].memo); n == 0 {
+		t.Fatal("a plan made no derived copy of the weights: the test no longer looks at the right thing")
+	}
+}
