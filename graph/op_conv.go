@@ -94,11 +94,11 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		out = Shape{p.N, p.M, p.OutW()}
 	}
 	k, scratch := &convKernel{p: p}, ops.ConvScratchSize(&p)
-	// Winograd needs the weights transformed at plan time: constant ones.
-	// DEEPDREAM_WINOGRAD=0 keeps im2col, to compare the two.
 	if n.shapesOnly {
 		return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}}, nil
 	}
+	// Winograd needs the weights transformed at plan time: constant ones.
+	// DEEPDREAM_WINOGRAD=0 keeps im2col, to compare the two.
 	if in[1].Const != nil && ops.WinogradPays(&p) && os.Getenv("DEEPDREAM_WINOGRAD") != "0" {
 		// The transform depends on the weights and their shape only.
 		k.wino = in[1].Const.Memo("winograd", func() any {
