@@ -50,3 +50,49 @@ func ExampleModel_Plan() {
 	// p: 1x1x1x1 [3]
 	// dx: [0 0 1 0]
 }
+
+// Observe a plan to see where a run spends its time, per operator: what
+// `deepdream bench --ops` prints.
+func ExamplePlan_Observe() {
+	m, err := graph.Load(&onnx.Model{
+		IRVersion: 8,
+		Opsets:    map[string]int64{"": 13},
+		Graph: &onnx.Graph{
+			Inputs: []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float}},
+			Nodes: []*onnx.Node{
+				{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"r"}},
+				{Index: 1, OpType: "Sigmoid", Inputs: []string{"r"}, Outputs: []string{"s"}},
+			},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	p, err := m.Plan(graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: "x", Shape: graph.Shape{1, 1, 4, 4}, Grad: true}},
+		Targets:  []string{"s"},
+		Backward: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	calls := map[string]int{}
+	p.Observe(func(st graph.StepTime) {
+		dir := "forward"
+		if st.Backward {
+			dir = "backward"
+		}
+		calls[st.Node.OpType+" "+dir]++ // st.Elapsed is the time it took
+	})
+	ctx := context.Background()
+	for range 3 {
+		if err := p.Forward(ctx); err != nil {
+			panic(err)
+		}
+		if err := p.Backward(ctx); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println(calls["Relu forward"], calls["Sigmoid forward"], calls["Sigmoid backward"], calls["Relu backward"])
+	// Output: 3 3 3 3
+}
