@@ -51,6 +51,9 @@ func TestAVX512Geometry(t *testing.T) {
 			checkSgemm(t, r, tr[0], tr[1], s.m, s.n, s.k, 1.5, 0.5, 1)
 		}
 	}
+	// Packed A, the bias and the ReLU epilogue with this geometry.
+	checkSgemmPacked(t, &kn)
+	checkSgemmLayer(t, &kn)
 }
 
 // TestReluAVX2 checks the assembly ReLU against reluGeneric bit for bit,

@@ -11,41 +11,42 @@ import (
 // once gives the same bits as Sgemm packing A itself, for shapes with
 // partial tiles and several depth blocks, both layouts of A, and alpha and
 // beta variants, and that it writes nothing outside C.
-func TestSgemmPacked(t *testing.T) {
-	forEachKernel(t, func(t *testing.T, kn *kernel) {
-		r := rand.New(rand.NewPCG(7, 8))
-		for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {64, 700, 2*kn.kc + 5}, {192, 230, 64}, {13, 2048, 9}, {1500, 64, 100}} {
-			m, n, k := s[0], s[1], s[2]
-			for _, transA := range []bool{false, true} {
-				for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}} {
-					alpha, beta := ab[0], ab[1]
-					t.Run(fmt.Sprintf("%dx%dx%d/transA=%v/alpha=%v/beta=%v", m, n, k, transA, alpha, beta), func(t *testing.T) {
-						lda := k + 3
-						if transA {
-							lda = m + 3
+func TestSgemmPacked(t *testing.T) { forEachKernel(t, checkSgemmPacked) }
+
+// checkSgemmPacked is TestSgemmPacked with the current kernel kn.
+func checkSgemmPacked(t *testing.T, kn *kernel) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {64, 700, 2*kn.kc + 5}, {192, 230, 64}, {13, 2048, 9}, {1500, 64, 100}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, transA := range []bool{false, true} {
+			for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}} {
+				alpha, beta := ab[0], ab[1]
+				t.Run(fmt.Sprintf("%dx%dx%d/transA=%v/alpha=%v/beta=%v", m, n, k, transA, alpha, beta), func(t *testing.T) {
+					lda := k + 3
+					if transA {
+						lda = m + 3
+					}
+					a := randSlice(r, max(m, k)*lda)
+					ldb, ldc := n+1, n+2
+					b := randSlice(r, k*ldb)
+					c0 := randSlice(r, guard+m*ldc+guard)
+					want := append([]float32(nil), c0...)
+					Sgemm(transA, false, m, n, k, alpha, a, lda, b, ldb, beta, want[guard:], ldc)
+					pa := Pack(transA, m, k, alpha, a, lda)
+					if pa.Rows() != m || pa.Cols() != k {
+						t.Fatalf("packed %dx%d, want %dx%d", pa.Rows(), pa.Cols(), m, k)
+					}
+					got := append([]float32(nil), c0...)
+					SgemmPacked(pa, n, b, ldb, beta, got[guard:], ldc)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("element %d (C starts at %d, row stride %d): %v, Sgemm gives %v", i, guard, ldc, got[i], want[i])
 						}
-						a := randSlice(r, max(m, k)*lda)
-						ldb, ldc := n+1, n+2
-						b := randSlice(r, k*ldb)
-						c0 := randSlice(r, guard+m*ldc+guard)
-						want := append([]float32(nil), c0...)
-						Sgemm(transA, false, m, n, k, alpha, a, lda, b, ldb, beta, want[guard:], ldc)
-						pa := Pack(transA, m, k, alpha, a, lda)
-						if pa.Rows() != m || pa.Cols() != k {
-							t.Fatalf("packed %dx%d, want %dx%d", pa.Rows(), pa.Cols(), m, k)
-						}
-						got := append([]float32(nil), c0...)
-						SgemmPacked(pa, n, b, ldb, beta, got[guard:], ldc)
-						for i := range got {
-							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-								t.Fatalf("element %d (C starts at %d, row stride %d): %v, Sgemm gives %v", i, guard, ldc, got[i], want[i])
-							}
-						}
-					})
-				}
+					}
+				})
 			}
 		}
-	})
+	}
 }
 
 // TestSgemmPackedKeepsItsKernel checks that a matrix packed for one kernel
@@ -80,52 +81,53 @@ func TestSgemmPackedKeepsItsKernel(t *testing.T) {
 // of Sgemm with beta 1 on a C holding the bias (or beta 0 without), then
 // max(C, 0) if relu, without reading C (it starts as NaN) or writing
 // outside it.
-func TestSgemmLayer(t *testing.T) {
-	forEachKernel(t, func(t *testing.T, kn *kernel) {
-		r := rand.New(rand.NewPCG(11, 12))
-		for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {64, 700, 147}, {1500, 64, 100}, {5, 9, 0}} {
-			m, n, k := s[0], s[1], s[2]
-			for v := range 8 {
-				transA, relu, noBias := v&1 != 0, v&2 != 0, v&4 != 0
-				lda := k + 3
-				if transA {
-					lda = m + 3
+func TestSgemmLayer(t *testing.T) { forEachKernel(t, checkSgemmLayer) }
+
+// checkSgemmLayer is TestSgemmLayer with the current kernel kn.
+func checkSgemmLayer(t *testing.T, kn *kernel) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {64, 700, 147}, {1500, 64, 100}, {5, 9, 0}} {
+		m, n, k := s[0], s[1], s[2]
+		for v := range 8 {
+			transA, relu, noBias := v&1 != 0, v&2 != 0, v&4 != 0
+			lda := k + 3
+			if transA {
+				lda = m + 3
+			}
+			a := randSlice(r, max(m, k)*lda+1)
+			ldb, ldc := n+1, n+2
+			b, bias := randSlice(r, k*ldb+1), randSlice(r, m)
+			want := randSlice(r, guard+m*ldc+guard)
+			got := append([]float32(nil), want...)
+			for i := range m {
+				for j := range n {
+					want[guard+i*ldc+j] = bias[i]
+					got[guard+i*ldc+j] = float32(math.NaN())
 				}
-				a := randSlice(r, max(m, k)*lda+1)
-				ldb, ldc := n+1, n+2
-				b, bias := randSlice(r, k*ldb+1), randSlice(r, m)
-				want := randSlice(r, guard+m*ldc+guard)
-				got := append([]float32(nil), want...)
+			}
+			beta := float32(1)
+			if noBias {
+				bias, beta = nil, 0
+			}
+			Sgemm(transA, false, m, n, k, 0.5, a, lda, b, ldb, beta, want[guard:], ldc)
+			if relu {
 				for i := range m {
 					for j := range n {
-						want[guard+i*ldc+j] = bias[i]
-						got[guard+i*ldc+j] = float32(math.NaN())
-					}
-				}
-				beta := float32(1)
-				if noBias {
-					bias, beta = nil, 0
-				}
-				Sgemm(transA, false, m, n, k, 0.5, a, lda, b, ldb, beta, want[guard:], ldc)
-				if relu {
-					for i := range m {
-						for j := range n {
-							want[guard+i*ldc+j] = max(want[guard+i*ldc+j], 0)
-						}
-					}
-				}
-				packed := append([]float32(nil), got...)
-				SgemmLayer(transA, false, m, n, k, 0.5, a, lda, b, ldb, bias, got[guard:], ldc, relu)
-				SgemmPackedLayer(Pack(transA, m, k, 0.5, a, lda), n, b, ldb, bias, packed[guard:], ldc, relu)
-				for i := range got {
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("%dx%dx%d transA=%v relu=%v bias=%v: element %d (C starts at %d, row stride %d): %v, want %v", m, n, k, transA, relu, !noBias, i, guard, ldc, got[i], want[i])
-					}
-					if math.Float32bits(packed[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("packed %dx%dx%d transA=%v relu=%v bias=%v: element %d (C starts at %d, row stride %d): %v, want %v", m, n, k, transA, relu, !noBias, i, guard, ldc, packed[i], want[i])
+						want[guard+i*ldc+j] = max(want[guard+i*ldc+j], 0)
 					}
 				}
 			}
+			packed := append([]float32(nil), got...)
+			SgemmLayer(transA, false, m, n, k, 0.5, a, lda, b, ldb, bias, got[guard:], ldc, relu)
+			SgemmPackedLayer(Pack(transA, m, k, 0.5, a, lda), n, b, ldb, bias, packed[guard:], ldc, relu)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%dx%dx%d transA=%v relu=%v bias=%v: element %d (C starts at %d, row stride %d): %v, want %v", m, n, k, transA, relu, !noBias, i, guard, ldc, got[i], want[i])
+				}
+				if math.Float32bits(packed[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("packed %dx%dx%d transA=%v relu=%v bias=%v: element %d (C starts at %d, row stride %d): %v, want %v", m, n, k, transA, relu, !noBias, i, guard, ldc, packed[i], want[i])
+				}
+			}
 		}
-	})
+	}
 }
