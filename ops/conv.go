@@ -47,6 +47,17 @@ func (p *ConvParams) pointwise() bool {
 		p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0
 }
 
+// epilogue is what the GEMM applies to each finished block row of y: the
+// fused ReLU, if any.
+func (p *ConvParams) epilogue() func(row []float32) {
+	if p.Relu {
+		return reluInPlace
+	}
+	return nil
+}
+
+func reluInPlace(row []float32) { relu(row, row) }
+
 // depthwise reports one input channel per group. Its GEMMs would have
 // K = KH*KW and M/G rows, far too small to pay for packing, so it runs
 // directly, one output channel at a time.
@@ -162,9 +173,9 @@ func convForward(y, x, w, b []float32, f *ConvFilter, scratch []float32, p *Conv
 				// of y to the bias just before adding the product into it,
 				// and rectifies it just after, while it is in cache.
 				if f != nil {
-					gemm.SgemmPackedLayer(f.fwd[g], pixels, xg, hw, bg, yg, pixels, p.Relu)
+					gemm.SgemmPackedLayer(f.fwd[g], pixels, xg, hw, bg, yg, pixels, p.epilogue())
 				} else {
-					gemm.SgemmLayer(false, false, mg, pixels, k, 1, wg, k, xg, hw, bg, yg, pixels, p.Relu)
+					gemm.SgemmLayer(false, false, mg, pixels, k, 1, wg, k, xg, hw, bg, yg, pixels, p.epilogue())
 				}
 				continue
 			}
@@ -194,9 +205,9 @@ func convForward(y, x, w, b []float32, f *ConvFilter, scratch []float32, p *Conv
 					}
 				}
 				if f != nil {
-					gemm.SgemmPackedLayer(f.fwd[g], t, col, t, nil, yg[p0:], pixels, p.Relu)
+					gemm.SgemmPackedLayer(f.fwd[g], t, col, t, nil, yg[p0:], pixels, p.epilogue())
 				} else {
-					gemm.SgemmLayer(false, false, mg, t, kb, 1, wb, kb, col, t, nil, yg[p0:], pixels, p.Relu)
+					gemm.SgemmLayer(false, false, mg, t, kb, 1, wb, kb, col, t, nil, yg[p0:], pixels, p.epilogue())
 				}
 			}
 		}

@@ -29,8 +29,9 @@
 // state.
 //
 // SgemmLayer computes a layer's output: the product plus a bias per row of
-// C, rectified if asked, each block of C biased just before the kernel adds
-// into it and rectified just after, while it is in cache.
+// C, then the caller's epilogue (a fused ReLU) on each row of each block,
+// the block biased just before the kernel adds into it and finished just
+// after, while it is in cache.
 //
 // A matrix multiplied many times (a layer's constant weights) can be packed
 // once with Pack; SgemmPacked then skips packing A. A Packed matrix keeps

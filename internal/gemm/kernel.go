@@ -26,7 +26,6 @@ type kernel struct {
 	nc     int // columns of B packed at a time, kept in L2 (multiple of nr)
 	fn     kernelFunc
 	copyB  copyFunc
-	relu   func(row []float32) // row = max(row, 0), see reluGeneric
 }
 
 // A copyFunc copies one row of a block of B into its panels: for each
@@ -37,7 +36,7 @@ type copyFunc func(dst, src, pf []float32, panels, nr, ps int)
 // kernels lists the kernels this machine can run, fastest first.
 // The generic kernel is always last.
 var kernels = append(asmKernels(), &kernel{
-	name: "generic", mr: 4, nr: 4, kc: 256, mc: 512, nc: 256, fn: kernelGeneric, copyB: copyPanelsGeneric, relu: reluGeneric,
+	name: "generic", mr: 4, nr: 4, kc: 256, mc: 512, nc: 256, fn: kernelGeneric, copyB: copyPanelsGeneric,
 })
 
 var current atomic.Pointer[kernel]

@@ -11,9 +11,6 @@ func kernelAVX512(k int, a []float32, b []float32, c []float32, ldc int, beta fl
 func kernelAVX2(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
 
 //go:noescape
-func reluAVX2(x *float32, blocks int)
-
-//go:noescape
 func copyPanelsAVX2(dst []float32, src []float32, pf []float32, panels int, nr int, ps int)
 
 // Block sizes target Zen 4/5 (48 KiB L1d, 1 MiB L2 per core): a kc x nr
@@ -25,11 +22,11 @@ func copyPanelsAVX2(dst []float32, src []float32, pf []float32, panels int, nr i
 var (
 	avx512Kernel = kernel{
 		name: "avx512", mr: 8, nr: 48, kc: 160, mc: 480, nc: 384,
-		fn: kernelAVX512, copyB: copyPanelsAVX2, relu: reluRowAVX2, // AVX-512F CPUs have AVX2
+		fn: kernelAVX512, copyB: copyPanelsAVX2, // AVX-512F CPUs have AVX2
 	}
 	avx2Kernel = kernel{
 		name: "avx2", mr: 6, nr: 16, kc: 384, mc: 288, nc: 128,
-		fn: kernelAVX2, copyB: copyPanelsAVX2, relu: reluRowAVX2,
+		fn: kernelAVX2, copyB: copyPanelsAVX2,
 	}
 )
 
@@ -43,13 +40,4 @@ func asmKernels() []*kernel {
 		ks = append(ks, &avx2Kernel)
 	}
 	return ks
-}
-
-// reluRowAVX2 is reluGeneric, 8 elements at a time in assembly.
-func reluRowAVX2(row []float32) {
-	n := len(row) / 8 * 8
-	if n > 0 {
-		reluAVX2(&row[0], n/8)
-	}
-	reluGeneric(row[n:])
 }

@@ -259,22 +259,3 @@ chunk:
 done:
 	VZEROUPPER
 	RET
-
-// func reluAVX2(x *float32, blocks int)
-// x = x if !(x <= 0) else +0, 8 at a time: the mask of "not less or
-// equal" (true for NaN) ANDed with x, as reluGeneric does.
-TEXT ·reluAVX2(SB), NOSPLIT, $0-16
-	MOVQ   x+0(FP), DI
-	MOVQ   blocks+8(FP), CX
-	VXORPS Y15, Y15, Y15
-
-relu:
-	VMOVUPS (DI), Y0
-	VCMPPS  $6, Y15, Y0, Y1 // Y1 = !(Y0 <= 0)
-	VANDPS  Y0, Y1, Y1
-	VMOVUPS Y1, (DI)
-	ADDQ    $32, DI
-	DECQ    CX
-	JNZ     relu
-	VZEROUPPER
-	RET

@@ -3,7 +3,6 @@
 package gemm
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -54,32 +53,4 @@ func TestAVX512Geometry(t *testing.T) {
 	// Packed A, the bias and the ReLU epilogue with this geometry.
 	checkSgemmPacked(t, &kn)
 	checkSgemmLayer(t, &kn)
-}
-
-// TestReluAVX2 checks the assembly ReLU against reluGeneric bit for bit,
-// NaN, infinities and signed zeros included, and that it writes only its
-// row.
-func TestReluAVX2(t *testing.T) {
-	if !cpu.X86.HasAVX2 {
-		t.Skip("no AVX2")
-	}
-	r := rand.New(rand.NewPCG(15, 16))
-	special := []float32{float32(math.NaN()), -float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), 1e-40, -1e-40}
-	for _, n := range []int{0, 1, 7, 8, 9, 16, 17, 100} {
-		x := make([]float32, n+2)
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-			if r.IntN(3) == 0 {
-				x[i] = special[r.IntN(len(special))]
-			}
-		}
-		want := append([]float32(nil), x...)
-		reluGeneric(want[1 : n+1])
-		reluRowAVX2(x[1 : n+1])
-		for i := range x {
-			if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("n=%d: element %d is %v, reluGeneric gives %v", n, i, x[i], want[i])
-			}
-		}
-	}
 }

@@ -65,14 +65,3 @@ func copyPanelsGeneric(dst, src, pf []float32, panels, nr, ps int) {
 		}
 	}
 }
-
-// reluGeneric sets each element of row that is not above zero to +0: a
-// NaN stays as it is, -0 becomes +0 (as with Go's max(v, 0)), without
-// branches on the sign, which a ReLU's input makes unpredictable.
-func reluGeneric(row []float32) {
-	for i, v := range row {
-		if v <= 0 {
-			row[i] = 0
-		}
-	}
-}

@@ -66,9 +66,9 @@ func SgemmPacked(pa *Packed, n int, b []float32, ldb int, beta float32, c []floa
 }
 
 // SgemmPackedLayer is SgemmLayer with A packed by Pack.
-func SgemmPackedLayer(pa *Packed, n int, b []float32, ldb int, bias, c []float32, ldc int, relu bool) {
+func SgemmPackedLayer(pa *Packed, n int, b []float32, ldb int, bias, c []float32, ldc int, epilogue func(row []float32)) {
 	if bias != nil && len(bias) < pa.m {
 		panic(fmt.Sprintf("gemm: %d bias values for %d rows", len(bias), pa.m))
 	}
-	run(problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa, bias: bias, relu: relu})
+	run(problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa, bias: bias, epilogue: epilogue})
 }

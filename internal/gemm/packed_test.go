@@ -118,8 +118,12 @@ func checkSgemmLayer(t *testing.T, kn *kernel) {
 				}
 			}
 			packed := append([]float32(nil), got...)
-			SgemmLayer(transA, false, m, n, k, 0.5, a, lda, b, ldb, bias, got[guard:], ldc, relu)
-			SgemmPackedLayer(Pack(transA, m, k, 0.5, a, lda), n, b, ldb, bias, packed[guard:], ldc, relu)
+			var epilogue func([]float32)
+			if relu {
+				epilogue = reluRow
+			}
+			SgemmLayer(transA, false, m, n, k, 0.5, a, lda, b, ldb, bias, got[guard:], ldc, epilogue)
+			SgemmPackedLayer(Pack(transA, m, k, 0.5, a, lda), n, b, ldb, bias, packed[guard:], ldc, epilogue)
 			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%dx%dx%d transA=%v relu=%v bias=%v: element %d (C starts at %d, row stride %d): %v, want %v", m, n, k, transA, relu, !noBias, i, guard, ldc, got[i], want[i])
@@ -129,5 +133,12 @@ func checkSgemmLayer(t *testing.T, kn *kernel) {
 				}
 			}
 		}
+	}
+}
+
+// reluRow is the epilogue TestSgemmLayer passes: max(v, 0).
+func reluRow(row []float32) {
+	for i, v := range row {
+		row[i] = max(v, 0)
 	}
 }

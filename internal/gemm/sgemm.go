@@ -19,15 +19,17 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 }
 
 // SgemmLayer computes a layer's output C = alpha*op(A)*op(B) + bias
-// (bias[i] added to every element of row i; nil adds nothing), then
-// max(C, 0) if relu. C is not read. Each block of C is set to its bias just
-// before the kernel adds into it and rectified just after, while it is in
-// cache, on the core that computes it: one pass over C instead of three.
-func SgemmLayer(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int, relu bool) {
+// (bias[i] added to every element of row i; nil adds nothing), then applies
+// epilogue (nil: none; a layer's fused ReLU) to each row of each block of C
+// once it is complete. C is not read. Each block is set to its bias just
+// before the kernel adds into it and passed to the epilogue just after,
+// while it is in cache, on the core that computes it: one pass over C
+// instead of three.
+func SgemmLayer(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int, epilogue func(row []float32)) {
 	if bias != nil && len(bias) < m {
 		panic(fmt.Sprintf("gemm: %d bias values for %d rows", len(bias), m))
 	}
-	run(problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias, relu: relu})
+	run(problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias, epilogue: epilogue})
 }
 
 // run checks and computes one product on all cores.
@@ -58,8 +60,8 @@ func run(g problem) {
 		if g.bias != nil {
 			fillBias(g.c, g.ldc, g.bias, 0, m, 0, n)
 		}
-		if g.relu {
-			relu(current.Load(), g.c, g.ldc, 0, m, 0, n)
+		if g.epilogue != nil {
+			finish(g.epilogue, g.c, g.ldc, 0, m, 0, n)
 		}
 		return
 	}
@@ -84,11 +86,11 @@ func run(g problem) {
 	jobs.Put(j)
 }
 
-// relu sets rows [i0, i0+mb) and columns [j0, j0+nb) of C to max(C, 0)
-// with the kernel's relu.
-func relu(kn *kernel, c []float32, ldc int, i0, mb, j0, nb int) {
+// finish applies the epilogue to rows [i0, i0+mb), columns [j0, j0+nb)
+// of C.
+func finish(epilogue func(row []float32), c []float32, ldc int, i0, mb, j0, nb int) {
 	for i := i0; i < i0+mb; i++ {
-		kn.relu(c[i*ldc+j0:][:nb])
+		epilogue(c[i*ldc+j0:][:nb])
 	}
 }
 
@@ -147,10 +149,10 @@ type problem struct {
 	ldc            int
 	// packed, when set, is A already packed (SgemmPacked); a is unused.
 	packed *Packed
-	// bias, when set, is added to the rows of C, and relu rectifies C
-	// (SgemmLayer); beta is 0 then.
-	bias []float32
-	relu bool
+	// bias, when set, is added to the rows of C, and epilogue, when set,
+	// finishes each complete block (SgemmLayer); beta is 0 then.
+	bias     []float32
+	epilogue func(row []float32)
 }
 
 // job is one Sgemm call split into chunks of rows or columns of C,
@@ -299,8 +301,8 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 						addTile(c, g.ldc, w.tile, nr, mm, nn, beta)
 					}
 				}
-				if g.relu && pc+kb == g.k {
-					relu(kn, g.c, g.ldc, ic, mb, jc, nb)
+				if g.epilogue != nil && pc+kb == g.k {
+					finish(g.epilogue, g.c, g.ldc, ic, mb, jc, nb)
 				}
 			}
 		}
