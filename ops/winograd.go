@@ -13,6 +13,10 @@ import (
 //	Y = A^T [ (G g G^T) .* (B^T d B) ] A
 //
 // where g is the 3x3 kernel, d the input tile, .* the element-wise product.
+// F(2x2, 5x5) computes a 2x2 tile of a 5x5 convolution from the same 6x6
+// input tile with 36 multiplications instead of 100. Both interpolate at
+// the points 0, 1, -1, 2, -2 and infinity, so they share B^T (and the input
+// transform); G and A^T differ (winoWeight, winoAT, winoAT2).
 // Summed over input channels, the element-wise products become 36
 // independent GEMMs, one per position xi of the 6x6 transformed tile:
 //
@@ -28,31 +32,37 @@ import (
 // tests), and GoogLeNet's inception_4c activations within 3e-6 of max|a|
 // of the float64-checked fixtures (im2col: 5e-7).
 const (
-	wgOut  = 4           // output tile side
-	wgIn   = wgOut + 2   // input tile side
+	wgOut  = 4           // largest output tile side: F(4x4, 3x3)'s
+	wgIn   = 6           // input tile side
 	wgXi   = wgIn * wgIn // positions of a transformed tile (GEMMs)
-	wgTaps = 3           // kernel side
 	wgMinT = 32          // least tiles per block: narrower GEMMs are dominated by per-call costs
 	wgMaxT = 1024        // most tiles per block: wider ones gain nothing
 	wgBudg = 1 << 20     // floats of scratch aimed at (4 MB): V and Z of one block
 )
 
 // winogradShape reports whether Conv with p can run as ConvWinograd: a
-// 3x3 kernel, stride 1, dilation 1, one group, pads of at most 2 (so that
-// the input gradient, a convolution with pads 2 - pad, is one too).
+// 3x3 or 5x5 kernel, stride 1, dilation 1, one group, pads of at most
+// KH - 1 (so that the input gradient, a convolution with pads
+// KH - 1 - pad, is one too).
 func winogradShape(p *ConvParams) bool {
-	return p.KH == wgTaps && p.KW == wgTaps && p.StrideH == 1 && p.StrideW == 1 &&
+	return (p.KH == 3 || p.KH == 5) && p.KW == p.KH && p.StrideH == 1 && p.StrideW == 1 &&
 		p.DilationH == 1 && p.DilationW == 1 && p.Group == 1 &&
-		max(p.PadTop, p.PadLeft, p.PadBottom, p.PadRight) <= wgTaps-1
+		max(p.PadTop, p.PadLeft, p.PadBottom, p.PadRight) <= p.KH-1
 }
+
+// wgOutSide is the output tile side of the Winograd algorithm for a
+// kernel side: F(4x4, 3x3) or F(2x2, 5x5), both from 6x6 input tiles.
+func wgOutSide(taps int) int { return wgIn + 1 - taps }
 
 // wgMinTiles is the least number of output tiles for which WinogradPays.
 // With U packed once, GoogLeNet's inception_4c/3x3 at 14x14 (16 tiles, a
 // quarter of their outputs past the image) runs 2x faster as Winograd
 // (BenchmarkWinograd: 0.70-0.74 ms forward, 0.78-0.93 ms backward, against
 // 1.5-1.9 and 1.7-1.8 ms with im2col); 3x3 tiles (12x12 outputs) is where
-// the 36 GEMMs become too narrow. At 224x224 the 4c activations then lie
-// within 2.6e-6 of max|a| of the float64 fixtures (im2col there: 7.6e-7).
+// the 36 GEMMs become too narrow. The 5x5 layers (F(2x2, 5x5)) run 1.3-2x
+// faster at 1024x768 and about as fast at 224x224 (inception_4a/5x5 at
+// 14x14: 49 tiles). At 224x224 the 4c activations then lie within 2.8e-6
+// of max|a| of the float64 fixtures (im2col there: 7.6e-7).
 const wgMinTiles = 9
 
 // WinogradPays reports whether Conv with p can run as ConvWinograd and is
@@ -69,14 +79,15 @@ type winoGeom struct {
 	c, h, w         int // input channels and size
 	m, oh, ow       int // output channels and size
 	padTop, padLeft int
-	tilesW, tiles   int // 4x4 output tiles per row, in all
+	out             int // output tile side: 4 (3x3 kernel) or 2 (5x5)
+	tilesW, tiles   int // output tiles per row, in all
 	block           int // tiles per GEMM block
 }
 
-func newWinoGeom(c, h, w, m, oh, ow, padTop, padLeft int) winoGeom {
-	g := winoGeom{c: c, h: h, w: w, m: m, oh: oh, ow: ow, padTop: padTop, padLeft: padLeft}
-	g.tilesW = (ow + wgOut - 1) / wgOut
-	g.tiles = g.tilesW * ((oh + wgOut - 1) / wgOut)
+func newWinoGeom(c, h, w, m, oh, ow, padTop, padLeft, taps int) winoGeom {
+	g := winoGeom{c: c, h: h, w: w, m: m, oh: oh, ow: ow, padTop: padTop, padLeft: padLeft, out: wgOutSide(taps)}
+	g.tilesW = (ow + g.out - 1) / g.out
+	g.tiles = g.tilesW * ((oh + g.out - 1) / g.out)
 	// Equal blocks of at most the budget (but at least wgMinT) tiles.
 	most := min(max(wgBudg/(wgXi*(c+m)), wgMinT), wgMaxT)
 	blocks := (g.tiles + most - 1) / most
@@ -85,13 +96,13 @@ func newWinoGeom(c, h, w, m, oh, ow, padTop, padLeft int) winoGeom {
 }
 
 func forwardGeom(p *ConvParams) winoGeom {
-	return newWinoGeom(p.C, p.H, p.W, p.M, p.OutH(), p.OutW(), p.PadTop, p.PadLeft)
+	return newWinoGeom(p.C, p.H, p.W, p.M, p.OutH(), p.OutW(), p.PadTop, p.PadLeft, p.KH)
 }
 
 // backwardGeom is the input gradient as a convolution: dy [M x OH x OW]
-// padded by 2 - pad gives dx [C x H x W].
+// padded by KH - 1 - pad gives dx [C x H x W].
 func backwardGeom(p *ConvParams) winoGeom {
-	return newWinoGeom(p.M, p.OutH(), p.OutW(), p.C, p.H, p.W, wgTaps-1-p.PadTop, wgTaps-1-p.PadLeft)
+	return newWinoGeom(p.M, p.OutH(), p.OutW(), p.C, p.H, p.W, p.KH-1-p.PadTop, p.KW-1-p.PadLeft, p.KH)
 }
 
 func (g *winoGeom) scratchSize() int {
@@ -107,9 +118,9 @@ func WinogradScratchSize(p *ConvParams) int {
 	return max(f.scratchSize(), b.scratchSize())
 }
 
-// WinogradFilter holds a 3x3 convolution's weights transformed for
+// WinogradFilter holds a 3x3 or 5x5 convolution's weights transformed for
 // ConvWinograd, U[xi] [M x C], and for ConvWinogradBackwardInput, the
-// flipped, transposed weights w'[c][m][kh][kw] = w[m][c][2-kh][2-kw]
+// flipped, transposed weights w'[c][m][kh][kw] = w[m][c][K-1-kh][K-1-kw]
 // transformed likewise [C x M], each of the 36 matrices packed once for
 // the GEMM (gemm.Pack), as the weights are constants. The transform runs
 // in float64, so each U is the rounded exact value.
@@ -117,7 +128,7 @@ type WinogradFilter struct {
 	fwd, back [wgXi]*gemm.Packed
 }
 
-// NewWinogradFilter transforms w [M x C x 3 x 3] for p. The transforms of
+// NewWinogradFilter transforms w [M x C x K x K] for p. The transforms of
 // both directions go through one temporary buffer in turn, which keeps the
 // memory it needs beside the result at a third.
 func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
@@ -125,21 +136,22 @@ func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
 	u := make([]float32, wgXi*mc)
 	f := &WinogradFilter{}
 	for _, back := range []bool{false, true} {
-		var g [wgTaps * wgTaps]float64
+		taps := p.KH * p.KW
+		g := make([]float64, taps)
 		for m := range p.M {
 			for c := range p.C {
-				k := w[(m*p.C+c)*wgTaps*wgTaps:][:wgTaps*wgTaps]
+				k := w[(m*p.C+c)*taps:][:taps]
 				if !back {
 					for i, v := range k {
 						g[i] = float64(v)
 					}
-					winoWeight(u, &g, m*p.C+c, mc)
+					winoWeight(u, g, m*p.C+c, mc)
 					continue
 				}
 				for i, v := range k {
 					g[len(g)-1-i] = float64(v)
 				}
-				winoWeight(u, &g, c*p.M+m, mc)
+				winoWeight(u, g, c*p.M+m, mc)
 			}
 		}
 		for xi := range wgXi {
@@ -153,35 +165,44 @@ func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
 	return f
 }
 
-// winoWeight stores G g G^T at u[xi*stride + at] for each xi, where
+// winoWeight stores G g G^T at u[xi*stride + at] for each xi, g a 3x3 or
+// 5x5 kernel (len(g) = 9 or 25). Row k of G is p^j / N_k (j < taps) for
+// the interpolation points p = 0, 1, -1, 2, -2 with N = 4, -6, -6, 24, 24,
+// the scaling B^T leaves to G, and row 5 (infinity) picks the last tap:
 //
-//	G = [ 1/4     0     0 ]
-//	    [-1/6  -1/6  -1/6 ]
-//	    [-1/6   1/6  -1/6 ]
-//	    [1/24  1/12   1/6 ]
-//	    [1/24 -1/12   1/6 ]
-//	    [  0     0     1  ]
-func winoWeight(u []float32, g *[wgTaps * wgTaps]float64, at, stride int) {
-	G := [wgIn][wgTaps]float64{
-		{1.0 / 4, 0, 0},
-		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
-		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
-		{1.0 / 24, 1.0 / 12, 1.0 / 6},
-		{1.0 / 24, -1.0 / 12, 1.0 / 6},
-		{0, 0, 1},
+//	G3 = [ 1/4     0     0 ]    G5 = [ 1/4     0     0     0     0 ]
+//	     [-1/6  -1/6  -1/6 ]         [-1/6  -1/6  -1/6  -1/6  -1/6 ]
+//	     [-1/6   1/6  -1/6 ]         [-1/6   1/6  -1/6   1/6  -1/6 ]
+//	     [1/24  1/12   1/6 ]         [1/24  1/12   1/6   1/3   2/3 ]
+//	     [1/24 -1/12   1/6 ]         [1/24 -1/12   1/6  -1/3   2/3 ]
+//	     [  0     0     1  ]         [  0     0     0     0     1 ]
+func winoWeight(u []float32, g []float64, at, stride int) {
+	taps := 3
+	if len(g) == 25 {
+		taps = 5
 	}
-	var gg [wgIn][wgTaps]float64 // G g
+	var G [wgIn][5]float64
+	for k, pt := range [...]float64{0, 1, -1, 2, -2} {
+		n := [...]float64{4, -6, -6, 24, 24}[k]
+		v := 1.0
+		for j := range taps {
+			G[k][j] = v / n
+			v *= pt
+		}
+	}
+	G[wgIn-1][taps-1] = 1
+	var gg [wgIn][5]float64 // G g
 	for i := range wgIn {
-		for j := range wgTaps {
-			for k := range wgTaps {
-				gg[i][j] += G[i][k] * g[k*wgTaps+j]
+		for j := range taps {
+			for k := range taps {
+				gg[i][j] += G[i][k] * g[k*taps+j]
 			}
 		}
 	}
 	for i := range wgIn {
 		for j := range wgIn {
 			s := 0.0
-			for k := range wgTaps {
+			for k := range taps {
 				s += gg[i][k] * G[j][k]
 			}
 			u[(i*wgIn+j)*stride+at] = float32(s)
@@ -273,8 +294,8 @@ func (a *winoInputTask) Run(lo, hi int) {
 			}
 			for l := range min(wgLanes, a.nt-l0) {
 				tile := a.t0 + l0 + l
-				iy0 := tile/g.tilesW*wgOut - g.padTop
-				ix0 := tile%g.tilesW*wgOut - g.padLeft
+				iy0 := tile/g.tilesW*g.out - g.padTop
+				ix0 := tile%g.tilesW*g.out - g.padLeft
 				if iy0 >= 0 && ix0 >= 0 && iy0+wgIn <= g.h && ix0+wgIn <= g.w {
 					for i := range wgIn {
 						row := xc[(iy0+i)*g.w+ix0:][:wgIn]
@@ -300,8 +321,12 @@ func (a *winoInputTask) Run(lo, hi int) {
 	}
 }
 
-// wgSpan is the width of the input that wgLanes tiles side by side read.
+// wgSpan is the width of the input that wgLanes tiles side by side read,
+// with F(4x4, 3x3)'s tiles (the widest).
 const wgSpan = wgOut*(wgLanes-1) + wgIn
+
+// span is the width of the input that wgLanes tiles side by side read.
+func (g *winoGeom) span() int { return g.out*(wgLanes-1) + wgIn }
 
 // gatherRow loads the input tiles of tiles [t0+l0, t0+l0+wgLanes) into d
 // and reports true if they lie side by side in one row of tiles, all inside
@@ -309,14 +334,24 @@ const wgSpan = wgOut*(wgLanes-1) + wgIn
 func (a *winoInputTask) gatherRow(d *[wgXi][wgLanes]float32, xc []float32, l0 int) bool {
 	g := &a.g
 	first := a.t0 + l0
-	iy0 := first/g.tilesW*wgOut - g.padTop
-	ix0 := first%g.tilesW*wgOut - g.padLeft
+	iy0 := first/g.tilesW*g.out - g.padTop
+	ix0 := first%g.tilesW*g.out - g.padLeft
 	if a.nt-l0 < wgLanes || first%g.tilesW+wgLanes > g.tilesW ||
-		iy0 < 0 || ix0 < 0 || iy0+wgIn > g.h || ix0+wgSpan > g.w {
+		iy0 < 0 || ix0 < 0 || iy0+wgIn > g.h || ix0+g.span() > g.w {
 		return false
 	}
-	winoGather(d, xc[iy0*g.w+ix0:], g.w)
+	g.gather(d, xc[iy0*g.w+ix0:], g.w)
 	return true
+}
+
+// gather sets d to the input tiles of wgLanes tiles side by side whose
+// top-left corners are x[g.out*l], rows w apart.
+func (g *winoGeom) gather(d *[wgXi][wgLanes]float32, x []float32, w int) {
+	if g.out == wgOut {
+		winoGather(d, x, w)
+	} else {
+		winoGather2(d, x, w)
+	}
 }
 
 // winoGatherGo sets d to the 6x6 input tiles of wgLanes tiles side by side
@@ -334,6 +369,24 @@ func winoGatherGo(d *[wgXi][wgLanes]float32, x []float32, w int) {
 	}
 }
 
+// wgSpan2 is the width of the input that wgLanes tiles of F(2x2, 5x5)
+// read.
+const wgSpan2 = 2*(wgLanes-1) + wgIn
+
+// winoGather2Go is winoGatherGo for tiles 2 apart: d[6*i+j][l] =
+// x[i*w + 2*l + j]. It is the twin of the assembly.
+func winoGather2Go(d *[wgXi][wgLanes]float32, x []float32, w int) {
+	for i := range wgIn {
+		row := (*[wgSpan2]float32)(x[i*w:])
+		for j := range wgIn {
+			dj := &d[i*wgIn+j]
+			for l := range wgLanes {
+				dj[l] = row[j+2*l]
+			}
+		}
+	}
+}
+
 // gatherPadded is gatherRow for tiles side by side in one row of tiles
 // that reach past the image (the first and last of every row, with
 // padding): it copies their rows, zeros standing for what lies outside,
@@ -344,10 +397,10 @@ func (a *winoInputTask) gatherPadded(d *[wgXi][wgLanes]float32, xc []float32, l0
 	if a.nt-l0 < wgLanes || first%g.tilesW+wgLanes > g.tilesW {
 		return false
 	}
-	iy0 := first/g.tilesW*wgOut - g.padTop
-	ix0 := first%g.tilesW*wgOut - g.padLeft
-	const bw = wgSpan + 2 // winoGather reads 2 floats past the span
-	var buf [wgIn * bw]float32
+	iy0 := first/g.tilesW*g.out - g.padTop
+	ix0 := first%g.tilesW*g.out - g.padLeft
+	bw := g.span() + 2 // winoGather reads 2 floats past the span
+	var buf [wgIn * (wgSpan + 2)]float32
 	lo, hi := max(0, -ix0), min(bw, g.w-ix0) // the columns inside the image
 	for i := range wgIn {
 		row := buf[i*bw:][:bw]
@@ -355,7 +408,7 @@ func (a *winoInputTask) gatherPadded(d *[wgXi][wgLanes]float32, xc []float32, l0
 			copy(row[lo:hi], xc[iy*g.w+ix0+lo:])
 		} // the rest of buf, outside the image, stays zero
 	}
-	winoGather(d, buf[:], bw)
+	g.gather(d, buf[:wgIn*bw], bw)
 	return true
 }
 
@@ -395,6 +448,20 @@ func winoOutputLanesGo(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgL
 	for i := range wgOut {
 		q := s[i*wgIn:][:wgIn]
 		winoAT(&o[i*4], &o[i*4+1], &o[i*4+2], &o[i*4+3], &q[0], &q[1], &q[2], &q[3], &q[4], &q[5])
+	}
+}
+
+// winoOutput2LanesGo is winoOutputLanesGo for F(2x2, 5x5): it sets o[0:4]
+// to the 2x2 output tiles (o[2*i+j] is output (i, j)), using s[0:12].
+func winoOutput2LanesGo(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+	for j := range wgIn {
+		winoAT2(&s[j], &s[6+j],
+			plane(z, j, stride), plane(z, 6+j, stride), plane(z, 12+j, stride),
+			plane(z, 18+j, stride), plane(z, 24+j, stride), plane(z, 30+j, stride))
+	}
+	for i := range 2 {
+		q := s[i*wgIn:][:wgIn]
+		winoAT2(&o[i*2], &o[i*2+1], &q[0], &q[1], &q[2], &q[3], &q[4], &q[5])
 	}
 }
 
@@ -461,17 +528,21 @@ func (a *winoOutputTask) Run(lo, hi int) {
 			bias = a.b[m]
 		}
 		for l0 := 0; l0 < a.nt; l0 += wgLanes {
-			winoOutputLanes(&o, &s, a.z[m*ld+l0:], stride)
+			if g.out == wgOut {
+				winoOutputLanes(&o, &s, a.z[m*ld+l0:], stride)
+			} else {
+				winoOutput2Lanes(&o, &s, a.z[m*ld+l0:], stride)
+			}
 			if a.scatterRow(ym, &o, bias, l0) {
 				continue
 			}
 			for l := range min(wgLanes, a.nt-l0) {
 				tile := a.t0 + l0 + l
-				oy0, ox0 := tile/g.tilesW*wgOut, tile%g.tilesW*wgOut
-				rows, cols := min(wgOut, g.oh-oy0), min(wgOut, g.ow-ox0)
+				oy0, ox0 := tile/g.tilesW*g.out, tile%g.tilesW*g.out
+				rows, cols := min(g.out, g.oh-oy0), min(g.out, g.ow-ox0)
 				for i := range rows {
 					dst := ym[(oy0+i)*g.ow+ox0:][:cols]
-					oi := o[i*wgOut:][:cols]
+					oi := o[i*g.out:][:cols]
 					switch {
 					case a.accumulate:
 						for j := range dst {
@@ -498,8 +569,8 @@ func (a *winoOutputTask) Run(lo, hi int) {
 func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]float32, bias float32, l0 int) bool {
 	g := &a.g
 	first := a.t0 + l0
-	oy0, ox0 := first/g.tilesW*wgOut, first%g.tilesW*wgOut
-	if a.nt-l0 < wgLanes || oy0+wgOut > g.oh || ox0+wgOut*wgLanes > g.ow {
+	oy0, ox0 := first/g.tilesW*g.out, first%g.tilesW*g.out
+	if a.nt-l0 < wgLanes || oy0+g.out > g.oh || ox0+g.out*wgLanes > g.ow {
 		return false
 	}
 	mode := wgStore
@@ -509,7 +580,11 @@ func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]flo
 	case a.relu:
 		mode = wgRelu
 	}
-	winoStoreRows(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
+	if g.out == wgOut {
+		winoStoreRows(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
+	} else {
+		winoStoreRows2(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
+	}
 	return true
 }
 
@@ -549,6 +624,48 @@ func winoStoreRowsGo(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bi
 				}
 			}
 		}
+	}
+}
+
+// winoStoreRows2Go is winoStoreRowsGo for the 2x2 tiles of F(2x2, 5x5)
+// in o[0:4]: output row i of tile l goes to y[i*ow + 2*l:][:2].
+func winoStoreRows2Go(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+	for i := range 2 {
+		dst := (*[wgLanes * 2]float32)(y[i*ow:])
+		oi := (*[2][wgLanes]float32)(o[i*2:])
+		switch mode {
+		case wgAccumulate:
+			for l := range wgLanes {
+				for j := range 2 {
+					dst[l*2+j] += oi[j][l]
+				}
+			}
+		case wgRelu:
+			for l := range wgLanes {
+				for j := range 2 {
+					dst[l*2+j] = max(oi[j][l]+bias, 0)
+				}
+			}
+		default:
+			for l := range wgLanes {
+				for j := range 2 {
+					dst[l*2+j] = oi[j][l] + bias
+				}
+			}
+		}
+	}
+}
+
+// winoAT2 multiplies 6-vectors (one per lane) by F(2x2, 5x5)'s
+//
+//	A^T = [1  1  1  1  1  0]
+//	      [0  1 -1  2 -2  1]
+func winoAT2(o0, o1, m0, m1, m2, m3, m4, m5 *[wgLanes]float32) {
+	for l := range wgLanes {
+		a, b := m1[l]+m2[l], m3[l]+m4[l]
+		c, d := m1[l]-m2[l], m3[l]-m4[l]
+		o0[l] = m0[l] + a + b
+		o1[l] = c + 2*d + m5[l]
 	}
 }
 

@@ -20,6 +20,15 @@ func winoStoreRowsAVX(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bi
 //go:noescape
 func winoGatherAVX(d *[wgXi][wgLanes]float32, x *float32, w int)
 
+//go:noescape
+func winoOutput2AVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z *float32, stride int)
+
+//go:noescape
+func winoStoreRows2AVX(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
+
+//go:noescape
+func winoGather2AVX(d *[wgXi][wgLanes]float32, x *float32, w int)
+
 // The bounds checks cover the planes the assembly reads or writes.
 
 func winoInputLanes(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {
@@ -56,4 +65,31 @@ func winoGather(d *[wgXi][wgLanes]float32, x []float32, w int) {
 		return
 	}
 	winoGatherAVX(d, &x[0], w)
+}
+
+func winoOutput2Lanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+	if !winoAVX {
+		winoOutput2LanesGo(o, s, z, stride)
+		return
+	}
+	_ = z[(wgXi-1)*stride+wgLanes-1]
+	winoOutput2AVX(o, s, &z[0], stride)
+}
+
+func winoStoreRows2(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+	if !winoAVX {
+		winoStoreRows2Go(y, ow, o, bias, mode)
+		return
+	}
+	_ = y[ow+wgLanes*2-1]
+	winoStoreRows2AVX(&y[0], ow, o, bias, mode)
+}
+
+// The assembly reads no further than the Go twin.
+func winoGather2(d *[wgXi][wgLanes]float32, x []float32, w int) {
+	if !winoAVX || len(x) < (wgIn-1)*w+wgSpan2 {
+		winoGather2Go(d, x, w)
+		return
+	}
+	winoGather2AVX(d, &x[0], w)
 }

@@ -276,3 +276,145 @@ gatherrow:
 	JNZ  gatherrow
 	VZEROUPPER
 	RET
+
+// AT2: Y0-Y5 = m0-m5 -> o0, o1 (A^T of winoAT2), stored at s0, s1. Uses
+// Y6-Y10.
+#define AT2(s0, s1) \
+	VADDPS  Y2, Y1, Y6;   \
+	VADDPS  Y4, Y3, Y7;   \
+	VSUBPS  Y2, Y1, Y8;   \
+	VSUBPS  Y4, Y3, Y9;   \
+	VADDPS  Y6, Y0, Y10;  \
+	VADDPS  Y7, Y10, Y10; \
+	VMOVUPS Y10, s0;      \
+	VADDPS  Y9, Y9, Y10;  \
+	VADDPS  Y10, Y8, Y10; \
+	VADDPS  Y5, Y10, Y10; \
+	VMOVUPS Y10, s1
+
+// winoOutput2AVX: winoOutput2LanesGo, laid out as winoOutputAVX.
+// func winoOutput2AVX(o *[16][8]float32, s *[24][8]float32, z *float32, stride int)
+TEXT ·winoOutput2AVX(SB), NOSPLIT, $0-32
+	MOVQ o+0(FP), DI
+	MOVQ s+8(FP), R11
+	MOVQ z+16(FP), SI
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX            // plane stride in bytes
+	LEAQ (DX)(DX*2), R10
+	SHLQ $1, R10           // 6 planes
+
+	// s = A^T Z by columns: column j is planes j, 6+j, ..., 30+j.
+	MOVQ $6, CX
+out2col:
+	LEAQ (SI)(R10*2), R9
+	LEAQ (R9)(R10*1), R9   // plane 18+j
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R10*1), Y1
+	VMOVUPS (SI)(R10*2), Y2
+	VMOVUPS (R9), Y3
+	VMOVUPS (R9)(R10*1), Y4
+	VMOVUPS (R9)(R10*2), Y5
+	AT2(0(R11), 192(R11))
+	ADDQ DX, SI
+	ADDQ $32, R11
+	DECQ CX
+	JNZ  out2col
+
+	// o = s A by rows: row i is s[6i..6i+5], into o[2i], o[2i+1].
+	SUBQ $192, R11
+	MOVQ $2, CX
+out2row:
+	VMOVUPS 0(R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS 64(R11), Y2
+	VMOVUPS 96(R11), Y3
+	VMOVUPS 128(R11), Y4
+	VMOVUPS 160(R11), Y5
+	AT2(0(DI), 32(DI))
+	ADDQ $64, DI
+	ADDQ $192, R11
+	DECQ CX
+	JNZ  out2row
+	VZEROUPPER
+	RET
+
+// winoStoreRows2AVX: winoStoreRows2Go. Row i of o holds outputs j = 0, 1
+// of the 8 tiles; interleaving the two vectors gives the 16 values of the
+// image row, tile after tile. Modes as in winoStoreRowsAVX.
+// func winoStoreRows2AVX(y *float32, ow int, o *[16][8]float32, bias float32, mode int)
+TEXT ·winoStoreRows2AVX(SB), NOSPLIT, $0-40
+	MOVQ         y+0(FP), DI
+	MOVQ         ow+8(FP), DX
+	SHLQ         $2, DX                 // row stride in bytes
+	MOVQ         o+16(FP), SI
+	VBROADCASTSS bias+24(FP), Y15
+	MOVQ         mode+32(FP), R8
+	VXORPS       Y14, Y14, Y14
+	MOVQ         $2, CX
+
+store2row:
+	VMOVUPS    0(SI), Y0                // j = 0 of tiles 0..7: a0..a7
+	VMOVUPS    32(SI), Y1               // b0..b7
+	VUNPCKLPS  Y1, Y0, Y2               // a0 b0 a1 b1 | a4 b4 a5 b5
+	VUNPCKHPS  Y1, Y0, Y3               // a2 b2 a3 b3 | a6 b6 a7 b7
+	VPERM2F128 $0x20, Y3, Y2, Y4        // tiles 0..3
+	VPERM2F128 $0x31, Y3, Y2, Y5        // tiles 4..7
+	CMPQ       R8, $2
+	JEQ        accumulate2
+	VADDPS     Y15, Y4, Y4
+	VADDPS     Y15, Y5, Y5
+	CMPQ       R8, $1
+	JNE        store2
+	VMAXPS     Y4, Y14, Y4
+	VMAXPS     Y5, Y14, Y5
+	VADDPS     Y14, Y4, Y4
+	VADDPS     Y14, Y5, Y5
+	JMP        store2
+
+accumulate2:
+	VADDPS 0(DI), Y4, Y4
+	VADDPS 32(DI), Y5, Y5
+
+store2:
+	VMOVUPS Y4, 0(DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    DX, DI
+	DECQ    CX
+	JNZ     store2row
+	VZEROUPPER
+	RET
+
+// GATHER2: values j and j+1 of the 8 tiles of one row, tiles 2 apart, are
+// the even and odd elements of the 16 floats from x[j]: lo(SI) and hi(SI)
+// are x[j:j+8] and x[j+8:j+16]; swapping their middle halves and picking
+// elements 0, 2 (or 1, 3) of each half of both gives them in order.
+#define GATHER2(lo, hi, dj0, dj1) \
+	VMOVUPS    lo(SI), Y0;       \
+	VMOVUPS    hi(SI), Y1;       \
+	VPERM2F128 $0x20, Y1, Y0, Y2; \
+	VPERM2F128 $0x31, Y1, Y0, Y3; \
+	VSHUFPS    $0x88, Y3, Y2, Y4; \
+	VSHUFPS    $0xDD, Y3, Y2, Y5; \
+	VMOVUPS    Y4, dj0;          \
+	VMOVUPS    Y5, dj1
+
+// winoGather2AVX: winoGather2Go. It reads x[i*w : i*w+20] of each row i.
+// func winoGather2AVX(d *[36][8]float32, x *float32, w int)
+TEXT ·winoGather2AVX(SB), NOSPLIT, $0-24
+	MOVQ d+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	SHLQ $2, DX      // row stride in bytes
+	MOVQ $6, CX
+
+gather2row:
+	GATHER2(0, 32, 0(DI), 32(DI))
+	GATHER2(8, 40, 64(DI), 96(DI))
+	GATHER2(16, 48, 128(DI), 160(DI))
+	ADDQ $192, DI
+	ADDQ DX, SI
+	DECQ CX
+	JNZ  gather2row
+	VZEROUPPER
+	RET

@@ -37,6 +37,11 @@ func TestWinogradLanesAVX(t *testing.T) {
 		if oGo != oAVX {
 			t.Fatalf("output transform: got %v, the Go twin gives %v", oAVX, oGo)
 		}
+		winoOutput2LanesGo(&oGo, &so, z, stride)
+		winoOutput2AVX(&oAVX, &so, &z[0], stride)
+		if oGo != oAVX {
+			t.Fatalf("F(2x2, 5x5) output transform: got %v, the Go twin gives %v", oAVX, oGo)
+		}
 	}
 }
 
@@ -58,24 +63,37 @@ func TestWinogradStoreRowsAVX(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), -1, 1}
 	const ow, guard = 37, 5
-	for _, mode := range []int{wgStore, wgRelu, wgAccumulate} {
-		for _, bias := range []float32{0, float32(math.Copysign(0, -1)), 0.5, -2} {
-			var o [wgOut * wgOut][wgLanes]float32
-			for i := range o {
-				for l := range o[i] {
-					o[i][l] = float32(r.NormFloat64())
-					if r.IntN(4) == 0 {
-						o[i][l] = special[r.IntN(len(special))]
+	kernels := []struct {
+		out       int
+		asm, twin func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
+	}{
+		{4, func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+			winoStoreRowsAVX(&y[0], ow, o, bias, mode)
+		}, winoStoreRowsGo},
+		{2, func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+			winoStoreRows2AVX(&y[0], ow, o, bias, mode)
+		}, winoStoreRows2Go},
+	}
+	for _, k := range kernels {
+		for _, mode := range []int{wgStore, wgRelu, wgAccumulate} {
+			for _, bias := range []float32{0, float32(math.Copysign(0, -1)), 0.5, -2} {
+				var o [wgOut * wgOut][wgLanes]float32
+				for i := range o {
+					for l := range o[i] {
+						o[i][l] = float32(r.NormFloat64())
+						if r.IntN(4) == 0 {
+							o[i][l] = special[r.IntN(len(special))]
+						}
 					}
 				}
-			}
-			y := randFloats(r, guard+(wgOut-1)*ow+wgLanes*wgOut+guard)
-			yGo := append([]float32(nil), y...)
-			winoStoreRowsGo(yGo[guard:], ow, &o, bias, mode)
-			winoStoreRowsAVX(&y[guard], ow, &o, bias, mode)
-			for i := range y {
-				if math.Float32bits(y[i]) != math.Float32bits(yGo[i]) && !(y[i] != y[i] && yGo[i] != yGo[i]) {
-					t.Fatalf("mode %d, bias %v: y[%d] = %v, the Go twin gives %v", mode, bias, i, y[i], yGo[i])
+				y := randFloats(r, guard+(k.out-1)*ow+wgLanes*k.out+guard)
+				yGo := append([]float32(nil), y...)
+				k.twin(yGo[guard:], ow, &o, bias, mode)
+				k.asm(y[guard:], ow, &o, bias, mode)
+				for i := range y {
+					if math.Float32bits(y[i]) != math.Float32bits(yGo[i]) && !(y[i] != y[i] && yGo[i] != yGo[i]) {
+						t.Fatalf("%dx%d tiles, mode %d, bias %v: y[%d] = %v, the Go twin gives %v", k.out, k.out, mode, bias, i, y[i], yGo[i])
+					}
 				}
 			}
 		}
@@ -95,6 +113,15 @@ func TestWinogradGatherAVX(t *testing.T) {
 		winoGatherAVX(&dAVX, &x[0], w)
 		if dGo != dAVX {
 			t.Fatalf("w %d: got %v, the Go twin gives %v", w, dAVX, dGo)
+		}
+	}
+	for _, w := range []int{wgSpan2, wgSpan2 + 1, 53} {
+		x := randFloats(r, (wgIn-1)*w+wgSpan2)
+		var dGo, dAVX [wgXi][wgLanes]float32
+		winoGather2Go(&dGo, x, w)
+		winoGather2AVX(&dAVX, &x[0], w)
+		if dGo != dAVX {
+			t.Fatalf("tiles 2 apart, w %d: got %v, the Go twin gives %v", w, dAVX, dGo)
 		}
 	}
 }

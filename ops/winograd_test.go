@@ -29,6 +29,16 @@ func TestConvWinograd(t *testing.T) {
 		conv(1, 2, 7, 6, 3, 3, 3, 1, 1, 1, [4]int{0, 1, 2, 0}),   // asymmetric pads
 		conv(1, 33, 30, 29, 17, 3, 3, 1, 1, 1, one),              // several blocks of tiles
 		conv(1, 16, 57, 3, 8, 3, 3, 1, 1, 1, [4]int{1, 0, 2, 1}), // several blocks, ragged
+		// F(2x2, 5x5)
+		conv(1, 1, 1, 1, 1, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}),  // 1x1 image
+		conv(1, 1, 2, 2, 1, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}),  // one tile
+		conv(1, 3, 5, 5, 4, 5, 5, 1, 1, 1, [4]int{}),            // unpadded, one output pixel
+		conv(1, 5, 9, 7, 3, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}),  // odd sizes
+		conv(2, 3, 8, 20, 4, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}), // batch, lanes side by side
+		conv(1, 2, 7, 6, 3, 5, 5, 1, 1, 1, [4]int{4, 4, 4, 4}),  // pads 4: the gradient's own
+		conv(1, 2, 7, 9, 3, 5, 5, 1, 1, 1, [4]int{0, 1, 3, 2}),  // asymmetric pads
+		conv(1, 4, 1, 37, 3, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}),
+		conv(1, 19, 30, 35, 11, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}), // several blocks of tiles
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, p := range cases {
@@ -39,7 +49,7 @@ func TestConvWinograd(t *testing.T) {
 			p.Relu = relu
 			name := fmt.Sprintf("%+v", p)
 			x := randFloats(r, p.N*p.C*p.H*p.W)
-			w := randFloats(r, p.M*p.C*9)
+			w := randFloats(r, p.M*p.C*p.KH*p.KW)
 			b := randFloats(r, p.M)
 			if relu {
 				b = nil
@@ -126,9 +136,14 @@ func TestConvWinogradNoAllocs(t *testing.T) {
 // TestConvWinogradBlocks runs images in several blocks of tiles, the last
 // one shorter, which layers small enough for the naive reference never do.
 func TestConvWinogradBlocks(t *testing.T) {
-	p := conv(1, 6, 23, 19, 5, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})
+	for _, k := range []int{3, 5} {
+		testConvWinogradBlocks(t, conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, k / 2, k / 2}))
+	}
+}
+
+func testConvWinogradBlocks(t *testing.T, p ConvParams) {
 	r := rand.New(rand.NewPCG(9, 10))
-	x, w, b, dy := randFloats(r, 6*23*19), randFloats(r, 5*6*9), randFloats(r, 5), randFloats(r, 5*23*19)
+	x, w, b, dy := randFloats(r, 6*23*19), randFloats(r, 5*6*p.KH*p.KW), randFloats(r, 5), randFloats(r, 5*23*19)
 	want, ymag, wantDx, dxmag := naiveConv(x, w, b, dy, &p)
 	filter := NewWinogradFilter(w, &p)
 	for _, block := range []int{1, 7, 29} {
@@ -137,19 +152,20 @@ func TestConvWinogradBlocks(t *testing.T) {
 		scratch := make([]float32, f.scratchSize())
 		y := make([]float32, len(want))
 		f.run(y, x, &filter.fwd, b, scratch, false, false)
-		compareTol(t, fmt.Sprintf("block %d: y", block), y, nil, want, ymag, winogradTol)
+		compareTol(t, fmt.Sprintf("%dx%d, block %d: y", p.KH, p.KW, block), y, nil, want, ymag, winogradTol)
 		dx := make([]float32, len(x))
 		bw.run(dx, dy, &filter.back, nil, scratch, false, true)
-		compareTol(t, fmt.Sprintf("block %d: dx", block), dx, nil, wantDx, dxmag, winogradTol)
+		compareTol(t, fmt.Sprintf("%dx%d, block %d: dx", p.KH, p.KW, block), dx, nil, wantDx, dxmag, winogradTol)
 	}
 }
 
 // BenchmarkWinograd compares ConvWinograd with the im2col Conv on the 3x3
-// layers of GoogLeNet at 224x224 and 1024x768, forward and backward to the
-// input. GFLOP/s counts the direct convolution's 2*M*C*9*OH*OW flops, so
-// it is an effective rate, comparable between the two.
+// and 5x5 layers of GoogLeNet at 224x224 and 1024x768, forward and
+// backward to the input, both with their weights prepared once as the
+// engine does. GFLOP/s counts the direct convolution's 2*M*C*K*K*OH*OW
+// flops, so it is an effective rate, comparable between the two.
 func BenchmarkWinograd(b *testing.B) {
-	one := [4]int{1, 1, 1, 1}
+	one, two := [4]int{1, 1, 1, 1}, [4]int{2, 2, 2, 2}
 	layers := []struct {
 		name string
 		p    ConvParams
@@ -160,15 +176,22 @@ func BenchmarkWinograd(b *testing.B) {
 		{"inception_3b_3x3/1024", conv(1, 128, 96, 128, 192, 3, 3, 1, 1, 1, one)},
 		{"inception_4c_3x3/224", conv(1, 128, 14, 14, 256, 3, 3, 1, 1, 1, one)},
 		{"inception_4c_3x3/1024", conv(1, 128, 48, 64, 256, 3, 3, 1, 1, 1, one)},
+		{"inception_3a_5x5/224", conv(1, 16, 28, 28, 32, 5, 5, 1, 1, 1, two)},
+		{"inception_3a_5x5/1024", conv(1, 16, 96, 128, 32, 5, 5, 1, 1, 1, two)},
+		{"inception_3b_5x5/224", conv(1, 32, 28, 28, 96, 5, 5, 1, 1, 1, two)},
+		{"inception_3b_5x5/1024", conv(1, 32, 96, 128, 96, 5, 5, 1, 1, 1, two)},
+		{"inception_4a_5x5/224", conv(1, 16, 14, 14, 48, 5, 5, 1, 1, 1, two)},
+		{"inception_4c_5x5/224", conv(1, 24, 14, 14, 64, 5, 5, 1, 1, 1, two)},
+		{"inception_4c_5x5/1024", conv(1, 24, 48, 64, 64, 5, 5, 1, 1, 1, two)},
 	}
 	for _, l := range layers {
 		p := l.p
 		r := rand.New(rand.NewPCG(1, 1))
-		x, w, bias := randFloats(r, p.C*p.H*p.W), randFloats(r, p.M*p.C*9), randFloats(r, p.M)
+		x, w, bias := randFloats(r, p.C*p.H*p.W), randFloats(r, p.M*p.C*p.KH*p.KW), randFloats(r, p.M)
 		y := make([]float32, p.M*p.OutH()*p.OutW())
-		f := NewWinogradFilter(w, &p)
+		f, packed := NewWinogradFilter(w, &p), NewConvFilter(w, bias, &p)
 		scratch := make([]float32, max(ConvScratchSize(&p), WinogradScratchSize(&p)))
-		flops := 2 * float64(p.M*p.C*9*p.OutH()*p.OutW())
+		flops := 2 * float64(p.M*p.C*p.KH*p.KW*p.OutH()*p.OutW())
 		bench := func(name string, run func()) {
 			b.Run(l.name+"/"+name, func(b *testing.B) {
 				for b.Loop() {
@@ -177,9 +200,9 @@ func BenchmarkWinograd(b *testing.B) {
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
-		bench("im2col/forward", func() { Conv(y, x, w, bias, scratch, &p) })
+		bench("im2col/forward", func() { ConvPacked(y, x, packed, scratch, &p) })
 		bench("winograd/forward", func() { ConvWinograd(y, x, f, bias, scratch, &p) })
-		bench("im2col/backward", func() { ConvBackwardInput(x, y, w, scratch, &p) })
+		bench("im2col/backward", func() { ConvPackedBackwardInput(x, y, packed, scratch, &p) })
 		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, f, scratch, &p) })
 	}
 }
