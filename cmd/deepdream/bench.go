@@ -26,6 +26,7 @@ type benchOptions struct {
 	steps int
 	layer string
 	ops   bool
+	nodes bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -41,7 +42,8 @@ and the peak resident memory. Its last line summarises the last size:
   summary: 1024x768 median 0.312 s/step min 0.301 s/step 235.3 GFLOP/s peak-rss 512 MB`,
 		Example: `  deepdream bench
   deepdream bench --size 224x224 --size 1024x768 --steps 10
-  deepdream bench --model ../shared/models/googlenet-bvlc.onnx --size 2048x1536 --steps 3`,
+  deepdream bench --model ../shared/models/googlenet-bvlc.onnx --size 2048x1536 --steps 3
+  deepdream bench --size 1024x768 --steps 10 --nodes`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
@@ -52,6 +54,7 @@ and the peak resident memory. Its last line summarises the last size:
 	cmd.Flags().IntVar(&o.steps, "steps", 5, "timed steps per size (after one warm-up step)")
 	cmd.Flags().StringVar(&o.layer, "layer", "", "layer to dream (default: the model's)")
 	cmd.Flags().BoolVar(&o.ops, "ops", false, "also print, per size, the time per step of each operator, forward and backward")
+	cmd.Flags().BoolVar(&o.nodes, "nodes", false, "like --ops, one line per node (named by its first output)")
 	return cmd
 }
 
@@ -89,9 +92,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 			src[i] = rng.Float32()*200 - 100
 		}
 		times := make([]float64, 0, o.steps)
-		var prof opProfile
+		prof := opProfile{byNode: o.nodes}
 		for i := range o.steps + 1 {
-			if i == 1 && o.ops { // the first step warms caches and page-faults buffers in
+			if i == 1 && (o.ops || o.nodes) { // the first step warms caches and page-faults buffers in
 				s.Observe(prof.add)
 			}
 			start := time.Now()
@@ -111,7 +114,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 		rss := peakRSS()
 		fmt.Fprintf(stdout, "%dx%d: median %.3f s/step, min %.3f s/step, %.1f GFLOP/s (forward %.2f GFLOP), peak RSS %d MB\n",
 			w, h, median, fastest, gflops, float64(s.ForwardFLOPs())/1e9, rss>>20)
-		if o.ops {
+		if o.ops || o.nodes {
 			prof.print(stdout, times)
 		}
 		summary = fmt.Sprintf("summary: %dx%d median %.3f s/step min %.3f s/step %.1f GFLOP/s peak-rss %d MB", w, h, median, fastest, gflops, rss>>20)
@@ -120,10 +123,12 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	return nil
 }
 
-// opProfile sums the step times of a plan by operator and direction.
+// opProfile sums the step times of a plan by operator, or by node, and
+// direction.
 type opProfile struct {
-	total map[opKey]time.Duration
-	calls map[opKey]int
+	byNode bool
+	total  map[opKey]time.Duration
+	calls  map[opKey]int
 }
 
 type opKey struct {
@@ -138,6 +143,9 @@ func (p *opProfile) add(st graph.StepTime) {
 	op := st.Node.OpType
 	if st.Fused != "" {
 		op += "+" + st.Fused
+	}
+	if p.byNode && len(st.Node.Outputs) > 0 {
+		op = st.Node.Outputs[0] + " " + op
 	}
 	k := opKey{op, st.Backward}
 	p.total[k] += st.Elapsed
@@ -155,21 +163,29 @@ func (p *opProfile) print(w io.Writer, steps []float64) {
 	}
 	keys := make([]opKey, 0, len(p.total))
 	inGraph := 0.0
+	width := len("outside the graph")
 	for k, d := range p.total {
 		keys = append(keys, k)
 		inGraph += d.Seconds()
+		width = max(width, len(k.op)+len(" backward"))
 	}
-	slices.SortFunc(keys, func(a, b opKey) int { return cmp.Compare(p.total[b], p.total[a]) })
-	fmt.Fprintf(w, "  %-22s %10s %7s %6s\n", "operator", "ms/step", "share", "nodes")
+	slices.SortFunc(keys, func(a, b opKey) int {
+		return cmp.Or(cmp.Compare(p.total[b], p.total[a]), cmp.Compare(a.op, b.op))
+	})
+	head := "operator"
+	if p.byNode {
+		head = "node"
+	}
+	fmt.Fprintf(w, "  %-*s %10s %7s %6s\n", width, head, "ms/step", "share", "nodes")
 	for _, k := range keys {
 		dir := "forward"
 		if k.backward {
 			dir = "backward"
 		}
 		sec := p.total[k].Seconds()
-		fmt.Fprintf(w, "  %-22s %10.1f %6.1f%% %6d\n", k.op+" "+dir, 1e3*sec/n, 100*sec/wall, int(float64(p.calls[k])/n))
+		fmt.Fprintf(w, "  %-*s %10.1f %6.1f%% %6d\n", width, k.op+" "+dir, 1e3*sec/n, 100*sec/wall, int(float64(p.calls[k])/n))
 	}
-	fmt.Fprintf(w, "  %-22s %10.1f %6.1f%%\n", "outside the graph", 1e3*(wall-inGraph)/n, 100*(wall-inGraph)/wall)
+	fmt.Fprintf(w, "  %-*s %10.1f %6.1f%%\n", width, "outside the graph", 1e3*(wall-inGraph)/n, 100*(wall-inGraph)/wall)
 }
 
 // peakRSS returns the process's peak resident set size in bytes: VmHWM on

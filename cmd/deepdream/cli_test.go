@@ -287,6 +287,22 @@ func TestBenchOps(t *testing.T) {
 			t.Errorf("output lacks a line matching %s:\n%s", re, out)
 		}
 	}
+
+	code, out, errOut = cli(t, context.Background(), "bench", "--model", model, "--size", "96x64", "--steps", "2", "--nodes")
+	if code != 0 {
+		t.Fatalf("--nodes: exit %d: %s", code, errOut)
+	}
+	for _, re := range []string{
+		`(?m)^  node +ms/step +share +nodes$`,
+		`(?m)^  conv1/7x7_s2_1 Conv\+Relu forward +\d+\.\d +\d+\.\d% +1$`,
+		`(?m)^  inception_4c/5x5_1 Conv\+Relu backward +\d+\.\d +\d+\.\d% +1$`,
+		`(?m)^  pool1/norm1_1 LRN forward +\d+\.\d +\d+\.\d% +1$`,
+		`(?m)^  outside the graph +-?\d+\.\d +-?\d+\.\d%$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("--nodes: output lacks a line matching %s:\n%s", re, out)
+		}
+	}
 }
 
 func TestOfflineRegistryModelSaysHowToGetIt(t *testing.T) {
