@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -18,6 +19,7 @@ func TestConvWinogradGradient(t *testing.T) {
 		{Shape{1, 3, 20, 21}, Shape{4, 3, 3, 3}, []*onnx.Attribute{attrInts("pads", 1, 1, 1, 1)}},
 		{Shape{1, 2, 23, 22}, Shape{3, 2, 3, 3}, nil},
 		{Shape{2, 3, 19, 21}, Shape{5, 3, 3, 3}, []*onnx.Attribute{attrString("auto_pad", "SAME_UPPER")}},
+		{Shape{1, 2, 17, 18}, Shape{3, 2, 5, 5}, []*onnx.Attribute{attrInts("pads", 2, 2, 2, 2)}},
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, c := range cases {
@@ -46,4 +48,47 @@ func TestConvWinogradGradient(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestConvPolyphaseWinograd checks a 7x7 stride-2 Conv (GoogLeNet's conv1)
+// on an image large enough to run as Winograd of its polyphase components
+// against the im2col path, forward and backward: finite differences on
+// 3x770x772 inputs would take too long, and ops tests check the kernels
+// against a float64 reference.
+func TestConvPolyphaseWinograd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	x, w := Shape{1, 3, 770, 772}, Shape{8, 3, 7, 7}
+	inputs := []TestInput{
+		{Name: "x", Shape: x, F: awayFromZero(rng, x.Size()), Grad: true},
+		{Name: "w", Shape: w, F: awayFromZero(rng, w.Size()), Const: true},
+		{Name: "b", Shape: Shape{w[0]}, Const: true},
+	}
+	node := convNode(attrInts("pads", 3, 3, 3, 3), attrInts("strides", 2, 2))
+	run := func(winograd string) (y, dx []float32) {
+		t.Setenv("DEEPDREAM_WINOGRAD", winograd)
+		p := planNode(t, rng, 11, node, inputs, true)
+		if k := p.steps[0].kernel.(*convKernel); (k.wino != nil) != (winograd == "1") {
+			t.Fatalf("DEEPDREAM_WINOGRAD=%s: Winograd %v", winograd, k.wino != nil)
+		}
+		dy := p.Grad("y")
+		for i := range dy {
+			dy[i] = float32(i%7) - 3
+		}
+		if err := p.Backward(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), p.Data("y")...), append([]float32(nil), p.Grad("x")...)
+	}
+	y, dx := run("1")
+	wantY, wantDx := run("0")
+	compare := func(name string, got, want []float32) {
+		t.Helper()
+		for i, v := range got {
+			if d := v - want[i]; d > 1e-3 || d < -1e-3 {
+				t.Fatalf("%s[%d] = %v, im2col gives %v", name, i, v, want[i])
+			}
+		}
+	}
+	compare("y", y, wantY)
+	compare("dx", dx, wantDx)
 }

@@ -14,9 +14,11 @@ import (
 //
 // where g is the 3x3 kernel, d the input tile, .* the element-wise product.
 // F(2x2, 5x5) computes a 2x2 tile of a 5x5 convolution from the same 6x6
-// input tile with 36 multiplications instead of 100. Both interpolate at
-// the points 0, 1, -1, 2, -2 and infinity, so they share B^T (and the input
-// transform); G and A^T differ (winoWeight, winoAT, winoAT2).
+// input tile with 36 multiplications instead of 100, F(3x3, 4x4) a 3x3
+// tile of a 4x4 one (which a 7x7 stride-2 convolution becomes, see
+// winograd_s2.go) with 36 instead of 144. All interpolate at the points 0,
+// 1, -1, 2, -2 and infinity, so they share B^T (and the input transform);
+// G and A^T differ (winoWeight, winoAT, winoAT3, winoAT2).
 // Summed over input channels, the element-wise products become 36
 // independent GEMMs, one per position xi of the 6x6 transformed tile:
 //
@@ -41,17 +43,18 @@ const (
 )
 
 // winogradShape reports whether Conv with p can run as ConvWinograd: a
-// 3x3 or 5x5 kernel, stride 1, dilation 1, one group, pads of at most
+// 3x3, 4x4 or 5x5 kernel, stride 1, dilation 1, one group, pads of at most
 // KH - 1 (so that the input gradient, a convolution with pads
 // KH - 1 - pad, is one too).
 func winogradShape(p *ConvParams) bool {
-	return (p.KH == 3 || p.KH == 5) && p.KW == p.KH && p.StrideH == 1 && p.StrideW == 1 &&
+	return p.KH >= 3 && p.KH <= 5 && p.KW == p.KH && p.StrideH == 1 && p.StrideW == 1 &&
 		p.DilationH == 1 && p.DilationW == 1 && p.Group == 1 &&
 		max(p.PadTop, p.PadLeft, p.PadBottom, p.PadRight) <= p.KH-1
 }
 
 // wgOutSide is the output tile side of the Winograd algorithm for a
-// kernel side: F(4x4, 3x3) or F(2x2, 5x5), both from 6x6 input tiles.
+// kernel side: F(4x4, 3x3), F(3x3, 4x4) or F(2x2, 5x5), all from 6x6
+// input tiles.
 func wgOutSide(taps int) int { return wgIn + 1 - taps }
 
 // wgMinTiles is the least number of output tiles for which WinogradPays.
@@ -68,6 +71,10 @@ const wgMinTiles = 9
 // WinogradPays reports whether Conv with p can run as ConvWinograd and is
 // large enough to run faster that way.
 func WinogradPays(p *ConvParams) bool {
+	if polyphaseShape(p) {
+		f, _ := phaseGeoms(p)
+		return f.tiles >= s2MinTiles
+	}
 	return winogradShape(p) && forwardGeom(p).tiles >= wgMinTiles
 }
 
@@ -114,6 +121,11 @@ func (g *winoGeom) scratchSize() int {
 // of one block of tiles, about 4 MB (more for layers with over 900
 // channels in and out).
 func WinogradScratchSize(p *ConvParams) int {
+	if polyphaseShape(p) {
+		// The polyphase components of x or dx, then the blocks.
+		f, b := phaseGeoms(p)
+		return f.c*f.h*f.w + max(f.scratchSize(), b.scratchSize())
+	}
 	f, b := forwardGeom(p), backwardGeom(p)
 	return max(f.scratchSize(), b.scratchSize())
 }
@@ -132,6 +144,10 @@ type WinogradFilter struct {
 // both directions go through one temporary buffer in turn, which keeps the
 // memory it needs beside the result at a third.
 func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
+	if polyphaseShape(p) {
+		wp, pp := phaseWeights(w, p)
+		return NewWinogradFilter(wp, &pp)
+	}
 	mc := p.M * p.C
 	u := make([]float32, wgXi*mc)
 	f := &WinogradFilter{}
@@ -165,8 +181,8 @@ func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
 	return f
 }
 
-// winoWeight stores G g G^T at u[xi*stride + at] for each xi, g a 3x3 or
-// 5x5 kernel (len(g) = 9 or 25). Row k of G is p^j / N_k (j < taps) for
+// winoWeight stores G g G^T at u[xi*stride + at] for each xi, g a 3x3,
+// 4x4 or 5x5 kernel (len(g) = 9, 16 or 25). Row k of G is p^j / N_k (j < taps) for
 // the interpolation points p = 0, 1, -1, 2, -2 with N = 4, -6, -6, 24, 24,
 // the scaling B^T leaves to G, and row 5 (infinity) picks the last tap:
 //
@@ -178,8 +194,8 @@ func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
 //	     [  0     0     1  ]         [  0     0     0     0     1 ]
 func winoWeight(u []float32, g []float64, at, stride int) {
 	taps := 3
-	if len(g) == 25 {
-		taps = 5
+	for taps*taps < len(g) {
+		taps++
 	}
 	var G [wgIn][5]float64
 	for k, pt := range [...]float64{0, 1, -1, 2, -2} {
@@ -214,8 +230,17 @@ func winoWeight(u []float32, g []float64, at, stride int) {
 // if p.Relu, for a p that WinogradPays accepts, from f, the transformed
 // weights. scratch has WinogradScratchSize(p) elements. y must not alias x.
 func ConvWinograd(y, x []float32, f *WinogradFilter, b, scratch []float32, p *ConvParams) {
-	g := forwardGeom(p)
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
+	if polyphaseShape(p) {
+		g, _ := phaseGeoms(p)
+		xp, rest := scratch[:g.c*g.h*g.w], scratch[g.c*g.h*g.w:]
+		for n := range p.N {
+			splitPhases(xp, x[n*p.C*hw:][:p.C*hw], p.C, p.H, p.W)
+			g.run(y[n*p.M*pixels:][:p.M*pixels], xp, &f.fwd, b, rest, p.Relu, false)
+		}
+		return
+	}
+	g := forwardGeom(p)
 	for n := range p.N {
 		g.run(y[n*p.M*pixels:][:p.M*pixels], x[n*p.C*hw:][:p.C*hw], &f.fwd, b, scratch, p.Relu, false)
 	}
@@ -234,8 +259,17 @@ func ConvWinogradInputGradient(dx, dy []float32, f *WinogradFilter, scratch []fl
 }
 
 func convWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams, accumulate bool) {
-	g := backwardGeom(p)
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
+	if polyphaseShape(p) {
+		_, g := phaseGeoms(p)
+		dxp, rest := scratch[:g.m*g.oh*g.ow], scratch[g.m*g.oh*g.ow:]
+		for n := range p.N {
+			g.run(dxp, dy[n*p.M*pixels:][:p.M*pixels], &f.back, nil, rest, false, false)
+			mergePhases(dx[n*p.C*hw:][:p.C*hw], dxp, p.C, p.H, p.W, accumulate)
+		}
+		return
+	}
+	g := backwardGeom(p)
 	for n := range p.N {
 		g.run(dx[n*p.C*hw:][:p.C*hw], dy[n*p.M*pixels:][:p.M*pixels], &f.back, nil, scratch, false, accumulate)
 	}
@@ -347,10 +381,43 @@ func (a *winoInputTask) gatherRow(d *[wgXi][wgLanes]float32, xc []float32, l0 in
 // gather sets d to the input tiles of wgLanes tiles side by side whose
 // top-left corners are x[g.out*l], rows w apart.
 func (g *winoGeom) gather(d *[wgXi][wgLanes]float32, x []float32, w int) {
-	if g.out == wgOut {
+	switch g.out {
+	case wgOut:
 		winoGather(d, x, w)
-	} else {
+	case 2:
 		winoGather2(d, x, w)
+	default:
+		winoGather3(d, x, w)
+	}
+}
+
+// wgRead3 is how far into each row the assembly gather of F(3x3, 4x4)'s
+// tiles reads: their span of 27 (3 vectors from x[0] and x[3]).
+const wgRead3 = 27
+
+// readWidth is how far into each row g.gather reads.
+func (g *winoGeom) readWidth() int {
+	switch g.out {
+	case wgOut:
+		return wgSpan + 2
+	case 3:
+		return wgRead3
+	}
+	return g.span()
+}
+
+// winoGatherStepGo is winoGatherGo for tiles step apart: d[6*i+j][l] =
+// x[i*w + step*l + j].
+func winoGatherStepGo(d *[wgXi][wgLanes]float32, x []float32, w, step int) {
+	span := step*(wgLanes-1) + wgIn
+	for i := range wgIn {
+		row := x[i*w:][:span]
+		for j := range wgIn {
+			dj := &d[i*wgIn+j]
+			for l := range wgLanes {
+				dj[l] = row[j+step*l]
+			}
+		}
 	}
 }
 
@@ -399,7 +466,7 @@ func (a *winoInputTask) gatherPadded(d *[wgXi][wgLanes]float32, xc []float32, l0
 	}
 	iy0 := first/g.tilesW*g.out - g.padTop
 	ix0 := first%g.tilesW*g.out - g.padLeft
-	bw := g.span() + 2 // winoGather reads 2 floats past the span
+	bw := g.readWidth()
 	var buf [wgIn * (wgSpan + 2)]float32
 	lo, hi := max(0, -ix0), min(bw, g.w-ix0) // the columns inside the image
 	for i := range wgIn {
@@ -528,10 +595,13 @@ func (a *winoOutputTask) Run(lo, hi int) {
 			bias = a.b[m]
 		}
 		for l0 := 0; l0 < a.nt; l0 += wgLanes {
-			if g.out == wgOut {
+			switch g.out {
+			case wgOut:
 				winoOutputLanes(&o, &s, a.z[m*ld+l0:], stride)
-			} else {
+			case 2:
 				winoOutput2Lanes(&o, &s, a.z[m*ld+l0:], stride)
+			default:
+				winoOutput3Lanes(&o, &s, a.z[m*ld+l0:], stride)
 			}
 			if a.scatterRow(ym, &o, bias, l0) {
 				continue
@@ -580,10 +650,13 @@ func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]flo
 	case a.relu:
 		mode = wgRelu
 	}
-	if g.out == wgOut {
+	switch g.out {
+	case wgOut:
 		winoStoreRows(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
-	} else {
+	case 2:
 		winoStoreRows2(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
+	default:
+		winoStoreRows3(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
 	}
 	return true
 }
@@ -624,6 +697,64 @@ func winoStoreRowsGo(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bi
 				}
 			}
 		}
+	}
+}
+
+// winoOutput3LanesGo is winoOutputLanesGo for F(3x3, 4x4): it sets o[0:9]
+// to the 3x3 output tiles (o[3*i+j] is output (i, j)), using s[0:18].
+func winoOutput3LanesGo(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+	for j := range wgIn {
+		winoAT3(&s[j], &s[6+j], &s[12+j],
+			plane(z, j, stride), plane(z, 6+j, stride), plane(z, 12+j, stride),
+			plane(z, 18+j, stride), plane(z, 24+j, stride), plane(z, 30+j, stride))
+	}
+	for i := range 3 {
+		q := s[i*wgIn:][:wgIn]
+		winoAT3(&o[i*3], &o[i*3+1], &o[i*3+2], &q[0], &q[1], &q[2], &q[3], &q[4], &q[5])
+	}
+}
+
+// winoStoreRows3Go is winoStoreRowsGo for the 3x3 tiles of F(3x3, 4x4)
+// in o[0:9]: output row i of tile l goes to y[i*ow + 3*l:][:3].
+func winoStoreRows3Go(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+	for i := range 3 {
+		dst := (*[wgLanes * 3]float32)(y[i*ow:])
+		oi := (*[3][wgLanes]float32)(o[i*3:])
+		switch mode {
+		case wgAccumulate:
+			for l := range wgLanes {
+				for j := range 3 {
+					dst[l*3+j] += oi[j][l]
+				}
+			}
+		case wgRelu:
+			for l := range wgLanes {
+				for j := range 3 {
+					dst[l*3+j] = max(oi[j][l]+bias, 0)
+				}
+			}
+		default:
+			for l := range wgLanes {
+				for j := range 3 {
+					dst[l*3+j] = oi[j][l] + bias
+				}
+			}
+		}
+	}
+}
+
+// winoAT3 multiplies 6-vectors (one per lane) by F(3x3, 4x4)'s
+//
+//	A^T = [1  1  1  1  1  0]
+//	      [0  1 -1  2 -2  0]
+//	      [0  1  1  4  4  1]
+func winoAT3(o0, o1, o2, m0, m1, m2, m3, m4, m5 *[wgLanes]float32) {
+	for l := range wgLanes {
+		a, b := m1[l]+m2[l], m3[l]+m4[l]
+		c, d := m1[l]-m2[l], m3[l]-m4[l]
+		o0[l] = m0[l] + a + b
+		o1[l] = c + 2*d
+		o2[l] = a + 4*b + m5[l]
 	}
 }
 

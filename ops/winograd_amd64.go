@@ -8,6 +8,10 @@ import "golang.org/x/sys/cpu"
 // Go ones.
 var winoAVX = cpu.X86.HasAVX
 
+// winoAVX2 selects the assembly of F(3x3, 4x4)'s gather and store, which
+// permute across 128-bit lanes (VPERMPS).
+var winoAVX2 = cpu.X86.HasAVX2
+
 //go:noescape
 func winoInputAVX(v *float32, stride int, d, s *[wgXi][wgLanes]float32)
 
@@ -25,6 +29,15 @@ func winoOutput2AVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLane
 
 //go:noescape
 func winoStoreRows2AVX(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
+
+//go:noescape
+func winoOutput3AVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z *float32, stride int)
+
+//go:noescape
+func winoGather3AVX2(d *[wgXi][wgLanes]float32, x *float32, w int)
+
+//go:noescape
+func winoStoreRows3AVX2(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
 
 //go:noescape
 func winoGather2AVX(d *[wgXi][wgLanes]float32, x *float32, w int)
@@ -92,4 +105,31 @@ func winoGather2(d *[wgXi][wgLanes]float32, x []float32, w int) {
 		return
 	}
 	winoGather2AVX(d, &x[0], w)
+}
+
+func winoOutput3Lanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+	if !winoAVX {
+		winoOutput3LanesGo(o, s, z, stride)
+		return
+	}
+	_ = z[(wgXi-1)*stride+wgLanes-1]
+	winoOutput3AVX(o, s, &z[0], stride)
+}
+
+func winoStoreRows3(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+	if !winoAVX || !winoAVX2 {
+		winoStoreRows3Go(y, ow, o, bias, mode)
+		return
+	}
+	_ = y[2*ow+wgLanes*3-1]
+	winoStoreRows3AVX2(&y[0], ow, o, bias, mode)
+}
+
+// The assembly reads no further than the Go twin.
+func winoGather3(d *[wgXi][wgLanes]float32, x []float32, w int) {
+	if !winoAVX || !winoAVX2 || len(x) < (wgIn-1)*w+wgRead3 {
+		winoGatherStepGo(d, x, w, 3)
+		return
+	}
+	winoGather3AVX2(d, &x[0], w)
 }

@@ -418,3 +418,245 @@ gather2row:
 	JNZ  gather2row
 	VZEROUPPER
 	RET
+
+// AT3: Y0-Y5 = m0-m5 -> o0-o2 (A^T of winoAT3), stored at s0-s2. Uses
+// Y6-Y10.
+#define AT3(s0, s1, s2) \
+	VADDPS  Y2, Y1, Y6;    \
+	VADDPS  Y4, Y3, Y7;    \
+	VSUBPS  Y2, Y1, Y8;    \
+	VSUBPS  Y4, Y3, Y9;    \
+	VADDPS  Y6, Y0, Y10;   \
+	VADDPS  Y7, Y10, Y10;  \
+	VMOVUPS Y10, s0;       \
+	VADDPS  Y9, Y9, Y10;   \
+	VADDPS  Y10, Y8, Y10;  \
+	VMOVUPS Y10, s1;       \
+	VADDPS  Y7, Y7, Y10;   \
+	VADDPS  Y10, Y10, Y10; \
+	VADDPS  Y10, Y6, Y10;  \
+	VADDPS  Y5, Y10, Y10;  \
+	VMOVUPS Y10, s2
+
+// winoOutput3AVX: winoOutput3LanesGo, laid out as winoOutputAVX.
+// func winoOutput3AVX(o *[16][8]float32, s *[24][8]float32, z *float32, stride int)
+TEXT ·winoOutput3AVX(SB), NOSPLIT, $0-32
+	MOVQ o+0(FP), DI
+	MOVQ s+8(FP), R11
+	MOVQ z+16(FP), SI
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX            // plane stride in bytes
+	LEAQ (DX)(DX*2), R10
+	SHLQ $1, R10           // 6 planes
+
+	// s = A^T Z by columns: column j is planes j, 6+j, ..., 30+j.
+	MOVQ $6, CX
+out3col:
+	LEAQ (SI)(R10*2), R9
+	LEAQ (R9)(R10*1), R9   // plane 18+j
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R10*1), Y1
+	VMOVUPS (SI)(R10*2), Y2
+	VMOVUPS (R9), Y3
+	VMOVUPS (R9)(R10*1), Y4
+	VMOVUPS (R9)(R10*2), Y5
+	AT3(0(R11), 192(R11), 384(R11))
+	ADDQ DX, SI
+	ADDQ $32, R11
+	DECQ CX
+	JNZ  out3col
+
+	// o = s A by rows: row i is s[6i..6i+5], into o[3i..3i+2].
+	SUBQ $192, R11
+	MOVQ $3, CX
+out3row:
+	VMOVUPS 0(R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS 64(R11), Y2
+	VMOVUPS 96(R11), Y3
+	VMOVUPS 128(R11), Y4
+	VMOVUPS 160(R11), Y5
+	AT3(0(DI), 32(DI), 64(DI))
+	ADDQ $96, DI
+	ADDQ $192, R11
+	DECQ CX
+	JNZ  out3row
+	VZEROUPPER
+	RET
+
+// VPERMPS index vectors (only their low 3 bits count). gather3idx<> holds,
+// for j = 0..2, 3*l + j for the 8 lanes l: the position of value j of tile
+// l in a row of tiles 3 apart. store3idx<> holds, for the 3 vectors of a
+// row of 3-wide tiles, the tile q/3 of each of their positions q.
+DATA gather3idx<>+0(SB)/4, $0
+DATA gather3idx<>+4(SB)/4, $3
+DATA gather3idx<>+8(SB)/4, $6
+DATA gather3idx<>+12(SB)/4, $9
+DATA gather3idx<>+16(SB)/4, $12
+DATA gather3idx<>+20(SB)/4, $15
+DATA gather3idx<>+24(SB)/4, $18
+DATA gather3idx<>+28(SB)/4, $21
+DATA gather3idx<>+32(SB)/4, $1
+DATA gather3idx<>+36(SB)/4, $4
+DATA gather3idx<>+40(SB)/4, $7
+DATA gather3idx<>+44(SB)/4, $10
+DATA gather3idx<>+48(SB)/4, $13
+DATA gather3idx<>+52(SB)/4, $16
+DATA gather3idx<>+56(SB)/4, $19
+DATA gather3idx<>+60(SB)/4, $22
+DATA gather3idx<>+64(SB)/4, $2
+DATA gather3idx<>+68(SB)/4, $5
+DATA gather3idx<>+72(SB)/4, $8
+DATA gather3idx<>+76(SB)/4, $11
+DATA gather3idx<>+80(SB)/4, $14
+DATA gather3idx<>+84(SB)/4, $17
+DATA gather3idx<>+88(SB)/4, $20
+DATA gather3idx<>+92(SB)/4, $23
+GLOBL gather3idx<>(SB), RODATA|NOPTR, $96
+
+DATA store3idx<>+0(SB)/4, $0
+DATA store3idx<>+4(SB)/4, $0
+DATA store3idx<>+8(SB)/4, $0
+DATA store3idx<>+12(SB)/4, $1
+DATA store3idx<>+16(SB)/4, $1
+DATA store3idx<>+20(SB)/4, $1
+DATA store3idx<>+24(SB)/4, $2
+DATA store3idx<>+28(SB)/4, $2
+DATA store3idx<>+32(SB)/4, $2
+DATA store3idx<>+36(SB)/4, $3
+DATA store3idx<>+40(SB)/4, $3
+DATA store3idx<>+44(SB)/4, $3
+DATA store3idx<>+48(SB)/4, $4
+DATA store3idx<>+52(SB)/4, $4
+DATA store3idx<>+56(SB)/4, $4
+DATA store3idx<>+60(SB)/4, $5
+DATA store3idx<>+64(SB)/4, $5
+DATA store3idx<>+68(SB)/4, $5
+DATA store3idx<>+72(SB)/4, $6
+DATA store3idx<>+76(SB)/4, $6
+DATA store3idx<>+80(SB)/4, $6
+DATA store3idx<>+84(SB)/4, $7
+DATA store3idx<>+88(SB)/4, $7
+DATA store3idx<>+92(SB)/4, $7
+GLOBL store3idx<>(SB), RODATA|NOPTR, $96
+
+// GATHER3(idx, m1, m2, dst): value j of the 8 tiles of a row, tiles 3
+// apart, from Y0-Y2 = x[k:k+8], x[k+8:k+16], x[k+16:k+24]: each source
+// permuted by idx (3l + j - k), then blended where the lanes' positions
+// fall in it (masks m1, m2).
+#define GATHER3(idx, m1, m2, dst) \
+	VPERMPS  Y0, idx, Y4;     \
+	VPERMPS  Y1, idx, Y5;     \
+	VPERMPS  Y2, idx, Y6;     \
+	VBLENDPS $m1, Y5, Y4, Y4; \
+	VBLENDPS $m2, Y6, Y4, Y4; \
+	VMOVUPS  Y4, dst
+
+// winoGather3AVX2: winoGatherStepGo with step 3. Values j = 3..5 are
+// values 0..2 of the same tiles seen from x[3:], so each row is loaded
+// twice, from x[0:24] and x[3:27].
+// func winoGather3AVX2(d *[36][8]float32, x *float32, w int)
+TEXT ·winoGather3AVX2(SB), NOSPLIT, $0-24
+	MOVQ    d+0(FP), DI
+	MOVQ    x+8(FP), SI
+	MOVQ    w+16(FP), DX
+	SHLQ    $2, DX      // row stride in bytes
+	LEAQ    gather3idx<>(SB), AX
+	VMOVUPS 0(AX), Y8
+	VMOVUPS 32(AX), Y9
+	VMOVUPS 64(AX), Y10
+	MOVQ    $6, CX
+
+gather3row:
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	GATHER3(Y8, 0x38, 0xC0, 0(DI))
+	GATHER3(Y9, 0x18, 0xE0, 32(DI))
+	GATHER3(Y10, 0x1C, 0xE0, 64(DI))
+	VMOVUPS 12(SI), Y0
+	VMOVUPS 44(SI), Y1
+	VMOVUPS 76(SI), Y2
+	GATHER3(Y8, 0x38, 0xC0, 96(DI))
+	GATHER3(Y9, 0x18, 0xE0, 128(DI))
+	GATHER3(Y10, 0x1C, 0xE0, 160(DI))
+	ADDQ $192, DI
+	ADDQ DX, SI
+	DECQ CX
+	JNZ  gather3row
+	VZEROUPPER
+	RET
+
+// STORE3MODE applies the store mode (R8) to Y4-Y6 and writes them to
+// 0-95(DI): + bias (Y15), then max(t, 0) + 0 for ReLU (Y14 = 0), or + y
+// when accumulating, as winoStoreRowsAVX does.
+// winoStoreRows3AVX2: winoStoreRows3Go. Row i of o holds outputs j = 0..2
+// of the 8 tiles (A, B, C); the row of the image is A0 B0 C0 A1 B1 C1 ...,
+// three vectors, each blended from A, B and C permuted by store3idx<>.
+// func winoStoreRows3AVX2(y *float32, ow int, o *[16][8]float32, bias float32, mode int)
+TEXT ·winoStoreRows3AVX2(SB), NOSPLIT, $0-40
+	MOVQ         y+0(FP), DI
+	MOVQ         ow+8(FP), DX
+	SHLQ         $2, DX                 // row stride in bytes
+	MOVQ         o+16(FP), SI
+	VBROADCASTSS bias+24(FP), Y15
+	MOVQ         mode+32(FP), R8
+	VXORPS       Y14, Y14, Y14
+	LEAQ         store3idx<>(SB), AX
+	VMOVUPS      0(AX), Y11
+	VMOVUPS      32(AX), Y12
+	VMOVUPS      64(AX), Y13
+	MOVQ         $3, CX
+
+store3row:
+	VMOVUPS  0(SI), Y0                  // A: j = 0 of tiles 0..7
+	VMOVUPS  32(SI), Y1                 // B
+	VMOVUPS  64(SI), Y2                 // C
+	// positions 0-7: sources A B C A B C A B
+	VPERMPS  Y0, Y11, Y4
+	VPERMPS  Y1, Y11, Y7
+	VPERMPS  Y2, Y11, Y8
+	VBLENDPS $0x92, Y7, Y4, Y4
+	VBLENDPS $0x24, Y8, Y4, Y4
+	// positions 8-15: C A B C A B C A
+	VPERMPS  Y0, Y12, Y5
+	VPERMPS  Y1, Y12, Y7
+	VPERMPS  Y2, Y12, Y8
+	VBLENDPS $0x24, Y7, Y5, Y5
+	VBLENDPS $0x49, Y8, Y5, Y5
+	// positions 16-23: B C A B C A B C
+	VPERMPS  Y0, Y13, Y6
+	VPERMPS  Y1, Y13, Y7
+	VPERMPS  Y2, Y13, Y8
+	VBLENDPS $0x49, Y7, Y6, Y6
+	VBLENDPS $0x92, Y8, Y6, Y6
+	CMPQ     R8, $2
+	JEQ      accumulate3
+	VADDPS   Y15, Y4, Y4
+	VADDPS   Y15, Y5, Y5
+	VADDPS   Y15, Y6, Y6
+	CMPQ     R8, $1
+	JNE      store3
+	VMAXPS   Y4, Y14, Y4
+	VMAXPS   Y5, Y14, Y5
+	VMAXPS   Y6, Y14, Y6
+	VADDPS   Y14, Y4, Y4
+	VADDPS   Y14, Y5, Y5
+	VADDPS   Y14, Y6, Y6
+	JMP      store3
+
+accumulate3:
+	VADDPS 0(DI), Y4, Y4
+	VADDPS 32(DI), Y5, Y5
+	VADDPS 64(DI), Y6, Y6
+
+store3:
+	VMOVUPS Y4, 0(DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	ADDQ    $96, SI
+	ADDQ    DX, DI
+	DECQ    CX
+	JNZ     store3row
+	VZEROUPPER
+	RET

@@ -37,6 +37,11 @@ func TestWinogradLanesAVX(t *testing.T) {
 		if oGo != oAVX {
 			t.Fatalf("output transform: got %v, the Go twin gives %v", oAVX, oGo)
 		}
+		winoOutput3LanesGo(&oGo, &so, z, stride)
+		winoOutput3AVX(&oAVX, &so, &z[0], stride)
+		if oGo != oAVX {
+			t.Fatalf("F(3x3, 4x4) output transform: got %v, the Go twin gives %v", oAVX, oGo)
+		}
 		winoOutput2LanesGo(&oGo, &so, z, stride)
 		winoOutput2AVX(&oAVX, &so, &z[0], stride)
 		if oGo != oAVX {
@@ -47,8 +52,8 @@ func TestWinogradLanesAVX(t *testing.T) {
 
 // TestConvWinogradGo runs the convolution tests with the Go transforms.
 func TestConvWinogradGo(t *testing.T) {
-	defer func(avx bool) { winoAVX = avx }(winoAVX)
-	winoAVX = false
+	defer func(avx, avx2 bool) { winoAVX, winoAVX2 = avx, avx2 }(winoAVX, winoAVX2)
+	winoAVX, winoAVX2 = false, false
 	TestConvWinograd(t)
 	TestConvWinogradBlocks(t)
 }
@@ -73,6 +78,14 @@ func TestWinogradStoreRowsAVX(t *testing.T) {
 		{2, func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
 			winoStoreRows2AVX(&y[0], ow, o, bias, mode)
 		}, winoStoreRows2Go},
+	}
+	if winoAVX2 {
+		kernels = append(kernels, struct {
+			out       int
+			asm, twin func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
+		}{3, func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+			winoStoreRows3AVX2(&y[0], ow, o, bias, mode)
+		}, winoStoreRows3Go})
 	}
 	for _, k := range kernels {
 		for _, mode := range []int{wgStore, wgRelu, wgAccumulate} {
@@ -113,6 +126,17 @@ func TestWinogradGatherAVX(t *testing.T) {
 		winoGatherAVX(&dAVX, &x[0], w)
 		if dGo != dAVX {
 			t.Fatalf("w %d: got %v, the Go twin gives %v", w, dAVX, dGo)
+		}
+	}
+	if winoAVX2 {
+		for _, w := range []int{wgRead3, wgRead3 + 1, 53} {
+			x := randFloats(r, (wgIn-1)*w+wgRead3)
+			var dGo, dAVX [wgXi][wgLanes]float32
+			winoGatherStepGo(&dGo, x, w, 3)
+			winoGather3AVX2(&dAVX, &x[0], w)
+			if dGo != dAVX {
+				t.Fatalf("tiles 3 apart, w %d: got %v, the Go twin gives %v", w, dAVX, dGo)
+			}
 		}
 	}
 	for _, w := range []int{wgSpan2, wgSpan2 + 1, 53} {

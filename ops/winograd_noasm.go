@@ -29,3 +29,15 @@ func winoStoreRows2(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bia
 func winoGather2(d *[wgXi][wgLanes]float32, x []float32, w int) {
 	winoGather2Go(d, x, w)
 }
+
+func winoOutput3Lanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+	winoOutput3LanesGo(o, s, z, stride)
+}
+
+func winoStoreRows3(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+	winoStoreRows3Go(y, ow, o, bias, mode)
+}
+
+func winoGather3(d *[wgXi][wgLanes]float32, x []float32, w int) {
+	winoGatherStepGo(d, x, w, 3)
+}

@@ -39,10 +39,25 @@ func TestConvWinograd(t *testing.T) {
 		conv(1, 2, 7, 9, 3, 5, 5, 1, 1, 1, [4]int{0, 1, 3, 2}),  // asymmetric pads
 		conv(1, 4, 1, 37, 3, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}),
 		conv(1, 19, 30, 35, 11, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}), // several blocks of tiles
+		// F(3x3, 4x4)
+		conv(1, 1, 1, 1, 1, 4, 4, 1, 1, 1, [4]int{2, 2, 1, 1}),
+		conv(1, 3, 3, 3, 2, 4, 4, 1, 1, 1, [4]int{2, 2, 1, 1}),    // one tile
+		conv(1, 5, 9, 7, 3, 4, 4, 1, 1, 1, [4]int{2, 2, 1, 1}),    // odd sizes
+		conv(2, 3, 8, 29, 4, 4, 4, 1, 1, 1, [4]int{2, 2, 1, 1}),   // batch, lanes side by side
+		conv(1, 2, 7, 6, 3, 4, 4, 1, 1, 1, [4]int{3, 0, 3, 2}),    // asymmetric pads
+		conv(1, 12, 31, 40, 9, 4, 4, 1, 1, 1, [4]int{2, 2, 1, 1}), // several blocks of tiles
+		// 7x7 stride 2 as F(3x3, 4x4) of the polyphase components
+		conv(1, 3, 1, 1, 4, 7, 7, 1, 2, 1, [4]int{3, 3, 3, 3}),
+		conv(1, 3, 2, 3, 4, 7, 7, 1, 2, 1, [4]int{3, 3, 3, 3}),
+		conv(1, 3, 16, 16, 5, 7, 7, 1, 2, 1, [4]int{3, 3, 3, 3}),  // even sizes
+		conv(2, 3, 17, 23, 4, 7, 7, 1, 2, 1, [4]int{3, 3, 3, 3}),  // batch, odd sizes
+		conv(1, 2, 19, 20, 3, 7, 7, 1, 2, 1, [4]int{3, 3, 0, 2}),  // other pads after
+		conv(1, 1, 13, 70, 2, 7, 7, 1, 2, 1, [4]int{3, 3, 1, 0}),  // lanes side by side
+		conv(1, 3, 60, 61, 16, 7, 7, 1, 2, 1, [4]int{3, 3, 3, 3}), // several blocks of tiles
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, p := range cases {
-		if !winogradShape(&p) {
+		if !winogradShape(&p) && !polyphaseShape(&p) {
 			t.Fatalf("%+v: not a Winograd shape", p)
 		}
 		for _, relu := range []bool{false, true} {
@@ -136,14 +151,14 @@ func TestConvWinogradNoAllocs(t *testing.T) {
 // TestConvWinogradBlocks runs images in several blocks of tiles, the last
 // one shorter, which layers small enough for the naive reference never do.
 func TestConvWinogradBlocks(t *testing.T) {
-	for _, k := range []int{3, 5} {
-		testConvWinogradBlocks(t, conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, k / 2, k / 2}))
+	for _, k := range []int{3, 4, 5} {
+		testConvWinogradBlocks(t, conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, (k - 1) / 2, (k - 1) / 2}))
 	}
 }
 
 func testConvWinogradBlocks(t *testing.T, p ConvParams) {
 	r := rand.New(rand.NewPCG(9, 10))
-	x, w, b, dy := randFloats(r, 6*23*19), randFloats(r, 5*6*p.KH*p.KW), randFloats(r, 5), randFloats(r, 5*23*19)
+	x, w, b, dy := randFloats(r, 6*23*19), randFloats(r, 5*6*p.KH*p.KW), randFloats(r, 5), randFloats(r, 5*p.OutH()*p.OutW())
 	want, ymag, wantDx, dxmag := naiveConv(x, w, b, dy, &p)
 	filter := NewWinogradFilter(w, &p)
 	for _, block := range []int{1, 7, 29} {
@@ -159,17 +174,19 @@ func testConvWinogradBlocks(t *testing.T, p ConvParams) {
 	}
 }
 
-// BenchmarkWinograd compares ConvWinograd with the im2col Conv on the 3x3
-// and 5x5 layers of GoogLeNet at 224x224 and 1024x768, forward and
+// BenchmarkWinograd compares ConvWinograd with the im2col Conv on the 3x3,
+// 5x5 and 7x7 stride-2 layers of GoogLeNet at 224x224 and 1024x768, forward and
 // backward to the input, both with their weights prepared once as the
 // engine does. GFLOP/s counts the direct convolution's 2*M*C*K*K*OH*OW
 // flops, so it is an effective rate, comparable between the two.
 func BenchmarkWinograd(b *testing.B) {
-	one, two := [4]int{1, 1, 1, 1}, [4]int{2, 2, 2, 2}
+	one, two, three := [4]int{1, 1, 1, 1}, [4]int{2, 2, 2, 2}, [4]int{3, 3, 3, 3}
 	layers := []struct {
 		name string
 		p    ConvParams
 	}{
+		{"conv1_7x7_s2/224", conv(1, 3, 224, 224, 64, 7, 7, 1, 2, 1, three)},
+		{"conv1_7x7_s2/1024", conv(1, 3, 768, 1024, 64, 7, 7, 1, 2, 1, three)},
 		{"conv2_3x3/224", conv(1, 64, 56, 56, 192, 3, 3, 1, 1, 1, one)},
 		{"conv2_3x3/1024", conv(1, 64, 192, 256, 192, 3, 3, 1, 1, 1, one)},
 		{"inception_3b_3x3/224", conv(1, 128, 28, 28, 192, 3, 3, 1, 1, 1, one)},
