@@ -71,6 +71,17 @@ type maxPoolKernel struct {
 	arg []uint8
 	// indices makes output 1 ONNX's Indices, column-major if columnMajor.
 	indices, columnMajor bool
+	// setDx makes Backward set din[0] instead of adding to it (assign).
+	setDx bool
+}
+
+// assign: with stored taps, Backward can set the input gradient, a plane
+// at a time while it is in cache.
+func (k *maxPoolKernel) assign(i int) bool {
+	if i == 0 && k.arg != nil {
+		k.setDx = true
+	}
+	return k.setDx
 }
 
 func (k *maxPoolKernel) Forward(out, in [][]float32) {
@@ -82,7 +93,13 @@ func (k *maxPoolKernel) Forward(out, in [][]float32) {
 
 func (k *maxPoolKernel) Backward(din, dout, in, out [][]float32) {
 	switch {
-	case din[0] == nil || dout[0] == nil:
+	case din[0] == nil:
+	case dout[0] == nil:
+		if k.setDx {
+			ops.Clear(din[0]) // nothing flows back, and din was not cleared
+		}
+	case k.setDx:
+		ops.MaxPoolInputGradient(din[0], dout[0], k.arg, &k.p)
 	case k.arg != nil:
 		ops.MaxPoolBackward(din[0], dout[0], k.arg, &k.p)
 	default:

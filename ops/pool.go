@@ -58,6 +58,14 @@ func MaxPoolBackward(dx, dy []float32, arg []uint8, p *PoolParams) {
 	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, fast: p.fast3x3(), dy: dy, arg: arg, dx: dx, p: p})
 }
 
+// MaxPoolInputGradient is MaxPoolBackward into a dx it sets rather than
+// adds to, whatever dx held: each plane of dx is cleared just before dy is
+// routed into it, while it is in cache, instead of by a pass of its own
+// over the whole buffer beforehand.
+func MaxPoolInputGradient(dx, dy []float32, arg []uint8, p *PoolParams) {
+	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, set: true, fast: p.fast3x3(), dy: dy, arg: arg, dx: dx, p: p})
+}
+
 // MaxPoolBackwardScan is MaxPoolBackward for windows of more than
 // MaxPoolArgTaps taps, which MaxPool stores no tap for: it finds each
 // window's first maximum again in the forward run's x.
@@ -114,6 +122,7 @@ const (
 type poolTask struct {
 	kind         poolKind
 	fast         bool // the 3x3 kernels, see fast3x3
+	set          bool // maxPoolBackward clears each plane of dx first
 	y, dy, x, dx []float32
 	arg          []uint8
 	p            *PoolParams
@@ -147,6 +156,9 @@ func (t *poolTask) Run(lo, hi int) {
 				maxPoolPlane(y, arg, x, p)
 			}
 		case maxPoolBackward:
+			if t.set {
+				clear(t.dx[ip : ip+in])
+			}
 			if t.fast {
 				maxPool3x3BackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
 			} else {

@@ -188,6 +188,21 @@ func TestPoolMatchesReference(t *testing.T) {
 						t.Fatalf("%s fast %v: MaxPoolBackward dx[%d] = %v, want %v", name, fast, i, dx[i], wantDX[i])
 					}
 				}
+				if p.KH*p.KW > MaxPoolArgTaps {
+					continue
+				}
+				// Setting dx, whatever it held, is adding to zeros.
+				added := append([]float32(nil), dx...)
+				for i := range dx {
+					dx[i] = float32(math.NaN())
+				}
+				MaxPoolInputGradient(dx, dy, arg, &p)
+				checkDX(t, name)
+				for i := range dx {
+					if dx[i] != added[i] {
+						t.Fatalf("%s fast %v: MaxPoolInputGradient dx[%d] = %v, adding to zeros gives %v", name, fast, i, dx[i], added[i])
+					}
+				}
 			}
 			clear(dx)
 			MaxPoolBackwardScan(dx, dy, x, &p)
