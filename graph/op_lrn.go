@@ -55,12 +55,29 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 type lrnKernel struct {
 	p      ops.LRNParams
 	factor []float32 // the forward run's s^-beta, for Backward; nil for a window of 5
+	// setDx makes Backward set din[0] instead of adding to it (assign).
+	setDx bool
+}
+
+// assign: Backward can set the input gradient, a block row at a time
+// while it is in cache.
+func (k *lrnKernel) assign(i int) bool {
+	k.setDx = i == 0
+	return k.setDx
 }
 
 func (k *lrnKernel) Forward(out, in [][]float32) { ops.LRN(out[0], k.factor, in[0], &k.p) }
 
 func (k *lrnKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] != nil && dout[0] != nil {
+	switch {
+	case din[0] == nil:
+	case dout[0] == nil:
+		if k.setDx {
+			ops.Clear(din[0]) // nothing flows back, and din was not cleared
+		}
+	case k.setDx:
+		ops.LRNInputGradient(din[0], dout[0], in[0], k.factor, &k.p)
+	default:
 		ops.LRNBackward(din[0], dout[0], in[0], k.factor, &k.p)
 	}
 }

@@ -49,11 +49,19 @@ func lrnWith(dst, factor, x []float32, p *LRNParams, fast bool) {
 // again rather than read, so that the output need not live until the
 // backward pass.
 func LRNBackward(dx, dy, x, factor []float32, p *LRNParams) {
-	lrnBackwardWith(dx, dy, x, factor, p, p.Size == 5)
+	lrnBackwardWith(dx, dy, x, factor, p, p.Size == 5, false)
 }
 
-func lrnBackwardWith(dx, dy, x, factor []float32, p *LRNParams, fast bool) {
-	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{backward: true, fast: fast, dx: dx, dy: dy, factor: factor, x: x, p: p})
+// LRNInputGradient is LRNBackward into a dx it sets rather than adds to,
+// whatever dx held: each block row of dx is cleared just before its
+// gradient is added, while it is in cache, instead of by a pass of its own
+// over the whole buffer beforehand.
+func LRNInputGradient(dx, dy, x, factor []float32, p *LRNParams) {
+	lrnBackwardWith(dx, dy, x, factor, p, p.Size == 5, true)
+}
+
+func lrnBackwardWith(dx, dy, x, factor []float32, p *LRNParams, fast, set bool) {
+	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{backward: true, fast: fast, set: set, dx: dx, dy: dy, factor: factor, x: x, p: p})
 }
 
 // lrnBlock is the most pixels a task normalizes together. A block's rows,
@@ -80,6 +88,7 @@ func (p *LRNParams) blockGrain() int {
 
 type lrnTask struct {
 	backward, fast       bool
+	set                  bool // backward clears each block row of dx first
 	y, factor, x, dx, dy []float32
 	p                    *LRNParams
 }
@@ -183,6 +192,9 @@ func (t *lrnTask) backwardBlock(at pixels) {
 		if c < 0 {
 			continue
 		}
+		if t.set {
+			clear(at.of(t.dx, c))
+		}
 		lrnGradRow(at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), factor(c),
 			ring[(c+3)%5][:at.n], ring[(c+4)%5][:at.n], ring[c%5][:at.n], ring[(c+1)%5][:at.n], ring[(c+2)%5][:at.n], k2)
 	}
@@ -255,6 +267,9 @@ func (t *lrnTask) slidingBlock(at pixels) {
 		}
 		if t.backward {
 			dx, dy, x, f := at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), at.of(t.factor, c)
+			if t.set {
+				clear(dx)
+			}
 			for i, g := range dy {
 				dx[i] += float32(float64(g)*float64(f[i]) - k2*float64(x[i])*sum[i])
 			}

@@ -68,12 +68,26 @@ func TestLRNMatchesReference(t *testing.T) {
 			}
 			dx, checkDX := guarded(r, len(x))
 			base := append([]float32(nil), dx...)
-			lrnBackwardWith(dx, dy, x, factor, &p, fast)
+			lrnBackwardWith(dx, dy, x, factor, &p, fast, false)
 			checkDX(t, "LRNBackward")
 			for i := range dx {
 				got := float64(dx[i]) - float64(base[i]) // LRNBackward adds
 				if math.Abs(got-wantDX[i]) > 1e-5*(1+math.Abs(wantDX[i])) {
 					t.Fatalf("%+v fast %v: dx[%d] = %v, want %v", p, fast, i, got, wantDX[i])
+				}
+			}
+			// Setting dx, whatever it held, is adding to zeros.
+			zeros := make([]float32, len(x))
+			lrnBackwardWith(zeros, dy, x, factor, &p, fast, false)
+			set, checkSet := guarded(r, len(x))
+			for i := range set {
+				set[i] = float32(math.NaN())
+			}
+			lrnBackwardWith(set, dy, x, factor, &p, fast, true)
+			checkSet(t, "LRNInputGradient")
+			for i := range set {
+				if math.Float32bits(set[i]) != math.Float32bits(zeros[i]) {
+					t.Fatalf("%+v fast %v: set dx[%d] = %v, adding to zeros gives %v", p, fast, i, set[i], zeros[i])
 				}
 			}
 			if !fast {
@@ -84,7 +98,7 @@ func TestLRNMatchesReference(t *testing.T) {
 			y2 := make([]float32, len(x))
 			lrnWith(y2, nil, x, &p, true)
 			dx2 := append([]float32(nil), base...)
-			lrnBackwardWith(dx2, dy, x, nil, &p, true)
+			lrnBackwardWith(dx2, dy, x, nil, &p, true, false)
 			for i := range y {
 				if math.Float32bits(y2[i]) != math.Float32bits(y[i]) || math.Float32bits(dx2[i]) != math.Float32bits(dx[i]) {
 					t.Fatalf("%+v without factor: y[%d], dx[%d] = %v, %v; with it %v, %v", p, i, i, y2[i], dx2[i], y[i], dx[i])
@@ -146,7 +160,7 @@ func BenchmarkLRN(b *testing.B) {
 				})
 				b.Run("backward/"+kind, func(b *testing.B) {
 					for b.Loop() {
-						lrnBackwardWith(dx, y, x, factor, &p, fast)
+						lrnBackwardWith(dx, y, x, factor, &p, fast, false)
 					}
 					report(b)
 				})
