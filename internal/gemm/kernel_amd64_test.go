@@ -50,7 +50,9 @@ func TestAVX512Geometry(t *testing.T) {
 			checkSgemm(t, r, tr[0], tr[1], s.m, s.n, s.k, 1.5, 0.5, 1)
 		}
 	}
-	// Packed A, the bias and the ReLU epilogue with this geometry.
+	// Packed A, the bias and the ReLU epilogue, and B in panels, with this
+	// geometry.
 	checkSgemmPacked(t, &kn)
 	checkSgemmLayer(t, &kn)
+	checkMulPanels(t, &kn)
 }

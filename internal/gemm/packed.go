@@ -1,6 +1,10 @@
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/deepdream-go/deepdream/internal/parallel"
+)
 
 // Packed is alpha*op(A), an m x k matrix, packed once in the panel layout
 // of the micro-kernel that was current when Pack made it, for products
@@ -72,3 +76,65 @@ func SgemmPackedLayer(pa *Packed, n int, b []float32, ldb int, bias, c []float32
 	}
 	run(problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa, bias: bias, epilogue: epilogue})
 }
+
+// PanelWidth is the width of the panels of B that MulPanels takes: the
+// nr of the micro-kernel pa was packed for (16 for avx2, 48 for avx512,
+// 4 for generic).
+func (pa *Packed) PanelWidth() int { return pa.kern.nr }
+
+// MulPanels sets C [m x n] to A * B, on the calling goroutine, for B
+// already in the kernel's panel layout: ceil(n/nr) panels, k*nr floats
+// each and back to back, panel j holding columns j*nr .. j*nr+nr-1 of B
+// with step p's nr values contiguous (nr = PanelWidth). The columns a last
+// panel holds past n are computed but not stored. C is not read. It is for
+// products small enough that packing B or splitting them across cores
+// would cost more than they do, such as a Winograd convolution's 36
+// products on a block of tiles.
+func (pa *Packed) MulPanels(b []float32, n int, c []float32, ldc int) {
+	kn, m, k := pa.kern, pa.m, pa.k
+	mr, nr := kn.mr, kn.nr
+	panels := (n + nr - 1) / nr
+	if m == 0 || n == 0 {
+		return
+	}
+	if len(b) < panels*k*nr {
+		panic(fmt.Sprintf("gemm: MulPanels: %d floats of B for %d panels of %d x %d", len(b), panels, k, nr))
+	}
+	checkMatrix("C", m, n, c, ldc)
+	if k == 0 {
+		scaleC(m, n, 0, c, ldc)
+		return
+	}
+	tile := tiles.Get() // a local array would escape to the kernel call
+	defer tiles.Put(tile)
+	for pc := 0; pc < k; pc += pa.kcb {
+		kb := min(pa.kcb, k-pc)
+		beta := float32(0)
+		if pc > 0 {
+			beta = 1
+		}
+		psA := panelStride(kb, mr)
+		a := pa.data[pa.blockOffset(pc):]
+		for jr := 0; jr < n; jr += nr {
+			nn := min(nr, n-jr)
+			bp := b[jr/nr*k*nr+pc*nr:][:kb*nr]
+			for ir := 0; ir < m; ir += mr {
+				mm := min(mr, m-ir)
+				ap := a[ir/mr*psA:][:kb*mr]
+				if mm == mr && nn == nr {
+					cc := c[ir*ldc+jr:][:(mr-1)*ldc+nr]
+					kn.fn(kb, ap, bp, cc, ldc, beta)
+					continue
+				}
+				kn.fn(kb, ap, bp, tile[:mr*nr], nr, 0)
+				addTile(c[ir*ldc+jr:], ldc, tile[:mr*nr], nr, mm, nn, beta)
+			}
+		}
+	}
+}
+
+// maxTile bounds mr*nr of the kernels (avx512: 8 x 48).
+const maxTile = 8 * 48
+
+// tiles holds MulPanels' scratch tiles for the edges of C.
+var tiles parallel.FreeList[[maxTile]float32]

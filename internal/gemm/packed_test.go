@@ -142,3 +142,44 @@ func reluRow(row []float32) {
 		row[i] = max(v, 0)
 	}
 }
+
+// TestMulPanels checks, for every kernel, that a product with B given in
+// panels gives the same bits as SgemmPacked, for partial tiles in both
+// dimensions and several depth blocks, writes nothing outside C, and does
+// not read C (NaN there).
+func TestMulPanels(t *testing.T) { forEachKernel(t, checkMulPanels) }
+
+// checkMulPanels is TestMulPanels with the current kernel kn.
+func checkMulPanels(t *testing.T, kn *kernel) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {192, 16, 64}, {64, 2 * kn.nr, 2*kn.kc + 5}, {13, kn.nr - 1, 9}} {
+		m, n, k := s[0], s[1], s[2]
+		t.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(t *testing.T) {
+			a, b := randSlice(r, m*k), randSlice(r, k*n)
+			ldc := n + 2
+			pa := Pack(false, m, k, 1, a, k)
+			want := make([]float32, guard+m*ldc+guard)
+			for i := range want {
+				want[i] = float32(math.NaN())
+			}
+			got := append([]float32(nil), want...)
+			SgemmPacked(pa, n, b, n, 0, want[guard:], ldc)
+			nr := pa.PanelWidth()
+			if nr != kn.nr {
+				t.Fatalf("PanelWidth %d, the kernel's nr is %d", nr, kn.nr)
+			}
+			panels := make([]float32, (n+nr-1)/nr*k*nr)
+			for j := range n {
+				for p := range k {
+					panels[j/nr*k*nr+p*nr+j%nr] = b[p*n+j]
+				}
+			}
+			pa.MulPanels(panels, n, got[guard:], ldc)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Fatalf("element %d (C starts at %d, row stride %d): %v, SgemmPacked gives %v", i, guard, ldc, got[i], want[i])
+				}
+			}
+		})
+	}
+}
