@@ -277,19 +277,106 @@ func convWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []fl
 
 // run convolves one image x into y (y += when accumulate), one block of
 // tiles at a time: transform the input tiles into V, multiply, transform
-// the products back into y. V and Z have rows of nt tiles rounded up to
-// whole lanes, so the transforms work on wgLanes tiles at a time without
-// a ragged end (the GEMMs leave the padding alone).
+// the products back into y. With enough tiles each core takes whole blocks
+// through the three stages (runFused); else the blocks are staged, each
+// stage split across the cores, in scratch. V and Z have rows of nt tiles
+// rounded up to whole lanes, so the transforms work on wgLanes tiles at a
+// time without a ragged end (the GEMMs leave the padding alone).
 func (g *winoGeom) run(y, x []float32, u *[wgXi]*gemm.Packed, b, scratch []float32, relu, accumulate bool) {
+	if t := fusedTiles(u); t > 0 && (g.tiles+t-1)/t >= wgFusedMinBlocks*parallel.Workers() {
+		g.runFused(y, x, u, b, t, relu, accumulate)
+		return
+	}
 	for t0 := 0; t0 < g.tiles; t0 += g.block {
 		nt := min(g.block, g.tiles-t0)
 		v := scratch[:wgXi*planeStride(g.c, nt)]
 		z := scratch[len(v):][:wgXi*planeStride(g.m, nt)]
 		grain := max(elementwiseGrain/(wgXi*nt), 1)
-		winoInputTasks.For(g.c, grain, winoInputTask{v, x, *g, t0, nt})
+		winoInputTasks.For(g.c, grain, winoInputTask{v: v, x: x, g: *g, t0: t0, nt: nt, cols: lanes(nt)})
 		winoGemmTasks.For(wgXi, 1, winoGemmTask{z, v, u, g.m, g.c, nt})
-		winoOutputTasks.For(g.m, grain, winoOutputTask{y, z, b, *g, t0, nt, relu, accumulate})
+		winoOutputTasks.For(g.m, grain, winoOutputTask{y: y, z: z, b: b, g: *g, t0: t0, nt: nt, cols: lanes(nt), relu: relu, accumulate: accumulate})
 	}
+}
+
+// runFused is run with each core taking whole blocks of tiles through all
+// three stages: it transforms the block's input tiles into V, in the GEMM
+// kernel's panel layout, multiplies V by the 36 U on its own
+// (gemm.Packed.MulPanels: no packing, no parallel loop), and transforms
+// the products back into y. A block is one or a few panels of tiles, so
+// its V and Z stay in the core's L2 cache between the stages, and the
+// whole convolution is one parallel loop.
+//
+// BenchmarkWinograd, alternating the two ways: 0.54-0.75x the time of the
+// staged blocks for GoogLeNet's Winograd layers at 1024x768 (conv2 3x3
+// 46 -> 28 ms forward, conv1 as polyphase 62 -> 34 ms) and most at
+// 224x224. A layer with too few tiles to give every core blocks
+// (inception_4c at 14x14: 16 tiles, 1.4x slower fused) runs staged, each
+// stage split across the cores by channels.
+func (g *winoGeom) runFused(y, x []float32, u *[wgXi]*gemm.Packed, b []float32, t int, relu, accumulate bool) {
+	blocks := (g.tiles + t - 1) / t
+	winoFusedTasks.For(blocks, 1, winoFusedTask{y: y, x: x, u: u, b: b, g: *g, t: t, relu: relu, accumulate: accumulate})
+}
+
+// wgFusedTiles is the number of tiles runFused aims at per block: one
+// panel of the avx2 kernel. With 32 or 48 tiles the GoogLeNet layers ran
+// within the noise of 16, some faster, the small ones slower.
+const wgFusedTiles = 16
+
+// wgFusedMinBlocks is the least number of blocks per core for which run
+// takes runFused. Tests set it to 0 or a large number to choose.
+var wgFusedMinBlocks = 2
+
+// fusedTiles is the block of runFused for U packed as u: about
+// wgFusedTiles tiles, whole panels of the GEMM kernel, or 0 when a panel
+// is not whole lanes (the generic kernel's 4 tiles), which the input
+// transform, writing wgLanes tiles at a time, could not fill.
+func fusedTiles(u *[wgXi]*gemm.Packed) int {
+	nr := u[0].PanelWidth()
+	if nr%wgLanes != 0 {
+		return 0
+	}
+	return max(wgFusedTiles/nr, 1) * nr
+}
+
+// winoFusedTask runs blocks [lo, hi) of t tiles (see runFused).
+type winoFusedTask struct {
+	y, x, b          []float32
+	u                *[wgXi]*gemm.Packed
+	g                winoGeom
+	t                int
+	relu, accumulate bool
+}
+
+var winoFusedTasks parallel.Tasks[winoFusedTask, *winoFusedTask]
+
+// winoWork is one core's V and Z for runFused.
+type winoWork struct{ v, z []float32 }
+
+var winoWorks parallel.FreeList[winoWork]
+
+func (a *winoFusedTask) Run(lo, hi int) {
+	g := &a.g
+	vs, zs := g.c*a.t+16, g.m*a.t+16 // plane strides: see planeStride
+	w := winoWorks.Get()
+	if len(w.v) < wgXi*vs {
+		w.v = make([]float32, wgXi*vs)
+	}
+	if len(w.z) < wgXi*zs {
+		w.z = make([]float32, wgXi*zs)
+	}
+	nr := a.u[0].PanelWidth()
+	for blk := lo; blk < hi; blk++ {
+		t0 := blk * a.t
+		nt := min(a.t, g.tiles-t0)
+		in := winoInputTask{v: w.v, x: a.x, g: *g, t0: t0, nt: nt, cols: a.t, panel: nr}
+		in.Run(0, g.c)
+		for xi := range wgXi {
+			a.u[xi].MulPanels(w.v[xi*vs:][:g.c*a.t], a.t, w.z[xi*zs:], a.t)
+		}
+		out := winoOutputTask{y: a.y, z: w.z, b: a.b, g: *g, t0: t0, nt: nt, cols: a.t, relu: a.relu, accumulate: a.accumulate}
+		out.Run(0, g.m)
+	}
+	winoWorks.Put(w)
 }
 
 // wgLanes is the number of tiles the transforms handle together, reading
@@ -311,19 +398,27 @@ type winoInputTask struct {
 	v, x   []float32
 	g      winoGeom
 	t0, nt int
+	// cols is the length of V's rows (tiles, a multiple of wgLanes). With
+	// panel > 0, V's planes are in the GEMM kernel's panel layout instead,
+	// panels of panel tiles for all channels (see gemm.Packed.MulPanels).
+	cols, panel int
 }
 
 var winoInputTasks parallel.Tasks[winoInputTask, *winoInputTask]
 
 func (a *winoInputTask) Run(lo, hi int) {
 	g := &a.g
-	ld, stride := lanes(a.nt), planeStride(g.c, a.nt)
+	ld, stride := a.cols, g.c*a.cols+16
 	var d, s [wgXi][wgLanes]float32 // input tiles, scratch
 	for c := lo; c < hi; c++ {
 		xc := a.x[c*g.h*g.w:][:g.h*g.w]
 		for l0 := 0; l0 < a.nt; l0 += wgLanes {
+			at := c*ld + l0
+			if a.panel > 0 {
+				at = l0/a.panel*g.c*a.panel + c*a.panel + l0%a.panel
+			}
 			if a.gatherRow(&d, xc, l0) || a.gatherPadded(&d, xc, l0) {
-				winoInputLanes(a.v[c*ld+l0:], stride, &d, &s)
+				winoInputLanes(a.v[at:], stride, &d, &s)
 				continue
 			}
 			for l := range min(wgLanes, a.nt-l0) {
@@ -350,7 +445,7 @@ func (a *winoInputTask) Run(lo, hi int) {
 					}
 				}
 			}
-			winoInputLanes(a.v[c*ld+l0:], stride, &d, &s)
+			winoInputLanes(a.v[at:], stride, &d, &s)
 		}
 	}
 }
@@ -578,6 +673,7 @@ type winoOutputTask struct {
 	y, z, b          []float32
 	g                winoGeom
 	t0, nt           int
+	cols             int // the length of Z's rows (tiles, a multiple of wgLanes)
 	relu, accumulate bool
 }
 
@@ -585,7 +681,7 @@ var winoOutputTasks parallel.Tasks[winoOutputTask, *winoOutputTask]
 
 func (a *winoOutputTask) Run(lo, hi int) {
 	g := &a.g
-	ld, stride := lanes(a.nt), planeStride(g.m, a.nt)
+	ld, stride := a.cols, g.m*a.cols+16
 	var s [wgOut * wgIn][wgLanes]float32  // scratch
 	var o [wgOut * wgOut][wgLanes]float32 // output tiles
 	for m := lo; m < hi; m++ {

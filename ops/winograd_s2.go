@@ -19,14 +19,12 @@ import "github.com/deepdream-go/deepdream/internal/parallel"
 // 1 with the flipped weights, gives the phases of dx, which interleave
 // back into dx.
 //
-// It pays only for large images: GoogLeNet's conv1 at 1024x768 (22016
-// tiles) takes 41-45 ms forward and 50-51 ms backward per step this way,
-// against 54-56 and 48-58 ms with im2col (bench --nodes, three runs each,
-// alternated); at 512x384 (5504 tiles) and 224x224 both ways take the same
-// time within the noise, or im2col less. Its transforms cost more per
-// output than F(4x4, 3x3)'s: 36 products per 9 outputs, and the backward
-// pass transforms the M = 64 channels of dy.
-const s2MinTiles = 16384
+// With each core taking whole blocks of tiles (runFused), GoogLeNet's conv1
+// runs in 0.65-0.7x the time of im2col (BenchmarkWinograd at 1024x768:
+// 37 against 54-56 ms forward, 37-39 against 56-60 backward; at 224x224
+// 2.6-3.6 against 3.3-5.9 and 2.8-3.3 against 4.0-6.4 ms). Below
+// s2MinTiles tiles (an image under about 96x96) im2col is kept.
+const s2MinTiles = 256
 
 const (
 	s2Taps  = 7 // kernel side of the original convolution

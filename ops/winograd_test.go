@@ -13,7 +13,20 @@ import (
 // 4.4e-6.
 const winogradTol = 1e-5
 
+// TestConvWinograd runs the cases below both ways run can take: each core
+// taking whole blocks (runFused), and the blocks staged.
 func TestConvWinograd(t *testing.T) {
+	defer func(n int) { wgFusedMinBlocks = n }(wgFusedMinBlocks)
+	for _, fused := range []bool{true, false} {
+		wgFusedMinBlocks = 0
+		if !fused {
+			wgFusedMinBlocks = 1 << 30
+		}
+		t.Run(fmt.Sprintf("fused=%v", fused), testConvWinograd)
+	}
+}
+
+func testConvWinograd(t *testing.T) {
 	one := [4]int{1, 1, 1, 1}
 	cases := []ConvParams{
 		conv(1, 1, 1, 1, 1, 3, 3, 1, 1, 1, one), // 1x1 image: only the centre tap sees it
@@ -132,6 +145,14 @@ func compareTol(t *testing.T, name string, got, base []float32, want, mag []floa
 }
 
 func TestConvWinogradNoAllocs(t *testing.T) {
+	defer func(n int) { wgFusedMinBlocks = n }(wgFusedMinBlocks)
+	for _, n := range []int{0, 1 << 30} { // fused, staged
+		wgFusedMinBlocks = n
+		testConvWinogradNoAllocs(t)
+	}
+}
+
+func testConvWinogradNoAllocs(t *testing.T) {
 	p := conv(1, 16, 40, 40, 32, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})
 	r := rand.New(rand.NewPCG(7, 8))
 	x, w, b := randFloats(r, 16*40*40), randFloats(r, 32*16*9), randFloats(r, 32)
@@ -148,9 +169,12 @@ func TestConvWinogradNoAllocs(t *testing.T) {
 	}
 }
 
-// TestConvWinogradBlocks runs images in several blocks of tiles, the last
-// one shorter, which layers small enough for the naive reference never do.
+// TestConvWinogradBlocks runs images in several staged blocks of tiles,
+// the last one shorter, which layers small enough for the naive reference
+// never do.
 func TestConvWinogradBlocks(t *testing.T) {
+	defer func(n int) { wgFusedMinBlocks = n }(wgFusedMinBlocks)
+	wgFusedMinBlocks = 1 << 30
 	for _, k := range []int{3, 4, 5} {
 		testConvWinogradBlocks(t, conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, (k - 1) / 2, (k - 1) / 2}))
 	}
