@@ -349,8 +349,9 @@ type winoFusedTask struct {
 
 var winoFusedTasks parallel.Tasks[winoFusedTask, *winoFusedTask]
 
-// winoWork is one core's V and Z for runFused.
-type winoWork struct{ v, z []float32 }
+// winoWork is one core's V and Z for runFused, and a tile for the edges
+// of its products.
+type winoWork struct{ v, z, tile []float32 }
 
 var winoWorks parallel.FreeList[winoWork]
 
@@ -364,6 +365,9 @@ func (a *winoFusedTask) Run(lo, hi int) {
 	if len(w.z) < wgXi*zs {
 		w.z = make([]float32, wgXi*zs)
 	}
+	if w.tile == nil {
+		w.tile = make([]float32, gemm.TileSize())
+	}
 	nr := a.u[0].PanelWidth()
 	for blk := lo; blk < hi; blk++ {
 		t0 := blk * a.t
@@ -371,7 +375,7 @@ func (a *winoFusedTask) Run(lo, hi int) {
 		in := winoInputTask{v: w.v, x: a.x, g: *g, t0: t0, nt: nt, cols: a.t, panel: nr}
 		in.Run(0, g.c)
 		for xi := range wgXi {
-			a.u[xi].MulPanels(w.v[xi*vs:][:g.c*a.t], a.t, w.z[xi*zs:], a.t)
+			a.u[xi].MulPanels(w.v[xi*vs:][:g.c*a.t], a.t, w.z[xi*zs:], a.t, w.tile)
 		}
 		out := winoOutputTask{y: a.y, z: w.z, b: a.b, g: *g, t0: t0, nt: nt, cols: a.t, relu: a.relu, accumulate: a.accumulate}
 		out.Run(0, g.m)

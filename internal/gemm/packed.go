@@ -89,8 +89,9 @@ func (pa *Packed) PanelWidth() int { return pa.kern.nr }
 // panel holds past n are computed but not stored. C is not read. It is for
 // products small enough that packing B or splitting them across cores
 // would cost more than they do, such as a Winograd convolution's 36
-// products on a block of tiles.
-func (pa *Packed) MulPanels(b []float32, n int, c []float32, ldc int) {
+// products on a block of tiles. tile is scratch for the edge tiles of C,
+// at least TileSize floats, or nil to take one from a pool when needed.
+func (pa *Packed) MulPanels(b []float32, n int, c []float32, ldc int, tile []float32) {
 	kn, m, k := pa.kern, pa.m, pa.k
 	mr, nr := kn.mr, kn.nr
 	panels := (n + nr - 1) / nr
@@ -105,8 +106,7 @@ func (pa *Packed) MulPanels(b []float32, n int, c []float32, ldc int) {
 		scaleC(m, n, 0, c, ldc)
 		return
 	}
-	tile := tiles.Get() // a local array would escape to the kernel call
-	defer tiles.Put(tile)
+	var pooled *[maxTile]float32 // a local array would escape to the kernel call
 	for pc := 0; pc < k; pc += pa.kcb {
 		kb := min(pa.kcb, k-pc)
 		beta := float32(0)
@@ -126,12 +126,22 @@ func (pa *Packed) MulPanels(b []float32, n int, c []float32, ldc int) {
 					kn.fn(kb, ap, bp, cc, ldc, beta)
 					continue
 				}
+				if len(tile) < mr*nr {
+					pooled = tiles.Get()
+					tile = pooled[:]
+				}
 				kn.fn(kb, ap, bp, tile[:mr*nr], nr, 0)
 				addTile(c[ir*ldc+jr:], ldc, tile[:mr*nr], nr, mm, nn, beta)
 			}
 		}
 	}
+	if pooled != nil {
+		tiles.Put(pooled)
+	}
 }
+
+// TileSize is the length of the scratch tile MulPanels takes.
+func TileSize() int { return maxTile }
 
 // maxTile bounds mr*nr of the kernels (avx512: 8 x 48).
 const maxTile = 8 * 48

@@ -174,7 +174,11 @@ func checkMulPanels(t *testing.T, kn *kernel) {
 					panels[j/nr*k*nr+p*nr+j%nr] = b[p*n+j]
 				}
 			}
-			pa.MulPanels(panels, n, got[guard:], ldc)
+			var tile []float32
+			if n%2 == 0 {
+				tile = make([]float32, TileSize()) // else taken from the pool
+			}
+			pa.MulPanels(panels, n, got[guard:], ldc, tile)
 			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
 					t.Fatalf("element %d (C starts at %d, row stride %d): %v, SgemmPacked gives %v", i, guard, ldc, got[i], want[i])
