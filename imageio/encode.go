@@ -67,7 +67,10 @@ func Encode(w io.Writer, img image.Image, format string, opts EncodeOptions) err
 	var tag []byte // the metadata as a chunk or segment
 	switch format {
 	case "png":
-		if err := png.Encode(&buf, img); err != nil {
+		// Deflate's fastest level: on a 1352x900 dream 118 ms against
+		// 187 ms for the default level, 1% larger; on a photo dreamed
+		// for one step, 111 against 428 ms, 8% larger.
+		if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
 			return fmt.Errorf("imageio: %w", err)
 		}
 		head = len(pngSignature) + 8 + 13 + 4 // the IHDR chunk comes first, then ours
