@@ -86,19 +86,29 @@ type winoGeom struct {
 	c, h, w         int // input channels and size
 	m, oh, ow       int // output channels and size
 	padTop, padLeft int
-	out             int // output tile side: 4 (3x3 kernel) or 2 (5x5)
-	tilesW, tiles   int // output tiles per row, in all
+	out             int // output tile side: 4 (3x3 kernel), 3 (4x4) or 2 (5x5)
+	tilesW, tiles   int // output tiles per row (see newWinoGeom), in all
 	block           int // tiles per GEMM block
 }
 
+// newWinoGeom lays out the tiles row by row. A row of tiles is rounded up
+// to whole lanes when that adds at most half its tiles: every group of
+// wgLanes tiles then lies in one row, where the transforms take it whole
+// (gatherRow, gatherPadded, scatterRow, scatterPadded), and the tiles past
+// the image are computed and dropped. Otherwise (rows of 1-5 tiles) the
+// groups that straddle two rows go tile by tile.
 func newWinoGeom(c, h, w, m, oh, ow, padTop, padLeft, taps int) winoGeom {
 	g := winoGeom{c: c, h: h, w: w, m: m, oh: oh, ow: ow, padTop: padTop, padLeft: padLeft, out: wgOutSide(taps)}
 	g.tilesW = (ow + g.out - 1) / g.out
+	if 2*lanes(g.tilesW) <= 3*g.tilesW {
+		g.tilesW = lanes(g.tilesW)
+	}
 	g.tiles = g.tilesW * ((oh + g.out - 1) / g.out)
-	// Equal blocks of at most the budget (but at least wgMinT) tiles.
+	// Equal blocks of at most the budget (but at least wgMinT) tiles, in
+	// whole lanes.
 	most := min(max(wgBudg/(wgXi*(c+m)), wgMinT), wgMaxT)
 	blocks := (g.tiles + most - 1) / most
-	g.block = (g.tiles + blocks - 1) / blocks
+	g.block = lanes((g.tiles + blocks - 1) / blocks)
 	return g
 }
 
@@ -703,13 +713,16 @@ func (a *winoOutputTask) Run(lo, hi int) {
 			default:
 				winoOutput3Lanes(&o, &s, a.z[m*ld+l0:], stride)
 			}
-			if a.scatterRow(ym, &o, bias, l0) {
+			if a.scatterRow(ym, &o, bias, l0) || a.scatterPadded(ym, &o, bias, l0) {
 				continue
 			}
 			for l := range min(wgLanes, a.nt-l0) {
 				tile := a.t0 + l0 + l
 				oy0, ox0 := tile/g.tilesW*g.out, tile%g.tilesW*g.out
 				rows, cols := min(g.out, g.oh-oy0), min(g.out, g.ow-ox0)
+				if cols <= 0 {
+					continue // past the image
+				}
 				for i := range rows {
 					dst := ym[(oy0+i)*g.ow+ox0:][:cols]
 					oi := o[i*g.out:][:cols]
@@ -743,6 +756,42 @@ func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]flo
 	if a.nt-l0 < wgLanes || oy0+g.out > g.oh || ox0+g.out*wgLanes > g.ow {
 		return false
 	}
+	a.store(ym[oy0*g.ow+ox0:], g.ow, o, bias)
+	return true
+}
+
+// scatterPadded is scatterRow for tiles side by side in one row of tiles
+// that reach past the image (the last of each row, and the last row): it
+// stores them into a buffer, the image's values first when accumulating,
+// and copies what lies inside the image.
+func (a *winoOutputTask) scatterPadded(ym []float32, o *[wgOut * wgOut][wgLanes]float32, bias float32, l0 int) bool {
+	g := &a.g
+	first := a.t0 + l0
+	if a.nt-l0 < wgLanes || first%g.tilesW+wgLanes > g.tilesW {
+		return false
+	}
+	oy0, ox0 := first/g.tilesW*g.out, first%g.tilesW*g.out
+	rows, cols := min(g.out, g.oh-oy0), min(g.out*wgLanes, g.ow-ox0)
+	if cols <= 0 {
+		return true // all past the image
+	}
+	bw := g.out * wgLanes
+	var buf [wgOut * wgOut * wgLanes]float32
+	if a.accumulate {
+		for i := range rows {
+			copy(buf[i*bw:][:cols], ym[(oy0+i)*g.ow+ox0:])
+		}
+	}
+	a.store(buf[:], bw, o, bias)
+	for i := range rows {
+		copy(ym[(oy0+i)*g.ow+ox0:][:cols], buf[i*bw:])
+	}
+	return true
+}
+
+// store writes the output tiles o of wgLanes tiles side by side to y,
+// rows ow apart, as the task's mode says.
+func (a *winoOutputTask) store(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32) {
 	mode := wgStore
 	switch {
 	case a.accumulate:
@@ -750,15 +799,14 @@ func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]flo
 	case a.relu:
 		mode = wgRelu
 	}
-	switch g.out {
+	switch a.g.out {
 	case wgOut:
-		winoStoreRows(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
+		winoStoreRows(y, ow, o, bias, mode)
 	case 2:
-		winoStoreRows2(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
+		winoStoreRows2(y, ow, o, bias, mode)
 	default:
-		winoStoreRows3(ym[oy0*g.ow+ox0:], g.ow, o, bias, mode)
+		winoStoreRows3(y, ow, o, bias, mode)
 	}
-	return true
 }
 
 // How winoStoreRows writes the output tiles.

@@ -42,6 +42,8 @@ func testConvWinograd(t *testing.T) {
 		conv(1, 2, 7, 6, 3, 3, 3, 1, 1, 1, [4]int{0, 1, 2, 0}),   // asymmetric pads
 		conv(1, 33, 30, 29, 17, 3, 3, 1, 1, 1, one),              // several blocks of tiles
 		conv(1, 16, 57, 3, 8, 3, 3, 1, 1, 1, [4]int{1, 0, 2, 1}), // several blocks, ragged
+		conv(1, 3, 10, 26, 5, 3, 3, 1, 1, 1, one),                // rows of 7 tiles, rounded up to 8
+		conv(2, 2, 9, 45, 3, 3, 3, 1, 1, 1, [4]int{1, 1, 0, 0}),  // rows of 11 tiles, rounded up to 16
 		// F(2x2, 5x5)
 		conv(1, 1, 1, 1, 1, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}),  // 1x1 image
 		conv(1, 1, 2, 2, 1, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}),  // one tile
