@@ -158,37 +158,60 @@ func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
 		wp, pp := phaseWeights(w, p)
 		return NewWinogradFilter(wp, &pp)
 	}
-	mc := p.M * p.C
-	u := make([]float32, wgXi*mc)
+	u := make([]float32, wgXi*p.M*p.C)
 	f := &WinogradFilter{}
 	for _, back := range []bool{false, true} {
-		taps := p.KH * p.KW
-		g := make([]float64, taps)
-		for m := range p.M {
-			for c := range p.C {
-				k := w[(m*p.C+c)*taps:][:taps]
-				if !back {
-					for i, v := range k {
-						g[i] = float64(v)
-					}
-					winoWeight(u, g, m*p.C+c, mc)
-					continue
-				}
-				for i, v := range k {
-					g[len(g)-1-i] = float64(v)
-				}
-				winoWeight(u, g, c*p.M+m, mc)
-			}
-		}
-		for xi := range wgXi {
-			if back {
-				f.back[xi] = gemm.Pack(false, p.C, p.M, 1, u[xi*mc:], p.M)
-			} else {
-				f.fwd[xi] = gemm.Pack(false, p.M, p.C, 1, u[xi*mc:], p.C)
-			}
-		}
+		t := winoFilterTask{u: u, w: w, p: p, f: f, back: back}
+		winoFilterTasks.For(p.M, 1, t) // transform, by output channel
+		t.pack = true
+		winoFilterTasks.For(wgXi, 1, t)
 	}
 	return f
+}
+
+// winoFilterTask transforms the kernels of output channels [lo, hi) into
+// u, or with pack, packs u's matrices [lo, hi) into f, for the forward
+// pass or the input gradient (back).
+type winoFilterTask struct {
+	u, w       []float32
+	p          *ConvParams
+	f          *WinogradFilter
+	back, pack bool
+}
+
+var winoFilterTasks parallel.Tasks[winoFilterTask, *winoFilterTask]
+
+func (t *winoFilterTask) Run(lo, hi int) {
+	p := t.p
+	mc := p.M * p.C
+	if t.pack {
+		for xi := lo; xi < hi; xi++ {
+			if t.back {
+				t.f.back[xi] = gemm.Pack(false, p.C, p.M, 1, t.u[xi*mc:], p.M)
+			} else {
+				t.f.fwd[xi] = gemm.Pack(false, p.M, p.C, 1, t.u[xi*mc:], p.C)
+			}
+		}
+		return
+	}
+	taps := p.KH * p.KW
+	g := make([]float64, taps)
+	for m := lo; m < hi; m++ {
+		for c := range p.C {
+			k := t.w[(m*p.C+c)*taps:][:taps]
+			if !t.back {
+				for i, v := range k {
+					g[i] = float64(v)
+				}
+				winoWeight(t.u, g, m*p.C+c, mc)
+				continue
+			}
+			for i, v := range k {
+				g[len(g)-1-i] = float64(v)
+			}
+			winoWeight(t.u, g, c*p.M+m, mc)
+		}
+	}
 }
 
 // winoWeight stores G g G^T at u[xi*stride + at] for each xi, g a 3x3,
