@@ -170,7 +170,6 @@ func (t *lrnTask) backwardBlock(at pixels) {
 	p := t.p
 	k, k2 := p.Alpha/5, 2*p.Alpha*p.Beta/5
 	var ring, fring [5][lrnBlock]float32
-	var y [lrnBlock]float32 // the forward output, unused
 	factor := func(j int) []float32 {
 		if t.factor != nil {
 			return at.of(t.factor, j)
@@ -182,9 +181,11 @@ func (t *lrnTask) backwardBlock(at pixels) {
 		if j < p.C {
 			x0, x1, x2, x3, x4 := at.rows5(t.x, j, p.C)
 			if t.factor == nil {
-				lrnForwardRow(y[:at.n], factor(j), x0, x1, x2, x3, x4, k, p.Bias, p.Beta)
+				// The factor computed again, with the term, from one sum.
+				lrnFactorRingRow(w, factor(j), at.of(t.dy, j), x0, x1, x2, x3, x4, k, p.Bias, p.Beta)
+			} else {
+				lrnRingRow(w, at.of(t.dy, j), factor(j), x0, x1, x2, x3, x4, k, p.Bias)
 			}
-			lrnRingRow(w, at.of(t.dy, j), factor(j), x0, x1, x2, x3, x4, k, p.Bias)
 		} else {
 			clear(w) // channel j is outside the tensor
 		}
@@ -226,6 +227,19 @@ func lrnRingRowGo(w, dy, f, x0, x1, x2, x3, x4 []float32, k, bias float32) {
 	for i := range w {
 		s := float32(x0[i]*x0[i]) + float32(x1[i]*x1[i]) + float32(x2[i]*x2[i]) + float32(x3[i]*x3[i]) + float32(x4[i]*x4[i])
 		w[i] = dy[i] * (x2[i] * f[i]) / (bias + float32(k*s))
+	}
+}
+
+// lrnFactorRingRowGo is lrnForwardRowGo's factor f and lrnRingRowGo's
+// term w of one row from one sum of the window's squares, for a backward
+// pass that recomputes the factor: the same bits as the two in turn.
+func lrnFactorRingRowGo(w, f, dy, x0, x1, x2, x3, x4 []float32, k, bias, beta float32) {
+	f, dy, x0, x1, x2, x3, x4 = f[:len(w)], dy[:len(w)], x0[:len(w)], x1[:len(w)], x2[:len(w)], x3[:len(w)], x4[:len(w)]
+	for i := range w {
+		s := float32(x0[i]*x0[i]) + float32(x1[i]*x1[i]) + float32(x2[i]*x2[i]) + float32(x3[i]*x3[i]) + float32(x4[i]*x4[i])
+		t := bias + float32(k*s)
+		fi := powNeg32(t, beta)
+		f[i], w[i] = fi, dy[i]*(x2[i]*fi)/t
 	}
 }
 

@@ -17,6 +17,9 @@ func lrnForwardRowAVX(y, f, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
 func lrnRingRowAVX(w, dy, f, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
 
 //go:noescape
+func lrnFactorRingRowAVX(w, f, dy, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
+
+//go:noescape
 func lrnGradRowAVX(dx, dy, x, f, w0, w1, w2, w3, w4 *float32, n int, k2 float32)
 
 // The wrappers cut every slice to the first one's length, which bounds
@@ -53,4 +56,16 @@ func lrnGradRow(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32) {
 		dx, dy, x, f, w0, w1, w2, w3, w4 = dx[m:], dy[m:], x[m:], f[m:], w0[m:], w1[m:], w2[m:], w3[m:], w4[m:]
 	}
 	lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4, k2)
+}
+
+// lrnFactorRingRow is lrnFactorRingRowGo; the assembly handles beta =
+// 0.75.
+func lrnFactorRingRow(w, f, dy, x0, x1, x2, x3, x4 []float32, k, bias, beta float32) {
+	n := len(w)
+	f, dy, x0, x1, x2, x3, x4 = f[:n], dy[:n], x0[:n], x1[:n], x2[:n], x3[:n], x4[:n]
+	if m := n &^ 7; lrnAVX && beta == 0.75 && m > 0 {
+		lrnFactorRingRowAVX(&w[0], &f[0], &dy[0], &x0[0], &x1[0], &x2[0], &x3[0], &x4[0], m, k, bias)
+		w, f, dy, x0, x1, x2, x3, x4 = w[m:], f[m:], dy[m:], x0[m:], x1[m:], x2[m:], x3[m:], x4[m:]
+	}
+	lrnFactorRingRowGo(w, f, dy, x0, x1, x2, x3, x4, k, bias, beta)
 }

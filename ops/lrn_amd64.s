@@ -90,6 +90,42 @@ ring:
 	VZEROUPPER
 	RET
 
+// func lrnFactorRingRowAVX(w, f, dy, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
+// lrnForwardRowAVX's factor and lrnRingRowAVX's term from one window sum.
+TEXT ·lrnFactorRingRowAVX(SB), NOSPLIT, $0-80
+	MOVQ         w+0(FP), DI
+	MOVQ         f+8(FP), SI
+	MOVQ         dy+16(FP), DX
+	MOVQ         x0+24(FP), R8
+	MOVQ         x1+32(FP), R9
+	MOVQ         x2+40(FP), R10
+	MOVQ         x3+48(FP), R11
+	MOVQ         x4+56(FP), R12
+	MOVQ         n+64(FP), CX
+	VBROADCASTSS k+72(FP), Y14
+	VBROADCASTSS bias+76(FP), Y15
+	VBROADCASTSS lrnOne<>(SB), Y13
+	XORQ         AX, AX
+
+factorring:
+	SUMSQ(R8, R9, R10, R11, R12)
+	VMULPS  Y14, Y0, Y0 // t = bias + k*s
+	VADDPS  Y15, Y0, Y0
+	VSQRTPS Y0, Y3      // r
+	VSQRTPS Y3, Y1
+	VMULPS  Y1, Y3, Y3
+	VDIVPS  Y3, Y13, Y3 // f = 1 / (r*sqrt(r))
+	VMOVUPS Y3, (SI)(AX*4)
+	VMULPS  Y3, Y2, Y2  // dy * (x2*f) / t
+	VMULPS  (DX)(AX*4), Y2, Y2
+	VDIVPS  Y0, Y2, Y2
+	VMOVUPS Y2, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JB      factorring
+	VZEROUPPER
+	RET
+
 // func lrnGradRowAVX(dx, dy, x, f, w0, w1, w2, w3, w4 *float32, n int, k2 float32)
 TEXT ·lrnGradRowAVX(SB), NOSPLIT, $0-84
 	MOVQ         dx+0(FP), DI

@@ -165,6 +165,14 @@ func BenchmarkLRN(b *testing.B) {
 					report(b)
 				})
 			}
+			// The engine's path for windows of 5: no factor kept, the
+			// input gradient set.
+			b.Run("backward/fast-recompute", func(b *testing.B) {
+				for b.Loop() {
+					lrnBackwardWith(dx, y, x, nil, &p, true, true)
+				}
+				report(b)
+			})
 		})
 	}
 }
