@@ -82,8 +82,8 @@ func (k *concatKernel) Backward(din, dout, in, out [][]float32) {
 		return
 	}
 	for i, set := range k.set {
-		if set && din[i] != nil {
-			ops.Clear(din[i]) // nothing flows back, and din[i] was not cleared
+		if din[i] != nil {
+			clearIfSet(set, din[i])
 		}
 	}
 }

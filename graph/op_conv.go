@@ -214,9 +214,7 @@ func (k *convKernel) Backward(din, dout, in, out [][]float32) {
 		return
 	}
 	if dout[0] == nil {
-		if k.setDx {
-			ops.Clear(din[0]) // nothing flows back, and din was not cleared
-		}
+		clearIfSet(k.setDx, din[0])
 		return
 	}
 	if k.p.Relu {

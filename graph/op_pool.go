@@ -95,9 +95,7 @@ func (k *maxPoolKernel) Backward(din, dout, in, out [][]float32) {
 	switch {
 	case din[0] == nil:
 	case dout[0] == nil:
-		if k.setDx {
-			ops.Clear(din[0]) // nothing flows back, and din was not cleared
-		}
+		clearIfSet(k.setDx, din[0])
 	case k.setDx:
 		ops.MaxPoolInputGradient(din[0], dout[0], k.arg, &k.p)
 	case k.arg != nil:

@@ -578,6 +578,14 @@ type assigner interface {
 	assign(i int) bool
 }
 
+// clearIfSet clears din if set, for a kernel that sets its input gradient
+// (assign) when nothing flows back to it: the planner did not clear din.
+func clearIfSet(set bool, din []float32) {
+	if set {
+		ops.Clear(din)
+	}
+}
+
 // spareClears lets the kernels that can set a gradient buffer whose life
 // starts at their step do so, instead of the buffer being cleared just
 // before they add to it: a pass over the buffer saved, and for a

@@ -506,81 +506,31 @@ func (a *winoInputTask) gatherRow(d *[wgXi][wgLanes]float32, xc []float32, l0 in
 		iy0 < 0 || ix0 < 0 || iy0+wgIn > g.h || ix0+g.span() > g.w {
 		return false
 	}
-	g.gather(d, xc[iy0*g.w+ix0:], g.w)
+	winoGather(g.out, d, xc[iy0*g.w+ix0:], g.w)
 	return true
 }
 
-// gather sets d to the input tiles of wgLanes tiles side by side whose
-// top-left corners are x[g.out*l], rows w apart.
-func (g *winoGeom) gather(d *[wgXi][wgLanes]float32, x []float32, w int) {
-	switch g.out {
-	case wgOut:
-		winoGather(d, x, w)
-	case 2:
-		winoGather2(d, x, w)
-	default:
-		winoGather3(d, x, w)
-	}
-}
-
-// wgRead3 is how far into each row the assembly gather of F(3x3, 4x4)'s
-// tiles reads: their span of 27 (3 vectors from x[0] and x[3]).
-const wgRead3 = 27
-
-// readWidth is how far into each row g.gather reads.
-func (g *winoGeom) readWidth() int {
-	switch g.out {
-	case wgOut:
+// wgReadWidth is how far into each row winoGather reads for tiles out
+// apart: the span of wgLanes tiles, and for out = 4 the 2 floats past it
+// that the assembly reads in whole vectors.
+func wgReadWidth(out int) int {
+	if out == wgOut {
 		return wgSpan + 2
-	case 3:
-		return wgRead3
 	}
-	return g.span()
+	return out*(wgLanes-1) + wgIn
 }
 
-// winoGatherStepGo is winoGatherGo for tiles step apart: d[6*i+j][l] =
-// x[i*w + step*l + j].
-func winoGatherStepGo(d *[wgXi][wgLanes]float32, x []float32, w, step int) {
-	span := step*(wgLanes-1) + wgIn
+// winoGatherGo sets d to the 6x6 input tiles of wgLanes tiles side by side
+// whose top-left corners are x[out*l], rows w apart: d[6*i+j][l] =
+// x[i*w + out*l + j]. It is the twin of the assembly transpositions.
+func winoGatherGo(out int, d *[wgXi][wgLanes]float32, x []float32, w int) {
+	span := out*(wgLanes-1) + wgIn
 	for i := range wgIn {
 		row := x[i*w:][:span]
 		for j := range wgIn {
 			dj := &d[i*wgIn+j]
 			for l := range wgLanes {
-				dj[l] = row[j+step*l]
-			}
-		}
-	}
-}
-
-// winoGatherGo sets d to the 6x6 input tiles of wgLanes tiles side by side
-// whose top-left corners are x[4*l], rows w apart: d[6*i+j][l] =
-// x[i*w + 4*l + j]. It is the twin of the assembly transposition.
-func winoGatherGo(d *[wgXi][wgLanes]float32, x []float32, w int) {
-	for i := range wgIn {
-		row := (*[wgSpan]float32)(x[i*w:])
-		for j := range wgIn {
-			dj := &d[i*wgIn+j]
-			for l := range wgLanes {
-				dj[l] = row[j+wgOut*l]
-			}
-		}
-	}
-}
-
-// wgSpan2 is the width of the input that wgLanes tiles of F(2x2, 5x5)
-// read.
-const wgSpan2 = 2*(wgLanes-1) + wgIn
-
-// winoGather2Go is winoGatherGo for tiles 2 apart: d[6*i+j][l] =
-// x[i*w + 2*l + j]. It is the twin of the assembly.
-func winoGather2Go(d *[wgXi][wgLanes]float32, x []float32, w int) {
-	for i := range wgIn {
-		row := (*[wgSpan2]float32)(x[i*w:])
-		for j := range wgIn {
-			dj := &d[i*wgIn+j]
-			for l := range wgLanes {
-				dj[l] = row[j+2*l]
+				dj[l] = row[j+out*l]
 			}
 		}
 	}
@@ -598,7 +548,7 @@ func (a *winoInputTask) gatherPadded(d *[wgXi][wgLanes]float32, xc []float32, l0
 	}
 	iy0 := first/g.tilesW*g.out - g.padTop
 	ix0 := first%g.tilesW*g.out - g.padLeft
-	bw := g.readWidth()
+	bw := wgReadWidth(g.out)
 	var buf [wgIn * (wgSpan + 2)]float32
 	lo, hi := max(0, -ix0), min(bw, g.w-ix0) // the columns inside the image
 	for i := range wgIn {
@@ -607,7 +557,7 @@ func (a *winoInputTask) gatherPadded(d *[wgXi][wgLanes]float32, xc []float32, l0
 			copy(row[lo:hi], xc[iy*g.w+ix0+lo:])
 		} // the rest of buf, outside the image, stays zero
 	}
-	g.gather(d, buf[:wgIn*bw], bw)
+	winoGather(g.out, d, buf[:wgIn*bw], bw)
 	return true
 }
 
@@ -618,8 +568,9 @@ func plane(r []float32, k, stride int) *[wgLanes]float32 {
 
 // The transforms of wgLanes tiles at a time: winoInputLanes(v, stride,
 // d, s) sets plane xi of V (at v[xi*stride:], wgLanes values) to
-// (B^T d B)[xi] of each tile, and winoOutputLanes(o, s, z, stride) sets o
-// to A^T Z A of each tile, Z's planes read likewise; s is scratch. They
+// (B^T d B)[xi] of each tile, and winoOutputLanes(out, o, s, z, stride)
+// sets o to A^T Z A of each out x out tile, Z's planes read likewise; s is
+// scratch. They
 // run the Go functions below, or their assembly twins where the CPU has
 // them (winograd_amd64.go).
 
@@ -637,30 +588,30 @@ func winoInputLanesGo(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {
 	}
 }
 
-func winoOutputLanesGo(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+// winoOutputLanesGo sets o[out*i+j] to output (i, j) of the out x out
+// tiles, using s[0:out*6].
+func winoOutputLanesGo(out int, o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
 	// s = A^T Z by columns, then o = s A by rows.
 	for j := range wgIn {
-		winoAT(&s[j], &s[6+j], &s[12+j], &s[18+j],
-			plane(z, j, stride), plane(z, 6+j, stride), plane(z, 12+j, stride),
+		winoATN(out, s[j:], wgIn, plane(z, j, stride), plane(z, 6+j, stride), plane(z, 12+j, stride),
 			plane(z, 18+j, stride), plane(z, 24+j, stride), plane(z, 30+j, stride))
 	}
-	for i := range wgOut {
+	for i := range out {
 		q := s[i*wgIn:][:wgIn]
-		winoAT(&o[i*4], &o[i*4+1], &o[i*4+2], &o[i*4+3], &q[0], &q[1], &q[2], &q[3], &q[4], &q[5])
+		winoATN(out, o[i*out:], 1, &q[0], &q[1], &q[2], &q[3], &q[4], &q[5])
 	}
 }
 
-// winoOutput2LanesGo is winoOutputLanesGo for F(2x2, 5x5): it sets o[0:4]
-// to the 2x2 output tiles (o[2*i+j] is output (i, j)), using s[0:12].
-func winoOutput2LanesGo(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
-	for j := range wgIn {
-		winoAT2(&s[j], &s[6+j],
-			plane(z, j, stride), plane(z, 6+j, stride), plane(z, 12+j, stride),
-			plane(z, 18+j, stride), plane(z, 24+j, stride), plane(z, 30+j, stride))
-	}
-	for i := range 2 {
-		q := s[i*wgIn:][:wgIn]
-		winoAT2(&o[i*2], &o[i*2+1], &q[0], &q[1], &q[2], &q[3], &q[4], &q[5])
+// winoATN applies F(out x out)'s A^T (winoAT, winoAT3, winoAT2) to the
+// 6-vectors m, setting d[0], d[step], ... d[(out-1)*step].
+func winoATN(out int, d [][wgLanes]float32, step int, m0, m1, m2, m3, m4, m5 *[wgLanes]float32) {
+	switch out {
+	case wgOut:
+		winoAT(&d[0], &d[step], &d[2*step], &d[3*step], m0, m1, m2, m3, m4, m5)
+	case 3:
+		winoAT3(&d[0], &d[step], &d[2*step], m0, m1, m2, m3, m4, m5)
+	default:
+		winoAT2(&d[0], &d[step], m0, m1, m2, m3, m4, m5)
 	}
 }
 
@@ -728,14 +679,7 @@ func (a *winoOutputTask) Run(lo, hi int) {
 			bias = a.b[m]
 		}
 		for l0 := 0; l0 < a.nt; l0 += wgLanes {
-			switch g.out {
-			case wgOut:
-				winoOutputLanes(&o, &s, a.z[m*ld+l0:], stride)
-			case 2:
-				winoOutput2Lanes(&o, &s, a.z[m*ld+l0:], stride)
-			default:
-				winoOutput3Lanes(&o, &s, a.z[m*ld+l0:], stride)
-			}
+			winoOutputLanes(g.out, &o, &s, a.z[m*ld+l0:], stride)
 			if a.scatterRow(ym, &o, bias, l0) || a.scatterPadded(ym, &o, bias, l0) {
 				continue
 			}
@@ -822,14 +766,7 @@ func (a *winoOutputTask) store(y []float32, ow int, o *[wgOut * wgOut][wgLanes]f
 	case a.relu:
 		mode = wgRelu
 	}
-	switch a.g.out {
-	case wgOut:
-		winoStoreRows(y, ow, o, bias, mode)
-	case 2:
-		winoStoreRows2(y, ow, o, bias, mode)
-	default:
-		winoStoreRows3(y, ow, o, bias, mode)
-	}
+	winoStoreRows(a.g.out, y, ow, o, bias, mode)
 }
 
 // How winoStoreRows writes the output tiles.
@@ -839,75 +776,32 @@ const (
 	wgAccumulate        // y += o
 )
 
-// winoStoreRowsGo writes the 4x4 output tiles o of wgLanes tiles side by
-// side into the 4 rows of y that they cover, rows ow apart: output row i
-// of tile l goes to y[i*ow + 4*l:][:4]. It is the twin of the assembly
-// transposition.
-func winoStoreRowsGo(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
-	for i := range wgOut {
-		dst := (*[wgLanes * wgOut]float32)(y[i*ow:])
-		oi := (*[wgOut][wgLanes]float32)(o[i*wgOut:])
+// winoStoreRowsGo writes the out x out output tiles o (o[out*i+j] is
+// output (i, j)) of wgLanes tiles side by side into the out rows of y that
+// they cover, rows ow apart: output row i of tile l goes to
+// y[i*ow + out*l:][:out]. It is the twin of the assembly transpositions.
+func winoStoreRowsGo(out int, y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+	for i := range out {
+		dst := y[i*ow:][:wgLanes*out]
+		oi := o[i*out:][:out]
 		// The mode is tested once per row, and each row written in order.
 		switch mode {
 		case wgAccumulate:
 			for l := range wgLanes {
-				for j := range wgOut {
-					dst[l*wgOut+j] += oi[j][l]
+				for j := range out {
+					dst[l*out+j] += oi[j][l]
 				}
 			}
 		case wgRelu:
 			for l := range wgLanes {
-				for j := range wgOut {
-					dst[l*wgOut+j] = max(oi[j][l]+bias, 0)
+				for j := range out {
+					dst[l*out+j] = max(oi[j][l]+bias, 0)
 				}
 			}
 		default:
 			for l := range wgLanes {
-				for j := range wgOut {
-					dst[l*wgOut+j] = oi[j][l] + bias
-				}
-			}
-		}
-	}
-}
-
-// winoOutput3LanesGo is winoOutputLanesGo for F(3x3, 4x4): it sets o[0:9]
-// to the 3x3 output tiles (o[3*i+j] is output (i, j)), using s[0:18].
-func winoOutput3LanesGo(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
-	for j := range wgIn {
-		winoAT3(&s[j], &s[6+j], &s[12+j],
-			plane(z, j, stride), plane(z, 6+j, stride), plane(z, 12+j, stride),
-			plane(z, 18+j, stride), plane(z, 24+j, stride), plane(z, 30+j, stride))
-	}
-	for i := range 3 {
-		q := s[i*wgIn:][:wgIn]
-		winoAT3(&o[i*3], &o[i*3+1], &o[i*3+2], &q[0], &q[1], &q[2], &q[3], &q[4], &q[5])
-	}
-}
-
-// winoStoreRows3Go is winoStoreRowsGo for the 3x3 tiles of F(3x3, 4x4)
-// in o[0:9]: output row i of tile l goes to y[i*ow + 3*l:][:3].
-func winoStoreRows3Go(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
-	for i := range 3 {
-		dst := (*[wgLanes * 3]float32)(y[i*ow:])
-		oi := (*[3][wgLanes]float32)(o[i*3:])
-		switch mode {
-		case wgAccumulate:
-			for l := range wgLanes {
-				for j := range 3 {
-					dst[l*3+j] += oi[j][l]
-				}
-			}
-		case wgRelu:
-			for l := range wgLanes {
-				for j := range 3 {
-					dst[l*3+j] = max(oi[j][l]+bias, 0)
-				}
-			}
-		default:
-			for l := range wgLanes {
-				for j := range 3 {
-					dst[l*3+j] = oi[j][l] + bias
+				for j := range out {
+					dst[l*out+j] = oi[j][l] + bias
 				}
 			}
 		}
@@ -926,35 +820,6 @@ func winoAT3(o0, o1, o2, m0, m1, m2, m3, m4, m5 *[wgLanes]float32) {
 		o0[l] = m0[l] + a + b
 		o1[l] = c + 2*d
 		o2[l] = a + 4*b + m5[l]
-	}
-}
-
-// winoStoreRows2Go is winoStoreRowsGo for the 2x2 tiles of F(2x2, 5x5)
-// in o[0:4]: output row i of tile l goes to y[i*ow + 2*l:][:2].
-func winoStoreRows2Go(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
-	for i := range 2 {
-		dst := (*[wgLanes * 2]float32)(y[i*ow:])
-		oi := (*[2][wgLanes]float32)(o[i*2:])
-		switch mode {
-		case wgAccumulate:
-			for l := range wgLanes {
-				for j := range 2 {
-					dst[l*2+j] += oi[j][l]
-				}
-			}
-		case wgRelu:
-			for l := range wgLanes {
-				for j := range 2 {
-					dst[l*2+j] = max(oi[j][l]+bias, 0)
-				}
-			}
-		default:
-			for l := range wgLanes {
-				for j := range 2 {
-					dst[l*2+j] = oi[j][l] + bias
-				}
-			}
-		}
 	}
 }
 

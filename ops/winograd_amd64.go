@@ -16,7 +16,7 @@ var winoAVX2 = cpu.X86.HasAVX2
 func winoInputAVX(v *float32, stride int, d, s *[wgXi][wgLanes]float32)
 
 //go:noescape
-func winoOutputAVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z *float32, stride int)
+func winoOutputAVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z *float32, stride int, out int)
 
 //go:noescape
 func winoStoreRowsAVX(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
@@ -25,13 +25,7 @@ func winoStoreRowsAVX(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bi
 func winoGatherAVX(d *[wgXi][wgLanes]float32, x *float32, w int)
 
 //go:noescape
-func winoOutput2AVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z *float32, stride int)
-
-//go:noescape
 func winoStoreRows2AVX(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
-
-//go:noescape
-func winoOutput3AVX(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z *float32, stride int)
 
 //go:noescape
 func winoGather3AVX2(d *[wgXi][wgLanes]float32, x *float32, w int)
@@ -53,83 +47,43 @@ func winoInputLanes(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {
 	winoInputAVX(&v[0], stride, d, s)
 }
 
-func winoOutputLanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
+func winoOutputLanes(out int, o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
 	if !winoAVX {
-		winoOutputLanesGo(o, s, z, stride)
+		winoOutputLanesGo(out, o, s, z, stride)
 		return
 	}
 	_ = z[(wgXi-1)*stride+wgLanes-1]
-	winoOutputAVX(o, s, &z[0], stride)
+	winoOutputAVX(o, s, &z[0], stride, out)
 }
 
-func winoStoreRows(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
-	if !winoAVX {
-		winoStoreRowsGo(y, ow, o, bias, mode)
+func winoStoreRows(out int, y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
+	if !winoAVX || out == 3 && !winoAVX2 {
+		winoStoreRowsGo(out, y, ow, o, bias, mode)
 		return
 	}
-	_ = y[(wgOut-1)*ow+wgLanes*wgOut-1]
-	winoStoreRowsAVX(&y[0], ow, o, bias, mode)
+	_ = y[(out-1)*ow+wgLanes*out-1]
+	switch out {
+	case wgOut:
+		winoStoreRowsAVX(&y[0], ow, o, bias, mode)
+	case 3:
+		winoStoreRows3AVX2(&y[0], ow, o, bias, mode)
+	default:
+		winoStoreRows2AVX(&y[0], ow, o, bias, mode)
+	}
 }
 
-// The assembly reads 2 floats past the last row's span, in whole vectors.
-func winoGather(d *[wgXi][wgLanes]float32, x []float32, w int) {
-	if !winoAVX || len(x) < (wgIn-1)*w+wgSpan+2 {
-		winoGatherGo(d, x, w)
+// The assembly reads wgReadWidth(out) floats of each row.
+func winoGather(out int, d *[wgXi][wgLanes]float32, x []float32, w int) {
+	if !winoAVX || out == 3 && !winoAVX2 || len(x) < (wgIn-1)*w+wgReadWidth(out) {
+		winoGatherGo(out, d, x, w)
 		return
 	}
-	winoGatherAVX(d, &x[0], w)
-}
-
-func winoOutput2Lanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
-	if !winoAVX {
-		winoOutput2LanesGo(o, s, z, stride)
-		return
+	switch out {
+	case wgOut:
+		winoGatherAVX(d, &x[0], w)
+	case 3:
+		winoGather3AVX2(d, &x[0], w)
+	default:
+		winoGather2AVX(d, &x[0], w)
 	}
-	_ = z[(wgXi-1)*stride+wgLanes-1]
-	winoOutput2AVX(o, s, &z[0], stride)
-}
-
-func winoStoreRows2(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
-	if !winoAVX {
-		winoStoreRows2Go(y, ow, o, bias, mode)
-		return
-	}
-	_ = y[ow+wgLanes*2-1]
-	winoStoreRows2AVX(&y[0], ow, o, bias, mode)
-}
-
-// The assembly reads no further than the Go twin.
-func winoGather2(d *[wgXi][wgLanes]float32, x []float32, w int) {
-	if !winoAVX || len(x) < (wgIn-1)*w+wgSpan2 {
-		winoGather2Go(d, x, w)
-		return
-	}
-	winoGather2AVX(d, &x[0], w)
-}
-
-func winoOutput3Lanes(o *[wgOut * wgOut][wgLanes]float32, s *[wgOut * wgIn][wgLanes]float32, z []float32, stride int) {
-	if !winoAVX {
-		winoOutput3LanesGo(o, s, z, stride)
-		return
-	}
-	_ = z[(wgXi-1)*stride+wgLanes-1]
-	winoOutput3AVX(o, s, &z[0], stride)
-}
-
-func winoStoreRows3(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
-	if !winoAVX || !winoAVX2 {
-		winoStoreRows3Go(y, ow, o, bias, mode)
-		return
-	}
-	_ = y[2*ow+wgLanes*3-1]
-	winoStoreRows3AVX2(&y[0], ow, o, bias, mode)
-}
-
-// The assembly reads no further than the Go twin.
-func winoGather3(d *[wgXi][wgLanes]float32, x []float32, w int) {
-	if !winoAVX || !winoAVX2 || len(x) < (wgIn-1)*w+wgRead3 {
-		winoGatherStepGo(d, x, w, 3)
-		return
-	}
-	winoGather3AVX2(d, &x[0], w)
 }

@@ -40,28 +40,67 @@
 	VADDPS  Y5, Y8, Y8;   \
 	VMOVUPS Y8, s5
 
-// AT: Y0-Y5 = m0-m5 -> o0-o3 (A^T of winoAT), stored at s0-s3. Uses Y6-Y10.
-#define AT(s0, s1, s2, s3) \
+// The A^T of winoAT, winoAT3 and winoAT2 on Y0-Y5 = m0-m5, with a = m1+m2,
+// b = m3+m4, c = m1-m2, d = m3-m4 (Y6-Y9) and each output formed in Y10.
+// ATHEAD stores o0 = m0 + a + b at s0; the rest of each matrix's rows
+// follow from the C2D, A4B, C8D and ADDM5 steps.
+#define ATHEAD(s0) \
 	VADDPS  Y2, Y1, Y6;   \
 	VADDPS  Y4, Y3, Y7;   \
 	VSUBPS  Y2, Y1, Y8;   \
 	VSUBPS  Y4, Y3, Y9;   \
 	VADDPS  Y6, Y0, Y10;  \
 	VADDPS  Y7, Y10, Y10; \
-	VMOVUPS Y10, s0;      \
-	VADDPS  Y9, Y9, Y10;  \
-	VADDPS  Y10, Y8, Y10; \
-	VMOVUPS Y10, s1;      \
-	VADDPS  Y7, Y7, Y10;  \
-	VADDPS  Y10, Y10, Y10; \
-	VADDPS  Y10, Y6, Y10; \
-	VMOVUPS Y10, s2;      \
-	VADDPS  Y9, Y9, Y10;  \
-	VADDPS  Y10, Y10, Y10; \
-	VADDPS  Y10, Y10, Y10; \
-	VADDPS  Y10, Y8, Y10; \
-	VADDPS  Y5, Y10, Y10; \
+	VMOVUPS Y10, s0
+
+// Y10 = c + 2d
+#define C2D \
+	VADDPS Y9, Y9, Y10; \
+	VADDPS Y10, Y8, Y10
+
+// Y10 = a + 4b
+#define A4B \
+	VADDPS Y7, Y7, Y10;   \
+	VADDPS Y10, Y10, Y10; \
+	VADDPS Y10, Y6, Y10
+
+// Y10 = c + 8d
+#define C8D \
+	VADDPS Y9, Y9, Y10;   \
+	VADDPS Y10, Y10, Y10; \
+	VADDPS Y10, Y10, Y10; \
+	VADDPS Y10, Y8, Y10
+
+// Y10 += m5
+#define ADDM5 VADDPS Y5, Y10, Y10
+
+// AT: F(4x4, 3x3)'s rows [1 1 1 1 1 0] [0 1 -1 2 -2 0] [0 1 1 4 4 0]
+// [0 1 -1 8 -8 1], stored at s0-s3.
+#define AT(s0, s1, s2, s3) \
+	ATHEAD(s0);       \
+	C2D;              \
+	VMOVUPS Y10, s1;  \
+	A4B;              \
+	VMOVUPS Y10, s2;  \
+	C8D;              \
+	ADDM5;            \
 	VMOVUPS Y10, s3
+
+// AT3: F(3x3, 4x4)'s rows [1 1 1 1 1 0] [0 1 -1 2 -2 0] [0 1 1 4 4 1].
+#define AT3(s0, s1, s2) \
+	ATHEAD(s0);       \
+	C2D;              \
+	VMOVUPS Y10, s1;  \
+	A4B;              \
+	ADDM5;            \
+	VMOVUPS Y10, s2
+
+// AT2: F(2x2, 5x5)'s rows [1 1 1 1 1 0] [0 1 -1 2 -2 1].
+#define AT2(s0, s1) \
+	ATHEAD(s0);       \
+	C2D;              \
+	ADDM5;            \
+	VMOVUPS Y10, s1
 
 // func winoInputAVX(v *float32, stride int, d, s *[36][8]float32)
 TEXT ·winoInputAVX(SB), NOSPLIT, $0-32
@@ -106,17 +145,20 @@ inrow:
 	VZEROUPPER
 	RET
 
-// func winoOutputAVX(o *[16][8]float32, s *[24][8]float32, z *float32, stride int)
-TEXT ·winoOutputAVX(SB), NOSPLIT, $0-32
+// winoOutputAVX: winoOutputLanesGo for out = 4, 3 or 2.
+// func winoOutputAVX(o *[16][8]float32, s *[24][8]float32, z *float32, stride int, out int)
+TEXT ·winoOutputAVX(SB), NOSPLIT, $0-40
 	MOVQ o+0(FP), DI
 	MOVQ s+8(FP), R11
 	MOVQ z+16(FP), SI
 	MOVQ stride+24(FP), DX
+	MOVQ out+32(FP), BX
 	SHLQ $2, DX            // plane stride in bytes
 	LEAQ (DX)(DX*2), R10
 	SHLQ $1, R10           // 6 planes
 
-	// s = A^T Z by columns: column j is planes j, 6+j, ..., 30+j.
+	// s = A^T Z by columns: column j is planes j, 6+j, ..., 30+j, and
+	// goes to s[j], s[6+j], ...
 	MOVQ $6, CX
 outcol:
 	LEAQ (SI)(R10*2), R9
@@ -127,15 +169,27 @@ outcol:
 	VMOVUPS (R9), Y3
 	VMOVUPS (R9)(R10*1), Y4
 	VMOVUPS (R9)(R10*2), Y5
+	CMPQ BX, $3
+	JEQ  col3
+	JLT  col2
 	AT(0(R11), 192(R11), 384(R11), 576(R11))
+	JMP  colnext
+col3:
+	AT3(0(R11), 192(R11), 384(R11))
+	JMP  colnext
+col2:
+	AT2(0(R11), 192(R11))
+colnext:
 	ADDQ DX, SI
 	ADDQ $32, R11
 	DECQ CX
 	JNZ  outcol
 
-	// o = s A by rows: row i is s[6i..6i+5], into o[4i..4i+3].
+	// o = s A by rows: row i is s[6i..6i+5], into o[out*i ..].
 	SUBQ $192, R11
-	MOVQ $4, CX
+	MOVQ BX, R12
+	SHLQ $5, R12           // a row of o in bytes
+	MOVQ BX, CX
 outrow:
 	VMOVUPS 0(R11), Y0
 	VMOVUPS 32(R11), Y1
@@ -143,8 +197,18 @@ outrow:
 	VMOVUPS 96(R11), Y3
 	VMOVUPS 128(R11), Y4
 	VMOVUPS 160(R11), Y5
+	CMPQ BX, $3
+	JEQ  row3
+	JLT  row2
 	AT(0(DI), 32(DI), 64(DI), 96(DI))
-	ADDQ $128, DI
+	JMP  rownext
+row3:
+	AT3(0(DI), 32(DI), 64(DI))
+	JMP  rownext
+row2:
+	AT2(0(DI), 32(DI))
+rownext:
+	ADDQ R12, DI
 	ADDQ $192, R11
 	DECQ CX
 	JNZ  outrow
@@ -277,67 +341,6 @@ gatherrow:
 	VZEROUPPER
 	RET
 
-// AT2: Y0-Y5 = m0-m5 -> o0, o1 (A^T of winoAT2), stored at s0, s1. Uses
-// Y6-Y10.
-#define AT2(s0, s1) \
-	VADDPS  Y2, Y1, Y6;   \
-	VADDPS  Y4, Y3, Y7;   \
-	VSUBPS  Y2, Y1, Y8;   \
-	VSUBPS  Y4, Y3, Y9;   \
-	VADDPS  Y6, Y0, Y10;  \
-	VADDPS  Y7, Y10, Y10; \
-	VMOVUPS Y10, s0;      \
-	VADDPS  Y9, Y9, Y10;  \
-	VADDPS  Y10, Y8, Y10; \
-	VADDPS  Y5, Y10, Y10; \
-	VMOVUPS Y10, s1
-
-// winoOutput2AVX: winoOutput2LanesGo, laid out as winoOutputAVX.
-// func winoOutput2AVX(o *[16][8]float32, s *[24][8]float32, z *float32, stride int)
-TEXT ·winoOutput2AVX(SB), NOSPLIT, $0-32
-	MOVQ o+0(FP), DI
-	MOVQ s+8(FP), R11
-	MOVQ z+16(FP), SI
-	MOVQ stride+24(FP), DX
-	SHLQ $2, DX            // plane stride in bytes
-	LEAQ (DX)(DX*2), R10
-	SHLQ $1, R10           // 6 planes
-
-	// s = A^T Z by columns: column j is planes j, 6+j, ..., 30+j.
-	MOVQ $6, CX
-out2col:
-	LEAQ (SI)(R10*2), R9
-	LEAQ (R9)(R10*1), R9   // plane 18+j
-	VMOVUPS (SI), Y0
-	VMOVUPS (SI)(R10*1), Y1
-	VMOVUPS (SI)(R10*2), Y2
-	VMOVUPS (R9), Y3
-	VMOVUPS (R9)(R10*1), Y4
-	VMOVUPS (R9)(R10*2), Y5
-	AT2(0(R11), 192(R11))
-	ADDQ DX, SI
-	ADDQ $32, R11
-	DECQ CX
-	JNZ  out2col
-
-	// o = s A by rows: row i is s[6i..6i+5], into o[2i], o[2i+1].
-	SUBQ $192, R11
-	MOVQ $2, CX
-out2row:
-	VMOVUPS 0(R11), Y0
-	VMOVUPS 32(R11), Y1
-	VMOVUPS 64(R11), Y2
-	VMOVUPS 96(R11), Y3
-	VMOVUPS 128(R11), Y4
-	VMOVUPS 160(R11), Y5
-	AT2(0(DI), 32(DI))
-	ADDQ $64, DI
-	ADDQ $192, R11
-	DECQ CX
-	JNZ  out2row
-	VZEROUPPER
-	RET
-
 // winoStoreRows2AVX: winoStoreRows2Go. Row i of o holds outputs j = 0, 1
 // of the 8 tiles; interleaving the two vectors gives the 16 values of the
 // image row, tile after tile. Modes as in winoStoreRowsAVX.
@@ -416,71 +419,6 @@ gather2row:
 	ADDQ DX, SI
 	DECQ CX
 	JNZ  gather2row
-	VZEROUPPER
-	RET
-
-// AT3: Y0-Y5 = m0-m5 -> o0-o2 (A^T of winoAT3), stored at s0-s2. Uses
-// Y6-Y10.
-#define AT3(s0, s1, s2) \
-	VADDPS  Y2, Y1, Y6;    \
-	VADDPS  Y4, Y3, Y7;    \
-	VSUBPS  Y2, Y1, Y8;    \
-	VSUBPS  Y4, Y3, Y9;    \
-	VADDPS  Y6, Y0, Y10;   \
-	VADDPS  Y7, Y10, Y10;  \
-	VMOVUPS Y10, s0;       \
-	VADDPS  Y9, Y9, Y10;   \
-	VADDPS  Y10, Y8, Y10;  \
-	VMOVUPS Y10, s1;       \
-	VADDPS  Y7, Y7, Y10;   \
-	VADDPS  Y10, Y10, Y10; \
-	VADDPS  Y10, Y6, Y10;  \
-	VADDPS  Y5, Y10, Y10;  \
-	VMOVUPS Y10, s2
-
-// winoOutput3AVX: winoOutput3LanesGo, laid out as winoOutputAVX.
-// func winoOutput3AVX(o *[16][8]float32, s *[24][8]float32, z *float32, stride int)
-TEXT ·winoOutput3AVX(SB), NOSPLIT, $0-32
-	MOVQ o+0(FP), DI
-	MOVQ s+8(FP), R11
-	MOVQ z+16(FP), SI
-	MOVQ stride+24(FP), DX
-	SHLQ $2, DX            // plane stride in bytes
-	LEAQ (DX)(DX*2), R10
-	SHLQ $1, R10           // 6 planes
-
-	// s = A^T Z by columns: column j is planes j, 6+j, ..., 30+j.
-	MOVQ $6, CX
-out3col:
-	LEAQ (SI)(R10*2), R9
-	LEAQ (R9)(R10*1), R9   // plane 18+j
-	VMOVUPS (SI), Y0
-	VMOVUPS (SI)(R10*1), Y1
-	VMOVUPS (SI)(R10*2), Y2
-	VMOVUPS (R9), Y3
-	VMOVUPS (R9)(R10*1), Y4
-	VMOVUPS (R9)(R10*2), Y5
-	AT3(0(R11), 192(R11), 384(R11))
-	ADDQ DX, SI
-	ADDQ $32, R11
-	DECQ CX
-	JNZ  out3col
-
-	// o = s A by rows: row i is s[6i..6i+5], into o[3i..3i+2].
-	SUBQ $192, R11
-	MOVQ $3, CX
-out3row:
-	VMOVUPS 0(R11), Y0
-	VMOVUPS 32(R11), Y1
-	VMOVUPS 64(R11), Y2
-	VMOVUPS 96(R11), Y3
-	VMOVUPS 128(R11), Y4
-	VMOVUPS 160(R11), Y5
-	AT3(0(DI), 32(DI), 64(DI))
-	ADDQ $96, DI
-	ADDQ $192, R11
-	DECQ CX
-	JNZ  out3row
 	VZEROUPPER
 	RET
 

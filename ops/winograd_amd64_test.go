@@ -32,18 +32,18 @@ func TestWinogradLanesAVX(t *testing.T) {
 			}
 		}
 		z := randFloats(r, wgXi*stride)
-		winoOutputLanesGo(&oGo, &so, z, stride)
-		winoOutputAVX(&oAVX, &so, &z[0], stride)
+		winoOutputLanesGo(4, &oGo, &so, z, stride)
+		winoOutputAVX(&oAVX, &so, &z[0], stride, 4)
 		if oGo != oAVX {
 			t.Fatalf("output transform: got %v, the Go twin gives %v", oAVX, oGo)
 		}
-		winoOutput3LanesGo(&oGo, &so, z, stride)
-		winoOutput3AVX(&oAVX, &so, &z[0], stride)
+		winoOutputLanesGo(3, &oGo, &so, z, stride)
+		winoOutputAVX(&oAVX, &so, &z[0], stride, 3)
 		if oGo != oAVX {
 			t.Fatalf("F(3x3, 4x4) output transform: got %v, the Go twin gives %v", oAVX, oGo)
 		}
-		winoOutput2LanesGo(&oGo, &so, z, stride)
-		winoOutput2AVX(&oAVX, &so, &z[0], stride)
+		winoOutputLanesGo(2, &oGo, &so, z, stride)
+		winoOutputAVX(&oAVX, &so, &z[0], stride, 2)
 		if oGo != oAVX {
 			t.Fatalf("F(2x2, 5x5) output transform: got %v, the Go twin gives %v", oAVX, oGo)
 		}
@@ -68,26 +68,7 @@ func TestWinogradStoreRowsAVX(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), -1, 1}
 	const ow, guard = 37, 5
-	kernels := []struct {
-		out       int
-		asm, twin func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
-	}{
-		{4, func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
-			winoStoreRowsAVX(&y[0], ow, o, bias, mode)
-		}, winoStoreRowsGo},
-		{2, func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
-			winoStoreRows2AVX(&y[0], ow, o, bias, mode)
-		}, winoStoreRows2Go},
-	}
-	if winoAVX2 {
-		kernels = append(kernels, struct {
-			out       int
-			asm, twin func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int)
-		}{3, func(y []float32, ow int, o *[wgOut * wgOut][wgLanes]float32, bias float32, mode int) {
-			winoStoreRows3AVX2(&y[0], ow, o, bias, mode)
-		}, winoStoreRows3Go})
-	}
-	for _, k := range kernels {
+	for _, out := range []int{4, 3, 2} { // the dispatcher runs the assembly
 		for _, mode := range []int{wgStore, wgRelu, wgAccumulate} {
 			for _, bias := range []float32{0, float32(math.Copysign(0, -1)), 0.5, -2} {
 				var o [wgOut * wgOut][wgLanes]float32
@@ -99,13 +80,13 @@ func TestWinogradStoreRowsAVX(t *testing.T) {
 						}
 					}
 				}
-				y := randFloats(r, guard+(k.out-1)*ow+wgLanes*k.out+guard)
+				y := randFloats(r, guard+(out-1)*ow+wgLanes*out+guard)
 				yGo := append([]float32(nil), y...)
-				k.twin(yGo[guard:], ow, &o, bias, mode)
-				k.asm(y[guard:], ow, &o, bias, mode)
+				winoStoreRowsGo(out, yGo[guard:], ow, &o, bias, mode)
+				winoStoreRows(out, y[guard:], ow, &o, bias, mode)
 				for i := range y {
 					if math.Float32bits(y[i]) != math.Float32bits(yGo[i]) && !(y[i] != y[i] && yGo[i] != yGo[i]) {
-						t.Fatalf("%dx%d tiles, mode %d, bias %v: y[%d] = %v, the Go twin gives %v", k.out, k.out, mode, bias, i, y[i], yGo[i])
+						t.Fatalf("%dx%d tiles, mode %d, bias %v: y[%d] = %v, the Go twin gives %v", out, out, mode, bias, i, y[i], yGo[i])
 					}
 				}
 			}
@@ -119,33 +100,16 @@ func TestWinogradGatherAVX(t *testing.T) {
 		t.Skip("no AVX")
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, w := range []int{wgSpan, wgSpan + 1, 53} {
-		x := randFloats(r, (wgIn-1)*w+wgSpan+2)
-		var dGo, dAVX [wgXi][wgLanes]float32
-		winoGatherGo(&dGo, x, w)
-		winoGatherAVX(&dAVX, &x[0], w)
-		if dGo != dAVX {
-			t.Fatalf("w %d: got %v, the Go twin gives %v", w, dAVX, dGo)
-		}
-	}
-	if winoAVX2 {
-		for _, w := range []int{wgRead3, wgRead3 + 1, 53} {
-			x := randFloats(r, (wgIn-1)*w+wgRead3)
+	for _, out := range []int{4, 3, 2} { // the dispatcher runs the assembly
+		rw := wgReadWidth(out)
+		for _, w := range []int{rw, rw + 1, 53} {
+			x := randFloats(r, (wgIn-1)*w+rw)
 			var dGo, dAVX [wgXi][wgLanes]float32
-			winoGatherStepGo(&dGo, x, w, 3)
-			winoGather3AVX2(&dAVX, &x[0], w)
+			winoGatherGo(out, &dGo, x, w)
+			winoGather(out, &dAVX, x, w)
 			if dGo != dAVX {
-				t.Fatalf("tiles 3 apart, w %d: got %v, the Go twin gives %v", w, dAVX, dGo)
+				t.Fatalf("tiles %d apart, w %d: got %v, the Go twin gives %v", out, w, dAVX, dGo)
 			}
-		}
-	}
-	for _, w := range []int{wgSpan2, wgSpan2 + 1, 53} {
-		x := randFloats(r, (wgIn-1)*w+wgSpan2)
-		var dGo, dAVX [wgXi][wgLanes]float32
-		winoGather2Go(&dGo, x, w)
-		winoGather2AVX(&dAVX, &x[0], w)
-		if dGo != dAVX {
-			t.Fatalf("tiles 2 apart, w %d: got %v, the Go twin gives %v", w, dAVX, dGo)
 		}
 	}
 }
