@@ -127,7 +127,19 @@ const sumBlocks = 64
 // sumAbs returns the sum of |g| in float64, in sumBlocks blocks summed in
 // parallel, then in order.
 func (s *Stepper) sumAbs(g []float32) float64 {
-	sumTasks.For(sumBlocks, 1, sumTask{g, &s.sums})
+	sumTasks.For(sumBlocks, 1, sumTask{x: g, sums: &s.sums})
+	return s.total()
+}
+
+// sumSquares returns the sum of a^2 in float64, in sumBlocks blocks
+// summed in parallel, then in order, and sets g = w*a on the way.
+func (s *Stepper) sumSquares(a, g []float32, w float32) float64 {
+	sumTasks.For(sumBlocks, 1, sumTask{x: a, g: g, w: w, sums: &s.sums})
+	return s.total()
+}
+
+// total sums the block sums in order.
+func (s *Stepper) total() float64 {
 	total := 0.0
 	for _, v := range s.sums {
 		total += v
@@ -135,8 +147,11 @@ func (s *Stepper) sumAbs(g []float32) float64 {
 	return total
 }
 
+// sumTask sums |x| over blocks [lo, hi) of sumBlocks, or with g, x^2
+// while setting g = w*x.
 type sumTask struct {
-	g    []float32
+	x, g []float32
+	w    float32
 	sums *[sumBlocks]float64
 }
 
@@ -144,9 +159,18 @@ var sumTasks parallel.Tasks[sumTask, *sumTask]
 
 func (t *sumTask) Run(lo, hi int) {
 	for b := lo; b < hi; b++ {
+		i0, i1 := b*len(t.x)/sumBlocks, (b+1)*len(t.x)/sumBlocks
 		sum := 0.0
-		for _, v := range t.g[b*len(t.g)/sumBlocks : (b+1)*len(t.g)/sumBlocks] {
-			sum += math.Abs(float64(v))
+		if t.g == nil {
+			for _, v := range t.x[i0:i1] {
+				sum += math.Abs(float64(v))
+			}
+		} else {
+			g := t.g[i0:i1]
+			for i, v := range t.x[i0:i1] {
+				sum += float64(v) * float64(v)
+				g[i] = t.w * v
+			}
 		}
 		t.sums[b] = sum
 	}
@@ -165,12 +189,7 @@ func (s *Stepper) seed() float64 {
 			w = 1
 		}
 		if len(l.Channels) == 0 {
-			sum := 0.0
-			for i, v := range a {
-				sum += float64(v) * float64(v)
-				g[i] = w * v
-			}
-			obj += float64(w) * sum / 2
+			obj += float64(w) * s.sumSquares(a, g, w) / 2
 			continue
 		}
 		clear(g)
@@ -192,16 +211,28 @@ func (s *Stepper) seed() float64 {
 }
 
 // roll writes src rolled by (ox, oy) into dst, numpy.roll's way: element
-// (y, x) moves to ((y+oy) mod h, (x+ox) mod w), per channel.
+// (y, x) moves to ((y+oy) mod h, (x+ox) mod w), per channel, on all
+// cores.
 func roll(dst, src []float32, h, w, ox, oy int) {
-	hw := h * w
 	ox, oy = ((ox%w)+w)%w, ((oy%h)+h)%h
-	for c := range len(src) / hw {
-		for y := range h {
-			s := src[c*hw+y*w : c*hw+(y+1)*w]
-			d := dst[c*hw+((y+oy)%h)*w : c*hw+((y+oy)%h+1)*w]
-			copy(d[ox:], s[:w-ox])
-			copy(d[:ox], s[w-ox:])
-		}
+	rollTasks.For(len(src)/w, max(1<<14/w, 1), rollTask{dst, src, h, w, ox, oy})
+}
+
+// rollTask rolls rows [lo, hi) of src (row c*h + y is row y of channel c).
+type rollTask struct {
+	dst, src     []float32
+	h, w, ox, oy int
+}
+
+var rollTasks parallel.Tasks[rollTask, *rollTask]
+
+func (t *rollTask) Run(lo, hi int) {
+	h, w := t.h, t.w
+	for r := lo; r < hi; r++ {
+		c, y := r/h, r%h
+		s := t.src[r*w : (r+1)*w]
+		d := t.dst[(c*h+(y+t.oy)%h)*w:][:w]
+		copy(d[t.ox:], s[:w-t.ox])
+		copy(d[:t.ox], s[w-t.ox:])
 	}
 }
