@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/deepdream-go/deepdream/internal/gemm"
 )
 
 // winogradTol bounds the error of ConvWinograd relative to the sum of the
@@ -248,4 +250,19 @@ func BenchmarkWinograd(b *testing.B) {
 		bench("im2col/backward", func() { ConvPackedBackwardInput(x, y, packed, scratch, &p) })
 		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, f, scratch, &p) })
 	}
+}
+
+// TestConvWinogradAVX512Geometry runs the Winograd tests with the avx512
+// kernel's geometry, through a Go kernel (gemm.UseGeometry): its panels are
+// 48 tiles wide, so runFused takes blocks of 48 tiles and the input
+// transform writes 48-wide panels, which a machine without AVX-512 would
+// otherwise never run.
+func TestConvWinogradAVX512Geometry(t *testing.T) {
+	restore, err := gemm.UseGeometry("avx512")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer restore()
+	TestConvWinograd(t)
+	TestConvWinogradBlocks(t)
 }

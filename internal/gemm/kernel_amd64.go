@@ -30,6 +30,20 @@ var (
 	}
 )
 
+// geometries returns every kernel this build defines, runnable here or not
+// (see UseGeometry), then the generic one; their packing is the AVX2 copy
+// where the CPU has AVX2 (the avx512 kernel's own), else the generic one.
+func geometries() []*kernel {
+	var ks []*kernel
+	for _, k := range []kernel{avx512Kernel, avx2Kernel} {
+		if !cpu.X86.HasAVX2 {
+			k.copyB = copyPanelsGeneric
+		}
+		ks = append(ks, &k)
+	}
+	return append(ks, kernels[len(kernels)-1])
+}
+
 // asmKernels returns the assembly kernels this CPU supports, fastest first.
 func asmKernels() []*kernel {
 	var ks []*kernel
