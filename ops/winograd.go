@@ -26,13 +26,14 @@ import (
 //
 // for a block of T tiles, U = G g G^T the transformed weights (computed once,
 // the weights being constants), V = B^T d B the transformed input tiles. The
-// output transform A^T Z A then gives the 4x4 outputs of each tile.
+// output transform A^T Z A then gives the outputs of each tile.
 //
 // Larger tiles save more multiplications, but the coefficients of their
-// transforms grow and so does the float32 rounding. With F(4x4) the
-// errors stay within 1e-5 of the magnitudes of the summed terms (the
-// tests), and GoogLeNet's inception_4c activations within 3e-6 of max|a|
-// of the float64-checked fixtures (im2col: 5e-7).
+// transforms grow and so does the float32 rounding. With 6x6 input tiles
+// the errors stay within 1e-5 of the magnitudes of the summed terms (the
+// tests: at most 4.4e-6), and GoogLeNet's inception_4c activations at
+// 224x224, with every 3x3, 5x5 and 7x7 layer as Winograd, within 3.6e-6 of
+// max|a| of the float64-checked fixtures (all im2col: 7.6e-7).
 const (
 	wgOut  = 4           // largest output tile side: F(4x4, 3x3)'s
 	wgIn   = 6           // input tile side
@@ -64,8 +65,7 @@ func wgOutSide(taps int) int { return wgIn + 1 - taps }
 // 1.5-1.9 and 1.7-1.8 ms with im2col); 3x3 tiles (12x12 outputs) is where
 // the 36 GEMMs become too narrow. The 5x5 layers (F(2x2, 5x5)) run 1.3-2x
 // faster at 1024x768 and about as fast at 224x224 (inception_4a/5x5 at
-// 14x14: 49 tiles). At 224x224 the 4c activations then lie within 2.8e-6
-// of max|a| of the float64 fixtures (im2col there: 7.6e-7).
+// 14x14: 49 tiles).
 const wgMinTiles = 9
 
 // WinogradPays reports whether Conv with p can run as ConvWinograd and is
@@ -390,7 +390,7 @@ var winoWorks parallel.FreeList[winoWork]
 
 func (a *winoFusedTask) Run(lo, hi int) {
 	g := &a.g
-	vs, zs := g.c*a.t+16, g.m*a.t+16 // plane strides: see planeStride
+	vs, zs := planeStride(g.c, a.t), planeStride(g.m, a.t)
 	w := winoWorks.Get()
 	if len(w.v) < wgXi*vs {
 		w.v = make([]float32, wgXi*vs)
@@ -445,7 +445,7 @@ var winoInputTasks parallel.Tasks[winoInputTask, *winoInputTask]
 
 func (a *winoInputTask) Run(lo, hi int) {
 	g := &a.g
-	ld, stride := a.cols, g.c*a.cols+16
+	ld, stride := a.cols, planeStride(g.c, a.cols)
 	var d, s [wgXi][wgLanes]float32 // input tiles, scratch
 	for c := lo; c < hi; c++ {
 		xc := a.x[c*g.h*g.w:][:g.h*g.w]
@@ -669,7 +669,7 @@ var winoOutputTasks parallel.Tasks[winoOutputTask, *winoOutputTask]
 
 func (a *winoOutputTask) Run(lo, hi int) {
 	g := &a.g
-	ld, stride := a.cols, g.m*a.cols+16
+	ld, stride := a.cols, planeStride(g.m, a.cols)
 	var s [wgOut * wgIn][wgLanes]float32  // scratch
 	var o [wgOut * wgOut][wgLanes]float32 // output tiles
 	for m := lo; m < hi; m++ {
