@@ -247,9 +247,12 @@ func TestConvNoAllocs(t *testing.T) {
 	}
 }
 
-// BenchmarkConv runs GoogLeNet layers at 224x224 and 1024x768 (and a MobileNetV2 one), with
-// their weights packed once as the engine runs them, forward and backward to
-// the input; both cost 2*M*K*OH*OW flops (K = C/group*KH*KW).
+// BenchmarkConv runs GoogLeNet layers at 224x224 and 1024x768 (and a
+// MobileNetV2 one) as GEMMs, with their weights packed once as the engine
+// does, forward and backward to the input; both cost 2*M*K*OH*OW flops
+// (K = C/group*KH*KW). The engine runs the 1x1 layers this way; the 3x3,
+// 5x5 and 7x7 stride-2 ones it runs as Winograd (WinogradPays), which
+// BenchmarkWinograd compares with this path.
 func BenchmarkConv(b *testing.B) {
 	layers := []struct {
 		name string
