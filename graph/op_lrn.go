@@ -62,8 +62,11 @@ type lrnKernel struct {
 // assign: Backward can set the input gradient, a block row at a time
 // while it is in cache.
 func (k *lrnKernel) assign(i int) bool {
-	k.setDx = i == 0
-	return k.setDx
+	if i != 0 {
+		return false
+	}
+	k.setDx = true
+	return true
 }
 
 func (k *lrnKernel) Forward(out, in [][]float32) { ops.LRN(out[0], k.factor, in[0], &k.p) }

@@ -78,10 +78,11 @@ type maxPoolKernel struct {
 // assign: with stored taps, Backward can set the input gradient, a plane
 // at a time while it is in cache.
 func (k *maxPoolKernel) assign(i int) bool {
-	if i == 0 && k.arg != nil {
-		k.setDx = true
+	if i != 0 || k.arg == nil {
+		return false
 	}
-	return k.setDx
+	k.setDx = true
+	return true
 }
 
 func (k *maxPoolKernel) Forward(out, in [][]float32) {
