@@ -491,8 +491,8 @@ func (a *winoInputTask) Run(lo, hi int) {
 // with F(4x4, 3x3)'s tiles (the widest).
 const wgSpan = wgOut*(wgLanes-1) + wgIn
 
-// span is the width of the input that wgLanes tiles side by side read.
-func (g *winoGeom) span() int { return g.out*(wgLanes-1) + wgIn }
+// wgSpanOf is the width of the input that wgLanes tiles out apart read.
+func wgSpanOf(out int) int { return out*(wgLanes-1) + wgIn }
 
 // gatherRow loads the input tiles of tiles [t0+l0, t0+l0+wgLanes) into d
 // and reports true if they lie side by side in one row of tiles, all inside
@@ -503,7 +503,7 @@ func (a *winoInputTask) gatherRow(d *[wgXi][wgLanes]float32, xc []float32, l0 in
 	iy0 := first/g.tilesW*g.out - g.padTop
 	ix0 := first%g.tilesW*g.out - g.padLeft
 	if a.nt-l0 < wgLanes || first%g.tilesW+wgLanes > g.tilesW ||
-		iy0 < 0 || ix0 < 0 || iy0+wgIn > g.h || ix0+g.span() > g.w {
+		iy0 < 0 || ix0 < 0 || iy0+wgIn > g.h || ix0+wgSpanOf(g.out) > g.w {
 		return false
 	}
 	winoGather(g.out, d, xc[iy0*g.w+ix0:], g.w)
@@ -517,16 +517,15 @@ func wgReadWidth(out int) int {
 	if out == wgOut {
 		return wgSpan + 2
 	}
-	return out*(wgLanes-1) + wgIn
+	return wgSpanOf(out)
 }
 
 // winoGatherGo sets d to the 6x6 input tiles of wgLanes tiles side by side
 // whose top-left corners are x[out*l], rows w apart: d[6*i+j][l] =
 // x[i*w + out*l + j]. It is the twin of the assembly transpositions.
 func winoGatherGo(out int, d *[wgXi][wgLanes]float32, x []float32, w int) {
-	span := out*(wgLanes-1) + wgIn
 	for i := range wgIn {
-		row := x[i*w:][:span]
+		row := x[i*w:][:wgSpanOf(out)]
 		for j := range wgIn {
 			dj := &d[i*wgIn+j]
 			for l := range wgLanes {
