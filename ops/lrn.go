@@ -40,7 +40,8 @@ func lrnWith(dst, factor, x []float32, p *LRNParams, fast bool) {
 }
 
 // LRNBackward: dx += the gradient of LRN given dy, from the x and factor
-// (nil for a window of 5, see LRN) of the forward run:
+// of the forward run (a window of 5 computes the factor again and ignores
+// factor, which may be nil; see LRN):
 //
 //	dx_i += dy_i * s_i^-Beta - 2*Alpha*Beta/Size * x_i * sum_{j: i in window(j)} dy_j*y_j/s_j
 //
@@ -163,29 +164,20 @@ func (t *lrnTask) forwardBlock(at pixels) {
 // outside the tensor: the ring starts zeroed, and channels C and C+1 clear
 // their slot).
 //
-// Without a kept factor, channel j's factor is computed again by the
-// forward row kernel, which gives the forward's bits, into a ring of its
-// own that holds it until channel j's gradient is due.
+// Channel j's factor is computed again, with its term and from the same
+// sum (lrnFactorRingRow), the forward's bits, into a ring of its own that
+// holds it until channel j's gradient is due; a kept factor is not read.
 func (t *lrnTask) backwardBlock(at pixels) {
 	p := t.p
 	k, k2 := p.Alpha/5, 2*p.Alpha*p.Beta/5
-	var ring, fring [5][lrnBlock]float32
-	factor := func(j int) []float32 {
-		if t.factor != nil {
-			return at.of(t.factor, j)
-		}
-		return fring[j%5][:at.n]
-	}
+	var ring, fring [5][lrnBlock]float32 // the terms and factors of the window
 	for j := 0; j < p.C+2; j++ {
 		w := ring[j%5][:at.n]
 		if j < p.C {
 			x0, x1, x2, x3, x4 := at.rows5(t.x, j, p.C)
-			if t.factor == nil {
-				// The factor computed again, with the term, from one sum.
-				lrnFactorRingRow(w, factor(j), at.of(t.dy, j), x0, x1, x2, x3, x4, k, p.Bias, p.Beta)
-			} else {
-				lrnRingRow(w, at.of(t.dy, j), factor(j), x0, x1, x2, x3, x4, k, p.Bias)
-			}
+			// The factor computed again, exactly, with the term, from
+			// one sum: reading a kept factor would save little.
+			lrnFactorRingRow(w, fring[j%5][:at.n], at.of(t.dy, j), x0, x1, x2, x3, x4, k, p.Bias, p.Beta)
 		} else {
 			clear(w) // channel j is outside the tensor
 		}
@@ -196,7 +188,7 @@ func (t *lrnTask) backwardBlock(at pixels) {
 		if t.set {
 			clear(at.of(t.dx, c))
 		}
-		lrnGradRow(at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), factor(c),
+		lrnGradRow(at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), fring[c%5][:at.n],
 			ring[(c+3)%5][:at.n], ring[(c+4)%5][:at.n], ring[c%5][:at.n], ring[(c+1)%5][:at.n], ring[(c+2)%5][:at.n], k2)
 	}
 }
@@ -219,20 +211,9 @@ func lrnForwardRowGo(y, f, x0, x1, x2, x3, x4 []float32, k, bias, beta float32) 
 	}
 }
 
-// lrnRingRowGo sets w to the backward term dy*y/s of one row: x2 is the
-// row's x, x0 .. x4 the rows of its window, f its forward factor and
-// s = bias + k*sum x_j^2.
-func lrnRingRowGo(w, dy, f, x0, x1, x2, x3, x4 []float32, k, bias float32) {
-	dy, f, x0, x1, x2, x3, x4 = dy[:len(w)], f[:len(w)], x0[:len(w)], x1[:len(w)], x2[:len(w)], x3[:len(w)], x4[:len(w)]
-	for i := range w {
-		s := float32(x0[i]*x0[i]) + float32(x1[i]*x1[i]) + float32(x2[i]*x2[i]) + float32(x3[i]*x3[i]) + float32(x4[i]*x4[i])
-		w[i] = dy[i] * (x2[i] * f[i]) / (bias + float32(k*s))
-	}
-}
-
-// lrnFactorRingRowGo is lrnForwardRowGo's factor f and lrnRingRowGo's
-// term w of one row from one sum of the window's squares, for a backward
-// pass that recomputes the factor: the same bits as the two in turn.
+// lrnFactorRingRowGo sets f to the forward factor of one row, the bits
+// lrnForwardRowGo gives, and w to its backward term dy*y/s, x2 being the
+// row's x, x0 .. x4 the rows of its window and s = bias + k*sum x_j^2.
 func lrnFactorRingRowGo(w, f, dy, x0, x1, x2, x3, x4 []float32, k, bias, beta float32) {
 	f, dy, x0, x1, x2, x3, x4 = f[:len(w)], dy[:len(w)], x0[:len(w)], x1[:len(w)], x2[:len(w)], x3[:len(w)], x4[:len(w)]
 	for i := range w {

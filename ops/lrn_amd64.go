@@ -14,9 +14,6 @@ var lrnAVX = cpu.X86.HasAVX
 func lrnForwardRowAVX(y, f, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
 
 //go:noescape
-func lrnRingRowAVX(w, dy, f, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
-
-//go:noescape
 func lrnFactorRingRowAVX(w, f, dy, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
 
 //go:noescape
@@ -36,16 +33,6 @@ func lrnForwardRow(y, f, x0, x1, x2, x3, x4 []float32, k, bias, beta float32) {
 		y, f, x0, x1, x2, x3, x4 = y[m:], f[m:], x0[m:], x1[m:], x2[m:], x3[m:], x4[m:]
 	}
 	lrnForwardRowGo(y, f, x0, x1, x2, x3, x4, k, bias, beta)
-}
-
-func lrnRingRow(w, dy, f, x0, x1, x2, x3, x4 []float32, k, bias float32) {
-	n := len(w)
-	dy, f, x0, x1, x2, x3, x4 = dy[:n], f[:n], x0[:n], x1[:n], x2[:n], x3[:n], x4[:n]
-	if m := n &^ 7; lrnAVX && m > 0 {
-		lrnRingRowAVX(&w[0], &dy[0], &f[0], &x0[0], &x1[0], &x2[0], &x3[0], &x4[0], m, k, bias)
-		w, dy, f, x0, x1, x2, x3, x4 = w[m:], dy[m:], f[m:], x0[m:], x1[m:], x2[m:], x3[m:], x4[m:]
-	}
-	lrnRingRowGo(w, dy, f, x0, x1, x2, x3, x4, k, bias)
 }
 
 func lrnGradRow(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32) {

@@ -61,37 +61,8 @@ forward:
 	VZEROUPPER
 	RET
 
-// func lrnRingRowAVX(w, dy, f, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
-TEXT ·lrnRingRowAVX(SB), NOSPLIT, $0-80
-	MOVQ         w+0(FP), DI
-	MOVQ         dy+8(FP), SI
-	MOVQ         f+16(FP), DX
-	MOVQ         x0+24(FP), R8
-	MOVQ         x1+32(FP), R9
-	MOVQ         x2+40(FP), R10
-	MOVQ         x3+48(FP), R11
-	MOVQ         x4+56(FP), R12
-	MOVQ         n+64(FP), CX
-	VBROADCASTSS k+72(FP), Y14
-	VBROADCASTSS bias+76(FP), Y15
-	XORQ         AX, AX
-
-ring:
-	SUMSQ(R8, R9, R10, R11, R12)
-	VMULPS  Y14, Y0, Y0 // bias + k*s
-	VADDPS  Y15, Y0, Y0
-	VMULPS  (DX)(AX*4), Y2, Y2 // dy * (x2*f)
-	VMULPS  (SI)(AX*4), Y2, Y2
-	VDIVPS  Y0, Y2, Y2
-	VMOVUPS Y2, (DI)(AX*4)
-	ADDQ    $8, AX
-	CMPQ    AX, CX
-	JB      ring
-	VZEROUPPER
-	RET
-
 // func lrnFactorRingRowAVX(w, f, dy, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
-// lrnForwardRowAVX's factor and lrnRingRowAVX's term from one window sum.
+// lrnForwardRowAVX's factor and the backward term dy*y/s from one window sum.
 TEXT ·lrnFactorRingRowAVX(SB), NOSPLIT, $0-80
 	MOVQ         w+0(FP), DI
 	MOVQ         f+8(FP), SI

@@ -64,26 +64,18 @@ func TestLRNRowsAVX(t *testing.T) {
 				same(t, "forward y", y, wantY)
 				same(t, "forward f", f, wantF)
 
+				// The backward pass's factor (the forward one's bits) and term.
 				dy := wide(n)
 				w, checkW := guarded(r, n)
-				lrnRingRow(w, dy, f, x[0], x[1], x[2], x[3], x[4], k, c.bias)
-				checkW(t, "ring")
-				wantW := make([]float32, n)
-				lrnRingRowGo(wantW, dy, f, x[0], x[1], x[2], x[3], x[4], k, c.bias)
-				same(t, "ring", w, wantW)
-
-				// The fused kernel: the same factor and term.
-				w2, checkW2 := guarded(r, n)
 				f2, checkF2 := guarded(r, n)
-				lrnFactorRingRow(w2, f2, dy, x[0], x[1], x[2], x[3], x[4], k, c.bias, c.beta)
-				checkW2(t, "factor+ring w")
+				lrnFactorRingRow(w, f2, dy, x[0], x[1], x[2], x[3], x[4], k, c.bias, c.beta)
+				checkW(t, "factor+ring w")
 				checkF2(t, "factor+ring f")
 				same(t, "factor+ring f", f2, wantF)
-				same(t, "factor+ring w", w2, wantW)
-				goW, goF := make([]float32, n), make([]float32, n)
-				lrnFactorRingRowGo(goW, goF, dy, x[0], x[1], x[2], x[3], x[4], k, c.bias, c.beta)
+				wantW, goF := make([]float32, n), make([]float32, n)
+				lrnFactorRingRowGo(wantW, goF, dy, x[0], x[1], x[2], x[3], x[4], k, c.bias, c.beta)
 				same(t, "factor+ring Go f", goF, wantF)
-				same(t, "factor+ring Go w", goW, wantW)
+				same(t, "factor+ring w", w, wantW)
 
 				ws := rows(n)
 				dx, checkDX := guarded(r, n)

@@ -6,10 +6,6 @@ func lrnForwardRow(y, f, x0, x1, x2, x3, x4 []float32, k, bias, beta float32) {
 	lrnForwardRowGo(y, f, x0, x1, x2, x3, x4, k, bias, beta)
 }
 
-func lrnRingRow(w, dy, f, x0, x1, x2, x3, x4 []float32, k, bias float32) {
-	lrnRingRowGo(w, dy, f, x0, x1, x2, x3, x4, k, bias)
-}
-
 func lrnGradRow(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32) {
 	lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4, k2)
 }
