@@ -4,12 +4,21 @@
 // (a kernel called from inside a parallel loop, or a second dream in another
 // goroutine) runs serially in its caller, because the cores are busy anyway.
 // That rule keeps the pool free of deadlocks and of per-call allocations.
+//
+// Between loops the helper goroutines spin for a while (spinFor) before
+// they block, and so does a caller waiting for its helpers: a DeepDream
+// step at 224x224 runs hundreds of loops of tens of microseconds each, and
+// waking a blocked thread costs about as much on a virtual machine. The
+// spinning runs PAUSE, which leaves the core to an SMT sibling (the two
+// vCPUs of a virtual machine may be one core's two threads): without it,
+// spinning made steps slower there.
 package parallel
 
 import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Task is a loop body: Run processes indices [lo, hi).
@@ -22,18 +31,45 @@ type Task interface {
 var (
 	startOnce sync.Once
 	workers   int
-	wake      chan struct{}
+	helpers   []helperState
 	busy      atomic.Bool
 
+	// launch is the number of loops launched so far, times 256, plus
+	// the number of helpers the newest one uses (fewer than 256).
+	launch atomic.Uint64
+	// pending counts the helpers still working on the running loop.
+	pending atomic.Int32
+	// callerAsleep is set by a caller that stopped spinning on pending
+	// and waits on callerWake instead.
+	callerAsleep atomic.Bool
+	callerWake   = make(chan struct{}, 1)
+
 	// The running loop; written only by the goroutine holding busy,
-	// before it wakes the helpers.
+	// before it publishes launch.
 	cur struct {
 		task         Task
 		n, size      int
 		chunks, next atomic.Int64
-		done         sync.WaitGroup
 	}
 )
+
+// helperState is one helper goroutine's: asleep is set while it blocks on
+// wake instead of spinning on launch.
+type helperState struct {
+	asleep atomic.Bool
+	wake   chan struct{}
+	_      [48]byte // keep helpers off each other's cache lines
+}
+
+// spinFor is how long a helper looks for the next loop, and a caller for
+// its helpers' end, before blocking. A DeepDream step launches its loops a
+// few microseconds apart; waking a blocked thread takes tens of
+// microseconds on a virtual machine.
+const spinFor = 100 * time.Microsecond
+
+// spinPause is how many PAUSE instructions a spinning loop runs between
+// two looks.
+const spinPause = 8
 
 // Workers is the number of goroutines For uses, the caller included.
 func Workers() int {
@@ -43,17 +79,54 @@ func Workers() int {
 
 func start() {
 	workers = max(runtime.GOMAXPROCS(0), 1)
-	wake = make(chan struct{}, workers)
-	for range workers - 1 {
-		go helper()
+	helpers = make([]helperState, workers-1)
+	for i := range helpers {
+		helpers[i].wake = make(chan struct{}, 1)
+		go helper(i, launch.Load())
 	}
 }
 
-func helper() {
-	for range wake {
-		work()
-		cur.done.Done()
+func helper(i int, seen uint64) {
+	h := &helpers[i]
+	for {
+		l := waitLaunch(h, seen)
+		seen = l
+		if i < int(l%256) {
+			work()
+			if pending.Add(-1) == 0 && callerAsleep.CompareAndSwap(true, false) {
+				callerWake <- struct{}{}
+			}
+		}
 	}
+}
+
+// waitLaunch returns the launch word once it differs from seen, spinning
+// for up to spinFor and then blocking.
+func waitLaunch(h *helperState, seen uint64) uint64 {
+	var start time.Time
+	for spin := 0; ; spin++ {
+		if l := launch.Load(); l != seen {
+			return l
+		}
+		pause(spinPause)
+		if spin%16 != 15 {
+			continue
+		}
+		if start.IsZero() {
+			start = time.Now()
+		} else if time.Since(start) > spinFor {
+			break
+		}
+	}
+	h.asleep.Store(true)
+	if l := launch.Load(); l != seen {
+		if !h.asleep.CompareAndSwap(true, false) {
+			<-h.wake // a caller took the flag and sends a token
+		}
+		return l
+	}
+	<-h.wake
+	return launch.Load()
 }
 
 func work() {
@@ -85,15 +158,40 @@ func For(n, grain int, t Task) {
 	cur.task, cur.n, cur.size = t, n, size
 	cur.chunks.Store(int64((n + size - 1) / size))
 	cur.next.Store(0)
-	h := min(p-1, int(cur.chunks.Load())-1)
-	cur.done.Add(h)
-	for range h {
-		wake <- struct{}{}
+	h := min(p-1, int(cur.chunks.Load())-1, 255)
+	pending.Store(int32(h))
+	launch.Store((launch.Load()/256+1)*256 + uint64(h))
+	for i := range h {
+		if helpers[i].asleep.CompareAndSwap(true, false) {
+			helpers[i].wake <- struct{}{}
+		}
 	}
 	work()
-	cur.done.Wait()
+	waitHelpers()
 	cur.task = nil
 	busy.Store(false)
+}
+
+// waitHelpers returns when pending is zero, spinning for up to spinFor
+// and then blocking.
+func waitHelpers() {
+	var start time.Time
+	for spin := 0; pending.Load() != 0; spin++ {
+		pause(spinPause)
+		if spin%16 != 15 {
+			continue
+		}
+		if start.IsZero() {
+			start = time.Now()
+		} else if time.Since(start) > spinFor {
+			callerAsleep.Store(true)
+			if pending.Load() == 0 && callerAsleep.CompareAndSwap(true, false) {
+				return
+			}
+			<-callerWake
+			return
+		}
+	}
 }
 
 // FreeList recycles values of type T. Unlike a sync.Pool it keeps them
