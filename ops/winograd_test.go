@@ -15,16 +15,31 @@ import (
 // 4.4e-6.
 const winogradTol = 1e-5
 
-// TestConvWinograd runs the cases below both ways run can take: each core
-// taking whole blocks (runFused), and the blocks staged.
+// TestConvWinograd runs the cases below every way run can take: each core
+// taking whole blocks (runFused), blocks split by output channels into 1,
+// 2 or 3 parts, and the blocks staged.
 func TestConvWinograd(t *testing.T) {
-	defer func(n int) { wgFusedMinBlocks = n }(wgFusedMinBlocks)
-	for _, fused := range []bool{true, false} {
-		wgFusedMinBlocks = 0
-		if !fused {
-			wgFusedMinBlocks = 1 << 30
-		}
-		t.Run(fmt.Sprintf("fused=%v", fused), testConvWinograd)
+	forEachWinogradWay(t, testConvWinograd)
+}
+
+// forEachWinogradWay runs test with run set to take each of its ways.
+func forEachWinogradWay(t *testing.T, test func(*testing.T)) {
+	defer func(n, parts int, split bool) { wgFusedMinBlocks, wgRowParts, wgSplitRows = n, parts, split }(wgFusedMinBlocks, wgRowParts, wgSplitRows)
+	ways := []struct {
+		name      string
+		minBlocks int
+		split     bool
+		parts     int
+	}{
+		{"fused", 0, true, 0},
+		{"split=1", 1 << 30, true, 1},
+		{"split=2", 1 << 30, true, 2},
+		{"split=3", 1 << 30, true, 3},
+		{"staged", 1 << 30, false, 0},
+	}
+	for _, w := range ways {
+		wgFusedMinBlocks, wgSplitRows, wgRowParts = w.minBlocks, w.split, w.parts
+		t.Run(w.name, test)
 	}
 }
 
@@ -149,11 +164,7 @@ func compareTol(t *testing.T, name string, got, base []float32, want, mag []floa
 }
 
 func TestConvWinogradNoAllocs(t *testing.T) {
-	defer func(n int) { wgFusedMinBlocks = n }(wgFusedMinBlocks)
-	for _, n := range []int{0, 1 << 30} { // fused, staged
-		wgFusedMinBlocks = n
-		testConvWinogradNoAllocs(t)
-	}
+	forEachWinogradWay(t, testConvWinogradNoAllocs)
 }
 
 func testConvWinogradNoAllocs(t *testing.T) {
@@ -177,8 +188,8 @@ func testConvWinogradNoAllocs(t *testing.T) {
 // the last one shorter, which layers small enough for the naive reference
 // never do.
 func TestConvWinogradBlocks(t *testing.T) {
-	defer func(n int) { wgFusedMinBlocks = n }(wgFusedMinBlocks)
-	wgFusedMinBlocks = 1 << 30
+	defer func(n int, split bool) { wgFusedMinBlocks, wgSplitRows = n, split }(wgFusedMinBlocks, wgSplitRows)
+	wgFusedMinBlocks, wgSplitRows = 1<<30, false
 	for _, k := range []int{3, 4, 5} {
 		testConvWinogradBlocks(t, conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, (k - 1) / 2, (k - 1) / 2}))
 	}

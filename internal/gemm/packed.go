@@ -92,10 +92,25 @@ func (pa *Packed) PanelWidth() int { return pa.kern.nr }
 // products on a block of tiles. tile is scratch for the edge tiles of C,
 // at least TileSize floats, or nil to take one from a pool when needed.
 func (pa *Packed) MulPanels(b []float32, n int, c []float32, ldc int, tile []float32) {
-	kn, m, k := pa.kern, pa.m, pa.k
+	pa.MulPanelsRows(b, n, c, ldc, tile, 0, pa.m)
+}
+
+// RowAlign is the mr of the micro-kernel pa was packed for: the rows
+// MulPanelsRows computes start at a multiple of it.
+func (pa *Packed) RowAlign() int { return pa.kern.mr }
+
+// MulPanelsRows is MulPanels for rows [r0, r1) of C only (r0 a multiple of
+// RowAlign, or r1 == r0), so that cores can share one product; c is still
+// all of C, and its other rows are left alone.
+func (pa *Packed) MulPanelsRows(b []float32, n int, c []float32, ldc int, tile []float32, r0, r1 int) {
+	kn, k := pa.kern, pa.k
 	mr, nr := kn.mr, kn.nr
 	panels := (n + nr - 1) / nr
-	if m == 0 || n == 0 {
+	if r0 < 0 || r1 > pa.m || r0 > r1 || (r0%mr != 0 && r0 != r1) {
+		panic(fmt.Sprintf("gemm: MulPanelsRows: rows [%d, %d) of %d (start a multiple of %d)", r0, r1, pa.m, mr))
+	}
+	m := pa.m
+	if r1 == r0 || n == 0 {
 		return
 	}
 	if len(b) < panels*k*nr {
@@ -103,7 +118,7 @@ func (pa *Packed) MulPanels(b []float32, n int, c []float32, ldc int, tile []flo
 	}
 	checkMatrix("C", m, n, c, ldc)
 	if k == 0 {
-		scaleC(m, n, 0, c, ldc)
+		scaleC(r1-r0, n, 0, c[r0*ldc:], ldc)
 		return
 	}
 	var pooled *[maxTile]float32 // a local array would escape to the kernel call
@@ -118,8 +133,8 @@ func (pa *Packed) MulPanels(b []float32, n int, c []float32, ldc int, tile []flo
 		for jr := 0; jr < n; jr += nr {
 			nn := min(nr, n-jr)
 			bp := b[jr/nr*k*nr+pc*nr:][:kb*nr]
-			for ir := 0; ir < m; ir += mr {
-				mm := min(mr, m-ir)
+			for ir := r0; ir < r1; ir += mr {
+				mm := min(mr, r1-ir)
 				ap := a[ir/mr*psA:][:kb*mr]
 				if mm == mr && nn == nr {
 					cc := c[ir*ldc+jr:][:(mr-1)*ldc+nr]

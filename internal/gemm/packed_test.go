@@ -179,11 +179,35 @@ func checkMulPanels(t *testing.T, kn *kernel) {
 				tile = make([]float32, TileSize()) // else taken from the pool
 			}
 			pa.MulPanels(panels, n, got[guard:], ldc, tile)
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
-					t.Fatalf("element %d (C starts at %d, row stride %d): %v, SgemmPacked gives %v", i, guard, ldc, got[i], want[i])
+			sameBits(t, "MulPanels", got, want, ldc)
+			// The same product in row parts, as cores sharing it make it,
+			// the parts done out of order.
+			mr := pa.RowAlign()
+			if mr != kn.mr {
+				t.Fatalf("RowAlign %d, the kernel's mr is %d", mr, kn.mr)
+			}
+			for _, part := range []int{mr, 2 * mr, 3 * mr} {
+				rows := append([]float32(nil), got...)
+				for i := range rows[guard : guard+m*ldc] {
+					rows[guard+i] = float32(math.NaN())
 				}
+				for r0 := (m - 1) / part * part; r0 >= 0; r0 -= part {
+					pa.MulPanelsRows(panels, n, rows[guard:], ldc, tile, r0, min(r0+part, m))
+				}
+				pa.MulPanelsRows(panels, n, rows[guard:], ldc, tile, m, m) // empty
+				sameBits(t, fmt.Sprintf("MulPanelsRows in parts of %d rows", part), rows, want, ldc)
 			}
 		})
+	}
+}
+
+// sameBits fails t unless got and want (C at guard, row stride ldc, NaN
+// around it) have the same bits.
+func sameBits(t *testing.T, what string, got, want []float32, ldc int) {
+	t.Helper()
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+			t.Fatalf("%s: element %d (C starts at %d, row stride %d): %v, SgemmPacked gives %v", what, i, guard, ldc, got[i], want[i])
+		}
 	}
 }

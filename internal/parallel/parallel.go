@@ -92,7 +92,7 @@ func helper(i int, seen uint64) {
 		l := waitLaunch(h, seen)
 		seen = l
 		if i < int(l%256) {
-			work()
+			work(i + 1)
 			if pending.Add(-1) == 0 && callerAsleep.CompareAndSwap(true, false) {
 				callerWake <- struct{}{}
 			}
@@ -129,15 +129,31 @@ func waitLaunch(h *helperState, seen uint64) uint64 {
 	return launch.Load()
 }
 
-func work() {
+func work(worker int) {
+	wt, _ := cur.task.(WorkerTask)
 	for {
 		i := cur.next.Add(1) - 1
 		if i >= cur.chunks.Load() {
 			return
 		}
 		lo := int(i) * cur.size
-		cur.task.Run(lo, min(lo+cur.size, cur.n))
+		hi := min(lo+cur.size, cur.n)
+		if wt != nil {
+			wt.RunOn(worker, lo, hi)
+		} else {
+			cur.task.Run(lo, hi)
+		}
 	}
+}
+
+// A WorkerTask is a Task that For tells which worker runs each chunk:
+// RunOn(w, lo, hi) instead of Run(lo, hi), w in [0, Workers()), the
+// caller being 0, so that a task can keep per-worker buffers in the cache
+// of the core that uses them. A For that runs serially (one chunk, one
+// core, or inside another loop) calls Run.
+type WorkerTask interface {
+	Task
+	RunOn(worker, lo, hi int)
 }
 
 // For runs t.Run over [0, n) in chunks of at least grain indices, using up to
@@ -166,7 +182,7 @@ func For(n, grain int, t Task) {
 			helpers[i].wake <- struct{}{}
 		}
 	}
-	work()
+	work(0)
 	waitHelpers()
 	cur.task = nil
 	busy.Store(false)

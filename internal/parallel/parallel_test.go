@@ -155,3 +155,45 @@ func TestForAfterBlocking(t *testing.T) {
 		}
 	}
 }
+
+type workerTask struct {
+	hits    []atomic.Int32
+	workers []atomic.Int32 // indices run by each worker
+	serial  atomic.Int32   // indices run through Run
+}
+
+func (t *workerTask) Run(lo, hi int) {
+	t.serial.Add(int32(hi - lo))
+	for i := lo; i < hi; i++ {
+		t.hits[i].Add(1)
+	}
+}
+
+func (t *workerTask) RunOn(w, lo, hi int) {
+	t.workers[w].Add(int32(hi - lo)) // panics if w is out of range
+	for i := lo; i < hi; i++ {
+		t.hits[i].Add(1)
+	}
+}
+
+// TestForWorkerTask checks that For hands a WorkerTask's chunks to RunOn
+// with the index of a worker, and runs a serial loop through Run.
+func TestForWorkerTask(t *testing.T) {
+	for _, n := range []int{1, 2, 5, 64, 1000} {
+		task := &workerTask{hits: make([]atomic.Int32, n), workers: make([]atomic.Int32, Workers())}
+		For(n, 1, task)
+		for i := range task.hits {
+			if got := task.hits[i].Load(); got != 1 {
+				t.Fatalf("n=%d: index %d run %d times", n, i, got)
+			}
+		}
+		onWorkers := 0
+		for w := range task.workers {
+			onWorkers += int(task.workers[w].Load())
+		}
+		serial := n == 1 || Workers() == 1
+		if serial && onWorkers != 0 || !serial && int(task.serial.Load()) != 0 {
+			t.Fatalf("n=%d, %d workers: %d indices through RunOn, %d through Run", n, Workers(), onWorkers, task.serial.Load())
+		}
+	}
+}
