@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -101,5 +103,116 @@ func TestConvReluFusion(t *testing.T) {
 			clear(fused.Grad(name)) // checkPlanGradient seeds the last one
 		}
 		checkPlanGradient(t, rng, fused, targets[len(targets)-1], []string{"x"}, "fused Conv+Relu")
+	}
+}
+
+// siblingsModel: x [1,4,5,6] read by three 1x1 convolutions a, b, c (3, 5
+// and 2 channels, each followed by a Relu: ra, rb, rc) and a 3x3 one d;
+// rb -> 3x3 conv e -> re; s = Sigmoid(Concat(ra, re, rc, d)); fc =
+// Flatten(rc). The weights are initializers, as in a model file.
+func siblingsModel(rng *rand.Rand) *onnx.Model {
+	init := func(name string, dims ...int64) *onnx.Tensor {
+		n := int64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		return &onnx.Tensor{Name: name, DataType: onnx.Float, Dims: dims, FloatData: distinct(rng, int(n))}
+	}
+	conv := func(i int, name, w, b, out string, pad int64) *onnx.Node {
+		n := &onnx.Node{Index: i, Name: name, OpType: "Conv", Inputs: []string{"x", w, b}, Outputs: []string{out}}
+		if pad > 0 {
+			n.Attrs = []*onnx.Attribute{attrInts("pads", pad, pad, pad, pad)}
+		} else {
+			n.Attrs = []*onnx.Attribute{attrInts("kernel_shape", 1, 1), attrInts("strides", 1, 1), attrInts("pads", 0, 0, 0, 0)}
+		}
+		return n
+	}
+	relu := func(i int, in, out string) *onnx.Node {
+		return &onnx.Node{Index: i, Name: out, OpType: "Relu", Inputs: []string{in}, Outputs: []string{out}}
+	}
+	e := conv(7, "e", "we", "be", "e", 1)
+	e.Inputs[0] = "rb"
+	g := &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Dims: []onnx.Dim{{Value: 1}, {Value: 4}, {Value: 5}, {Value: 6}}}},
+		Initializers: []*onnx.Tensor{
+			init("wa", 3, 4, 1, 1), init("ba", 3), init("wb", 5, 4, 1, 1), init("bb", 5), init("wc", 2, 4, 1, 1), init("bc", 2),
+			init("wd", 2, 4, 3, 3), init("bd", 2), init("we", 4, 5, 3, 3), init("be", 4),
+		},
+		Nodes: []*onnx.Node{
+			conv(0, "a", "wa", "ba", "a", 0), relu(1, "a", "ra"),
+			conv(2, "b", "wb", "bb", "b", 0), relu(3, "b", "rb"),
+			conv(4, "d", "wd", "bd", "d", 1),
+			conv(5, "c", "wc", "bc", "c", 0), relu(6, "c", "rc"),
+			e, relu(8, "e", "re"),
+			{Index: 9, Name: "cat", OpType: "Concat", Inputs: []string{"ra", "re", "rc", "d"}, Outputs: []string{"cat"}, Attrs: []*onnx.Attribute{attrInt("axis", 1)}},
+			{Index: 10, Name: "s", OpType: "Sigmoid", Inputs: []string{"cat"}, Outputs: []string{"s"}},
+			{Index: 11, Name: "fc", OpType: "Flatten", Inputs: []string{"rc"}, Outputs: []string{"fc"}},
+		},
+	}
+	return &onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
+}
+
+// TestSiblingConvs checks that the three 1x1 convolutions reading x run
+// stacked (two steps fewer) and give the values and input gradient of the
+// plan that keeps them apart, also with a target (fc) viewing one of their
+// outputs; and checks the stacked plan's gradient by finite differences.
+func TestSiblingConvs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	m, err := Load(siblingsModel(rng))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := distinct(rng, 4*5*6)
+	ctx := context.Background()
+	defer func() { stackSiblings = true }()
+	for _, targets := range [][]string{{"s"}, {"s", "fc"}} {
+		plans := map[bool]*Plan{}
+		for _, stack := range []bool{true, false} {
+			stackSiblings = stack
+			p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: targets, Backward: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(p.Data("x"), x)
+			if err := p.Forward(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range targets {
+				g := p.Grad(name)
+				for i := range g {
+					g[i] = float32(i%5) - 2
+				}
+			}
+			if err := p.Backward(ctx); err != nil {
+				t.Fatal(err)
+			}
+			plans[stack] = p
+		}
+		stacked, apart := plans[true], plans[false]
+		if stacked.Steps() != apart.Steps()-2 {
+			t.Fatalf("targets %v: %d steps stacked, %d apart; want the three 1x1 convolutions as one", targets, stacked.Steps(), apart.Steps())
+		}
+		for _, name := range targets { // what the plans keep
+			compareClose(t, fmt.Sprintf("targets %v: %s", targets, name), stacked.Data(name), apart.Data(name))
+		}
+		compareClose(t, fmt.Sprintf("targets %v: dx", targets), stacked.Grad("x"), apart.Grad("x"))
+		for _, name := range targets {
+			clear(stacked.Grad(name))
+		}
+		checkPlanGradient(t, rng, stacked, targets[len(targets)-1], []string{"x"}, "stacked sibling convolutions")
+	}
+}
+
+// compareClose fails t unless got and want have the same length and agree
+// to 1e-5 of their magnitude (stacking changes the order of sums).
+func compareClose(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) || len(got) == 0 {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("%s: element %d = %v, want %v", what, i, got[i], want[i])
+		}
 	}
 }

@@ -77,8 +77,11 @@ type tensor struct {
 	data  []float32 // runtime value (shared by aliases)
 	grad  *gradBuf  // nil when no gradient flows here (shared by aliases)
 	// root is the tensor whose buffer this one views (aliases), else
-	// itself; buffers are assigned to roots.
+	// itself; buffers are assigned to roots. off is where the view starts
+	// in the root's buffer (a range of channels of stacked sibling
+	// convolutions' output, see addSiblings), else 0.
 	root *tensor
+	off  int
 	// keep marks roots whose value must survive the forward pass: inputs,
 	// targets, and what a backward step reads.
 	keep bool
@@ -139,11 +142,28 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	var nodes []*Node
 	for _, n := range fuseConvRelu(m.nodes, needed, spec.Targets) {
 		if needed[n.Index] {
-			if err := p.add(n); err != nil {
+			nodes = append(nodes, n)
+		}
+	}
+	siblings, stacked := siblingConvs(nodes, p.tensors, spec.Targets), map[*Node]bool{}
+	for _, n := range nodes {
+		if stacked[n] {
+			continue
+		}
+		if g := siblings[n]; g != nil && stackSiblings && p.stackable(g) {
+			if err := p.addSiblings(g); err != nil {
 				return nil, err
 			}
+			for _, s := range g {
+				stacked[s] = true
+			}
+			continue
+		}
+		if err := p.add(n); err != nil {
+			return nil, err
 		}
 	}
 	for _, name := range spec.Targets {
@@ -161,7 +181,13 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		}
 		if g := t.grad; g != nil {
 			g.pinned, g.seed = true, true
-			if g.data == nil {
+			if pg := g.parent; pg != nil { // a view of a target (Flatten, ...)
+				pg.pinned = true
+				if pg.data == nil {
+					pg.data = make([]float32, pg.size)
+				}
+				g.data = pg.data[g.off:][:g.size]
+			} else if g.data == nil {
 				g.data = make([]float32, g.size)
 			}
 		}
@@ -308,7 +334,7 @@ func (p *Plan) add(n *Node) error {
 	if b.Alias {
 		src := p.tensors[n.Inputs[0]]
 		out := n.Outputs[0]
-		p.tensors[out] = &tensor{name: out, shape: b.Out[0], grad: src.grad, root: src.root}
+		p.tensors[out] = &tensor{name: out, shape: b.Out[0], grad: src.grad, root: src.root, off: src.off}
 		return nil
 	}
 	for j, out := range n.Outputs {
@@ -430,13 +456,13 @@ func (p *Plan) assignData() {
 	}
 	for _, t := range p.tensors {
 		if t.root != nil && t.root != t {
-			t.data = t.root.data
+			t.data = t.view()
 		}
 	}
 	for _, s := range p.steps {
 		for i, t := range s.inT {
 			if t != nil {
-				s.in[i] = t.root.data
+				s.in[i] = t.view()
 			}
 		}
 		for j, t := range s.outT {
@@ -504,6 +530,14 @@ type gradBuf struct {
 	pinned bool
 	seed   bool // a target's: never cleared by Backward
 	data   []float32
+	// parent, if set, is the buffer this one is a range of, from off:
+	// the gradient of one of stacked sibling convolutions' outputs (see
+	// addSiblings). A view has no memory or life of its own; it is
+	// cleared when its own first writer runs. split marks a parent,
+	// which its views cover and which is never cleared whole.
+	parent *gradBuf
+	off    int
+	split  bool
 }
 
 // assignGradients gives every gradient buffer its memory, by a first-fit
@@ -516,6 +550,15 @@ func (p *Plan) assignGradients() {
 		ends   = make([][]*gradBuf, len(p.steps))
 		seen   = map[*gradBuf]bool{}
 	)
+	// A parent's life starts with the first write into any of its views.
+	for _, s := range p.steps {
+		for _, g := range s.dinBufs {
+			if g != nil && g.parent != nil {
+				g.parent.firstWriter = max(g.parent.firstWriter, g.firstWriter)
+			}
+		}
+	}
+	var views []*gradBuf
 	for _, s := range p.steps {
 		for _, g := range append(append([]*gradBuf{}, s.dinBufs...), s.doutBufs...) {
 			if g == nil || seen[g] {
@@ -527,8 +570,10 @@ func (p *Plan) assignGradients() {
 				first = g.reader // never written: it stays zero until read
 			}
 			switch {
+			case g.parent != nil:
+				views = append(views, g)
 			case g.pinned:
-				if !g.seed && first >= 0 {
+				if !g.seed && !g.split && first >= 0 {
 					p.steps[first].zero = append(p.steps[first].zero, g.data)
 				}
 			default:
@@ -553,7 +598,19 @@ func (p *Plan) assignGradients() {
 				memory[b] = make([]float32, b.size)
 			}
 			g.data = memory[b][:g.size]
-			p.steps[i].zero = append(p.steps[i].zero, g.data)
+			if !g.split {
+				p.steps[i].zero = append(p.steps[i].zero, g.data)
+			}
+		}
+	}
+	for _, g := range views {
+		g.data = g.parent.data[g.off:][:g.size]
+		first := g.firstWriter
+		if first < 0 {
+			first = g.parent.reader
+		}
+		if !g.seed && first >= 0 {
+			p.steps[first].zero = append(p.steps[first].zero, g.data)
 		}
 	}
 	for _, s := range p.steps {
@@ -789,4 +846,72 @@ func (p *Plan) FLOPs() int64 {
 		}
 	}
 	return total
+}
+
+// stackSiblings lets Plan stack sibling convolutions; tests turn it off
+// for a reference.
+var stackSiblings = true
+
+// view is the tensor's part of its root's buffer.
+func (t *tensor) view() []float32 { return t.root.data[t.off:][:t.shape.Size()] }
+
+// stackable reports whether the sibling convolutions group (see
+// siblingConvs) can run stacked here: their input is one image (so that
+// each output is a contiguous range of the stacked output), and their
+// weights and biases are the model's own (not replaced by Spec.Consts).
+func (p *Plan) stackable(group []*Node) bool {
+	x := p.tensors[group[0].Inputs[0]]
+	if x == nil || x.cnst != nil || len(x.shape) != 4 || x.shape[0] != 1 {
+		return false
+	}
+	for _, n := range group {
+		for _, name := range n.Inputs[1:] {
+			if name != "" && p.tensors[name].cnst != p.model.consts[name] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// addSiblings plans a group of sibling pointwise convolutions (see
+// siblingConvs) as one convolution with their weights stacked, named by
+// their outputs joined with "+", and each output as a view of its range of
+// channels, its gradient likewise a view of the stacked gradient.
+func (p *Plan) addSiblings(group []*Node) error {
+	w, b := stackedConsts(group, p.tensors)
+	outs := make([]string, len(group))
+	for i, n := range group {
+		outs[i] = n.Outputs[0]
+	}
+	name := strings.Join(outs, "+")
+	wName, bName := name+"#weights", ""
+	p.tensors[wName] = &tensor{name: wName, shape: w.Shape, cnst: w}
+	if b != nil {
+		bName = name + "#bias"
+		p.tensors[bName] = &tensor{name: bName, shape: b.Shape, cnst: b}
+	}
+	first := *group[0].Node
+	first.Name, first.Inputs, first.Outputs = name, []string{first.Inputs[0], wName, bName}, []string{name}
+	if b == nil {
+		first.Inputs = first.Inputs[:2]
+	}
+	if err := p.add(&Node{Node: &first, Opset: group[0].Opset}); err != nil {
+		return err
+	}
+	stack := p.tensors[name]
+	plane := stack.shape[2] * stack.shape[3]
+	off := 0
+	for _, n := range group {
+		w, _, _ := pointwiseConv(n, p.tensors)
+		shape := Shape{1, w.Shape[0], stack.shape[2], stack.shape[3]}
+		t := &tensor{name: n.Outputs[0], shape: shape, root: stack.root, off: stack.off + off}
+		if g := stack.grad; g != nil {
+			t.grad = &gradBuf{size: shape.Size(), parent: g, off: off, firstWriter: -1, reader: g.reader}
+			g.split = true
+		}
+		p.tensors[n.Outputs[0]] = t
+		off += w.Shape[0] * plane
+	}
+	return nil
 }
