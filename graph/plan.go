@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deepdream-go/deepdream/internal/hugemem"
 	"github.com/deepdream-go/deepdream/ops"
 )
 
@@ -446,7 +447,7 @@ func (p *Plan) assignData() {
 		for _, t := range s.outT { // every root a step writes, named or not
 			if b := owner[t]; b != nil {
 				if memory[b] == nil {
-					memory[b] = make([]float32, b.size)
+					memory[b] = hugemem.Floats(b.size)
 				}
 				t.data = memory[b][:t.shape.Size()]
 			} else {
@@ -481,7 +482,7 @@ func (p *Plan) assignScratch() {
 	if size == 0 {
 		return
 	}
-	buf := make([]float32, size)
+	buf := hugemem.Floats(size)
 	for _, s := range p.steps {
 		if s.scratch > 0 {
 			s.kernel.(scratchUser).setScratch(buf[:s.scratch])
@@ -595,7 +596,7 @@ func (p *Plan) assignGradients() {
 		for _, g := range starts[i] {
 			b := owner[g]
 			if memory[b] == nil {
-				memory[b] = make([]float32, b.size)
+				memory[b] = hugemem.Floats(b.size)
 			}
 			g.data = memory[b][:g.size]
 			if !g.split {
