@@ -162,6 +162,15 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 	}
 	nOctaves := len(octaves)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
+	// Every octave's plan borrows its buffers from mem, made first for
+	// the largest octave so that the smaller ones fit in its memory: one
+	// set of pages for the whole dream, instead of each octave faulting
+	// in fresh ones (its first step took up to twice as long) or two
+	// plans' worth being resident at once.
+	mem := &graph.Memory{}
+	if _, err := n.newStepper(octaves[0].h, octaves[0].w, o.Layers, mem); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	step := 0
 	var detail, src *tensor
@@ -178,11 +187,11 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 			zoom(src.data, ob.h, ob.w, detail.data, 3, detail.h, detail.w, true)
 			detail = nil
 		}
-		// The previous octave's plan is garbage now; returning it before
-		// this one allocates keeps two plans' worth of buffers (hundreds of
-		// megabytes at photo sizes) from being resident at once.
+		mem.Reset() // the previous octave's plan runs no more
+		// Garbage of the previous octave (its images, the model file's
+		// bytes after loading) goes back to the system; mem's chunks stay.
 		debug.FreeOSMemory()
-		s, err := n.NewStepper(ob.h, ob.w, o.Layers)
+		s, err := n.newStepper(ob.h, ob.w, o.Layers, mem)
 		if err != nil {
 			return nil, err
 		}

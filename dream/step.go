@@ -22,6 +22,12 @@ type Stepper struct {
 
 // NewStepper plans make_step for h x w images and the given layers.
 func (n *Network) NewStepper(h, w int, layers []Layer) (*Stepper, error) {
+	return n.newStepper(h, w, layers, nil)
+}
+
+// newStepper is NewStepper with the plan's buffers lent by mem (nil: its
+// own).
+func (n *Network) newStepper(h, w int, layers []Layer, mem *graph.Memory) (*Stepper, error) {
 	targets := make([]string, len(layers))
 	for i, l := range layers {
 		targets[i] = l.Name
@@ -30,6 +36,7 @@ func (n *Network) NewStepper(h, w int, layers []Layer) (*Stepper, error) {
 		Inputs:   []graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}, Grad: true}},
 		Targets:  targets,
 		Backward: true,
+		Memory:   mem,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dream: %dx%d: %w", w, h, err)

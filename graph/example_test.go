@@ -96,3 +96,44 @@ func ExamplePlan_Observe() {
 	fmt.Println(calls["Relu forward"], calls["Sigmoid forward"], calls["Sigmoid backward"], calls["Relu backward"])
 	// Output: 3 3 3 3
 }
+
+// Plans made one after another for several sizes (a dream's octaves)
+// borrow their buffers from one Memory: planned first at the largest
+// size, the later plans fit in its memory.
+func ExampleMemory() {
+	m, err := graph.Load(&onnx.Model{
+		IRVersion: 8,
+		Opsets:    map[string]int64{"": 13},
+		Graph: &onnx.Graph{
+			Inputs: []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float}},
+			Nodes: []*onnx.Node{
+				{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"r"}},
+				{Index: 1, OpType: "Sigmoid", Inputs: []string{"r"}, Outputs: []string{"s"}},
+			},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	var mem graph.Memory
+	for _, side := range []int{512, 256, 512} {
+		mem.Reset() // the previous plan runs no more
+		p, err := m.Plan(graph.Spec{
+			Inputs:   []graph.InputSpec{{Name: "x", Shape: graph.Shape{1, 3, side, side}, Grad: true}},
+			Targets:  []string{"s"},
+			Backward: true,
+			Memory:   &mem,
+		})
+		if err != nil {
+			panic(err)
+		}
+		if err := p.Forward(context.Background()); err != nil {
+			panic(err)
+		}
+		fmt.Printf("%dx%d: memory holds %d floats\n", side, side, mem.Size())
+	}
+	// Output:
+	// 512x512: memory holds 786432 floats
+	// 256x256: memory holds 786432 floats
+	// 512x512: memory holds 786432 floats
+}

@@ -24,6 +24,9 @@ type Spec struct {
 	// Backward plans the gradient from the targets back to the inputs
 	// whose Grad is set.
 	Backward bool
+	// Memory, if set, lends the plan its large buffers (see Memory);
+	// else it allocates its own.
+	Memory *Memory
 }
 
 // InputSpec is one runtime input.
@@ -46,6 +49,15 @@ type Plan struct {
 	shapesOnly bool
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
+	memory  *Memory // Spec.Memory
+}
+
+// alloc returns n zeroed floats for a large buffer of the plan.
+func (p *Plan) alloc(n int) []float32 {
+	if p.memory != nil {
+		return p.memory.alloc(n)
+	}
+	return hugemem.Floats(n)
 }
 
 // StepTime is the wall-clock time one node's forward or backward pass took
@@ -107,7 +119,7 @@ type step struct {
 
 // Plan prepares the model for spec.
 func (m *Model) Plan(spec Spec) (*Plan, error) {
-	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward}
+	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward, memory: spec.Memory}
 	if len(spec.Targets) == 0 {
 		return nil, fmt.Errorf("graph: plan has no target tensor")
 	}
@@ -447,7 +459,7 @@ func (p *Plan) assignData() {
 		for _, t := range s.outT { // every root a step writes, named or not
 			if b := owner[t]; b != nil {
 				if memory[b] == nil {
-					memory[b] = hugemem.Floats(b.size)
+					memory[b] = p.alloc(b.size)
 				}
 				t.data = memory[b][:t.shape.Size()]
 			} else {
@@ -482,7 +494,7 @@ func (p *Plan) assignScratch() {
 	if size == 0 {
 		return
 	}
-	buf := hugemem.Floats(size)
+	buf := p.alloc(size)
 	for _, s := range p.steps {
 		if s.scratch > 0 {
 			s.kernel.(scratchUser).setScratch(buf[:s.scratch])
@@ -596,7 +608,7 @@ func (p *Plan) assignGradients() {
 		for _, g := range starts[i] {
 			b := owner[g]
 			if memory[b] == nil {
-				memory[b] = hugemem.Floats(b.size)
+				memory[b] = p.alloc(b.size)
 			}
 			g.data = memory[b][:g.size]
 			if !g.split {
