@@ -103,20 +103,8 @@ func helper(i int, seen uint64) {
 // waitLaunch returns the launch word once it differs from seen, spinning
 // for up to spinFor and then blocking.
 func waitLaunch(h *helperState, seen uint64) uint64 {
-	var start time.Time
-	for spin := 0; ; spin++ {
-		if l := launch.Load(); l != seen {
-			return l
-		}
-		pause(spinPause)
-		if spin%16 != 15 {
-			continue
-		}
-		if start.IsZero() {
-			start = time.Now()
-		} else if time.Since(start) > spinFor {
-			break
-		}
+	if spinUntil(func() bool { return launch.Load() != seen }) {
+		return launch.Load()
 	}
 	h.asleep.Store(true)
 	if l := launch.Load(); l != seen {
@@ -127,6 +115,26 @@ func waitLaunch(h *helperState, seen uint64) uint64 {
 	}
 	<-h.wake
 	return launch.Load()
+}
+
+// spinUntil calls done, with PAUSEs between calls, until it reports true
+// (spinUntil then does) or spinFor has passed (false).
+func spinUntil(done func() bool) bool {
+	var start time.Time
+	for spin := 0; ; spin++ {
+		if done() {
+			return true
+		}
+		pause(spinPause)
+		if spin%16 != 15 {
+			continue
+		}
+		if start.IsZero() {
+			start = time.Now()
+		} else if time.Since(start) > spinFor {
+			return false
+		}
+	}
 }
 
 func work(worker int) {
@@ -191,23 +199,14 @@ func For(n, grain int, t Task) {
 // waitHelpers returns when pending is zero, spinning for up to spinFor
 // and then blocking.
 func waitHelpers() {
-	var start time.Time
-	for spin := 0; pending.Load() != 0; spin++ {
-		pause(spinPause)
-		if spin%16 != 15 {
-			continue
-		}
-		if start.IsZero() {
-			start = time.Now()
-		} else if time.Since(start) > spinFor {
-			callerAsleep.Store(true)
-			if pending.Load() == 0 && callerAsleep.CompareAndSwap(true, false) {
-				return
-			}
-			<-callerWake
-			return
-		}
+	if spinUntil(func() bool { return pending.Load() == 0 }) {
+		return
 	}
+	callerAsleep.Store(true)
+	if pending.Load() == 0 && callerAsleep.CompareAndSwap(true, false) {
+		return
+	}
+	<-callerWake
 }
 
 // FreeList recycles values of type T. Unlike a sync.Pool it keeps them
