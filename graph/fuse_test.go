@@ -216,3 +216,32 @@ func compareClose(t *testing.T, what string, got, want []float32) {
 		}
 	}
 }
+
+// TestSiblingConvsNameTaken checks that siblings stay apart when the model
+// already names a tensor as their stacked output would be named.
+func TestSiblingConvsNameTaken(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	om := siblingsModel(rng)
+	for _, n := range om.Graph.Nodes {
+		if n.Name == "fc" {
+			n.Outputs = []string{"a+b+c"}
+		}
+	}
+	m, err := Load(om)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stackSiblings = true }()
+	steps := map[bool]int{}
+	for _, stack := range []bool{true, false} {
+		stackSiblings = stack
+		p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: []string{"s", "a+b+c"}, Backward: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps[stack] = p.Steps()
+	}
+	if steps[true] != steps[false] {
+		t.Fatalf("%d steps with stacking on, %d off: the siblings were stacked under a name the model uses", steps[true], steps[false])
+	}
+}

@@ -870,12 +870,19 @@ func (t *tensor) view() []float32 { return t.root.data[t.off:][:t.shape.Size()] 
 
 // stackable reports whether the sibling convolutions group (see
 // siblingConvs) can run stacked here: their input is one image (so that
-// each output is a contiguous range of the stacked output), and their
-// weights and biases are the model's own (not replaced by Spec.Consts).
+// each output is a contiguous range of the stacked output), their
+// weights and biases are the model's own (not replaced by Spec.Consts),
+// and the model names no tensor as the stacked one would be named.
 func (p *Plan) stackable(group []*Node) bool {
 	x := p.tensors[group[0].Inputs[0]]
 	if x == nil || x.cnst != nil || len(x.shape) != 4 || x.shape[0] != 1 {
 		return false
+	}
+	name := stackedName(group)
+	for _, taken := range []string{name, name + "#weights", name + "#bias"} {
+		if p.model.Producer(taken) != nil || p.model.consts[taken] != nil || p.model.isInput(taken) {
+			return false
+		}
 	}
 	for _, n := range group {
 		for _, name := range n.Inputs[1:] {
@@ -893,11 +900,7 @@ func (p *Plan) stackable(group []*Node) bool {
 // channels, its gradient likewise a view of the stacked gradient.
 func (p *Plan) addSiblings(group []*Node) error {
 	w, b := stackedConsts(group, p.tensors)
-	outs := make([]string, len(group))
-	for i, n := range group {
-		outs[i] = n.Outputs[0]
-	}
-	name := strings.Join(outs, "+")
+	name := stackedName(group)
 	wName, bName := name+"#weights", ""
 	p.tensors[wName] = &tensor{name: wName, shape: w.Shape, cnst: w}
 	if b != nil {
@@ -927,4 +930,14 @@ func (p *Plan) addSiblings(group []*Node) error {
 		off += w.Shape[0] * plane
 	}
 	return nil
+}
+
+// stackedName names the stacked convolution of group and its output: the
+// outputs of its convolutions joined with "+".
+func stackedName(group []*Node) string {
+	outs := make([]string, len(group))
+	for i, n := range group {
+		outs[i] = n.Outputs[0]
+	}
+	return strings.Join(outs, "+")
 }
