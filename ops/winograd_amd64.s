@@ -102,6 +102,26 @@
 	ADDM5;            \
 	VMOVUPS Y10, s1
 
+// STOREHEAD loads the arguments of the winoStoreRows kernels (all
+// func(y *float32, ow int, o *[16][8]float32, bias float32, mode int)):
+// DI = y, DX = ow in bytes (the row stride), SI = o, Y15 = bias broadcast,
+// R8 = mode, Y14 = 0.
+#define STOREHEAD \
+	MOVQ         y+0(FP), DI;     \
+	MOVQ         ow+8(FP), DX;    \
+	SHLQ         $2, DX;          \
+	MOVQ         o+16(FP), SI;    \
+	VBROADCASTSS bias+24(FP), Y15; \
+	MOVQ         mode+32(FP), R8; \
+	VXORPS       Y14, Y14, Y14
+
+// The store modes on a vector r of outputs: BIASED adds the bias; RELU
+// rectifies as Go's max(r, 0) does (VMAXPS with r as the operand it
+// returns for NaN, then + 0 to make -0 into +0); ADDY adds y at off.
+#define BIASED(r) VADDPS Y15, r, r
+#define RELU(r) VMAXPS r, Y14, r; VADDPS Y14, r, r
+#define ADDY(r, off) VADDPS off(DI), r, r
+
 // func winoInputAVX(v *float32, stride int, d, s *[36][8]float32)
 TEXT ·winoInputAVX(SB), NOSPLIT, $0-32
 	MOVQ v+0(FP), DI
@@ -217,18 +237,11 @@ rownext:
 
 // winoStoreRowsAVX: winoStoreRowsGo. Row i of o holds outputs j = 0..3 of
 // the 8 tiles, one vector per j; a 4x8 transposition turns it into the
-// 32 values of the image row, tile after tile. max(t, 0) is VMAXPS with t
-// as the operand it returns for NaN, then + 0 to make -0 into +0, as Go's
-// max does.
+// 32 values of the image row, tile after tile, then the mode (BIASED,
+// RELU or ADDY).
 // func winoStoreRowsAVX(y *float32, ow int, o *[16][8]float32, bias float32, mode int)
 TEXT ·winoStoreRowsAVX(SB), NOSPLIT, $0-40
-	MOVQ         y+0(FP), DI
-	MOVQ         ow+8(FP), DX
-	SHLQ         $2, DX                 // row stride in bytes
-	MOVQ         o+16(FP), SI
-	VBROADCASTSS bias+24(FP), Y15
-	MOVQ         mode+32(FP), R8
-	VXORPS       Y14, Y14, Y14
+	STOREHEAD
 	MOVQ         $4, CX
 
 storerow:
@@ -250,27 +263,23 @@ storerow:
 	VPERM2F128 $0x31, Y3, Y2, Y7        // tiles 6, 7
 	CMPQ       R8, $2
 	JEQ        accumulate
-	VADDPS     Y15, Y4, Y4
-	VADDPS     Y15, Y5, Y5
-	VADDPS     Y15, Y6, Y6
-	VADDPS     Y15, Y7, Y7
+	BIASED(Y4)
+	BIASED(Y5)
+	BIASED(Y6)
+	BIASED(Y7)
 	CMPQ       R8, $1
 	JNE        store
-	VMAXPS     Y4, Y14, Y4
-	VMAXPS     Y5, Y14, Y5
-	VMAXPS     Y6, Y14, Y6
-	VMAXPS     Y7, Y14, Y7
-	VADDPS     Y14, Y4, Y4
-	VADDPS     Y14, Y5, Y5
-	VADDPS     Y14, Y6, Y6
-	VADDPS     Y14, Y7, Y7
+	RELU(Y4)
+	RELU(Y5)
+	RELU(Y6)
+	RELU(Y7)
 	JMP        store
 
 accumulate:
-	VADDPS 0(DI), Y4, Y4
-	VADDPS 32(DI), Y5, Y5
-	VADDPS 64(DI), Y6, Y6
-	VADDPS 96(DI), Y7, Y7
+	ADDY(Y4, 0)
+	ADDY(Y5, 32)
+	ADDY(Y6, 64)
+	ADDY(Y7, 96)
 
 store:
 	VMOVUPS Y4, 0(DI)
@@ -346,13 +355,7 @@ gatherrow:
 // image row, tile after tile. Modes as in winoStoreRowsAVX.
 // func winoStoreRows2AVX(y *float32, ow int, o *[16][8]float32, bias float32, mode int)
 TEXT ·winoStoreRows2AVX(SB), NOSPLIT, $0-40
-	MOVQ         y+0(FP), DI
-	MOVQ         ow+8(FP), DX
-	SHLQ         $2, DX                 // row stride in bytes
-	MOVQ         o+16(FP), SI
-	VBROADCASTSS bias+24(FP), Y15
-	MOVQ         mode+32(FP), R8
-	VXORPS       Y14, Y14, Y14
+	STOREHEAD
 	MOVQ         $2, CX
 
 store2row:
@@ -364,19 +367,17 @@ store2row:
 	VPERM2F128 $0x31, Y3, Y2, Y5        // tiles 4..7
 	CMPQ       R8, $2
 	JEQ        accumulate2
-	VADDPS     Y15, Y4, Y4
-	VADDPS     Y15, Y5, Y5
+	BIASED(Y4)
+	BIASED(Y5)
 	CMPQ       R8, $1
 	JNE        store2
-	VMAXPS     Y4, Y14, Y4
-	VMAXPS     Y5, Y14, Y5
-	VADDPS     Y14, Y4, Y4
-	VADDPS     Y14, Y5, Y5
+	RELU(Y4)
+	RELU(Y5)
 	JMP        store2
 
 accumulate2:
-	VADDPS 0(DI), Y4, Y4
-	VADDPS 32(DI), Y5, Y5
+	ADDY(Y4, 0)
+	ADDY(Y5, 32)
 
 store2:
 	VMOVUPS Y4, 0(DI)
@@ -533,13 +534,7 @@ gather3row:
 // three vectors, each blended from A, B and C permuted by store3idx<>.
 // func winoStoreRows3AVX2(y *float32, ow int, o *[16][8]float32, bias float32, mode int)
 TEXT ·winoStoreRows3AVX2(SB), NOSPLIT, $0-40
-	MOVQ         y+0(FP), DI
-	MOVQ         ow+8(FP), DX
-	SHLQ         $2, DX                 // row stride in bytes
-	MOVQ         o+16(FP), SI
-	VBROADCASTSS bias+24(FP), Y15
-	MOVQ         mode+32(FP), R8
-	VXORPS       Y14, Y14, Y14
+	STOREHEAD
 	LEAQ         store3idx<>(SB), AX
 	VMOVUPS      0(AX), Y11
 	VMOVUPS      32(AX), Y12
@@ -570,23 +565,20 @@ store3row:
 	VBLENDPS $0x92, Y8, Y6, Y6
 	CMPQ     R8, $2
 	JEQ      accumulate3
-	VADDPS   Y15, Y4, Y4
-	VADDPS   Y15, Y5, Y5
-	VADDPS   Y15, Y6, Y6
+	BIASED(Y4)
+	BIASED(Y5)
+	BIASED(Y6)
 	CMPQ     R8, $1
 	JNE      store3
-	VMAXPS   Y4, Y14, Y4
-	VMAXPS   Y5, Y14, Y5
-	VMAXPS   Y6, Y14, Y6
-	VADDPS   Y14, Y4, Y4
-	VADDPS   Y14, Y5, Y5
-	VADDPS   Y14, Y6, Y6
+	RELU(Y4)
+	RELU(Y5)
+	RELU(Y6)
 	JMP      store3
 
 accumulate3:
-	VADDPS 0(DI), Y4, Y4
-	VADDPS 32(DI), Y5, Y5
-	VADDPS 64(DI), Y6, Y6
+	ADDY(Y4, 0)
+	ADDY(Y5, 32)
+	ADDY(Y6, 64)
 
 store3:
 	VMOVUPS Y4, 0(DI)
