@@ -108,6 +108,16 @@ func pointwiseConv(n *Node, consts map[string]*tensor) (w, b *Value, ok bool) {
 	return w, b, true
 }
 
+// siblingGroup is a group of sibling pointwise convolutions (see
+// siblingConvs), with each one's weights and bias (nil if none), and the
+// name of their stacked convolution and its output: their outputs joined
+// with "+".
+type siblingGroup struct {
+	convs []*Node
+	w, b  []*Value
+	name  string
+}
+
 // siblingConvs groups the pointwise convolutions among nodes (see
 // pointwiseConv) that read the same input, all with a bias or all
 // without, all with a fused Relu or all without, whose outputs are not
@@ -118,12 +128,12 @@ func pointwiseConv(n *Node, consts map[string]*tensor) (w, b *Value, ok bool) {
 // range of its channels (Plan.addSiblings), they share one packing of the
 // input and one parallel loop forward, and their input gradients are one
 // product backward instead of three added together.
-func siblingConvs(nodes []*Node, consts map[string]*tensor, targets []string) map[*Node][]*Node {
+func siblingConvs(nodes []*Node, consts map[string]*tensor, targets []string) map[*Node]*siblingGroup {
 	type key struct {
 		x          string
 		bias, relu bool
 	}
-	groups := map[key][]*Node{}
+	groups := map[key]*siblingGroup{}
 	var order []key
 	for _, n := range nodes {
 		w, b, ok := pointwiseConv(n, consts)
@@ -131,49 +141,52 @@ func siblingConvs(nodes []*Node, consts map[string]*tensor, targets []string) ma
 			continue
 		}
 		k := key{n.Inputs[0], b != nil, n.Attr(fusedReluAttr) != nil}
-		if g := groups[k]; len(g) > 0 {
-			w0, _, _ := pointwiseConv(g[0], consts)
-			if w0.Shape[1] != w.Shape[1] {
-				continue // the builder will report the mismatch
-			}
-		} else {
+		g := groups[k]
+		switch {
+		case g == nil:
+			g = &siblingGroup{}
+			groups[k] = g
 			order = append(order, k)
+		case g.w[0].Shape[1] != w.Shape[1]:
+			continue // the builder will report the mismatch
 		}
-		groups[k] = append(groups[k], n)
+		g.convs, g.w, g.b = append(g.convs, n), append(g.w, w), append(g.b, b)
 	}
-	first := map[*Node][]*Node{}
+	first := map[*Node]*siblingGroup{}
 	for _, k := range order {
-		if g := groups[k]; len(g) > 1 {
-			first[g[0]] = g
+		if g := groups[k]; len(g.convs) > 1 {
+			outs := make([]string, len(g.convs))
+			for i, n := range g.convs {
+				outs[i] = n.Outputs[0]
+			}
+			g.name = strings.Join(outs, "+")
+			first[g.convs[0]] = g
 		}
 	}
 	return first
 }
 
-// stackedConsts returns the weights and biases of the group's convolutions
-// stacked along the output channels (the bias nil if they have none),
-// computed once per model (kept with the first weights).
-func stackedConsts(group []*Node, consts map[string]*tensor) (w, b *Value) {
-	w0, _, _ := pointwiseConv(group[0], consts)
+// stacked returns the group's weights and biases stacked along the output
+// channels (the bias nil if they have none), computed once per model
+// (kept with the first weights).
+func (g *siblingGroup) stacked() (w, b *Value) {
 	var key strings.Builder
 	key.WriteString("siblings")
-	for _, n := range group {
+	for _, n := range g.convs {
 		key.WriteString("|" + strings.Join(n.Inputs[1:], ","))
 	}
-	pair := w0.Memo(key.String(), func() any {
+	pair := g.w[0].Memo(key.String(), func() any {
 		var ws, bs []float32
-		hasBias := false
-		for _, n := range group {
-			w, b, _ := pointwiseConv(n, consts)
-			ws = append(ws, w.F...)
-			if b != nil {
-				bs, hasBias = append(bs, b.F...), true
+		for i := range g.convs {
+			ws = append(ws, g.w[i].F...)
+			if g.b[i] != nil {
+				bs = append(bs, g.b[i].F...)
 			}
 		}
-		m := len(ws) / w0.Shape[1]
-		pair := [2]*Value{FloatValue(Shape{m, w0.Shape[1], 1, 1}, ws), nil}
-		if hasBias {
-			pair[1] = FloatValue(Shape{m}, bs)
+		c := g.w[0].Shape[1]
+		pair := [2]*Value{FloatValue(Shape{len(ws) / c, c, 1, 1}, ws), nil}
+		if g.b[0] != nil {
+			pair[1] = FloatValue(Shape{len(bs)}, bs)
 		}
 		return pair
 	}).([2]*Value)

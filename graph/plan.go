@@ -170,7 +170,7 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 			if err := p.addSiblings(g); err != nil {
 				return nil, err
 			}
-			for _, s := range g {
+			for _, s := range g.convs {
 				stacked[s] = true
 			}
 			continue
@@ -873,18 +873,17 @@ func (t *tensor) view() []float32 { return t.root.data[t.off:][:t.shape.Size()] 
 // each output is a contiguous range of the stacked output), their
 // weights and biases are the model's own (not replaced by Spec.Consts),
 // and the model names no tensor as the stacked one would be named.
-func (p *Plan) stackable(group []*Node) bool {
-	x := p.tensors[group[0].Inputs[0]]
+func (p *Plan) stackable(g *siblingGroup) bool {
+	x := p.tensors[g.convs[0].Inputs[0]]
 	if x == nil || x.cnst != nil || len(x.shape) != 4 || x.shape[0] != 1 {
 		return false
 	}
-	name := stackedName(group)
-	for _, taken := range []string{name, name + "#weights", name + "#bias"} {
+	for _, taken := range []string{g.name, g.name + "#weights", g.name + "#bias"} {
 		if p.model.Producer(taken) != nil || p.model.consts[taken] != nil || p.model.isInput(taken) {
 			return false
 		}
 	}
-	for _, n := range group {
+	for _, n := range g.convs {
 		for _, name := range n.Inputs[1:] {
 			if name != "" && p.tensors[name].cnst != p.model.consts[name] {
 				return false
@@ -895,49 +894,37 @@ func (p *Plan) stackable(group []*Node) bool {
 }
 
 // addSiblings plans a group of sibling pointwise convolutions (see
-// siblingConvs) as one convolution with their weights stacked, named by
-// their outputs joined with "+", and each output as a view of its range of
-// channels, its gradient likewise a view of the stacked gradient.
-func (p *Plan) addSiblings(group []*Node) error {
-	w, b := stackedConsts(group, p.tensors)
-	name := stackedName(group)
+// siblingConvs) as one convolution with their weights stacked, named
+// g.name, and each output as a view of its range of channels, its
+// gradient likewise a view of the stacked gradient.
+func (p *Plan) addSiblings(g *siblingGroup) error {
+	w, b := g.stacked()
+	name := g.name
 	wName, bName := name+"#weights", ""
 	p.tensors[wName] = &tensor{name: wName, shape: w.Shape, cnst: w}
 	if b != nil {
 		bName = name + "#bias"
 		p.tensors[bName] = &tensor{name: bName, shape: b.Shape, cnst: b}
 	}
-	first := *group[0].Node
+	first := *g.convs[0].Node
 	first.Name, first.Inputs, first.Outputs = name, []string{first.Inputs[0], wName, bName}, []string{name}
 	if b == nil {
 		first.Inputs = first.Inputs[:2]
 	}
-	if err := p.add(&Node{Node: &first, Opset: group[0].Opset}); err != nil {
+	if err := p.add(&Node{Node: &first, Opset: g.convs[0].Opset}); err != nil {
 		return err
 	}
 	stack := p.tensors[name]
-	plane := stack.shape[2] * stack.shape[3]
 	off := 0
-	for _, n := range group {
-		w, _, _ := pointwiseConv(n, p.tensors)
-		shape := Shape{1, w.Shape[0], stack.shape[2], stack.shape[3]}
+	for i, n := range g.convs {
+		shape := Shape{1, g.w[i].Shape[0], stack.shape[2], stack.shape[3]}
 		t := &tensor{name: n.Outputs[0], shape: shape, root: stack.root, off: stack.off + off}
-		if g := stack.grad; g != nil {
-			t.grad = &gradBuf{size: shape.Size(), parent: g, off: off, firstWriter: -1, reader: g.reader}
-			g.split = true
+		if sg := stack.grad; sg != nil {
+			t.grad = &gradBuf{size: shape.Size(), parent: sg, off: off, firstWriter: -1, reader: sg.reader}
+			sg.split = true
 		}
 		p.tensors[n.Outputs[0]] = t
-		off += w.Shape[0] * plane
+		off += shape.Size()
 	}
 	return nil
-}
-
-// stackedName names the stacked convolution of group and its output: the
-// outputs of its convolutions joined with "+".
-func stackedName(group []*Node) string {
-	outs := make([]string, len(group))
-	for i, n := range group {
-		outs[i] = n.Outputs[0]
-	}
-	return strings.Join(outs, "+")
 }
