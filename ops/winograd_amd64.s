@@ -479,17 +479,22 @@ DATA store3idx<>+88(SB)/4, $7
 DATA store3idx<>+92(SB)/4, $7
 GLOBL store3idx<>(SB), RODATA|NOPTR, $96
 
+// PICK3: r = Y0, Y1 and Y2 each permuted by idx, then blended: the lanes
+// of m1 from Y1's, of m2 from Y2's (t1, t2 are scratch).
+#define PICK3(idx, m1, m2, r, t1, t2) \
+	VPERMPS  Y0, idx, r;      \
+	VPERMPS  Y1, idx, t1;     \
+	VPERMPS  Y2, idx, t2;     \
+	VBLENDPS $m1, t1, r, r;   \
+	VBLENDPS $m2, t2, r, r
+
 // GATHER3(idx, m1, m2, dst): value j of the 8 tiles of a row, tiles 3
 // apart, from Y0-Y2 = x[k:k+8], x[k+8:k+16], x[k+16:k+24]: each source
 // permuted by idx (3l + j - k), then blended where the lanes' positions
 // fall in it (masks m1, m2).
 #define GATHER3(idx, m1, m2, dst) \
-	VPERMPS  Y0, idx, Y4;     \
-	VPERMPS  Y1, idx, Y5;     \
-	VPERMPS  Y2, idx, Y6;     \
-	VBLENDPS $m1, Y5, Y4, Y4; \
-	VBLENDPS $m2, Y6, Y4, Y4; \
-	VMOVUPS  Y4, dst
+	PICK3(idx, m1, m2, Y4, Y5, Y6); \
+	VMOVUPS Y4, dst
 
 // winoGather3AVX2: winoGatherStepGo with step 3. Values j = 3..5 are
 // values 0..2 of the same tiles seen from x[3:], so each row is loaded
@@ -545,24 +550,9 @@ store3row:
 	VMOVUPS  0(SI), Y0                  // A: j = 0 of tiles 0..7
 	VMOVUPS  32(SI), Y1                 // B
 	VMOVUPS  64(SI), Y2                 // C
-	// positions 0-7: sources A B C A B C A B
-	VPERMPS  Y0, Y11, Y4
-	VPERMPS  Y1, Y11, Y7
-	VPERMPS  Y2, Y11, Y8
-	VBLENDPS $0x92, Y7, Y4, Y4
-	VBLENDPS $0x24, Y8, Y4, Y4
-	// positions 8-15: C A B C A B C A
-	VPERMPS  Y0, Y12, Y5
-	VPERMPS  Y1, Y12, Y7
-	VPERMPS  Y2, Y12, Y8
-	VBLENDPS $0x24, Y7, Y5, Y5
-	VBLENDPS $0x49, Y8, Y5, Y5
-	// positions 16-23: B C A B C A B C
-	VPERMPS  Y0, Y13, Y6
-	VPERMPS  Y1, Y13, Y7
-	VPERMPS  Y2, Y13, Y8
-	VBLENDPS $0x49, Y7, Y6, Y6
-	VBLENDPS $0x92, Y8, Y6, Y6
+	PICK3(Y11, 0x92, 0x24, Y4, Y7, Y8) // positions 0-7: sources A B C A B C A B
+	PICK3(Y12, 0x24, 0x49, Y5, Y7, Y8) // positions 8-15: C A B C A B C A
+	PICK3(Y13, 0x49, 0x92, Y6, Y7, Y8) // positions 16-23: B C A B C A B C
 	CMPQ     R8, $2
 	JEQ      accumulate3
 	BIASED(Y4)
