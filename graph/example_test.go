@@ -130,10 +130,12 @@ func ExampleMemory() {
 		if err := p.Forward(context.Background()); err != nil {
 			panic(err)
 		}
+		// r and s (kept for Backward) and their gradients: four buffers
+		// of 3x512x512 floats, lent again to the smaller plan.
 		fmt.Printf("%dx%d: memory holds %d floats\n", side, side, mem.Size())
 	}
 	// Output:
-	// 512x512: memory holds 786432 floats
-	// 256x256: memory holds 786432 floats
-	// 512x512: memory holds 786432 floats
+	// 512x512: memory holds 3145728 floats
+	// 256x256: memory holds 3145728 floats
+	// 512x512: memory holds 3145728 floats
 }

@@ -197,11 +197,11 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 			if pg := g.parent; pg != nil { // a view of a target (Flatten, ...)
 				pg.pinned = true
 				if pg.data == nil {
-					pg.data = make([]float32, pg.size)
+					pg.data = p.alloc(pg.size)
 				}
 				g.data = pg.data[g.off:][:g.size]
 			} else if g.data == nil {
-				g.data = make([]float32, g.size)
+				g.data = p.alloc(g.size)
 			}
 		}
 		p.targets = append(p.targets, t)
@@ -462,8 +462,8 @@ func (p *Plan) assignData() {
 					memory[b] = p.alloc(b.size)
 				}
 				t.data = memory[b][:t.shape.Size()]
-			} else {
-				t.data = make([]float32, t.shape.Size())
+			} else { // kept for Backward: a buffer of its own
+				t.data = p.alloc(t.shape.Size())
 			}
 		}
 	}
