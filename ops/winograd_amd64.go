@@ -36,6 +36,20 @@ func winoStoreRows3AVX2(y *float32, ow int, o *[wgOut * wgOut][wgLanes]float32, 
 //go:noescape
 func winoGather2AVX(d *[wgXi][wgLanes]float32, x *float32, w int)
 
+//go:noescape
+func prefetchRowsAsm(x *float32, stride int, rows int, bytes int)
+
+// prefetchRows asks for rows rows of width floats, stride apart, from x
+// to be brought into cache: a hint, which changes no value (the Go twin,
+// in winograd_noasm.go, does nothing).
+func prefetchRows(x []float32, stride, rows, width int) {
+	if rows <= 0 || width <= 0 {
+		return
+	}
+	_ = x[(rows-1)*stride+width-1]
+	prefetchRowsAsm(&x[0], stride, rows, 4*width)
+}
+
 // The bounds checks cover the planes the assembly reads or writes.
 
 func winoInputLanes(v []float32, stride int, d, s *[wgXi][wgLanes]float32) {

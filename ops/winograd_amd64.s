@@ -580,3 +580,35 @@ store3:
 	JNZ     store3row
 	VZEROUPPER
 	RET
+
+// prefetchRowsAsm: prefetchRows. For each of rows rows, stride floats
+// apart, it prefetches the 64-byte lines that bytes bytes from x touch:
+// one every 64 bytes and the line of the last byte.
+// func prefetchRowsAsm(x *float32, stride int, rows int, bytes int)
+TEXT ·prefetchRowsAsm(SB), NOSPLIT, $0-32
+	MOVQ  x+0(FP), SI
+	MOVQ  stride+8(FP), DX
+	SHLQ  $2, DX
+	MOVQ  rows+16(FP), CX
+	MOVQ  bytes+24(FP), R8
+	TESTQ CX, CX
+	JLE   pfdone
+	TESTQ R8, R8
+	JLE   pfdone
+	DECQ  R8 // offset of the last byte
+
+pfrow:
+	XORQ AX, AX
+
+pfline:
+	PREFETCHT0 (SI)(AX*1)
+	ADDQ       $64, AX
+	CMPQ       AX, R8
+	JLE        pfline
+	PREFETCHT0 (SI)(R8*1)
+	ADDQ       DX, SI
+	DECQ       CX
+	JNZ        pfrow
+
+pfdone:
+	RET

@@ -113,3 +113,20 @@ func TestWinogradGatherAVX(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefetchRows calls the prefetch on the exact span it may name, and
+// checks that its bounds check refuses one float more: the assembly
+// itself cannot fault (prefetches never do), so the Go side is what keeps
+// it to the slice.
+func TestPrefetchRows(t *testing.T) {
+	x := make([]float32, 2*53+20)
+	prefetchRows(x, 53, 3, 20)
+	prefetchRows(x, 53, 0, 20)
+	prefetchRows(x, 53, 3, 0)
+	defer func() {
+		if recover() == nil {
+			t.Error("prefetchRows accepted a span one float past the slice")
+		}
+	}()
+	prefetchRows(x, 53, 3, 21)
+}

@@ -17,3 +17,7 @@ func winoStoreRows(out int, y []float32, ow int, o *[wgOut * wgOut][wgLanes]floa
 func winoGather(out int, d *[wgXi][wgLanes]float32, x []float32, w int) {
 	winoGatherGo(out, d, x, w)
 }
+
+// prefetchRows is only a hint (see winograd_amd64.go): Go has no way to
+// give it.
+func prefetchRows(x []float32, stride, rows, width int) {}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/deepdream-go/deepdream/internal/gemm"
@@ -260,6 +261,18 @@ func BenchmarkWinograd(b *testing.B) {
 		bench("winograd/forward", func() { ConvWinograd(y, x, f, bias, scratch, &p) })
 		bench("im2col/backward", func() { ConvPackedBackwardInput(x, y, packed, scratch, &p) })
 		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, f, scratch, &p) })
+		if strings.HasSuffix(l.name, "/1024") { // what prefetching the planes gives
+			bench("winograd-noprefetch/forward", func() {
+				defer func(d int) { wgPrefetch = d }(wgPrefetch)
+				wgPrefetch = 0
+				ConvWinograd(y, x, f, bias, scratch, &p)
+			})
+			bench("winograd-noprefetch/backward", func() {
+				defer func(d int) { wgPrefetch = d }(wgPrefetch)
+				wgPrefetch = 0
+				ConvWinogradBackwardInput(x, y, f, scratch, &p)
+			})
+		}
 	}
 }
 
