@@ -81,6 +81,12 @@ func conv(n, c, h, w, m, kh, kw, group, stride, dilation int, pads [4]int) ConvP
 		PadTop: pads[0], PadLeft: pads[1], PadBottom: pads[2], PadRight: pads[3]}
 }
 
+// fusedRelu returns p with its ReLU fused.
+func fusedRelu(p ConvParams) ConvParams {
+	p.Relu = true
+	return p
+}
+
 func TestConv(t *testing.T) {
 	none, one := [4]int{}, [4]int{1, 1, 1, 1}
 	cases := []ConvParams{
@@ -264,6 +270,9 @@ func BenchmarkConv(b *testing.B) {
 		{"conv2_3x3", conv(1, 64, 56, 56, 192, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})},
 		{"inception_4c_3x3", conv(1, 128, 14, 14, 256, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})},
 		{"inception_4c_1x1", conv(1, 512, 14, 14, 128, 1, 1, 1, 1, 1, [4]int{})},
+		// inception_3b's three 1x1 convolutions of its input, stacked
+		// as the engine runs them (see graph.siblingGroup), ReLU fused.
+		{"inception_3b_1x1_stack/1024", fusedRelu(conv(1, 256, 96, 128, 128+128+32, 1, 1, 1, 1, 1, [4]int{}))},
 		// A depthwise layer of MobileNetV2 (no GEMM).
 		{"mobilenetv2_dw_3x3", conv(1, 144, 56, 56, 144, 3, 3, 144, 1, 1, [4]int{1, 1, 1, 1})},
 	}
