@@ -30,8 +30,8 @@
 //
 // SgemmLayer computes a layer's output: the product plus a bias per row of
 // C, then the caller's epilogue (a fused ReLU) on each row of each block,
-// the block biased just before the kernel adds into it and finished just
-// after, while it is in cache.
+// the bias and the epilogue applied to a block just after the kernel
+// completes it, while it is in cache.
 //
 // A matrix multiplied many times (a layer's constant weights) can be packed
 // once with Pack; SgemmPacked then skips packing A. A Packed matrix keeps

@@ -41,6 +41,10 @@ var kernels = append(asmKernels(), &kernel{
 
 var current atomic.Pointer[kernel]
 
+// addScalar adds a layer's bias to a row of C: addScalarGo, or its
+// assembly twin where the CPU has AVX (kernel_amd64.go).
+var addScalar = addScalarGo
+
 func init() { current.Store(kernels[0]) }
 
 // Kernels returns the names of the micro-kernels available on this machine,

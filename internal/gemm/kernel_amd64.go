@@ -11,6 +11,15 @@ func kernelAVX512(k int, a []float32, b []float32, c []float32, ldc int, beta fl
 func kernelAVX2(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
 
 //go:noescape
+func addScalarAVX(x []float32, s float32)
+
+func init() {
+	if cpu.X86.HasAVX {
+		addScalar = addScalarAVX
+	}
+}
+
+//go:noescape
 func copyPanelsAVX2(dst []float32, src []float32, pf []float32, panels int, nr int, ps int)
 
 // Block sizes target Zen 4/5 (48 KiB L1d, 1 MiB L2 per core): a kc x nr

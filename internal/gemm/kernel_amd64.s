@@ -259,3 +259,33 @@ chunk:
 done:
 	VZEROUPPER
 	RET
+
+// func addScalarAVX(x []float32, s float32)
+// x[i] += s, eight at a time, then one at a time; each sum rounds once,
+// as addScalarGo's do.
+TEXT ·addScalarAVX(SB), NOSPLIT, $0-28
+	MOVQ         x_base+0(FP), DI
+	MOVQ         x_len+8(FP), CX
+	VBROADCASTSS s+24(FP), Y0
+
+add8:
+	CMPQ    CX, $8
+	JLT     add1
+	VADDPS  (DI), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     add8
+
+add1:
+	TESTQ  CX, CX
+	JZ     adddone
+	VADDSS (DI), X0, X1
+	VMOVSS X1, (DI)
+	ADDQ   $4, DI
+	DECQ   CX
+	JMP    add1
+
+adddone:
+	VZEROUPPER
+	RET

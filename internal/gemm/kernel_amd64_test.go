@@ -3,8 +3,11 @@
 package gemm
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 // TestAVX512Geometry runs the driver with the avx512 kernel's tile and block
@@ -33,4 +36,26 @@ func TestAVX512Geometry(t *testing.T) {
 	checkSgemmPacked(t, kn)
 	checkSgemmLayer(t, kn)
 	checkMulPanels(t, kn)
+}
+
+// TestAddScalarAVX checks the assembly bias add against its Go twin, bit
+// for bit, on every length up to two vectors and a half, and that it
+// leaves the elements past the slice alone.
+func TestAddScalarAVX(t *testing.T) {
+	if !cpu.X86.HasAVX {
+		t.Skip("no AVX")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := range 21 {
+		x := randSlice(r, n+guard)
+		want := append([]float32(nil), x...)
+		s := float32(r.NormFloat64())
+		addScalarAVX(x[:n], s)
+		addScalarGo(want[:n], s)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: element %d = %v, want %v", n, i, x[i], want[i])
+			}
+		}
+	}
 }

@@ -101,15 +101,20 @@ func checkSgemmLayer(t *testing.T, kn *kernel) {
 			got := append([]float32(nil), want...)
 			for i := range m {
 				for j := range n {
-					want[guard+i*ldc+j] = bias[i]
 					got[guard+i*ldc+j] = float32(math.NaN())
 				}
 			}
-			beta := float32(1)
 			if noBias {
-				bias, beta = nil, 0
+				bias = nil
 			}
-			Sgemm(transA, false, m, n, k, 0.5, a, lda, b, ldb, beta, want[guard:], ldc)
+			// The product, then the bias added to it (one rounding
+			// each), then the epilogue.
+			Sgemm(transA, false, m, n, k, 0.5, a, lda, b, ldb, 0, want[guard:], ldc)
+			for i := range bias {
+				for j := range n {
+					want[guard+i*ldc+j] += bias[i]
+				}
+			}
 			if relu {
 				for i := range m {
 					for j := range n {

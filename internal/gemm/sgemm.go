@@ -21,10 +21,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // SgemmLayer computes a layer's output C = alpha*op(A)*op(B) + bias
 // (bias[i] added to every element of row i; nil adds nothing), then applies
 // epilogue (nil: none; a layer's fused ReLU) to each row of each block of C
-// once it is complete. C is not read. Each block is set to its bias just
-// before the kernel adds into it and passed to the epilogue just after,
-// while it is in cache, on the core that computes it: one pass over C
-// instead of three.
+// once it is complete. C is not read. Each block gets its bias and the
+// epilogue just after the kernel completes it, while it is in cache, on
+// the core that computes it: one pass over C instead of three. Each
+// element is the product rounded, plus the bias rounded once more.
 func SgemmLayer(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int, epilogue func(row []float32)) {
 	if bias != nil && len(bias) < m {
 		panic(fmt.Sprintf("gemm: %d bias values for %d rows", len(bias), m))
@@ -61,7 +61,7 @@ func run(g problem) {
 			fillBias(g.c, g.ldc, g.bias, 0, m, 0, n)
 		}
 		if g.epilogue != nil {
-			finish(g.epilogue, g.c, g.ldc, 0, m, 0, n)
+			finish(g.epilogue, nil, g.c, g.ldc, 0, m, 0, n)
 		}
 		return
 	}
@@ -87,10 +87,23 @@ func run(g problem) {
 }
 
 // finish applies the epilogue to rows [i0, i0+mb), columns [j0, j0+nb)
-// of C.
-func finish(epilogue func(row []float32), c []float32, ldc int, i0, mb, j0, nb int) {
+// of C, after adding each row's bias (nil: none).
+func finish(epilogue func(row []float32), bias, c []float32, ldc int, i0, mb, j0, nb int) {
 	for i := i0; i < i0+mb; i++ {
-		epilogue(c[i*ldc+j0:][:nb])
+		row := c[i*ldc+j0:][:nb]
+		if bias != nil {
+			addScalar(row, bias[i])
+		}
+		if epilogue != nil {
+			epilogue(row)
+		}
+	}
+}
+
+// addScalarGo adds s to every element of x: the Go twin of addScalarAVX.
+func addScalarGo(x []float32, s float32) {
+	for i := range x {
+		x[i] += s
 	}
 }
 
@@ -281,11 +294,6 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 			for jc := j0; jc < j1; jc += kn.nc {
 				nb := min(kn.nc, j1-jc)
 				packB(w.b, g, pc, kb, jc, nb, nr, kn.copyB)
-				beta := beta
-				if pc == 0 && g.bias != nil {
-					fillBias(g.c, g.ldc, g.bias, ic, mb, jc, nb)
-					beta = 1
-				}
 				for jr := 0; jr < nb; jr += nr {
 					nn := min(nr, nb-jr)
 					bp := w.b[jr/nr*psB:]
@@ -301,8 +309,12 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 						addTile(c, g.ldc, w.tile, nr, mm, nn, beta)
 					}
 				}
-				if g.epilogue != nil && pc+kb == g.k {
-					finish(g.epilogue, g.c, g.ldc, ic, mb, jc, nb)
+				// The bias goes in after the product, not before it: the
+				// block is then first written by the kernel, which
+				// prefetches its tiles, instead of by a pass that waits
+				// on memory for every line.
+				if (g.epilogue != nil || g.bias != nil) && pc+kb == g.k {
+					finish(g.epilogue, g.bias, g.c, g.ldc, ic, mb, jc, nb)
 				}
 			}
 		}
