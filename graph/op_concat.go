@@ -74,6 +74,9 @@ type concatKernel struct {
 	set []bool // inputs whose gradient Backward sets (assign); nil: none
 }
 
+// Forward copies the inputs into the output; an input the plan put there
+// in place (see Plan.concatsInPlace) comes as nil and is skipped, as its
+// gradient, nil in din, is in Backward.
 func (k *concatKernel) Forward(out, in [][]float32) { ops.Concat(out[0], in, k.p) }
 
 func (k *concatKernel) Backward(din, dout, in, out [][]float32) {

@@ -206,6 +206,7 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		}
 		p.targets = append(p.targets, t)
 	}
+	p.concatsInPlace()
 	p.assignData()
 	p.assignScratch()
 	if spec.Backward {
@@ -430,17 +431,19 @@ func (p *Plan) assignData() {
 			keep(s.outT, s.reads.Out, false)
 		}
 	}
+	// Blocks go to roots: a root's life starts with the first step that
+	// writes it or a view of it (the inputs a concatenation takes in
+	// place write views of its output).
 	var free []*dataBlock
 	owner := map[*tensor]*dataBlock{}
 	for i, s := range p.steps {
 		for _, t := range s.outT {
-			if t.keep || p.shapesOnly {
-				continue
+			if r := t.root; !r.keep && !p.shapesOnly && owner[r] == nil {
+				owner[r] = takeBlock(&free, r.shape.Size())
 			}
-			owner[t] = takeBlock(&free, t.shape.Size())
 		}
 		for _, t := range s.outT {
-			if _, used := lastUse[t]; !used && owner[t] != nil {
+			if _, used := lastUse[t]; !used && t.root == t && owner[t] != nil {
 				free = append(free, owner[t]) // an output nobody reads
 			}
 		}
@@ -457,13 +460,17 @@ func (p *Plan) assignData() {
 	memory := map[*dataBlock][]float32{}
 	for _, s := range p.steps {
 		for _, t := range s.outT { // every root a step writes, named or not
-			if b := owner[t]; b != nil {
+			r := t.root
+			if r.data != nil {
+				continue
+			}
+			if b := owner[r]; b != nil {
 				if memory[b] == nil {
 					memory[b] = p.alloc(b.size)
 				}
-				t.data = memory[b][:t.shape.Size()]
+				r.data = memory[b][:r.shape.Size()]
 			} else { // kept for Backward: a buffer of its own
-				t.data = p.alloc(t.shape.Size())
+				r.data = p.alloc(r.shape.Size())
 			}
 		}
 	}
@@ -551,6 +558,10 @@ type gradBuf struct {
 	parent *gradBuf
 	off    int
 	split  bool
+	// window marks a view that is only read (by the producer of an input
+	// a concatenation takes in place, see concatsInPlace): its parent is
+	// written whole, by its own writers, and cleared like any buffer.
+	window bool
 }
 
 // assignGradients gives every gradient buffer its memory, by a first-fit
@@ -618,6 +629,9 @@ func (p *Plan) assignGradients() {
 	}
 	for _, g := range views {
 		g.data = g.parent.data[g.off:][:g.size]
+		if g.window {
+			continue
+		}
 		first := g.firstWriter
 		if first < 0 {
 			first = g.parent.reader

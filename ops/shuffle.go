@@ -279,7 +279,8 @@ func (p *ConcatParams) rowSize() int {
 	return n
 }
 
-// Concat: dst = srcs joined as p says.
+// Concat: dst = srcs joined as p says; the parts of dst whose srcs entry
+// is nil are left alone (an input already in place there).
 func Concat(dst []float32, srcs [][]float32, p *ConcatParams) {
 	concatTasks.For(len(dst), elementwiseGrain, concatTask{out: dst, parts: srcs, p: p})
 }
@@ -336,7 +337,9 @@ func (t *concatTask) Run(lo, hi int) {
 	t.p.segments(lo, hi, func(pos, k, off, n int) {
 		switch part := t.parts[k]; {
 		case !t.backward:
-			copy(t.out[pos:pos+n], part[off:off+n])
+			if part != nil {
+				copy(t.out[pos:pos+n], part[off:off+n])
+			}
 		case part != nil && t.set != nil && t.set[k]:
 			copy(part[off:off+n], t.out[pos:pos+n])
 		case part != nil:

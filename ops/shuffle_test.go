@@ -173,6 +173,23 @@ func TestConcat(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("%s: got %v, want %v", name, got[:min(10, len(got))], want[:min(10, len(want))])
 		}
+		// A nil input leaves its part of dst alone (an input in place).
+		kept := slices.Clone(got)
+		for i := range kept {
+			kept[i] = -float32(i)
+		}
+		partial := slices.Clone(kept)
+		Concat(partial, append([][]float32{nil}, srcs[1:]...), p)
+		w0 := len(srcs[0]) / p.Outer
+		for i := range partial {
+			want := got[i]
+			if i%(len(got)/p.Outer) < w0 {
+				want = kept[i]
+			}
+			if partial[i] != want {
+				t.Fatalf("%s, input 0 nil: element %d = %v, want %v", name, i, partial[i], want)
+			}
+		}
 		// Backward: each input gets its part added; a nil one is skipped.
 		dsrcs := make([][]float32, len(srcs))
 		for k := 1; k < len(srcs); k++ {

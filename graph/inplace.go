@@ -1,0 +1,102 @@
+package graph
+
+import "slices"
+
+// concatInPlace lets Plan write the inputs of concatenations straight
+// into their output; tests turn it off for a reference.
+var concatInPlace = true
+
+// concatsInPlace makes the inputs of each concatenation that only it reads
+// views of its output, where they are contiguous ranges of it (nothing
+// but ones before the axis: an inception module's branches, joined along
+// the channels of one image): their producers write into the output, and
+// the concatenation copies only its other inputs. Their gradients become
+// read-only windows of the output's gradient (gradBuf.window), which the
+// producers read in place, so Backward copies nothing for them either.
+//
+// An input qualifies if a step of the plan produces it as a buffer of its
+// own, or it aliases one (a fused ReLU's Identity), no other step reads
+// that buffer, neither is a target, it appears once, and its gradient is
+// plain where the output has one. Other inputs, such as the stacked
+// sibling convolutions' views (parts of a buffer), are copied as before.
+func (p *Plan) concatsInPlace() {
+	if !concatInPlace || p.shapesOnly {
+		return
+	}
+	producer := map[*tensor]int{}
+	readers := map[*tensor]int{} // steps reading a root, through any view
+	for i, s := range p.steps {
+		for _, t := range s.outT {
+			producer[t] = i
+		}
+		for _, t := range s.inT {
+			if t != nil {
+				readers[t.root]++
+			}
+		}
+	}
+	// The tensors on each root's buffer; whole says they all span it
+	// (aliases such as a fused ReLU's Identity), not parts of it.
+	onRoot, whole := map[*tensor][]*tensor{}, map[*tensor]bool{}
+	for _, s := range p.steps {
+		for _, t := range s.outT {
+			onRoot[t], whole[t] = []*tensor{t}, true
+		}
+	}
+	for _, t := range p.tensors {
+		if r := t.root; r != nil && r != t {
+			onRoot[r] = append(onRoot[r], t)
+			whole[r] = whole[r] && t.off == 0 && t.shape.Size() == r.shape.Size()
+		}
+	}
+	target := map[*tensor]bool{}
+	for _, t := range p.targets {
+		target[t] = true
+		if t.root != nil {
+			target[t.root] = true
+		}
+	}
+	for ci, s := range p.steps {
+		k, ok := s.kernel.(*concatKernel)
+		if !ok || k.p.Outer != 1 || len(s.outT) != 1 {
+			continue
+		}
+		out := s.outT[0]
+		if target[out] || len(onRoot[out]) != 1 {
+			continue // a target, or viewed (a nested concatenation's output)
+		}
+		gOut := out.grad
+		off := 0
+		for i, t := range s.inT {
+			start := off
+			off += k.p.Widths[i]
+			if t == nil || t.cnst != nil {
+				continue
+			}
+			r := t.root
+			pi, made := producer[r]
+			switch {
+			case !made || pi >= ci || !whole[r] || target[r] || readers[r] != 1:
+				continue
+			case slices.IndexFunc(s.inT, func(u *tensor) bool { return u != nil && u.root == r }) != i:
+				continue // joined twice
+			case (gOut == nil) != (t.grad == nil):
+				continue
+			case t.grad != nil && (t.grad.parent != nil || t.grad.pinned || s.dinBufs[i] != t.grad):
+				continue
+			}
+			for _, u := range onRoot[r] {
+				u.root, u.off = out, start
+			}
+			s.inT[i] = nil // the step gets nil for it, and skips it
+			if g := t.grad; g != nil {
+				g.parent, g.off, g.window, g.firstWriter = gOut, start, true, -1
+				gOut.reader = min(gOut.reader, pi)
+				s.dinBufs[i] = nil
+			}
+		}
+		if s.backward && !slices.ContainsFunc(s.dinBufs, func(g *gradBuf) bool { return g != nil }) {
+			s.backward = false // every input is in place: nothing to copy back
+		}
+	}
+}
