@@ -2,7 +2,11 @@
 
 package ops
 
-import "golang.org/x/sys/cpu"
+import (
+	"fmt"
+
+	"golang.org/x/sys/cpu"
+)
 
 // winoAVX selects the assembly transforms; tests turn it off to run the
 // Go ones.
@@ -46,7 +50,11 @@ func prefetchRows(x []float32, stride, rows, width int) {
 	if rows <= 0 || width <= 0 {
 		return
 	}
-	_ = x[(rows-1)*stride+width-1]
+	// A length test, not x[last]: that would read the element, which
+	// another core may be writing (the race detector would say so).
+	if n := (rows-1)*stride + width; len(x) < n {
+		panic(fmt.Sprintf("ops: prefetch of %d floats from a slice of %d", n, len(x)))
+	}
 	prefetchRowsAsm(&x[0], stride, rows, 4*width)
 }
 
