@@ -545,14 +545,16 @@ func (a *winoInputTask) Run(lo, hi int) {
 					}
 					continue
 				}
-				for i := range wgIn {
-					iy := iy0 + i
-					for j := range wgIn {
-						ix := ix0 + j
-						d[i*wgIn+j][l] = 0
-						if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-							d[i*wgIn+j][l] = xc[iy*g.w+ix]
-						}
+				// Partly outside: zeros, then the rows and columns inside.
+				for k := range d {
+					d[k][l] = 0
+				}
+				i0, i1 := max(0, -iy0), min(wgIn, g.h-iy0)
+				j0, j1 := max(0, -ix0), min(wgIn, g.w-ix0)
+				for i := i0; i < i1 && j0 < j1; i++ {
+					row := xc[(iy0+i)*g.w+ix0+j0:][:j1-j0]
+					for j, v := range row {
+						d[i*wgIn+j0+j][l] = v
 					}
 				}
 			}
