@@ -45,7 +45,6 @@ func TestConvReluFusion(t *testing.T) {
 	// Seed (9, 9) puts a Conv output within eps of 0, a Relu kink the
 	// finite differences straddle; (9, 10) keeps them clear.
 	rng := rand.New(rand.NewPCG(9, 10))
-	ctx := context.Background()
 	w, b := distinct(rng, 4*3*3*3), distinct(rng, 4)
 	x := distinct(rng, 3*6*5)
 	for _, pooled := range []bool{false, true} {
@@ -76,21 +75,8 @@ func TestConvReluFusion(t *testing.T) {
 		if fused.Steps() != len(targets)+1 || apart.Steps() != len(targets)+2 {
 			t.Fatalf("pooled %v: %d steps fused, %d apart; want the Relu fused away", pooled, fused.Steps(), apart.Steps())
 		}
-		for _, p := range []*Plan{fused, apart} {
-			if err := p.Forward(ctx); err != nil {
-				t.Fatal(err)
-			}
-			for _, name := range targets {
-				g := p.Grad(name)
-				for i := range g {
-					g[i] = float32(i%7) - 3
-				}
-			}
-			clear(apart.Grad("c"))
-			if err := p.Backward(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
+		stepSeeded(t, fused, targets)
+		stepSeeded(t, apart, targets, "c")
 		for _, name := range append(targets, "r") {
 			if !slices.Equal(fused.Data(name), apart.Data(name)) {
 				t.Errorf("pooled %v: %s fused %v, apart %v", pooled, name, fused.Data(name), apart.Data(name))
@@ -163,30 +149,12 @@ func TestSiblingConvs(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := distinct(rng, 4*5*6)
-	ctx := context.Background()
 	defer func() { stackSiblings = true }()
 	for _, targets := range [][]string{{"s"}, {"s", "fc"}} {
 		plans := map[bool]*Plan{}
 		for _, stack := range []bool{true, false} {
 			stackSiblings = stack
-			p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: targets, Backward: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			copy(p.Data("x"), x)
-			if err := p.Forward(ctx); err != nil {
-				t.Fatal(err)
-			}
-			for _, name := range targets {
-				g := p.Grad(name)
-				for i := range g {
-					g[i] = float32(i%5) - 2
-				}
-			}
-			if err := p.Backward(ctx); err != nil {
-				t.Fatal(err)
-			}
-			plans[stack] = p
+			plans[stack] = stepSiblings(t, m, x, targets)
 		}
 		stacked, apart := plans[true], plans[false]
 		if stacked.Steps() != apart.Steps()-2 {
@@ -200,6 +168,41 @@ func TestSiblingConvs(t *testing.T) {
 			clear(stacked.Grad(name))
 		}
 		checkPlanGradient(t, rng, stacked, targets[len(targets)-1], []string{"x"}, "stacked sibling convolutions")
+	}
+}
+
+// stepSiblings plans siblingsModel m for targets with a gradient to x and
+// runs it on x (stepSeeded).
+func stepSiblings(t *testing.T, m *Model, x []float32, targets []string) *Plan {
+	t.Helper()
+	p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: targets, Backward: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(p.Data("x"), x)
+	stepSeeded(t, p, targets)
+	return p
+}
+
+// stepSeeded runs p forward, sets the gradients of seeded to a fixed
+// pattern and those of zeroed to zero, and runs it backward.
+func stepSeeded(t *testing.T, p *Plan, seeded []string, zeroed ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := p.Forward(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range seeded {
+		g := p.Grad(name)
+		for i := range g {
+			g[i] = float32(i%7) - 3
+		}
+	}
+	for _, name := range zeroed {
+		clear(p.Grad(name))
+	}
+	if err := p.Backward(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -20,7 +19,6 @@ func TestConcatInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := distinct(rng, 4*5*6)
-	ctx := context.Background()
 	defer func() { concatInPlace, stackSiblings = true, true }()
 	for _, c := range []struct {
 		targets []string
@@ -38,24 +36,7 @@ func TestConcatInPlace(t *testing.T) {
 		plans := map[bool]*Plan{}
 		for _, in := range []bool{true, false} {
 			concatInPlace = in
-			p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: c.targets, Backward: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			copy(p.Data("x"), x)
-			if err := p.Forward(ctx); err != nil {
-				t.Fatal(err)
-			}
-			for _, name := range c.targets {
-				g := p.Grad(name)
-				for i := range g {
-					g[i] = float32(i%7) - 3
-				}
-			}
-			if err := p.Backward(ctx); err != nil {
-				t.Fatal(err)
-			}
-			plans[in] = p
+			plans[in] = stepSiblings(t, m, x, c.targets)
 		}
 		in, apart := plans[true], plans[false]
 		cat := in.tensors["cat"]
