@@ -63,7 +63,7 @@ func (p *Plan) concatsInPlace() {
 		}
 		out := s.outT[0]
 		if target[out] || len(onRoot[out]) != 1 {
-			continue // a target, or viewed (a nested concatenation's output)
+			continue // a target, or aliased
 		}
 		gOut := out.grad
 		off := 0
@@ -88,6 +88,9 @@ func (p *Plan) concatsInPlace() {
 			for _, u := range onRoot[r] {
 				u.root, u.off = out, start
 			}
+			// out now holds parts: a concatenation that joins it in turn
+			// copies it (views of views are not planned).
+			onRoot[out], whole[out] = append(onRoot[out], onRoot[r]...), false
 			s.inT[i] = nil // the step gets nil for it, and skips it
 			if g := t.grad; g != nil {
 				g.parent, g.off, g.window, g.firstWriter = gOut, start, true, -1

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/deepdream-go/deepdream/onnx"
 )
 
 // TestConcatInPlace checks that the inputs of the siblings model's
@@ -63,4 +65,57 @@ func TestConcatInPlace(t *testing.T) {
 		}
 		checkPlanGradient(t, rng, in, c.targets[len(c.targets)-1], []string{"x"}, what)
 	}
+}
+
+// TestConcatInPlaceNested checks a concatenation of a concatenation:
+// the inner one's inputs go in place, and the outer one copies the inner
+// output (views of views are not planned) but takes its other input in
+// place; the values and gradient are the copying plan's.
+func TestConcatInPlaceNested(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	cat := func(i int, out string, ins ...string) *onnx.Node {
+		return &onnx.Node{Index: i, Name: out, OpType: "Concat", Inputs: ins, Outputs: []string{out}, Attrs: []*onnx.Attribute{attrInt("axis", 1)}}
+	}
+	unary := func(i int, op, in, out string) *onnx.Node {
+		return &onnx.Node{Index: i, Name: out, OpType: op, Inputs: []string{in}, Outputs: []string{out}}
+	}
+	m, err := Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Dims: []onnx.Dim{{Value: 1}, {Value: 4}, {Value: 5}, {Value: 6}}}},
+		Nodes: []*onnx.Node{
+			unary(0, "Relu", "x", "a"), unary(1, "Sigmoid", "x", "b"), unary(2, "LeakyRelu", "x", "c"),
+			cat(3, "inner", "a", "b"), cat(4, "outer", "inner", "c"), unary(5, "Sigmoid", "outer", "s"),
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := distinct(rng, 4*5*6)
+	for i, v := range x { // clear of the kinks at 0, by more than the finite differences' step
+		if v > -0.05 && v < 0.05 {
+			x[i] += 0.1
+		}
+	}
+	defer func() { concatInPlace = true }()
+	plans := map[bool]*Plan{}
+	for _, in := range []bool{true, false} {
+		concatInPlace = in
+		p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: []string{"s"}, Backward: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		copy(p.Data("x"), x)
+		stepSeeded(t, p, []string{"s"})
+		plans[in] = p
+	}
+	in := plans[true]
+	inner, outer := in.tensors["inner"], in.tensors["outer"]
+	for name, root := range map[string]*tensor{"a": inner, "b": inner, "inner": inner, "c": outer} {
+		if got := in.tensors[name].root; got != root {
+			t.Errorf("%s is on %s's buffer, want %s's", name, got.name, root.name)
+		}
+	}
+	compareClose(t, "nested: s", in.Data("s"), plans[false].Data("s"))
+	compareClose(t, "nested: dx", in.Grad("x"), plans[false].Grad("x"))
+	clear(in.Grad("s"))
+	checkPlanGradient(t, rng, in, "s", []string{"x"}, "nested concatenations")
 }
