@@ -114,6 +114,15 @@ func newWinoGeom(c, h, w, m, oh, ow, padTop, padLeft, taps int) winoGeom {
 	return g
 }
 
+// group locates the group of up to wgLanes tiles from tile first, n tiles
+// of the block left: the first tile's output corner (oy0, ox0), and
+// whether the group is whole and lies in one row of tiles, where the
+// transforms take it at once.
+func (g *winoGeom) group(first, n int) (oy0, ox0 int, inRow bool) {
+	r, col := first/g.tilesW, first%g.tilesW
+	return r * g.out, col * g.out, n >= wgLanes && col+wgLanes <= g.tilesW
+}
+
 func forwardGeom(p *ConvParams) winoGeom {
 	return newWinoGeom(p.C, p.H, p.W, p.M, p.OutH(), p.OutW(), p.PadTop, p.PadLeft, p.KH)
 }
@@ -521,14 +530,16 @@ func (a *winoInputTask) Run(lo, hi int) {
 			next = a.x[(c+wgPrefetch)*g.h*g.w:][:g.h*g.w]
 		}
 		for l0 := 0; l0 < a.nt; l0 += wgLanes {
+			oy0, ox0, inRow := g.group(a.t0+l0, a.nt-l0)
+			iy0, ix0 := oy0-g.padTop, ox0-g.padLeft
 			if next != nil {
-				a.prefetch(next, l0)
+				a.prefetch(next, iy0, ix0)
 			}
 			at := c*ld + l0
 			if a.panel > 0 {
 				at = l0/a.panel*g.c*a.panel + c*a.panel + l0%a.panel
 			}
-			if a.gatherRow(&d, xc, l0) || a.gatherPadded(&d, xc, l0) {
+			if inRow && (a.gatherRow(&d, xc, iy0, ix0) || a.gatherPadded(&d, xc, iy0, ix0)) {
 				winoInputLanes(a.v[at:], stride, &d, &s)
 				continue
 			}
@@ -569,13 +580,11 @@ func (a *winoInputTask) Run(lo, hi int) {
 // with both prefetching, 0.95x with the input side only.
 var wgPrefetch = 1
 
-// prefetch asks for the part of plane xc that the input tiles of tiles
-// [t0+l0, t0+l0+wgLanes) read, as far as it lies inside the image.
-func (a *winoInputTask) prefetch(xc []float32, l0 int) {
+// prefetch asks for the part of plane xc that the input tiles of a group
+// (the first's corner at iy0, ix0) read, as far as it lies inside the
+// image.
+func (a *winoInputTask) prefetch(xc []float32, iy0, ix0 int) {
 	g := &a.g
-	first := a.t0 + l0
-	iy0 := first/g.tilesW*g.out - g.padTop
-	ix0 := first%g.tilesW*g.out - g.padLeft
 	r0, r1 := max(iy0, 0), min(iy0+wgIn, g.h)
 	c0, c1 := max(ix0, 0), min(ix0+wgSpanOf(g.out), g.w)
 	if r0 < r1 && c0 < c1 {
@@ -590,16 +599,12 @@ const wgSpan = wgOut*(wgLanes-1) + wgIn
 // wgSpanOf is the width of the input that wgLanes tiles out apart read.
 func wgSpanOf(out int) int { return out*(wgLanes-1) + wgIn }
 
-// gatherRow loads the input tiles of tiles [t0+l0, t0+l0+wgLanes) into d
-// and reports true if they lie side by side in one row of tiles, all inside
-// the image: the common case, done without a check per value.
-func (a *winoInputTask) gatherRow(d *[wgXi][wgLanes]float32, xc []float32, l0 int) bool {
+// gatherRow loads the input tiles of a group side by side in one row of
+// tiles (the first's corner at iy0, ix0) into d and reports true if they
+// lie inside the image: the common case, done without a check per value.
+func (a *winoInputTask) gatherRow(d *[wgXi][wgLanes]float32, xc []float32, iy0, ix0 int) bool {
 	g := &a.g
-	first := a.t0 + l0
-	iy0 := first/g.tilesW*g.out - g.padTop
-	ix0 := first%g.tilesW*g.out - g.padLeft
-	if a.nt-l0 < wgLanes || first%g.tilesW+wgLanes > g.tilesW ||
-		iy0 < 0 || ix0 < 0 || iy0+wgIn > g.h || ix0+wgSpanOf(g.out) > g.w {
+	if iy0 < 0 || ix0 < 0 || iy0+wgIn > g.h || ix0+wgSpanOf(g.out) > g.w {
 		return false
 	}
 	winoGather(g.out, d, xc[iy0*g.w+ix0:], g.w)
@@ -635,14 +640,8 @@ func winoGatherGo(out int, d *[wgXi][wgLanes]float32, x []float32, w int) {
 // that reach past the image (the first and last of every row, with
 // padding): it copies their rows, zeros standing for what lies outside,
 // and gathers from the copy.
-func (a *winoInputTask) gatherPadded(d *[wgXi][wgLanes]float32, xc []float32, l0 int) bool {
+func (a *winoInputTask) gatherPadded(d *[wgXi][wgLanes]float32, xc []float32, iy0, ix0 int) bool {
 	g := &a.g
-	first := a.t0 + l0
-	if a.nt-l0 < wgLanes || first%g.tilesW+wgLanes > g.tilesW {
-		return false
-	}
-	iy0 := first/g.tilesW*g.out - g.padTop
-	ix0 := first%g.tilesW*g.out - g.padLeft
 	bw := wgReadWidth(g.out)
 	var buf [wgIn * (wgSpan + 2)]float32
 	lo, hi := max(0, -ix0), min(bw, g.w-ix0) // the columns inside the image
@@ -778,11 +777,12 @@ func (a *winoOutputTask) Run(lo, hi int) {
 			next = a.y[(m+wgPrefetch)*g.oh*g.ow:][:g.oh*g.ow]
 		}
 		for l0 := 0; l0 < a.nt; l0 += wgLanes {
+			oy0, ox0, inRow := g.group(a.t0+l0, a.nt-l0)
 			if next != nil {
-				a.prefetch(next, l0)
+				a.prefetch(next, oy0, ox0)
 			}
 			winoOutputLanes(g.out, &o, &s, a.z[m*ld+l0:], stride)
-			if a.scatterRow(ym, &o, bias, l0) || a.scatterPadded(ym, &o, bias, l0) {
+			if inRow && (a.scatterRow(ym, &o, bias, oy0, ox0) || a.scatterPadded(ym, &o, bias, oy0, ox0)) {
 				continue
 			}
 			for l := range min(wgLanes, a.nt-l0) {
@@ -815,26 +815,23 @@ func (a *winoOutputTask) Run(lo, hi int) {
 	}
 }
 
-// prefetch asks for the part of plane ym that the output tiles of tiles
-// [t0+l0, t0+l0+wgLanes) cover, as far as it lies inside the image.
-func (a *winoOutputTask) prefetch(ym []float32, l0 int) {
+// prefetch asks for the part of plane ym that the output tiles of a group
+// (the first's corner at oy0, ox0) cover, as far as it lies inside the
+// image.
+func (a *winoOutputTask) prefetch(ym []float32, oy0, ox0 int) {
 	g := &a.g
-	first := a.t0 + l0
-	oy0, ox0 := first/g.tilesW*g.out, first%g.tilesW*g.out
 	rows, cols := min(g.out, g.oh-oy0), min(wgLanes*g.out, g.ow-ox0)
 	if rows > 0 && cols > 0 {
 		prefetchRows(ym[oy0*g.ow+ox0:], g.ow, rows, cols)
 	}
 }
 
-// scatterRow stores the output tiles o of tiles [t0+l0, t0+l0+wgLanes)
-// into ym and reports true if they lie side by side in one row of tiles,
-// all inside the image: the common case, done without clipping.
-func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]float32, bias float32, l0 int) bool {
+// scatterRow stores the output tiles o of a group side by side in one row
+// of tiles (the first's corner at oy0, ox0) into ym and reports true if
+// they lie inside the image: the common case, done without clipping.
+func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]float32, bias float32, oy0, ox0 int) bool {
 	g := &a.g
-	first := a.t0 + l0
-	oy0, ox0 := first/g.tilesW*g.out, first%g.tilesW*g.out
-	if a.nt-l0 < wgLanes || oy0+g.out > g.oh || ox0+g.out*wgLanes > g.ow {
+	if oy0+g.out > g.oh || ox0+g.out*wgLanes > g.ow {
 		return false
 	}
 	a.store(ym[oy0*g.ow+ox0:], g.ow, o, bias)
@@ -845,13 +842,8 @@ func (a *winoOutputTask) scatterRow(ym []float32, o *[wgOut * wgOut][wgLanes]flo
 // that reach past the image (the last of each row, and the last row): it
 // stores them into a buffer, the image's values first when accumulating,
 // and copies what lies inside the image.
-func (a *winoOutputTask) scatterPadded(ym []float32, o *[wgOut * wgOut][wgLanes]float32, bias float32, l0 int) bool {
+func (a *winoOutputTask) scatterPadded(ym []float32, o *[wgOut * wgOut][wgLanes]float32, bias float32, oy0, ox0 int) bool {
 	g := &a.g
-	first := a.t0 + l0
-	if a.nt-l0 < wgLanes || first%g.tilesW+wgLanes > g.tilesW {
-		return false
-	}
-	oy0, ox0 := first/g.tilesW*g.out, first%g.tilesW*g.out
 	rows, cols := min(g.out, g.oh-oy0), min(g.out*wgLanes, g.ow-ox0)
 	if cols <= 0 {
 		return true // all past the image
