@@ -106,10 +106,7 @@ func ExampleMemory() {
 		Opsets:    map[string]int64{"": 13},
 		Graph: &onnx.Graph{
 			Inputs: []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float}},
-			Nodes: []*onnx.Node{
-				{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"r"}},
-				{Index: 1, OpType: "Sigmoid", Inputs: []string{"r"}, Outputs: []string{"s"}},
-			},
+			Nodes:  []*onnx.Node{{OpType: "Sigmoid", Inputs: []string{"x"}, Outputs: []string{"s"}}},
 		},
 	})
 	if err != nil {
@@ -130,12 +127,12 @@ func ExampleMemory() {
 		if err := p.Forward(context.Background()); err != nil {
 			panic(err)
 		}
-		// r and s (kept for Backward) and their gradients: four buffers
-		// of 3x512x512 floats, lent again to the smaller plan.
+		// s (kept for Backward) and its gradient: two buffers of
+		// 3x512x512 floats, lent again to the smaller plan.
 		fmt.Printf("%dx%d: memory holds %d floats\n", side, side, mem.Size())
 	}
 	// Output:
-	// 512x512: memory holds 3145728 floats
-	// 256x256: memory holds 3145728 floats
-	// 512x512: memory holds 3145728 floats
+	// 512x512: memory holds 1572864 floats
+	// 256x256: memory holds 1572864 floats
+	// 512x512: memory holds 1572864 floats
 }
