@@ -3,7 +3,6 @@ package graph
 import (
 	"sync"
 
-	"github.com/deepdream-go/deepdream/internal/hugemem"
 	"github.com/deepdream-go/deepdream/ops"
 )
 
@@ -47,7 +46,7 @@ func (m *Memory) alloc(n int) []float32 {
 		c.dirty = max(c.dirty, c.used)
 		return b
 	}
-	c := &memChunk{buf: hugemem.Floats(n), used: n, dirty: n}
+	c := &memChunk{buf: make([]float32, n), used: n, dirty: n}
 	m.chunks = append(m.chunks, c)
 	return c.buf
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deepdream-go/deepdream/internal/hugemem"
 	"github.com/deepdream-go/deepdream/ops"
 )
 
@@ -57,7 +56,7 @@ func (p *Plan) alloc(n int) []float32 {
 	if p.memory != nil {
 		return p.memory.alloc(n)
 	}
-	return hugemem.Floats(n)
+	return make([]float32, n)
 }
 
 // StepTime is the wall-clock time one node's forward or backward pass took
