@@ -89,7 +89,7 @@ func (p *LRNParams) blockGrain() int {
 
 type lrnTask struct {
 	backward, fast       bool
-	set                  bool // backward clears each block row of dx first
+	set                  bool // backward sets dx instead of adding to it
 	y, factor, x, dx, dy []float32
 	p                    *LRNParams
 }
@@ -185,11 +185,8 @@ func (t *lrnTask) backwardBlock(at pixels) {
 		if c < 0 {
 			continue
 		}
-		if t.set {
-			clear(at.of(t.dx, c))
-		}
 		lrnGradRow(at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), fring[c%5][:at.n],
-			ring[(c+3)%5][:at.n], ring[(c+4)%5][:at.n], ring[c%5][:at.n], ring[(c+1)%5][:at.n], ring[(c+2)%5][:at.n], k2)
+			ring[(c+3)%5][:at.n], ring[(c+4)%5][:at.n], ring[c%5][:at.n], ring[(c+1)%5][:at.n], ring[(c+2)%5][:at.n], k2, t.set)
 	}
 }
 
@@ -224,11 +221,17 @@ func lrnFactorRingRowGo(w, f, dy, x0, x1, x2, x3, x4 []float32, k, bias, beta fl
 	}
 }
 
-// lrnGradRowGo adds one row's gradient to dx: dy*f less k2*x times the
-// terms w0 .. w4 of the row's mirrored window.
-func lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32) {
+// lrnGradRowGo adds one row's gradient to dx (set: sets dx to it): dy*f
+// less k2*x times the terms w0 .. w4 of the row's mirrored window.
+func lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32, set bool) {
 	dy, x, f = dy[:len(dx)], x[:len(dx)], f[:len(dx)]
 	w0, w1, w2, w3, w4 = w0[:len(dx)], w1[:len(dx)], w2[:len(dx)], w3[:len(dx)], w4[:len(dx)]
+	if set {
+		for i := range dx {
+			dx[i] = float32(dy[i]*f[i]) - float32(float32(k2*x[i])*(w0[i]+w1[i]+w2[i]+w3[i]+w4[i]))
+		}
+		return
+	}
 	for i := range dx {
 		dx[i] += float32(dy[i]*f[i]) - float32(float32(k2*x[i])*(w0[i]+w1[i]+w2[i]+w3[i]+w4[i]))
 	}

@@ -97,8 +97,8 @@ factorring:
 	VZEROUPPER
 	RET
 
-// func lrnGradRowAVX(dx, dy, x, f, w0, w1, w2, w3, w4 *float32, n int, k2 float32)
-TEXT ·lrnGradRowAVX(SB), NOSPLIT, $0-84
+// func lrnGradRowAVX(dx, dy, x, f, w0, w1, w2, w3, w4 *float32, n int, k2 float32, set bool)
+TEXT ·lrnGradRowAVX(SB), NOSPLIT, $0-85
 	MOVQ         dx+0(FP), DI
 	MOVQ         dy+8(FP), SI
 	MOVQ         x+16(FP), DX
@@ -111,22 +111,38 @@ TEXT ·lrnGradRowAVX(SB), NOSPLIT, $0-84
 	MOVQ         n+72(FP), CX
 	VBROADCASTSS k2+80(FP), Y15
 	XORQ         AX, AX
+	CMPB         set+84(FP), $0
+	JNE          setgrad
+
+// GRAD8 sets Y2 to the gradient of the 8 elements at AX: dy*f less
+// k2*x * (w0 + w1 + w2 + w3 + w4).
+#define GRAD8 \
+	VMOVUPS (R8)(AX*4), Y0 \
+	VADDPS  (R9)(AX*4), Y0, Y0 \
+	VADDPS  (R10)(AX*4), Y0, Y0 \
+	VADDPS  (R11)(AX*4), Y0, Y0 \
+	VADDPS  (R12)(AX*4), Y0, Y0 \
+	VMULPS  (DX)(AX*4), Y15, Y1 \
+	VMULPS  Y0, Y1, Y1 \
+	VMOVUPS (SI)(AX*4), Y2 \
+	VMULPS  (BX)(AX*4), Y2, Y2 \
+	VSUBPS  Y1, Y2, Y2
 
 grad:
-	VMOVUPS (R8)(AX*4), Y0 // w0 + w1 + w2 + w3 + w4
-	VADDPS  (R9)(AX*4), Y0, Y0
-	VADDPS  (R10)(AX*4), Y0, Y0
-	VADDPS  (R11)(AX*4), Y0, Y0
-	VADDPS  (R12)(AX*4), Y0, Y0
-	VMULPS  (DX)(AX*4), Y15, Y1 // k2*x * sum
-	VMULPS  Y0, Y1, Y1
-	VMOVUPS (SI)(AX*4), Y2      // dy*f
-	VMULPS  (BX)(AX*4), Y2, Y2
-	VSUBPS  Y1, Y2, Y2
+	GRAD8
 	VADDPS  (DI)(AX*4), Y2, Y2
 	VMOVUPS Y2, (DI)(AX*4)
 	ADDQ    $8, AX
 	CMPQ    AX, CX
 	JB      grad
+	VZEROUPPER
+	RET
+
+setgrad: // dx is set, not added to
+	GRAD8
+	VMOVUPS Y2, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JB      setgrad
 	VZEROUPPER
 	RET

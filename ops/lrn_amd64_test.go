@@ -80,10 +80,21 @@ func TestLRNRowsAVX(t *testing.T) {
 				ws := rows(n)
 				dx, checkDX := guarded(r, n)
 				wantDX := append([]float32(nil), dx...)
-				lrnGradRow(dx, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2)
+				lrnGradRow(dx, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, false)
 				checkDX(t, "grad")
-				lrnGradRowGo(wantDX, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2)
+				lrnGradRowGo(wantDX, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, false)
 				same(t, "grad", dx, wantDX)
+
+				// Set instead of added: the same values as added to zeros.
+				dx2, checkDX2 := guarded(r, n)
+				lrnGradRow(dx2, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, true)
+				checkDX2(t, "grad set")
+				wantDX2 := make([]float32, n)
+				lrnGradRowGo(wantDX2, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, false)
+				same(t, "grad set", dx2, wantDX2)
+				goDX2 := make([]float32, n)
+				lrnGradRowGo(goDX2, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, true)
+				same(t, "grad set Go", goDX2, wantDX2)
 			})
 		}
 	}
