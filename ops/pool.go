@@ -122,7 +122,7 @@ const (
 type poolTask struct {
 	kind         poolKind
 	fast         bool // the 3x3 kernels, see fast3x3
-	set          bool // maxPoolBackward clears each plane of dx first
+	set          bool // maxPoolBackward sets dx, as adding to zeros would
 	y, dy, x, dx []float32
 	arg          []uint8
 	p            *PoolParams
@@ -156,14 +156,14 @@ func (t *poolTask) Run(lo, hi int) {
 				maxPoolPlane(y, arg, x, p)
 			}
 		case maxPoolBackward:
+			if t.fast {
+				maxPool3x3BackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p, t.set)
+				break
+			}
 			if t.set {
 				clear(t.dx[ip : ip+in])
 			}
-			if t.fast {
-				maxPool3x3BackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
-			} else {
-				maxPoolBackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
-			}
+			maxPoolBackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
 		case maxPoolBackwardScan:
 			maxPoolBackwardScanPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.x[ip:ip+in], p)
 		case averagePoolForward:

@@ -54,18 +54,21 @@ func maxPool3x3Band(y []float32, arg []uint8, x []float32, p *PoolParams, bd ban
 // of horizontal stride 1 and 2 for the columns, of every input row, whose
 // windows (at most 3 in a row) all exist: the columns [lo, hi) for stride
 // 1, those of the windows [lo, hi) for stride 2; hi-lo >= 8. dx, dy and
-// arg are the planes.
+// arg are the planes. With set, they set those columns of every row some
+// window covers, as adding to zeros would, instead of adding to them.
 //
 //go:noescape
-func maxPool3x3GradS1AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int)
+func maxPool3x3GradS1AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int, set bool)
 
 //go:noescape
-func maxPool3x3GradS2AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int)
+func maxPool3x3GradS2AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int, set bool)
 
-// maxPool3x3BackwardPlane is maxPoolBackwardPlane for fast3x3 geometries,
-// in assembly if it can, with maxPool3x3BackwardEdges for the columns
-// [0, cLo) and [cHi, W) that the assembly leaves.
-func maxPool3x3BackwardPlane(dx, dy []float32, arg []uint8, offsets *[MaxPoolArgTaps]int, p *PoolParams) {
+// maxPool3x3BackwardPlane is maxPoolBackwardPlane for fast3x3 geometries
+// (set: of a cleared dx), in assembly if it can, with
+// maxPool3x3BackwardEdges for the columns [0, cLo) and [cHi, W) that the
+// assembly leaves. Setting, the assembly writes dx rows without reading
+// them; only the columns and rows it leaves are cleared.
+func maxPool3x3BackwardPlane(dx, dy []float32, arg []uint8, offsets *[MaxPoolArgTaps]int, p *PoolParams, set bool) {
 	pl := p.PadLeft
 	lo, hi := max(0, 2-pl), min(p.W, p.OutW-pl)
 	cLo, cHi := lo, hi
@@ -74,17 +77,43 @@ func maxPool3x3BackwardPlane(dx, dy []float32, arg []uint8, offsets *[MaxPoolArg
 		cLo, cHi = 2*lo-pl, 2*hi-pl
 	}
 	if !poolAVX2 || hi-lo < 8 || p.OutH == 0 {
+		if set {
+			clear(dx)
+		}
 		maxPoolBackwardPlane(dx, dy, arg, offsets, p)
 		return
 	}
 	// The bounds checks cover the planes, which the assembly stays in.
 	_, _, _ = dx[p.H*p.W-1], dy[p.OutH*p.OutW-1], arg[p.OutH*p.OutW-1]
+	if set {
+		for y := range p.H {
+			row := dx[y*p.W : (y+1)*p.W]
+			if !rowCovered(y, p) {
+				clear(row)
+				continue
+			}
+			for i := range cLo { // a column or two: no call to clear
+				row[i] = 0
+			}
+			for i := cHi; i < len(row); i++ {
+				row[i] = 0
+			}
+		}
+	}
 	if p.StrideW == 1 {
-		maxPool3x3GradS1AVX2(&dx[0], &dy[0], &arg[0], p.W, p.H, p.OutW, p.OutH, p.StrideH, p.PadTop, pl, lo, hi)
+		maxPool3x3GradS1AVX2(&dx[0], &dy[0], &arg[0], p.W, p.H, p.OutW, p.OutH, p.StrideH, p.PadTop, pl, lo, hi, set)
 	} else {
-		maxPool3x3GradS2AVX2(&dx[0], &dy[0], &arg[0], p.W, p.H, p.OutW, p.OutH, p.StrideH, p.PadTop, pl, lo, hi)
+		maxPool3x3GradS2AVX2(&dx[0], &dy[0], &arg[0], p.W, p.H, p.OutW, p.OutH, p.StrideH, p.PadTop, pl, lo, hi, set)
 	}
 	maxPool3x3BackwardEdges(dx, dy, arg, offsets, p, cLo, cHi)
+}
+
+// rowCovered reports whether input row y is a tap row of some 3-high
+// window: y = oy*StrideH - PadTop + ky for an output row oy and ky < 3.
+func rowCovered(y int, p *PoolParams) bool {
+	// The last output row at or above y + PadTop, and whether it reaches y.
+	oy := min(p.OutH-1, (y+p.PadTop)/p.StrideH)
+	return oy >= 0 && y+p.PadTop-oy*p.StrideH <= 2
 }
 
 // maxPool3x3BackwardEdges is maxPoolBackwardPlane for the taps outside

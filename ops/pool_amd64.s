@@ -321,7 +321,7 @@ GLOBL poolNegZero<>(SB), RODATA|NOPTR, $4
 // and arg, AX the column (stride 1) or window (stride 2), R8 the tap
 // numbers of row ky, R9 the input row of ky = 0, R12 the input row pitch
 // in bytes, R13 the last block, BX is ky, CX the output rows left, Y13
-// holds -0. Y1-Y3 are temporaries.
+// holds -0. R10 and Y1-Y3 are temporaries.
 
 // GRAD(acc, aoff, doff, tap) adds to acc the dy at doff(SI)(AX*4) of the
 // 8 windows whose arg at aoff(DX)(AX*1) is the tap at tap(R8), -0 for the
@@ -342,6 +342,14 @@ GLOBL poolNegZero<>(SB), RODATA|NOPTR, $4
 
 #define STORE1(acc) VMOVUPS acc, (R11)(AX*4)
 
+// GRAD1Z(acc) is GRAD1 for a dx row not yet written (set): +0 plus the
+// gradient, as if the row had been cleared.
+#define GRAD1Z(acc) \
+	VXORPS acc, acc, acc;  \
+	GRAD(acc, -2, -8, 64); \
+	GRAD(acc, -1, -4, 32); \
+	GRAD(acc, 0, 0, 0)
+
 // GRAD2(e, o) is dx columns 2*AX..2*AX+15 (relative to R11) plus the
 // gradient of windows AX..AX+7: an even column takes tap 2 of the window
 // before and tap 0 of its own, an odd one tap 1.
@@ -360,15 +368,29 @@ GLOBL poolNegZero<>(SB), RODATA|NOPTR, $4
 	VPERM2F128 $0x20, o, Y3, e;  \
 	VPERM2F128 $0x31, o, Y3, o
 
+// GRAD2Z(e, o) is GRAD2 for a dx row not yet written (set).
+#define GRAD2Z(e, o) \
+	VXORPS     e, e, e;         \
+	VXORPS     o, o, o;         \
+	GRAD(e, -1, -4, 64);        \
+	GRAD(e, 0, 0, 0);           \
+	GRAD(o, 0, 0, 32);          \
+	VUNPCKLPS  o, e, Y3;        \
+	VUNPCKHPS  o, e, o;         \
+	VPERM2F128 $0x20, o, Y3, e; \
+	VPERM2F128 $0x31, o, Y3, o
+
 #define STORE2(e, o) \
 	VMOVUPS e, (R11)(AX*8); \
 	VMOVUPS o, 32(R11)(AX*8)
 
-// GRADROWS(BLOCK, STORE, ta, tb) runs the output rows: for each tap row
-// inside the input the blocks of [lo, hi), the last one, ending at hi,
-// computed first (into ta, tb) and stored last, as it may overlap the
-// others.
-#define GRADROWS(BLOCK, STORE, ta, tb) \
+// GRADROWS(BLOCK, BLOCKZ, STORE, ta, tb) runs the output rows: for each
+// tap row inside the input the blocks of [lo, hi), the last one, ending
+// at hi, computed first (into ta, tb) and stored last, as it may overlap
+// the others. With set, a tap row that no earlier output row covered
+// (the first output row's, or ky + sh > 2) is not read: BLOCKZ starts
+// from +0, which is what adding to a cleared row gives.
+#define GRADROWS(BLOCK, BLOCKZ, STORE, ta, tb) \
 	MOVQ  w+24(FP), R12;               \
 	SHLQ  $2, R12;                     \
 	MOVQ  hi+88(FP), R13;              \
@@ -386,6 +408,15 @@ tap:                                   \
 	JAE   skip;                        \
 	IMULQ R12, R11;                    \
 	ADDQ  DI, R11;                     \
+	CMPB  set+96(FP), $0;              \
+	JEQ   load;                        \
+	CMPQ  CX, outH+48(FP);             \
+	JEQ   zero;                        \
+	MOVQ  sh+56(FP), R10;              \
+	ADDQ  BX, R10;                     \
+	CMPQ  R10, $2;                     \
+	JGT   zero;                        \
+load:                                  \
 	MOVQ  R13, AX;                     \
 	BLOCK(ta, tb);                     \
 	MOVQ  lo+80(FP), AX;               \
@@ -397,6 +428,20 @@ block:                                 \
 test:                                  \
 	CMPQ  AX, R13;                     \
 	JLT   block;                       \
+	JMP   last;                        \
+zero:                                  \
+	MOVQ  R13, AX;                     \
+	BLOCKZ(ta, tb);                    \
+	MOVQ  lo+80(FP), AX;               \
+	JMP   testz;                       \
+blockz:                                \
+	BLOCKZ(Y0, Y4);                    \
+	STORE(Y0, Y4);                     \
+	ADDQ  $8, AX;                      \
+testz:                                 \
+	CMPQ  AX, R13;                     \
+	JLT   blockz;                      \
+last:                                  \
 	MOVQ  R13, AX;                     \
 	STORE(ta, tb);                     \
 skip:                                  \
@@ -415,24 +460,25 @@ skip:                                  \
 
 // The one-register blocks of stride 1 ignore their second register.
 #define GRAD1X(acc, unused) GRAD1(acc)
+#define GRAD1ZX(acc, unused) GRAD1Z(acc)
 #define STORE1X(acc, unused) STORE1(acc)
 
-// func maxPool3x3GradS1AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int)
-TEXT ·maxPool3x3GradS1AVX2(SB), NOSPLIT, $0-96
+// func maxPool3x3GradS1AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int, set bool)
+TEXT ·maxPool3x3GradS1AVX2(SB), NOSPLIT, $0-97
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), SI
 	MOVQ arg+16(FP), DX
 	MOVQ pl+72(FP), AX
 	LEAQ (SI)(AX*4), SI
 	ADDQ AX, DX
-	GRADROWS(GRAD1X, STORE1X, Y15, Y14)
+	GRADROWS(GRAD1X, GRAD1ZX, STORE1X, Y15, Y14)
 
-// func maxPool3x3GradS2AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int)
-TEXT ·maxPool3x3GradS2AVX2(SB), NOSPLIT, $0-96
+// func maxPool3x3GradS2AVX2(dx, dy *float32, arg *uint8, w, h, outW, outH, sh, pt, pl, lo, hi int, set bool)
+TEXT ·maxPool3x3GradS2AVX2(SB), NOSPLIT, $0-97
 	MOVQ dx+0(FP), DI
 	MOVQ dy+8(FP), SI
 	MOVQ arg+16(FP), DX
 	MOVQ pl+72(FP), AX
 	SHLQ $2, AX
 	SUBQ AX, DI
-	GRADROWS(GRAD2, STORE2, Y15, Y14)
+	GRADROWS(GRAD2, GRAD2Z, STORE2, Y15, Y14)

@@ -91,6 +91,18 @@ func TestMaxPoolBackwardAVX2(t *testing.T) {
 					t.Fatalf("%+v: dx[%d] is %v, the Go code gives %v", p, i, dx[0][i], dx[1][i])
 				}
 			}
+			// Setting dx: the assembly reads no row it has not written,
+			// and clears what it does not write.
+			for i, avx2 := range []bool{true, false} {
+				poolAVX2 = avx2
+				copy(dx[i], dx0)
+				MaxPoolInputGradient(dx[i], dy, arg, &p)
+			}
+			for i := range dx0 {
+				if math.Float32bits(dx[0][i]) != math.Float32bits(dx[1][i]) {
+					t.Fatalf("%+v: set: dx[%d] is %v, the Go code gives %v", p, i, dx[0][i], dx[1][i])
+				}
+			}
 		}
 	}
 }

@@ -105,6 +105,18 @@ var poolLaneCases = func() []PoolParams {
 			poolCase(1, 1, 8, w, 3, 2, 1, [4]int{}, 1),
 			poolCase(1, 1, 5, w, 3, 2, 1, [4]int{2, 2, 2, 2}, 0))
 	}
+	// Vertical strides of 3 and 4: rows between windows, and rows below
+	// the last one, that no window covers.
+	for _, sw := range []int{1, 2} {
+		for _, sh := range []int{3, 4} {
+			for _, pads := range [][4]int{{}, {1, 1, 0, 1}, {2, 0, 2, 0}} {
+				p := poolCase(1, 2, 14, 35, 3, sw, 1, pads, 0)
+				p.StrideH = sh
+				p.OutH = (p.H+pads[0]+pads[2]-3)/sh + 1
+				cases = append(cases, p)
+			}
+		}
+	}
 	return cases
 }()
 
@@ -357,7 +369,8 @@ var poolBenchmarks = []struct {
 	{"pool3_480x28x28", poolCase(1, 480, 28, 28, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
 	{"3a_pool_192x28x28_s1", poolCase(1, 192, 28, 28, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
 	{"4a_pool_480x14x14_s1", poolCase(1, 480, 14, 14, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
-	// Two of them at DeepDream's 1024x768, whose planes outgrow the caches.
+	// Three of them at DeepDream's 1024x768, whose planes outgrow the caches.
+	{"pool1_64x384x512", poolCase(1, 64, 384, 512, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
 	{"pool2_192x192x256", poolCase(1, 192, 192, 256, 3, 2, 1, [4]int{0, 0, 1, 1}, 0)},
 	{"3a_pool_192x96x128_s1", poolCase(1, 192, 96, 128, 3, 1, 1, [4]int{1, 1, 1, 1}, 0)},
 }
@@ -393,6 +406,12 @@ func BenchmarkMaxPool(b *testing.B) {
 		b.Run(c.name+"/backward", func(b *testing.B) {
 			for b.Loop() {
 				MaxPoolBackward(dx, y, arg, &p)
+			}
+			reportPool(b, &p)
+		})
+		b.Run(c.name+"/backward-set", func(b *testing.B) { // the engine's
+			for b.Loop() {
+				MaxPoolInputGradient(dx, y, arg, &p)
 			}
 			reportPool(b, &p)
 		})
