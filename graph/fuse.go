@@ -5,12 +5,22 @@ import (
 	"strings"
 
 	"github.com/deepdream-go/deepdream/onnx"
+	"github.com/deepdream-go/deepdream/ops"
 )
 
 // fusedReluAttr marks a Conv node that applies the Relu after it (see
 // fuseConvRelu). The name cannot come from an ONNX file's Conv, whose
 // attributes are all spelled without a colon.
 const fusedReluAttr = "deepdream:fused_relu"
+
+// reluByPoolAttr marks a fused Conv+Relu whose output only a MaxPool
+// marked positiveTapsAttr reads: that MaxPool's backward pass applies the
+// Relu's mask, so the Conv keeps none (see fuseConvRelu).
+const reluByPoolAttr = "deepdream:relu_mask_by_pool"
+
+// positiveTapsAttr marks a MaxPool that stores no tap for windows whose
+// maximum is not positive (ops.MaxPoolPositive).
+const positiveTapsAttr = "deepdream:positive_taps"
 
 // fuseConvRelu returns the nodes to plan, with each Conv whose output only
 // a Relu reads fused with that Relu: the Conv, marked with fusedReluAttr,
@@ -21,6 +31,12 @@ const fusedReluAttr = "deepdream:fused_relu"
 // buffer. Only the needed nodes count as readers. A pair whose tensors
 // include a target stays apart: a target's value and gradient seed are the
 // caller's to read as they are.
+//
+// When the Relu's output only goes to a MaxPool with stored taps (conv1
+// and pool1 of GoogLeNet), the MaxPool routes the gradient only to
+// positive maxima (ops.MaxPoolPositive), which is the Relu's backward pass
+// too: the Conv then neither records the mask after its forward pass nor
+// applies it before its backward pass, two passes over its output.
 func fuseConvRelu(nodes []*Node, needed map[int]bool, targets []string) []*Node {
 	readers := map[string][]*Node{}
 	for _, n := range nodes {
@@ -47,8 +63,35 @@ func fuseConvRelu(nodes []*Node, needed map[int]bool, targets []string) []*Node 
 		relu.OpType, relu.Attrs = "Identity", nil
 		j := slices.Index(nodes, r[0])
 		fused[j] = &Node{Node: &relu, Opset: r[0].Opset}
+		if pr := readers[relu.Outputs[0]]; len(pr) == 1 && positivePool(pr[0]) {
+			conv.Attrs = append(conv.Attrs, &onnx.Attribute{Name: reluByPoolAttr, Type: onnx.AttrInt, I: 1})
+			pool := *pr[0].Node
+			pool.Attrs = append(slices.Clip(pool.Attrs), &onnx.Attribute{Name: positiveTapsAttr, Type: onnx.AttrInt, I: 1})
+			fused[slices.Index(nodes, pr[0])] = &Node{Node: &pool, Opset: pr[0].Opset}
+		}
 	}
 	return fused
+}
+
+// positivePool reports whether n is a MaxPool that can route its gradient
+// to positive maxima only: one input, no Indices output, a window small
+// enough for its taps to be stored.
+func positivePool(n *Node) bool {
+	if !plainOp(n, "MaxPool") || len(n.Inputs) != 1 || len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		return false
+	}
+	k, err := n.Ints("kernel_shape", nil)
+	if err != nil || len(k) == 0 {
+		return false
+	}
+	taps := 1
+	for _, v := range k {
+		if v < 1 || v > ops.MaxPoolArgTaps {
+			return false
+		}
+		taps *= v
+	}
+	return taps <= ops.MaxPoolArgTaps
 }
 
 func plainOp(n *Node, opType string) bool {

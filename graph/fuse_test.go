@@ -12,8 +12,9 @@ import (
 )
 
 // convReluModel: x -> Conv 3x3 pad 1 -> c -> Relu -> r -> Sigmoid -> s, and
-// r -> MaxPool -> q when pooled (a second reader of the Relu's output).
-func convReluModel(pooled bool) *onnx.Model {
+// r -> MaxPool -> q when pooled (a second reader of the Relu's output);
+// with poolOnly, the MaxPool is r's only reader: s = Sigmoid(q).
+func convReluModel(pooled, poolOnly bool) *onnx.Model {
 	dims := func(d ...int64) []onnx.Dim {
 		out := make([]onnx.Dim, len(d))
 		for i, v := range d {
@@ -37,6 +38,11 @@ func convReluModel(pooled bool) *onnx.Model {
 	if pooled {
 		g.Nodes = append(g.Nodes, &onnx.Node{Index: 3, Name: "pool", OpType: "MaxPool", Inputs: []string{"r"}, Outputs: []string{"q"},
 			Attrs: []*onnx.Attribute{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 0, 0, 1, 1)}})
+		if poolOnly { // the Sigmoid after the MaxPool, reading q
+			sig, pool := g.Nodes[2], g.Nodes[3]
+			sig.Inputs[0], sig.Index, pool.Index = "q", 3, 2
+			g.Nodes[2], g.Nodes[3] = pool, sig
+		}
 	}
 	return &onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
 }
@@ -47,8 +53,11 @@ func TestConvReluFusion(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	w, b := distinct(rng, 4*3*3*3), distinct(rng, 4)
 	x := distinct(rng, 3*6*5)
-	for _, pooled := range []bool{false, true} {
-		m, err := Load(convReluModel(pooled))
+	for variant := range 3 {
+		// The Relu read by the Sigmoid, by it and a MaxPool, by the
+		// MaxPool only (which then applies the Relu's mask).
+		pooled, poolOnly := variant > 0, variant == 2
+		m, err := Load(convReluModel(pooled, poolOnly))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,24 +75,41 @@ func TestConvReluFusion(t *testing.T) {
 			return p
 		}
 		targets := []string{"s"}
-		if pooled {
+		if pooled && !poolOnly {
 			targets = append(targets, "q")
 		}
 		fused := plan(targets...)
 		// A target on the pair keeps it apart: the reference.
 		apart := plan(append(targets, "c")...)
-		if fused.Steps() != len(targets)+1 || apart.Steps() != len(targets)+2 {
-			t.Fatalf("pooled %v: %d steps fused, %d apart; want the Relu fused away", pooled, fused.Steps(), apart.Steps())
+		steps := len(targets) + 1
+		if poolOnly {
+			steps++
+		}
+		if fused.Steps() != steps || apart.Steps() != steps+1 {
+			t.Fatalf("variant %d: %d steps fused, %d apart; want the Relu fused away", variant, fused.Steps(), apart.Steps())
+		}
+		// The MaxPool masks the gradient when it is the only reader.
+		for _, st := range fused.steps {
+			switch k := st.kernel.(type) {
+			case *convKernel:
+				if (k.positive == nil) != poolOnly {
+					t.Errorf("variant %d: the Conv keeps a Relu mask: %v", variant, k.positive != nil)
+				}
+			case *maxPoolKernel:
+				if k.positive != poolOnly {
+					t.Errorf("variant %d: the MaxPool stores positive taps only: %v", variant, k.positive)
+				}
+			}
 		}
 		stepSeeded(t, fused, targets)
 		stepSeeded(t, apart, targets, "c")
 		for _, name := range append(targets, "r") {
 			if !slices.Equal(fused.Data(name), apart.Data(name)) {
-				t.Errorf("pooled %v: %s fused %v, apart %v", pooled, name, fused.Data(name), apart.Data(name))
+				t.Errorf("variant %d: %s fused %v, apart %v", variant, name, fused.Data(name), apart.Data(name))
 			}
 		}
 		if !slices.Equal(fused.Grad("x"), apart.Grad("x")) {
-			t.Errorf("pooled %v: dx fused %v, apart %v", pooled, fused.Grad("x"), apart.Grad("x"))
+			t.Errorf("variant %d: dx fused %v, apart %v", variant, fused.Grad("x"), apart.Grad("x"))
 		}
 		for _, name := range targets {
 			clear(fused.Grad(name)) // checkPlanGradient seeds the last one

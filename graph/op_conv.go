@@ -120,7 +120,9 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 			k.packed = f
 		}
 	}
-	if p.Relu {
+	// The mask of a fused Relu, unless the MaxPool reading its output
+	// applies it (reluByPoolAttr).
+	if p.Relu && n.Attr(reluByPoolAttr) == nil {
 		k.positive = make([]uint64, (out.Size()+63)/64)
 	}
 	// The input gradient needs the weights only (a fused ReLU keeps its
@@ -178,7 +180,8 @@ type convKernel struct {
 	wino   *ops.WinogradFilter
 	packed *ops.ConvFilter
 	// positive has a bit per output element, set where the fused ReLU let
-	// it through (ops.ReluBits); nil without a fused ReLU.
+	// it through (ops.ReluBits); nil without a fused ReLU, or when the
+	// MaxPool reading the output masks its gradient (reluByPoolAttr).
 	positive []uint64
 	// setDx makes Backward set din[0] instead of adding to it (assign).
 	setDx bool
@@ -217,7 +220,7 @@ func (k *convKernel) Backward(din, dout, in, out [][]float32) {
 		clearIfSet(k.setDx, din[0])
 		return
 	}
-	if k.p.Relu {
+	if k.positive != nil {
 		// In place: the fused Relu's output gradient is read by no one
 		// else (fuseConvRelu leaves targets alone).
 		ops.ReluMaskBits(dout[0], k.positive)

@@ -38,6 +38,12 @@ func buildMaxPool(n *Node, in []Input) (*Built, error) {
 	if x := in[0].Const; x != nil && x.Int {
 		return foldInts(b, x)
 	}
+	if n.Attr(positiveTapsAttr) != nil && !n.shapesOnly {
+		if k.arg == nil { // fuseConvRelu checked the window
+			return nil, fmt.Errorf("%s: window %dx%d too large to store its taps", positiveTapsAttr, p.KH, p.KW)
+		}
+		k.positive = true
+	}
 	return b, nil
 }
 
@@ -71,6 +77,9 @@ type maxPoolKernel struct {
 	arg []uint8
 	// indices makes output 1 ONNX's Indices, column-major if columnMajor.
 	indices, columnMajor bool
+	// positive stores no tap for maxima that are not positive: the
+	// backward pass of the Relu before it too (positiveTapsAttr).
+	positive bool
 	// setDx makes Backward set din[0] instead of adding to it (assign).
 	setDx bool
 }
@@ -86,7 +95,11 @@ func (k *maxPoolKernel) assign(i int) bool {
 }
 
 func (k *maxPoolKernel) Forward(out, in [][]float32) {
-	ops.MaxPool(out[0], k.arg, in[0], &k.p)
+	if k.positive {
+		ops.MaxPoolPositive(out[0], k.arg, in[0], &k.p)
+	} else {
+		ops.MaxPool(out[0], k.arg, in[0], &k.p)
+	}
 	if k.indices {
 		ops.MaxPoolIndices(out[1], in[0], &k.p, k.columnMajor)
 	}

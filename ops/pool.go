@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/deepdream-go/deepdream/internal/parallel"
@@ -52,6 +53,20 @@ func maxPoolWith(dst []float32, arg []uint8, x []float32, p *PoolParams, fast bo
 	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolForward, fast: fast, y: dst, arg: arg, x: x, p: p})
 }
 
+// MaxPoolPositive is MaxPool storing no tap for the windows whose maximum
+// is not positive (zero, or NaN): the backward passes then route dy only
+// to positive maxima, which is the gradient of MaxPool(Relu(z)) with
+// respect to z when x = Relu(z) (a window's maximum is the element it
+// routes to), so the Relu's own mask x > 0 need not be kept or applied.
+// arg must not be nil and the window must have at most MaxPoolArgTaps
+// taps.
+func MaxPoolPositive(dst []float32, arg []uint8, x []float32, p *PoolParams) {
+	if arg == nil || p.KH*p.KW > MaxPoolArgTaps {
+		panic(fmt.Sprintf("ops: MaxPoolPositive needs stored taps; window %dx%d", p.KH, p.KW))
+	}
+	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolForward, fast: p.fast3x3(), positive: true, y: dst, arg: arg, x: x, p: p})
+}
+
 // MaxPoolBackward: dx += dy routed to the first maximum of each window (as
 // ONNX, Caffe and PyTorch route it), the tap MaxPool stored in arg.
 func MaxPoolBackward(dx, dy []float32, arg []uint8, p *PoolParams) {
@@ -59,9 +74,10 @@ func MaxPoolBackward(dx, dy []float32, arg []uint8, p *PoolParams) {
 }
 
 // MaxPoolInputGradient is MaxPoolBackward into a dx it sets rather than
-// adds to, whatever dx held: each plane of dx is cleared just before dy is
-// routed into it, while it is in cache, instead of by a pass of its own
-// over the whole buffer beforehand.
+// adds to, whatever dx held: the 3x3 assembly writes each row of dx the
+// first time it routes to it without reading it, and only what it leaves
+// is cleared; other windows clear each plane just before routing into it,
+// while it is in cache, instead of by a pass over the whole buffer.
 func MaxPoolInputGradient(dx, dy []float32, arg []uint8, p *PoolParams) {
 	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, set: true, fast: p.fast3x3(), dy: dy, arg: arg, dx: dx, p: p})
 }
@@ -123,6 +139,7 @@ type poolTask struct {
 	kind         poolKind
 	fast         bool // the 3x3 kernels, see fast3x3
 	set          bool // maxPoolBackward sets dx, as adding to zeros would
+	positive     bool // maxPoolForward stores no tap for a maximum not > 0
 	y, dy, x, dx []float32
 	arg          []uint8
 	p            *PoolParams
@@ -154,6 +171,9 @@ func (t *poolTask) Run(lo, hi int) {
 				maxPool3x3Plane(y, arg, x, p)
 			} else {
 				maxPoolPlane(y, arg, x, p)
+			}
+			if t.positive {
+				noTapUnlessPositive(y, arg)
 			}
 		case maxPoolBackward:
 			if t.fast {
@@ -208,6 +228,16 @@ func maxTap(x []float32, oy, ox int, p *PoolParams) (m float32, k int) {
 // tapIndex returns the index in its plane of tap k of window (oy, ox).
 func (p *PoolParams) tapIndex(oy, ox, k int) int {
 	return (oy*p.StrideH-p.PadTop+k/p.KW*p.DilationH)*p.W + ox*p.StrideW - p.PadLeft + k%p.KW*p.DilationW
+}
+
+// noTapUnlessPositiveGo sets arg to noTap where y is not > 0 (MaxPoolPositive).
+func noTapUnlessPositiveGo(y []float32, arg []uint8) {
+	arg = arg[:len(y)]
+	for i, v := range y {
+		if !(v > 0) {
+			arg[i] = noTap
+		}
+	}
 }
 
 // tapByte is maxTap's tap as MaxPool stores it.

@@ -139,3 +139,18 @@ func maxPool3x3BackwardEdges(dx, dy []float32, arg []uint8, offsets *[MaxPoolArg
 		}
 	}
 }
+
+// noTapUnlessPositiveAVX2 is noTapUnlessPositiveGo for n elements, n > 0 a
+// multiple of 8.
+//
+//go:noescape
+func noTapUnlessPositiveAVX2(y *float32, arg *uint8, n int)
+
+func noTapUnlessPositive(y []float32, arg []uint8) {
+	arg = arg[:len(y)]
+	if n := len(y) &^ 7; poolAVX2 && n > 0 {
+		noTapUnlessPositiveAVX2(&y[0], &arg[0], n)
+		y, arg = y[n:], arg[n:]
+	}
+	noTapUnlessPositiveGo(y, arg)
+}

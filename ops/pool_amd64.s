@@ -482,3 +482,28 @@ TEXT ·maxPool3x3GradS2AVX2(SB), NOSPLIT, $0-97
 	SHLQ $2, AX
 	SUBQ AX, DI
 	GRADROWS(GRAD2, GRAD2Z, STORE2, Y15, Y14)
+
+// func noTapUnlessPositiveAVX2(y *float32, arg *uint8, n int)
+// ORs 0xFF (noTap) into the arg bytes whose y is not > 0: the dword masks
+// of VCMPPS (not greater than, true for NaN) packed to bytes.
+TEXT ·noTapUnlessPositiveAVX2(SB), NOSPLIT, $0-24
+	MOVQ   y+0(FP), SI
+	MOVQ   arg+8(FP), DI
+	MOVQ   n+16(FP), CX
+	XORQ   AX, AX
+	VXORPS Y1, Y1, Y1
+
+positive:
+	VMOVUPS      (SI)(AX*4), Y0
+	VCMPPS       $0x0A, Y1, Y0, Y0 // y NGT_UQ 0
+	VEXTRACTF128 $1, Y0, X2
+	VPACKSSDW    X2, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        (DI)(AX*1), X2
+	VPOR         X2, X0, X0
+	VMOVQ        X0, (DI)(AX*1)
+	ADDQ         $8, AX
+	CMPQ         AX, CX
+	JB           positive
+	VZEROUPPER
+	RET

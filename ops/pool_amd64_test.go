@@ -112,6 +112,7 @@ func TestPoolGo(t *testing.T) {
 	defer func(avx2 bool) { poolAVX2 = avx2 }(poolAVX2)
 	poolAVX2 = false
 	TestPoolMatchesReference(t)
+	TestMaxPoolPositive(t)
 	TestMaxPoolNaNAndSignedZeros(t)
 	TestMaxPoolNaNs(t)
 }

@@ -12,3 +12,5 @@ func maxPool3x3BackwardPlane(dx, dy []float32, arg []uint8, offsets *[MaxPoolArg
 	}
 	maxPoolBackwardPlane(dx, dy, arg, offsets, p)
 }
+
+func noTapUnlessPositive(y []float32, arg []uint8) { noTapUnlessPositiveGo(y, arg) }

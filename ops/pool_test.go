@@ -150,6 +150,63 @@ func guardedBytes(r *rand.Rand, n int) ([]uint8, func(t *testing.T, name string)
 	}
 }
 
+// TestMaxPoolPositive checks MaxPoolPositive on ReLU outputs (zeros of
+// both signs, ties, a NaN): the same maxima as MaxPool, and gradients, set
+// and added, bit for bit those of MaxPool's routing followed by the
+// ReLU's mask (ReluBits, ReluMaskBits). TestPoolGo runs it without the
+// assembly.
+func TestMaxPoolPositive(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, p := range append(poolCases, poolLaneCases...) {
+		if p.KH*p.KW > MaxPoolArgTaps {
+			continue
+		}
+		planes := p.N * p.C
+		in, out := planes*p.H*p.W, planes*p.OutH*p.OutW
+		x := tieFloats(r, in)
+		x[r.IntN(in)] = float32(math.NaN())
+		y, arg := make([]float32, out), make([]uint8, out)
+		MaxPool(y, arg, x, &p)
+		yp, argp := make([]float32, out), make([]uint8, out)
+		MaxPoolPositive(yp, argp, x, &p)
+		for o := range y {
+			want := arg[o]
+			if !(y[o] > 0) {
+				want = noTap
+			}
+			if math.Float32bits(yp[o]) != math.Float32bits(y[o]) || argp[o] != want {
+				t.Fatalf("%+v: window %d: max %v tap %d, want %v %d", p, o, yp[o], argp[o], y[o], want)
+			}
+		}
+		mask := make([]uint64, (in+63)/64)
+		ReluBits(mask, x)
+		dy := randFloats(r, out)
+		for _, set := range []bool{false, true} {
+			want, got := randFloats(r, in), make([]float32, in)
+			if set {
+				MaxPoolInputGradient(want, dy, arg, &p)
+			} else {
+				clear(want)
+				MaxPoolBackward(want, dy, arg, &p)
+			}
+			ReluMaskBits(want, mask)
+			if set {
+				for i := range got {
+					got[i] = float32(math.NaN())
+				}
+				MaxPoolInputGradient(got, dy, argp, &p)
+			} else {
+				MaxPoolBackward(got, dy, argp, &p)
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("set %v %+v: dx[%d] = %v, routing then masking gives %v", set, p, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 func TestPoolMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, p := range append(poolCases, poolLaneCases...) {
