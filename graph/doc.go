@@ -18,12 +18,14 @@
 // from the first backward step that adds into it to the step that reads it.
 // So only inputs, targets and what the backward pass needs are readable
 // after Forward, and only inputs' and targets' gradients after Backward.
-// A Conv whose output only a Relu reads is planned as one fused step;
-// pointwise Convs of one input (an inception module's 1x1 branches) as one
-// stacked Conv whose output their outputs view; and the inputs that only a
-// Concat reads are written straight into its output, their gradients read
-// from its gradient in place. Spec.Memory lends the buffers of plans made
-// one after another (a dream's octaves) out of one pool.
+// A Conv whose output only a Relu reads is planned as one fused step (and
+// when only a MaxPool reads the Relu's output, the MaxPool's backward pass
+// applies the Relu's mask); pointwise Convs of one input (an inception
+// module's 1x1 branches) as one stacked Conv whose output their outputs
+// view; and the inputs that only a Concat reads are written straight into
+// its output, their gradients read from its gradient in place. Spec.Memory
+// lends the buffers of plans made one after another (a dream's octaves)
+// out of one pool.
 //
 // Operators live one family per file (op_*.go), each registering a Builder
 // for its ONNX op types; the arithmetic is in package ops. Backward kernels
