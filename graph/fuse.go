@@ -13,14 +13,16 @@ import (
 // attributes are all spelled without a colon.
 const fusedReluAttr = "deepdream:fused_relu"
 
-// reluByPoolAttr marks a fused Conv+Relu whose output only a MaxPool
-// marked positiveTapsAttr reads: that MaxPool's backward pass applies the
+// reluByReaderAttr marks a fused Conv+Relu whose output only a node
+// marked reluInputAttr reads: that node's backward pass applies the
 // Relu's mask, so the Conv keeps none (see fuseConvRelu).
-const reluByPoolAttr = "deepdream:relu_mask_by_pool"
+const reluByReaderAttr = "deepdream:relu_mask_by_reader"
 
-// positiveTapsAttr marks a MaxPool that stores no tap for windows whose
-// maximum is not positive (ops.MaxPoolPositive).
-const positiveTapsAttr = "deepdream:positive_taps"
+// reluInputAttr marks a MaxPool or LRN whose input is a fused Relu's
+// output that only it reads: a MaxPool stores no tap for maxima that are
+// not positive (ops.MaxPoolPositive), an LRN zeroes its input gradient
+// where its input is not positive (ops.LRNParams.Relu).
+const reluInputAttr = "deepdream:relu_input"
 
 // fuseConvRelu returns the nodes to plan, with each Conv whose output only
 // a Relu reads fused with that Relu: the Conv, marked with fusedReluAttr,
@@ -33,10 +35,12 @@ const positiveTapsAttr = "deepdream:positive_taps"
 // caller's to read as they are.
 //
 // When the Relu's output only goes to a MaxPool with stored taps (conv1
-// and pool1 of GoogLeNet), the MaxPool routes the gradient only to
-// positive maxima (ops.MaxPoolPositive), which is the Relu's backward pass
-// too: the Conv then neither records the mask after its forward pass nor
-// applies it before its backward pass, two passes over its output.
+// and pool1 of GoogLeNet) or to an LRN (conv2 and norm2), that node's
+// backward pass applies the Relu's mask too: the MaxPool routes the
+// gradient only to positive maxima (ops.MaxPoolPositive), the LRN zeroes
+// its input gradient where its input is not positive, which it reads
+// anyway. The Conv then neither records the mask after its forward pass
+// nor applies it before its backward pass, two passes over its output.
 func fuseConvRelu(nodes []*Node, needed map[int]bool, targets []string) []*Node {
 	readers := map[string][]*Node{}
 	for _, n := range nodes {
@@ -63,20 +67,23 @@ func fuseConvRelu(nodes []*Node, needed map[int]bool, targets []string) []*Node 
 		relu.OpType, relu.Attrs = "Identity", nil
 		j := slices.Index(nodes, r[0])
 		fused[j] = &Node{Node: &relu, Opset: r[0].Opset}
-		if pr := readers[relu.Outputs[0]]; len(pr) == 1 && positivePool(pr[0]) {
-			conv.Attrs = append(conv.Attrs, &onnx.Attribute{Name: reluByPoolAttr, Type: onnx.AttrInt, I: 1})
-			pool := *pr[0].Node
-			pool.Attrs = append(slices.Clip(pool.Attrs), &onnx.Attribute{Name: positiveTapsAttr, Type: onnx.AttrInt, I: 1})
-			fused[slices.Index(nodes, pr[0])] = &Node{Node: &pool, Opset: pr[0].Opset}
+		if rr := readers[relu.Outputs[0]]; len(rr) == 1 && masksRelu(rr[0]) {
+			conv.Attrs = append(conv.Attrs, &onnx.Attribute{Name: reluByReaderAttr, Type: onnx.AttrInt, I: 1})
+			reader := *rr[0].Node
+			reader.Attrs = append(slices.Clip(reader.Attrs), &onnx.Attribute{Name: reluInputAttr, Type: onnx.AttrInt, I: 1})
+			fused[slices.Index(nodes, rr[0])] = &Node{Node: &reader, Opset: rr[0].Opset}
 		}
 	}
 	return fused
 }
 
-// positivePool reports whether n is a MaxPool that can route its gradient
-// to positive maxima only: one input, no Indices output, a window small
-// enough for its taps to be stored.
-func positivePool(n *Node) bool {
+// masksRelu reports whether n's backward pass can apply the mask of the
+// Relu before it: an LRN, or a MaxPool with one output (no Indices) and a
+// window small enough for its taps to be stored.
+func masksRelu(n *Node) bool {
+	if plainOp(n, "LRN") {
+		return len(n.Inputs) == 1
+	}
 	if !plainOp(n, "MaxPool") || len(n.Inputs) != 1 || len(n.Outputs) > 1 && n.Outputs[1] != "" {
 		return false
 	}

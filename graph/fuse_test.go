@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -12,9 +13,9 @@ import (
 )
 
 // convReluModel: x -> Conv 3x3 pad 1 -> c -> Relu -> r -> Sigmoid -> s, and
-// r -> MaxPool -> q when pooled (a second reader of the Relu's output);
-// with poolOnly, the MaxPool is r's only reader: s = Sigmoid(q).
-func convReluModel(pooled, poolOnly bool) *onnx.Model {
+// r -> reader (MaxPool or LRN, unless "") -> q, a second reader of the
+// Relu's output; with only, the reader is r's only one: s = Sigmoid(q).
+func convReluModel(reader string, only bool) *onnx.Model {
 	dims := func(d ...int64) []onnx.Dim {
 		out := make([]onnx.Dim, len(d))
 		for i, v := range d {
@@ -35,14 +36,18 @@ func convReluModel(pooled, poolOnly bool) *onnx.Model {
 			{Index: 2, Name: "sigmoid", OpType: "Sigmoid", Inputs: []string{"r"}, Outputs: []string{"s"}},
 		},
 	}
-	if pooled {
-		g.Nodes = append(g.Nodes, &onnx.Node{Index: 3, Name: "pool", OpType: "MaxPool", Inputs: []string{"r"}, Outputs: []string{"q"},
-			Attrs: []*onnx.Attribute{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 0, 0, 1, 1)}})
-		if poolOnly { // the Sigmoid after the MaxPool, reading q
-			sig, pool := g.Nodes[2], g.Nodes[3]
-			sig.Inputs[0], sig.Index, pool.Index = "q", 3, 2
-			g.Nodes[2], g.Nodes[3] = pool, sig
-		}
+	if reader == "" {
+		return &onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
+	}
+	attrs := []*onnx.Attribute{attrInts("kernel_shape", 3, 3), attrInts("strides", 2, 2), attrInts("pads", 0, 0, 1, 1)}
+	if reader == "LRN" {
+		attrs = []*onnx.Attribute{attrInt("size", 3), {Name: "alpha", Type: onnx.AttrFloat, F: 0.01}}
+	}
+	g.Nodes = append(g.Nodes, &onnx.Node{Index: 3, Name: "reader", OpType: reader, Inputs: []string{"r"}, Outputs: []string{"q"}, Attrs: attrs})
+	if only { // the Sigmoid after the reader, reading q
+		sig, rd := g.Nodes[2], g.Nodes[3]
+		sig.Inputs[0], sig.Index, rd.Index = "q", 3, 2
+		g.Nodes[2], g.Nodes[3] = rd, sig
 	}
 	return &onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}
 }
@@ -53,18 +58,29 @@ func TestConvReluFusion(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	w, b := distinct(rng, 4*3*3*3), distinct(rng, 4)
 	x := distinct(rng, 3*6*5)
-	for variant := range 3 {
-		// The Relu read by the Sigmoid, by it and a MaxPool, by the
-		// MaxPool only (which then applies the Relu's mask).
-		pooled, poolOnly := variant > 0, variant == 2
-		m, err := Load(convReluModel(pooled, poolOnly))
+	for variant, c := range []struct {
+		reader string
+		only   bool
+	}{{"", false}, {"MaxPool", false}, {"MaxPool", true}, {"LRN", false}, {"LRN", true}} {
+		// The Relu read by the Sigmoid, by it and a MaxPool or LRN, or by
+		// the MaxPool or LRN only, which then applies the Relu's mask.
+		pooled, poolOnly := c.reader != "", c.only
+		m, err := Load(convReluModel(c.reader, c.only))
 		if err != nil {
 			t.Fatal(err)
+		}
+		bias := b
+		if c.reader == "MaxPool" && c.only {
+			// Negative enough for some windows to hold no positive value.
+			bias = make([]float32, len(b))
+			for i, v := range b {
+				bias[i] = v - 8
+			}
 		}
 		plan := func(targets ...string) *Plan {
 			p, err := m.Plan(Spec{
 				Inputs:   []InputSpec{{Name: "x", Shape: Shape{1, 3, 6, 5}, Grad: true}},
-				Consts:   map[string]*Value{"w": FloatValue(Shape{4, 3, 3, 3}, w), "b": FloatValue(Shape{4}, b)},
+				Consts:   map[string]*Value{"w": FloatValue(Shape{4, 3, 3, 3}, w), "b": FloatValue(Shape{4}, bias)},
 				Targets:  targets,
 				Backward: true,
 			})
@@ -99,10 +115,22 @@ func TestConvReluFusion(t *testing.T) {
 				if k.positive != poolOnly {
 					t.Errorf("variant %d: the MaxPool stores positive taps only: %v", variant, k.positive)
 				}
+			case *lrnKernel:
+				if k.p.Relu != poolOnly {
+					t.Errorf("variant %d: the LRN masks its input gradient: %v", variant, k.p.Relu)
+				}
 			}
 		}
 		stepSeeded(t, fused, targets)
 		stepSeeded(t, apart, targets, "c")
+		for _, st := range fused.steps {
+			if k, ok := st.kernel.(*maxPoolKernel); ok && k.positive {
+				// Some windows' maxima are 0: the mask is exercised.
+				if n := bytes.Count(k.arg, []byte{255}); n == 0 {
+					t.Errorf("variant %d: no window of the MaxPool has a maximum of 0", variant)
+				}
+			}
+		}
 		for _, name := range append(targets, "r") {
 			if !slices.Equal(fused.Data(name), apart.Data(name)) {
 				t.Errorf("variant %d: %s fused %v, apart %v", variant, name, fused.Data(name), apart.Data(name))
@@ -111,10 +139,16 @@ func TestConvReluFusion(t *testing.T) {
 		if !slices.Equal(fused.Grad("x"), apart.Grad("x")) {
 			t.Errorf("variant %d: dx fused %v, apart %v", variant, fused.Grad("x"), apart.Grad("x"))
 		}
+		if c.reader == "LRN" {
+			// Its curvature defeats the finite differences near the
+			// Relu's kinks; the apart plan's gradient, equal bit for bit,
+			// is the check (the LRN's own is in op_lrn_test.go).
+			continue
+		}
 		for _, name := range targets {
 			clear(fused.Grad(name)) // checkPlanGradient seeds the last one
 		}
-		checkPlanGradient(t, rng, fused, targets[len(targets)-1], []string{"x"}, "fused Conv+Relu")
+		checkPlanGradient(t, rng, fused, targets[len(targets)-1], []string{"x"}, fmt.Sprintf("fused Conv+Relu, variant %d", variant))
 	}
 }
 

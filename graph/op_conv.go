@@ -120,9 +120,9 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 			k.packed = f
 		}
 	}
-	// The mask of a fused Relu, unless the MaxPool reading its output
-	// applies it (reluByPoolAttr).
-	if p.Relu && n.Attr(reluByPoolAttr) == nil {
+	// The mask of a fused Relu, unless the node reading its output
+	// applies it (reluByReaderAttr).
+	if p.Relu && n.Attr(reluByReaderAttr) == nil {
 		k.positive = make([]uint64, (out.Size()+63)/64)
 	}
 	// The input gradient needs the weights only (a fused ReLU keeps its
@@ -181,7 +181,7 @@ type convKernel struct {
 	packed *ops.ConvFilter
 	// positive has a bit per output element, set where the fused ReLU let
 	// it through (ops.ReluBits); nil without a fused ReLU, or when the
-	// MaxPool reading the output masks its gradient (reluByPoolAttr).
+	// node reading the output masks its gradient (reluByReaderAttr).
 	positive []uint64
 	// setDx makes Backward set din[0] instead of adding to it (assign).
 	setDx bool

@@ -43,6 +43,9 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 	if p.Bias, err = n.Float("bias", 1); err != nil {
 		return nil, err
 	}
+	// The input is a fused Relu's output, whose mask the backward pass
+	// applies (reluInputAttr).
+	p.Relu = n.Attr(reluInputAttr) != nil
 	k := &lrnKernel{p: p}
 	if size != 5 && !n.shapesOnly {
 		// Other windows than 5 keep the factor for Backward, which

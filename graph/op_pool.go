@@ -38,9 +38,9 @@ func buildMaxPool(n *Node, in []Input) (*Built, error) {
 	if x := in[0].Const; x != nil && x.Int {
 		return foldInts(b, x)
 	}
-	if n.Attr(positiveTapsAttr) != nil && !n.shapesOnly {
+	if n.Attr(reluInputAttr) != nil && !n.shapesOnly {
 		if k.arg == nil { // fuseConvRelu checked the window
-			return nil, fmt.Errorf("%s: window %dx%d too large to store its taps", positiveTapsAttr, p.KH, p.KW)
+			return nil, fmt.Errorf("%s: window %dx%d too large to store its taps", reluInputAttr, p.KH, p.KW)
 		}
 		k.positive = true
 	}
@@ -78,7 +78,7 @@ type maxPoolKernel struct {
 	// indices makes output 1 ONNX's Indices, column-major if columnMajor.
 	indices, columnMajor bool
 	// positive stores no tap for maxima that are not positive: the
-	// backward pass of the Relu before it too (positiveTapsAttr).
+	// backward pass of the Relu before it too (reluInputAttr).
 	positive bool
 	// setDx makes Backward set din[0] instead of adding to it (assign).
 	setDx bool

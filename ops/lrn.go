@@ -13,10 +13,15 @@ import (
 // c-floor((Size-1)/2) .. c+ceil((Size-1)/2) (clipped to [0, C)):
 //
 //	s_c = Bias + Alpha/Size * sum x_j^2,   y_c = x_c * s_c^-Beta
+//
+// With Relu, x is the output of a Relu that only the LRN reads, and the
+// backward passes apply the Relu's backward too: dx is 0 where x is not
+// > 0 (the mask a fused Relu would otherwise keep and apply).
 type LRNParams struct {
 	N, C, HW          int
 	Size              int
 	Alpha, Beta, Bias float32
+	Relu              bool
 }
 
 // window returns how many channels before and after c the window of c spans.
@@ -54,9 +59,9 @@ func LRNBackward(dx, dy, x, factor []float32, p *LRNParams) {
 }
 
 // LRNInputGradient is LRNBackward into a dx it sets rather than adds to,
-// whatever dx held: each block row of dx is cleared just before its
-// gradient is added, while it is in cache, instead of by a pass of its own
-// over the whole buffer beforehand.
+// whatever dx held: a window of 5 writes each row of dx without reading
+// it; other windows clear each block row just before adding to it, while
+// it is in cache, instead of by a pass of its own over the whole buffer.
 func LRNInputGradient(dx, dy, x, factor []float32, p *LRNParams) {
 	lrnBackwardWith(dx, dy, x, factor, p, p.Size == 5, true)
 }
@@ -186,7 +191,7 @@ func (t *lrnTask) backwardBlock(at pixels) {
 			continue
 		}
 		lrnGradRow(at.of(t.dx, c), at.of(t.dy, c), at.of(t.x, c), fring[c%5][:at.n],
-			ring[(c+3)%5][:at.n], ring[(c+4)%5][:at.n], ring[c%5][:at.n], ring[(c+1)%5][:at.n], ring[(c+2)%5][:at.n], k2, t.set)
+			ring[(c+3)%5][:at.n], ring[(c+4)%5][:at.n], ring[c%5][:at.n], ring[(c+1)%5][:at.n], ring[(c+2)%5][:at.n], k2, t.set, p.Relu)
 	}
 }
 
@@ -222,18 +227,21 @@ func lrnFactorRingRowGo(w, f, dy, x0, x1, x2, x3, x4 []float32, k, bias, beta fl
 }
 
 // lrnGradRowGo adds one row's gradient to dx (set: sets dx to it): dy*f
-// less k2*x times the terms w0 .. w4 of the row's mirrored window.
-func lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32, set bool) {
+// less k2*x times the terms w0 .. w4 of the row's mirrored window; with
+// relu, 0 where x is not > 0.
+func lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32, set, relu bool) {
 	dy, x, f = dy[:len(dx)], x[:len(dx)], f[:len(dx)]
 	w0, w1, w2, w3, w4 = w0[:len(dx)], w1[:len(dx)], w2[:len(dx)], w3[:len(dx)], w4[:len(dx)]
-	if set {
-		for i := range dx {
-			dx[i] = float32(dy[i]*f[i]) - float32(float32(k2*x[i])*(w0[i]+w1[i]+w2[i]+w3[i]+w4[i]))
-		}
-		return
-	}
 	for i := range dx {
-		dx[i] += float32(dy[i]*f[i]) - float32(float32(k2*x[i])*(w0[i]+w1[i]+w2[i]+w3[i]+w4[i]))
+		v := float32(dy[i]*f[i]) - float32(float32(k2*x[i])*(w0[i]+w1[i]+w2[i]+w3[i]+w4[i]))
+		if relu && !(x[i] > 0) {
+			v = 0
+		}
+		if set {
+			dx[i] = v
+		} else {
+			dx[i] += v
+		}
 	}
 }
 
@@ -269,7 +277,11 @@ func (t *lrnTask) slidingBlock(at pixels) {
 				clear(dx)
 			}
 			for i, g := range dy {
-				dx[i] += float32(float64(g)*float64(f[i]) - k2*float64(x[i])*sum[i])
+				v := float32(float64(g)*float64(f[i]) - k2*float64(x[i])*sum[i])
+				if p.Relu && !(x[i] > 0) {
+					v = 0
+				}
+				dx[i] += v
 			}
 			continue
 		}

@@ -17,7 +17,7 @@ func lrnForwardRowAVX(y, f, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
 func lrnFactorRingRowAVX(w, f, dy, x0, x1, x2, x3, x4 *float32, n int, k, bias float32)
 
 //go:noescape
-func lrnGradRowAVX(dx, dy, x, f, w0, w1, w2, w3, w4 *float32, n int, k2 float32, set bool)
+func lrnGradRowAVX(dx, dy, x, f, w0, w1, w2, w3, w4 *float32, n int, k2 float32, set, relu bool)
 
 // The wrappers cut every slice to the first one's length, which bounds
 // what the assembly touches, and leave the last n%8 elements to the Go
@@ -35,14 +35,14 @@ func lrnForwardRow(y, f, x0, x1, x2, x3, x4 []float32, k, bias, beta float32) {
 	lrnForwardRowGo(y, f, x0, x1, x2, x3, x4, k, bias, beta)
 }
 
-func lrnGradRow(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32, set bool) {
+func lrnGradRow(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32, set, relu bool) {
 	n := len(dx)
 	dy, x, f, w0, w1, w2, w3, w4 = dy[:n], x[:n], f[:n], w0[:n], w1[:n], w2[:n], w3[:n], w4[:n]
 	if m := n &^ 7; lrnAVX && m > 0 {
-		lrnGradRowAVX(&dx[0], &dy[0], &x[0], &f[0], &w0[0], &w1[0], &w2[0], &w3[0], &w4[0], m, k2, set)
+		lrnGradRowAVX(&dx[0], &dy[0], &x[0], &f[0], &w0[0], &w1[0], &w2[0], &w3[0], &w4[0], m, k2, set, relu)
 		dx, dy, x, f, w0, w1, w2, w3, w4 = dx[m:], dy[m:], x[m:], f[m:], w0[m:], w1[m:], w2[m:], w3[m:], w4[m:]
 	}
-	lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4, k2, set)
+	lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4, k2, set, relu)
 }
 
 // lrnFactorRingRow is lrnFactorRingRowGo; the assembly handles beta =

@@ -97,8 +97,8 @@ factorring:
 	VZEROUPPER
 	RET
 
-// func lrnGradRowAVX(dx, dy, x, f, w0, w1, w2, w3, w4 *float32, n int, k2 float32, set bool)
-TEXT ·lrnGradRowAVX(SB), NOSPLIT, $0-85
+// func lrnGradRowAVX(dx, dy, x, f, w0, w1, w2, w3, w4 *float32, n int, k2 float32, set, relu bool)
+TEXT ·lrnGradRowAVX(SB), NOSPLIT, $0-86
 	MOVQ         dx+0(FP), DI
 	MOVQ         dy+8(FP), SI
 	MOVQ         x+16(FP), DX
@@ -110,23 +110,31 @@ TEXT ·lrnGradRowAVX(SB), NOSPLIT, $0-85
 	MOVQ         w4+64(FP), R12
 	MOVQ         n+72(FP), CX
 	VBROADCASTSS k2+80(FP), Y15
+	MOVBQZX      relu+85(FP), R13
+	VXORPS       Y14, Y14, Y14
 	XORQ         AX, AX
 	CMPB         set+84(FP), $0
 	JNE          setgrad
 
 // GRAD8 sets Y2 to the gradient of the 8 elements at AX: dy*f less
-// k2*x * (w0 + w1 + w2 + w3 + w4).
+// k2*x * (w0 + w1 + w2 + w3 + w4), and with relu (R13) 0 where x is not
+// > 0 (GT_OQ: NaN is not).
 #define GRAD8 \
-	VMOVUPS (R8)(AX*4), Y0 \
-	VADDPS  (R9)(AX*4), Y0, Y0 \
-	VADDPS  (R10)(AX*4), Y0, Y0 \
-	VADDPS  (R11)(AX*4), Y0, Y0 \
-	VADDPS  (R12)(AX*4), Y0, Y0 \
-	VMULPS  (DX)(AX*4), Y15, Y1 \
-	VMULPS  Y0, Y1, Y1 \
-	VMOVUPS (SI)(AX*4), Y2 \
-	VMULPS  (BX)(AX*4), Y2, Y2 \
-	VSUBPS  Y1, Y2, Y2
+	VMOVUPS (R8)(AX*4), Y0        \
+	VADDPS  (R9)(AX*4), Y0, Y0    \
+	VADDPS  (R10)(AX*4), Y0, Y0   \
+	VADDPS  (R11)(AX*4), Y0, Y0   \
+	VADDPS  (R12)(AX*4), Y0, Y0   \
+	VMULPS  (DX)(AX*4), Y15, Y1   \
+	VMULPS  Y0, Y1, Y1            \
+	VMOVUPS (SI)(AX*4), Y2        \
+	VMULPS  (BX)(AX*4), Y2, Y2    \
+	VSUBPS  Y1, Y2, Y2            \
+	TESTQ   R13, R13              \
+	JZ      4(PC)                 \
+	VMOVUPS (DX)(AX*4), Y3        \
+	VCMPPS  $0x1E, Y14, Y3, Y3    \
+	VANDPS  Y3, Y2, Y2
 
 grad:
 	GRAD8

@@ -78,23 +78,38 @@ func TestLRNRowsAVX(t *testing.T) {
 				same(t, "factor+ring w", w, wantW)
 
 				ws := rows(n)
-				dx, checkDX := guarded(r, n)
-				wantDX := append([]float32(nil), dx...)
-				lrnGradRow(dx, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, false)
-				checkDX(t, "grad")
-				lrnGradRowGo(wantDX, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, false)
-				same(t, "grad", dx, wantDX)
+				for _, relu := range []bool{false, true} {
+					name := fmt.Sprintf("grad relu %v", relu)
+					dx, checkDX := guarded(r, n)
+					wantDX := append([]float32(nil), dx...)
+					lrnGradRow(dx, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, false, relu)
+					checkDX(t, name)
+					lrnGradRowGo(wantDX, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, false, relu)
+					same(t, name, dx, wantDX)
 
-				// Set instead of added: the same values as added to zeros.
-				dx2, checkDX2 := guarded(r, n)
-				lrnGradRow(dx2, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, true)
-				checkDX2(t, "grad set")
-				wantDX2 := make([]float32, n)
-				lrnGradRowGo(wantDX2, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, false)
-				same(t, "grad set", dx2, wantDX2)
-				goDX2 := make([]float32, n)
-				lrnGradRowGo(goDX2, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, true)
-				same(t, "grad set Go", goDX2, wantDX2)
+					// Set instead of added: the same values as added to zeros.
+					dx2, checkDX2 := guarded(r, n)
+					lrnGradRow(dx2, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, true, relu)
+					checkDX2(t, name+" set")
+					wantDX2 := make([]float32, n)
+					lrnGradRowGo(wantDX2, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, false, relu)
+					same(t, name+" set", dx2, wantDX2)
+					goDX2 := make([]float32, n)
+					lrnGradRowGo(goDX2, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, true, relu)
+					same(t, name+" set Go", goDX2, wantDX2)
+					if !relu {
+						continue
+					}
+					// The mask: +0 where x is not > 0, else the gradient.
+					plain := make([]float32, n)
+					lrnGradRowGo(plain, dy, x[2], f, ws[0], ws[1], ws[2], ws[3], ws[4], k2, true, false)
+					for i, v := range x[2] {
+						if !(v > 0) {
+							plain[i] = 0
+						}
+					}
+					same(t, name+" mask", dx2, plain)
+				}
 			})
 		}
 	}

@@ -90,6 +90,22 @@ func TestLRNMatchesReference(t *testing.T) {
 					t.Fatalf("%+v fast %v: set dx[%d] = %v, adding to zeros gives %v", p, fast, i, set[i], zeros[i])
 				}
 			}
+			// With Relu, the gradient is +0 where x is not > 0, set or
+			// added.
+			pr := p
+			pr.Relu = true
+			lrnBackwardWith(set, dy, x, factor, &pr, fast, true)
+			added := append([]float32(nil), base...)
+			lrnBackwardWith(added, dy, x, factor, &pr, fast, false)
+			for i := range set {
+				want := zeros[i]
+				if !(x[i] > 0) {
+					want = 0
+				}
+				if math.Float32bits(set[i]) != math.Float32bits(want) || math.Float32bits(added[i]) != math.Float32bits(base[i]+want) {
+					t.Fatalf("%+v fast %v relu: dx[%d] = %v set, %v added to %v; want %v", p, fast, i, set[i], added[i], base[i], want)
+				}
+			}
 			if !fast {
 				continue
 			}
