@@ -335,17 +335,19 @@ GLOBL poolNegZero<>(SB), RODATA|NOPTR, $4
 // GRAD1(acc) is dx columns AX..AX+7 plus the gradient of their three
 // windows, at AX-2, AX-1 and AX relative to SI and DX.
 #define GRAD1(acc) \
-	VMOVUPS (R11)(AX*4), acc;    \
-	GRAD(acc, -2, -8, 64);       \
-	GRAD(acc, -1, -4, 32);       \
-	GRAD(acc, 0, 0, 0)
+	VMOVUPS (R11)(AX*4), acc; \
+	TAPS1(acc)
 
 #define STORE1(acc) VMOVUPS acc, (R11)(AX*4)
 
 // GRAD1Z(acc) is GRAD1 for a dx row not yet written (set): +0 plus the
 // gradient, as if the row had been cleared.
 #define GRAD1Z(acc) \
-	VXORPS acc, acc, acc;  \
+	VXORPS acc, acc, acc; \
+	TAPS1(acc)
+
+// TAPS1(acc) adds the gradient of the three windows of columns AX..AX+7.
+#define TAPS1(acc) \
 	GRAD(acc, -2, -8, 64); \
 	GRAD(acc, -1, -4, 32); \
 	GRAD(acc, 0, 0, 0)
@@ -360,18 +362,17 @@ GLOBL poolNegZero<>(SB), RODATA|NOPTR, $4
 	VSHUFPS    $0xDD, o, e, o;   \
 	VPERMPD    $0xD8, Y3, e;     \
 	VPERMPD    $0xD8, o, o;      \
-	GRAD(e, -1, -4, 64);         \
-	GRAD(e, 0, 0, 0);            \
-	GRAD(o, 0, 0, 32);           \
-	VUNPCKLPS  o, e, Y3;         \
-	VUNPCKHPS  o, e, o;          \
-	VPERM2F128 $0x20, o, Y3, e;  \
-	VPERM2F128 $0x31, o, Y3, o
+	TAPS2(e, o)
 
 // GRAD2Z(e, o) is GRAD2 for a dx row not yet written (set).
 #define GRAD2Z(e, o) \
-	VXORPS     e, e, e;         \
-	VXORPS     o, o, o;         \
+	VXORPS e, e, e; \
+	VXORPS o, o, o; \
+	TAPS2(e, o)
+
+// TAPS2(e, o) adds the gradient of windows AX..AX+7 to the even (e) and
+// odd (o) columns, and interleaves them back into column order.
+#define TAPS2(e, o) \
 	GRAD(e, -1, -4, 64);        \
 	GRAD(e, 0, 0, 0);           \
 	GRAD(o, 0, 0, 32);          \
@@ -383,6 +384,23 @@ GLOBL poolNegZero<>(SB), RODATA|NOPTR, $4
 #define STORE2(e, o) \
 	VMOVUPS e, (R11)(AX*8); \
 	VMOVUPS o, 32(R11)(AX*8)
+
+// BLOCKS(BLOCK, STORE, ta, tb, blk, tst) runs BLOCK over one tap row's
+// blocks of [lo, hi): the last one, at R13, into ta and tb (stored by the
+// caller, last), then the others from lo, stored; blk and tst are the
+// loop's labels.
+#define BLOCKS(BLOCK, STORE, ta, tb, blk, tst) \
+	MOVQ R13, AX;       \
+	BLOCK(ta, tb);      \
+	MOVQ lo+80(FP), AX; \
+	JMP  tst;           \
+blk:                    \
+	BLOCK(Y0, Y4);      \
+	STORE(Y0, Y4);      \
+	ADDQ $8, AX;        \
+tst:                    \
+	CMPQ AX, R13;       \
+	JLT  blk
 
 // GRADROWS(BLOCK, BLOCKZ, STORE, ta, tb) runs the output rows: for each
 // tap row inside the input the blocks of [lo, hi), the last one, ending
@@ -417,30 +435,10 @@ tap:                                   \
 	CMPQ  R10, $2;                     \
 	JGT   zero;                        \
 load:                                  \
-	MOVQ  R13, AX;                     \
-	BLOCK(ta, tb);                     \
-	MOVQ  lo+80(FP), AX;               \
-	JMP   test;                        \
-block:                                 \
-	BLOCK(Y0, Y4);                     \
-	STORE(Y0, Y4);                     \
-	ADDQ  $8, AX;                      \
-test:                                  \
-	CMPQ  AX, R13;                     \
-	JLT   block;                       \
+	BLOCKS(BLOCK, STORE, ta, tb, block, test); \
 	JMP   last;                        \
 zero:                                  \
-	MOVQ  R13, AX;                     \
-	BLOCKZ(ta, tb);                    \
-	MOVQ  lo+80(FP), AX;               \
-	JMP   testz;                       \
-blockz:                                \
-	BLOCKZ(Y0, Y4);                    \
-	STORE(Y0, Y4);                     \
-	ADDQ  $8, AX;                      \
-testz:                                 \
-	CMPQ  AX, R13;                     \
-	JLT   blockz;                      \
+	BLOCKS(BLOCKZ, STORE, ta, tb, blockz, testz); \
 last:                                  \
 	MOVQ  R13, AX;                     \
 	STORE(ta, tb);                     \
