@@ -17,7 +17,7 @@ func UseGeometry(name string) (restore func(), err error) {
 		}
 		kn := *k
 		kn.name = name + "-geometry"
-		kn.fn = tileKernel(kn.mr, kn.nr)
+		kn.fn, kn.rows = tileKernel(kn.mr, kn.nr), rowKernels{}
 		prev := current.Swap(&kn)
 		return func() { current.Store(prev) }, nil
 	}

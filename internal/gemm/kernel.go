@@ -26,7 +26,14 @@ type kernel struct {
 	nc     int // columns of B packed at a time, kept in L2 (multiple of nr)
 	fn     kernelFunc
 	copyB  copyFunc
+	// rows[m], where set, computes only the first m rows of the tile (C
+	// holding (m-1)*ldc+nr values): the last rows of C when M is not a
+	// multiple of mr, without a whole tile and a copy (edgeTile).
+	rows rowKernels
 }
+
+// rowKernels are a kernel's partial-row variants, by row count.
+type rowKernels [8]kernelFunc
 
 // A copyFunc copies one row of a block of B into its panels: for each
 // j < panels, src[j*nr : j*nr+nr] goes to dst[j*ps : j*ps+nr]. It may

@@ -10,6 +10,15 @@ func kernelAVX512(k int, a []float32, b []float32, c []float32, ldc int, beta fl
 //go:noescape
 func kernelAVX2(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
 
+// kernelAVX2R4 and kernelAVX2R2 compute only the first 4 or 2 rows of
+// kernelAVX2's tile: c must hold 3*ldc+16 or ldc+16 values.
+//
+//go:noescape
+func kernelAVX2R4(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
+
+//go:noescape
+func kernelAVX2R2(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
+
 //go:noescape
 func addScalarAVX(x []float32, s float32)
 
@@ -36,6 +45,7 @@ var (
 	avx2Kernel = kernel{
 		name: "avx2", mr: 6, nr: 16, kc: 384, mc: 288, nc: 128,
 		fn: kernelAVX2, copyB: copyPanelsAVX2,
+		rows: rowKernels{2: kernelAVX2R2, 4: kernelAVX2R4},
 	}
 )
 

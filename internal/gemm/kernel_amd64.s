@@ -224,6 +224,117 @@ update256:
 	VZEROUPPER
 	RET
 
+// kernelAVX2R4 and kernelAVX2R2 are kernelAVX2 for the first 4 or 2 rows
+// of a 6 x 16 tile only (the A panel still 6 wide): the rows of C left
+// when M is not a multiple of 6, written straight into C instead of
+// through a whole tile and a copy, with a third or two thirds fewer FMAs.
+
+// func kernelAVX2R4(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
+TEXT ·kernelAVX2R4(SB), NOSPLIT, $0-92
+	MOVQ k+0(FP), CX
+	MOVQ a_base+8(FP), SI
+	MOVQ b_base+32(FP), DI
+	MOVQ c_base+56(FP), DX
+	MOVQ ldc+80(FP), R8
+	SHLQ $2, R8
+
+	MOVQ DX, R9
+	PREFETCH256
+	PREFETCH256
+	PREFETCH256
+	PREFETCH256
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	TESTQ CX, CX
+	JZ    store4
+
+loop4:
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	ROW256(0, Y14, Y0, Y1)
+	ROW256(4, Y15, Y2, Y3)
+	ROW256(8, Y14, Y4, Y5)
+	ROW256(12, Y15, Y6, Y7)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  loop4
+
+store4:
+	MOVL  beta+88(FP), AX
+	TESTL AX, AX
+	JNZ   update4
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	VZEROUPPER
+	RET
+
+update4:
+	VBROADCASTSS beta+88(FP), Y14
+	UPDATE256(Y0, Y1)
+	UPDATE256(Y2, Y3)
+	UPDATE256(Y4, Y5)
+	UPDATE256(Y6, Y7)
+	VZEROUPPER
+	RET
+
+// func kernelAVX2R2(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
+TEXT ·kernelAVX2R2(SB), NOSPLIT, $0-92
+	MOVQ k+0(FP), CX
+	MOVQ a_base+8(FP), SI
+	MOVQ b_base+32(FP), DI
+	MOVQ c_base+56(FP), DX
+	MOVQ ldc+80(FP), R8
+	SHLQ $2, R8
+
+	MOVQ DX, R9
+	PREFETCH256
+	PREFETCH256
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	TESTQ CX, CX
+	JZ    store2
+
+loop2:
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	ROW256(0, Y14, Y0, Y1)
+	ROW256(4, Y15, Y2, Y3)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  loop2
+
+store2:
+	MOVL  beta+88(FP), AX
+	TESTL AX, AX
+	JNZ   update2
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	VZEROUPPER
+	RET
+
+update2:
+	VBROADCASTSS beta+88(FP), Y14
+	UPDATE256(Y0, Y1)
+	UPDATE256(Y2, Y3)
+	VZEROUPPER
+	RET
+
 // func copyPanelsAVX2(dst []float32, src []float32, pf []float32, panels int, nr int, ps int)
 // For each j < panels it copies the nr floats src[j*nr:] to dst[j*ps:]
 // (nr a multiple of 8), and prefetches the same span of pf, the row packB

@@ -141,6 +141,10 @@ func (pa *Packed) MulPanelsRows(b []float32, n int, c []float32, ldc int, tile [
 					kn.fn(kb, ap, bp, cc, ldc, beta)
 					continue
 				}
+				if nn == nr && kn.rows[mm] != nil {
+					kn.rows[mm](kb, ap, bp, c[ir*ldc+jr:][:(mm-1)*ldc+nr], ldc, beta)
+					continue
+				}
 				if len(tile) < mr*nr {
 					pooled = tiles.Get()
 					tile = pooled[:]

@@ -305,6 +305,10 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 							kn.fn(kb, ap, bp, c, g.ldc, beta)
 							continue
 						}
+						if nn == nr && kn.rows[mm] != nil {
+							kn.rows[mm](kb, ap, bp, c[:(mm-1)*g.ldc+nr], g.ldc, beta)
+							continue
+						}
 						kn.fn(kb, ap, bp, w.tile, nr, 0)
 						addTile(c, g.ldc, w.tile, nr, mm, nn, beta)
 					}

@@ -81,7 +81,9 @@ func TestSgemm(t *testing.T) {
 	scales := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {0, 0.5}, {1.5, float32(math.Copysign(0, -1))}, {2, -1}}
 	forEachKernel(t, func(t *testing.T, kn *kernel) {
 		mr, nr, kc := kn.mr, kn.nr, kn.kc
-		ms := []int{0, 1, 2, mr - 1, mr, mr + 1, 2*mr + 3}
+		// Every remainder of M by mr up to 5, so that the partial-row
+		// kernels run too.
+		ms := []int{0, 1, 2, mr - 1, mr, mr + 1, 2*mr + 2, 2*mr + 3, 2*mr + 4}
 		ns := []int{0, 1, nr - 1, nr, nr + 1, 3*nr + 5}
 		ks := []int{0, 1, 7, kc - 1, kc, kc + 1}
 		r := rand.New(rand.NewPCG(1, 2))
