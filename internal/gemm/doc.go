@@ -24,7 +24,8 @@
 // computes mr x nr tiles of C in registers, reusing one kc x nr panel of B
 // from L1 across the whole block of A. Partial tiles at the edges of C are
 // computed into a scratch tile and then merged, so no element outside the
-// m x n matrix is touched. Packing buffers are recycled through a free list
+// m x n matrix is touched; a kernel may have variants for a tile's first
+// rows only (avx2: 4 and 2), which write full-width partial tiles in place. Packing buffers are recycled through a free list
 // that survives garbage collections, so Sgemm does not allocate in steady
 // state.
 //
