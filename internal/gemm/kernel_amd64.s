@@ -153,76 +153,89 @@ update512:
 	VFMADD231PS 32(DX), Y14, c1; \
 	STORE256(c0, c1)
 
-// func kernelAVX2(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
-TEXT ·kernelAVX2(SB), NOSPLIT, $0-92
-	MOVQ k+0(FP), CX
-	MOVQ a_base+8(FP), SI
-	MOVQ b_base+32(FP), DI
-	MOVQ c_base+56(FP), DX
-	MOVQ ldc+80(FP), R8
-	SHLQ $2, R8
+// KERNEL256(ZERO, PREFETCH, FMAS, STORES, UPDATES, loop, store, update)
+// is the body of the AVX2 kernels: its arguments name the rows' macros
+// (all 6 rows, or the first 4 or 2) and the function's labels.
+#define KERNEL256(ZERO, PREFETCH, FMAS, STORES, UPDATES, loop, store, update) \
+	MOVQ k+0(FP), CX;             \
+	MOVQ a_base+8(FP), SI;        \
+	MOVQ b_base+32(FP), DI;       \
+	MOVQ c_base+56(FP), DX;       \
+	MOVQ ldc+80(FP), R8;          \
+	SHLQ $2, R8;                  \
+	MOVQ DX, R9;                  \
+	PREFETCH;                     \
+	ZERO;                         \
+	TESTQ CX, CX;                 \
+	JZ    store;                  \
+loop:                             \
+	VMOVUPS (DI), Y12;            \
+	VMOVUPS 32(DI), Y13;          \
+	FMAS;                         \
+	ADDQ $24, SI;                 \
+	ADDQ $64, DI;                 \
+	DECQ CX;                      \
+	JNZ  loop;                    \
+store:                            \
+	MOVL  beta+88(FP), AX;        \
+	TESTL AX, AX;                 \
+	JNZ   update;                 \
+	STORES;                       \
+	VZEROUPPER;                   \
+	RET;                          \
+update:                           \
+	VBROADCASTSS beta+88(FP), Y14; \
+	UPDATES;                      \
+	VZEROUPPER;                   \
+	RET
 
-	MOVQ DX, R9
-	PREFETCH256
-	PREFETCH256
-	PREFETCH256
-	PREFETCH256
-	PREFETCH256
-	PREFETCH256
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
+// The rows' macros: rows 0-1, 2-3 and 4-5 accumulate in Y0-Y3, Y4-Y7 and
+// Y8-Y11.
+#define ZERO2 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
 	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
+#define ZERO4 \
+	ZERO2;             \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
 	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
+#define ZERO6 \
+	ZERO4;               \
+	VXORPS Y8, Y8, Y8;   \
+	VXORPS Y9, Y9, Y9;   \
+	VXORPS Y10, Y10, Y10; \
 	VXORPS Y11, Y11, Y11
 
-	TESTQ CX, CX
-	JZ    store256
+#define PREFETCH2 PREFETCH256; PREFETCH256
+#define PREFETCH4 PREFETCH2; PREFETCH2
+#define PREFETCH6 PREFETCH4; PREFETCH2
 
-loop256:
-	VMOVUPS (DI), Y12
-	VMOVUPS 32(DI), Y13
-	ROW256(0, Y14, Y0, Y1)
+#define FMAS2 \
+	ROW256(0, Y14, Y0, Y1); \
 	ROW256(4, Y15, Y2, Y3)
-	ROW256(8, Y14, Y4, Y5)
+#define FMAS4 \
+	FMAS2;                   \
+	ROW256(8, Y14, Y4, Y5);  \
 	ROW256(12, Y15, Y6, Y7)
-	ROW256(16, Y14, Y8, Y9)
+#define FMAS6 \
+	FMAS4;                    \
+	ROW256(16, Y14, Y8, Y9);  \
 	ROW256(20, Y15, Y10, Y11)
-	ADDQ $24, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  loop256
 
-store256:
-	MOVL  beta+88(FP), AX
-	TESTL AX, AX
-	JNZ   update256
-	STORE256(Y0, Y1)
-	STORE256(Y2, Y3)
-	STORE256(Y4, Y5)
-	STORE256(Y6, Y7)
-	STORE256(Y8, Y9)
-	STORE256(Y10, Y11)
-	VZEROUPPER
-	RET
+#define STORES2 STORE256(Y0, Y1); STORE256(Y2, Y3)
+#define STORES4 STORES2; STORE256(Y4, Y5); STORE256(Y6, Y7)
+#define STORES6 STORES4; STORE256(Y8, Y9); STORE256(Y10, Y11)
 
-update256:
-	VBROADCASTSS beta+88(FP), Y14
-	UPDATE256(Y0, Y1)
-	UPDATE256(Y2, Y3)
-	UPDATE256(Y4, Y5)
-	UPDATE256(Y6, Y7)
-	UPDATE256(Y8, Y9)
-	UPDATE256(Y10, Y11)
-	VZEROUPPER
-	RET
+#define UPDATES2 UPDATE256(Y0, Y1); UPDATE256(Y2, Y3)
+#define UPDATES4 UPDATES2; UPDATE256(Y4, Y5); UPDATE256(Y6, Y7)
+#define UPDATES6 UPDATES4; UPDATE256(Y8, Y9); UPDATE256(Y10, Y11)
+
+// func kernelAVX2(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
+TEXT ·kernelAVX2(SB), NOSPLIT, $0-92
+	KERNEL256(ZERO6, PREFETCH6, FMAS6, STORES6, UPDATES6, loop256, store256, update256)
 
 // kernelAVX2R4 and kernelAVX2R2 are kernelAVX2 for the first 4 or 2 rows
 // of a 6 x 16 tile only (the A panel still 6 wide): the rows of C left
@@ -231,109 +244,11 @@ update256:
 
 // func kernelAVX2R4(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
 TEXT ·kernelAVX2R4(SB), NOSPLIT, $0-92
-	MOVQ k+0(FP), CX
-	MOVQ a_base+8(FP), SI
-	MOVQ b_base+32(FP), DI
-	MOVQ c_base+56(FP), DX
-	MOVQ ldc+80(FP), R8
-	SHLQ $2, R8
-
-	MOVQ DX, R9
-	PREFETCH256
-	PREFETCH256
-	PREFETCH256
-	PREFETCH256
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-
-	TESTQ CX, CX
-	JZ    store4
-
-loop4:
-	VMOVUPS (DI), Y12
-	VMOVUPS 32(DI), Y13
-	ROW256(0, Y14, Y0, Y1)
-	ROW256(4, Y15, Y2, Y3)
-	ROW256(8, Y14, Y4, Y5)
-	ROW256(12, Y15, Y6, Y7)
-	ADDQ $24, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  loop4
-
-store4:
-	MOVL  beta+88(FP), AX
-	TESTL AX, AX
-	JNZ   update4
-	STORE256(Y0, Y1)
-	STORE256(Y2, Y3)
-	STORE256(Y4, Y5)
-	STORE256(Y6, Y7)
-	VZEROUPPER
-	RET
-
-update4:
-	VBROADCASTSS beta+88(FP), Y14
-	UPDATE256(Y0, Y1)
-	UPDATE256(Y2, Y3)
-	UPDATE256(Y4, Y5)
-	UPDATE256(Y6, Y7)
-	VZEROUPPER
-	RET
+	KERNEL256(ZERO4, PREFETCH4, FMAS4, STORES4, UPDATES4, loop4, store4, update4)
 
 // func kernelAVX2R2(k int, a []float32, b []float32, c []float32, ldc int, beta float32)
 TEXT ·kernelAVX2R2(SB), NOSPLIT, $0-92
-	MOVQ k+0(FP), CX
-	MOVQ a_base+8(FP), SI
-	MOVQ b_base+32(FP), DI
-	MOVQ c_base+56(FP), DX
-	MOVQ ldc+80(FP), R8
-	SHLQ $2, R8
-
-	MOVQ DX, R9
-	PREFETCH256
-	PREFETCH256
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-
-	TESTQ CX, CX
-	JZ    store2
-
-loop2:
-	VMOVUPS (DI), Y12
-	VMOVUPS 32(DI), Y13
-	ROW256(0, Y14, Y0, Y1)
-	ROW256(4, Y15, Y2, Y3)
-	ADDQ $24, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  loop2
-
-store2:
-	MOVL  beta+88(FP), AX
-	TESTL AX, AX
-	JNZ   update2
-	STORE256(Y0, Y1)
-	STORE256(Y2, Y3)
-	VZEROUPPER
-	RET
-
-update2:
-	VBROADCASTSS beta+88(FP), Y14
-	UPDATE256(Y0, Y1)
-	UPDATE256(Y2, Y3)
-	VZEROUPPER
-	RET
+	KERNEL256(ZERO2, PREFETCH2, FMAS2, STORES2, UPDATES2, loop2, store2, update2)
 
 // func copyPanelsAVX2(dst []float32, src []float32, pf []float32, panels int, nr int, ps int)
 // For each j < panels it copies the nr floats src[j*nr:] to dst[j*ps:]
