@@ -35,14 +35,21 @@ var (
 	busy      atomic.Bool
 
 	// launch is the number of loops launched so far, times 256, plus
-	// the number of helpers the newest one uses (fewer than 256).
+	// the number of helpers the newest one uses (fewer than 256): a word
+	// that names the loop, and grows with each.
 	launch atomic.Uint64
 	// pending counts the helpers still working on the running loop.
 	pending atomic.Int32
-	// callerAsleep is set by a caller that stopped spinning on pending
-	// and waits on callerWake instead.
-	callerAsleep atomic.Bool
-	callerWake   = make(chan struct{}, 1)
+	// callerWaits is the launch word of the loop whose caller stopped
+	// spinning on pending and waits on callerWake instead, or 0.
+	callerWaits atomic.Uint64
+	callerWake  = make(chan struct{}, 1)
+
+	// hooks, if set, are called by For just after it launches a loop,
+	// before it wakes helpers, and by the helper that ends a loop before
+	// it wakes the caller, with the loop's launch word: tests delay the
+	// wake-ups with them.
+	launchedHook, lastHelperDoneHook atomic.Pointer[func(l uint64)]
 
 	// The running loop; written only by the goroutine holding busy,
 	// before it publishes launch.
@@ -53,12 +60,21 @@ var (
 	}
 )
 
-// helperState is one helper goroutine's: asleep is set while it blocks on
-// wake instead of spinning on launch.
+// helperState is one helper goroutine's: waits is 1 + the launch word it
+// last saw while it blocks on wake instead of spinning on launch for a
+// newer one, else 0.
+//
+// Each side of a wake-up names the loop, so that one late to take the
+// other's flag cannot wake it for another loop: a caller that stopped
+// (preempted, say) between launching a loop and waking its helpers must
+// not wake a helper that has since done that loop and blocked, or the
+// helper would join it twice and leave pending at -1; and a helper that
+// stopped between ending a loop and waking its caller must not wake the
+// caller blocked in the next one, whose helpers have not joined it yet.
 type helperState struct {
-	asleep atomic.Bool
-	wake   chan struct{}
-	_      [48]byte // keep helpers off each other's cache lines
+	waits atomic.Uint64
+	wake  chan struct{}
+	_     [48]byte // keep helpers off each other's cache lines
 }
 
 // spinFor is how long a helper looks for the next loop, and a caller for
@@ -93,8 +109,13 @@ func helper(i int, seen uint64) {
 		seen = l
 		if i < int(l%256) {
 			work(i + 1)
-			if pending.Add(-1) == 0 && callerAsleep.CompareAndSwap(true, false) {
-				callerWake <- struct{}{}
+			if pending.Add(-1) == 0 {
+				if f := lastHelperDoneHook.Load(); f != nil {
+					(*f)(l)
+				}
+				if callerWaits.CompareAndSwap(l, 0) {
+					callerWake <- struct{}{}
+				}
 			}
 		}
 	}
@@ -106,9 +127,9 @@ func waitLaunch(h *helperState, seen uint64) uint64 {
 	if spinUntil(func() bool { return launch.Load() != seen }) {
 		return launch.Load()
 	}
-	h.asleep.Store(true)
+	h.waits.Store(seen + 1)
 	if l := launch.Load(); l != seen {
-		if !h.asleep.CompareAndSwap(true, false) {
+		if !h.waits.CompareAndSwap(seen+1, 0) {
 			<-h.wake // a caller took the flag and sends a token
 		}
 		return l
@@ -184,29 +205,34 @@ func For(n, grain int, t Task) {
 	cur.next.Store(0)
 	h := min(p-1, int(cur.chunks.Load())-1, 255)
 	pending.Store(int32(h))
-	launch.Store((launch.Load()/256+1)*256 + uint64(h))
+	l := (launch.Load()/256+1)*256 + uint64(h)
+	launch.Store(l)
+	if f := launchedHook.Load(); f != nil {
+		(*f)(l)
+	}
 	for i := range h {
-		if helpers[i].asleep.CompareAndSwap(true, false) {
+		// Wake helper i if it blocked before it saw this loop.
+		if w := helpers[i].waits.Load(); w != 0 && w-1 != l && helpers[i].waits.CompareAndSwap(w, 0) {
 			helpers[i].wake <- struct{}{}
 		}
 	}
 	work(0)
-	waitHelpers()
+	waitHelpers(l)
 	cur.task = nil
 	busy.Store(false)
 }
 
-// waitHelpers returns when pending is zero, spinning for up to spinFor
-// and then blocking.
-func waitHelpers() {
+// waitHelpers returns when pending is zero for the loop l, spinning for up
+// to spinFor and then blocking.
+func waitHelpers(l uint64) {
 	if spinUntil(func() bool { return pending.Load() == 0 }) {
 		return
 	}
-	callerAsleep.Store(true)
-	if pending.Load() == 0 && callerAsleep.CompareAndSwap(true, false) {
+	callerWaits.Store(l)
+	if pending.Load() == 0 && callerWaits.CompareAndSwap(l, 0) {
 		return
 	}
-	<-callerWake
+	<-callerWake // the helper that ended l took the word and sends a token
 }
 
 // FreeList recycles values of type T. Unlike a sync.Pool it keeps them

@@ -197,3 +197,123 @@ func TestForWorkerTask(t *testing.T) {
 		}
 	}
 }
+
+// waitUntil polls cond for up to d and reports whether it held.
+func waitUntil(d time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(d); ; time.Sleep(10 * time.Microsecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
+// pairTask is a loop of two chunks whose caller's chunk ends only after a
+// helper's has: its caller then sees the loop end while it spins.
+type pairTask struct{ helped atomic.Bool }
+
+func (t *pairTask) Run(lo, hi int) {}
+
+func (t *pairTask) RunOn(w, lo, hi int) {
+	if w != 0 {
+		t.helped.Store(true)
+		return
+	}
+	waitUntil(time.Second, t.helped.Load)
+}
+
+// TestForLateHelperWakeUp stops the helper that ends a loop before it
+// wakes the loop's caller until the caller, which saw the loop end by
+// spinning, has launched the next loop, done its chunks and blocked: the
+// late helper must not wake it, since no helper has joined that loop.
+func TestForLateHelperWakeUp(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("one worker: For runs loops without helpers")
+	}
+	var calls atomic.Int32
+	var staged, returned, early, judged atomic.Bool
+	hook := func(l uint64) {
+		switch calls.Add(1) {
+		case 1: // the first loop: wait for its caller to block in the next
+			waitUntil(time.Second, func() bool { return callerWaits.Load() != 0 })
+			staged.Store(callerWaits.Load() != l) // else it blocked in this one
+		case 2: // the second loop: has its For returned before it ended?
+			early.Store(waitUntil(50*time.Millisecond, returned.Load))
+			judged.Store(true)
+		}
+	}
+	lastHelperDoneHook.Store(&hook)
+	defer lastHelperDoneHook.Store(nil)
+	For(2, 1, &pairTask{})
+	second := &countTask{hits: make([]atomic.Int32, 2)}
+	For(2, 1, second)
+	returned.Store(true)
+	if !waitUntil(5*time.Second, judged.Load) {
+		t.Fatal("no helper ended the second loop")
+	}
+	if !staged.Load() {
+		t.Fatal("the first loop's caller did not see it end by spinning")
+	}
+	if early.Load() {
+		t.Fatal("a helper late to wake the caller of a loop woke the caller of the next, which returned before its helper joined it")
+	}
+	for i := range second.hits {
+		if got := second.hits[i].Load(); got != 1 {
+			t.Fatalf("index %d run %d times", i, got)
+		}
+	}
+}
+
+// TestForLateCallerWakeUp stops a caller between launching a loop and
+// waking its helpers until its helper has done the whole loop and
+// blocked: the late caller must not wake that helper, which would join
+// the loop again and leave pending at -1 (For would then return early or
+// never).
+func TestForLateCallerWakeUp(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("one worker: For runs loops without helpers")
+	}
+	var calls atomic.Int32
+	var staged atomic.Bool
+	hook := func(l uint64) {
+		if calls.Add(1) != 1 {
+			return
+		}
+		// Wake helper 0 as For does if it blocked before it saw l, and
+		// wait for it to do l and block again.
+		h := &helpers[0]
+		if w := h.waits.Load(); w != 0 && w-1 != l && h.waits.CompareAndSwap(w, 0) {
+			h.wake <- struct{}{}
+		}
+		staged.Store(waitUntil(time.Second, func() bool { return h.waits.Load() == l+1 }))
+	}
+	launchedHook.Store(&hook)
+	defer launchedHook.Store(nil)
+	task := &countTask{hits: make([]atomic.Int32, 2)}
+	done := make(chan struct{})
+	go func() {
+		For(2, 1, task)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("For did not return; pending %d", pending.Load())
+	}
+	if !staged.Load() {
+		t.Fatal("the helper did not do the loop and block while its caller waited")
+	}
+	// A helper woken by mistake joins the loop again after For saw it
+	// end, and blocks again: wait for that before reading pending.
+	waitUntil(time.Second, func() bool { return helpers[0].waits.Load() != 0 })
+	if p := pending.Load(); p != 0 {
+		t.Fatalf("the helper joined a loop twice: pending %d after it", p)
+	}
+	for i := range task.hits {
+		if got := task.hits[i].Load(); got != 1 {
+			t.Fatalf("index %d run %d times", i, got)
+		}
+	}
+}
