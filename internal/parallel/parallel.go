@@ -54,9 +54,9 @@ var (
 	// The running loop; written only by the goroutine holding busy,
 	// before it publishes launch.
 	cur struct {
-		task         Task
-		n, size      int
-		chunks, next atomic.Int64
+		task           Task
+		n, grain, part int
+		next           atomic.Int64 // the first index not handed out
 	}
 )
 
@@ -162,19 +162,26 @@ func spinUntil(done func() bool) bool {
 	}
 }
 
+// work runs chunks of the running loop until none is left. Each chunk is
+// 1/part of the indices not yet handed out, and at least grain of them:
+// large first, small last, so that workers (or cores slowed by other work)
+// end the loop close together.
 func work(worker int) {
 	wt, _ := cur.task.(WorkerTask)
+	n, grain, part := int64(cur.n), int64(cur.grain), int64(cur.part)
 	for {
-		i := cur.next.Add(1) - 1
-		if i >= cur.chunks.Load() {
+		lo := cur.next.Load()
+		if lo >= n {
 			return
 		}
-		lo := int(i) * cur.size
-		hi := min(lo+cur.size, cur.n)
+		hi := min(lo+max(grain, (n-lo+part-1)/part), n)
+		if !cur.next.CompareAndSwap(lo, hi) {
+			continue // another worker took [lo, ...)
+		}
 		if wt != nil {
-			wt.RunOn(worker, lo, hi)
+			wt.RunOn(worker, int(lo), int(hi))
 		} else {
-			cur.task.Run(lo, hi)
+			cur.task.Run(int(lo), int(hi))
 		}
 	}
 }
@@ -189,25 +196,33 @@ type WorkerTask interface {
 	RunOn(worker, lo, hi int)
 }
 
-// For runs t.Run over [0, n) in chunks of at least grain indices, using up to
-// Workers goroutines, and returns when all are done. grain < 1 means 1.
+// guidedPart is how many chunks per worker the indices left are split
+// into, one chunk at a time: 1/(2p) of what is left, where p is the
+// number of workers. Against 8 equal chunks (4 per worker), whose last
+// one left a core idle up to an eighth of the loop, steps alternated in one
+// process ran at 0.977-0.979 (1024x768, 30 rounds, twice) and 0.978-0.983
+// (224x224, 300 rounds); a part of p or 4p ran 1.009 and 0.987 at
+// 1024x768, 0.977 and 0.982 at 224x224.
+const guidedPart = 2
+
+// For runs t.Run over [0, n) in chunks of at least grain indices (but
+// for the last), using up to Workers goroutines, and returns when all are
+// done. grain < 1 means 1. Workers take chunks as they become free, each
+// a share of what is left: the chunks shrink towards the loop's end.
 func For(n, grain int, t Task) {
 	if n <= 0 {
 		return
 	}
 	p := Workers()
 	grain = max(grain, 1)
-	// A few chunks per worker balance uneven chunk costs.
-	chunks := min(max(n/grain, 1), 4*p)
-	if p == 1 || chunks == 1 || !busy.CompareAndSwap(false, true) {
+	chunks := n / grain // at most
+	if p == 1 || chunks <= 1 || !busy.CompareAndSwap(false, true) {
 		t.Run(0, n)
 		return
 	}
-	size := (n + chunks - 1) / chunks
-	cur.task, cur.n, cur.size = t, n, size
-	cur.chunks.Store(int64((n + size - 1) / size))
+	cur.task, cur.n, cur.grain, cur.part = t, n, grain, guidedPart*p
 	cur.next.Store(0)
-	h := min(p-1, int(cur.chunks.Load())-1, 255)
+	h := min(p-1, chunks-1, 255)
 	pending.Store(int32(h))
 	l := (launch.Load()/256+1)*256 + uint64(h)
 	launch.Store(l)

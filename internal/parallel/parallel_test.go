@@ -1,6 +1,8 @@
 package parallel
 
 import (
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +27,48 @@ func TestForCoversEveryIndexOnce(t *testing.T) {
 				if got := task.hits[i].Load(); got != 1 {
 					t.Fatalf("n=%d grain=%d: index %d run %d times", n, grain, i, got)
 				}
+			}
+		}
+	}
+}
+
+type chunkTask struct {
+	mu     sync.Mutex
+	chunks [][2]int
+}
+
+func (t *chunkTask) Run(lo, hi int) {
+	t.mu.Lock()
+	t.chunks = append(t.chunks, [2]int{lo, hi})
+	t.mu.Unlock()
+}
+
+// TestForChunks checks that For's chunks tile [0, n), each of at least
+// grain indices but for the last, and that they shrink towards the end.
+func TestForChunks(t *testing.T) {
+	for _, n := range []int{2, 9, 100, 1000, 100000} {
+		for _, grain := range []int{1, 3, 64} {
+			task := &chunkTask{}
+			For(n, grain, task)
+			slices.SortFunc(task.chunks, func(a, b [2]int) int { return a[0] - b[0] })
+			end := 0
+			for i, c := range task.chunks {
+				if c[0] != end || c[1] <= c[0] {
+					t.Fatalf("n=%d grain=%d: chunks %v do not tile [0, n)", n, grain, task.chunks)
+				}
+				if c[1]-c[0] < grain && c[1] != n {
+					t.Fatalf("n=%d grain=%d: chunk %v is shorter than grain", n, grain, c)
+				}
+				if i > 0 && c[1]-c[0] > task.chunks[i-1][1]-task.chunks[i-1][0] {
+					t.Fatalf("n=%d grain=%d: chunk %v is longer than the one before it", n, grain, c)
+				}
+				end = c[1]
+			}
+			if end != n {
+				t.Fatalf("n=%d grain=%d: chunks end at %d", n, grain, end)
+			}
+			if Workers() > 1 && n/grain >= 8*Workers() && task.chunks[len(task.chunks)-1][1]-task.chunks[len(task.chunks)-1][0] > max(grain, n/16) {
+				t.Errorf("n=%d grain=%d: the last chunk %v is not small", n, grain, task.chunks[len(task.chunks)-1])
 			}
 		}
 	}
