@@ -37,4 +37,7 @@ go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 600000x ./onnx
 go test -run '^$' -fuzz '^FuzzDecodeTensor$' -fuzztime 300000x ./onnx
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 400000x ./internal/npy
 
+echo "== the machine the tests ran on (which GEMM kernels they covered)"
+go run ./cmd/deepdream version
+
 echo "all checks passed"

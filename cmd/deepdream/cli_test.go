@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/gemm"
 	"github.com/deepdream-go/deepdream/internal/npy"
 	"github.com/deepdream-go/deepdream/internal/shared"
 )
@@ -315,5 +317,21 @@ func TestOfflineRegistryModelSaysHowToGetIt(t *testing.T) {
 	code, _, errOut := cli(t, context.Background(), "dream", in, "-o", filepath.Join(dir, "o.png"), "--offline")
 	if code != 1 || !strings.Contains(errOut, "deepdream models import googlenet") {
 		t.Errorf("exit %d, %q; want the import instructions", code, errOut)
+	}
+}
+
+func TestVersionNamesRuntimeAndKernel(t *testing.T) {
+	code, out, errOut := cli(t, context.Background(), "version")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || lines[0] != "deepdream "+version {
+		t.Fatalf("output %q, want the version then the runtime", out)
+	}
+	for _, want := range []string{runtime.Version(), runtime.GOOS + "/" + runtime.GOARCH, "gemm kernel " + gemm.KernelName() + " ", "generic)"} {
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("second line %q lacks %q", lines[1], want)
+		}
 	}
 }

@@ -10,9 +10,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/deepdream-go/deepdream/internal/gemm"
 )
 
 // Exit codes.
@@ -76,12 +80,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "version",
-		Short:   "Print the version",
+		Use:   "version",
+		Short: "Print the version, and the Go runtime and matrix kernels in use",
+		Long: `version prints the program's version, then the Go version, platform and
+threads, the matrix-multiply micro-kernel in use and those this build can run
+on this CPU (fastest first): the details a bug report about speed needs.`,
 		Example: "  deepdream version",
 		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(cmd.OutOrStdout(), "deepdream", version)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s/%s, %d threads, gemm kernel %s (available here: %s)\n",
+				runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), gemm.KernelName(), strings.Join(gemm.Kernels(), ", "))
 			return nil
 		},
 	}
