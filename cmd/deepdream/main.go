@@ -84,13 +84,18 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print the version, and the Go runtime and matrix kernels in use",
 		Long: `version prints the program's version, then the Go version, platform and
 threads, the matrix-multiply micro-kernel in use and those this build can run
-on this CPU (fastest first): the details a bug report about speed needs.`,
+on this CPU (fastest first): the details a bug report about speed needs. A
+kernel the CPU supports but whose start-up self-check failed is named with the
+value it got wrong.`,
 		Example: "  deepdream version",
 		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(cmd.OutOrStdout(), "deepdream", version)
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s/%s, %d threads, gemm kernel %s (available here: %s)\n",
 				runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), gemm.KernelName(), strings.Join(gemm.Kernels(), ", "))
+			for _, err := range gemm.Rejected() { // a bug: please report it
+				fmt.Fprintln(cmd.OutOrStdout(), "not used:", err)
+			}
 			return nil
 		},
 	}

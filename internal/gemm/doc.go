@@ -52,8 +52,13 @@
 // "avx2" (AVX2 and FMA, 6x16 tiles in YMM registers) or the portable
 // "generic" Go kernel (4x4). Packing follows the selected kernel's tile and
 // block sizes. The build tag purego, or any architecture other than amd64,
-// leaves only "generic". Kernels lists what is available, KernelName reports
-// the one in use, and SetKernel switches, for tests and benchmarks.
+// leaves only "generic". Before an assembly kernel is used, it computes one
+// tile of small integers, which must come out exact (selfCheck): a kernel
+// that fails is left out, and Rejected says why. The tests run the avx512
+// kernel only on machines with AVX-512, which the development VM lacks:
+// this check guards it wherever it runs.
+// Kernels lists what is available, KernelName reports the one in use, and
+// SetKernel switches, for tests and benchmarks.
 //
 // Every assembly routine (kernel_amd64.s) has a pure-Go twin with the same
 // signature (kernel_generic.go), and one table test runs Sgemm with every

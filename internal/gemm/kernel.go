@@ -40,9 +40,10 @@ type rowKernels [8]kernelFunc
 // prefetch pf[:panels*nr], a row that will be copied soon.
 type copyFunc func(dst, src, pf []float32, panels, nr, ps int)
 
-// kernels lists the kernels this machine can run, fastest first.
-// The generic kernel is always last.
-var kernels = append(asmKernels(), &kernel{
+// kernels lists the kernels this machine can run, fastest first: the
+// assembly ones its CPU supports that pass selfCheck, then the generic
+// kernel. rejected holds why the others failed.
+var kernels, rejected = checkedKernels(asmKernels(), &kernel{
 	name: "generic", mr: 4, nr: 4, kc: 256, mc: 512, nc: 256, fn: kernelGeneric, copyB: copyPanelsGeneric,
 })
 
@@ -63,6 +64,10 @@ func Kernels() []string {
 	}
 	return names
 }
+
+// Rejected returns why each assembly kernel this CPU supports but whose
+// self-check failed is not used: a fault of this program, to report.
+func Rejected() []error { return rejected }
 
 // KernelName returns the name of the micro-kernel Sgemm uses.
 func KernelName() string { return current.Load().name }
