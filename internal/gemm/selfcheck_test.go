@@ -5,6 +5,9 @@ import (
 	"testing"
 )
 
+// TestSelfCheckPassesTheKernels fails if an assembly kernel this CPU
+// supports was rejected, and checks the generic kernel too, which
+// checkedKernels keeps unchecked.
 func TestSelfCheckPassesTheKernels(t *testing.T) {
 	if len(rejected) > 0 {
 		t.Errorf("kernels rejected on this machine: %v", rejected)

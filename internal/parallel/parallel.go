@@ -215,14 +215,14 @@ func For(n, grain int, t Task) {
 	}
 	p := Workers()
 	grain = max(grain, 1)
-	chunks := n / grain // at most
-	if p == 1 || chunks <= 1 || !busy.CompareAndSwap(false, true) {
+	maxChunks := n / grain
+	if p == 1 || maxChunks <= 1 || !busy.CompareAndSwap(false, true) {
 		t.Run(0, n)
 		return
 	}
 	cur.task, cur.n, cur.grain, cur.part = t, n, grain, guidedPart*p
 	cur.next.Store(0)
-	h := min(p-1, chunks-1, 255)
+	h := min(p-1, maxChunks-1, 255)
 	pending.Store(int32(h))
 	l := (launch.Load()/256+1)*256 + uint64(h)
 	launch.Store(l)
