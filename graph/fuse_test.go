@@ -108,8 +108,8 @@ func TestConvReluFusion(t *testing.T) {
 		for _, st := range fused.steps {
 			switch k := st.kernel.(type) {
 			case *convKernel:
-				if (k.positive == nil) != poolOnly {
-					t.Errorf("variant %d: the Conv keeps a Relu mask: %v", variant, k.positive != nil)
+				if k.masks == poolOnly {
+					t.Errorf("variant %d: the Conv keeps a Relu mask: %v", variant, k.masks)
 				}
 			case *maxPoolKernel:
 				if k.positive != poolOnly {
@@ -126,7 +126,7 @@ func TestConvReluFusion(t *testing.T) {
 		for _, st := range fused.steps {
 			if k, ok := st.kernel.(*maxPoolKernel); ok && k.positive {
 				// Some windows' maxima are 0: the mask is exercised.
-				if n := bytes.Count(k.arg, []byte{255}); n == 0 {
+				if n := bytes.Count(k.taps(&st.run), []byte{255}); n == 0 {
 					t.Errorf("variant %d: no window of the MaxPool has a maximum of 0", variant)
 				}
 			}
