@@ -152,3 +152,17 @@ func TestNormalizeBackwardStatisticsOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeDoesNotAllocate(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	p := &NormParams{Rows: 4096, Size: 96, Epsilon: 1e-6}
+	x, scale, bias := randFloats(r, p.Rows*p.Size), randFloats(r, p.Size), randFloats(r, p.Size)
+	y, dx := make([]float32, len(x)), make([]float32, len(x))
+	mean, inv := make([]float32, p.Rows), make([]float32, p.Rows)
+	if a := testing.AllocsPerRun(10, func() {
+		Normalize(y, mean, inv, x, scale, bias, p)
+		NormalizeBackwardInput(dx, y, nil, nil, x, scale, mean, inv, p, false)
+	}); a != 0 {
+		t.Errorf("%v allocations per forward and backward pass", a)
+	}
+}

@@ -161,3 +161,45 @@ func TestResizeKeepsConstants(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkResize: a feature pyramid's 2x upsampling (nearest and
+// bilinear) of 256 channels of 64x64, forward and backward.
+func BenchmarkResize(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		name string
+		s    Sampling
+	}{
+		{"nearest", Sampling{Mode: Nearest, Coordinates: Asymmetric, Nearest: Floor}},
+		{"bilinear", Sampling{Mode: Linear, Coordinates: HalfPixel}},
+	} {
+		p := resizeParams(256, 64, 64, 128, 128, &c.s)
+		x, y := randFloats(r, 256*64*64), make([]float32, 256*128*128)
+		b.Run(c.name+"/forward", func(b *testing.B) {
+			b.SetBytes(int64(4 * (len(x) + len(y))))
+			for b.Loop() {
+				Resize(y, x, p)
+			}
+		})
+		b.Run(c.name+"/backward", func(b *testing.B) {
+			b.SetBytes(int64(4 * (len(x) + len(y))))
+			for b.Loop() {
+				ResizeBackwardInput(x, y, p, false)
+			}
+		})
+	}
+}
+
+func TestResizeDoesNotAllocate(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, s := range []Sampling{{Mode: Nearest}, {Mode: Linear}, {Mode: Cubic, CubicA: -0.75}} {
+		p := resizeParams(64, 32, 32, 64, 48, &s)
+		x, y := randFloats(r, 64*32*32), make([]float32, 64*64*48)
+		if a := testing.AllocsPerRun(10, func() {
+			Resize(y, x, p)
+			ResizeBackwardInput(x, y, p, true)
+		}); a != 0 {
+			t.Errorf("%+v: %v allocations per forward and backward pass", s, a)
+		}
+	}
+}
