@@ -33,6 +33,7 @@ var conformanceSkips = map[string]string{
 	"test_reshape_allowzero_reordered":      "empty tensor (a 0x3x4 input): the engine's tensors have every dimension >= 1",
 	"test_averagepool_3d_default":           "3-D pooling: the engine pools 1-D and 2-D maps",
 	"test_maxpool_3d_default":               "3-D pooling: the engine pools 1-D and 2-D maps",
+	"test_convtranspose_3d":                 "3-D transposed convolution: the engine convolves 1-D and 2-D maps",
 	"test_batchnorm_epsilon_training_mode":  "training mode BatchNorm (batch statistics): the engine runs inference",
 	"test_batchnorm_example_training_mode":  "training mode BatchNorm (batch statistics): the engine runs inference",
 	"test_training_dropout":                 "training mode Dropout (random mask): the engine runs inference",
