@@ -147,3 +147,37 @@ func closeTo(t *testing.T, what string, got []float32, want []float64) {
 		}
 	}
 }
+
+// BenchmarkConvTranspose: DBNet's 2x upsampling (64 channels of 80x80, 2x2
+// kernel, stride 2) and a 4x4 stride-2 one of a decoder, forward and
+// backward, with packed weights.
+func BenchmarkConvTranspose(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		name string
+		t    transposed
+	}{
+		{"dbnet/64x80x80/k2s2", transposed{n: 1, c: 64, h: 80, w: 80, m: 64, k: 2, group: 1, stride: 2, dilation: 1}},
+		{"decoder/128x40x40/k4s2", transposed{n: 1, c: 128, h: 40, w: 40, m: 64, k: 4, group: 1, stride: 2, dilation: 1, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1}},
+	} {
+		t := c.t
+		p := t.params()
+		x, w := randFloats(r, t.n*t.c*t.h*t.w), randFloats(r, t.c*t.m/t.group*t.k*t.k)
+		oh, ow := t.out()
+		y, scratch := make([]float32, t.n*t.m*oh*ow), make([]float32, ConvTransposeScratchSize(&p))
+		f := NewConvFilter(w, nil, &p)
+		flops := 2 * float64(len(x)) * float64(t.m/t.group*t.k*t.k)
+		b.Run(c.name+"/forward", func(b *testing.B) {
+			for b.Loop() {
+				ConvTransposePacked(y, x, f, nil, scratch, &p)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(c.name+"/backward", func(b *testing.B) {
+			for b.Loop() {
+				ConvTransposePackedBackwardInput(x, y, f, scratch, &p, false)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
