@@ -27,6 +27,25 @@ type Spec struct {
 	// Memory, if set, lends the plan its large buffers (see Memory);
 	// else it allocates its own.
 	Memory *Memory
+	// Options are the engine's choices; the zero value is the fastest plan.
+	Options Options
+}
+
+// Options are the engine's choices for a plan. None changes what a plan
+// computes beyond float32 rounding; the zero value is the fastest plan, the
+// others serve as references in tests and for comparison runs.
+type Options struct {
+	// NoWinograd runs every convolution as im2col (or, pointwise, direct)
+	// and GEMM, as PyTorch's CPU convolutions do, instead of running 3x3
+	// and 5x5 ones by Winograd's transforms, whose rounding differs from a
+	// direct sum's by about 1e-6 relative, and which are 1.5-2x faster.
+	NoWinograd bool
+	// NoStacking keeps sibling pointwise convolutions (see siblingConvs)
+	// apart instead of running them as one.
+	NoStacking bool
+	// NoConcatInPlace makes every concatenation copy its inputs instead of
+	// having their producers write into its output (see concatsInPlace).
+	NoConcatInPlace bool
 }
 
 // InputSpec is one runtime input.
@@ -50,6 +69,7 @@ type Plan struct {
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
 	memory  *Memory // Spec.Memory
+	opts    Options // Spec.Options
 }
 
 // alloc returns n zeroed floats for a large buffer of the plan.
@@ -77,7 +97,7 @@ func (p *Plan) Observe(f func(StepTime)) { p.observe = f }
 // timed reports the time since start of step s to the observer.
 func (p *Plan) timed(s *step, backward bool, start time.Time) {
 	st := StepTime{Node: s.node, Backward: backward, Elapsed: time.Since(start)}
-	if s.node.Attr(fusedReluAttr) != nil {
+	if s.node.Fused.Relu {
 		st.Fused = "Relu"
 	}
 	p.observe(st)
@@ -122,7 +142,7 @@ type step struct {
 
 // Plan prepares the model for spec.
 func (m *Model) Plan(spec Spec) (*Plan, error) {
-	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward, memory: spec.Memory}
+	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward, memory: spec.Memory, opts: spec.Options}
 	if len(spec.Targets) == 0 {
 		return nil, fmt.Errorf("graph: plan has no target tensor")
 	}
@@ -169,7 +189,7 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		if stacked[n] {
 			continue
 		}
-		if g := siblings[n]; g != nil && stackSiblings && p.stackable(g) {
+		if g := siblings[n]; g != nil && !p.opts.NoStacking && p.stackable(g) {
 			if err := p.addSiblings(g); err != nil {
 				return nil, err
 			}
@@ -308,11 +328,12 @@ func (p *Plan) add(n *Node) error {
 			allConst = false
 		}
 	}
-	if p.shapesOnly && !allConst { // a constant node still runs, folded
-		only := *n
-		only.shapesOnly = true
-		n = &only
-	}
+	// The builder sees the node with this plan's options, and whether
+	// only shapes are wanted (a constant node still runs, folded).
+	planned := *n
+	planned.shapesOnly = p.shapesOnly && !allConst
+	planned.opts = &p.opts
+	n = &planned
 	b, err := build(n, ins)
 	if err != nil {
 		return n.wrap(err)
@@ -866,10 +887,6 @@ func (p *Plan) FLOPs() int64 {
 	return total
 }
 
-// stackSiblings lets Plan stack sibling convolutions; tests turn it off
-// for a reference.
-var stackSiblings = true
-
 // view is the tensor's part of its root's buffer.
 func (t *tensor) view() []float32 { return t.root.data[t.off:][:t.shape.Size()] }
 
@@ -916,7 +933,7 @@ func (p *Plan) addSiblings(g *siblingGroup) error {
 	if b == nil {
 		first.Inputs = first.Inputs[:2]
 	}
-	if err := p.add(&Node{Node: &first, Opset: g.convs[0].Opset}); err != nil {
+	if err := p.add(&Node{Node: &first, Opset: g.convs[0].Opset, Fused: g.convs[0].Fused}); err != nil {
 		return err
 	}
 	stack := p.tensors[name]
