@@ -34,8 +34,10 @@ func (p *Plan) fold(n *Node, b *Built, ins []Input) error {
 
 // InferShapes computes the shape of every tensor for the given input
 // shapes without allocating buffers. Nodes that cannot be planned at these
-// shapes (a classifier head at a size it was not made for) are reported in
-// failed, with everything that depends on them left out of shapes.
+// shapes (a classifier head at a size it was not made for) or at all (an
+// unsupported operator) are reported in failed, with everything that
+// depends on them left out of shapes, and reported in failed with the error
+// of the first node that failed on its way.
 func (m *Model) InferShapes(inputs []InputSpec) (shapes map[string]Shape, failed map[string]error, err error) {
 	p := &Plan{model: m, tensors: map[string]*tensor{}, shapesOnly: true}
 	for name, v := range m.consts {
@@ -49,7 +51,16 @@ func (m *Model) InferShapes(inputs []InputSpec) (shapes map[string]Shape, failed
 	}
 	failed = map[string]error{}
 	for _, n := range m.nodes {
-		if err := p.add(n); err != nil {
+		err := error(nil)
+		for _, in := range n.Inputs {
+			if err = failed[in]; err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = p.add(n)
+		}
+		if err != nil {
 			for _, out := range n.Outputs {
 				failed[out] = err
 			}
