@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/deepdream-go/deepdream/ops"
@@ -84,7 +83,7 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		StrideH: strides[0], StrideW: strides[1],
 		DilationH: dilations[0], DilationW: dilations[1],
 		PadTop: pads[0], PadLeft: pads[1], PadBottom: pads[2], PadRight: pads[3],
-		Relu: n.Attr(fusedReluAttr) != nil,
+		Relu: n.Fused.Relu, Kernel: n.kernel,
 	}
 	if p.OutH() < 1 || p.OutW() < 1 {
 		return nil, fmt.Errorf("Conv: input %v with kernel %v, dilations %v and pads %v leaves no output", xs, ws[2:], dilations, pads)
@@ -100,10 +99,10 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, FLOPs: flops}, nil
 	}
 	// Winograd needs the weights transformed at plan time: constant ones.
-	// DEEPDREAM_WINOGRAD=0 keeps im2col, to compare the two.
-	if in[1].Const != nil && ops.WinogradPays(&p) && os.Getenv("DEEPDREAM_WINOGRAD") != "0" {
+	// Options.NoWinograd keeps im2col, to compare the two.
+	if in[1].Const != nil && ops.WinogradPays(&p) && !n.Options().NoWinograd {
 		// The transform depends on the weights and their shape only.
-		k.wino = in[1].Const.Memo("winograd", func() any {
+		k.wino = in[1].Const.Memo("winograd/"+p.Kernel.Name(), func() any {
 			return ops.NewWinogradFilter(in[1].Const.F, &p)
 		}).(*ops.WinogradFilter)
 		scratch = ops.WinogradScratchSize(&p)
@@ -117,7 +116,7 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		if hasBias {
 			b, biasName = in[2].Const.F, in[2].Name
 		}
-		key := fmt.Sprintf("conv-packed/group=%d/im2col=%v/bias=%q", p.Group, scratch > 0, biasName)
+		key := fmt.Sprintf("conv-packed/%s/group=%d/im2col=%v/bias=%q", p.Kernel.Name(), p.Group, scratch > 0, biasName)
 		if f := in[1].Const.Memo(key, func() any { return ops.NewConvFilter(in[1].Const.F, b, &p) }).(*ops.ConvFilter); f != nil {
 			k.packed = f
 		}
@@ -126,8 +125,8 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 	// mask as bits): neither x nor y stays in memory for it.
 	b := &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, BackwardReads: &Reads{In: []int{1}}, Scratch: scratch, FLOPs: flops}
 	// The mask of a fused Relu, unless the node reading its output
-	// applies it (reluByReaderAttr).
-	if p.Relu && n.Attr(reluByReaderAttr) == nil {
+	// applies it.
+	if p.Relu && !n.Fused.ReluMaskedByReader {
 		k.masks = true
 		b.Saved = []SavedSpec{{Bits: out.Size()}}
 	}
@@ -184,7 +183,7 @@ type convKernel struct {
 	packed *ops.ConvFilter
 	// masks says Forward keeps a bit per output element (Saved[0]), set
 	// where the fused ReLU let it through (ops.ReluBits): not when the
-	// node reading the output masks its gradient (reluByReaderAttr).
+	// node reading the output masks its gradient (Fusion.ReluMaskedByReader).
 	masks bool
 }
 

@@ -44,8 +44,8 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 		return nil, err
 	}
 	// The input is a fused Relu's output, whose mask the backward pass
-	// applies (reluInputAttr).
-	p.Relu = n.Attr(reluInputAttr) != nil
+	// applies.
+	p.Relu = n.Fused.ReluInput
 	b := &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p}, BackwardReads: &Reads{In: []int{0}}, CanSet: []int{0}}
 	if size != 5 {
 		// Other windows than 5 keep the factor for Backward, which

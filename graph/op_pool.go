@@ -38,9 +38,9 @@ func buildMaxPool(n *Node, in []Input) (*Built, error) {
 	if x := in[0].Const; x != nil && x.Int {
 		return foldInts(b, x)
 	}
-	if n.Attr(reluInputAttr) != nil {
+	if n.Fused.ReluInput {
 		if !k.storesTaps() { // fuseConvRelu checked the window
-			return nil, fmt.Errorf("%s: window %dx%d too large to store its taps", reluInputAttr, p.KH, p.KW)
+			return nil, fmt.Errorf("the Relu before it is fused, but the window %dx%d is too large to store its taps", p.KH, p.KW)
 		}
 		k.positive = true
 	}
@@ -76,7 +76,7 @@ type maxPoolKernel struct {
 	// indices makes output 1 ONNX's Indices, column-major if columnMajor.
 	indices, columnMajor bool
 	// positive stores no tap for maxima that are not positive: the
-	// backward pass of the Relu before it too (reluInputAttr).
+	// backward pass of the Relu before it too (Fusion.ReluInput).
 	positive bool
 }
 
