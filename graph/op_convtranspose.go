@@ -93,6 +93,7 @@ func buildConvTranspose(n *Node, in []Input) (*Built, error) {
 		StrideH: strides[0], StrideW: strides[1],
 		DilationH: dilations[0], DilationW: dilations[1],
 		PadTop: starts[0], PadLeft: starts[1], PadBottom: ends[0], PadRight: ends[1],
+		Kernel: n.kernel,
 	}
 	if p.OutH() != in2[0] || p.OutW() != in2[1] {
 		panic(fmt.Sprintf("graph: ConvTranspose %v -> %v: the convolution maps back to %dx%d", xs, out, p.OutH(), p.OutW()))
@@ -109,7 +110,7 @@ func buildConvTranspose(n *Node, in []Input) (*Built, error) {
 		FLOPs:         2 * int64(xs.Size()) * int64(ws.Size()/ws[0]),
 	}
 	if in[1].Const != nil && !n.shapesOnly {
-		key := fmt.Sprintf("convtranspose-packed/group=%d", group)
+		key := fmt.Sprintf("convtranspose-packed/%s/group=%d", p.Kernel.Name(), group)
 		if f := in[1].Const.Memo(key, func() any { return ops.NewConvFilter(in[1].Const.F, nil, &p) }).(*ops.ConvFilter); f != nil {
 			b.Kernel.(*convTransposeKernel).packed = f
 		}
