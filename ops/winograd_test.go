@@ -23,28 +23,33 @@ func TestConvWinograd(t *testing.T) {
 	forEachWinogradWay(t, testConvWinograd)
 }
 
-// forEachWinogradWay runs test with run set to take each of its ways.
-func forEachWinogradWay(t *testing.T, test func(*testing.T)) {
-	defer func(n, parts int, split bool) { wgFusedMinBlocks, wgRowParts, wgSplitRows = n, parts, split }(wgFusedMinBlocks, wgRowParts, wgSplitRows)
+// forEachWinogradWay runs test with tunings that make run take each of its
+// ways, for the test to give its filters.
+func forEachWinogradWay(t *testing.T, test func(*testing.T, winoTuning)) {
 	ways := []struct {
-		name      string
-		minBlocks int
-		split     bool
-		parts     int
+		name string
+		tune winoTuning
 	}{
-		{"fused", 0, true, 0},
-		{"split=1", 1 << 30, true, 1},
-		{"split=2", 1 << 30, true, 2},
-		{"split=3", 1 << 30, true, 3},
-		{"staged", 1 << 30, false, 0},
+		{"fused", winoTuning{fusedMinBlocks: 0, splitRows: true, prefetch: 1}},
+		{"split=1", winoTuning{fusedMinBlocks: 1 << 30, splitRows: true, rowParts: 1, prefetch: 1}},
+		{"split=2", winoTuning{fusedMinBlocks: 1 << 30, splitRows: true, rowParts: 2, prefetch: 1}},
+		{"split=3", winoTuning{fusedMinBlocks: 1 << 30, splitRows: true, rowParts: 3, prefetch: 1}},
+		{"staged", winoTuning{fusedMinBlocks: 1 << 30, prefetch: 1}},
+		{"staged, no prefetch", winoTuning{fusedMinBlocks: 1 << 30}},
 	}
 	for _, w := range ways {
-		wgFusedMinBlocks, wgSplitRows, wgRowParts = w.minBlocks, w.split, w.parts
-		t.Run(w.name, test)
+		t.Run(w.name, func(t *testing.T) { test(t, w.tune) })
 	}
 }
 
-func testConvWinograd(t *testing.T) {
+// newTunedFilter is NewWinogradFilter with tune.
+func newTunedFilter(w []float32, p *ConvParams, tune winoTuning) *WinogradFilter {
+	f := NewWinogradFilter(w, p)
+	f.tune = tune
+	return f
+}
+
+func testConvWinograd(t *testing.T, tune winoTuning) {
 	one := [4]int{1, 1, 1, 1}
 	cases := []ConvParams{
 		conv(1, 1, 1, 1, 1, 3, 3, 1, 1, 1, one), // 1x1 image: only the centre tap sees it
@@ -109,7 +114,7 @@ func testConvWinograd(t *testing.T) {
 					want[i] = max(v, 0)
 				}
 			}
-			f := NewWinogradFilter(w, &p)
+			f := newTunedFilter(w, &p, tune)
 
 			y, checkY := guarded(r, len(want))
 			scratch, checkScratch := guarded(r, WinogradScratchSize(&p))
@@ -168,11 +173,11 @@ func TestConvWinogradNoAllocs(t *testing.T) {
 	forEachWinogradWay(t, testConvWinogradNoAllocs)
 }
 
-func testConvWinogradNoAllocs(t *testing.T) {
+func testConvWinogradNoAllocs(t *testing.T, tune winoTuning) {
 	p := conv(1, 16, 40, 40, 32, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})
 	r := rand.New(rand.NewPCG(7, 8))
 	x, w, b := randFloats(r, 16*40*40), randFloats(r, 32*16*9), randFloats(r, 32)
-	f := NewWinogradFilter(w, &p)
+	f := newTunedFilter(w, &p, tune)
 	y, dx := make([]float32, 32*40*40), make([]float32, len(x))
 	scratch := make([]float32, WinogradScratchSize(&p))
 	run := func() {
@@ -189,8 +194,6 @@ func testConvWinogradNoAllocs(t *testing.T) {
 // the last one shorter, which layers small enough for the naive reference
 // never do.
 func TestConvWinogradBlocks(t *testing.T) {
-	defer func(n int, split bool) { wgFusedMinBlocks, wgSplitRows = n, split }(wgFusedMinBlocks, wgSplitRows)
-	wgFusedMinBlocks, wgSplitRows = 1<<30, false
 	for _, k := range []int{3, 4, 5} {
 		testConvWinogradBlocks(t, conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, (k - 1) / 2, (k - 1) / 2}))
 	}
@@ -204,6 +207,8 @@ func testConvWinogradBlocks(t *testing.T, p ConvParams) {
 	for _, block := range []int{1, 7, 29} {
 		f, bw := forwardGeom(&p), backwardGeom(&p)
 		f.block, bw.block = block, block
+		f.tune = winoTuning{fusedMinBlocks: 1 << 30} // staged
+		bw.tune = f.tune
 		scratch := make([]float32, f.scratchSize())
 		y := make([]float32, len(want))
 		f.run(y, x, &filter.fwd, b, scratch, false, false)
@@ -262,16 +267,10 @@ func BenchmarkWinograd(b *testing.B) {
 		bench("im2col/backward", func() { ConvPackedBackwardInput(x, y, packed, scratch, &p, true) })
 		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, f, scratch, &p, true) })
 		if strings.HasSuffix(l.name, "/1024") { // what prefetching the planes gives
-			bench("winograd-noprefetch/forward", func() {
-				defer func(d int) { wgPrefetch = d }(wgPrefetch)
-				wgPrefetch = 0
-				ConvWinograd(y, x, f, bias, scratch, &p)
-			})
-			bench("winograd-noprefetch/backward", func() {
-				defer func(d int) { wgPrefetch = d }(wgPrefetch)
-				wgPrefetch = 0
-				ConvWinogradBackwardInput(x, y, f, scratch, &p, true)
-			})
+			nf := *f
+			nf.tune.prefetch = 0
+			bench("winograd-noprefetch/forward", func() { ConvWinograd(y, x, &nf, bias, scratch, &p) })
+			bench("winograd-noprefetch/backward", func() { ConvWinogradBackwardInput(x, y, &nf, scratch, &p, true) })
 		}
 	}
 }
