@@ -68,3 +68,9 @@ func TestExpandAndTile(t *testing.T) {
 		}
 	}
 }
+
+func TestExpandAndTileDoNotAllocate(t *testing.T) {
+	checkNoAllocs(t, 13, shapeNode("Expand", []string{"x", "s"}), []TestInput{{Name: "x", Shape: Shape{1, 16, 1, 1}, Grad: true}, ints("s", 1, 16, 20, 20)})
+	checkNoAllocs(t, 13, shapeNode("Tile", []string{"x", "r"}), []TestInput{{Name: "x", Shape: Shape{1, 16, 10, 10}, Grad: true}, ints("r", 1, 1, 2, 2)})
+	checkNoAllocs(t, 13, shapeNode("DepthToSpace", []string{"x"}, attrInt("blocksize", 2)), []TestInput{{Name: "x", Shape: Shape{1, 16, 10, 10}, Grad: true}})
+}

@@ -191,3 +191,11 @@ func TestArgMax(t *testing.T) {
 		t.Errorf("a backward pass through ArgMax: error %v", err)
 	}
 }
+
+func TestReduceDoesNotAllocate(t *testing.T) {
+	x := TestInput{Name: "x", Shape: Shape{1, 16, 20, 20}, Grad: true}
+	for _, op := range []string{"ReduceMean", "ReduceMax", "ReduceProd"} {
+		checkNoAllocs(t, 13, reduceNode(op, []string{"x"}, attrInts("axes", 1)), []TestInput{x})
+		checkNoAllocs(t, 13, reduceNode(op, []string{"x"}, attrInts("axes", 2, 3)), []TestInput{x})
+	}
+}

@@ -218,3 +218,24 @@ func checkGradientOf(t *testing.T, opset int64, node *onnx.Node, inputs []TestIn
 	}
 	checkPlanGradient(t, rng, p, target, wrt, describe(node)+" -> "+target)
 }
+
+// checkNoAllocs plans node with a backward pass and checks that Forward
+// and Backward allocate nothing.
+func checkNoAllocs(t *testing.T, opset int64, node *onnx.Node, inputs []TestInput) {
+	t.Helper()
+	p := planNode(t, rand.New(rand.NewPCG(1, 1)), opset, node, inputs, true)
+	ctx := t.Context()
+	if a := testing.AllocsPerRun(5, func() {
+		_ = p.Forward(ctx)
+		_ = p.Backward(ctx)
+	}); a != 0 {
+		t.Errorf("%s allocates %v times per run", describe(node), a)
+	}
+}
+
+func TestSliceAndSplitDoNotAllocate(t *testing.T) {
+	x := TestInput{Name: "x", Shape: Shape{1, 16, 20, 20}, Grad: true}
+	checkNoAllocs(t, 13, sliceNode("starts", "ends", "axes"), []TestInput{x, ints("starts", 8), ints("ends", 16), ints("axes", 1)})
+	checkNoAllocs(t, 13, sliceNode("starts", "ends", "axes", "steps"), []TestInput{x, ints("starts", -1), ints("ends", 0), ints("axes", 3), ints("steps", -2)})
+	checkNoAllocs(t, 13, splitNode(2, []string{"x"}, attrInt("axis", 1)), []TestInput{x})
+}
