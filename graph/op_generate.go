@@ -94,6 +94,10 @@ func buildRange(n *Node, in []Input) (*Built, error) {
 		if delta == 0 {
 			return nil, fmt.Errorf("delta is 0")
 		}
+		// Estimated in float64 first: limit - start may overflow int64.
+		if math.Ceil((float64(limit)-float64(start))/float64(delta)) > maxMadeElements {
+			return nil, fmt.Errorf("range(%d, %d, %d) has more than %d elements", start, limit, delta, maxMadeElements)
+		}
 		count := int64(0)
 		if (delta > 0 && limit > start) || (delta < 0 && limit < start) {
 			count = (limit - start + delta - sign(delta)) / delta

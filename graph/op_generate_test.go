@@ -44,6 +44,7 @@ func TestConstantOfShapeRangeSize(t *testing.T) {
 		{shapeNode("ConstantOfShape", []string{"s"}), []TestInput{ints("s", 2, -1)}, "negative"},
 		{shapeNode("ConstantOfShape", []string{"s"}), []TestInput{ints("s", 1<<20, 1<<20)}, "more than"},
 		{shapeNode("Range", []string{"a", "b", "d"}), []TestInput{scalar("a", 0), scalar("b", 5), scalar("d", 0)}, "delta is 0"},
+		{shapeNode("Range", []string{"a", "b", "d"}), []TestInput{scalar("a", -1<<62), scalar("b", 1<<62), scalar("d", 1)}, "more than"},
 		{shapeNode("Range", []string{"a", "b", "d"}), []TestInput{{Name: "a", Shape: Shape{}}, scalar("b", 5), scalar("d", 1)}, "the output's length depends on it"},
 	} {
 		if err := planError(t, 13, c.node, c.inputs); err == nil || !strings.Contains(err.Error(), c.want) {
