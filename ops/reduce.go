@@ -207,24 +207,45 @@ type reduceTask struct {
 var reduceTasks parallel.Tasks[reduceTask, *reduceTask]
 
 func (t *reduceTask) Run(lo, hi int) {
-	if t.backward {
+	switch {
+	case t.byColumns():
+		t.columnsRun(lo, hi)
+	case t.backward:
 		t.p.outputs(lo, hi, t.backwardOne)
-		return
+	default:
+		t.p.outputs(lo, hi, func(j, base int) { t.y[j] = float32(reduceOne(t.op, t.x, base, t.p)) })
 	}
-	t.p.outputs(lo, hi, func(j, base int) { t.y[j] = float32(reduceOne(t.op, t.x, base, t.p)) })
+}
+
+// reduceInit is the reduction of nothing.
+func reduceInit(op ReduceOp) float64 {
+	switch op {
+	case ReduceMax:
+		return math.Inf(-1)
+	case ReduceMin:
+		return math.Inf(1)
+	case ReduceProd:
+		return 1
+	}
+	return 0
+}
+
+// reduceFinish turns a sum into the mean, the L2 norm, the log sum.
+func reduceFinish(op ReduceOp, acc float64, count int) float64 {
+	switch op {
+	case ReduceMean:
+		return acc / float64(count)
+	case ReduceL2:
+		return math.Sqrt(acc)
+	case ReduceLogSum:
+		return math.Log(acc)
+	}
+	return acc
 }
 
 // reduceOne reduces the elements of output base.
 func reduceOne[T element](op ReduceOp, x []T, base int, p *ReduceParams) float64 {
-	var acc float64
-	switch op {
-	case ReduceMax:
-		acc = math.Inf(-1)
-	case ReduceMin:
-		acc = math.Inf(1)
-	case ReduceProd:
-		acc = 1
-	}
+	acc := reduceInit(op)
 	n, stride := p.n, p.stride
 	switch op {
 	case ReduceMax:
@@ -272,15 +293,7 @@ func reduceOne[T element](op ReduceOp, x []T, base int, p *ReduceParams) float64
 	default: // Sum, Mean, LogSum
 		p.runs(base, func(off int) { acc += sum64(x[off:], n, stride) })
 	}
-	switch op {
-	case ReduceMean:
-		acc /= float64(p.Count)
-	case ReduceL2:
-		acc = math.Sqrt(acc)
-	case ReduceLogSum:
-		acc = math.Log(acc)
-	}
-	return acc
+	return reduceFinish(op, acc, p.Count)
 }
 
 // sum64 adds x[0], x[stride], ... (n of them) in float64, in four chains.
@@ -335,14 +348,7 @@ func (t *reduceTask) backwardOne(j, base int) {
 	}
 	switch t.op {
 	case ReduceSum, ReduceMean, ReduceLogSum: // dx = c
-		c := g
-		switch t.op {
-		case ReduceMean:
-			c /= float64(p.Count)
-		case ReduceLogSum:
-			c *= math.Exp(-y) // 1 / sum
-		}
-		cf := float32(c)
+		cf := float32(constantGrad(t.op, g, y, p.Count))
 		p.runs(base, func(off int) {
 			switch {
 			case stride == 1 && !t.accumulate:
@@ -438,6 +444,126 @@ func (t *reduceTask) backwardOne(j, base int) {
 				}
 			}
 		})
+	}
+}
+
+// constantGrad is dy·∂y/∂x of the reductions whose derivative is the same
+// for every element: Sum, Mean, LogSum.
+func constantGrad(op ReduceOp, dy, y float64, count int) float64 {
+	switch op {
+	case ReduceMean:
+		return dy / float64(count)
+	case ReduceLogSum:
+		return dy * math.Exp(-y) // 1 / sum
+	}
+	return dy
+}
+
+// columns reports whether the innermost input axis is kept: the outputs
+// are then rows of consecutive input elements (a mean over the channels
+// of NCHW), reduced a row at a time rather than one strided output at a
+// time.
+func (p *ReduceParams) columns() bool {
+	k := len(p.kept) - 1
+	return k >= 0 && p.keptStrides[k] == 1
+}
+
+// byColumns reports whether columnsRun does the task: where p.columns(),
+// the forward pass of every reduction but LogSumExp (two passes), and the
+// backward pass of those whose gradient is the same for every element.
+func (t *reduceTask) byColumns() bool {
+	switch {
+	case !t.p.columns():
+		return false
+	case t.backward:
+		return t.op == ReduceSum || t.op == ReduceMean || t.op == ReduceLogSum
+	}
+	return t.op != ReduceLogSumExp
+}
+
+// columnWidth bounds the outputs reduced together by columnsRun.
+const columnWidth = 64
+
+// columnsRun reduces (or, for Sum, Mean and LogSum, differentiates)
+// outputs [lo, hi) in pieces of up to columnWidth consecutive outputs of
+// one row: for each element they reduce, a slice of consecutive inputs.
+func (t *reduceTask) columnsRun(lo, hi int) {
+	p, op := t.p, t.op
+	width := p.kept[len(p.kept)-1]
+	n, stride := p.n, p.stride
+	for j := lo; j < hi; {
+		m := min(hi-j, width-j%width, columnWidth)
+		base, rest := 0, j
+		for d := len(p.kept) - 1; d >= 0; d-- {
+			base += rest % p.kept[d] * p.keptStrides[d]
+			rest /= p.kept[d]
+		}
+		if t.backward {
+			var c [columnWidth]float32
+			for k := range m {
+				var dy, y float64
+				if t.dy != nil {
+					dy = float64(t.dy[j+k])
+				}
+				if t.y != nil {
+					y = float64(t.y[j+k])
+				}
+				c[k] = float32(constantGrad(op, dy, y, p.Count))
+			}
+			p.runs(base, func(off int) {
+				for i := range n {
+					row := t.dx[off+i*stride:][:m]
+					if !t.accumulate {
+						copy(row, c[:m])
+						continue
+					}
+					for k, v := range row {
+						row[k] = v + c[k]
+					}
+				}
+			})
+			j += m
+			continue
+		}
+		var acc [columnWidth]float64
+		for k := range m {
+			acc[k] = reduceInit(op)
+		}
+		p.runs(base, func(off int) {
+			for i := range n {
+				row := t.x[off+i*stride:][:m]
+				switch op {
+				case ReduceMax:
+					for k, v := range row {
+						acc[k] = max(acc[k], float64(v))
+					}
+				case ReduceMin:
+					for k, v := range row {
+						acc[k] = min(acc[k], float64(v))
+					}
+				case ReduceProd:
+					for k, v := range row {
+						acc[k] *= float64(v)
+					}
+				case ReduceSumSquare, ReduceL2:
+					for k, v := range row {
+						acc[k] += float64(v) * float64(v)
+					}
+				case ReduceL1:
+					for k, v := range row {
+						acc[k] += math.Abs(float64(v))
+					}
+				default: // Sum, Mean, LogSum
+					for k, v := range row {
+						acc[k] += float64(v)
+					}
+				}
+			}
+		})
+		for k := range m {
+			t.y[j+k] = float32(reduceFinish(op, acc[k], p.Count))
+		}
+		j += m
 	}
 }
 
