@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deepdream-go/deepdream/internal/gemm"
 	"github.com/deepdream-go/deepdream/ops"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	// NoConcatInPlace makes every concatenation copy its inputs instead of
 	// having their producers write into its output (see concatsInPlace).
 	NoConcatInPlace bool
+	// Kernel names the GEMM micro-kernel the convolutions and matrix
+	// products run on ("avx512", "avx2" or "generic", as far as this
+	// machine has them; `deepdream version` lists them); "" is the fastest.
+	Kernel string
 }
 
 // InputSpec is one runtime input.
@@ -66,8 +71,9 @@ type Plan struct {
 	shapesOnly bool
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
-	memory  *Memory // Spec.Memory
-	opts    Options // Spec.Options
+	memory  *Memory      // Spec.Memory
+	opts    Options      // Spec.Options
+	kernel  *gemm.Kernel // Spec.Options.Kernel (nil: the default)
 }
 
 // alloc returns n zeroed floats for a large buffer of the plan.
@@ -141,6 +147,13 @@ type step struct {
 // Plan prepares the model for spec.
 func (m *Model) Plan(spec Spec) (*Plan, error) {
 	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward, memory: spec.Memory, opts: spec.Options}
+	if name := spec.Options.Kernel; name != "" {
+		k, err := gemm.Lookup(name)
+		if err != nil {
+			return nil, fmt.Errorf("graph: Options.Kernel: %w", err)
+		}
+		p.kernel = k
+	}
 	if len(spec.Targets) == 0 {
 		return nil, fmt.Errorf("graph: plan has no target tensor")
 	}
@@ -330,7 +343,7 @@ func (p *Plan) add(n *Node) error {
 	// only shapes are wanted (a constant node still runs, folded).
 	planned := *n
 	planned.shapesOnly = p.shapesOnly && !allConst
-	planned.opts = &p.opts
+	planned.opts, planned.kernel = &p.opts, p.kernel
 	n = &planned
 	b, err := build(n, ins)
 	if err != nil {

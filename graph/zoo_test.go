@@ -35,7 +35,7 @@ type zooFixtures struct {
 			ActFile  string  `json:"act_file"`
 			GradFile string  `json:"grad_file"`
 		} `json:"probes"`
-		AliasShapes map[string][]int `json:"alias_shapes"`
+		AliasShapes map[string][]int  `json:"alias_shapes"`
 		Aliases     map[string]string `json:"aliases"`
 	} `json:"models"`
 }

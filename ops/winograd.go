@@ -220,9 +220,9 @@ func (t *winoFilterTask) Run(lo, hi int) {
 	if t.pack {
 		for xi := lo; xi < hi; xi++ {
 			if t.back {
-				t.f.back[xi] = gemm.Pack(false, p.C, p.M, 1, t.u[xi*mc:], p.M)
+				t.f.back[xi] = p.Kernel.Pack(false, p.C, p.M, 1, t.u[xi*mc:], p.M)
 			} else {
-				t.f.fwd[xi] = gemm.Pack(false, p.M, p.C, 1, t.u[xi*mc:], p.C)
+				t.f.fwd[xi] = p.Kernel.Pack(false, p.M, p.C, 1, t.u[xi*mc:], p.C)
 			}
 		}
 		return

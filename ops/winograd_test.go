@@ -23,9 +23,33 @@ func TestConvWinograd(t *testing.T) {
 	forEachWinogradWay(t, testConvWinograd)
 }
 
+// winoWay is a tuning that makes run take one of its ways, and the GEMM
+// kernel to pack the filters for.
+type winoWay struct {
+	tune   winoTuning
+	kernel *gemm.Kernel
+}
+
+// winoKernels are the GEMM kernels the Winograd tests pack for: this
+// machine's default and, where that is not the avx512 kernel, a Go kernel
+// with its geometry (gemm.Geometry): its panels are 48 tiles wide, so
+// runFused takes blocks of 48 tiles and the input transform writes 48-wide
+// panels, which a machine without AVX-512 would otherwise never run.
+func winoKernels(t *testing.T) []*gemm.Kernel {
+	ks := []*gemm.Kernel{gemm.Default()}
+	if ks[0].Name() != "avx512" {
+		k, err := gemm.Geometry("avx512")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks = append(ks, k)
+	}
+	return ks
+}
+
 // forEachWinogradWay runs test with tunings that make run take each of its
-// ways, for the test to give its filters.
-func forEachWinogradWay(t *testing.T, test func(*testing.T, winoTuning)) {
+// ways, and each of winoKernels, for the test to give its filters.
+func forEachWinogradWay(t *testing.T, test func(*testing.T, winoWay)) {
 	ways := []struct {
 		name string
 		tune winoTuning
@@ -37,19 +61,23 @@ func forEachWinogradWay(t *testing.T, test func(*testing.T, winoTuning)) {
 		{"staged", winoTuning{fusedMinBlocks: 1 << 30, prefetch: 1}},
 		{"staged, no prefetch", winoTuning{fusedMinBlocks: 1 << 30}},
 	}
-	for _, w := range ways {
-		t.Run(w.name, func(t *testing.T) { test(t, w.tune) })
+	for _, k := range winoKernels(t) {
+		for _, w := range ways {
+			t.Run(k.Name()+"/"+w.name, func(t *testing.T) { test(t, winoWay{w.tune, k}) })
+		}
 	}
 }
 
-// newTunedFilter is NewWinogradFilter with tune.
-func newTunedFilter(w []float32, p *ConvParams, tune winoTuning) *WinogradFilter {
+// newTunedFilter is NewWinogradFilter packed for way's kernel, with its
+// tuning.
+func newTunedFilter(w []float32, p *ConvParams, way winoWay) *WinogradFilter {
+	p.Kernel = way.kernel
 	f := NewWinogradFilter(w, p)
-	f.tune = tune
+	f.tune = way.tune
 	return f
 }
 
-func testConvWinograd(t *testing.T, tune winoTuning) {
+func testConvWinograd(t *testing.T, way winoWay) {
 	one := [4]int{1, 1, 1, 1}
 	cases := []ConvParams{
 		conv(1, 1, 1, 1, 1, 3, 3, 1, 1, 1, one), // 1x1 image: only the centre tap sees it
@@ -114,7 +142,7 @@ func testConvWinograd(t *testing.T, tune winoTuning) {
 					want[i] = max(v, 0)
 				}
 			}
-			f := newTunedFilter(w, &p, tune)
+			f := newTunedFilter(w, &p, way)
 
 			y, checkY := guarded(r, len(want))
 			scratch, checkScratch := guarded(r, WinogradScratchSize(&p))
@@ -173,11 +201,11 @@ func TestConvWinogradNoAllocs(t *testing.T) {
 	forEachWinogradWay(t, testConvWinogradNoAllocs)
 }
 
-func testConvWinogradNoAllocs(t *testing.T, tune winoTuning) {
+func testConvWinogradNoAllocs(t *testing.T, way winoWay) {
 	p := conv(1, 16, 40, 40, 32, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})
 	r := rand.New(rand.NewPCG(7, 8))
 	x, w, b := randFloats(r, 16*40*40), randFloats(r, 32*16*9), randFloats(r, 32)
-	f := newTunedFilter(w, &p, tune)
+	f := newTunedFilter(w, &p, way)
 	y, dx := make([]float32, 32*40*40), make([]float32, len(x))
 	scratch := make([]float32, WinogradScratchSize(&p))
 	run := func() {
@@ -194,8 +222,12 @@ func testConvWinogradNoAllocs(t *testing.T, tune winoTuning) {
 // the last one shorter, which layers small enough for the naive reference
 // never do.
 func TestConvWinogradBlocks(t *testing.T) {
-	for _, k := range []int{3, 4, 5} {
-		testConvWinogradBlocks(t, conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, (k - 1) / 2, (k - 1) / 2}))
+	for _, kn := range winoKernels(t) {
+		for _, k := range []int{3, 4, 5} {
+			p := conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, (k - 1) / 2, (k - 1) / 2})
+			p.Kernel = kn
+			testConvWinogradBlocks(t, p)
+		}
 	}
 }
 
@@ -273,19 +305,4 @@ func BenchmarkWinograd(b *testing.B) {
 			bench("winograd-noprefetch/backward", func() { ConvWinogradBackwardInput(x, y, &nf, scratch, &p, true) })
 		}
 	}
-}
-
-// TestConvWinogradAVX512Geometry runs the Winograd tests with the avx512
-// kernel's geometry, through a Go kernel (gemm.UseGeometry): its panels are
-// 48 tiles wide, so runFused takes blocks of 48 tiles and the input
-// transform writes 48-wide panels, which a machine without AVX-512 would
-// otherwise never run.
-func TestConvWinogradAVX512Geometry(t *testing.T) {
-	restore, err := gemm.UseGeometry("avx512")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer restore()
-	TestConvWinograd(t)
-	TestConvWinogradBlocks(t)
 }
