@@ -7,7 +7,6 @@ import (
 
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/shared"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 // BenchmarkStep times one make_step of BVLC GoogLeNet to inception_4c at
@@ -20,7 +19,7 @@ func BenchmarkStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	n, err := NewNetwork(m, models.Caffe)
+	n, err := NewNetwork(m, Caffe)
 	if err != nil {
 		b.Fatal(err)
 	}

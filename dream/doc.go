@@ -5,5 +5,8 @@
 // lives in the engine.
 //
 // Network.Dream runs the whole algorithm on an image; a Stepper runs one
-// notebook make_step at a fixed size, for tests and benchmarks.
+// notebook make_step at a fixed size, for tests and benchmarks. Preprocess
+// converts between pixels and a model's input tensor. The package links no
+// network code: the model registry and its download cache (package models)
+// build on it, not the other way round.
 package dream

@@ -13,7 +13,6 @@ import (
 
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/imageio"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 // Layer is one term of the objective: the L2 norm of a tensor, or of some
@@ -78,11 +77,11 @@ type Progress struct {
 type Network struct {
 	Model      *graph.Model
 	Input      string
-	Preprocess models.Preprocess
+	Preprocess Preprocess
 }
 
 // NewNetwork wraps a model with one image input.
-func NewNetwork(m *graph.Model, pre models.Preprocess) (*Network, error) {
+func NewNetwork(m *graph.Model, pre Preprocess) (*Network, error) {
 	in := m.Inputs()
 	if len(in) != 1 {
 		names := make([]string, len(in))

@@ -14,7 +14,6 @@ import (
 	"github.com/deepdream-go/deepdream/internal/npy"
 	"github.com/deepdream-go/deepdream/internal/shared"
 	"github.com/deepdream-go/deepdream/internal/tinynet"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 func TestRollMatchesNumpy(t *testing.T) {
@@ -67,7 +66,7 @@ func TestNotebookStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := NewNetwork(m, models.Caffe)
+	n, err := NewNetwork(m, Caffe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +99,7 @@ func readNpy(t *testing.T, name string) []float32 {
 
 // tinyNetwork is internal/tinynet's model, ready to dream with.
 var tinyNetwork = sync.OnceValue(func() *Network {
-	n, err := NewNetwork(tinynet.Model(), models.Caffe)
+	n, err := NewNetwork(tinynet.Model(), Caffe)
 	if err != nil {
 		panic(err)
 	}
@@ -183,7 +182,7 @@ func TestDreamChannelsAndErrors(t *testing.T) {
 // TestStepDoesNotAllocate checks that a planned step, the update included,
 // runs without allocating.
 func TestStepDoesNotAllocate(t *testing.T) {
-	n, err := NewNetwork(tinynet.Model(), models.Caffe)
+	n, err := NewNetwork(tinynet.Model(), Caffe)
 	if err != nil {
 		t.Fatal(err)
 	}

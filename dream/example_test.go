@@ -8,7 +8,6 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/graph"
-	"github.com/deepdream-go/deepdream/models"
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
@@ -40,7 +39,7 @@ func tinyModel() *graph.Model {
 }
 
 func ExampleNetwork_Dream() {
-	net, err := dream.NewNetwork(tinyModel(), models.Caffe)
+	net, err := dream.NewNetwork(tinyModel(), dream.Caffe)
 	if err != nil {
 		panic(err)
 	}
@@ -67,7 +66,7 @@ func ExampleNetwork_Dream() {
 }
 
 func ExampleNetwork_NewStepper() {
-	net, err := dream.NewNetwork(tinyModel(), models.Caffe)
+	net, err := dream.NewNetwork(tinyModel(), dream.Caffe)
 	if err != nil {
 		panic(err)
 	}
@@ -81,7 +80,7 @@ func ExampleNetwork_NewStepper() {
 			img.Set(x, y, color.NRGBA{uint8(8 * x), uint8(8 * y), 128, 255})
 		}
 	}
-	x := models.Caffe.Tensor(img) // 3x32x32, BGR minus the mean
+	x := dream.Caffe.Tensor(img) // 3x32x32, BGR minus the mean
 	before, _ := s.Step(context.Background(), x, 0, 0, 1.5)
 	after, _ := s.Step(context.Background(), x, 0, 0, 1.5)
 	fmt.Println("objective grows:", after > before)

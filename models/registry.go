@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/deepdream-go/deepdream/dream"
 )
 
 // Entry is one model deepdream knows by name. The sha256 is the model's
@@ -19,7 +21,7 @@ type Entry struct {
 	SHA256 string // lower-case hex
 	URLs   []string
 	// Preprocess is how the model wants its input image.
-	Preprocess Preprocess
+	Preprocess dream.Preprocess
 	// DefaultLayer is the layer to dream with when none is given; it may be
 	// a friendly name (a key of Aliases).
 	DefaultLayer string
@@ -44,10 +46,6 @@ func (e *Entry) Tensor(layer string) string {
 	}
 	return layer
 }
-
-// ImageNet is the preprocessing of the MXNet Gluon and torchvision models:
-// RGB scaled to 0..1, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225).
-var ImageNet = Preprocess{Scale: 1.0 / 255, Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}}
 
 // zooURLs lists where the ONNX model zoo's file has lived, best first: the
 // per-model Hugging Face repositories (the zoo's home since 2025), the
@@ -176,7 +174,7 @@ var registry = []Entry{
 		Name: "googlenet", File: "googlenet-7.onnx", Size: 28020232,
 		SHA256:     "5725ccfd90845735ce5897faf7843c3f9b13acda3c4f3bff82cb21c9337c9de8",
 		URLs:       zooURLs("inception_and_googlenet/googlenet", "googlenet-7.onnx"),
-		Preprocess: Caffe, DefaultLayer: "inception_4c/output",
+		Preprocess: dream.Caffe, DefaultLayer: "inception_4c/output",
 		Aliases: googLeNetAliases, MainLayers: googLeNetMain, InputSize: 224,
 	},
 	{
@@ -186,7 +184,7 @@ var registry = []Entry{
 		Name: "googlenet-12", File: "googlenet-12.onnx", Size: 28021836,
 		SHA256:     "c99c507058eaf41de8723408fdda7db8325cb57f0a89f2ee07a716d6e963e14e",
 		URLs:       zooURLs("inception_and_googlenet/googlenet", "googlenet-12.onnx"),
-		Preprocess: Caffe, DefaultLayer: "inception_4c/output",
+		Preprocess: dream.Caffe, DefaultLayer: "inception_4c/output",
 		Aliases: googLeNetAliases, MainLayers: googLeNetMain, InputSize: 224,
 	},
 	{
@@ -197,7 +195,7 @@ var registry = []Entry{
 		Name: "inception-v1", File: "inception-v1-12.onnx", Size: 28021958,
 		SHA256:     "814b31a6316873bd03d2d808415ce1f40a7bf48ad88eab5ecc3cdc8dc6cf38ec",
 		URLs:       zooURLs("inception_and_googlenet/inception_v1", "inception-v1-12.onnx"),
-		Preprocess: Caffe, DefaultLayer: "inception_4c/output",
+		Preprocess: dream.Caffe, DefaultLayer: "inception_4c/output",
 		Aliases: googLeNetAliases, MainLayers: googLeNetMain, InputSize: 224,
 	},
 	{
@@ -209,7 +207,7 @@ var registry = []Entry{
 		Name: "inception-v2", File: "inception-v2-9.onnx", Size: 45042799,
 		SHA256:     "37ed4aa93f817fd0d1cc19bda045ebd70f18d0887a5f51e66ecd0ed8fd5a65c2",
 		URLs:       zooURLs("inception_and_googlenet/inception_v2", "inception-v2-9.onnx"),
-		Preprocess: Caffe, DefaultLayer: "inception_4c/output_1", InputSize: 224,
+		Preprocess: dream.Caffe, DefaultLayer: "inception_4c/output_1", InputSize: 224,
 	},
 	{
 		// MXNet Gluon VGG-16, ImageNet normalisation (README). Names follow
@@ -218,7 +216,7 @@ var registry = []Entry{
 		Name: "vgg16", File: "vgg16-7.onnx", Size: 553437328,
 		SHA256:     "f20805a3ecccaa88647bbab4ad011ff2412a9838485ea844de0fcbce349820b9",
 		URLs:       zooURLs("vgg", "vgg16-7.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "conv4_3",
+		Preprocess: dream.ImageNet, DefaultLayer: "conv4_3",
 		Aliases: vgg16Aliases, MainLayers: vgg16Main, InputSize: 224,
 	},
 	{
@@ -228,7 +226,7 @@ var registry = []Entry{
 		Name: "vgg19", File: "vgg19-7.onnx", Size: 574677321,
 		SHA256:     "692f9f927f1df1b89033787a77a73eac59fd9b3344f9ecdf0b13221e41c2046f",
 		URLs:       zooURLs("vgg", "vgg19-7.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "conv4_4",
+		Preprocess: dream.ImageNet, DefaultLayer: "conv4_4",
 		Aliases: vgg19Aliases, MainLayers: vgg19Main, InputSize: 224,
 	},
 	{
@@ -238,7 +236,7 @@ var registry = []Entry{
 		Name: "resnet50", File: "resnet50-v1-12.onnx", Size: 102576593,
 		SHA256:     "3f03fdef724b22947eed826f1eef1dc5c34151bb4c37d634f1db89dfa2dd1526",
 		URLs:       zooURLs("resnet", "resnet50-v1-12.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "stage3",
+		Preprocess: dream.ImageNet, DefaultLayer: "stage3",
 		Aliases: resNet50V1Aliases, MainLayers: resNet50V1Main, InputSize: 224,
 	},
 	{
@@ -246,7 +244,7 @@ var registry = []Entry{
 		Name: "resnet50-v2", File: "resnet50-v2-7.onnx", Size: 102442452,
 		SHA256:     "79102261eb6e5fd7af5d27f41316293e388c5cb691e5d25bfb035c4f64fefe31",
 		URLs:       zooURLs("resnet", "resnet50-v2-7.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "stage3",
+		Preprocess: dream.ImageNet, DefaultLayer: "stage3",
 		Aliases: resNet50V2Aliases, MainLayers: resNet50V2Main, InputSize: 224,
 	},
 	{
@@ -255,7 +253,7 @@ var registry = []Entry{
 		Name: "squeezenet", File: "squeezenet1.1-7.onnx", Size: 4956208,
 		SHA256:     "1eeff551a67ae8d565ca33b572fc4b66e3ef357b0eb2863bb9ff47a918cc4088",
 		URLs:       zooURLs("squeezenet", "squeezenet1.1-7.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "fire7",
+		Preprocess: dream.ImageNet, DefaultLayer: "fire7",
 		Aliases: squeezeNetAliases, MainLayers: squeezeNetMain, InputSize: 224,
 	},
 }

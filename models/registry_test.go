@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
@@ -45,7 +46,7 @@ func TestRegistryEntriesAreWellFormed(t *testing.T) {
 				t.Errorf("%s: main layer %q has no alias", e.Name, l)
 			}
 		}
-		if p := e.Preprocess; p != Caffe && p != ImageNet {
+		if p := e.Preprocess; p != dream.Caffe && p != dream.ImageNet {
 			t.Errorf("%s: preprocessing %v is neither Caffe's nor ImageNet's", e.Name, p)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/deepdream-go/deepdream/dream"
 )
 
 func writeModel(t *testing.T, sidecar string) string {
@@ -27,7 +29,7 @@ func TestFileEntryWithoutSidecarAssumesGoogLeNet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Preprocess != Caffe || e.DefaultLayer != "inception_4c/output" || e.Tensor(e.DefaultLayer) != "inception_4c/output_1" || e.Name != "net.onnx" {
+	if e.Preprocess != dream.Caffe || e.DefaultLayer != "inception_4c/output" || e.Tensor(e.DefaultLayer) != "inception_4c/output_1" || e.Name != "net.onnx" {
 		t.Errorf("entry = %+v", e)
 	}
 	for _, want := range []string{model, "5 settings", "net.onnx.json", "GoogLeNet", "channel order BGR", "mean 104/117/123", "default layer inception_4c/output"} {
@@ -44,7 +46,7 @@ func TestFileEntryFlagsOverrideSidecar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Preprocess{Scale: 0.5, Mean: [3]float32{1, 2, 3}, Std: [3]float32{4, 5, 6}}
+	want := dream.Preprocess{Scale: 0.5, Mean: [3]float32{1, 2, 3}, Std: [3]float32{4, 5, 6}}
 	if e.Preprocess != want || note != "" || e.Tensor("relu9") != "vgg0_relu9_fwd" || len(e.Aliases) != 1 {
 		t.Errorf("entry = %+v, note %q", e, note)
 	}
@@ -53,7 +55,7 @@ func TestFileEntryFlagsOverrideSidecar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = Preprocess{BGR: true, Scale: 0.5, Mean: [3]float32{7, 8, 9}, Std: [3]float32{4, 5, 6}}
+	want = dream.Preprocess{BGR: true, Scale: 0.5, Mean: [3]float32{7, 8, 9}, Std: [3]float32{4, 5, 6}}
 	if e.Preprocess != want || note != "" {
 		t.Errorf("with flags: entry = %+v, note %q", e.Preprocess, note)
 	}

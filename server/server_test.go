@@ -28,7 +28,7 @@ import (
 
 // tinyModel is internal/tinynet's model, ready to dream with.
 var tinyModel = sync.OnceValue(func() *dream.Network {
-	n, err := dream.NewNetwork(tinynet.Model(), models.Caffe)
+	n, err := dream.NewNetwork(tinynet.Model(), dream.Caffe)
 	if err != nil {
 		panic(err)
 	}
@@ -37,7 +37,7 @@ var tinyModel = sync.OnceValue(func() *dream.Network {
 
 func tinyEntry() *models.Entry {
 	return &models.Entry{
-		Name: "tiny", Preprocess: models.Caffe, DefaultLayer: "relu", InputSize: 16,
+		Name: "tiny", Preprocess: dream.Caffe, DefaultLayer: "relu", InputSize: 16,
 		Aliases: map[string]string{"relu": "r", "conv": "c"}, MainLayers: []string{"conv", "relu"},
 	}
 }

@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/internal/atomicfile"
 	"github.com/deepdream-go/deepdream/internal/npy"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 type probeOptions struct {
@@ -115,7 +115,7 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 
 // loadInput reads an image (preprocessed with pre, at its own size) or a
 // .npy tensor (used as is) and returns it with its NCHW shape.
-func loadInput(path string, pre models.Preprocess, maxPixels int) ([]float32, graph.Shape, error) {
+func loadInput(path string, pre dream.Preprocess, maxPixels int) ([]float32, graph.Shape, error) {
 	if strings.EqualFold(filepath.Ext(path), ".npy") {
 		a, err := npy.ReadFile(path)
 		if err != nil {
