@@ -29,7 +29,7 @@ type Options struct {
 	Octaves     int     // number of scales, smallest dreamed first
 	OctaveScale float64 // size ratio between octaves
 	Iterations  int     // gradient steps per octave
-	Step        float32 // step size, divided by the mean |gradient|
+	Step        float32 // pixel levels (0..255) a step moves the pixels by on average
 	Jitter      int     // random roll of up to this many pixels per step
 	Seed        uint64  // seeds the jitter
 	MaxSize     int     // if > 0, dream a copy whose longer side is at most this

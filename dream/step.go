@@ -16,8 +16,10 @@ type Stepper struct {
 	input  string
 	h, w   int
 	layers []Layer
-	lo, hi [3]float32 // valid range of each input channel
-	sums   [sumBlocks]float64
+	// lo and hi are the input range of each channel, pixels 0 and 255;
+	// unit is one pixel level in the channel's input units (Scale/Std).
+	lo, hi, unit [3]float32
+	sums         [sumBlocks]float64
 }
 
 // NewStepper plans make_step for h x w images and the given layers.
@@ -57,6 +59,7 @@ func (n *Network) newStepper(h, w int, layers []Layer, mem *graph.Memory) (*Step
 	for c := range 3 {
 		s.lo[c] = (0*pre.Scale - pre.Mean[c]) / pre.Std[c]
 		s.hi[c] = (255*pre.Scale - pre.Mean[c]) / pre.Std[c]
+		s.unit[c] = pre.Scale / pre.Std[c]
 	}
 	return s, nil
 }
@@ -72,7 +75,15 @@ func (s *Stepper) ForwardFLOPs() int64 { return s.plan.FLOPs() }
 
 // Step does one gradient-ascent step on src (a 3xHxW preprocessed image),
 // in place: roll by (ox, oy), forward, objective, backward, normalised
-// step, roll back, clip. It returns the objective before the step.
+// step, roll back, clip to the pixel range. It returns the objective before
+// the step.
+//
+// stepSize is in pixel levels (0..255), whatever the model's input units:
+// the gradient divided by its mean absolute value, times stepSize, moves
+// the pixels by stepSize levels on average before clipping, which is the
+// notebook's step on its 0..255 GoogLeNet. For a model that takes 0..1
+// divided by a std of about 0.226, the step in input units is stepSize *
+// Scale/Std, some 1/58 of it.
 func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize float32) (float64, error) {
 	x := s.plan.Data(s.input)
 	roll(x, src, s.h, s.w, ox, oy)
@@ -88,17 +99,23 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 	if mean == 0 {
 		return obj, nil // nothing to follow: a dead layer at this size
 	}
-	// src[unrolled j] += scale * g[j]: the update rolled back in one pass.
-	updateTasks.For(3*s.h, 8, updateTask{s, src, g, stepSize / mean, ox, oy})
+	// src[unrolled j] += scale[c] * g[j]: the update rolled back in one
+	// pass. For a 0..255 model without std (unit 1) scale is stepSize/mean
+	// exactly, the notebook's arithmetic.
+	var scale [3]float32
+	for c, u := range s.unit {
+		scale[c] = stepSize * u / mean
+	}
+	updateTasks.For(3*s.h, 8, updateTask{s, src, g, scale, ox, oy})
 	return obj, nil
 }
 
-// updateTask adds scale*g, rolled back by (ox, oy), to rows [lo, hi) of
+// updateTask adds scale[c]*g, rolled back by (ox, oy), to rows [lo, hi) of
 // src (row c*h + y is row y of channel c), clipped to each channel's range.
 type updateTask struct {
 	s      *Stepper
 	src, g []float32
-	scale  float32
+	scale  [3]float32
 	ox, oy int
 }
 
@@ -113,8 +130,8 @@ func (t *updateTask) Run(lo, hi int) {
 		grow := t.g[(c*h+y)*w:][:w]
 		drow := t.src[(c*h+sy)*w:][:w]
 		// Column x of the gradient belongs to column x - ox (mod w).
-		clipAdd(drow[:w-ox], grow[ox:], t.scale, t.s.lo[c], t.s.hi[c])
-		clipAdd(drow[w-ox:], grow[:ox], t.scale, t.s.lo[c], t.s.hi[c])
+		clipAdd(drow[:w-ox], grow[ox:], t.scale[c], t.s.lo[c], t.s.hi[c])
+		clipAdd(drow[w-ox:], grow[:ox], t.scale[c], t.s.lo[c], t.s.hi[c])
 	}
 }
 
