@@ -3,7 +3,6 @@ package dream
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/parallel"
@@ -12,49 +11,38 @@ import (
 // Stepper runs the notebook's make_step at one image size; its plan is
 // made once (per octave, in Dream) and reused for every iteration.
 type Stepper struct {
-	plan   *graph.Plan
-	input  string
-	h, w   int
-	layers []Layer
+	plan  *graph.Plan
+	input string
+	h, w  int
+	obj   Objective
 	// lo and hi are the input range of each channel, pixels 0 and 255;
 	// unit is one pixel level in the channel's input units (Scale/Std).
 	lo, hi, unit [3]float32
 	sums         [sumBlocks]float64
 }
 
-// NewStepper plans make_step for h x w images and the given layers.
-func (n *Network) NewStepper(h, w int, layers []Layer) (*Stepper, error) {
-	return n.newStepper(h, w, layers, nil)
+// NewStepper plans make_step for h x w images and the objective obj (its
+// layers named by tensor, as Network.Resolve returns them).
+func (n *Network) NewStepper(h, w int, obj Objective) (*Stepper, error) {
+	return n.newStepper(h, w, obj, nil)
 }
 
 // newStepper is NewStepper with the plan's buffers lent by mem (nil: its
 // own).
-func (n *Network) newStepper(h, w int, layers []Layer, mem *graph.Memory) (*Stepper, error) {
-	targets := make([]string, len(layers))
-	for i, l := range layers {
-		targets[i] = l.Name
-	}
+func (n *Network) newStepper(h, w int, obj Objective, mem *graph.Memory) (*Stepper, error) {
 	p, err := n.Model.Plan(graph.Spec{
 		Inputs:   []graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}, Grad: true}},
-		Targets:  targets,
+		Targets:  obj.Targets(),
 		Backward: true,
 		Memory:   mem,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dream: %dx%d: %w", w, h, err)
 	}
-	s := &Stepper{plan: p, input: n.Input, h: h, w: w, layers: layers}
-	for _, l := range layers {
-		shape := p.Shape(l.Name)
-		if len(shape) < 2 {
-			return nil, fmt.Errorf("dream: layer %q has shape %v; want a tensor with channels", l.Name, shape)
-		}
-		for _, c := range l.Channels {
-			if c < 0 || c >= shape[1] {
-				return nil, fmt.Errorf("dream: layer %q has %d channels; channel %d does not exist", l.Name, shape[1], c)
-			}
-		}
+	if err := obj.check(p); err != nil {
+		return nil, err
 	}
+	s := &Stepper{plan: p, input: n.Input, h: h, w: w, obj: obj}
 	pre := n.Preprocess
 	for c := range 3 {
 		s.lo[c] = (0*pre.Scale - pre.Mean[c]) / pre.Std[c]
@@ -90,12 +78,12 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 	if err := s.plan.Forward(ctx); err != nil {
 		return 0, err
 	}
-	obj := s.seed()
+	obj := s.obj.eval(s.plan, true, &s.sums)
 	if err := s.plan.Backward(ctx); err != nil {
 		return 0, err
 	}
 	g := s.plan.Grad(s.input)
-	mean := float32(s.sumAbs(g) / float64(len(g)))
+	mean := float32(sumAbs(g, &s.sums) / float64(len(g)))
 	if mean == 0 {
 		return obj, nil // nothing to follow: a dead layer at this size
 	}
@@ -141,97 +129,6 @@ func clipAdd(d, g []float32, scale, lo, hi float32) {
 	for i, v := range g {
 		d[i] = min(max(d[i]+scale*v, lo), hi)
 	}
-}
-
-// sumBlocks is the number of blocks sumAbs splits a gradient into: fixed,
-// so that the sum, and so the dream, is the same whatever the number of
-// cores.
-const sumBlocks = 64
-
-// sumAbs returns the sum of |g| in float64, in sumBlocks blocks summed in
-// parallel, then in order.
-func (s *Stepper) sumAbs(g []float32) float64 {
-	sumTasks.For(sumBlocks, 1, sumTask{x: g, sums: &s.sums})
-	return s.total()
-}
-
-// sumSquares returns the sum of a^2 in float64, in sumBlocks blocks
-// summed in parallel, then in order, and sets g = w*a on the way.
-func (s *Stepper) sumSquares(a, g []float32, w float32) float64 {
-	sumTasks.For(sumBlocks, 1, sumTask{x: a, g: g, w: w, sums: &s.sums})
-	return s.total()
-}
-
-// total sums the block sums in order.
-func (s *Stepper) total() float64 {
-	total := 0.0
-	for _, v := range s.sums {
-		total += v
-	}
-	return total
-}
-
-// sumTask sums |x| over blocks [lo, hi) of sumBlocks, or with g, x^2
-// while setting g = w*x.
-type sumTask struct {
-	x, g []float32
-	w    float32
-	sums *[sumBlocks]float64
-}
-
-var sumTasks parallel.Tasks[sumTask, *sumTask]
-
-func (t *sumTask) Run(lo, hi int) {
-	for b := lo; b < hi; b++ {
-		i0, i1 := b*len(t.x)/sumBlocks, (b+1)*len(t.x)/sumBlocks
-		sum := 0.0
-		if t.g == nil {
-			for _, v := range t.x[i0:i1] {
-				sum += math.Abs(float64(v))
-			}
-		} else {
-			g := t.g[i0:i1]
-			for i, v := range t.x[i0:i1] {
-				sum += float64(v) * float64(v)
-				g[i] = t.w * v
-			}
-		}
-		t.sums[b] = sum
-	}
-}
-
-// seed writes the objective's gradient into the targets' gradient buffers
-// and returns the objective: sum over layers of weight * 0.5*sum(a^2),
-// over the chosen channels.
-func (s *Stepper) seed() float64 {
-	obj := 0.0
-	for _, l := range s.layers {
-		a := s.plan.Data(l.Name)
-		g := s.plan.Grad(l.Name)
-		w := l.Weight
-		if w == 0 {
-			w = 1
-		}
-		if len(l.Channels) == 0 {
-			obj += float64(w) * s.sumSquares(a, g, w) / 2
-			continue
-		}
-		clear(g)
-		shape := s.plan.Shape(l.Name)
-		plane := shape.Size() / (shape[0] * shape[1])
-		sum := 0.0
-		for n := range shape[0] {
-			for _, c := range l.Channels {
-				off := (n*shape[1] + c) * plane
-				for i, v := range a[off : off+plane] {
-					sum += float64(v) * float64(v)
-					g[off+i] = w * v
-				}
-			}
-		}
-		obj += float64(w) * sum / 2
-	}
-	return obj
 }
 
 // roll writes src rolled by (ox, oy) into dst, numpy.roll's way: element

@@ -38,11 +38,11 @@ func TestStepMovesPixelsAlikeOnEveryModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := NewNetwork(m, tc.pre)
+		n, err := NewNetwork(m, Profile{Preprocess: tc.pre})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := n.NewStepper(224, 224, []Layer{{Name: tc.layer}})
+		s, err := n.NewStepper(224, 224, Objective{{Name: tc.layer}})
 		if err != nil {
 			t.Fatal(err)
 		}

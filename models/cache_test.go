@@ -22,7 +22,7 @@ func fakeModel(urls ...string) ([]byte, Entry) {
 	sum := sha256.Sum256(data)
 	return data, Entry{
 		Name: "fake", File: "fake-1.onnx", Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), URLs: urls, Preprocess: dream.Caffe,
+		SHA256: hex.EncodeToString(sum[:]), URLs: urls, Profile: dream.Profile{Preprocess: dream.Caffe},
 	}
 }
 

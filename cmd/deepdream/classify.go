@@ -48,11 +48,11 @@ softmax applied to its output.`,
 }
 
 func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOptions) error {
-	lm, err := o.model.load(ctx, stderr, false)
+	lm, err := o.model.load(ctx, stderr, false, use{preprocess: true})
 	if err != nil {
 		return err
 	}
-	m, inName := lm.graph, lm.net.Input
+	m, inName := lm.net.Model, lm.net.Input
 	outs := m.Graph.Outputs
 	if len(outs) == 0 {
 		return fmt.Errorf("%s: model declares no output", lm.path)
@@ -61,13 +61,10 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 	if err != nil {
 		return err
 	}
-	size := lm.entry.InputSize
-	if size == 0 {
-		size = 224
-	}
-	x := lm.entry.Preprocess.Tensor(imageio.Resize(img, size, size))
+	w, h := lm.net.Size()
+	x := lm.net.Preprocess.Tensor(imageio.Resize(img, w, h))
 	p, err := m.Plan(graph.Spec{
-		Inputs:  []graph.InputSpec{{Name: inName, Shape: graph.Shape{1, 3, size, size}}},
+		Inputs:  []graph.InputSpec{{Name: inName, Shape: graph.Shape{1, 3, h, w}}},
 		Targets: []string{outs[0].Name},
 	})
 	if err != nil {

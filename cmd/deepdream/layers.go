@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -24,7 +25,8 @@ func newLayersCmd() *cobra.Command {
 		Short: "List the tensors a model can dream with, and their shapes",
 		Long: `layers lists every dreamable tensor of the model (those with channels and a
 spatial extent) with its shape for an input of --size, its channel count and its
-friendly name where the model has one. Pass any of the names to dream --layer.`,
+friendly name where the model has one. Pass any of the names to dream --layer.
+The model's input and its weights are no layers and are not listed.`,
 		Example: `  deepdream layers
   deepdream layers --model vgg16 --size 1024x768
   deepdream layers --model my.onnx --all`,
@@ -54,45 +56,41 @@ func parseSize(s string) (w, h int, err error) {
 }
 
 func runLayers(ctx context.Context, stdout, stderr io.Writer, o layersOptions) error {
-	lm, err := o.model.load(ctx, stderr, false)
-	if err != nil {
-		return err
-	}
-	net := lm.net
-	w, h := lm.entry.InputSize, lm.entry.InputSize
-	if w == 0 {
-		w, h = 224, 224
-	}
+	var w, h int
 	if o.size != "" {
+		var err error
 		if w, h, err = parseSize(o.size); err != nil {
 			return err
 		}
 	}
-	layers, failed, err := net.Layers(w, h, lm.entry.Aliases)
+	lm, err := o.model.load(ctx, stderr, false, use{})
 	if err != nil {
-		return fmt.Errorf("%s: %w", lm.path, err)
+		return err
+	}
+	if o.size == "" {
+		w, h = lm.net.Size()
+	}
+	list, err := lm.net.Layers(w, h)
+	if err != nil {
+		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "LAYER\tTENSOR\tSHAPE\tCHANNELS\n")
-	for _, l := range layers {
+	for _, l := range list.Layers {
 		if !o.all && !l.Dreamable() {
 			continue
-		}
-		name := l.Alias
-		if name == "" {
-			name = "-"
 		}
 		ch := "-"
 		if len(l.Shape) >= 2 {
 			ch = strconv.Itoa(l.Shape[1])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", name, l.Tensor, l.Shape, ch)
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", cmp.Or(l.Alias, "-"), l.Tensor, l.Shape, ch)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if failed > 0 {
-		fmt.Fprintf(stderr, "deepdream: %d tensors cannot be computed at %dx%d (e.g. a classifier made for another size); not listed\n", failed, w, h)
+	if list.Failed > 0 {
+		fmt.Fprintf(stderr, "deepdream: %d tensors cannot be computed at %dx%d (e.g. a classifier made for another size); not listed\n", list.Failed, w, h)
 	}
 	return nil
 }
