@@ -29,6 +29,42 @@ func writeONNX(t *testing.T, extra ...*onnx.Node) string {
 	return path
 }
 
+// TestLayersNamesUnsupportedOperators lists a model with an operator the
+// engine lacks: the layers before it, then the operator, its first node
+// and opset; the input and the weight are not layers.
+func TestLayersNamesUnsupportedOperators(t *testing.T) {
+	model := writeONNX(t,
+		&onnx.Node{Name: "gate", OpType: "HardSigmoid", Inputs: []string{"r"}, Outputs: []string{"g"}},
+		&onnx.Node{OpType: "HardSigmoid", Inputs: []string{"g"}, Outputs: []string{"g2"}},
+	)
+	code, out, errOut := cli(t, context.Background(), "layers", "--model", model, "--size", "32x24", "--all")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "1x4x24x32") || strings.Contains(out, " x ") || strings.Contains(out, " w ") {
+		t.Errorf("stdout:\n%s\nwant c and r, neither the input x nor the weight w", out)
+	}
+	want := model + `: 2 tensors cannot be computed at 32x24 and are not listed:
+  unsupported operator HardSigmoid (opset 13): 2 nodes, the first node 2 ("gate")`
+	if !strings.Contains(errOut, want) || strings.Contains(errOut, "another size") || strings.Contains(errOut, "assuming") {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
+	}
+}
+
+func TestLayersFailsWhenNothingCanBeDreamed(t *testing.T) {
+	g := tinynet.Model().Graph
+	g.Nodes[0].OpType = "ConvInteger" // the first node: nothing can be computed
+	path := filepath.Join(t.TempDir(), "net.onnx")
+	if err := os.WriteFile(path, onnx.Encode(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: g}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := cli(t, context.Background(), "layers", "--model", path)
+	if code != 1 || !strings.Contains(errOut, `unsupported operator ConvInteger (opset 13): 1 node, the first node 0`) ||
+		!strings.Contains(errOut, "nothing to dream with") {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 naming ConvInteger", code, errOut)
+	}
+}
+
 // TestModelFileNotes checks what is said about a model file without a
 // sidecar (../shared's resnet18_op17, linked away from its sidecar): each
 // assumption once, and only where the command uses it.
