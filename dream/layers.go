@@ -27,8 +27,8 @@ func (n *Network) Tensor(name string) (string, error) {
 	case n.Model.Const(name) != nil || n.Model.Producer(name) != nil:
 		return "", fmt.Errorf("dream: %s%q is a weight or constant of the model, not a layer: it does not change with the image", where(n.Model), name)
 	}
-	var closest []string
-	for _, c := range n.Model.Closest(name, len(n.shapes)+len(n.images)) {
+	var closest []string // the 5 nearest layers, from every name nearest first
+	for _, c := range n.Model.Closest(name, len(n.Model.Tensors())+len(n.Model.Inputs())) {
 		if n.isLayer(c) && len(closest) < 5 {
 			closest = append(closest, c)
 		}

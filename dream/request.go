@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -39,11 +41,11 @@ type Field struct {
 	Min, Max float64
 	Zero     string
 
-	// ptr returns the field of r, as *int, *uint64, *float64, *float32 or
-	// *[]string.
-	ptr   func(r *Request) any
-	parse func(r *Request, s string) error // reads one value into r
-	check func(r *Request) error           // bounds
+	ptr    func(r *Request) any             // the field of r, for encoding/json
+	parse  func(r *Request, s string) error // reads one value into r
+	format func(r *Request) string          // the value as parse reads it
+	copy   func(dst, src *Request)
+	check  func(r *Request) error // bounds
 }
 
 // Fields returns the table of a Request's options, in the order a form
@@ -54,9 +56,11 @@ func Fields() []Field {
 	return []Field{
 		{
 			Key: "layers", Flag: "layer", Label: "Layer", Kind: "layers", Default: []string(nil),
-			Help:  "layer to dream, `NAME[:CH,...][=WEIGHT]`, repeatable (default: the model's)",
-			ptr:   func(r *Request) any { return &r.Layers },
-			parse: func(r *Request, s string) error { r.Layers = append(r.Layers, s); return nil },
+			Help:   "layer to dream, `NAME[:CH,...][=WEIGHT]`, repeatable (default: the model's)",
+			ptr:    func(r *Request) any { return &r.Layers },
+			parse:  func(r *Request, s string) error { r.Layers = append(r.Layers, s); return nil },
+			format: func(r *Request) string { return strings.Join(r.Layers, ",") },
+			copy:   func(dst, src *Request) { dst.Layers = slices.Clone(src.Layers) },
 			check: func(r *Request) error {
 				for _, s := range r.Layers {
 					if _, err := ParseLayer(s); err != nil {
@@ -99,7 +103,9 @@ func number[T int | uint64 | float64 | float32](key, flag, label, help string, d
 	return Field{
 		Key: key, Flag: flag, Label: label, Help: help, Kind: kind,
 		Default: def, Min: decimal(lo), Max: decimal(hi), Zero: zero,
-		ptr: func(r *Request) any { return ptr(r) },
+		ptr:    func(r *Request) any { return ptr(r) },
+		format: func(r *Request) string { return formatNumber(*ptr(r)) },
+		copy:   func(dst, src *Request) { *ptr(dst) = *ptr(src) },
 		parse: func(r *Request, s string) error {
 			v, err := parseNumber[T](strings.TrimSpace(s))
 			if err != nil {
@@ -117,6 +123,17 @@ func number[T int | uint64 | float64 | float32](key, flag, label, help string, d
 	}
 }
 
+// formatNumber writes v as parseNumber reads it, in the fewest digits.
+func formatNumber[T int | uint64 | float64 | float32](v T) string {
+	switch v := any(v).(type) {
+	case float32:
+		return strconv.FormatFloat(float64(v), 'g', -1, 32)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
 // decimal returns v as the float64 nearest its shortest decimal form:
 // float32(0.01) is 0.01, not 0.009999999776482582.
 func decimal[T int | uint64 | float64 | float32](v T) float64 {
@@ -124,36 +141,32 @@ func decimal[T int | uint64 | float64 | float32](v T) float64 {
 	return f
 }
 
-// parseNumber reads a decimal number of type T; NaN and infinities are no
-// numbers.
+// parseNumber reads a decimal number of type T.
 func parseNumber[T int | uint64 | float64 | float32](s string) (T, error) {
 	var v T
+	var err error
 	switch p := any(&v).(type) {
 	case *int:
-		n, err := strconv.Atoi(s)
-		*p = n
-		return v, err
+		*p, err = strconv.Atoi(s)
 	case *uint64:
-		n, err := strconv.ParseUint(s, 10, 64)
-		*p = n
-		return v, err
-	case *float64, *float32:
-		bits := 64
-		if _, ok := p.(*float32); ok {
-			bits = 32
-		}
-		f, err := strconv.ParseFloat(s, bits)
-		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
-			err = errors.New("not a finite number")
-		}
-		if q, ok := p.(*float64); ok {
-			*q = f
-		} else {
-			*p.(*float32) = float32(f)
-		}
-		return v, err
+		*p, err = strconv.ParseUint(s, 10, 64)
+	case *float64:
+		*p, err = parseFloat(s, 64)
+	case *float32:
+		var f float64
+		f, err = parseFloat(s, 32)
+		*p = float32(f)
 	}
-	panic("unreachable")
+	return v, err
+}
+
+// parseFloat is strconv.ParseFloat refusing NaN and the infinities.
+func parseFloat(s string, bits int) (float64, error) {
+	f, err := strconv.ParseFloat(s, bits)
+	if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		err = errors.New("not a finite number")
+	}
+	return f, err
 }
 
 // Defaults returns the request of the original notebook's parameters: 4
@@ -162,25 +175,9 @@ func parseNumber[T int | uint64 | float64 | float32](s string) (T, error) {
 func Defaults() Request {
 	var r Request
 	for _, f := range Fields() {
-		f.SetDefault(&r)
+		reflect.ValueOf(f.ptr(&r)).Elem().Set(reflect.ValueOf(f.Default)) // of the field's type: see number
 	}
 	return r
-}
-
-// SetDefault sets the field of r to its default.
-func (f *Field) SetDefault(r *Request) {
-	switch p := f.ptr(r).(type) {
-	case *[]string:
-		*p = nil
-	case *int:
-		*p = f.Default.(int)
-	case *uint64:
-		*p = f.Default.(uint64)
-	case *float64:
-		*p = f.Default.(float64)
-	case *float32:
-		*p = f.Default.(float32)
-	}
 }
 
 // Set reads one value of the field into r, as a flag or a form field
@@ -190,55 +187,14 @@ func (f *Field) Set(r *Request, s string) error { return f.parse(r, s) }
 
 // Get returns the field of r as text, the way Set reads it (the specs of
 // "layers" joined by commas).
-func (f *Field) Get(r *Request) string {
-	switch p := f.ptr(r).(type) {
-	case *[]string:
-		return strings.Join(*p, ",")
-	case *float64:
-		return strconv.FormatFloat(*p, 'g', -1, 64)
-	case *float32:
-		return strconv.FormatFloat(float64(*p), 'g', -1, 32)
-	case *int:
-		return strconv.Itoa(*p)
-	case *uint64:
-		return strconv.FormatUint(*p, 10)
-	}
-	panic("dream: field " + f.Key + " has no known type")
-}
+func (f *Field) Get(r *Request) string { return f.format(r) }
 
 // Value returns the field's value in r (an int, uint64, float64, float32
 // or []string).
-func (f *Field) Value(r *Request) any {
-	switch p := f.ptr(r).(type) {
-	case *[]string:
-		return *p
-	case *int:
-		return *p
-	case *uint64:
-		return *p
-	case *float64:
-		return *p
-	case *float32:
-		return *p
-	}
-	panic("dream: field " + f.Key + " has no known type")
-}
+func (f *Field) Value(r *Request) any { return reflect.ValueOf(f.ptr(r)).Elem().Interface() }
 
 // Copy sets the field of dst to its value in src.
-func (f *Field) Copy(dst, src *Request) {
-	switch p := f.ptr(dst).(type) {
-	case *[]string:
-		*p = append([]string(nil), *f.ptr(src).(*[]string)...)
-	case *int:
-		*p = *f.ptr(src).(*int)
-	case *uint64:
-		*p = *f.ptr(src).(*uint64)
-	case *float64:
-		*p = *f.ptr(src).(*float64)
-	case *float32:
-		*p = *f.ptr(src).(*float32)
-	}
-}
+func (f *Field) Copy(dst, src *Request) { f.copy(dst, src) }
 
 // OptionError is a Request field with a value it cannot take.
 type OptionError struct {

@@ -88,9 +88,9 @@ func (v *requestFlag) String() string     { return v.field.Get(v.req) }
 func (v *requestFlag) Set(s string) error { return v.field.Set(v.req, s) }
 func (v *requestFlag) Type() string       { return v.field.Kind }
 
-// usage turns a request's *dream.OptionError into a usage error naming
-// its flag.
-func usage(err error) error {
+// optionUsage turns a request's *dream.OptionError into a usage error
+// naming its flag.
+func optionUsage(err error) error {
 	var oe *dream.OptionError
 	if errors.As(err, &oe) {
 		return usagef("dream: --%s %s: %v", oe.Flag, oe.Value, oe.Err)
@@ -100,7 +100,7 @@ func usage(err error) error {
 
 func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if err := o.req.Validate(); err != nil {
-		return usage(err)
+		return optionUsage(err)
 	}
 	if o.out == "" {
 		return usagef("dream: -o OUT is required")
