@@ -162,3 +162,24 @@ func ExampleModel_BlockOutputs() {
 	// Output:
 	// [y]
 }
+
+func ExampleModel_FromInputs() {
+	// y = Conv(x, Identity(w)) reshaped to Shape(x): only x, c and y carry
+	// the image; the weight's copy and the shape do not.
+	m, err := graph.Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: &onnx.Graph{
+		Inputs:       []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float}},
+		Initializers: []*onnx.Tensor{onnx.NewFloatTensor("w", []int64{1, 1, 1, 1}, []float32{2})},
+		Nodes: []*onnx.Node{
+			{OpType: "Identity", Inputs: []string{"w"}, Outputs: []string{"w2"}},
+			{Index: 1, OpType: "Shape", Inputs: []string{"x"}, Outputs: []string{"s"}},
+			{Index: 2, OpType: "Conv", Inputs: []string{"x", "w2"}, Outputs: []string{"c"}},
+			{Index: 3, OpType: "Reshape", Inputs: []string{"c", "s"}, Outputs: []string{"y"}},
+		},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(slices.Sorted(maps.Keys(m.FromInputs())))
+	// Output:
+	// [c x y]
+}
