@@ -89,7 +89,7 @@ func NewNetwork(m *graph.Model, p Profile) (*Network, error) {
 	n.shapes = shapes
 	n.Aliases = map[string]string{}
 	for alias, t := range p.Aliases {
-		if n.isLayer(t) {
+		if n.isLayer(t) && !n.isLayer(alias) { // else it names nothing, or is shadowed by a tensor
 			n.Aliases[alias] = t
 		}
 	}

@@ -133,10 +133,11 @@ func (n *Network) friendly(t string) string {
 }
 
 // chooseDefault picks the layer a profile without a default layer dreams:
-// the output of the block at about two thirds of the network's depth, the
-// depth where the notebook's inception_4c lies and dreams show objects
-// rather than strokes; without blocks, the tensor at two thirds of those
-// the engine can compute.
+// the output of the block at about two thirds of the network's depth, deep
+// enough for dreams of object parts rather than strokes, as the registry's
+// defaults are (ResNet-50's stage 3 of 4, SqueezeNet's fire7 of fire2 to
+// fire9; the notebook's inception_4c is block 5 of 9); without blocks, the
+// tensor at two thirds of those the engine can compute.
 func (n *Network) chooseDefault(blocks []string) (layer, how string) {
 	what := "block"
 	if len(blocks) == 0 {
