@@ -111,3 +111,24 @@ func TestModelFileNotes(t *testing.T) {
 		}
 	}
 }
+
+// TestExactTensorNameWins dreams a layer named exactly like an alias of
+// the model ("inception_4c/output", GoogLeNet's name for another tensor):
+// the tensor of that name is dreamed, where the alias used to redirect it
+// to a tensor the file does not have.
+func TestExactTensorNameWins(t *testing.T) {
+	model := writeONNX(t, &onnx.Node{OpType: "Relu", Inputs: []string{"r"}, Outputs: []string{"inception_4c/output"}})
+	sidecar := `{"aliases": {"inception_4c/output": "inception_4c/output_1", "relu": "r"}, "default_layer": "relu"}`
+	if err := os.WriteFile(model+".json", []byte(sidecar), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	code, _, errOut := cli(t, context.Background(), "dream", writePNG(t, dir, 24, 16), "-o", filepath.Join(dir, "o.png"),
+		"--model", model, "--layer", "inception_4c/output", "--octaves", "1", "--iterations", "1", "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got := embedded(t, filepath.Join(dir, "o.png")).Request.Layers; len(got) != 1 || got[0] != "inception_4c/output" {
+		t.Errorf("recorded layers %v", got)
+	}
+}
