@@ -7,7 +7,6 @@ import (
 
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/shared"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 // BenchmarkStep times one make_step of BVLC GoogLeNet to inception_4c at
@@ -20,14 +19,14 @@ func BenchmarkStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	n, err := NewNetwork(m, models.Caffe)
+	n, err := NewNetwork(m, Profile{Preprocess: Caffe})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, sz := range [][2]int{{224, 224}, {1024, 768}} {
 		w, h := sz[0], sz[1]
 		b.Run(fmt.Sprintf("%dx%d", w, h), func(b *testing.B) {
-			s, err := n.NewStepper(h, w, []Layer{{Name: "inception_4c/output_1"}})
+			s, err := n.NewStepper(h, w, Objective{{Name: "inception_4c/output_1"}})
 			if err != nil {
 				b.Fatal(err)
 			}

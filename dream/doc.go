@@ -4,6 +4,32 @@
 // valid pixel range. The loop stays as small as the notebook's; the speed
 // lives in the engine.
 //
-// Network.Dream runs the whole algorithm on an image; a Stepper runs one
-// notebook make_step at a fixed size, for tests and benchmarks.
+// A Network is a graph with its Profile: its preprocessing (Preprocess,
+// pixels <-> input tensor), its layer names and default layer. Its
+// Resolve is the one layer resolver: a layer spec NAME[:CH,...][=WEIGHT]
+// names a tensor that changes with the image (an exact tensor name wins
+// over an alias, and an alias applies only when its tensor exists), and
+// the specs of a request become an Objective, the sum of weighted L2 norms
+// that a dream maximises and `deepdream probe` prints. A profile without a
+// default layer gets the output of the block at about two thirds of the
+// network's depth (graph.Model.BlockOutputs).
+//
+// A Request is one dream: layers, octaves, octave scale, iterations, step,
+// jitter, seed and max size. Its fields are described once, in the table
+// Fields returns (name, flag, default, bounds, help, JSON key): the command
+// line's flags, the studio's form and /api/config, Validate, and the Record
+// embedded in every dream file (which --from reads back) are all made from
+// it. The step is in pixel levels of 0..255 on every model, converted
+// through the model's scale and std, so that the notebook's 1.5 dreams
+// alike on a 0..255 Caffe model and on a normalised 0..1 PyTorch one;
+// jitter is in pixels and the clipping range is 0..255.
+//
+// Network.DreamPhoto is the one path from a photo file to a dream file
+// (decode with limits and EXIF orientation, dream, keep the alpha, encode
+// with the record); Network.Dream runs the algorithm on an image; a
+// Stepper runs one notebook make_step at a fixed size, for tests and
+// benchmarks.
+//
+// The package links no network code: the model registry and its download
+// cache (package models) build on it, not the other way round.
 package dream

@@ -2,62 +2,17 @@ package dream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
-	"math"
 	"math/rand/v2"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/imageio"
-	"github.com/deepdream-go/deepdream/models"
 )
-
-// Layer is one term of the objective: the L2 norm of a tensor, or of some
-// of its channels, times a weight.
-type Layer struct {
-	Name     string  // tensor name in the model (after alias resolution)
-	Weight   float32 // 0 means 1
-	Channels []int   // empty: every channel
-}
-
-// Options are the dream parameters, the flags of `deepdream dream`.
-type Options struct {
-	Layers      []Layer
-	Octaves     int     // number of scales, smallest dreamed first
-	OctaveScale float64 // size ratio between octaves
-	Iterations  int     // gradient steps per octave
-	Step        float32 // step size, divided by the mean |gradient|
-	Jitter      int     // random roll of up to this many pixels per step
-	Seed        uint64  // seeds the jitter
-	MaxSize     int     // if > 0, dream a copy whose longer side is at most this
-}
-
-// Defaults are the original notebook's parameters.
-func Defaults() Options {
-	return Options{Octaves: 4, OctaveScale: 1.4, Iterations: 10, Step: 1.5, Jitter: 32}
-}
-
-func (o Options) validate() error {
-	switch {
-	case len(o.Layers) == 0:
-		return errors.New("dream: no layer to dream with")
-	case o.Octaves < 1:
-		return fmt.Errorf("dream: octaves is %d, want at least 1", o.Octaves)
-	case o.OctaveScale < 1 || math.IsNaN(o.OctaveScale) || math.IsInf(o.OctaveScale, 0):
-		return fmt.Errorf("dream: octave scale is %v, want at least 1", o.OctaveScale)
-	case o.Iterations < 0:
-		return fmt.Errorf("dream: iterations is %d, want 0 or more", o.Iterations)
-	case o.Jitter < 0:
-		return fmt.Errorf("dream: jitter is %d, want 0 or more", o.Jitter)
-	case math.IsNaN(float64(o.Step)) || math.IsInf(float64(o.Step), 0):
-		return fmt.Errorf("dream: step is %v", o.Step)
-	}
-	return nil
-}
 
 // Progress is reported after every gradient step.
 type Progress struct {
@@ -72,45 +27,136 @@ type Progress struct {
 	Preview func() image.Image
 }
 
-// Network is a model ready to dream with: the graph, its input and its
-// preprocessing. It is safe for concurrent use; each Dream plans its own
-// buffers.
-type Network struct {
-	Model      *graph.Model
-	Input      string
-	Preprocess models.Preprocess
+// Profile says how to use a model: how it wants its input image, and the
+// names of its layers. The model registry (package models) keeps one per
+// known model; a model file's comes from flags and its sidecar.
+type Profile struct {
+	Preprocess Preprocess
+	// DefaultLayer is the layer spec a request without layers dreams; ""
+	// lets NewNetwork choose from the graph: the output of the block at
+	// about two thirds of its depth.
+	DefaultLayer string
+	// Aliases maps friendly layer names to tensor names. An exact tensor
+	// name always wins over an alias, and an alias whose tensor the model
+	// lacks does not apply.
+	Aliases map[string]string
+	// MainLayers are the layer names worth offering first (the studio's
+	// layer explorer), shallow to deep; none: the model's block outputs.
+	MainLayers []string
+	// InputSize is the square side the model was trained at, 0 if unknown.
+	InputSize int
 }
 
-// NewNetwork wraps a model with one image input.
-func NewNetwork(m *graph.Model, pre models.Preprocess) (*Network, error) {
+// Network is a model ready to dream with: the graph, its image input, and
+// its profile, checked against the graph. It is safe for concurrent use;
+// each Dream plans its own buffers.
+type Network struct {
+	Model *graph.Model
+	Input string
+	// Profile is the profile NewNetwork was given, with the aliases and
+	// main layers the model has, and a DefaultLayer chosen when the
+	// profile named none.
+	Profile
+	// Chosen says how NewNetwork chose the default layer, e.g. "the output
+	// of block 6 of 8, about two thirds of the way through the network";
+	// "" when the profile named it.
+	Chosen string
+
+	images map[string]bool // the tensors that carry the image (graph.Model.FromInputs)
+	// blocked maps the tensors that depend on an operator the engine lacks
+	// to the first such node: they cannot be computed at any size.
+	blocked map[string]*graph.NodeError
+	w, h    int                    // the size layers are listed and checked at (Size)
+	shapes  map[string]graph.Shape // every tensor's shape at that size
+}
+
+// NewNetwork wraps a model with one image input and its profile p.
+func NewNetwork(m *graph.Model, p Profile) (*Network, error) {
 	in := m.Inputs()
 	if len(in) != 1 {
 		names := make([]string, len(in))
 		for i, v := range in {
 			names[i] = v.Name
 		}
-		return nil, fmt.Errorf("dream: model has %d inputs (%s), want exactly one image input", len(in), strings.Join(names, ", "))
+		return nil, fmt.Errorf("dream: %smodel has %d inputs (%s), want exactly one image input", where(m), len(in), strings.Join(names, ", "))
 	}
-	return &Network{Model: m, Input: in[0].Name, Preprocess: pre}, nil
+	n := &Network{Model: m, Input: in[0].Name, Profile: p, images: m.FromInputs(), blocked: blocked(m)}
+	n.w, n.h = n.size()
+	shapes, _, err := m.InferShapes([]graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, n.h, n.w}}})
+	if err != nil {
+		return nil, fmt.Errorf("dream: %s%w", where(m), err)
+	}
+	n.shapes = shapes
+	n.Aliases = map[string]string{}
+	for alias, t := range p.Aliases {
+		if n.isLayer(t) && !n.isLayer(alias) { // else it names nothing, or is shadowed by a tensor
+			n.Aliases[alias] = t
+		}
+	}
+	n.MainLayers = nil
+	for _, l := range p.MainLayers {
+		if _, ok := n.lookup(l); ok {
+			n.MainLayers = append(n.MainLayers, l)
+		}
+	}
+	blocks := n.dreamable(m.BlockOutputs())
+	if len(p.MainLayers) == 0 {
+		for _, t := range blocks {
+			n.MainLayers = append(n.MainLayers, n.friendly(t))
+		}
+	}
+	if p.DefaultLayer == "" {
+		n.DefaultLayer, n.Chosen = n.chooseDefault(blocks)
+	}
+	return n, nil
+}
+
+// blocked maps every tensor that an unsupported node writes, or that
+// depends on one, to the first (in graph order) unsupported node it
+// depends on.
+func blocked(m *graph.Model) map[string]*graph.NodeError {
+	out := map[string]*graph.NodeError{}
+	unsupported := m.Unsupported()
+	for _, node := range m.Graph.Nodes {
+		var cause *graph.NodeError
+		if i := slices.IndexFunc(unsupported, func(e *graph.NodeError) bool { return e.Index == node.Index }); i >= 0 {
+			cause = unsupported[i]
+		}
+		for _, in := range node.Inputs {
+			if c := out[in]; c != nil && (cause == nil || c.Index < cause.Index) {
+				cause = c
+			}
+		}
+		if cause != nil {
+			for _, t := range node.Outputs {
+				out[t] = cause
+			}
+		}
+	}
+	return out
 }
 
 // Dream runs DeepDream on img as the original notebook does: an octave
 // pyramid dreamed smallest first, carrying only the detail up. The result
 // has img's size (or MaxSize's) and is opaque.
-func (n *Network) Dream(ctx context.Context, img image.Image, o Options, progress func(Progress)) (image.Image, error) {
-	if err := o.validate(); err != nil {
+func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progress func(Progress)) (image.Image, error) {
+	if err := req.Validate(); err != nil {
+		return nil, fmt.Errorf("dream: %w", err)
+	}
+	obj, err := n.Resolve(&req)
+	if err != nil {
 		return nil, err
 	}
-	if o.MaxSize > 0 {
+	if req.MaxSize > 0 {
 		b := img.Bounds()
-		if s := max(b.Dx(), b.Dy()); s > o.MaxSize {
-			f := float64(o.MaxSize) / float64(s)
+		if s := max(b.Dx(), b.Dy()); s > req.MaxSize {
+			f := float64(req.MaxSize) / float64(s)
 			img = imageio.Resize(img, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5)))
 		}
 	}
 	b := img.Bounds()
 	base := &tensor{c: 3, h: b.Dy(), w: b.Dx(), data: n.Preprocess.Tensor(img)}
-	out, err := n.dream(ctx, base, o, progress)
+	out, err := n.dream(ctx, base, req, obj, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +164,7 @@ func (n *Network) Dream(ctx context.Context, img image.Image, o Options, progres
 }
 
 // fits reports whether the network can compute every layer at h x w.
-func (n *Network) fits(h, w int, layers []Layer) bool {
+func (n *Network) fits(h, w int, layers Objective) bool {
 	shapes, _, err := n.Model.InferShapes([]graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}}})
 	if err != nil {
 		return false
@@ -136,7 +182,7 @@ type tensor struct {
 	data    []float32
 }
 
-func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress func(Progress)) (*tensor, error) {
+func (n *Network) dream(ctx context.Context, base *tensor, o Request, obj Objective, progress func(Progress)) (*tensor, error) {
 	octaves := []*tensor{base}
 	for range o.Octaves - 1 {
 		prev := octaves[len(octaves)-1]
@@ -151,7 +197,7 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 	// smallest octave needs checking, usually once.
 	for len(octaves) > 1 {
 		t := octaves[len(octaves)-1]
-		if n.fits(t.h, t.w, o.Layers) {
+		if n.fits(t.h, t.w, obj) {
 			break
 		}
 		octaves = octaves[:len(octaves)-1]
@@ -168,7 +214,7 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 	// in fresh ones (its first step took up to twice as long) or two
 	// plans' worth being resident at once.
 	mem := &graph.Memory{}
-	if _, err := n.newStepper(octaves[0].h, octaves[0].w, o.Layers, mem); err != nil {
+	if _, err := n.newStepper(octaves[0].h, octaves[0].w, obj, mem); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -191,7 +237,7 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Options, progress f
 		// Garbage of the previous octave (its images, the model file's
 		// bytes after loading) goes back to the system; mem's chunks stay.
 		debug.FreeOSMemory()
-		s, err := n.newStepper(ob.h, ob.w, o.Layers, mem)
+		s, err := n.newStepper(ob.h, ob.w, obj, mem)
 		if err != nil {
 			return nil, err
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/deepdream-go/deepdream/internal/npy"
 	"github.com/deepdream-go/deepdream/internal/shared"
 	"github.com/deepdream-go/deepdream/internal/tinynet"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 func TestRollMatchesNumpy(t *testing.T) {
@@ -67,11 +66,11 @@ func TestNotebookStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := NewNetwork(m, models.Caffe)
+	n, err := NewNetwork(m, Profile{Preprocess: Caffe})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := n.NewStepper(224, 224, []Layer{{Name: "inception_4c/output_1"}})
+	s, err := n.NewStepper(224, 224, Objective{{Name: "inception_4c/output_1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +99,7 @@ func readNpy(t *testing.T, name string) []float32 {
 
 // tinyNetwork is internal/tinynet's model, ready to dream with.
 var tinyNetwork = sync.OnceValue(func() *Network {
-	n, err := NewNetwork(tinynet.Model(), models.Caffe)
+	n, err := NewNetwork(tinynet.Model(), Profile{Preprocess: Caffe})
 	if err != nil {
 		panic(err)
 	}
@@ -120,7 +119,7 @@ func testImage(w, h int) image.Image {
 func TestDreamIsReproducibleAndRaisesTheObjective(t *testing.T) {
 	n := tinyNetwork()
 	o := Defaults()
-	o.Layers = []Layer{{Name: "r"}}
+	o.Layers = []string{"r"}
 	o.Octaves, o.Iterations, o.Jitter, o.Seed = 3, 4, 4, 7
 	var objs []float64
 	var steps int
@@ -164,17 +163,17 @@ func TestDreamChannelsAndErrors(t *testing.T) {
 	n := tinyNetwork()
 	o := Defaults()
 	o.Octaves, o.Iterations = 1, 1
-	o.Layers = []Layer{{Name: "r", Channels: []int{1, 3}}}
+	o.Layers = []string{"r:1,3"}
 	if _, err := n.Dream(context.Background(), testImage(8, 8), o, nil); err != nil {
 		t.Fatal(err)
 	}
-	o.Layers = []Layer{{Name: "r", Channels: []int{4}}}
+	o.Layers = []string{"r:4"}
 	if _, err := n.Dream(context.Background(), testImage(8, 8), o, nil); err == nil {
 		t.Error("channel 4 of a 4-channel layer was accepted")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	o.Layers = []Layer{{Name: "r"}}
+	o.Layers = []string{"r"}
 	if _, err := n.Dream(ctx, testImage(8, 8), o, nil); err == nil {
 		t.Error("a cancelled dream did not fail")
 	}
@@ -183,11 +182,11 @@ func TestDreamChannelsAndErrors(t *testing.T) {
 // TestStepDoesNotAllocate checks that a planned step, the update included,
 // runs without allocating.
 func TestStepDoesNotAllocate(t *testing.T) {
-	n, err := NewNetwork(tinynet.Model(), models.Caffe)
+	n, err := NewNetwork(tinynet.Model(), Profile{Preprocess: Caffe})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := n.NewStepper(40, 56, []Layer{{Name: "r"}})
+	s, err := n.NewStepper(40, 56, Objective{{Name: "r"}})
 	if err != nil {
 		t.Fatal(err)
 	}

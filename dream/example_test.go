@@ -1,14 +1,17 @@
 package dream_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
 	"image/color"
+	"image/png"
+	"strings"
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/graph"
-	"github.com/deepdream-go/deepdream/models"
+	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
@@ -40,7 +43,7 @@ func tinyModel() *graph.Model {
 }
 
 func ExampleNetwork_Dream() {
-	net, err := dream.NewNetwork(tinyModel(), models.Caffe)
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
 	if err != nil {
 		panic(err)
 	}
@@ -48,11 +51,11 @@ func ExampleNetwork_Dream() {
 	for i := range photo.Pix {
 		photo.Pix[i] = uint8(i * 31)
 	}
-	opts := dream.Defaults() // the notebook's: 4 octaves of 10 steps, step 1.5, jitter 32
-	opts.Layers = []dream.Layer{{Name: "features", Weight: 1}}
-	opts.Octaves, opts.Iterations, opts.Seed = 2, 3, 42
+	req := dream.Defaults() // the notebook's: 4 octaves of 10 steps, step 1.5, jitter 32
+	req.Layers = []string{"features"}
+	req.Octaves, req.Iterations, req.Seed = 2, 3, 42
 	steps := 0
-	out, err := net.Dream(context.Background(), photo, opts, func(p dream.Progress) {
+	out, err := net.Dream(context.Background(), photo, req, func(p dream.Progress) {
 		steps++ // p.Preview() renders the dream so far, e.g. for a live view
 	})
 	if err != nil {
@@ -67,11 +70,11 @@ func ExampleNetwork_Dream() {
 }
 
 func ExampleNetwork_NewStepper() {
-	net, err := dream.NewNetwork(tinyModel(), models.Caffe)
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
 	if err != nil {
 		panic(err)
 	}
-	s, err := net.NewStepper(32, 32, []dream.Layer{{Name: "features"}})
+	s, err := net.NewStepper(32, 32, dream.Objective{{Name: "features"}})
 	if err != nil {
 		panic(err)
 	}
@@ -81,7 +84,7 @@ func ExampleNetwork_NewStepper() {
 			img.Set(x, y, color.NRGBA{uint8(8 * x), uint8(8 * y), 128, 255})
 		}
 	}
-	x := models.Caffe.Tensor(img) // 3x32x32, BGR minus the mean
+	x := dream.Caffe.Tensor(img) // 3x32x32, BGR minus the mean
 	before, _ := s.Step(context.Background(), x, 0, 0, 1.5)
 	after, _ := s.Step(context.Background(), x, 0, 0, 1.5)
 	fmt.Println("objective grows:", after > before)
@@ -89,4 +92,109 @@ func ExampleNetwork_NewStepper() {
 	// Output:
 	// objective grows: true
 	// forward: 0.44 MFLOP
+}
+
+func ExampleNetwork_Resolve() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{
+		Preprocess: dream.Caffe,
+		Aliases:    map[string]string{"relu": "features", "conv": "conv"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	// No default layer in the profile: NewNetwork chose one from the graph.
+	fmt.Println("default:", net.DefaultLayer, "-", net.Chosen)
+	req := dream.Defaults()
+	req.Layers = []string{"relu:0,5=2", "conv"} // an alias; a tensor name, which wins over the alias "conv"
+	obj, err := net.Resolve(&req)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%+v\n", obj)
+	req.Layers = []string{"data"}
+	_, err = net.Resolve(&req)
+	fmt.Println(err)
+	// Output:
+	// default: relu - the output of block 1 of 1, about two thirds of the way through the network
+	// [{Name:features Weight:2 Channels:[0 5]} {Name:conv Weight:1 Channels:[]}]
+	// dream: "data" is the model's input, not a layer
+}
+
+func ExampleFields() {
+	req := dream.Defaults()
+	for _, f := range dream.Fields() {
+		fmt.Printf("--%s %s: %s\n", f.Flag, f.Get(&req), f.Label)
+	}
+	// Output:
+	// --layer : Layer
+	// --octaves 4: Octaves
+	// --octave-scale 1.4: Octave scale
+	// --iterations 10: Iterations per octave
+	// --step 1.5: Step size (pixel levels)
+	// --jitter 32: Jitter (pixels)
+	// --seed 0: Seed
+	// --max-size 0: Max size (pixels, 0 = full size)
+}
+
+func ExampleRecord() {
+	req := dream.Defaults()
+	req.Layers, req.Seed = []string{"inception_4c/output:97"}, 7
+	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
+	fmt.Println(rec) // the text embedded in a dream file
+	// Output:
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0}
+}
+
+// An objective on a plan of one's own, as `deepdream probe` uses it.
+func ExampleObjective() {
+	m := tinyModel()
+	p, err := m.Plan(graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: "data", Shape: graph.Shape{1, 3, 8, 8}, Grad: true}},
+		Targets:  []string{"features"},
+		Backward: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	for i := range p.Data("data") {
+		p.Data("data")[i] = float32(i%5) - 2
+	}
+	if err := p.Forward(context.Background()); err != nil {
+		panic(err)
+	}
+	obj := dream.Objective{{Name: "features"}}
+	fmt.Printf("objective %.4g\n", obj.Seed(p)) // and the gradient w.r.t. features, for Backward
+	if err := p.Backward(context.Background()); err != nil {
+		panic(err)
+	}
+	fmt.Println("input gradient:", len(p.Grad("data")), "values")
+	// Output:
+	// objective 27.04
+	// input gradient: 192 values
+}
+
+func ExampleNetwork_DreamPhoto() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	var photo bytes.Buffer // a photo file as read from disk or an upload
+	img := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	if err := png.Encode(&photo, img); err != nil {
+		panic(err)
+	}
+	req := dream.Defaults()
+	req.Octaves, req.Iterations = 2, 3
+	rec := dream.Record{Version: "example", Model: "tiny", Request: req}
+	file, out, err := net.DreamPhoto(context.Background(), &photo, dream.Photo{Format: "png"}, rec, nil)
+	if err != nil {
+		panic(err)
+	}
+	meta, _ := imageio.ReadMetadata(bytes.NewReader(file)) // what --from reads back
+	fmt.Println(out.Bounds(), strings.Contains(meta, `"layers":["features"]`))
+	// Output:
+	// (0,0)-(40,30) true
 }

@@ -1,61 +1,90 @@
 package dream
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 )
 
 // Record is what a dream file records about how it was made (as JSON in
-// the PNG text chunk or JPEG comment): enough to make it again.
+// the PNG text chunk or JPEG comment): enough to make it again. The JSON
+// is one object: version, model and model_sha256, then the request's
+// fields under their keys (Fields), so that a field added to the table is
+// recorded, and read back by --from, with no change here.
 type Record struct {
-	Version     string   `json:"version"`
-	Model       string   `json:"model"`
-	ModelSHA256 string   `json:"model_sha256,omitempty"`
-	Layers      []string `json:"layers"` // as ParseLayer reads them
-	Octaves     int      `json:"octaves"`
-	OctaveScale float64  `json:"octave_scale"`
-	Iterations  int      `json:"iterations"`
-	Step        float32  `json:"step"`
-	Jitter      int      `json:"jitter"`
-	Seed        uint64   `json:"seed"`
-	MaxSize     int      `json:"max_size"`
+	Version     string // of the program that dreamed
+	Model       string // registry name, or the model file's name
+	ModelSHA256 string // the model's identity, when known
+	Request     Request
 }
 
-// NewRecord records the options o of a dream with model (registry name or
-// file name) at version, the layers given as specs.
-func NewRecord(version, model, sha256 string, specs []string, o Options) Record {
-	return Record{
-		Version: version, Model: model, ModelSHA256: sha256, Layers: specs,
-		Octaves: o.Octaves, OctaveScale: o.OctaveScale, Iterations: o.Iterations,
-		Step: o.Step, Jitter: o.Jitter, Seed: o.Seed, MaxSize: o.MaxSize,
-	}
-}
-
-// ParseLayer reads a layer spec NAME[:CH[,CH...]][=WEIGHT]. The name is
-// returned as given: the caller maps aliases to tensors.
-func ParseLayer(s string) (Layer, error) {
-	l := Layer{Name: s, Weight: 1}
-	if i := strings.LastIndexByte(l.Name, '='); i >= 0 {
-		w, err := strconv.ParseFloat(l.Name[i+1:], 32)
-		if err != nil || math.IsNaN(w) || math.IsInf(w, 0) {
-			return l, fmt.Errorf("layer %q: weight %q is not a number", s, l.Name[i+1:])
+// MarshalJSON writes the record as one flat object.
+func (r Record) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	write := func(key string, v any) error {
+		if b.Len() > 1 {
+			b.WriteByte(',')
 		}
-		l.Name, l.Weight = l.Name[:i], float32(w)
+		k, _ := json.Marshal(key)
+		val, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("dream: record field %s: %w", key, err)
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(val)
+		return nil
 	}
-	if i := strings.LastIndexByte(l.Name, ':'); i >= 0 {
-		for _, c := range strings.Split(l.Name[i+1:], ",") {
-			ch, err := strconv.Atoi(strings.TrimSpace(c))
-			if err != nil || ch < 0 {
-				return l, fmt.Errorf("layer %q: channel %q is not a channel number", s, c)
+	write("version", r.Version)
+	write("model", r.Model)
+	if r.ModelSHA256 != "" {
+		write("model_sha256", r.ModelSHA256)
+	}
+	for _, f := range Fields() {
+		v := f.Value(&r.Request)
+		if l, ok := v.([]string); ok && l == nil {
+			v = []string{} // "layers": [], not null
+		}
+		if err := write(f.Key, v); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads a record. A field the record lacks (one added to the
+// table since it was written) keeps its default; keys it does not know
+// are ignored.
+func (r *Record) UnmarshalJSON(data []byte) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return err
+	}
+	*r = Record{Request: Defaults()}
+	for key, dst := range map[string]*string{"version": &r.Version, "model": &r.Model, "model_sha256": &r.ModelSHA256} {
+		if v, ok := keys[key]; ok {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return fmt.Errorf("record field %s: %w", key, err)
 			}
-			l.Channels = append(l.Channels, ch)
 		}
-		l.Name = l.Name[:i]
 	}
-	if l.Name == "" {
-		return l, fmt.Errorf("layer %q: no layer name", s)
+	for _, f := range Fields() {
+		if v, ok := keys[f.Key]; ok {
+			if err := json.Unmarshal(v, f.ptr(&r.Request)); err != nil {
+				return fmt.Errorf("record field %s: %w", f.Key, err)
+			}
+		}
 	}
-	return l, nil
+	return nil
+}
+
+// String returns the record as JSON, the text embedded in a dream file.
+func (r Record) String() string {
+	b, err := r.MarshalJSON()
+	if err != nil {
+		panic(err) // every field is a number or strings
+	}
+	return string(b)
 }

@@ -3,7 +3,6 @@ package dream
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/parallel"
@@ -12,51 +11,43 @@ import (
 // Stepper runs the notebook's make_step at one image size; its plan is
 // made once (per octave, in Dream) and reused for every iteration.
 type Stepper struct {
-	plan   *graph.Plan
-	input  string
-	h, w   int
-	layers []Layer
-	lo, hi [3]float32 // valid range of each input channel
-	sums   [sumBlocks]float64
+	plan  *graph.Plan
+	input string
+	h, w  int
+	obj   Objective
+	// lo and hi are the input range of each channel, pixels 0 and 255;
+	// unit is one pixel level in the channel's input units (Scale/Std).
+	lo, hi, unit [3]float32
+	sums         [sumBlocks]float64
 }
 
-// NewStepper plans make_step for h x w images and the given layers.
-func (n *Network) NewStepper(h, w int, layers []Layer) (*Stepper, error) {
-	return n.newStepper(h, w, layers, nil)
+// NewStepper plans make_step for h x w images and the objective obj (its
+// layers named by tensor, as Network.Resolve returns them).
+func (n *Network) NewStepper(h, w int, obj Objective) (*Stepper, error) {
+	return n.newStepper(h, w, obj, nil)
 }
 
 // newStepper is NewStepper with the plan's buffers lent by mem (nil: its
 // own).
-func (n *Network) newStepper(h, w int, layers []Layer, mem *graph.Memory) (*Stepper, error) {
-	targets := make([]string, len(layers))
-	for i, l := range layers {
-		targets[i] = l.Name
-	}
+func (n *Network) newStepper(h, w int, obj Objective, mem *graph.Memory) (*Stepper, error) {
 	p, err := n.Model.Plan(graph.Spec{
 		Inputs:   []graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}, Grad: true}},
-		Targets:  targets,
+		Targets:  obj.Targets(),
 		Backward: true,
 		Memory:   mem,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dream: %dx%d: %w", w, h, err)
 	}
-	s := &Stepper{plan: p, input: n.Input, h: h, w: w, layers: layers}
-	for _, l := range layers {
-		shape := p.Shape(l.Name)
-		if len(shape) < 2 {
-			return nil, fmt.Errorf("dream: layer %q has shape %v; want a tensor with channels", l.Name, shape)
-		}
-		for _, c := range l.Channels {
-			if c < 0 || c >= shape[1] {
-				return nil, fmt.Errorf("dream: layer %q has %d channels; channel %d does not exist", l.Name, shape[1], c)
-			}
-		}
+	if err := obj.check(p); err != nil {
+		return nil, err
 	}
+	s := &Stepper{plan: p, input: n.Input, h: h, w: w, obj: obj}
 	pre := n.Preprocess
 	for c := range 3 {
 		s.lo[c] = (0*pre.Scale - pre.Mean[c]) / pre.Std[c]
 		s.hi[c] = (255*pre.Scale - pre.Mean[c]) / pre.Std[c]
+		s.unit[c] = pre.Scale / pre.Std[c]
 	}
 	return s, nil
 }
@@ -72,33 +63,47 @@ func (s *Stepper) ForwardFLOPs() int64 { return s.plan.FLOPs() }
 
 // Step does one gradient-ascent step on src (a 3xHxW preprocessed image),
 // in place: roll by (ox, oy), forward, objective, backward, normalised
-// step, roll back, clip. It returns the objective before the step.
+// step, roll back, clip to the pixel range. It returns the objective before
+// the step.
+//
+// stepSize is in pixel levels (0..255), whatever the model's input units:
+// the gradient divided by its mean absolute value, times stepSize, moves
+// the pixels by stepSize levels on average before clipping, which is the
+// notebook's step on its 0..255 GoogLeNet. For a model that takes 0..1
+// divided by a std of about 0.226, the step in input units is stepSize *
+// Scale/Std, some 1/58 of it.
 func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize float32) (float64, error) {
 	x := s.plan.Data(s.input)
 	roll(x, src, s.h, s.w, ox, oy)
 	if err := s.plan.Forward(ctx); err != nil {
 		return 0, err
 	}
-	obj := s.seed()
+	obj := s.obj.eval(s.plan, true, &s.sums)
 	if err := s.plan.Backward(ctx); err != nil {
 		return 0, err
 	}
 	g := s.plan.Grad(s.input)
-	mean := float32(s.sumAbs(g) / float64(len(g)))
+	mean := float32(sumAbs(g, &s.sums) / float64(len(g)))
 	if mean == 0 {
 		return obj, nil // nothing to follow: a dead layer at this size
 	}
-	// src[unrolled j] += scale * g[j]: the update rolled back in one pass.
-	updateTasks.For(3*s.h, 8, updateTask{s, src, g, stepSize / mean, ox, oy})
+	// src[unrolled j] += scale[c] * g[j]: the update rolled back in one
+	// pass. For a 0..255 model without std (unit 1) scale is stepSize/mean
+	// exactly, the notebook's arithmetic.
+	var scale [3]float32
+	for c, u := range s.unit {
+		scale[c] = stepSize * u / mean
+	}
+	updateTasks.For(3*s.h, 8, updateTask{s, src, g, scale, ox, oy})
 	return obj, nil
 }
 
-// updateTask adds scale*g, rolled back by (ox, oy), to rows [lo, hi) of
+// updateTask adds scale[c]*g, rolled back by (ox, oy), to rows [lo, hi) of
 // src (row c*h + y is row y of channel c), clipped to each channel's range.
 type updateTask struct {
 	s      *Stepper
 	src, g []float32
-	scale  float32
+	scale  [3]float32
 	ox, oy int
 }
 
@@ -113,8 +118,8 @@ func (t *updateTask) Run(lo, hi int) {
 		grow := t.g[(c*h+y)*w:][:w]
 		drow := t.src[(c*h+sy)*w:][:w]
 		// Column x of the gradient belongs to column x - ox (mod w).
-		clipAdd(drow[:w-ox], grow[ox:], t.scale, t.s.lo[c], t.s.hi[c])
-		clipAdd(drow[w-ox:], grow[:ox], t.scale, t.s.lo[c], t.s.hi[c])
+		clipAdd(drow[:w-ox], grow[ox:], t.scale[c], t.s.lo[c], t.s.hi[c])
+		clipAdd(drow[w-ox:], grow[:ox], t.scale[c], t.s.lo[c], t.s.hi[c])
 	}
 }
 
@@ -124,97 +129,6 @@ func clipAdd(d, g []float32, scale, lo, hi float32) {
 	for i, v := range g {
 		d[i] = min(max(d[i]+scale*v, lo), hi)
 	}
-}
-
-// sumBlocks is the number of blocks sumAbs splits a gradient into: fixed,
-// so that the sum, and so the dream, is the same whatever the number of
-// cores.
-const sumBlocks = 64
-
-// sumAbs returns the sum of |g| in float64, in sumBlocks blocks summed in
-// parallel, then in order.
-func (s *Stepper) sumAbs(g []float32) float64 {
-	sumTasks.For(sumBlocks, 1, sumTask{x: g, sums: &s.sums})
-	return s.total()
-}
-
-// sumSquares returns the sum of a^2 in float64, in sumBlocks blocks
-// summed in parallel, then in order, and sets g = w*a on the way.
-func (s *Stepper) sumSquares(a, g []float32, w float32) float64 {
-	sumTasks.For(sumBlocks, 1, sumTask{x: a, g: g, w: w, sums: &s.sums})
-	return s.total()
-}
-
-// total sums the block sums in order.
-func (s *Stepper) total() float64 {
-	total := 0.0
-	for _, v := range s.sums {
-		total += v
-	}
-	return total
-}
-
-// sumTask sums |x| over blocks [lo, hi) of sumBlocks, or with g, x^2
-// while setting g = w*x.
-type sumTask struct {
-	x, g []float32
-	w    float32
-	sums *[sumBlocks]float64
-}
-
-var sumTasks parallel.Tasks[sumTask, *sumTask]
-
-func (t *sumTask) Run(lo, hi int) {
-	for b := lo; b < hi; b++ {
-		i0, i1 := b*len(t.x)/sumBlocks, (b+1)*len(t.x)/sumBlocks
-		sum := 0.0
-		if t.g == nil {
-			for _, v := range t.x[i0:i1] {
-				sum += math.Abs(float64(v))
-			}
-		} else {
-			g := t.g[i0:i1]
-			for i, v := range t.x[i0:i1] {
-				sum += float64(v) * float64(v)
-				g[i] = t.w * v
-			}
-		}
-		t.sums[b] = sum
-	}
-}
-
-// seed writes the objective's gradient into the targets' gradient buffers
-// and returns the objective: sum over layers of weight * 0.5*sum(a^2),
-// over the chosen channels.
-func (s *Stepper) seed() float64 {
-	obj := 0.0
-	for _, l := range s.layers {
-		a := s.plan.Data(l.Name)
-		g := s.plan.Grad(l.Name)
-		w := l.Weight
-		if w == 0 {
-			w = 1
-		}
-		if len(l.Channels) == 0 {
-			obj += float64(w) * s.sumSquares(a, g, w) / 2
-			continue
-		}
-		clear(g)
-		shape := s.plan.Shape(l.Name)
-		plane := shape.Size() / (shape[0] * shape[1])
-		sum := 0.0
-		for n := range shape[0] {
-			for _, c := range l.Channels {
-				off := (n*shape[1] + c) * plane
-				for i, v := range a[off : off+plane] {
-					sum += float64(v) * float64(v)
-					g[off+i] = w * v
-				}
-			}
-		}
-		obj += float64(w) * sum / 2
-	}
-	return obj
 }
 
 // roll writes src rolled by (ox, oy) into dst, numpy.roll's way: element

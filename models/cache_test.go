@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/deepdream-go/deepdream/dream"
 )
 
 // fakeModel is a small file standing in for a model, with its entry.
@@ -20,7 +22,7 @@ func fakeModel(urls ...string) ([]byte, Entry) {
 	sum := sha256.Sum256(data)
 	return data, Entry{
 		Name: "fake", File: "fake-1.onnx", Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), URLs: urls, Preprocess: Caffe,
+		SHA256: hex.EncodeToString(sum[:]), URLs: urls, Profile: dream.Profile{Preprocess: dream.Caffe},
 	}
 }
 

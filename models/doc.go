@@ -1,6 +1,6 @@
-// Package models knows the networks deepdream can dream with: how each
-// wants its input preprocessed, its class names, and (with the registry)
-// where to get it.
+// Package models knows the networks deepdream can dream with: the profile
+// of each (how it wants its input preprocessed, its layer names), the
+// ImageNet class names, and (with the registry) where to get it.
 //
 // The registry (Registry, Lookup) is a table of ONNX model zoo files. An
 // Entry is identified by its size and sha256; its URLs are only places to
@@ -19,9 +19,15 @@
 // removed. When every URL fails, the error says how to get the file by hand
 // and where to put it (or `deepdream models import`).
 //
-// A model file outside the registry takes its settings from flags, else
-// from a MODEL.onnx.json sidecar beside it, else from GoogLeNet; FileEntry
-// makes that decision and says what it assumed.
+// An Entry's profile (dream.Profile) is its preprocessing, default layer,
+// aliases, main layers and input size. A model file outside the registry
+// takes its preprocessing from flags, else from a MODEL.onnx.json sidecar
+// beside it, else from GoogLeNet, and its layer names from the sidecar;
+// FileEntry makes that decision and says what it assumed. Entry.Open, the
+// one way a model is opened, gives a file whose sidecar names no default
+// layer GoogLeNet's names if it has GoogLeNet's inception modules, and
+// otherwise the layer dream.NewNetwork chooses from its graph, and says
+// which.
 //
 // Entries share their alias maps and slices with the table: callers must
 // not modify them.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/deepdream-go/deepdream/dream"
 )
 
 // Entry is one model deepdream knows by name. The sha256 is the model's
@@ -18,36 +20,15 @@ type Entry struct {
 	Size   int64  // bytes
 	SHA256 string // lower-case hex
 	URLs   []string
-	// Preprocess is how the model wants its input image.
-	Preprocess Preprocess
-	// DefaultLayer is the layer to dream with when none is given; it may be
-	// a friendly name (a key of Aliases).
-	DefaultLayer string
-	// Aliases maps friendly layer names to the model's tensor names.
-	Aliases map[string]string
-	// MainLayers are the friendly names worth offering first (the web
-	// studio's layer explorer), shallow to deep.
-	MainLayers []string
-	// InputSize is the square side the model was trained at; dreaming works
-	// at any size, classification wants this one.
-	InputSize int
+	// Profile is how to dream with the model: its preprocessing, default
+	// layer (a friendly name, a key of Aliases), aliases, main layers
+	// (friendly names worth offering first, shallow to deep) and input
+	// size (dreaming works at any size; classification wants this one).
+	dream.Profile
 }
 
 // DefaultName is the model used when none is given.
 const DefaultName = "googlenet"
-
-// Tensor returns the tensor name for layer: its alias target, or layer
-// itself when it is not an alias.
-func (e *Entry) Tensor(layer string) string {
-	if t, ok := e.Aliases[layer]; ok {
-		return t
-	}
-	return layer
-}
-
-// ImageNet is the preprocessing of the MXNet Gluon and torchvision models:
-// RGB scaled to 0..1, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225).
-var ImageNet = Preprocess{Scale: 1.0 / 255, Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}}
 
 // zooURLs lists where the ONNX model zoo's file has lived, best first: the
 // per-model Hugging Face repositories (the zoo's home since 2025), the
@@ -174,20 +155,20 @@ var registry = []Entry{
 		// BVLC GoogLeNet, Caffe -> Caffe2 -> ONNX, opset 7: the network of
 		// Google's DeepDream notebook. Names checked (see googLeNetAliases).
 		Name: "googlenet", File: "googlenet-7.onnx", Size: 28020232,
-		SHA256:     "5725ccfd90845735ce5897faf7843c3f9b13acda3c4f3bff82cb21c9337c9de8",
-		URLs:       zooURLs("inception_and_googlenet/googlenet", "googlenet-7.onnx"),
-		Preprocess: Caffe, DefaultLayer: "inception_4c/output",
-		Aliases: googLeNetAliases, MainLayers: googLeNetMain, InputSize: 224,
+		SHA256: "5725ccfd90845735ce5897faf7843c3f9b13acda3c4f3bff82cb21c9337c9de8",
+		URLs:   zooURLs("inception_and_googlenet/googlenet", "googlenet-7.onnx"),
+		Profile: dream.Profile{Preprocess: dream.Caffe, DefaultLayer: "inception_4c/output",
+			Aliases: googLeNetAliases, MainLayers: googLeNetMain, InputSize: 224},
 	},
 	{
 		// The same network upgraded to opset 12. Its README subtracts the
 		// BGR mean 103.939/116.779/123.68, which rounds to Caffe's. Tensor
 		// names assumed to be googlenet-7's (same conversion), not checked.
 		Name: "googlenet-12", File: "googlenet-12.onnx", Size: 28021836,
-		SHA256:     "c99c507058eaf41de8723408fdda7db8325cb57f0a89f2ee07a716d6e963e14e",
-		URLs:       zooURLs("inception_and_googlenet/googlenet", "googlenet-12.onnx"),
-		Preprocess: Caffe, DefaultLayer: "inception_4c/output",
-		Aliases: googLeNetAliases, MainLayers: googLeNetMain, InputSize: 224,
+		SHA256: "c99c507058eaf41de8723408fdda7db8325cb57f0a89f2ee07a716d6e963e14e",
+		URLs:   zooURLs("inception_and_googlenet/googlenet", "googlenet-12.onnx"),
+		Profile: dream.Profile{Preprocess: dream.Caffe, DefaultLayer: "inception_4c/output",
+			Aliases: googLeNetAliases, MainLayers: googLeNetMain, InputSize: 224},
 	},
 	{
 		// Caffe2's GoogLeNet reproduction (input data_0, output prob_1 per
@@ -195,10 +176,10 @@ var registry = []Entry{
 		// Caffe's is assumed, and so are googlenet-7's tensor names; neither
 		// is checked.
 		Name: "inception-v1", File: "inception-v1-12.onnx", Size: 28021958,
-		SHA256:     "814b31a6316873bd03d2d808415ce1f40a7bf48ad88eab5ecc3cdc8dc6cf38ec",
-		URLs:       zooURLs("inception_and_googlenet/inception_v1", "inception-v1-12.onnx"),
-		Preprocess: Caffe, DefaultLayer: "inception_4c/output",
-		Aliases: googLeNetAliases, MainLayers: googLeNetMain, InputSize: 224,
+		SHA256: "814b31a6316873bd03d2d808415ce1f40a7bf48ad88eab5ecc3cdc8dc6cf38ec",
+		URLs:   zooURLs("inception_and_googlenet/inception_v1", "inception-v1-12.onnx"),
+		Profile: dream.Profile{Preprocess: dream.Caffe, DefaultLayer: "inception_4c/output",
+			Aliases: googLeNetAliases, MainLayers: googLeNetMain, InputSize: 224},
 	},
 	{
 		// Caffe2's Inception v2 (BN-Inception), input data_0. The README
@@ -207,56 +188,56 @@ var registry = []Entry{
 		// naming of the GoogLeNets and is a guess; there are no aliases.
 		// `deepdream layers --model inception-v2` lists the real names.
 		Name: "inception-v2", File: "inception-v2-9.onnx", Size: 45042799,
-		SHA256:     "37ed4aa93f817fd0d1cc19bda045ebd70f18d0887a5f51e66ecd0ed8fd5a65c2",
-		URLs:       zooURLs("inception_and_googlenet/inception_v2", "inception-v2-9.onnx"),
-		Preprocess: Caffe, DefaultLayer: "inception_4c/output_1", InputSize: 224,
+		SHA256:  "37ed4aa93f817fd0d1cc19bda045ebd70f18d0887a5f51e66ecd0ed8fd5a65c2",
+		URLs:    zooURLs("inception_and_googlenet/inception_v2", "inception-v2-9.onnx"),
+		Profile: dream.Profile{Preprocess: dream.Caffe, DefaultLayer: "inception_4c/output_1", InputSize: 224},
 	},
 	{
 		// MXNet Gluon VGG-16, ImageNet normalisation (README). Names follow
 		// the Gluon export checked on a VGG-19 listing; not checked on this
 		// file.
 		Name: "vgg16", File: "vgg16-7.onnx", Size: 553437328,
-		SHA256:     "f20805a3ecccaa88647bbab4ad011ff2412a9838485ea844de0fcbce349820b9",
-		URLs:       zooURLs("vgg", "vgg16-7.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "conv4_3",
-		Aliases: vgg16Aliases, MainLayers: vgg16Main, InputSize: 224,
+		SHA256: "f20805a3ecccaa88647bbab4ad011ff2412a9838485ea844de0fcbce349820b9",
+		URLs:   zooURLs("vgg", "vgg16-7.onnx"),
+		Profile: dream.Profile{Preprocess: dream.ImageNet, DefaultLayer: "conv4_3",
+			Aliases: vgg16Aliases, MainLayers: vgg16Main, InputSize: 224},
 	},
 	{
 		// MXNet Gluon VGG-19, ImageNet normalisation (README). Names checked
 		// on a public listing of a Gluon VGG-19 export (vgg0_relu0_fwd ..
 		// vgg0_relu15_fwd, vgg0_pool0_fwd .. vgg0_pool4_fwd).
 		Name: "vgg19", File: "vgg19-7.onnx", Size: 574677321,
-		SHA256:     "692f9f927f1df1b89033787a77a73eac59fd9b3344f9ecdf0b13221e41c2046f",
-		URLs:       zooURLs("vgg", "vgg19-7.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "conv4_4",
-		Aliases: vgg19Aliases, MainLayers: vgg19Main, InputSize: 224,
+		SHA256: "692f9f927f1df1b89033787a77a73eac59fd9b3344f9ecdf0b13221e41c2046f",
+		URLs:   zooURLs("vgg", "vgg19-7.onnx"),
+		Profile: dream.Profile{Preprocess: dream.ImageNet, DefaultLayer: "conv4_4",
+			Aliases: vgg19Aliases, MainLayers: vgg19Main, InputSize: 224},
 	},
 	{
 		// MXNet Gluon ResNet-50 v1, opset 12. The README normalises with
 		// mean 255*(0.485, 0.456, 0.406) and std 255*(0.229, 0.224, 0.225)
 		// on 0..255 RGB, which is ImageNet.
 		Name: "resnet50", File: "resnet50-v1-12.onnx", Size: 102576593,
-		SHA256:     "3f03fdef724b22947eed826f1eef1dc5c34151bb4c37d634f1db89dfa2dd1526",
-		URLs:       zooURLs("resnet", "resnet50-v1-12.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "stage3",
-		Aliases: resNet50V1Aliases, MainLayers: resNet50V1Main, InputSize: 224,
+		SHA256: "3f03fdef724b22947eed826f1eef1dc5c34151bb4c37d634f1db89dfa2dd1526",
+		URLs:   zooURLs("resnet", "resnet50-v1-12.onnx"),
+		Profile: dream.Profile{Preprocess: dream.ImageNet, DefaultLayer: "stage3",
+			Aliases: resNet50V1Aliases, MainLayers: resNet50V1Main, InputSize: 224},
 	},
 	{
 		// MXNet Gluon ResNet-50 v2, ImageNet normalisation (README).
 		Name: "resnet50-v2", File: "resnet50-v2-7.onnx", Size: 102442452,
-		SHA256:     "79102261eb6e5fd7af5d27f41316293e388c5cb691e5d25bfb035c4f64fefe31",
-		URLs:       zooURLs("resnet", "resnet50-v2-7.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "stage3",
-		Aliases: resNet50V2Aliases, MainLayers: resNet50V2Main, InputSize: 224,
+		SHA256: "79102261eb6e5fd7af5d27f41316293e388c5cb691e5d25bfb035c4f64fefe31",
+		URLs:   zooURLs("resnet", "resnet50-v2-7.onnx"),
+		Profile: dream.Profile{Preprocess: dream.ImageNet, DefaultLayer: "stage3",
+			Aliases: resNet50V2Aliases, MainLayers: resNet50V2Main, InputSize: 224},
 	},
 	{
 		// MXNet Gluon SqueezeNet 1.1, ImageNet normalisation (README, which
 		// also says 224, not Caffe's 227).
 		Name: "squeezenet", File: "squeezenet1.1-7.onnx", Size: 4956208,
-		SHA256:     "1eeff551a67ae8d565ca33b572fc4b66e3ef357b0eb2863bb9ff47a918cc4088",
-		URLs:       zooURLs("squeezenet", "squeezenet1.1-7.onnx"),
-		Preprocess: ImageNet, DefaultLayer: "fire7",
-		Aliases: squeezeNetAliases, MainLayers: squeezeNetMain, InputSize: 224,
+		SHA256: "1eeff551a67ae8d565ca33b572fc4b66e3ef357b0eb2863bb9ff47a918cc4088",
+		URLs:   zooURLs("squeezenet", "squeezenet1.1-7.onnx"),
+		Profile: dream.Profile{Preprocess: dream.ImageNet, DefaultLayer: "fire7",
+			Aliases: squeezeNetAliases, MainLayers: squeezeNetMain, InputSize: 224},
 	},
 }
 

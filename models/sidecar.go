@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,10 +108,12 @@ func ReadSidecar(model string) (*Sidecar, error) {
 
 // FileEntry describes the model file model the way the registry describes
 // a known model. Each preprocessing setting comes from flags, else from the
-// model's sidecar, else from GoogLeNet (Caffe); the default layer and its
-// aliases come from the sidecar, else from GoogLeNet. The note is empty when
-// nothing was assumed, and otherwise says what was, for the caller to show.
-// Size and SHA256 of the result are unknown (zero).
+// model's sidecar, else from GoogLeNet (Caffe); the default layer and
+// aliases come from the sidecar (Open chooses a default layer when it names
+// none). The note is empty when flags or the sidecar set all of the
+// preprocessing, and otherwise says what was assumed, for the caller to
+// show where the preprocessing matters. Size and SHA256 of the result are
+// unknown (zero).
 func FileEntry(model string, flags Override) (e *Entry, note string, err error) {
 	if err := flags.validate(); err != nil {
 		return nil, "", fmt.Errorf("models: %s: %w", model, err)
@@ -124,48 +125,40 @@ func FileEntry(model string, flags Override) (e *Entry, note string, err error) 
 	if side == nil {
 		side = &Sidecar{}
 	}
-	g := &registry[0] // GoogLeNet
-	e = &Entry{Name: filepath.Base(model), File: model, Preprocess: g.Preprocess, InputSize: g.InputSize}
+	e = &Entry{Name: filepath.Base(model), File: model}
+	e.DefaultLayer, e.Aliases = side.DefaultLayer, side.Aliases
 
 	var assumed []string
-	p := &e.Preprocess
+	p, g := &e.Preprocess, registry[0].Preprocess // GoogLeNet's
 	if v := pick(flags.BGR, side.Preprocess.BGR); v != nil {
 		p.BGR = *v
 	} else {
+		p.BGR = g.BGR
 		assumed = append(assumed, "channel order BGR")
 	}
 	if v := pick(flags.Scale, side.Preprocess.Scale); v != nil {
 		p.Scale = *v
 	} else {
+		p.Scale = g.Scale
 		assumed = append(assumed, fmt.Sprintf("scale %g", p.Scale))
 	}
 	if v := pick(flags.Mean, side.Preprocess.Mean); v != nil {
 		p.Mean = *v
 	} else {
+		p.Mean = g.Mean
 		assumed = append(assumed, fmt.Sprintf("mean %g/%g/%g", p.Mean[0], p.Mean[1], p.Mean[2]))
 	}
 	if v := pick(flags.Std, side.Preprocess.Std); v != nil {
 		p.Std = *v
 	} else {
+		p.Std = g.Std
 		assumed = append(assumed, fmt.Sprintf("std %g/%g/%g", p.Std[0], p.Std[1], p.Std[2]))
-	}
-
-	e.DefaultLayer = side.DefaultLayer
-	e.Aliases = side.Aliases
-	if e.DefaultLayer == "" {
-		assumed = append(assumed, "default layer "+g.DefaultLayer)
-		e.DefaultLayer = g.DefaultLayer
-		e.MainLayers = g.MainLayers
-		// GoogLeNet's aliases make its default layer resolve; the
-		// sidecar's own take precedence.
-		e.Aliases = maps.Clone(g.Aliases)
-		maps.Copy(e.Aliases, side.Aliases)
 	}
 	if len(assumed) == 0 {
 		return e, "", nil
 	}
 	return e, fmt.Sprintf("%s: %s not set by flags or %s; assuming GoogLeNet's: %s",
-		model, plural(len(assumed), "setting"), SidecarPath(model), strings.Join(assumed, ", ")), nil
+		model, plural(len(assumed), "preprocessing setting"), SidecarPath(model), strings.Join(assumed, ", ")), nil
 }
 
 // pick returns the first non-nil of its arguments.

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/deepdream-go/deepdream/dream"
-	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/shared"
 	"github.com/deepdream-go/deepdream/models"
 )
@@ -36,19 +34,11 @@ func findBrowser(t *testing.T, pkg string, names ...string) string {
 // "googlenet", the model the page is meant for: nine main layers.
 func googLeNetStudio(t *testing.T) *studio {
 	t.Helper()
-	g, err := graph.Open(shared.GoogLeNet(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	entry, err := models.Lookup("googlenet")
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := dream.NewNetwork(g, entry.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newStudio(t, Config{Models: []*Model{NewModel("googlenet", entry, net)}})
+	return newStudio(t, Config{Models: []*Model{OpenModel("googlenet", entry, shared.GoogLeNet(t))}})
 }
 
 // examplePhoto returns the absolute path of the repository's example photo

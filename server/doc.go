@@ -4,14 +4,17 @@
 //
 // # API
 //
-//	GET    /api/config                 models, default parameters, limits
-//	GET    /api/models/{name}/layers   dreamable layers with channel counts
+//	GET    /api/config                 models, the dream request's fields (key,
+//	                                   label, help, kind, default, bounds), limits
+//	GET    /api/models/{name}/layers   dreamable layers with channel counts, and
+//	                                   the default layer
 //	POST   /api/jobs                   multipart: photo (or source=ID of a gallery
-//	                                   entry), model, layer (NAME[:CH,..][=W],
-//	                                   repeatable), octaves, octave_scale,
-//	                                   iterations, step, jitter, seed, max_size,
-//	                                   gallery (0: keep the result out of the
-//	                                   gallery); 202 with the job's Status
+//	                                   entry), model, gallery (0: keep the result
+//	                                   out of the gallery), and the request's
+//	                                   fields under their keys: layers
+//	                                   (NAME[:CH,..][=W], repeatable), octaves,
+//	                                   octave_scale, iterations, step, jitter,
+//	                                   seed, max_size; 202 with the job's Status
 //	GET    /api/jobs/{id}              the job's Status
 //	GET    /api/jobs/{id}/events       server-sent events "status", one per change,
 //	                                   with a JPEG preview after each step
@@ -29,6 +32,12 @@
 // page.
 //
 // # Jobs
+//
+// A submission is checked as the command line checks its flags, in the
+// same order: the request's bounds (dream.Request.Validate) before its
+// model is loaded or its photo decoded, then its layers on the model
+// (dream.Network.Resolve), then the photo. A job dreams along the command
+// line's path too (dream.Network.DreamPhoto).
 //
 // Workers (Config.Workers) take jobs in submission order; at most
 // Config.Queue wait. A job runs under Config.JobTimeout. Progress goes to

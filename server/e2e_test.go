@@ -147,7 +147,7 @@ func TestStudioInBrowser(t *testing.T) {
 		t.Errorf("status %q (%v) after the dream, want Done.", status, err)
 	}
 	entries := s.entries(t)
-	if len(entries) != 1 || entries[0].Params.Layers[0] != "inception_3b/output" || entries[0].Width != 160 {
+	if len(entries) != 1 || entries[0].Params.Request.Layers[0] != "inception_3b/output" || entries[0].Width != 160 {
 		t.Fatalf("gallery %+v, want one 160-pixel dream of inception_3b/output", entries)
 	}
 
@@ -158,7 +158,7 @@ func TestStudioInBrowser(t *testing.T) {
 		t.Fatalf("downloaded file: %v", err)
 	}
 	var rec dream.Record
-	if err := json.Unmarshal([]byte(meta), &rec); err != nil || rec.Model != "googlenet" || rec.Octaves != 2 || rec.Iterations != 5 {
+	if err := json.Unmarshal([]byte(meta), &rec); err != nil || rec.Model != "googlenet" || rec.Request.Octaves != 2 || rec.Request.Iterations != 5 {
 		t.Errorf("downloaded parameters %s", meta)
 	}
 

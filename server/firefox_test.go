@@ -176,7 +176,7 @@ func TestStudioInFirefox(t *testing.T) {
 	}
 	screenshot("firefox-result")
 	entries := s.entries(t)
-	if len(entries) != 1 || entries[0].Params.Layers[0] != "inception_4c/output" || entries[0].Width != 96 {
+	if len(entries) != 1 || entries[0].Params.Request.Layers[0] != "inception_4c/output" || entries[0].Width != 96 {
 		t.Errorf("gallery %+v, want one 96-pixel dream of inception_4c/output", entries)
 	}
 	t.Logf("Firefox test took %s", time.Since(start).Round(time.Millisecond))

@@ -108,13 +108,10 @@ func readEntry(path string) (*Entry, error) {
 	return &e, nil
 }
 
-// add writes an entry: the original bytes, the result as PNG with the
-// parameters embedded, a thumbnail, and params.json.
-func (g *gallery) add(e *Entry, original []byte, result image.Image) error {
-	var png, thumb bytes.Buffer
-	if err := imageio.Encode(&png, result, "png", imageio.EncodeOptions{Metadata: metadata(e.Params)}); err != nil {
-		return err
-	}
+// add writes an entry: the original bytes, the result PNG (with the
+// parameters embedded), a thumbnail of the result image, and params.json.
+func (g *gallery) add(e *Entry, original, resultPNG []byte, result image.Image) error {
+	var thumb bytes.Buffer
 	if err := imageio.Encode(&thumb, fit(result, thumbSize), "jpeg", imageio.EncodeOptions{Quality: 80}); err != nil {
 		return err
 	}
@@ -129,7 +126,7 @@ func (g *gallery) add(e *Entry, original []byte, result image.Image) error {
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{fileOriginal, original}, {fileResult, png.Bytes()}, {fileThumb, thumb.Bytes()}, {fileParams, params}} {
+	}{{fileOriginal, original}, {fileResult, resultPNG}, {fileThumb, thumb.Bytes()}, {fileParams, params}} {
 		err := atomicfile.Write(filepath.Join(dir, f.name), func(w io.Writer) error { _, err := w.Write(f.data); return err })
 		if err != nil {
 			os.RemoveAll(dir)

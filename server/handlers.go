@@ -43,11 +43,24 @@ func readGalleryFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-// modelInfo is a model as GET /api/config lists it.
+// modelInfo is a model as GET /api/config lists it; its layers, default
+// layer among them, are GET /api/models/{name}/layers's to list, once the
+// model is open.
 type modelInfo struct {
-	Name         string   `json:"name"`
-	DefaultLayer string   `json:"default_layer"`
-	MainLayers   []string `json:"main_layers"`
+	Name string `json:"name"`
+}
+
+// fieldInfo is a field of the dream request (dream.Fields) as GET
+// /api/config lists it: the page makes its form from these.
+type fieldInfo struct {
+	Key     string  `json:"key"`
+	Label   string  `json:"label"`
+	Help    string  `json:"help"`
+	Kind    string  `json:"kind"`
+	Default any     `json:"default"`
+	Min     float64 `json:"min"`
+	Max     float64 `json:"max"`
+	Zero    string  `json:"zero,omitempty"`
 }
 
 // pageMaxSize is the page's initial max size: a phone photo at full size
@@ -55,26 +68,28 @@ type modelInfo struct {
 const pageMaxSize = 1024
 
 // handleConfig answers what the page needs to draw its form: the models,
-// the default parameters and the limits.
+// the fields of a dream request with their defaults and bounds, and the
+// studio's limits.
 func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 	var ms []modelInfo
 	for _, m := range s.cfg.Models {
-		ms = append(ms, modelInfo{Name: m.Name, DefaultLayer: m.Entry.DefaultLayer, MainLayers: m.Entry.MainLayers})
+		ms = append(ms, modelInfo{Name: m.Name})
 	}
-	d := dream.Defaults()
-	d.MaxSize = pageMaxSize
+	var fields []fieldInfo
+	for _, f := range dream.Fields() {
+		fi := fieldInfo{Key: f.Key, Label: f.Label, Help: f.Help, Kind: f.Kind, Default: f.Default, Min: f.Min, Max: f.Max, Zero: f.Zero}
+		if f.Key == "max_size" {
+			fi.Default = pageMaxSize
+		}
+		fields = append(fields, fi)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"version": s.cfg.Version,
 		"models":  ms,
-		"defaults": map[string]any{
-			"octaves": d.Octaves, "octave_scale": d.OctaveScale, "iterations": d.Iterations,
-			"step": d.Step, "jitter": d.Jitter, "max_size": d.MaxSize,
-		},
+		"fields":  fields,
 		"limits": map[string]any{
 			"max_upload": s.cfg.MaxUpload, "max_pixels": s.cfg.MaxPixels, "workers": s.cfg.Workers,
 			"queue": s.cfg.Queue, "job_timeout_s": s.cfg.JobTimeout.Seconds(),
-			"octaves": boundOctaves, "iterations": boundIterations, "jitter": boundJitter,
-			"max_size": boundMaxSize, "octave_scale": boundScale, "step": boundStep,
 		},
 	})
 }
@@ -87,12 +102,12 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "there is no model %q in this studio", r.PathValue("name")))
 		return
 	}
-	_, layers, err := m.load()
+	net, layers, err := m.load(s.logf)
 	if err != nil {
 		writeError(w, errorf(http.StatusInternalServerError, "model %s cannot be loaded: %v", m.Name, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "default_layer": m.Entry.DefaultLayer, "layers": layers})
+	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "default_layer": net.DefaultLayer, "layers": layers})
 }
 
 // handleSubmit queues a dream: POST /api/jobs, multipart with a photo (or

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -65,9 +64,8 @@ func (s *Status) finished() bool {
 type job struct {
 	id       string
 	model    *Model
-	opts     dream.Options
-	record   dream.Record
-	original []byte // the upload, decoded again when the job starts
+	record   dream.Record // the request, and what the result will embed
+	original []byte       // the upload, decoded again when the job starts
 	format   string
 	keep     bool // save to the gallery (explorer tiles are not saved)
 
@@ -121,15 +119,6 @@ func (j *job) progress(p dream.Progress) {
 		s.Step, s.Steps, s.Width, s.Height = p.Step, p.Steps, p.Width, p.Height
 		s.ElapsedMS, s.ETAMS = p.Elapsed.Milliseconds(), p.ETA.Milliseconds()
 	})
-}
-
-// metadata is the record embedded in a result PNG, as the CLI embeds it.
-func metadata(r dream.Record) string {
-	b, err := json.Marshal(r)
-	if err != nil {
-		panic(err) // a Record has only plain fields
-	}
-	return string(b)
 }
 
 // previewURL encodes a JPEG as a data URL.
@@ -320,31 +309,20 @@ func (s *Server) dream(j *job) (Status, error) {
 	ctx, cancel := context.WithTimeout(j.ctx, s.cfg.JobTimeout)
 	defer cancel()
 	start := time.Now()
-	net, _, err := j.model.load()
+	net, _, err := j.model.load(s.logf)
 	if err != nil {
 		return Status{}, err
 	}
-	img, info, err := imageio.DecodeInfo(bytes.NewReader(j.original), s.cfg.MaxPixels)
-	if err != nil {
-		return Status{}, err
-	}
-	out, err := net.Dream(ctx, img, j.opts, j.progress)
+	file, out, err := net.DreamPhoto(ctx, bytes.NewReader(j.original), dream.Photo{MaxPixels: s.cfg.MaxPixels, Format: "png"}, j.record, j.progress)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && j.ctx.Err() == nil {
 			return Status{}, fmt.Errorf("the dream took longer than the limit of %s per dream; try a smaller max size or fewer iterations", s.cfg.JobTimeout)
 		}
 		return Status{}, err
 	}
-	if info.HasAlpha {
-		out = imageio.ApplyAlpha(out, info.Alpha)
-	}
 	if !j.keep {
-		var buf bytes.Buffer
-		if err := imageio.Encode(&buf, out, "png", imageio.EncodeOptions{Metadata: metadata(j.record)}); err != nil {
-			return Status{}, err
-		}
 		j.mu.Lock()
-		j.result = buf.Bytes()
+		j.result = file
 		j.mu.Unlock()
 		return Status{Result: "/api/jobs/" + j.id + "/result"}, nil
 	}
@@ -353,7 +331,7 @@ func (s *Server) dream(j *job) (Status, error) {
 		ID: j.id, Created: time.Now().UTC(), Params: j.record, Format: j.format,
 		Width: b.Dx(), Height: b.Dy(), Seconds: time.Since(start).Seconds(),
 	}
-	if err := s.gallery.add(e, j.original, out); err != nil {
+	if err := s.gallery.add(e, j.original, file, out); err != nil {
 		return Status{}, err
 	}
 	return Status{Entry: e.ID, Result: "/api/gallery/" + e.ID + "/result.png"}, nil

@@ -1,12 +1,10 @@
 package server
 
 import (
-	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/deepdream-go/deepdream/dream"
-	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/models"
 )
 
@@ -18,7 +16,7 @@ type Model struct {
 	Entry *models.Entry
 
 	once   sync.Once
-	open   func() (*graph.Model, error)
+	path   string // of the file to open on first use ("": net is given)
 	net    *dream.Network
 	layers []Layer
 	err    error
@@ -29,7 +27,7 @@ type Layer struct {
 	Name     string `json:"name"`   // what the page sends back: the alias, else the tensor
 	Tensor   string `json:"tensor"` // the tensor in the model
 	Channels int    `json:"channels"`
-	Main     bool   `json:"main,omitempty"` // one of the entry's MainLayers
+	Main     bool   `json:"main,omitempty"` // one of the network's main layers
 }
 
 // NewModel wraps an already loaded network (tests, and the --model the
@@ -38,23 +36,23 @@ func NewModel(name string, e *models.Entry, net *dream.Network) *Model {
 	return &Model{Name: name, Entry: e, net: net}
 }
 
-// OpenModel describes the model file at path, opened on first use.
+// OpenModel describes the model file at path, opened on first use (with
+// models.Entry.Open, as the command line opens models).
 func OpenModel(name string, e *models.Entry, path string) *Model {
-	return &Model{Name: name, Entry: e, open: func() (*graph.Model, error) { return graph.Open(path) }}
+	return &Model{Name: name, Entry: e, path: path}
 }
 
-// load opens the model once and lists its layers at the entry's input size.
-func (m *Model) load() (*dream.Network, []Layer, error) {
+// load opens the model once and lists its layers at the network's size;
+// what had to be assumed about the file goes to logf.
+func (m *Model) load(logf func(string, ...any)) (*dream.Network, []Layer, error) {
 	m.once.Do(func() {
 		if m.net == nil {
-			g, err := m.open()
-			if err != nil {
-				m.err = err
+			var note string
+			if m.net, note, m.err = m.Entry.Open(m.path); m.err != nil {
 				return
 			}
-			if m.net, err = dream.NewNetwork(g, m.Entry.Preprocess); err != nil {
-				m.err = err
-				return
+			if note != "" {
+				logf("%s", note)
 			}
 		}
 		m.layers, m.err = m.listLayers()
@@ -65,59 +63,33 @@ func (m *Model) load() (*dream.Network, []Layer, error) {
 // listLayers lists the main layers first, shallow to deep, then every other
 // dreamable tensor in graph order.
 func (m *Model) listLayers() ([]Layer, error) {
-	size := m.Entry.InputSize
-	if size == 0 {
-		size = 224
-	}
-	infos, _, err := m.net.Layers(size, size, m.Entry.Aliases)
+	list, err := m.net.Layers(m.net.Size())
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", m.Name, err)
+		return nil, err
 	}
 	var main, rest []Layer
-	for _, li := range infos {
-		if !li.Dreamable() || li.Tensor == m.net.Input {
+	for _, li := range list.Layers {
+		if !li.Dreamable() {
 			continue
 		}
-		l := Layer{Name: li.Tensor, Tensor: li.Tensor, Channels: li.Shape[1]}
-		if li.Alias != "" {
-			l.Name = li.Alias
-		}
-		if l.Main = slices.Contains(m.Entry.MainLayers, l.Name); l.Main {
+		l := Layer{Name: li.Name(), Tensor: li.Tensor, Channels: li.Shape[1], Main: li.Main}
+		if l.Main {
 			main = append(main, l)
 		} else {
 			rest = append(rest, l)
 		}
 	}
+	order := m.net.MainLayers
 	slices.SortStableFunc(main, func(a, b Layer) int {
-		return slices.Index(m.Entry.MainLayers, a.Name) - slices.Index(m.Entry.MainLayers, b.Name)
+		return index(order, a) - index(order, b)
 	})
 	return append(main, rest...), nil
 }
 
-// resolveLayers parses the page's layer specs and maps their names to
-// tensors of the model.
-func (m *Model) resolveLayers(specs []string) ([]dream.Layer, error) {
-	_, layers, err := m.load()
-	if err != nil {
-		return nil, err
+// index is the place of l among the main layers, named by alias or tensor.
+func index(main []string, l Layer) int {
+	if i := slices.Index(main, l.Name); i >= 0 {
+		return i
 	}
-	var out []dream.Layer
-	for _, s := range specs {
-		l, err := dream.ParseLayer(s)
-		if err != nil {
-			return nil, err
-		}
-		i := slices.IndexFunc(layers, func(x Layer) bool { return x.Name == l.Name || x.Tensor == l.Name })
-		if i < 0 {
-			return nil, fmt.Errorf("model %s has no dreamable layer %q", m.Name, l.Name)
-		}
-		for _, c := range l.Channels {
-			if c >= layers[i].Channels {
-				return nil, fmt.Errorf("layer %s has %d channels (0 to %d); channel %d does not exist", l.Name, layers[i].Channels, layers[i].Channels-1, c)
-			}
-		}
-		l.Name = layers[i].Tensor
-		out = append(out, l)
-	}
-	return out, nil
+	return slices.Index(main, l.Tensor)
 }

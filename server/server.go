@@ -190,7 +190,8 @@ func sameOrigin(r *http.Request) bool {
 // defaultModel is the model used when the page names none.
 func (s *Server) defaultModel() *Model { return s.cfg.Models[0] }
 
-// newJob checks a submission and makes its job.
+// newJob checks a submission and makes its job: first the request as
+// such, then against the model, then the photo.
 func (s *Server) newJob(f *form) (*job, error) {
 	m := s.defaultModel()
 	if name := f.get("model"); name != "" {
@@ -198,25 +199,17 @@ func (s *Server) newJob(f *form) (*job, error) {
 			return nil, errorf(http.StatusBadRequest, "there is no model %q in this studio (it offers: %s)", name, strings.Join(s.modelNames(), ", "))
 		}
 	}
-	if _, _, err := m.load(); err != nil {
-		s.logf("model %s: %v", m.Name, err)
-		return nil, errorf(http.StatusInternalServerError, "model %s cannot be loaded: %v", m.Name, err)
-	}
-	opts, err := f.options()
+	req, err := f.request()
 	if err != nil {
 		return nil, err
 	}
-	var specs []string
-	for _, l := range f.values["layer"] {
-		if l = strings.TrimSpace(l); l != "" {
-			specs = append(specs, l)
-		}
+	net, _, err := m.load(s.logf)
+	if err != nil {
+		s.logf("model %s: %v", m.Name, err)
+		return nil, errorf(http.StatusInternalServerError, "model %s cannot be loaded: %v", m.Name, err)
 	}
-	if len(specs) == 0 {
-		specs = []string{m.Entry.DefaultLayer}
-	}
-	if opts.Layers, err = m.resolveLayers(specs); err != nil {
-		return nil, errorf(http.StatusBadRequest, "%v", err)
+	if _, err := net.Resolve(&req); err != nil {
+		return nil, errorf(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), "dream: "))
 	}
 	photo, format := f.photo, f.format
 	if f.source != "" {
@@ -233,15 +226,15 @@ func (s *Server) newJob(f *form) (*job, error) {
 		return nil, err
 	}
 	j := &job{
-		id: newID(), model: m, opts: opts,
-		record:   dream.NewRecord(s.cfg.Version, m.Name, m.Entry.SHA256, specs, opts),
+		id: newID(), model: m,
+		record:   dream.Record{Version: s.cfg.Version, Model: m.Name, ModelSHA256: m.Entry.SHA256, Request: req},
 		original: photo, format: format, keep: f.get("gallery") != "0",
 		changed: make(chan struct{}),
 	}
 	j.ctx, j.cancel = context.WithCancel(s.jobsCtx)
 	j.status = Status{
-		ID: j.id, State: stateQueued, Model: m.Name, Layers: specs, Gallery: j.keep,
-		Octaves: opts.Octaves, Iterations: opts.Iterations, Steps: opts.Octaves * opts.Iterations,
+		ID: j.id, State: stateQueued, Model: m.Name, Layers: req.Layers, Gallery: j.keep,
+		Octaves: req.Octaves, Iterations: req.Iterations, Steps: req.Octaves * req.Iterations,
 	}
 	return j, nil
 }

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -28,7 +29,7 @@ import (
 
 // tinyModel is internal/tinynet's model, ready to dream with.
 var tinyModel = sync.OnceValue(func() *dream.Network {
-	n, err := dream.NewNetwork(tinynet.Model(), models.Caffe)
+	n, err := dream.NewNetwork(tinynet.Model(), tinyEntry().Profile)
 	if err != nil {
 		panic(err)
 	}
@@ -36,10 +37,10 @@ var tinyModel = sync.OnceValue(func() *dream.Network {
 })
 
 func tinyEntry() *models.Entry {
-	return &models.Entry{
-		Name: "tiny", Preprocess: models.Caffe, DefaultLayer: "relu", InputSize: 16,
+	return &models.Entry{Name: "tiny", Profile: dream.Profile{
+		Preprocess: dream.Caffe, DefaultLayer: "relu", InputSize: 16,
 		Aliases: map[string]string{"relu": "r", "conv": "c"}, MainLayers: []string{"conv", "relu"},
-	}
+	}}
 }
 
 // studio is a Server on a temporary data directory behind an httptest server.
@@ -184,7 +185,7 @@ func (s *studio) entries(t *testing.T) []entryView {
 func TestDreamGoesToTheGallery(t *testing.T) {
 	s := newStudio(t, Config{})
 	photo := pngPhoto(t, 24, 18)
-	st := s.mustSubmit(t, photo, append(small, "layer=relu:1,3")...)
+	st := s.mustSubmit(t, photo, append(small, "layers=relu:1,3")...)
 	end := s.wait(t, st.ID)
 	if end.State != stateDone || end.Entry != st.ID || end.Result != "/api/gallery/"+st.ID+"/result.png" {
 		t.Fatalf("final status %+v", end)
@@ -194,8 +195,10 @@ func TestDreamGoesToTheGallery(t *testing.T) {
 		t.Fatalf("gallery %+v, want the one dream", entries)
 	}
 	e := entries[0]
-	want := dream.Record{Version: "test", Model: "tiny", Layers: []string{"relu:1,3"}, Octaves: 2, OctaveScale: 1.4, Iterations: 3, Step: 1.5, Jitter: 2, Seed: 5}
-	if !equalRecord(e.Params, want) || e.Width != 24 || e.Height != 18 || e.Format != "png" {
+	want := dream.Record{Version: "test", Model: "tiny", Request: dream.Request{
+		Layers: []string{"relu:1,3"}, Octaves: 2, OctaveScale: 1.4, Iterations: 3, Step: 1.5, Jitter: 2, Seed: 5,
+	}}
+	if !reflect.DeepEqual(e.Params, want) || e.Width != 24 || e.Height != 18 || e.Format != "png" {
 		t.Errorf("entry %+v, want params %+v at 24x18", *e.Entry, want)
 	}
 	res, err := http.Get(s.url + e.Result + "?download=1")
@@ -212,7 +215,7 @@ func TestDreamGoesToTheGallery(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rec dream.Record
-	if err := json.Unmarshal([]byte(meta), &rec); err != nil || !equalRecord(rec, want) {
+	if err := json.Unmarshal([]byte(meta), &rec); err != nil || !reflect.DeepEqual(rec, want) {
 		t.Errorf("embedded parameters %s, want %+v", meta, want)
 	}
 	res, _ = http.Get(s.url + e.Original)
@@ -229,12 +232,6 @@ func TestDreamGoesToTheGallery(t *testing.T) {
 	if one.ID != st.ID {
 		t.Errorf("GET /api/gallery/%s = %+v", st.ID, one)
 	}
-}
-
-func equalRecord(a, b dream.Record) bool {
-	return slices.Equal(a.Layers, b.Layers) && a.Version == b.Version && a.Model == b.Model &&
-		a.Octaves == b.Octaves && a.OctaveScale == b.OctaveScale && a.Iterations == b.Iterations &&
-		a.Step == b.Step && a.Jitter == b.Jitter && a.Seed == b.Seed && a.MaxSize == b.MaxSize
 }
 
 func TestRejections(t *testing.T) {
@@ -256,9 +253,10 @@ func TestRejections(t *testing.T) {
 		{"no photo", nil, []string{"octaves=2"}, http.StatusBadRequest, "choose a photo"},
 		{"empty photo", []byte{}, nil, http.StatusBadRequest, "empty"},
 		{"unknown model", okPhoto, []string{"model=../../etc/passwd"}, http.StatusBadRequest, `no model "../../etc/passwd"`},
-		{"unknown layer", okPhoto, []string{"layer=nope"}, http.StatusBadRequest, `no dreamable layer "nope"`},
-		{"bad channel", okPhoto, []string{"layer=relu:4"}, http.StatusBadRequest, "channel 4 does not exist"},
-		{"bad layer spec", okPhoto, []string{"layer=relu=x"}, http.StatusBadRequest, "not a number"},
+		{"unknown layer", okPhoto, []string{"layers=nope"}, http.StatusBadRequest, `no layer "nope"`},
+		{"the input as a layer", okPhoto, []string{"layers=x"}, http.StatusBadRequest, `"x" is the model's input, not a layer`},
+		{"bad channel", okPhoto, []string{"layers=relu:4"}, http.StatusBadRequest, "channel 4 does not exist"},
+		{"bad layer spec", okPhoto, []string{"layers=relu=x"}, http.StatusBadRequest, "not a number"},
 		{"octaves 0", okPhoto, []string{"octaves=0"}, http.StatusBadRequest, "octaves is \"0\""},
 		{"iterations text", okPhoto, []string{"iterations=many"}, http.StatusBadRequest, "iterations"},
 		{"step NaN", okPhoto, []string{"step=NaN"}, http.StatusBadRequest, "step"},
@@ -548,7 +546,7 @@ func TestDreamAgainAndDelete(t *testing.T) {
 
 func TestExplorerJobsStayOutOfTheGallery(t *testing.T) {
 	s := newStudio(t, Config{})
-	st := s.mustSubmit(t, pngPhoto(t, 16, 16), append(small, "gallery=0", "layer=conv")...)
+	st := s.mustSubmit(t, pngPhoto(t, 16, 16), append(small, "gallery=0", "layers=conv")...)
 	end := s.wait(t, st.ID)
 	if end.State != stateDone || end.Result != "/api/jobs/"+st.ID+"/result" || end.Entry != "" {
 		t.Fatalf("final status %+v", end)
@@ -675,7 +673,7 @@ func TestNewValidates(t *testing.T) {
 // multipart reader, the limits, the sniffing and the decoder must answer
 // with an error or a photo, never panic, never read past the limits.
 func FuzzUpload(f *testing.F) {
-	ctype, body := multipartBody(f, pngPhoto(f, 8, 8), "octaves=2", "layer=relu")
+	ctype, body := multipartBody(f, pngPhoto(f, 8, 8), "octaves=2", "layers=relu")
 	_, boundary, _ := strings.Cut(ctype, "boundary=")
 	f.Add(body, boundary)
 	_, body2 := multipartBody(f, []byte("GIF89a not really"), "source=0123456789abcdef")
@@ -697,6 +695,6 @@ func FuzzUpload(f *testing.F) {
 		if form.photo != nil {
 			checkPhoto(form.photo, 64*64)
 		}
-		form.options()
+		form.request()
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -159,76 +158,28 @@ func checkPhoto(data []byte, maxPixels int) error {
 	return nil
 }
 
-// Bounds of the dream parameters the page may ask for: wide enough for
-// every experiment of the write-ups, narrow enough that one request cannot
-// occupy the machine for days (the job time limit stops the rest).
-var (
-	boundOctaves    = [2]int{1, 12}
-	boundIterations = [2]int{1, 500}
-	boundJitter     = [2]int{0, 512}
-	boundMaxSize    = [2]int{0, 16384}
-	boundScale      = [2]float64{1, 4}
-	boundStep       = [2]float64{0.01, 100}
-)
-
-// options reads the dream parameters of the form; an empty field keeps
-// the default.
-func (f *form) options() (dream.Options, error) {
-	o := dream.Defaults()
-	ints := []struct {
-		name  string
-		dst   *int
-		bound [2]int
-	}{
-		{"octaves", &o.Octaves, boundOctaves},
-		{"iterations", &o.Iterations, boundIterations},
-		{"jitter", &o.Jitter, boundJitter},
-		{"max_size", &o.MaxSize, boundMaxSize},
-	}
-	for _, p := range ints {
-		s := f.get(p.name)
-		if s == "" {
-			continue
+// request reads the dream request of the form: each field of the
+// request's table (dream.Fields) under its key, the first value of a number
+// and every value of the layers; an empty field keeps the default. It
+// checks the request as the command line does, before any model is loaded
+// or photo decoded.
+func (f *form) request() (dream.Request, error) {
+	r := dream.Defaults()
+	for _, field := range dream.Fields() {
+		for _, v := range f.values[field.Key] {
+			if v = strings.TrimSpace(v); v == "" {
+				continue
+			}
+			if err := field.Set(&r, v); err != nil {
+				return r, errorf(http.StatusBadRequest, "%v", err)
+			}
+			if field.Kind != "layers" {
+				break
+			}
 		}
-		v, err := strconv.Atoi(s)
-		if err != nil || v < p.bound[0] || v > p.bound[1] {
-			return o, errorf(http.StatusBadRequest, "%s is %q: want a whole number from %d to %d", label(p.name), s, p.bound[0], p.bound[1])
-		}
-		*p.dst = v
 	}
-	var step float64 = float64(o.Step)
-	floats := []struct {
-		name  string
-		dst   *float64
-		bound [2]float64
-	}{
-		{"octave_scale", &o.OctaveScale, boundScale},
-		{"step", &step, boundStep},
+	if err := r.Validate(); err != nil {
+		return r, errorf(http.StatusBadRequest, "%v", err)
 	}
-	for _, p := range floats {
-		s := f.get(p.name)
-		if s == "" {
-			continue
-		}
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(v) || v < p.bound[0] || v > p.bound[1] {
-			return o, errorf(http.StatusBadRequest, "%s is %q: want a number from %g to %g", label(p.name), s, p.bound[0], p.bound[1])
-		}
-		*p.dst = v
-	}
-	o.Step = float32(step)
-	if s := f.get("seed"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return o, errorf(http.StatusBadRequest, "seed is %q: want a whole number from 0 to %d", s, uint64(math.MaxUint64))
-		}
-		o.Seed = v
-	}
-	if o.MaxSize != 0 && o.MaxSize < 16 {
-		return o, errorf(http.StatusBadRequest, "max size is %d: want 0 (full size) or at least 16 pixels", o.MaxSize)
-	}
-	return o, nil
+	return r, nil
 }
-
-// label is a field name as the page labels it.
-func label(field string) string { return strings.ReplaceAll(field, "_", " ") }

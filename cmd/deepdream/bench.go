@@ -52,7 +52,7 @@ and the peak resident memory. Its last line summarises the last size:
 	o.model.register(cmd.Flags())
 	cmd.Flags().StringArrayVar(&o.sizes, "size", []string{"224x224", "1024x768"}, "image size WxH, repeatable")
 	cmd.Flags().IntVar(&o.steps, "steps", 5, "timed steps per size (after one warm-up step)")
-	cmd.Flags().StringVar(&o.layer, "layer", "", "layer to dream (default: the model's)")
+	cmd.Flags().StringVar(&o.layer, "layer", "", "layer to dream, `NAME[:CH,...][=WEIGHT]` (default: the model's)")
 	cmd.Flags().BoolVar(&o.ops, "ops", false, "also print, per size, the time per step of each operator, forward and backward")
 	cmd.Flags().BoolVar(&o.nodes, "nodes", false, "like --ops, one line per node (named by its first output)")
 	return cmd
@@ -62,27 +62,27 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	if o.steps < 1 {
 		return usagef("bench: --steps must be at least 1")
 	}
-	lm, err := o.model.load(ctx, stderr, false)
+	lm, err := o.model.load(ctx, stderr, false, use{defaultLayer: o.layer == ""})
 	if err != nil {
 		return err
 	}
-	layer := o.layer
-	if layer == "" {
-		layer = lm.entry.DefaultLayer
+	req := dream.Defaults()
+	if o.layer != "" {
+		req.Layers = []string{o.layer}
 	}
-	tensor, err := lm.tensor(layer)
+	obj, err := lm.resolve(&req)
 	if err != nil {
 		return err
 	}
 	net := lm.net
-	fmt.Fprintf(stdout, "model %s, layer %s, %d threads, gemm kernel %s\n", lm.entry.Name, layer, runtime.GOMAXPROCS(0), gemm.KernelName())
+	fmt.Fprintf(stdout, "model %s, layer %s, %d threads, gemm kernel %s\n", lm.entry.Name, strings.Join(req.Layers, " + "), runtime.GOMAXPROCS(0), gemm.KernelName())
 	var summary string
 	for _, size := range o.sizes {
 		w, h, err := parseSize(size)
 		if err != nil {
 			return err
 		}
-		s, err := net.NewStepper(h, w, []dream.Layer{{Name: tensor, Weight: 1}})
+		s, err := net.NewStepper(h, w, obj)
 		if err != nil {
 			return err
 		}
@@ -98,7 +98,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 				s.Observe(prof.add)
 			}
 			start := time.Now()
-			if _, err := s.Step(ctx, src, rng.IntN(65)-32, rng.IntN(65)-32, 1.5); err != nil {
+			if _, err := s.Step(ctx, src, rng.IntN(2*req.Jitter+1)-req.Jitter, rng.IntN(2*req.Jitter+1)-req.Jitter, req.Step); err != nil {
 				return err
 			}
 			if i > 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -28,7 +30,8 @@ func newClassifyCmd() *cobra.Command {
 		Long: `classify resizes the whole photo to the model's input size (no crop) with the
 model's preprocessing (GoogLeNet: 224x224, BGR, mean 104/117/123), runs the full
 network and prints the top ImageNet labels, best first, one "label probability"
-per line.`,
+per line. A model that ends in logits (no Softmax, as PyTorch exports) has the
+softmax applied to its output.`,
 		Example: `  deepdream classify dog.jpg
   deepdream classify --model ../shared/models/googlenet-bvlc.onnx dog.jpg`,
 		Args: exactArgs(1),
@@ -45,11 +48,11 @@ per line.`,
 }
 
 func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOptions) error {
-	lm, err := o.model.load(ctx, stderr, false)
+	lm, err := o.model.load(ctx, stderr, false, use{preprocess: true})
 	if err != nil {
 		return err
 	}
-	m, inName := lm.graph, lm.net.Input
+	m, inName := lm.net.Model, lm.net.Input
 	outs := m.Graph.Outputs
 	if len(outs) == 0 {
 		return fmt.Errorf("%s: model declares no output", lm.path)
@@ -58,13 +61,10 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 	if err != nil {
 		return err
 	}
-	size := lm.entry.InputSize
-	if size == 0 {
-		size = 224
-	}
-	x := lm.entry.Preprocess.Tensor(imageio.Resize(img, size, size))
+	w, h := lm.net.Size()
+	x := lm.net.Preprocess.Tensor(imageio.Resize(img, w, h))
 	p, err := m.Plan(graph.Spec{
-		Inputs:  []graph.InputSpec{{Name: inName, Shape: graph.Shape{1, 3, size, size}}},
+		Inputs:  []graph.InputSpec{{Name: inName, Shape: graph.Shape{1, 3, h, w}}},
 		Targets: []string{outs[0].Name},
 	})
 	if err != nil {
@@ -79,6 +79,9 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 	if len(probs) != len(labels) {
 		return fmt.Errorf("%s: output %q has %d values, want %d ImageNet classes", lm.path, outs[0].Name, len(probs), len(labels))
 	}
+	if !endsInSoftmax(m, outs[0].Name) {
+		probs = softmax(probs)
+	}
 	idx := make([]int, len(probs))
 	for i := range idx {
 		idx[i] = i
@@ -88,4 +91,36 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 		fmt.Fprintf(stdout, "%s %.4f\n", labels[i], probs[i])
 	}
 	return nil
+}
+
+// endsInSoftmax reports whether tensor is a Softmax's output, maybe
+// reshaped on the way: probabilities already, not logits.
+func endsInSoftmax(m *graph.Model, tensor string) bool {
+	for n := m.Producer(tensor); n != nil && len(n.Inputs) > 0; n = m.Producer(n.Inputs[0]) {
+		switch n.OpType {
+		case "Softmax":
+			return true
+		case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout":
+			continue
+		}
+		return false
+	}
+	return false
+}
+
+// softmax returns exp(x) / sum(exp(x)), computed in float64 from the
+// largest value down so that no exp overflows.
+func softmax(x []float32) []float32 {
+	top := float64(slices.Max(x))
+	e := make([]float64, len(x))
+	sum := 0.0
+	for i, v := range x {
+		e[i] = math.Exp(float64(v) - top)
+		sum += e[i]
+	}
+	p := make([]float32, len(x))
+	for i := range e {
+		p[i] = float32(e[i] / sum)
+	}
+	return p
 }

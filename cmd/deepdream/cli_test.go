@@ -115,6 +115,29 @@ func TestClassifyDog(t *testing.T) {
 	}
 }
 
+// TestClassifyLogitsModel classifies with a PyTorch export that ends in
+// logits (random weights, so any labels): what it prints are
+// probabilities all the same, from a softmax.
+func TestClassifyLogitsModel(t *testing.T) {
+	model := shared.Path(t, "models/zoo/resnet18_op17.onnx")
+	code, out, errOut := cli(t, context.Background(), "classify", "--model", model, "--top", "1000", shared.Path(t, "images/dog.jpg"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	sum := 0.0
+	for _, l := range lines {
+		p, err := strconv.ParseFloat(l[strings.LastIndexByte(l, ' ')+1:], 64)
+		if err != nil || p < 0 || p > 1 {
+			t.Fatalf("line %q: not a probability", l)
+		}
+		sum += p
+	}
+	if len(lines) != 1000 || math.Abs(sum-1) > 0.01 {
+		t.Errorf("%d lines summing to %v, want 1000 probabilities summing to 1", len(lines), sum)
+	}
+}
+
 func writePNG(t *testing.T, dir string, w, h int) string {
 	t.Helper()
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))

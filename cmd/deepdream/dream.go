@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -14,13 +15,13 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/atomicfile"
 )
 
 type dreamOptions struct {
 	in, out   string
 	model     modelFlags
-	layers    []string
-	params    dream.Options
+	req       dream.Request
 	quality   int
 	maxPixels int
 	quiet     bool
@@ -28,18 +29,19 @@ type dreamOptions struct {
 }
 
 func newDreamCmd() *cobra.Command {
-	o := dreamOptions{params: dream.Defaults()}
+	o := dreamOptions{req: dream.Defaults()}
 	cmd := &cobra.Command{
 		Use:   "dream IN -o OUT [flags]",
 		Short: "Dream a photo",
 		Long: `dream runs DeepDream on the photo IN and writes the dream to OUT (.png or .jpg),
 with the parameters embedded in the file. It follows Google's notebook: an octave
 pyramid, smallest first; per step a random jitter, forward to the layer, the L2
-objective, back to the image, a step divided by the mean absolute gradient.
+objective, back to the image, a step divided by the mean absolute gradient. The
+step is in pixel levels (0..255) on every model, the notebook's on GoogLeNet.
 
 --layer takes a layer name (an alias such as inception_4c/output, or a tensor name
-from 'deepdream layers'), optionally with channels and a weight:
-NAME[:CH[,CH...]][=WEIGHT]. Repeat it to dream several layers at once.
+from 'deepdream layers'; an exact tensor name wins), optionally with channels and a
+weight: NAME[:CH[,CH...]][=WEIGHT]. Repeat it to dream several layers at once.
 
 The same seed, model, input and flags give the same output on the same build.`,
 		Example: `  deepdream dream photo.jpg -o dream.png
@@ -51,7 +53,7 @@ The same seed, model, input and flags give the same output on the same build.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.in = args[0]
 			if o.from != "" {
-				if err := applyEmbedded(cmd.Flags(), o.from); err != nil {
+				if err := applyRecord(cmd.Flags(), &o); err != nil {
 					return err
 				}
 			}
@@ -61,14 +63,7 @@ The same seed, model, input and flags give the same output on the same build.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", "", "output file (.png, .jpg); required")
 	o.model.register(f)
-	f.StringArrayVar(&o.layers, "layer", nil, "layer to dream, NAME[:CH,...][=WEIGHT], repeatable (default: the model's)")
-	f.IntVar(&o.params.Octaves, "octaves", o.params.Octaves, "number of octaves (scales)")
-	f.Float64Var(&o.params.OctaveScale, "octave-scale", o.params.OctaveScale, "size ratio between octaves")
-	f.IntVar(&o.params.Iterations, "iterations", o.params.Iterations, "gradient steps per octave")
-	f.Float32Var(&o.params.Step, "step", o.params.Step, "step size (divided by the mean |gradient|)")
-	f.IntVar(&o.params.Jitter, "jitter", o.params.Jitter, "random shift of up to this many pixels per step")
-	f.Uint64Var(&o.params.Seed, "seed", 0, "seed of the jitter")
-	f.IntVar(&o.params.MaxSize, "max-size", 0, "dream a copy whose longer side is at most this many pixels (0: full size)")
+	registerRequest(f, &o.req)
 	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse input images with more pixels than this")
 	f.IntVar(&o.quality, "quality", imageio.DefaultQuality, "JPEG quality, 1 to 100")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
@@ -76,7 +71,37 @@ The same seed, model, input and flags give the same output on the same build.`,
 	return cmd
 }
 
+// registerRequest makes a flag of every field of the dream request.
+func registerRequest(fs *pflag.FlagSet, req *dream.Request) {
+	for _, f := range dream.Fields() {
+		fs.Var(&requestFlag{f, req}, f.Flag, f.Help)
+	}
+}
+
+// requestFlag is a field of a dream request as a pflag.Value.
+type requestFlag struct {
+	field dream.Field
+	req   *dream.Request
+}
+
+func (v *requestFlag) String() string     { return v.field.Get(v.req) }
+func (v *requestFlag) Set(s string) error { return v.field.Set(v.req, s) }
+func (v *requestFlag) Type() string       { return v.field.Kind }
+
+// optionUsage turns a request's *dream.OptionError into a usage error
+// naming its flag.
+func optionUsage(err error) error {
+	var oe *dream.OptionError
+	if errors.As(err, &oe) {
+		return usagef("dream: --%s %s: %v", oe.Flag, oe.Value, oe.Err)
+	}
+	return err
+}
+
 func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
+	if err := o.req.Validate(); err != nil {
+		return optionUsage(err)
+	}
 	if o.out == "" {
 		return usagef("dream: -o OUT is required")
 	}
@@ -86,83 +111,52 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if err := imageio.CheckOutput(o.in, o.out); err != nil {
 		return usageError{err}
 	}
-	img, info, err := imageio.ReadFileInfo(o.in, o.maxPixels)
+	format, _ := imageio.FormatFromPath(o.out) // checked above
+	in, err := os.Open(o.in)
 	if err != nil {
 		return err
 	}
-	lm, err := o.model.load(ctx, stderr, o.quiet)
+	defer in.Close()
+	lm, err := o.model.load(ctx, stderr, o.quiet, use{preprocess: true, defaultLayer: len(o.req.Layers) == 0})
 	if err != nil {
 		return err
 	}
-	specs := o.layers
-	if len(specs) == 0 {
-		specs = []string{lm.entry.DefaultLayer}
+	req := o.req
+	if _, err := lm.resolve(&req); err != nil {
+		return err
 	}
-	params := o.params
-	params.Layers = nil
-	for _, s := range specs {
-		l, err := dream.ParseLayer(s)
-		if err != nil {
-			return usageError{err}
-		}
-		if l.Name, err = lm.tensor(l.Name); err != nil {
-			return err
-		}
-		params.Layers = append(params.Layers, l)
-	}
-	net := lm.net
 	show := newDreamProgress(stderr, o.quiet)
-	out, err := net.Dream(ctx, img, params, show.report)
+	file, _, err := lm.net.DreamPhoto(ctx, in,
+		dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality},
+		dream.Record{Version: version, Model: lm.entry.Name, ModelSHA256: lm.entry.SHA256, Request: req},
+		show.report)
 	show.close()
 	if err != nil {
 		return err
 	}
-	if info.HasAlpha {
-		out = imageio.ApplyAlpha(out, info.Alpha)
+	if err := atomicfile.Write(o.out, func(w io.Writer) error { _, err := w.Write(file); return err }); err != nil {
+		return fmt.Errorf("%s: %w", o.out, err)
 	}
-	meta, err := json.Marshal(dream.NewRecord(version, lm.entry.Name, lm.entry.SHA256, specs, params))
-	if err != nil {
-		return err
-	}
-	return imageio.WriteFile(o.out, out, imageio.EncodeOptions{Quality: o.quality, Metadata: string(meta)})
+	return nil
 }
 
-// applyEmbedded sets every flag the user did not give from the parameters
-// embedded in a previous dream.
-func applyEmbedded(fs *pflag.FlagSet, path string) error {
-	text, err := imageio.ReadMetadataFile(path)
+// applyRecord takes every dream parameter the command line does not give
+// from the record embedded in a previous dream.
+func applyRecord(fs *pflag.FlagSet, o *dreamOptions) error {
+	text, err := imageio.ReadMetadataFile(o.from)
 	if err != nil {
 		return err
 	}
-	var e dream.Record
-	if err := json.Unmarshal([]byte(text), &e); err != nil {
-		return fmt.Errorf("%s: the embedded parameters are not a deepdream record: %w", path, err)
+	var rec dream.Record
+	if err := json.Unmarshal([]byte(text), &rec); err != nil {
+		return fmt.Errorf("%s: the embedded parameters are not a deepdream record: %w", o.from, err)
 	}
-	set := func(name, value string) error {
-		if fs.Changed(name) {
-			return nil
-		}
-		return fs.Set(name, value)
+	if !fs.Changed("model") && rec.Model != "" {
+		o.model.name = rec.Model
 	}
-	for _, kv := range [][2]string{
-		{"model", e.Model},
-		{"octaves", strconv.Itoa(e.Octaves)},
-		{"octave-scale", strconv.FormatFloat(e.OctaveScale, 'g', -1, 64)},
-		{"iterations", strconv.Itoa(e.Iterations)},
-		{"step", strconv.FormatFloat(float64(e.Step), 'g', -1, 32)},
-		{"jitter", strconv.Itoa(e.Jitter)},
-		{"seed", strconv.FormatUint(e.Seed, 10)},
-		{"max-size", strconv.Itoa(e.MaxSize)},
-	} {
-		if err := set(kv[0], kv[1]); err != nil {
-			return fmt.Errorf("%s: embedded %s: %w", path, kv[0], err)
-		}
-	}
-	if !fs.Changed("layer") {
-		for _, l := range e.Layers {
-			if err := fs.Set("layer", l); err != nil {
-				return err
-			}
+	for _, f := range dream.Fields() {
+		if !fs.Changed(f.Flag) {
+			f.Copy(&o.req, &rec.Request)
 		}
 	}
 	return nil

@@ -1,14 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/graph"
 )
 
 type layersOptions struct {
@@ -24,7 +30,13 @@ func newLayersCmd() *cobra.Command {
 		Short: "List the tensors a model can dream with, and their shapes",
 		Long: `layers lists every dreamable tensor of the model (those with channels and a
 spatial extent) with its shape for an input of --size, its channel count and its
-friendly name where the model has one. Pass any of the names to dream --layer.`,
+friendly name where the model has one. Pass any of the names to dream --layer.
+The model's input and its weights are no layers and are not listed.
+
+Tensors that cannot be computed at that size are counted on stderr, with the
+reason: each operator the engine does not support (with its first node and
+opset), or the nodes that cannot take the size. layers fails (exit 1) when no
+layer at all can be computed: the model cannot be dreamed.`,
 		Example: `  deepdream layers
   deepdream layers --model vgg16 --size 1024x768
   deepdream layers --model my.onnx --all`,
@@ -54,45 +66,92 @@ func parseSize(s string) (w, h int, err error) {
 }
 
 func runLayers(ctx context.Context, stdout, stderr io.Writer, o layersOptions) error {
-	lm, err := o.model.load(ctx, stderr, false)
-	if err != nil {
-		return err
-	}
-	net := lm.net
-	w, h := lm.entry.InputSize, lm.entry.InputSize
-	if w == 0 {
-		w, h = 224, 224
-	}
+	var w, h int
 	if o.size != "" {
+		var err error
 		if w, h, err = parseSize(o.size); err != nil {
 			return err
 		}
 	}
-	layers, failed, err := net.Layers(w, h, lm.entry.Aliases)
+	lm, err := o.model.load(ctx, stderr, false, use{})
 	if err != nil {
-		return fmt.Errorf("%s: %w", lm.path, err)
+		return err
+	}
+	if o.size == "" {
+		w, h = lm.net.Size()
+	}
+	list, err := lm.net.Layers(w, h)
+	if err != nil {
+		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "LAYER\tTENSOR\tSHAPE\tCHANNELS\n")
-	for _, l := range layers {
-		if !o.all && !l.Dreamable() {
+	dreamable := 0
+	for _, l := range list.Layers {
+		if l.Dreamable() {
+			dreamable++
+		} else if !o.all {
 			continue
-		}
-		name := l.Alias
-		if name == "" {
-			name = "-"
 		}
 		ch := "-"
 		if len(l.Shape) >= 2 {
 			ch = strconv.Itoa(l.Shape[1])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", name, l.Tensor, l.Shape, ch)
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", cmp.Or(l.Alias, "-"), l.Tensor, l.Shape, ch)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if failed > 0 {
-		fmt.Fprintf(stderr, "deepdream: %d tensors cannot be computed at %dx%d (e.g. a classifier made for another size); not listed\n", failed, w, h)
+	if list.Failed > 0 {
+		fmt.Fprintf(stderr, "deepdream: %s: %d tensors cannot be computed at %dx%d and are not listed:\n", lm.path, list.Failed, w, h)
+		for _, line := range failures(lm.net.Model, list.Causes) {
+			fmt.Fprintln(stderr, "  "+line)
+		}
+	}
+	if dreamable == 0 {
+		return fmt.Errorf("%s: nothing to dream with: no layer with channels and an extent can be computed at %dx%d", lm.path, w, h)
+	}
+	if _, err := lm.net.Resolve(&dream.Request{}); err != nil {
+		fmt.Fprintf(stderr, "deepdream: dreaming without --layer fails: %v\n", err)
 	}
 	return nil
+}
+
+// failures explains where computing a model stops: its unsupported
+// operators, one line per operator with its first node and how many there
+// are, then the other nodes that fail (at this size) themselves rather
+// than because of a node before them.
+func failures(m *graph.Model, causes []error) []string {
+	var lines []string
+	unsupported := map[int]bool{}
+	var ops []string
+	byOp := map[string][]*graph.NodeError{}
+	for _, e := range m.Unsupported() {
+		unsupported[e.Index] = true
+		key := e.OpType
+		if !slices.Contains(ops, key) {
+			ops = append(ops, key)
+		}
+		byOp[key] = append(byOp[key], e)
+	}
+	for _, op := range ops {
+		first := byOp[op][0]
+		lines = append(lines, fmt.Sprintf("unsupported operator %s (opset %d): %s, the first node %d (%q)",
+			op, first.Opset, plural(len(byOp[op]), "node"), first.Index, first.Name))
+	}
+	for _, err := range causes {
+		var ne *graph.NodeError
+		if errors.As(err, &ne) && unsupported[ne.Index] {
+			continue
+		}
+		lines = append(lines, strings.TrimPrefix(err.Error(), "graph: "))
+	}
+	return lines
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

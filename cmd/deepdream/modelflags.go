@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/deepdream-go/deepdream/dream"
-	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/models"
 )
 
@@ -27,7 +26,7 @@ type modelFlags struct {
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
 	m.fs = fs
-	fs.StringVar(&m.name, "model", models.DefaultName, "registry model name (see `deepdream models list`) or ONNX file")
+	fs.StringVar(&m.name, "model", models.DefaultName, "registry model name (see 'deepdream models list') or ONNX file")
 	fs.BoolVar(&m.bgr, "bgr", true, "FILE model: the network wants BGR (false: RGB)")
 	fs.Float32Var(&m.scale, "scale", 1, "FILE model: pixel scale (1 for 0..255, 0.00392157 for 0..1)")
 	fs.StringVar(&m.mean, "mean", "", "FILE model: per-channel mean in the network's channel order, e.g. 104,117,123")
@@ -78,16 +77,28 @@ func parseTriple(s string) ([3]float32, error) {
 
 // loadedModel is a resolved, opened model.
 type loadedModel struct {
+	arg   string // the --model value
 	path  string
-	entry *models.Entry // registry entry, or one made for a FILE model
-	graph *graph.Model
-	net   *dream.Network // the graph with its image input and preprocessing
+	entry *models.Entry  // registry entry, or one made for a FILE model
+	net   *dream.Network // the graph with its image input and profile
+}
+
+// use says what a command takes from a model's profile, so that load
+// shows only the assumptions that matter to it.
+type use struct {
+	preprocess   bool // an image goes into the network
+	defaultLayer bool // the command dreams the default layer (no --layer)
 }
 
 // load resolves the model (downloading a registry model if needed, with
-// progress on stderr) and opens it. Notes about assumed preprocessing go to
-// stderr too.
-func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool) (*loadedModel, error) {
+// progress on stderr) and opens it. What had to be assumed about a model
+// file (its preprocessing, its default layer) goes to stderr once, where u
+// says the command uses it.
+func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool, u use) (*loadedModel, error) {
+	o, err := m.override()
+	if err != nil {
+		return nil, err
+	}
 	dl := newDownloadProgress(stderr)
 	opts := models.Options{NoDownload: m.noDownload}
 	if !quiet {
@@ -98,41 +109,35 @@ func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool) (*l
 	if err != nil {
 		return nil, err
 	}
+	var preNote string
 	if entry == nil {
-		o, err := m.override()
-		if err != nil {
+		if entry, preNote, err = models.FileEntry(path, o); err != nil {
 			return nil, err
 		}
-		var note string
-		entry, note, err = models.FileEntry(path, o)
-		if err != nil {
-			return nil, err
-		}
-		if note != "" && !quiet {
-			fmt.Fprintln(stderr, "deepdream:", note)
-		}
-	} else if m.fs.Changed("mean") || m.fs.Changed("std") || m.fs.Changed("scale") || m.fs.Changed("bgr") {
+	} else if o != (models.Override{}) {
 		return nil, usagef("--mean, --std, --scale and --bgr apply to model files; %s has its preprocessing in the registry", entry.Name)
 	}
-	g, err := graph.Open(path)
+	net, layerNote, err := entry.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	net, err := dream.NewNetwork(g, entry.Preprocess)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	for _, n := range []struct {
+		text string
+		used bool
+	}{{preNote, u.preprocess}, {layerNote, u.defaultLayer}} {
+		if n.text != "" && n.used && !quiet {
+			fmt.Fprintln(stderr, "deepdream:", n.text)
+		}
 	}
-	return &loadedModel{path: path, entry: entry, graph: g, net: net}, nil
+	return &loadedModel{arg: m.name, path: path, entry: entry, net: net}, nil
 }
 
-// tensor maps a layer name the user gave (an alias or a tensor name) to a
-// tensor of the model, or explains what exists.
-func (l *loadedModel) tensor(name string) (string, error) {
-	t := l.entry.Tensor(name)
-	if l.graph.Producer(t) != nil {
-		return t, nil
+// resolve makes the objective of req on the model (see
+// dream.Network.Resolve), pointing at `deepdream layers` when it fails.
+func (l *loadedModel) resolve(req *dream.Request) (dream.Objective, error) {
+	obj, err := l.net.Resolve(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w (deepdream layers --model %s lists the layers)", err, l.arg)
 	}
-	closest := l.graph.Closest(name, 5)
-	return "", fmt.Errorf("%s: no layer %q; closest tensor names: %s (deepdream layers --model %s lists them all)",
-		l.path, name, strings.Join(closest, ", "), l.entry.Name)
+	return obj, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/models"
 )
 
@@ -24,7 +25,7 @@ func fakeEntry(t *testing.T) (models.Entry, []byte) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(data) }))
 	t.Cleanup(srv.Close)
 	return models.Entry{Name: "fake", File: "fake-1.onnx", Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), URLs: []string{srv.URL + "/fake-1.onnx"}, Preprocess: models.Caffe}, data
+		SHA256: hex.EncodeToString(sum[:]), URLs: []string{srv.URL + "/fake-1.onnx"}, Profile: dream.Profile{Preprocess: dream.Caffe}}, data
 }
 
 // runModels runs the models command built over opts with args, the cache

@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/internal/atomicfile"
 	"github.com/deepdream-go/deepdream/internal/npy"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 type probeOptions struct {
@@ -29,9 +29,11 @@ func newProbeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "probe [--model NAME|FILE] --input X --layer NAME [--out A.npy] [--grad G.npy]",
 		Short: "Run a network to one tensor; print its shape and the L2 objective",
-		Long: `probe runs the model forward to the tensor --layer and prints its shape and the
-DeepDream objective 0.5*sum(a^2). --out writes the tensor, --grad the gradient of
-the objective with respect to the (preprocessed) input, both as float32 .npy.
+		Long: `probe runs the model forward to the layer --layer and prints its shape and the
+DeepDream objective 0.5*sum(a^2), the dream's (with channels and a weight if the
+layer names them: NAME[:CH,...][=WEIGHT]). --out writes the tensor, --grad the
+gradient of the objective with respect to the (preprocessed) input, both as
+float32 .npy.
 
 X is an image (preprocessed as the model expects, at the image's own size) or a
 .npy float32 NCHW tensor used as the preprocessed input as is.`,
@@ -45,7 +47,7 @@ X is an image (preprocessed as the model expects, at the image's own size) or a
 	f := cmd.Flags()
 	o.model.register(f)
 	f.StringVar(&o.input, "input", "", "input image or .npy tensor")
-	f.StringVar(&o.layer, "layer", "", "tensor name in the model")
+	f.StringVar(&o.layer, "layer", "", "layer, as dream's --layer: `NAME[:CH,...][=WEIGHT]`")
 	f.StringVar(&o.out, "out", "", "write the tensor's value to this .npy file")
 	f.StringVar(&o.grad, "grad", "", "write d(0.5*sum(a^2))/d(input) to this .npy file")
 	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse input images with more pixels than this")
@@ -58,28 +60,34 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 			return usagef("probe: %s is required", req.flag)
 		}
 	}
+	if _, err := dream.ParseLayer(o.layer); err != nil {
+		return usagef("probe: --layer %q: %v", o.layer, err)
+	}
 	for _, out := range []string{o.out, o.grad} {
 		if out != "" && (atomicfile.SameFile(out, o.input) || atomicfile.SameFile(out, o.model.name)) {
 			return usagef("probe: refusing to write %s over an input file", out)
 		}
 	}
-	lm, err := o.model.load(ctx, stderr, false)
+	image := !isNpy(o.input)
+	lm, err := o.model.load(ctx, stderr, false, use{preprocess: image})
 	if err != nil {
 		return err
 	}
-	// An alias (inception_4c/output) names the tensor as dream's --layer does.
-	layer, err := lm.tensor(o.layer)
+	// The layer is resolved as dream's --layer is: an alias (inception_4c/output)
+	// names its tensor, channels and a weight may follow.
+	obj, err := lm.resolve(&dream.Request{Layers: []string{o.layer}})
 	if err != nil {
 		return err
 	}
-	m, inName := lm.graph, lm.net.Input
-	x, shape, err := loadInput(o.input, lm.entry.Preprocess, o.maxPixels)
+	layer := obj[0].Name
+	m, inName := lm.net.Model, lm.net.Input
+	x, shape, err := loadInput(o.input, lm.net.Preprocess, o.maxPixels)
 	if err != nil {
 		return err
 	}
 	p, err := m.Plan(graph.Spec{
 		Inputs:   []graph.InputSpec{{Name: inName, Shape: shape, Grad: o.grad != ""}},
-		Targets:  []string{layer},
+		Targets:  obj.Targets(),
 		Backward: o.grad != "",
 	})
 	if err != nil {
@@ -89,20 +97,17 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	if err := p.Forward(ctx); err != nil {
 		return err
 	}
-	a := p.Data(layer)
-	objective := 0.0
-	for _, v := range a {
-		objective += float64(v) * float64(v)
+	objective := obj.Value(p)
+	if o.grad != "" {
+		objective = obj.Seed(p)
 	}
-	objective /= 2
 	fmt.Fprintf(stdout, "shape %v\nobjective %s\n", p.Shape(layer), strconv.FormatFloat(objective, 'e', 7, 64))
 	if o.out != "" {
-		if err := writeNpy(o.out, p.Shape(layer), a); err != nil {
+		if err := writeNpy(o.out, p.Shape(layer), p.Data(layer)); err != nil {
 			return err
 		}
 	}
 	if o.grad != "" {
-		copy(p.Grad(layer), a) // d(0.5*sum(a^2))/da = a
 		if err := p.Backward(ctx); err != nil {
 			return err
 		}
@@ -113,10 +118,13 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	return nil
 }
 
+// isNpy reports whether path names a .npy tensor rather than an image.
+func isNpy(path string) bool { return strings.EqualFold(filepath.Ext(path), ".npy") }
+
 // loadInput reads an image (preprocessed with pre, at its own size) or a
 // .npy tensor (used as is) and returns it with its NCHW shape.
-func loadInput(path string, pre models.Preprocess, maxPixels int) ([]float32, graph.Shape, error) {
-	if strings.EqualFold(filepath.Ext(path), ".npy") {
+func loadInput(path string, pre dream.Preprocess, maxPixels int) ([]float32, graph.Shape, error) {
+	if isNpy(path) {
 		a, err := npy.ReadFile(path)
 		if err != nil {
 			return nil, nil, err

@@ -53,7 +53,8 @@ time; a job whose page was closed keeps running into the gallery.
 The page offers --model (the default, downloaded if needed as for 'dream'), the
 registry models already in the cache, and the .onnx files of --models DIR (registry
 files there count as those models; others take their settings from a sidecar
-MODEL.onnx.json, else GoogLeNet's). The page only ever names a model, never a path.
+MODEL.onnx.json: without one, GoogLeNet's preprocessing and a default layer
+chosen from the graph). The page only ever names a model, never a path.
 
 It listens on 127.0.0.1 unless --addr says otherwise. On SIGINT or SIGTERM it stops
 taking dreams and, per --on-shutdown, cancels the running ones (nothing of them is
@@ -214,7 +215,7 @@ func defaultDataDir() (string, error) {
 // now, downloaded if needed), then the registry models whose file is in
 // --models DIR or the cache, then the other .onnx files of --models DIR.
 func studioModels(ctx context.Context, stderr io.Writer, o *serveOptions) ([]*server.Model, error) {
-	lm, err := o.model.load(ctx, stderr, false)
+	lm, err := o.model.load(ctx, stderr, false, use{preprocess: true, defaultLayer: true})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   config: null,
+  numbers: [],     // keys of the request's number fields (from /api/config)
   layers: [],      // of the selected model
   file: null,      // the chosen photo (a File), or
   source: null,    // the gallery entry whose original to dream again
@@ -73,10 +74,7 @@ async function init() {
   for (const m of c.models) {
     model.append(new Option(m.name, m.name));
   }
-  for (const [name, v] of Object.entries(c.defaults)) {
-    if ($(name)) $(name).value = v;
-  }
-  $("seed").value = 0;
+  buildFields(c.fields);
   $("footer").textContent =
     `deepdream ${c.version || "dev"} · photos up to ${formatBytes(c.limits.max_upload)} and ` +
     `${Math.round(c.limits.max_pixels / 1e6)} megapixels · ${c.limits.workers} dream(s) at a time, ` +
@@ -84,6 +82,43 @@ async function init() {
   model.addEventListener("change", () => loadLayers(model.value));
   await loadLayers(model.value);
   await loadGallery();
+}
+
+// buildFields adds an input for every number of a dream request to the
+// form, as /api/config describes them: the studio's request table, the one
+// the command line's flags come from. The layer has its own controls.
+function buildFields(fields) {
+  const box = $("fields");
+  for (const f of fields) {
+    if (f.kind === "layers") continue;
+    const label = document.createElement("label");
+    label.htmlFor = f.key;
+    label.textContent = f.label;
+    const input = document.createElement("input");
+    input.id = input.name = f.key;
+    input.type = "number";
+    input.required = true;
+    input.title = f.help;
+    input.min = f.zero ? 0 : f.min;
+    if (f.kind !== "uint") input.max = f.max;
+    input.step = f.kind === "float" ? "any" : "1";
+    input.value = f.default;
+    box.append(label);
+    if (f.key === "seed") {
+      const row = document.createElement("div");
+      row.className = "inline";
+      const reseed = button("Random", () => {
+        input.value = Math.floor(Math.random() * 1e9);
+      });
+      reseed.id = "reseed";
+      reseed.setAttribute("aria-label", "Random seed");
+      row.append(input, reseed);
+      box.append(row);
+    } else {
+      box.append(input);
+    }
+    state.numbers.push(f.key);
+  }
 }
 
 async function loadLayers(name, select) {
@@ -153,13 +188,11 @@ function setupDrop() {
   });
 }
 
-const numberFields = ["octaves", "iterations", "step", "jitter", "seed", "max_size"];
-
 // checkForm returns a message for the first field the browser finds
 // invalid, or "".
 function checkForm() {
   if (!state.file && !state.source) return "Choose a photo first.";
-  for (const name of numberFields) {
+  for (const name of state.numbers) {
     const input = $(name);
     if (!input.checkValidity()) {
       input.focus();
@@ -182,8 +215,8 @@ function formData(over) {
   else fd.append("photo", state.file, state.file.name);
   fd.append("model", $("model").value);
   const ch = $("channels").value.replace(/\s+/g, "");
-  fd.append("layer", (over.layer || $("layer").value) + (ch && !over.layer ? ":" + ch : ""));
-  for (const name of numberFields) {
+  fd.append("layers", (over.layer || $("layer").value) + (ch && !over.layer ? ":" + ch : ""));
+  for (const name of state.numbers) {
     fd.append(name, over[name] !== undefined ? over[name] : $(name).value);
   }
   fd.append("gallery", over.gallery === false ? "0" : "1");
@@ -379,7 +412,7 @@ async function dreamAgain(e) {
   }
   await loadLayers(p.model, name);
   $("channels").value = channels;
-  for (const f of numberFields) $(f).value = p[f];
+  for (const f of state.numbers) $(f).value = p[f];
   state.source = e.id;
   state.file = null;
   showPhoto(e.original, "photo of a gallery dream");
@@ -486,8 +519,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("explore").addEventListener("click", explore);
   $("cancel").addEventListener("click", cancelJob);
   $("slider").addEventListener("input", setSlider);
-  $("reseed").addEventListener("click", () => {
-    $("seed").value = Math.floor(Math.random() * 1e9);
-  });
   init();
 });

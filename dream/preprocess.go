@@ -1,12 +1,9 @@
-package models
+package dream
 
 import (
-	"bufio"
-	_ "embed"
 	"fmt"
 	"image"
 	"math"
-	"strings"
 
 	"github.com/deepdream-go/deepdream/imageio"
 )
@@ -24,6 +21,10 @@ type Preprocess struct {
 // Caffe is the preprocessing of BVLC GoogLeNet and the other Caffe models:
 // BGR, 0..255, mean (104, 117, 123) subtracted, no division.
 var Caffe = Preprocess{BGR: true, Scale: 1, Mean: [3]float32{104, 117, 123}, Std: [3]float32{1, 1, 1}}
+
+// ImageNet is the preprocessing of the MXNet Gluon and torchvision models:
+// RGB scaled to 0..1, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225).
+var ImageNet = Preprocess{Scale: 1.0 / 255, Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}}
 
 // String describes p the way the flags spell it.
 func (p Preprocess) String() string {
@@ -82,18 +83,4 @@ func (p Preprocess) Image(t []float32, w, h int) *image.NRGBA {
 		}
 	}
 	return img
-}
-
-//go:embed imagenet-classes.txt
-var imagenetClasses string
-
-// ImageNetClasses returns the 1000 ImageNet class names, index = class id
-// (the sorted-wnid order used by Caffe and torchvision).
-func ImageNetClasses() []string {
-	var names []string
-	s := bufio.NewScanner(strings.NewReader(imagenetClasses))
-	for s.Scan() {
-		names = append(names, s.Text())
-	}
-	return names
 }

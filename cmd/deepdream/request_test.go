@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/models"
+	"github.com/deepdream-go/deepdream/server"
+)
+
+// unusualValue returns a value of field f other than its default, within
+// its bounds, as a flag or a form gives it (layers: of writeONNX's model).
+func unusualValue(f dream.Field) string {
+	switch f.Kind {
+	case "layers":
+		return "r:1=0.5"
+	case "uint":
+		return strconv.FormatUint(math.MaxUint64, 10)
+	}
+	v := f.Min
+	if fmt.Sprint(v) == fmt.Sprint(f.Default) {
+		v = f.Max
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// TestEveryRequestFieldIsEverywhere checks the one table of dream options
+// against everything made from it: each field is a flag of dream, a field
+// of the studio's form, an entry of /api/config, and a key of the record
+// embedded in the dream, which --from reads back.
+func TestEveryRequestFieldIsEverywhere(t *testing.T) {
+	model := writeONNX(t)
+	dir := t.TempDir()
+	photo := writePNG(t, dir, 40, 30)
+	want := dream.Defaults()
+	args := []string{"dream", photo, "-o", filepath.Join(dir, "a.png"), "--model", model, "-q"}
+	form := map[string]string{}
+	for _, f := range dream.Fields() {
+		v := unusualValue(f)
+		if err := f.Set(&want, v); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--"+f.Flag, v)
+		form[f.Key] = v
+	}
+	if err := want.Validate(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The command line: every field a flag, recorded, read back by --from.
+	if code, _, errOut := cli(t, context.Background(), args...); code != 0 {
+		t.Fatalf("dream with every flag: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", filepath.Join(dir, "b.png"), "--model", model, "-q", "--from", filepath.Join(dir, "a.png")); code != 0 {
+		t.Fatalf("dream --from: exit %d: %s", code, errOut)
+	}
+	for _, out := range []string{"a.png", "b.png"} {
+		if got := embedded(t, filepath.Join(dir, out)); !reflect.DeepEqual(got.Request, want) {
+			t.Errorf("%s records %+v, want %+v", out, got.Request, want)
+		}
+	}
+
+	// The studio: every field in /api/config and read from the form.
+	e, _, err := models.FileEntry(model, models.Override{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	studio, err := server.New(server.Config{DataDir: t.TempDir(), Models: []*server.Model{server.OpenModel("net", e, model)}, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(studio)
+	defer hs.Close()
+	defer studio.Close(false)
+	var cfg struct{ Fields []struct{ Key string } }
+	getJSON(t, hs.URL+"/api/config", &cfg)
+	for _, f := range dream.Fields() {
+		if !slices.ContainsFunc(cfg.Fields, func(c struct{ Key string }) bool { return c.Key == f.Key }) {
+			t.Errorf("/api/config lacks the field %s", f.Key)
+		}
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range form {
+		mw.WriteField(k, v)
+	}
+	pw, _ := mw.CreateFormFile("photo", "photo.png")
+	data, _ := os.ReadFile(photo)
+	pw.Write(data)
+	mw.Close()
+	res, err := http.Post(hs.URL+"/api/jobs", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st server.Status
+	json.NewDecoder(res.Body).Decode(&st)
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /api/jobs: %s %+v", res.Status, st)
+	}
+	for deadline := time.Now().Add(20 * time.Second); st.State != "done"; time.Sleep(10 * time.Millisecond) {
+		if st.State == "failed" || time.Now().After(deadline) {
+			t.Fatalf("the studio's dream: %+v", st)
+		}
+		getJSON(t, hs.URL+"/api/jobs/"+st.ID, &st)
+	}
+	var entry struct{ Params dream.Record }
+	getJSON(t, hs.URL+"/api/gallery/"+st.ID, &entry)
+	if !reflect.DeepEqual(entry.Params.Request, want) {
+		t.Errorf("the studio recorded %+v, want %+v", entry.Params.Request, want)
+	}
+}
+
+func embedded(t *testing.T, path string) dream.Record {
+	t.Helper()
+	text, err := imageio.ReadMetadataFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec dream.Record
+	if err := json.Unmarshal([]byte(text), &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %s: %v", url, res.Status, err)
+	}
+}

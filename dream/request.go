@@ -1,0 +1,223 @@
+package dream
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Request is one dream: the layers to dream with and the algorithm's
+// parameters. The command line, the studio and the record embedded in a
+// dream all carry it, and all are made from one table, Fields: a field
+// added to Request and to the table is a flag, a studio form field, an
+// entry of the studio's /api/config and a key of the record at once.
+type Request struct {
+	Layers      []string // layer specs NAME[:CH,...][=WEIGHT] (ParseLayer); none: the network's default layer
+	Octaves     int      // number of scales, smallest dreamed first
+	OctaveScale float64  // size ratio between octaves
+	Iterations  int      // gradient steps per octave
+	Step        float32  // pixel levels (0..255) a step moves the pixels by on average
+	Jitter      int      // random roll of up to this many pixels per step
+	Seed        uint64   // seeds the jitter
+	MaxSize     int      // if > 0, dream a copy whose longer side is at most this
+}
+
+// Field is one option of a Request, as Fields describes it.
+type Field struct {
+	Key   string // JSON key of the record and of /api/config; the studio form's field name
+	Flag  string // command-line flag, without dashes
+	Label string // the studio form's label
+	Help  string // the flag's help
+	// Kind says how values are written: "int", "uint" and "float" are one
+	// number; "layers" is a repeatable layer spec.
+	Kind string
+	// Default is the field's value in Defaults; Min and Max bound a
+	// number (Zero, when set, says what 0 means when it lies outside them).
+	Default  any
+	Min, Max float64
+	Zero     string
+
+	ptr    func(r *Request) any             // the field of r, for encoding/json
+	parse  func(r *Request, s string) error // reads one value into r
+	format func(r *Request) string          // the value as parse reads it
+	copy   func(dst, src *Request)
+	check  func(r *Request) error // bounds
+}
+
+// Fields returns the table of a Request's options, in the order a form
+// shows them. The dream algorithm reads the Request's fields directly;
+// everything that names, shows, reads or writes them goes through this
+// table.
+func Fields() []Field {
+	return []Field{
+		{
+			Key: "layers", Flag: "layer", Label: "Layer", Kind: "layers", Default: []string(nil),
+			Help:   "layer to dream, `NAME[:CH,...][=WEIGHT]`, repeatable (default: the model's)",
+			ptr:    func(r *Request) any { return &r.Layers },
+			parse:  func(r *Request, s string) error { r.Layers = append(r.Layers, s); return nil },
+			format: func(r *Request) string { return strings.Join(r.Layers, ",") },
+			copy:   func(dst, src *Request) { dst.Layers = slices.Clone(src.Layers) },
+			check: func(r *Request) error {
+				for _, s := range r.Layers {
+					if _, err := ParseLayer(s); err != nil {
+						return &OptionError{Key: "layers", Flag: "layer", Value: s, Err: err}
+					}
+				}
+				return nil
+			},
+		},
+		number("octaves", "octaves", "Octaves", "number of octaves (scales), smallest dreamed first",
+			4, 1, 12, "", func(r *Request) *int { return &r.Octaves }),
+		number("octave_scale", "octave-scale", "Octave scale", "size ratio between octaves",
+			1.4, 1, 4, "", func(r *Request) *float64 { return &r.OctaveScale }),
+		number("iterations", "iterations", "Iterations per octave", "gradient steps per octave",
+			10, 1, 500, "", func(r *Request) *int { return &r.Iterations }),
+		number("step", "step", "Step size (pixel levels)", "step size: pixel levels of 0..255 a step moves the pixels by on average, on every model",
+			1.5, 0.01, 100, "", func(r *Request) *float32 { return &r.Step }),
+		number("jitter", "jitter", "Jitter (pixels)", "random shift of up to this many pixels per step",
+			32, 0, 512, "", func(r *Request) *int { return &r.Jitter }),
+		number("seed", "seed", "Seed", "seed of the jitter",
+			0, 0, math.MaxUint64, "", func(r *Request) *uint64 { return &r.Seed }),
+		number("max_size", "max-size", "Max size (pixels, 0 = full size)", "dream a copy whose longer side is at most this many pixels (0: full size)",
+			0, 16, 16384, "full size", func(r *Request) *int { return &r.MaxSize }),
+	}
+}
+
+// number makes the table entry of a numeric field, bounded by [lo, hi];
+// zero, if not "", says what 0 means when it is outside the bounds.
+func number[T int | uint64 | float64 | float32](key, flag, label, help string, def, lo, hi T, zero string, ptr func(*Request) *T) Field {
+	kind, want := "float", fmt.Sprintf("want a number from %v to %v", lo, hi)
+	switch any(def).(type) {
+	case int:
+		kind, want = "int", fmt.Sprintf("want a whole number from %v to %v", lo, hi)
+	case uint64:
+		kind, want = "uint", fmt.Sprintf("want a whole number from %v to %v", lo, hi)
+	}
+	if zero != "" {
+		want = fmt.Sprintf("want 0 (%s) or a whole number from %v to %v", zero, lo, hi)
+	}
+	return Field{
+		Key: key, Flag: flag, Label: label, Help: help, Kind: kind,
+		Default: def, Min: decimal(lo), Max: decimal(hi), Zero: zero,
+		ptr:    func(r *Request) any { return ptr(r) },
+		format: func(r *Request) string { return formatNumber(*ptr(r)) },
+		copy:   func(dst, src *Request) { *ptr(dst) = *ptr(src) },
+		parse: func(r *Request, s string) error {
+			v, err := parseNumber[T](strings.TrimSpace(s))
+			if err != nil {
+				return &OptionError{Key: key, Flag: flag, Value: s, Err: errors.New(want)}
+			}
+			*ptr(r) = v
+			return nil
+		},
+		check: func(r *Request) error {
+			if v := *ptr(r); !(v >= lo && v <= hi) && (zero == "" || v != 0) { // NaN is out
+				return &OptionError{Key: key, Flag: flag, Value: fmt.Sprint(v), Err: errors.New(want)}
+			}
+			return nil
+		},
+	}
+}
+
+// formatNumber writes v as parseNumber reads it, in the fewest digits.
+func formatNumber[T int | uint64 | float64 | float32](v T) string {
+	switch v := any(v).(type) {
+	case float32:
+		return strconv.FormatFloat(float64(v), 'g', -1, 32)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// decimal returns v as the float64 nearest its shortest decimal form:
+// float32(0.01) is 0.01, not 0.009999999776482582.
+func decimal[T int | uint64 | float64 | float32](v T) float64 {
+	f, _ := strconv.ParseFloat(fmt.Sprint(v), 64)
+	return f
+}
+
+// parseNumber reads a decimal number of type T.
+func parseNumber[T int | uint64 | float64 | float32](s string) (T, error) {
+	var v T
+	var err error
+	switch p := any(&v).(type) {
+	case *int:
+		*p, err = strconv.Atoi(s)
+	case *uint64:
+		*p, err = strconv.ParseUint(s, 10, 64)
+	case *float64:
+		*p, err = parseFloat(s, 64)
+	case *float32:
+		var f float64
+		f, err = parseFloat(s, 32)
+		*p = float32(f)
+	}
+	return v, err
+}
+
+// parseFloat is strconv.ParseFloat refusing NaN and the infinities.
+func parseFloat(s string, bits int) (float64, error) {
+	f, err := strconv.ParseFloat(s, bits)
+	if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		err = errors.New("not a finite number")
+	}
+	return f, err
+}
+
+// Defaults returns the request of the original notebook's parameters: 4
+// octaves of 10 steps of 1.5, scale 1.4, jitter 32, no layer (the
+// network's default).
+func Defaults() Request {
+	var r Request
+	for _, f := range Fields() {
+		reflect.ValueOf(f.ptr(&r)).Elem().Set(reflect.ValueOf(f.Default)) // of the field's type: see number
+	}
+	return r
+}
+
+// Set reads one value of the field into r, as a flag or a form field
+// gives it: a number replaces the field, a layer spec is added to the
+// others. Bounds are checked by Validate, once every value is in.
+func (f *Field) Set(r *Request, s string) error { return f.parse(r, s) }
+
+// Get returns the field of r as text, the way Set reads it (the specs of
+// "layers" joined by commas).
+func (f *Field) Get(r *Request) string { return f.format(r) }
+
+// Value returns the field's value in r (an int, uint64, float64, float32
+// or []string).
+func (f *Field) Value(r *Request) any { return reflect.ValueOf(f.ptr(r)).Elem().Interface() }
+
+// Copy sets the field of dst to its value in src.
+func (f *Field) Copy(dst, src *Request) { f.copy(dst, src) }
+
+// OptionError is a Request field with a value it cannot take.
+type OptionError struct {
+	Key, Flag string // the field's names (Field.Key, Field.Flag)
+	Value     string // the value, as given
+	Err       error  // what is wrong, e.g. "want a whole number from 1 to 12"
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("%s is %q: %v", strings.ReplaceAll(e.Flag, "-", " "), e.Value, e.Err)
+}
+
+func (e *OptionError) Unwrap() error { return e.Err }
+
+// Validate checks every field of r against its bounds and every layer spec
+// for its syntax: what can be checked before the model is loaded (the
+// layers' names and channels are the network's to check, see
+// Network.Resolve). Its errors are *OptionError.
+func (r *Request) Validate() error {
+	for _, f := range Fields() {
+		if err := f.check(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package dream
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsAreTheNotebooks(t *testing.T) {
+	want := Request{Octaves: 4, OctaveScale: 1.4, Iterations: 10, Step: 1.5, Jitter: 32}
+	if got := Defaults(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Defaults() = %+v, want %+v", got, want)
+	}
+	if err := want.Validate(); err != nil {
+		t.Errorf("the defaults do not validate: %v", err)
+	}
+}
+
+// unusual returns a request whose every field differs from its default,
+// within bounds.
+func unusual() Request {
+	return Request{Layers: []string{"a:1,2=0.5", "b"}, Octaves: 3, OctaveScale: 1.25, Iterations: 7, Step: 2.5, Jitter: 9,
+		Seed: math.MaxUint64, MaxSize: 640}
+}
+
+func TestEveryFieldIsInTheTable(t *testing.T) {
+	r, d := unusual(), Defaults()
+	fields := Fields()
+	if n := reflect.TypeFor[Request]().NumField(); len(fields) != n {
+		t.Errorf("the table has %d fields, Request %d", len(fields), n)
+	}
+	var keys, flags []string
+	for _, f := range fields {
+		if reflect.DeepEqual(f.Value(&r), f.Value(&d)) {
+			t.Errorf("%s: unusual() leaves it at its default", f.Key)
+		}
+		// Every field reads back what it writes, and copies.
+		var back Request
+		if f.Kind == "layers" {
+			for _, s := range r.Layers {
+				if err := f.Set(&back, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+		} else if err := f.Set(&back, f.Get(&r)); err != nil {
+			t.Errorf("%s: Set(Get) = %v", f.Key, err)
+		}
+		if !reflect.DeepEqual(f.Value(&back), f.Value(&r)) {
+			t.Errorf("%s: Set(%q) gives %v, want %v", f.Key, f.Get(&r), f.Value(&back), f.Value(&r))
+		}
+		var c Request
+		f.Copy(&c, &r)
+		if !reflect.DeepEqual(f.Value(&c), f.Value(&r)) {
+			t.Errorf("%s: Copy gives %v", f.Key, f.Value(&c))
+		}
+		if f.Label == "" || f.Help == "" {
+			t.Errorf("%s: no label or help", f.Key)
+		}
+		keys, flags = append(keys, f.Key), append(flags, f.Flag)
+	}
+	for _, names := range [][]string{keys, flags} {
+		if len(slices.Compact(slices.Sorted(slices.Values(names)))) != len(fields) {
+			t.Errorf("names %v repeat", names)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		change func(*Request)
+		want   string
+	}{
+		{func(r *Request) { r.Octaves = 0 }, `octaves is "0": want a whole number from 1 to 12`},
+		{func(r *Request) { r.OctaveScale = 0.5 }, `octave scale is "0.5": want a number from 1 to 4`},
+		{func(r *Request) { r.Iterations = 501 }, `iterations is "501"`},
+		{func(r *Request) { r.Step = float32(math.NaN()) }, `step is "NaN"`},
+		{func(r *Request) { r.Jitter = -1 }, `jitter is "-1"`},
+		{func(r *Request) { r.MaxSize = 5 }, `max size is "5": want 0 (full size) or a whole number from 16 to 16384`},
+		{func(r *Request) { r.Layers = []string{"a", "b:x"} }, `layer is "b:x": channel "x" is not a channel number`},
+	} {
+		r := Defaults()
+		tc.change(&r)
+		err := r.Validate()
+		var oe *OptionError
+		if !errors.As(err, &oe) || err.Error() != tc.want && !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("Validate() = %v, want an *OptionError %q", err, tc.want)
+		}
+	}
+	r := Defaults()
+	r.MaxSize = 0
+	if err := r.Validate(); err != nil {
+		t.Errorf("max size 0 (full size): %v", err)
+	}
+	f := Fields()[1] // octaves
+	if err := f.Set(&r, "many"); err == nil || err.Error() != `octaves is "many": want a whole number from 1 to 12` {
+		t.Errorf(`Set(octaves, "many") = %v`, err)
+	}
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	rec := Record{Version: "v1", Model: "googlenet", ModelSHA256: "abc", Request: unusual()}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]any
+	if err := json.Unmarshal(data, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Fields() {
+		if _, ok := keys[f.Key]; !ok {
+			t.Errorf("the record %s lacks %s", data, f.Key)
+		}
+	}
+	var back Record
+	if err := json.Unmarshal(data, &back); err != nil || !reflect.DeepEqual(back, rec) {
+		t.Errorf("%s read back as %+v, %v", data, back, err)
+	}
+}
+
+// TestRecordReadsEarlierRecords reads a record as the first studio and
+// command line wrote it; a field it lacks keeps its default.
+func TestRecordReadsEarlierRecords(t *testing.T) {
+	const old = `{"version":"dev","model":"googlenet","model_sha256":"5725cc","layers":["inception_4c/output:1,2=0.5"],` +
+		`"octaves":2,"octave_scale":1.4,"iterations":2,"step":1.5,"jitter":32,"seed":5}`
+	var r Record
+	if err := json.Unmarshal([]byte(old), &r); err != nil {
+		t.Fatal(err)
+	}
+	want := Record{Version: "dev", Model: "googlenet", ModelSHA256: "5725cc", Request: Request{
+		Layers: []string{"inception_4c/output:1,2=0.5"}, Octaves: 2, OctaveScale: 1.4, Iterations: 2, Step: 1.5, Jitter: 32, Seed: 5,
+	}}
+	if !reflect.DeepEqual(r, want) {
+		t.Errorf("read %+v, want %+v", r, want)
+	}
+	if err := json.Unmarshal([]byte(`{"octaves":"four"}`), &r); err == nil || !strings.Contains(err.Error(), "octaves") {
+		t.Errorf("a record with octaves \"four\": %v", err)
+	}
+}
