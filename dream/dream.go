@@ -214,7 +214,7 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Request, obj Object
 	// in fresh ones (its first step took up to twice as long) or two
 	// plans' worth being resident at once.
 	mem := &graph.Memory{}
-	if _, err := n.newStepper(octaves[0].h, octaves[0].w, obj, mem); err != nil {
+	if _, err := n.newStepper(octaves[0].h, octaves[0].w, obj, mem, o.engine()); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -237,7 +237,7 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Request, obj Object
 		// Garbage of the previous octave (its images, the model file's
 		// bytes after loading) goes back to the system; mem's chunks stay.
 		debug.FreeOSMemory()
-		s, err := n.newStepper(ob.h, ob.w, obj, mem)
+		s, err := n.newStepper(ob.h, ob.w, obj, mem, o.engine())
 		if err != nil {
 			return nil, err
 		}

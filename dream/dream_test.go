@@ -2,6 +2,7 @@ package dream
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -70,23 +71,65 @@ func TestNotebookStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := n.NewStepper(224, 224, Objective{{Name: "inception_4c/output_1"}})
+	before := readNpy(t, "dog_224_input.npy")
+	after := readNpy(t, "dog_224_step_ox12_oy15.npy")
+	// With and without Winograd convolutions (Request.Winograd).
+	for _, opts := range []graph.Options{{}, {NoWinograd: true}} {
+		s, err := n.NewStepper(224, 224, Objective{{Name: "inception_4c/output_1"}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := append([]float32(nil), before...)
+		if _, err := s.Step(context.Background(), src, 12, 15, 1.5); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, len(src))
+		want := make([]float32, len(src))
+		for i := range src {
+			got[i] = src[i] - before[i]
+			want[i] = after[i] - before[i]
+		}
+		shared.CheckGradient(t, fmt.Sprintf("%+v: step (src_after - src_before)", opts), got, want)
+	}
+}
+
+// TestWinogradRequest checks that Request.Winograd reaches the engine: a
+// dream of GoogLeNet with and without Winograd convolutions differs by
+// float rounding only.
+func TestWinogradRequest(t *testing.T) {
+	m, err := graph.Open(shared.GoogLeNet(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := readNpy(t, "dog_224_input.npy")
-	after := readNpy(t, "dog_224_step_ox12_oy15.npy")
-	src := append([]float32(nil), before...)
-	if _, err := s.Step(context.Background(), src, 12, 15, 1.5); err != nil {
+	n, err := NewNetwork(m, Profile{Preprocess: Caffe, DefaultLayer: "inception_3b/output_1"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := make([]float32, len(src))
-	want := make([]float32, len(src))
-	for i := range src {
-		got[i] = src[i] - before[i]
-		want[i] = after[i] - before[i]
+	out := map[bool]*image.NRGBA{}
+	for _, wino := range []bool{true, false} {
+		req := Defaults()
+		req.Octaves, req.Iterations, req.Winograd = 1, 2, wino
+		img, err := n.Dream(context.Background(), testImage(160, 160), req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[wino] = img.(*image.NRGBA)
 	}
-	shared.CheckGradient(t, "step (src_after - src_before)", got, want)
+	differ, worst := 0, 0
+	for i, v := range out[true].Pix {
+		d := int(v) - int(out[false].Pix[i])
+		if d != 0 {
+			differ++
+		}
+		worst = max(worst, d, -d)
+	}
+	if differ == 0 {
+		t.Error("the dreams with and without Winograd are the same bytes: the option does not reach the engine")
+	}
+	if worst > 2 {
+		t.Errorf("the dreams with and without Winograd differ by up to %d levels, want rounding only", worst)
+	}
+	t.Logf("%d of %d bytes differ, by at most %d", differ, len(out[true].Pix), worst)
 }
 
 func readNpy(t *testing.T, name string) []float32 {
@@ -186,7 +229,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := n.NewStepper(40, 56, Objective{{Name: "r"}})
+	s, err := n.NewStepper(40, 56, Objective{{Name: "r"}}, graph.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

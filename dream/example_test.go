@@ -74,7 +74,7 @@ func ExampleNetwork_NewStepper() {
 	if err != nil {
 		panic(err)
 	}
-	s, err := net.NewStepper(32, 32, dream.Objective{{Name: "features"}})
+	s, err := net.NewStepper(32, 32, dream.Objective{{Name: "features"}}, graph.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -134,6 +134,7 @@ func ExampleFields() {
 	// --jitter 32: Jitter (pixels)
 	// --seed 0: Seed
 	// --max-size 0: Max size (pixels, 0 = full size)
+	// --winograd true: Winograd convolutions
 }
 
 func ExampleRecord() {
@@ -142,7 +143,7 @@ func ExampleRecord() {
 	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
 	fmt.Println(rec) // the text embedded in a dream file
 	// Output:
-	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0}
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true}
 }
 
 // An objective on a plan of one's own, as `deepdream probe` uses it.

@@ -11,7 +11,7 @@ import (
 )
 
 func TestDefaultsAreTheNotebooks(t *testing.T) {
-	want := Request{Octaves: 4, OctaveScale: 1.4, Iterations: 10, Step: 1.5, Jitter: 32}
+	want := Request{Octaves: 4, OctaveScale: 1.4, Iterations: 10, Step: 1.5, Jitter: 32, Winograd: true}
 	if got := Defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Defaults() = %+v, want %+v", got, want)
 	}
@@ -123,7 +123,8 @@ func TestRecordRoundTrip(t *testing.T) {
 }
 
 // TestRecordReadsEarlierRecords reads a record as the first studio and
-// command line wrote it; a field it lacks keeps its default.
+// command line wrote it; a field it lacks keeps its default (winograd:
+// true, as every dream ran before the field existed).
 func TestRecordReadsEarlierRecords(t *testing.T) {
 	const old = `{"version":"dev","model":"googlenet","model_sha256":"5725cc","layers":["inception_4c/output:1,2=0.5"],` +
 		`"octaves":2,"octave_scale":1.4,"iterations":2,"step":1.5,"jitter":32,"seed":5}`
@@ -132,7 +133,7 @@ func TestRecordReadsEarlierRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Record{Version: "dev", Model: "googlenet", ModelSHA256: "5725cc", Request: Request{
-		Layers: []string{"inception_4c/output:1,2=0.5"}, Octaves: 2, OctaveScale: 1.4, Iterations: 2, Step: 1.5, Jitter: 32, Seed: 5,
+		Layers: []string{"inception_4c/output:1,2=0.5"}, Octaves: 2, OctaveScale: 1.4, Iterations: 2, Step: 1.5, Jitter: 32, Seed: 5, Winograd: true,
 	}}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("read %+v, want %+v", r, want)

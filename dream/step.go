@@ -22,19 +22,21 @@ type Stepper struct {
 }
 
 // NewStepper plans make_step for h x w images and the objective obj (its
-// layers named by tensor, as Network.Resolve returns them).
-func (n *Network) NewStepper(h, w int, obj Objective) (*Stepper, error) {
-	return n.newStepper(h, w, obj, nil)
+// layers named by tensor, as Network.Resolve returns them), with the
+// engine options opts (the zero value: the fastest plan).
+func (n *Network) NewStepper(h, w int, obj Objective, opts graph.Options) (*Stepper, error) {
+	return n.newStepper(h, w, obj, nil, opts)
 }
 
 // newStepper is NewStepper with the plan's buffers lent by mem (nil: its
 // own).
-func (n *Network) newStepper(h, w int, obj Objective, mem *graph.Memory) (*Stepper, error) {
+func (n *Network) newStepper(h, w int, obj Objective, mem *graph.Memory, opts graph.Options) (*Stepper, error) {
 	p, err := n.Model.Plan(graph.Spec{
 		Inputs:   []graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}, Grad: true}},
 		Targets:  obj.Targets(),
 		Backward: true,
 		Memory:   mem,
+		Options:  opts,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dream: %dx%d: %w", w, h, err)

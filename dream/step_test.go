@@ -43,7 +43,7 @@ func TestStepMovesPixelsAlikeOnEveryModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := n.NewStepper(224, 224, Objective{{Name: tc.layer}})
+		s, err := n.NewStepper(224, 224, Objective{{Name: tc.layer}}, graph.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

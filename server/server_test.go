@@ -196,7 +196,7 @@ func TestDreamGoesToTheGallery(t *testing.T) {
 	}
 	e := entries[0]
 	want := dream.Record{Version: "test", Model: "tiny", Request: dream.Request{
-		Layers: []string{"relu:1,3"}, Octaves: 2, OctaveScale: 1.4, Iterations: 3, Step: 1.5, Jitter: 2, Seed: 5,
+		Layers: []string{"relu:1,3"}, Octaves: 2, OctaveScale: 1.4, Iterations: 3, Step: 1.5, Jitter: 2, Seed: 5, Winograd: true,
 	}}
 	if !reflect.DeepEqual(e.Params, want) || e.Width != 24 || e.Height != 18 || e.Format != "png" {
 		t.Errorf("entry %+v, want params %+v at 24x18", *e.Entry, want)

@@ -27,6 +27,9 @@ type benchOptions struct {
 	layer string
 	ops   bool
 	nodes bool
+	// engine are the engine's choices: --kernel and --winograd.
+	engine   graph.Options
+	winograd bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -43,7 +46,9 @@ and the peak resident memory. Its last line summarises the last size:
 		Example: `  deepdream bench
   deepdream bench --size 224x224 --size 1024x768 --steps 10
   deepdream bench --model ../shared/models/googlenet-bvlc.onnx --size 2048x1536 --steps 3
-  deepdream bench --size 1024x768 --steps 10 --nodes`,
+  deepdream bench --size 1024x768 --steps 10 --nodes
+  deepdream bench --size 1024x768 --kernel avx2          # another GEMM kernel (deepdream version lists them)
+  deepdream bench --size 1024x768 --winograd=false       # direct convolutions only`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
@@ -55,6 +60,8 @@ and the peak resident memory. Its last line summarises the last size:
 	cmd.Flags().StringVar(&o.layer, "layer", "", "layer to dream, `NAME[:CH,...][=WEIGHT]` (default: the model's)")
 	cmd.Flags().BoolVar(&o.ops, "ops", false, "also print, per size, the time per step of each operator, forward and backward")
 	cmd.Flags().BoolVar(&o.nodes, "nodes", false, "like --ops, one line per node (named by its first output)")
+	cmd.Flags().StringVar(&o.engine.Kernel, "kernel", "", "GEMM micro-kernel, one of those `deepdream version` lists (default: the fastest)")
+	cmd.Flags().BoolVar(&o.winograd, "winograd", true, "run 3x3 and 5x5 convolutions by Winograd's transforms (false: directly)")
 	return cmd
 }
 
@@ -62,6 +69,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	if o.steps < 1 {
 		return usagef("bench: --steps must be at least 1")
 	}
+	if k := o.engine.Kernel; k != "" && !slices.Contains(gemm.Kernels(), k) {
+		return usagef("bench: --kernel %s: this machine has %s", k, strings.Join(gemm.Kernels(), ", "))
+	}
+	o.engine.NoWinograd = !o.winograd
 	lm, err := o.model.load(ctx, stderr, false, use{defaultLayer: o.layer == ""})
 	if err != nil {
 		return err
@@ -75,14 +86,18 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 		return err
 	}
 	net := lm.net
-	fmt.Fprintf(stdout, "model %s, layer %s, %d threads, gemm kernel %s\n", lm.entry.Name, strings.Join(req.Layers, " + "), runtime.GOMAXPROCS(0), gemm.KernelName())
+	kernel := o.engine.Kernel
+	if kernel == "" {
+		kernel = gemm.KernelName()
+	}
+	fmt.Fprintf(stdout, "model %s, layer %s, %d threads, gemm kernel %s, winograd %v\n", lm.entry.Name, strings.Join(req.Layers, " + "), runtime.GOMAXPROCS(0), kernel, !o.engine.NoWinograd)
 	var summary string
 	for _, size := range o.sizes {
 		w, h, err := parseSize(size)
 		if err != nil {
 			return err
 		}
-		s, err := net.NewStepper(h, w, obj)
+		s, err := net.NewStepper(h, w, obj, o.engine)
 		if err != nil {
 			return err
 		}

@@ -75,6 +75,9 @@ The same seed, model, input and flags give the same output on the same build.`,
 func registerRequest(fs *pflag.FlagSet, req *dream.Request) {
 	for _, f := range dream.Fields() {
 		fs.Var(&requestFlag{f, req}, f.Flag, f.Help)
+		if f.Kind == "bool" {
+			fs.Lookup(f.Flag).NoOptDefVal = "true" // --winograd alone means true
+		}
 	}
 }
 

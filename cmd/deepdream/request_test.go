@@ -29,6 +29,8 @@ func unusualValue(f dream.Field) string {
 	switch f.Kind {
 	case "layers":
 		return "r:1=0.5"
+	case "bool":
+		return strconv.FormatBool(!f.Default.(bool))
 	case "uint":
 		return strconv.FormatUint(math.MaxUint64, 10)
 	}
@@ -55,7 +57,7 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 		if err := f.Set(&want, v); err != nil {
 			t.Fatal(err)
 		}
-		args = append(args, "--"+f.Flag, v)
+		args = append(args, "--"+f.Flag+"="+v)
 		form[f.Key] = v
 	}
 	if err := want.Validate(); err != nil {

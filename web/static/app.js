@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   config: null,
-  numbers: [],     // keys of the request's number fields (from /api/config)
+  fields: [],      // keys of the request's number and yes/no fields (from /api/config)
   layers: [],      // of the selected model
   file: null,      // the chosen photo (a File), or
   source: null,    // the gallery entry whose original to dream again
@@ -84,9 +84,10 @@ async function init() {
   await loadGallery();
 }
 
-// buildFields adds an input for every number of a dream request to the
-// form, as /api/config describes them: the studio's request table, the one
-// the command line's flags come from. The layer has its own controls.
+// buildFields adds an input for every number and yes/no field of a dream
+// request to the form, as /api/config describes them: the studio's request
+// table, the one the command line's flags come from. The layer has its own
+// controls.
 function buildFields(fields) {
   const box = $("fields");
   for (const f of fields) {
@@ -96,6 +97,17 @@ function buildFields(fields) {
     label.textContent = f.label;
     const input = document.createElement("input");
     input.id = input.name = f.key;
+    if (f.kind === "bool") {
+      input.type = "checkbox";
+      input.title = f.help;
+      input.checked = f.default;
+      const row = document.createElement("div");
+      row.className = "inline";
+      row.append(input, label);
+      box.append(row);
+      state.fields.push(f.key);
+      continue;
+    }
     input.type = "number";
     input.required = true;
     input.title = f.help;
@@ -117,8 +129,21 @@ function buildFields(fields) {
     } else {
       box.append(input);
     }
-    state.numbers.push(f.key);
+    state.fields.push(f.key);
   }
+}
+
+// fieldValue returns a request field's input as the form sends it.
+function fieldValue(name) {
+  const input = $(name);
+  return input.type === "checkbox" ? String(input.checked) : input.value;
+}
+
+// setField shows a request field's value from a dream's parameters.
+function setField(name, v) {
+  const input = $(name);
+  if (input.type === "checkbox") input.checked = v === true || v === "true";
+  else input.value = v;
 }
 
 async function loadLayers(name, select) {
@@ -192,7 +217,7 @@ function setupDrop() {
 // invalid, or "".
 function checkForm() {
   if (!state.file && !state.source) return "Choose a photo first.";
-  for (const name of state.numbers) {
+  for (const name of state.fields) {
     const input = $(name);
     if (!input.checkValidity()) {
       input.focus();
@@ -216,8 +241,8 @@ function formData(over) {
   fd.append("model", $("model").value);
   const ch = $("channels").value.replace(/\s+/g, "");
   fd.append("layers", (over.layer || $("layer").value) + (ch && !over.layer ? ":" + ch : ""));
-  for (const name of state.numbers) {
-    fd.append(name, over[name] !== undefined ? over[name] : $(name).value);
+  for (const name of state.fields) {
+    fd.append(name, over[name] !== undefined ? over[name] : fieldValue(name));
   }
   fd.append("gallery", over.gallery === false ? "0" : "1");
   return fd;
@@ -412,7 +437,9 @@ async function dreamAgain(e) {
   }
   await loadLayers(p.model, name);
   $("channels").value = channels;
-  for (const f of state.numbers) $(f).value = p[f];
+  for (const f of state.fields) {
+    if (p[f] !== undefined) setField(f, p[f]);
+  }
   state.source = e.id;
   state.file = null;
   showPhoto(e.original, "photo of a gallery dream");
