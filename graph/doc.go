@@ -28,9 +28,15 @@
 // out of one pool.
 //
 // Operators live one family per file (op_*.go), each registering a Builder
-// for its ONNX op types; the arithmetic is in package ops. Backward kernels
-// add into gradient buffers, which Plan.Backward clears when their life
-// starts, so a tensor read by several nodes collects the sum of their
-// gradients; a kernel that can set the buffer it writes first instead
-// (a Conv with constant weights) spares that clear.
+// for its ONNX op types; the arithmetic is in package ops (ops/X.go pairs
+// with op_X.go). A Builder returns a Built: output shapes, a Kernel, and
+// what the planner needs to know of it (the inputs it cannot
+// differentiate, what its backward pass reads, the buffers it keeps from
+// Forward for Backward, its scratch memory, its FLOPs). A Kernel keeps no
+// buffers: Forward and Backward get them all in a Run, which the planner
+// fills in once. Backward kernels add into gradient buffers, which
+// Plan.Backward clears when their life starts, so a tensor read by several
+// nodes collects the sum of their gradients; a kernel that can set the
+// buffer it writes first instead (Built.CanSet, Run.Accumulate) spares
+// that clear.
 package graph

@@ -8,24 +8,8 @@ import (
 	"github.com/deepdream-go/deepdream/ops"
 )
 
-// fusedReluAttr marks a Conv node that applies the Relu after it (see
-// fuseConvRelu). The name cannot come from an ONNX file's Conv, whose
-// attributes are all spelled without a colon.
-const fusedReluAttr = "deepdream:fused_relu"
-
-// reluByReaderAttr marks a fused Conv+Relu whose output only a node
-// marked reluInputAttr reads: that node's backward pass applies the
-// Relu's mask, so the Conv keeps none (see fuseConvRelu).
-const reluByReaderAttr = "deepdream:relu_mask_by_reader"
-
-// reluInputAttr marks a MaxPool or LRN whose input is a fused Relu's
-// output that only it reads: a MaxPool stores no tap for maxima that are
-// not positive (ops.MaxPoolPositive), an LRN zeroes its input gradient
-// where its input is not positive (ops.LRNParams.Relu).
-const reluInputAttr = "deepdream:relu_input"
-
 // fuseConvRelu returns the nodes to plan, with each Conv whose output only
-// a Relu reads fused with that Relu: the Conv, marked with fusedReluAttr,
+// a Relu reads fused with that Relu: the Conv, with Fused.Relu set,
 // applies max(0, .) to each output tile while it is in cache, and masks
 // its output gradient by y > 0 before its own backward pass; the Relu
 // becomes an Identity, whose output shares the Conv's buffer and gradient.
@@ -60,18 +44,18 @@ func fuseConvRelu(nodes []*Node, needed map[int]bool, targets []string) []*Node 
 			slices.Contains(targets, n.Outputs[0]) || slices.Contains(targets, r[0].Outputs[0]) {
 			continue
 		}
-		conv := *n.Node
-		conv.Attrs = append(slices.Clip(conv.Attrs), &onnx.Attribute{Name: fusedReluAttr, Type: onnx.AttrInt, I: 1})
-		fused[i] = &Node{Node: &conv, Opset: n.Opset}
+		conv := *n
+		conv.Fused.Relu = true
+		fused[i] = &conv
 		relu := *r[0].Node
 		relu.OpType, relu.Attrs = "Identity", nil
 		j := slices.Index(nodes, r[0])
 		fused[j] = &Node{Node: &relu, Opset: r[0].Opset}
 		if rr := readers[relu.Outputs[0]]; len(rr) == 1 && masksRelu(rr[0]) {
-			conv.Attrs = append(conv.Attrs, &onnx.Attribute{Name: reluByReaderAttr, Type: onnx.AttrInt, I: 1})
-			reader := *rr[0].Node
-			reader.Attrs = append(slices.Clip(reader.Attrs), &onnx.Attribute{Name: reluInputAttr, Type: onnx.AttrInt, I: 1})
-			fused[slices.Index(nodes, rr[0])] = &Node{Node: &reader, Opset: rr[0].Opset}
+			conv.Fused.ReluMaskedByReader = true
+			reader := *rr[0]
+			reader.Fused.ReluInput = true
+			fused[slices.Index(nodes, rr[0])] = &reader
 		}
 	}
 	return fused
@@ -146,8 +130,6 @@ func pointwiseConv(n *Node, consts map[string]*tensor) (w, b *Value, ok bool) {
 			ok = a.Type == onnx.AttrInt && a.I == 1
 		case "auto_pad":
 			ok = a.Type == onnx.AttrString && (a.S == "NOTSET" || a.S == "VALID")
-		case fusedReluAttr:
-			ok = true
 		default:
 			ok = false
 		}
@@ -190,7 +172,7 @@ func siblingConvs(nodes []*Node, consts map[string]*tensor, targets []string) ma
 		if !ok || slices.Contains(targets, n.Outputs[0]) || n.Outputs[0] == "" {
 			continue
 		}
-		k := key{n.Inputs[0], b != nil, n.Attr(fusedReluAttr) != nil}
+		k := key{n.Inputs[0], b != nil, n.Fused.Relu}
 		g := groups[k]
 		switch {
 		case g == nil:

@@ -108,8 +108,8 @@ func TestConvReluFusion(t *testing.T) {
 		for _, st := range fused.steps {
 			switch k := st.kernel.(type) {
 			case *convKernel:
-				if (k.positive == nil) != poolOnly {
-					t.Errorf("variant %d: the Conv keeps a Relu mask: %v", variant, k.positive != nil)
+				if k.masks == poolOnly {
+					t.Errorf("variant %d: the Conv keeps a Relu mask: %v", variant, k.masks)
 				}
 			case *maxPoolKernel:
 				if k.positive != poolOnly {
@@ -126,7 +126,7 @@ func TestConvReluFusion(t *testing.T) {
 		for _, st := range fused.steps {
 			if k, ok := st.kernel.(*maxPoolKernel); ok && k.positive {
 				// Some windows' maxima are 0: the mask is exercised.
-				if n := bytes.Count(k.arg, []byte{255}); n == 0 {
+				if n := bytes.Count(k.taps(&st.run), []byte{255}); n == 0 {
 					t.Errorf("variant %d: no window of the MaxPool has a maximum of 0", variant)
 				}
 			}
@@ -209,12 +209,10 @@ func TestSiblingConvs(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := distinct(rng, 4*5*6)
-	defer func() { stackSiblings = true }()
 	for _, targets := range [][]string{{"s"}, {"s", "fc"}} {
 		plans := map[bool]*Plan{}
 		for _, stack := range []bool{true, false} {
-			stackSiblings = stack
-			plans[stack] = stepSiblings(t, m, x, targets)
+			plans[stack] = stepSiblings(t, m, x, targets, Options{NoStacking: !stack})
 		}
 		stacked, apart := plans[true], plans[false]
 		if stacked.Steps() != apart.Steps()-2 {
@@ -233,9 +231,9 @@ func TestSiblingConvs(t *testing.T) {
 
 // stepSiblings plans siblingsModel m for targets with a gradient to x and
 // runs it on x (stepSeeded).
-func stepSiblings(t *testing.T, m *Model, x []float32, targets []string) *Plan {
+func stepSiblings(t *testing.T, m *Model, x []float32, targets []string, opts Options) *Plan {
 	t.Helper()
-	p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: targets, Backward: true})
+	p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: targets, Backward: true, Options: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,11 +292,9 @@ func TestSiblingConvsNameTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { stackSiblings = true }()
 	steps := map[bool]int{}
 	for _, stack := range []bool{true, false} {
-		stackSiblings = stack
-		p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: []string{"s", "a+b+c"}, Backward: true})
+		p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: []string{"s", "a+b+c"}, Backward: true, Options: Options{NoStacking: !stack}})
 		if err != nil {
 			t.Fatal(err)
 		}

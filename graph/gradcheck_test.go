@@ -44,11 +44,17 @@ func nodeModel(opset int64, node *onnx.Node, inputs []TestInput) *onnx.Model {
 // with node.Outputs[0] as the target, and runs Forward.
 func planNode(t testing.TB, rng *rand.Rand, opset int64, node *onnx.Node, inputs []TestInput, backward bool) *Plan {
 	t.Helper()
+	return planNodeWith(t, rng, opset, node, inputs, backward, Options{})
+}
+
+// planNodeWith is planNode with engine options.
+func planNodeWith(t testing.TB, rng *rand.Rand, opset int64, node *onnx.Node, inputs []TestInput, backward bool, opts Options) *Plan {
+	t.Helper()
 	m, err := Load(nodeModel(opset, node, inputs))
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := Spec{Consts: map[string]*Value{}, Targets: []string{node.Outputs[0]}, Backward: backward}
+	spec := Spec{Consts: map[string]*Value{}, Targets: []string{node.Outputs[0]}, Backward: backward, Options: opts}
 	for i := range inputs {
 		in := &inputs[i]
 		switch {

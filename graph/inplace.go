@@ -2,10 +2,6 @@ package graph
 
 import "slices"
 
-// concatInPlace lets Plan write the inputs of concatenations straight
-// into their output; tests turn it off for a reference.
-var concatInPlace = true
-
 // concatsInPlace makes the inputs of each concatenation that only it reads
 // views of its output, where they are contiguous ranges of it (nothing
 // but ones before the axis: an inception module's branches, joined along
@@ -20,7 +16,7 @@ var concatInPlace = true
 // plain where the output has one. Other inputs, such as the stacked
 // sibling convolutions' views (parts of a buffer), are copied as before.
 func (p *Plan) concatsInPlace() {
-	if !concatInPlace || p.shapesOnly {
+	if p.opts.NoConcatInPlace || p.shapesOnly {
 		return
 	}
 	producer := map[*tensor]int{}

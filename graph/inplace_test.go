@@ -21,7 +21,6 @@ func TestConcatInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := distinct(rng, 4*5*6)
-	defer func() { concatInPlace, stackSiblings = true, true }()
 	for _, c := range []struct {
 		targets []string
 		stack   bool
@@ -34,11 +33,9 @@ func TestConcatInPlace(t *testing.T) {
 		{[]string{"cat"}, true, nil},
 	} {
 		what := fmt.Sprintf("targets %v, stacked %v", c.targets, c.stack)
-		stackSiblings = c.stack
 		plans := map[bool]*Plan{}
 		for _, in := range []bool{true, false} {
-			concatInPlace = in
-			plans[in] = stepSiblings(t, m, x, c.targets)
+			plans[in] = stepSiblings(t, m, x, c.targets, Options{NoStacking: !c.stack, NoConcatInPlace: !in})
 		}
 		in, apart := plans[true], plans[false]
 		cat := in.tensors["cat"]
@@ -95,11 +92,9 @@ func TestConcatInPlaceNested(t *testing.T) {
 			x[i] += 0.1
 		}
 	}
-	defer func() { concatInPlace = true }()
 	plans := map[bool]*Plan{}
 	for _, in := range []bool{true, false} {
-		concatInPlace = in
-		p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: []string{"s"}, Backward: true})
+		p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 4, 5, 6}, Grad: true}}, Targets: []string{"s"}, Backward: true, Options: Options{NoConcatInPlace: !in}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,10 +13,40 @@ import (
 type Node struct {
 	*onnx.Node
 	Opset int64
+	// Fused says what the planner merged into the node (see
+	// fuseConvRelu); zero for a node as the file has it.
+	Fused Fusion
 	// shapesOnly tells builders that only the output shapes are wanted
 	// (InferShapes): the kernel will not run, so its buffers and
 	// transformed weights need not be made.
 	shapesOnly bool
+	// opts are the plan's engine options (nil: the defaults).
+	opts *Options
+}
+
+// Fusion is what the planner merged into a node.
+type Fusion struct {
+	// Relu: a Conv applies the Relu that alone reads its output, to each
+	// output tile while it is in cache, and masks its output gradient by
+	// y > 0 before its own backward pass.
+	Relu bool
+	// ReluMaskedByReader: that Relu's output is read only by a node with
+	// ReluInput set, whose backward pass applies its mask, so the Conv
+	// keeps none.
+	ReluMaskedByReader bool
+	// ReluInput: a MaxPool or LRN whose input is the output of a fused
+	// Relu that only it reads: a MaxPool stores no tap for maxima that are
+	// not positive (ops.MaxPoolPositive), an LRN zeroes its input gradient
+	// where its input is not positive (ops.LRNParams.Relu).
+	ReluInput bool
+}
+
+// Options returns the engine options the node is planned with.
+func (n *Node) Options() Options {
+	if n.opts == nil {
+		return Options{}
+	}
+	return *n.opts
 }
 
 // NodeError says which node a planning or loading problem is about.

@@ -3,6 +3,8 @@ package graph
 import (
 	"slices"
 	"sort"
+
+	"github.com/deepdream-go/deepdream/ops"
 )
 
 // Input is what a builder knows about one node input at plan time.
@@ -17,20 +19,63 @@ type Input struct {
 // Present reports whether the optional input was given.
 func (in Input) Present() bool { return in.Name != "" }
 
-// Kernel runs one planned node. Slices are the planned tensors, in the order
-// of the node's inputs and outputs; an omitted or integer input is nil (the
-// builder captured integer constants it needs).
+// Kernel runs one planned node. Its Forward and Backward get the node's
+// buffers in a Run, which the planner fills in once; a kernel keeps no
+// buffers of its own, so that the planner can pool and reuse them all.
 //
-// Forward writes every element of out from in.
+// Forward writes every element of r.Out from r.In (and records r.Saved,
+// when it has them, for Backward).
 //
-// Backward adds the gradient of the objective with respect to each input
-// into din[i], which is nil where no gradient is wanted; dout[j] is the
-// gradient with respect to output j (nil: zero). in and out hold the values of
-// the forward run. Backward must add, not assign: a tensor used by several
-// nodes receives the sum of their contributions in one buffer.
+// Backward writes the gradient of the objective with respect to each input
+// into r.DIn[i], which is nil where no gradient is wanted: it adds into it
+// where r.Accumulate[i] is true (a tensor read by several nodes collects
+// the sum of their contributions in one buffer) and sets every element of
+// it where it is false, which the planner asks only of inputs listed in
+// Built.CanSet. r.DOut[j] is the gradient with respect to output j (nil:
+// zero). r.In and r.Out hold the values of the Forward run just before it,
+// as far as Built.BackwardReads keeps them.
 type Kernel interface {
-	Forward(out, in [][]float32)
-	Backward(din, dout, in, out [][]float32)
+	Forward(r *Run)
+	Backward(r *Run)
+}
+
+// Run holds one planned node's buffers for a call of its kernel. The
+// planner fills it in once; kernels only read the slices.
+type Run struct {
+	// In and Out are the node's values: In[i] is nil for an omitted or an
+	// integer input (the builder captured integer constants it needs), or
+	// for an input a Concat takes in place (see concatsInPlace).
+	In, Out [][]float32
+	// DIn and DOut are the gradients: DIn[i] is nil where no gradient
+	// is wanted, DOut[j] nil for a zero one.
+	DIn, DOut [][]float32
+	// Accumulate[i] says whether Backward adds into DIn[i] (true) or sets
+	// it (false, only for inputs in Built.CanSet).
+	Accumulate []bool
+	// Saved holds the buffers of Built.Saved, kept from Forward to
+	// Backward; their slices are nil when no backward pass runs through
+	// the node, and Forward then records nothing.
+	Saved []Saved
+	// Scratch is Built.Scratch floats of working memory, shared by every
+	// kernel of the plan (they run one at a time): valid during the call.
+	Scratch []float32
+}
+
+// Saved is a buffer a kernel keeps from Forward for Backward: one of F, B
+// and Bits is set, as its SavedSpec asks.
+type Saved struct {
+	F    []float32
+	B    []byte
+	Bits []uint64
+}
+
+// SavedSpec asks the planner for one Saved buffer: Floats float32s, Bytes
+// bytes or Bits bits (set one of them).
+type SavedSpec struct{ Floats, Bytes, Bits int }
+
+// floats is the buffer's size in float32s, rounded up to whole uint64s.
+func (s SavedSpec) floats() int {
+	return s.Floats + (s.Bytes+7)/8*2 + (s.Bits+63)/64*2
 }
 
 // Built is a builder's result.
@@ -49,18 +94,25 @@ type Built struct {
 	// weights, Reshape's shape). Planning a backward pass through one fails.
 	NoGrad []int
 	// BackwardReads lists the inputs and outputs Backward reads, besides
-	// dout; nil means all of them. Naming fewer lets the planner give the
-	// memory of tensors that only the forward pass needs to later tensors.
+	// DOut and Saved; nil means all of them. Naming fewer lets the planner
+	// give the memory of tensors that only the forward pass needs to later
+	// tensors.
 	BackwardReads *Reads
+	// CanSet lists the inputs whose gradient Backward can set instead of
+	// adding to it (Run.Accumulate): where the node is the first to write
+	// a gradient buffer, the planner then need not clear it first.
+	CanSet []int
+	// Saved lists the buffers Forward records for Backward (a ReLU's mask,
+	// a max pool's taps). The planner allocates them with the plan's other
+	// buffers, and only when a backward pass runs through the node.
+	Saved []SavedSpec
 	// Scratch is the working memory, in floats, the kernel needs while it
-	// runs. Kernels run one at a time, so the planner gives them all one
-	// buffer, through their setScratch method (see scratchUser).
+	// runs (Run.Scratch).
 	Scratch int
-}
-
-// scratchUser is implemented by kernels that ask for Built.Scratch.
-type scratchUser interface {
-	setScratch(buf []float32)
+	// FLOPs is the forward pass's arithmetic, 2 per multiply-add, counted
+	// for the operators whose cost is arithmetic (convolutions, matrix
+	// products); 0 for data movement and element-wise work.
+	FLOPs int64
 }
 
 // Reads names inputs and outputs of a node by index.
@@ -91,3 +143,28 @@ func SupportedOps() []string {
 }
 
 func noGrad(b *Built, i int) bool { return slices.Contains(b.NoGrad, i) }
+
+// clearSet clears the input gradients that a Backward with no output
+// gradient (a zero one) has nothing to set from: the planner did not clear
+// the buffers it asked the kernel to set.
+func clearSet(r *Run) {
+	for i, d := range r.DIn {
+		if d != nil && !r.Accumulate[i] {
+			ops.Clear(d)
+		}
+	}
+}
+
+// runOnce runs b's kernel forward on constant inputs, at plan time (folding
+// a node, or pooling integers), with outputs and scratch of its own.
+func runOnce(b *Built, in [][]float32) [][]float32 {
+	r := &Run{In: in, Out: make([][]float32, len(b.Out)), Saved: make([]Saved, len(b.Saved))}
+	for j, s := range b.Out {
+		r.Out[j] = make([]float32, s.Size())
+	}
+	if b.Scratch > 0 {
+		r.Scratch = make([]float32, b.Scratch)
+	}
+	b.Kernel.Forward(r)
+	return r.Out
+}

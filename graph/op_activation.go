@@ -40,11 +40,11 @@ func buildLeakyRelu(n *Node, in []Input) (*Built, error) {
 
 type leakyReluKernel struct{ alpha float32 }
 
-func (k leakyReluKernel) Forward(out, in [][]float32) { ops.LeakyRelu(out[0], in[0], k.alpha) }
+func (k leakyReluKernel) Forward(r *Run) { ops.LeakyRelu(r.Out[0], r.In[0], k.alpha) }
 
-func (k leakyReluKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] != nil && dout[0] != nil {
-		ops.LeakyReluBackward(din[0], dout[0], in[0], k.alpha)
+func (k leakyReluKernel) Backward(r *Run) {
+	if r.DIn[0] != nil && r.DOut[0] != nil {
+		ops.LeakyReluBackward(r.DIn[0], r.DOut[0], r.In[0], k.alpha)
 	}
 }
 
@@ -61,11 +61,11 @@ func buildSigmoid(n *Node, in []Input) (*Built, error) {
 
 type sigmoidKernel struct{}
 
-func (sigmoidKernel) Forward(out, in [][]float32) { ops.Sigmoid(out[0], in[0]) }
+func (sigmoidKernel) Forward(r *Run) { ops.Sigmoid(r.Out[0], r.In[0]) }
 
-func (sigmoidKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] != nil && dout[0] != nil {
-		ops.SigmoidBackward(din[0], dout[0], out[0])
+func (sigmoidKernel) Backward(r *Run) {
+	if r.DIn[0] != nil && r.DOut[0] != nil {
+		ops.SigmoidBackward(r.DIn[0], r.DOut[0], r.Out[0])
 	}
 }
 
@@ -122,15 +122,15 @@ func (k clipKernel) bounds(in [][]float32) (lo, hi float32) {
 	return lo, hi
 }
 
-func (k clipKernel) Forward(out, in [][]float32) {
-	lo, hi := k.bounds(in)
-	ops.Clip(out[0], in[0], lo, hi)
+func (k clipKernel) Forward(r *Run) {
+	lo, hi := k.bounds(r.In)
+	ops.Clip(r.Out[0], r.In[0], lo, hi)
 }
 
-func (k clipKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] != nil && dout[0] != nil {
-		lo, hi := k.bounds(in)
-		ops.ClipBackward(din[0], dout[0], in[0], lo, hi)
+func (k clipKernel) Backward(r *Run) {
+	if r.DIn[0] != nil && r.DOut[0] != nil {
+		lo, hi := k.bounds(r.In)
+		ops.ClipBackward(r.DIn[0], r.DOut[0], r.In[0], lo, hi)
 	}
 }
 
@@ -186,16 +186,16 @@ func buildDropout(n *Node, in []Input) (*Built, error) {
 
 type dropoutMaskKernel struct{}
 
-func (dropoutMaskKernel) Forward(out, in [][]float32) {
-	copy(out[0], in[0])
-	for i := range out[1] {
-		out[1][i] = 1
+func (dropoutMaskKernel) Forward(r *Run) {
+	copy(r.Out[0], r.In[0])
+	for i := range r.Out[1] {
+		r.Out[1][i] = 1
 	}
 }
 
-func (dropoutMaskKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] != nil && dout[0] != nil {
-		ops.Accumulate(din[0], dout[0])
+func (dropoutMaskKernel) Backward(r *Run) {
+	if r.DIn[0] != nil && r.DOut[0] != nil {
+		ops.Accumulate(r.DIn[0], r.DOut[0])
 	}
 }
 

@@ -72,17 +72,17 @@ type batchNormKernel struct {
 	folded bool
 }
 
-func (k *batchNormKernel) Forward(out, in [][]float32) {
+func (k *batchNormKernel) Forward(r *Run) {
 	if !k.folded {
-		ops.BatchNormFold(k.scale, k.shift, in[1], in[2], in[3], in[4], k.eps)
+		ops.BatchNormFold(k.scale, k.shift, r.In[1], r.In[2], r.In[3], r.In[4], k.eps)
 	}
-	ops.BatchNorm(out[0], in[0], k.scale, k.shift, &k.p)
+	ops.BatchNorm(r.Out[0], r.In[0], k.scale, k.shift, &k.p)
 }
 
 // Backward uses the scale of the Forward run just before it.
-func (k *batchNormKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] == nil || dout[0] == nil {
+func (k *batchNormKernel) Backward(r *Run) {
+	if r.DIn[0] == nil || r.DOut[0] == nil {
 		return
 	}
-	ops.BatchNormBackward(din[0], dout[0], k.scale, &k.p)
+	ops.BatchNormBackward(r.DIn[0], r.DOut[0], k.scale, &k.p)
 }

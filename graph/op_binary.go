@@ -50,6 +50,7 @@ func buildBinary(op ops.BinaryOp, n *Node, in []Input) (*Built, error) {
 		return nil, fmt.Errorf("input %q is an integer constant and %q is not: integer arithmetic runs only on plan-time constants", ints.Name, floats.Name)
 	}
 	k := &binaryKernel{op: op, fwd: layout}
+	built := &Built{Out: []Shape{out}, Kernel: k}
 	if op == ops.OpMul || op == ops.OpDiv {
 		// Their gradients multiply dy by the other input (or divide it by
 		// b) before summing over broadcast axes; scratch holds that product.
@@ -60,11 +61,8 @@ func buildBinary(op ops.BinaryOp, n *Node, in []Input) (*Built, error) {
 			return nil, err
 		}
 		_, k.same, _ = ops.NewBroadcast(out, out)
-		if !n.shapesOnly {
-			k.scratch = make([]float32, out.Size())
-		}
+		built.Scratch = out.Size()
 	}
-	built := &Built{Out: []Shape{out}, Kernel: k}
 	if op == ops.OpAdd || op == ops.OpSub {
 		built.BackwardReads = &Reads{} // their gradients do not depend on the values
 	}
@@ -76,10 +74,9 @@ type binaryKernel struct {
 	fwd *ops.Broadcast // y = a op b
 	// Layouts of dy (shaped like y) against a, b and y, for Mul and Div.
 	dyByA, dyByB, same *ops.Broadcast
-	scratch            []float32
 }
 
-func (k *binaryKernel) Forward(out, in [][]float32) { ops.Binary(k.op, out[0], in[0], in[1], k.fwd) }
+func (k *binaryKernel) Forward(r *Run) { ops.Binary(k.op, r.Out[0], r.In[0], r.In[1], k.fwd) }
 
 // Backward: for y = a op b, with sums over the axes each input was
 // broadcast along,
@@ -88,13 +85,15 @@ func (k *binaryKernel) Forward(out, in [][]float32) { ops.Binary(k.op, out[0], i
 //	Sub: da = dy,   db = -dy
 //	Mul: da = dy*b, db = dy*a
 //	Div: da = dy/b, db = -dy*a/b^2 = -(dy*y)/b
-func (k *binaryKernel) Backward(din, dout, in, out [][]float32) {
-	dy := dout[0]
+//
+// Mul and Div form their products in the plan's scratch.
+func (k *binaryKernel) Backward(r *Run) {
+	dy := r.DOut[0]
 	if dy == nil {
 		return
 	}
-	da, db := din[0], din[1]
-	a, b := in[0], in[1]
+	da, db := r.DIn[0], r.DIn[1]
+	a, b, scratch := r.In[0], r.In[1], r.Scratch
 	switch k.op {
 	case ops.OpAdd, ops.OpSub:
 		if da != nil {
@@ -109,22 +108,22 @@ func (k *binaryKernel) Backward(din, dout, in, out [][]float32) {
 		}
 	case ops.OpMul:
 		if da != nil {
-			ops.Binary(ops.OpMul, k.scratch, dy, b, k.dyByB)
-			ops.SumBroadcast(da, k.scratch, 1, k.fwd, 0)
+			ops.Binary(ops.OpMul, scratch, dy, b, k.dyByB)
+			ops.SumBroadcast(da, scratch, 1, k.fwd, 0)
 		}
 		if db != nil {
-			ops.Binary(ops.OpMul, k.scratch, dy, a, k.dyByA)
-			ops.SumBroadcast(db, k.scratch, 1, k.fwd, 1)
+			ops.Binary(ops.OpMul, scratch, dy, a, k.dyByA)
+			ops.SumBroadcast(db, scratch, 1, k.fwd, 1)
 		}
 	case ops.OpDiv:
 		if da != nil {
-			ops.Binary(ops.OpDiv, k.scratch, dy, b, k.dyByB)
-			ops.SumBroadcast(da, k.scratch, 1, k.fwd, 0)
+			ops.Binary(ops.OpDiv, scratch, dy, b, k.dyByB)
+			ops.SumBroadcast(da, scratch, 1, k.fwd, 0)
 		}
 		if db != nil {
-			ops.Binary(ops.OpMul, k.scratch, dy, out[0], k.same)
-			ops.Binary(ops.OpDiv, k.scratch, k.scratch, b, k.dyByB)
-			ops.SumBroadcast(db, k.scratch, -1, k.fwd, 1)
+			ops.Binary(ops.OpMul, scratch, dy, r.Out[0], k.same)
+			ops.Binary(ops.OpDiv, scratch, scratch, b, k.dyByB)
+			ops.SumBroadcast(db, scratch, -1, k.fwd, 1)
 		}
 	}
 }

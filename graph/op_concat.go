@@ -56,7 +56,11 @@ func buildConcat(n *Node, in []Input) (*Built, error) {
 	p := ops.NewConcat(shapes, axis)
 	switch ints {
 	case 0:
-		return &Built{Out: []Shape{out}, Kernel: &concatKernel{p: p}, BackwardReads: &Reads{}}, nil
+		canSet := make([]int, len(in))
+		for i := range canSet {
+			canSet[i] = i
+		}
+		return &Built{Out: []Shape{out}, Kernel: &concatKernel{p: p}, BackwardReads: &Reads{}, CanSet: canSet}, nil
 	case len(in):
 		srcs := make([][]int64, len(in))
 		for i, x := range in {
@@ -69,33 +73,17 @@ func buildConcat(n *Node, in []Input) (*Built, error) {
 	return nil, fmt.Errorf("%d of %d inputs are integer constants: integer and float tensors cannot be joined", ints, len(in))
 }
 
-type concatKernel struct {
-	p   *ops.ConcatParams
-	set []bool // inputs whose gradient Backward sets (assign); nil: none
-}
+type concatKernel struct{ p *ops.ConcatParams }
 
 // Forward copies the inputs into the output; an input the plan put there
 // in place (see Plan.concatsInPlace) comes as nil and is skipped, as its
-// gradient, nil in din, is in Backward.
-func (k *concatKernel) Forward(out, in [][]float32) { ops.Concat(out[0], in, k.p) }
+// gradient, nil in DIn, is in Backward.
+func (k *concatKernel) Forward(r *Run) { ops.Concat(r.Out[0], r.In, k.p) }
 
-func (k *concatKernel) Backward(din, dout, in, out [][]float32) {
-	if dout[0] != nil {
-		ops.ConcatBackwardSet(din, k.set, dout[0], k.p)
+func (k *concatKernel) Backward(r *Run) {
+	if r.DOut[0] == nil {
+		clearSet(r)
 		return
 	}
-	for i, set := range k.set {
-		if din[i] != nil {
-			clearIfSet(set, din[i])
-		}
-	}
-}
-
-// assign: Backward can copy into any input's gradient.
-func (k *concatKernel) assign(i int) bool {
-	if k.set == nil {
-		k.set = make([]bool, len(k.p.Widths))
-	}
-	k.set[i] = true
-	return true
+	ops.ConcatBackward(r.DIn, r.Accumulate, r.DOut[0], k.p)
 }

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/deepdream-go/deepdream/ops"
@@ -84,7 +83,7 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		StrideH: strides[0], StrideW: strides[1],
 		DilationH: dilations[0], DilationW: dilations[1],
 		PadTop: pads[0], PadLeft: pads[1], PadBottom: pads[2], PadRight: pads[3],
-		Relu: n.Attr(fusedReluAttr) != nil,
+		Relu: n.Fused.Relu,
 	}
 	if p.OutH() < 1 || p.OutW() < 1 {
 		return nil, fmt.Errorf("Conv: input %v with kernel %v, dilations %v and pads %v leaves no output", xs, ws[2:], dilations, pads)
@@ -93,13 +92,15 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 	if rank == 1 {
 		out = Shape{p.N, p.M, p.OutW()}
 	}
+	// Each output element costs C/group * KH * KW multiply-adds.
+	flops := 2 * int64(out.Size()) * int64(ws.Size()/max(ws[0], 1))
 	k, scratch := &convKernel{p: p}, ops.ConvScratchSize(&p)
 	if n.shapesOnly {
-		return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}}, nil
+		return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, FLOPs: flops}, nil
 	}
 	// Winograd needs the weights transformed at plan time: constant ones.
-	// DEEPDREAM_WINOGRAD=0 keeps im2col, to compare the two.
-	if in[1].Const != nil && ops.WinogradPays(&p) && os.Getenv("DEEPDREAM_WINOGRAD") != "0" {
+	// Options.NoWinograd keeps im2col, to compare the two.
+	if in[1].Const != nil && ops.WinogradPays(&p) && !n.Options().NoWinograd {
 		// The transform depends on the weights and their shape only.
 		k.wino = in[1].Const.Memo("winograd", func() any {
 			return ops.NewWinogradFilter(in[1].Const.F, &p)
@@ -120,15 +121,17 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 			k.packed = f
 		}
 	}
-	// The mask of a fused Relu, unless the node reading its output
-	// applies it (reluByReaderAttr).
-	if p.Relu && n.Attr(reluByReaderAttr) == nil {
-		k.positive = make([]uint64, (out.Size()+63)/64)
-	}
 	// The input gradient needs the weights only (a fused ReLU keeps its
 	// mask as bits): neither x nor y stays in memory for it.
-	reads := &Reads{In: []int{1}}
-	return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, BackwardReads: reads, Scratch: scratch}, nil
+	b := &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, BackwardReads: &Reads{In: []int{1}}, Scratch: scratch, FLOPs: flops}
+	// The mask of a fused Relu, unless the node reading its output
+	// applies it.
+	if p.Relu && !n.Fused.ReluMaskedByReader {
+		k.masks = true
+		b.Saved = []SavedSpec{{Bits: out.Size()}}
+	}
+	b.CanSet = []int{0} // Backward sets dx as cheaply as it adds to it
+	return b, nil
 }
 
 // convInts reads a per-axis attribute of count values; def is both the
@@ -172,71 +175,66 @@ func convPads(autoPad string, size, kernel, stride, dilation, begin, end int) (i
 }
 
 type convKernel struct {
-	p       ops.ConvParams
-	scratch []float32 // one im2col or Winograd tile block: the plan's shared scratch
+	p ops.ConvParams
 	// wino holds the Winograd-transformed weights when the kernel runs
 	// ConvWinograd; packed, the packed weights (and bias) of other
 	// convolutions with constant ones.
 	wino   *ops.WinogradFilter
 	packed *ops.ConvFilter
-	// positive has a bit per output element, set where the fused ReLU let
-	// it through (ops.ReluBits); nil without a fused ReLU, or when the
-	// node reading the output masks its gradient (reluByReaderAttr).
-	positive []uint64
-	// setDx makes Backward set din[0] instead of adding to it (assign).
-	setDx bool
+	// masks says Forward keeps a bit per output element (Saved[0]), set
+	// where the fused ReLU let it through (ops.ReluBits): not when the
+	// node reading the output masks its gradient (Fusion.ReluMaskedByReader).
+	masks bool
 }
 
-// assign: the packed and Winograd paths can set the input gradient.
-func (k *convKernel) assign(i int) bool {
-	if i == 0 && (k.wino != nil || k.packed != nil) {
-		k.setDx = true
+// positive returns the fused ReLU's mask, nil without one or a backward
+// pass.
+func (k *convKernel) positive(r *Run) []uint64 {
+	if !k.masks {
+		return nil
 	}
-	return k.setDx
+	return r.Saved[0].Bits
 }
 
-func (k *convKernel) Forward(out, in [][]float32) {
+// Forward uses the plan's shared scratch for one im2col or Winograd tile
+// block.
+func (k *convKernel) Forward(r *Run) {
 	var bias []float32
-	if len(in) > 2 {
-		bias = in[2]
+	if len(r.In) > 2 {
+		bias = r.In[2]
 	}
 	if k.wino != nil {
-		ops.ConvWinograd(out[0], in[0], k.wino, bias, k.scratch, &k.p)
+		ops.ConvWinograd(r.Out[0], r.In[0], k.wino, bias, r.Scratch, &k.p)
 	} else if k.packed != nil {
-		ops.ConvPacked(out[0], in[0], k.packed, k.scratch, &k.p)
+		ops.ConvPacked(r.Out[0], r.In[0], k.packed, r.Scratch, &k.p)
 	} else {
-		ops.Conv(out[0], in[0], in[1], bias, k.scratch, &k.p)
+		ops.Conv(r.Out[0], r.In[0], r.In[1], bias, r.Scratch, &k.p)
 	}
-	if k.positive != nil {
-		ops.ReluBits(k.positive, out[0])
+	if mask := k.positive(r); mask != nil {
+		ops.ReluBits(mask, r.Out[0])
 	}
 }
 
-func (k *convKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] == nil {
+func (k *convKernel) Backward(r *Run) {
+	dx, dy, acc := r.DIn[0], r.DOut[0], r.Accumulate[0]
+	switch {
+	case dx == nil:
+		return
+	case dy == nil:
+		clearSet(r)
 		return
 	}
-	if dout[0] == nil {
-		clearIfSet(k.setDx, din[0])
-		return
-	}
-	if k.positive != nil {
+	if mask := k.positive(r); mask != nil {
 		// In place: the fused Relu's output gradient is read by no one
 		// else (fuseConvRelu leaves targets alone).
-		ops.ReluMaskBits(dout[0], k.positive)
+		ops.ReluMaskBits(dy, mask)
 	}
 	switch {
-	case k.wino != nil && k.setDx:
-		ops.ConvWinogradInputGradient(din[0], dout[0], k.wino, k.scratch, &k.p)
 	case k.wino != nil:
-		ops.ConvWinogradBackwardInput(din[0], dout[0], k.wino, k.scratch, &k.p)
-	case k.packed != nil && k.setDx:
-		ops.ConvPackedInputGradient(din[0], dout[0], k.packed, k.scratch, &k.p)
+		ops.ConvWinogradBackwardInput(dx, dy, k.wino, r.Scratch, &k.p, acc)
 	case k.packed != nil:
-		ops.ConvPackedBackwardInput(din[0], dout[0], k.packed, k.scratch, &k.p)
+		ops.ConvPackedBackwardInput(dx, dy, k.packed, r.Scratch, &k.p, acc)
 	default:
-		ops.ConvBackwardInput(din[0], dout[0], in[1], k.scratch, &k.p)
+		ops.ConvBackwardInput(dx, dy, r.In[1], r.Scratch, &k.p, acc)
 	}
 }
-
-func (k *convKernel) setScratch(buf []float32) { k.scratch = buf }

@@ -10,7 +10,7 @@ import (
 
 // TestConvWinogradGradient checks Conv layers large enough for Winograd
 // (ops.WinogradPays), against finite differences and against the im2col
-// path (DEEPDREAM_WINOGRAD=0).
+// path (Options.NoWinograd).
 func TestConvWinogradGradient(t *testing.T) {
 	cases := []struct {
 		x, w  Shape
@@ -35,11 +35,9 @@ func TestConvWinogradGradient(t *testing.T) {
 		}
 		CheckGradient(t, 11, node, inputs)
 
-		t.Setenv("DEEPDREAM_WINOGRAD", "0")
-		q := planNode(t, rng, 11, node, inputs, false)
-		t.Setenv("DEEPDREAM_WINOGRAD", "1")
+		q := planNodeWith(t, rng, 11, node, inputs, false, Options{NoWinograd: true})
 		if k := q.steps[0].kernel.(*convKernel); k.wino != nil {
-			t.Fatalf("%s on %v: DEEPDREAM_WINOGRAD=0 still runs Winograd", describe(node), c.x)
+			t.Fatalf("%s on %v: NoWinograd still runs Winograd", describe(node), c.x)
 		}
 		want := q.Data("y")
 		for i, v := range p.Data("y") {
@@ -64,11 +62,10 @@ func TestConvPolyphaseWinograd(t *testing.T) {
 		{Name: "b", Shape: Shape{w[0]}, Const: true},
 	}
 	node := convNode(attrInts("pads", 3, 3, 3, 3), attrInts("strides", 2, 2))
-	run := func(winograd string) (y, dx []float32) {
-		t.Setenv("DEEPDREAM_WINOGRAD", winograd)
-		p := planNode(t, rng, 11, node, inputs, true)
-		if k := p.steps[0].kernel.(*convKernel); (k.wino != nil) != (winograd == "1") {
-			t.Fatalf("DEEPDREAM_WINOGRAD=%s: Winograd %v", winograd, k.wino != nil)
+	run := func(winograd bool) (y, dx []float32) {
+		p := planNodeWith(t, rng, 11, node, inputs, true, Options{NoWinograd: !winograd})
+		if k := p.steps[0].kernel.(*convKernel); (k.wino != nil) != winograd {
+			t.Fatalf("Winograd wanted %v, planned %v", winograd, k.wino != nil)
 		}
 		dy := p.Grad("y")
 		for i := range dy {
@@ -79,8 +76,8 @@ func TestConvPolyphaseWinograd(t *testing.T) {
 		}
 		return append([]float32(nil), p.Data("y")...), append([]float32(nil), p.Grad("x")...)
 	}
-	y, dx := run("1")
-	wantY, wantDx := run("0")
+	y, dx := run(true)
+	wantY, wantDx := run(false)
 	compare := func(name string, got, want []float32) {
 		t.Helper()
 		for i, v := range got {

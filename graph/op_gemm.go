@@ -67,29 +67,29 @@ func buildGemm(n *Node, in []Input) (*Built, error) {
 			return nil, fmt.Errorf("Gemm: C is %v, does not broadcast to the %dx%d output", cs, p.M, p.N)
 		}
 	}
-	return &Built{Out: []Shape{{p.M, p.N}}, Kernel: &gemmKernel{p}}, nil
+	return &Built{Out: []Shape{{p.M, p.N}}, Kernel: &gemmKernel{p}, FLOPs: 2 * int64(p.M) * int64(p.N) * int64(p.K)}, nil
 }
 
 type gemmKernel struct{ p ops.GemmParams }
 
 // The slices of the optional C are nil when the node has only A and B.
-func (k *gemmKernel) Forward(out, in [][]float32) {
+func (k *gemmKernel) Forward(r *Run) {
 	var c []float32
-	if len(in) > 2 {
-		c = in[2]
+	if len(r.In) > 2 {
+		c = r.In[2]
 	}
-	ops.Gemm(out[0], in[0], in[1], c, &k.p)
+	ops.Gemm(r.Out[0], r.In[0], r.In[1], c, &k.p)
 }
 
-func (k *gemmKernel) Backward(din, dout, in, out [][]float32) {
-	if dout[0] == nil {
+func (k *gemmKernel) Backward(r *Run) {
+	if r.DOut[0] == nil {
 		return
 	}
 	var dc []float32
-	if len(din) > 2 {
-		dc = din[2]
+	if len(r.DIn) > 2 {
+		dc = r.DIn[2]
 	}
-	ops.GemmBackward(din[0], din[1], dc, dout[0], in[0], in[1], &k.p)
+	ops.GemmBackward(r.DIn[0], r.DIn[1], dc, r.DOut[0], r.In[0], r.In[1], &k.p)
 }
 
 // MatMul: numpy matmul. 1-D operands are promoted (A to a row, B to a
@@ -126,7 +126,8 @@ func buildMatMul(n *Node, in []Input) (*Built, error) {
 		out = append(out, nn)
 	}
 	p := ops.MatMulParams{Gemm: ops.GemmParams{M: m, N: nn, K: k, Alpha: 1}, AOff: aOff, BOff: bOff}
-	return &Built{Out: []Shape{out}, Kernel: &matMulKernel{p}}, nil
+	flops := 2 * int64(len(aOff)) * int64(m) * int64(nn) * int64(k)
+	return &Built{Out: []Shape{out}, Kernel: &matMulKernel{p}, FLOPs: flops}, nil
 }
 
 // broadcastBatch broadcasts the batch shapes a and b (numpy rules) and
@@ -178,13 +179,13 @@ func broadcastBatch(a, b Shape, aSize, bSize int) (batch Shape, aOff, bOff []int
 
 type matMulKernel struct{ p ops.MatMulParams }
 
-func (k *matMulKernel) Forward(out, in [][]float32) {
-	ops.MatMul(out[0], in[0], in[1], &k.p)
+func (k *matMulKernel) Forward(r *Run) {
+	ops.MatMul(r.Out[0], r.In[0], r.In[1], &k.p)
 }
 
-func (k *matMulKernel) Backward(din, dout, in, out [][]float32) {
-	if dout[0] == nil {
+func (k *matMulKernel) Backward(r *Run) {
+	if r.DOut[0] == nil {
 		return
 	}
-	ops.MatMulBackward(din[0], din[1], dout[0], in[0], in[1], &k.p)
+	ops.MatMulBackward(r.DIn[0], r.DIn[1], r.DOut[0], r.In[0], r.In[1], &k.p)
 }

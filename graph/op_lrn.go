@@ -44,44 +44,38 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 		return nil, err
 	}
 	// The input is a fused Relu's output, whose mask the backward pass
-	// applies (reluInputAttr).
-	p.Relu = n.Attr(reluInputAttr) != nil
-	k := &lrnKernel{p: p}
-	if size != 5 && !n.shapesOnly {
+	// applies.
+	p.Relu = n.Fused.ReluInput
+	b := &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p}, BackwardReads: &Reads{In: []int{0}}, CanSet: []int{0}}
+	if size != 5 {
 		// Other windows than 5 keep the factor for Backward, which
 		// recovers the window sums from it (see ops.LRN).
-		k.factor = make([]float32, x.Size())
+		b.Saved = []SavedSpec{{Floats: x.Size()}}
 	}
-	return &Built{Out: []Shape{x}, Kernel: k, BackwardReads: &Reads{In: []int{0}}}, nil
+	return b, nil
 }
 
-type lrnKernel struct {
-	p      ops.LRNParams
-	factor []float32 // the forward run's s^-beta, for Backward; nil for a window of 5
-	// setDx makes Backward set din[0] instead of adding to it (assign).
-	setDx bool
-}
+type lrnKernel struct{ p ops.LRNParams }
 
-// assign: Backward can set the input gradient, a block row at a time
-// while it is in cache.
-func (k *lrnKernel) assign(i int) bool {
-	if i != 0 {
-		return false
+// factor is the forward run's s^-beta, kept for Backward (Saved[0]); nil
+// for a window of 5, or without a backward pass.
+func (k *lrnKernel) factor(r *Run) []float32 {
+	if len(r.Saved) == 0 {
+		return nil
 	}
-	k.setDx = true
-	return true
+	return r.Saved[0].F
 }
 
-func (k *lrnKernel) Forward(out, in [][]float32) { ops.LRN(out[0], k.factor, in[0], &k.p) }
+func (k *lrnKernel) Forward(r *Run) { ops.LRN(r.Out[0], k.factor(r), r.In[0], &k.p) }
 
-func (k *lrnKernel) Backward(din, dout, in, out [][]float32) {
+// Backward can set the input gradient, a block row at a time while it is
+// in cache.
+func (k *lrnKernel) Backward(r *Run) {
 	switch {
-	case din[0] == nil:
-	case dout[0] == nil:
-		clearIfSet(k.setDx, din[0])
-	case k.setDx:
-		ops.LRNInputGradient(din[0], dout[0], in[0], k.factor, &k.p)
+	case r.DIn[0] == nil:
+	case r.DOut[0] == nil:
+		clearSet(r)
 	default:
-		ops.LRNBackward(din[0], dout[0], in[0], k.factor, &k.p)
+		ops.LRNBackward(r.DIn[0], r.DOut[0], r.In[0], k.factor(r), &k.p, r.Accumulate[0])
 	}
 }

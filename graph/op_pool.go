@@ -22,7 +22,7 @@ func buildMaxPool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := newMaxPool(n, p, out)
+	b := newMaxPool(p, out)
 	k := b.Kernel.(*maxPoolKernel)
 	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
 		order, err := n.Int("storage_order", 0)
@@ -38,9 +38,9 @@ func buildMaxPool(n *Node, in []Input) (*Built, error) {
 	if x := in[0].Const; x != nil && x.Int {
 		return foldInts(b, x)
 	}
-	if n.Attr(reluInputAttr) != nil && !n.shapesOnly {
-		if k.arg == nil { // fuseConvRelu checked the window
-			return nil, fmt.Errorf("%s: window %dx%d too large to store its taps", reluInputAttr, p.KH, p.KW)
+	if n.Fused.ReluInput {
+		if !k.storesTaps() { // fuseConvRelu checked the window
+			return nil, fmt.Errorf("the Relu before it is fused, but the window %dx%d is too large to store its taps", p.KH, p.KW)
 		}
 		k.positive = true
 	}
@@ -53,69 +53,64 @@ func buildGlobalMaxPool(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newMaxPool(n, p, out), nil
+	return newMaxPool(p, out), nil
 }
 
 // newMaxPool returns the MaxPool kernel of geometry p and output shape out.
 // Its Backward reads neither input nor output (they need not outlive the
 // forward pass) when the window is small enough for its first maximum to
 // be stored, else only the input.
-func newMaxPool(n *Node, p ops.PoolParams, out Shape) *Built {
+//
+// With stored taps, Backward can set the input gradient, a plane at a time
+// while it is in cache.
+func newMaxPool(p ops.PoolParams, out Shape) *Built {
 	k := &maxPoolKernel{p: p}
-	reads := &Reads{In: []int{0}}
-	if p.KH*p.KW <= ops.MaxPoolArgTaps && !n.shapesOnly {
-		k.arg, reads = make([]uint8, out.Size()), &Reads{}
+	if !k.storesTaps() {
+		return &Built{Out: []Shape{out}, Kernel: k, BackwardReads: &Reads{In: []int{0}}}
 	}
-	return &Built{Out: []Shape{out}, Kernel: k, BackwardReads: reads}
+	return &Built{Out: []Shape{out}, Kernel: k, BackwardReads: &Reads{}, CanSet: []int{0}, Saved: []SavedSpec{{Bytes: out.Size()}}}
 }
 
 type maxPoolKernel struct {
 	p ops.PoolParams
-	// arg holds each window's first maximum from Forward to Backward; nil
-	// for windows of more than ops.MaxPoolArgTaps taps, whose Backward
-	// finds it again in the input.
-	arg []uint8
 	// indices makes output 1 ONNX's Indices, column-major if columnMajor.
 	indices, columnMajor bool
 	// positive stores no tap for maxima that are not positive: the
-	// backward pass of the Relu before it too (reluInputAttr).
+	// backward pass of the Relu before it too (Fusion.ReluInput).
 	positive bool
-	// setDx makes Backward set din[0] instead of adding to it (assign).
-	setDx bool
 }
 
-// assign: with stored taps, Backward can set the input gradient, a plane
-// at a time while it is in cache.
-func (k *maxPoolKernel) assign(i int) bool {
-	if i != 0 || k.arg == nil {
-		return false
+// storesTaps reports whether the window is small enough for Forward to
+// keep each window's first maximum for Backward (Saved[0]); larger ones
+// Backward finds again in the input.
+func (k *maxPoolKernel) storesTaps() bool { return k.p.KH*k.p.KW <= ops.MaxPoolArgTaps }
+
+// taps returns the stored taps, nil without them or a backward pass.
+func (k *maxPoolKernel) taps(r *Run) []uint8 {
+	if len(r.Saved) == 0 {
+		return nil
 	}
-	k.setDx = true
-	return true
+	return r.Saved[0].B
 }
 
-func (k *maxPoolKernel) Forward(out, in [][]float32) {
-	if k.positive {
-		ops.MaxPoolPositive(out[0], k.arg, in[0], &k.p)
+func (k *maxPoolKernel) Forward(r *Run) {
+	if arg := k.taps(r); k.positive && arg != nil {
+		ops.MaxPoolPositive(r.Out[0], arg, r.In[0], &k.p)
 	} else {
-		ops.MaxPool(out[0], k.arg, in[0], &k.p)
+		ops.MaxPool(r.Out[0], arg, r.In[0], &k.p)
 	}
 	if k.indices {
-		ops.MaxPoolIndices(out[1], in[0], &k.p, k.columnMajor)
+		ops.MaxPoolIndices(r.Out[1], r.In[0], &k.p, k.columnMajor)
 	}
 }
 
-func (k *maxPoolKernel) Backward(din, dout, in, out [][]float32) {
+func (k *maxPoolKernel) Backward(r *Run) {
 	switch {
-	case din[0] == nil:
-	case dout[0] == nil:
-		clearIfSet(k.setDx, din[0])
-	case k.setDx:
-		ops.MaxPoolInputGradient(din[0], dout[0], k.arg, &k.p)
-	case k.arg != nil:
-		ops.MaxPoolBackward(din[0], dout[0], k.arg, &k.p)
+	case r.DIn[0] == nil:
+	case r.DOut[0] == nil:
+		clearSet(r)
 	default:
-		ops.MaxPoolBackwardScan(din[0], dout[0], in[0], &k.p)
+		ops.MaxPoolBackward(r.DIn[0], r.DOut[0], k.taps(r), r.In[0], &k.p, r.Accumulate[0])
 	}
 }
 
@@ -130,11 +125,7 @@ func foldInts(b *Built, x *Value) (*Built, error) {
 		}
 		in[i] = float32(v)
 	}
-	out := make([][]float32, len(b.Out))
-	for j, s := range b.Out {
-		out[j] = make([]float32, s.Size())
-	}
-	b.Kernel.Forward(out, [][]float32{in})
+	out := runOnce(b, [][]float32{in})
 	consts := make([]*Value, len(out))
 	for j, o := range out {
 		ints := make([]int64, len(o))
@@ -179,11 +170,11 @@ func buildGlobalAveragePool(n *Node, in []Input) (*Built, error) {
 
 type averagePoolKernel struct{ p ops.PoolParams }
 
-func (k *averagePoolKernel) Forward(out, in [][]float32) { ops.AveragePool(out[0], in[0], &k.p) }
+func (k *averagePoolKernel) Forward(r *Run) { ops.AveragePool(r.Out[0], r.In[0], &k.p) }
 
-func (k *averagePoolKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] != nil && dout[0] != nil {
-		ops.AveragePoolBackward(din[0], dout[0], &k.p)
+func (k *averagePoolKernel) Backward(r *Run) {
+	if r.DIn[0] != nil && r.DOut[0] != nil {
+		ops.AveragePoolBackward(r.DIn[0], r.DOut[0], &k.p)
 	}
 }
 

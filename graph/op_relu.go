@@ -16,8 +16,10 @@ func buildRelu(n *Node, in []Input) (*Built, error) {
 
 type reluKernel struct{}
 
-func (reluKernel) Forward(out, in [][]float32) { ops.Relu(out[0], in[0]) }
+func (reluKernel) Forward(r *Run) { ops.Relu(r.Out[0], r.In[0]) }
 
-func (reluKernel) Backward(din, dout, in, out [][]float32) {
-	ops.ReluBackward(din[0], dout[0], out[0])
+func (reluKernel) Backward(r *Run) {
+	if r.DIn[0] != nil && r.DOut[0] != nil {
+		ops.ReluBackward(r.DIn[0], r.DOut[0], r.Out[0])
+	}
 }

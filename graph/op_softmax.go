@@ -45,10 +45,10 @@ func buildSoftmax(n *Node, in []Input) (*Built, error) {
 
 type softmaxKernel struct{ p ops.SoftmaxParams }
 
-func (k *softmaxKernel) Forward(out, in [][]float32) { ops.Softmax(out[0], in[0], &k.p) }
+func (k *softmaxKernel) Forward(r *Run) { ops.Softmax(r.Out[0], r.In[0], &k.p) }
 
-func (k *softmaxKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] != nil && dout[0] != nil {
-		ops.SoftmaxBackward(din[0], dout[0], out[0], &k.p)
+func (k *softmaxKernel) Backward(r *Run) {
+	if r.DIn[0] != nil && r.DOut[0] != nil {
+		ops.SoftmaxBackward(r.DIn[0], r.DOut[0], r.Out[0], &k.p)
 	}
 }

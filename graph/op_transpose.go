@@ -65,16 +65,16 @@ type remapKernel struct {
 	fillInput int
 }
 
-func (k *remapKernel) Forward(out, in [][]float32) {
+func (k *remapKernel) Forward(r *Run) {
 	fill := k.fill
 	if k.fillInput >= 0 {
-		fill = in[k.fillInput][0]
+		fill = r.In[k.fillInput][0]
 	}
-	ops.Remap(out[0], in[0], fill, k.p)
+	ops.Remap(r.Out[0], r.In[0], fill, k.p)
 }
 
-func (k *remapKernel) Backward(din, dout, in, out [][]float32) {
-	if din[0] != nil && dout[0] != nil {
-		ops.RemapBackward(din[0], dout[0], k.p)
+func (k *remapKernel) Backward(r *Run) {
+	if r.DIn[0] != nil && r.DOut[0] != nil {
+		ops.RemapBackward(r.DIn[0], r.DOut[0], k.p)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/deepdream-go/deepdream/ops"
 )
@@ -26,6 +27,25 @@ type Spec struct {
 	// Memory, if set, lends the plan its large buffers (see Memory);
 	// else it allocates its own.
 	Memory *Memory
+	// Options are the engine's choices; the zero value is the fastest plan.
+	Options Options
+}
+
+// Options are the engine's choices for a plan. None changes what a plan
+// computes beyond float32 rounding; the zero value is the fastest plan, the
+// others serve as references in tests and for comparison runs.
+type Options struct {
+	// NoWinograd runs every convolution as im2col (or, pointwise, direct)
+	// and GEMM, as PyTorch's CPU convolutions do, instead of running 3x3
+	// and 5x5 ones by Winograd's transforms, whose rounding differs from a
+	// direct sum's by about 1e-6 relative, and which are 1.5-2x faster.
+	NoWinograd bool
+	// NoStacking keeps sibling pointwise convolutions (see siblingConvs)
+	// apart instead of running them as one.
+	NoStacking bool
+	// NoConcatInPlace makes every concatenation copy its inputs instead of
+	// having their producers write into its output (see concatsInPlace).
+	NoConcatInPlace bool
 }
 
 // InputSpec is one runtime input.
@@ -49,6 +69,7 @@ type Plan struct {
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
 	memory  *Memory // Spec.Memory
+	opts    Options // Spec.Options
 }
 
 // alloc returns n zeroed floats for a large buffer of the plan.
@@ -76,7 +97,7 @@ func (p *Plan) Observe(f func(StepTime)) { p.observe = f }
 // timed reports the time since start of step s to the observer.
 func (p *Plan) timed(s *step, backward bool, start time.Time) {
 	st := StepTime{Node: s.node, Backward: backward, Elapsed: time.Since(start)}
-	if s.node.Attr(fusedReluAttr) != nil {
+	if s.node.Fused.Relu {
 		st.Fused = "Relu"
 	}
 	p.observe(st)
@@ -100,17 +121,20 @@ type tensor struct {
 }
 
 type step struct {
-	node               *Node
-	kernel             Kernel
-	in, out, din, dout [][]float32
-	backward           bool
-	// dinBufs and doutBufs are din and dout before memory is assigned;
-	// inT and outT are the runtime tensors behind in and out (nil where a
-	// constant or nothing is passed).
+	node     *Node
+	kernel   Kernel
+	run      Run // the buffers the kernel gets
+	backward bool
+	// dinBufs and doutBufs are run.DIn and run.DOut before memory is
+	// assigned; inT and outT are the runtime tensors behind run.In and
+	// run.Out (nil where a constant or nothing is passed).
 	dinBufs, doutBufs []*gradBuf
 	inT, outT         []*tensor
 	reads             *Reads
-	scratch           int // floats of the plan's shared scratch it uses
+	canSet            []int       // Built.CanSet
+	saved             []SavedSpec // Built.Saved
+	scratch           int         // floats of the plan's shared scratch it uses
+	flops             int64       // Built.FLOPs
 	// zero lists the gradient buffers whose life starts at this step:
 	// Backward clears them just before the step adds into them.
 	zero [][]float32
@@ -118,7 +142,7 @@ type step struct {
 
 // Plan prepares the model for spec.
 func (m *Model) Plan(spec Spec) (*Plan, error) {
-	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward, memory: spec.Memory}
+	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward, memory: spec.Memory, opts: spec.Options}
 	if len(spec.Targets) == 0 {
 		return nil, fmt.Errorf("graph: plan has no target tensor")
 	}
@@ -165,7 +189,7 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		if stacked[n] {
 			continue
 		}
-		if g := siblings[n]; g != nil && stackSiblings && p.stackable(g) {
+		if g := siblings[n]; g != nil && !p.opts.NoStacking && p.stackable(g) {
 			if err := p.addSiblings(g); err != nil {
 				return nil, err
 			}
@@ -208,6 +232,7 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 	p.concatsInPlace()
 	p.assignData()
 	p.assignScratch()
+	p.assignSaved()
 	if spec.Backward {
 		p.assignGradients()
 	}
@@ -303,11 +328,12 @@ func (p *Plan) add(n *Node) error {
 			allConst = false
 		}
 	}
-	if p.shapesOnly && !allConst { // a constant node still runs, folded
-		only := *n
-		only.shapesOnly = true
-		n = &only
-	}
+	// The builder sees the node with this plan's options, and whether
+	// only shapes are wanted (a constant node still runs, folded).
+	planned := *n
+	planned.shapesOnly = p.shapesOnly && !allConst
+	planned.opts = &p.opts
+	n = &planned
 	b, err := build(n, ins)
 	if err != nil {
 		return n.wrap(err)
@@ -327,7 +353,7 @@ func (p *Plan) add(n *Node) error {
 		return p.fold(n, b, ins)
 	}
 
-	s := &step{node: n, kernel: b.Kernel, reads: b.BackwardReads, scratch: b.Scratch}
+	s := &step{node: n, kernel: b.Kernel, reads: b.BackwardReads, canSet: b.CanSet, saved: b.Saved, scratch: b.Scratch, flops: b.FLOPs}
 	for _, in := range ins {
 		var data []float32
 		var rt *tensor
@@ -341,7 +367,7 @@ func (p *Plan) add(n *Node) error {
 				rt = t
 			}
 		}
-		s.in = append(s.in, data) // runtime inputs are filled in by assignData
+		s.run.In = append(s.run.In, data) // runtime inputs are filled in by assignData
 		s.inT = append(s.inT, rt)
 	}
 	if b.Alias {
@@ -356,7 +382,7 @@ func (p *Plan) add(n *Node) error {
 		if out != "" {
 			p.tensors[out] = t
 		}
-		s.out = append(s.out, nil)
+		s.run.Out = append(s.run.Out, nil)
 		s.outT = append(s.outT, t)
 	}
 	if p.back {
@@ -370,7 +396,11 @@ func (p *Plan) add(n *Node) error {
 
 func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 	index := len(p.steps) // s is about to be appended
-	s.din = make([][]float32, len(n.Inputs))
+	s.run.DIn = make([][]float32, len(n.Inputs))
+	s.run.Accumulate = make([]bool, len(n.Inputs))
+	for i := range s.run.Accumulate {
+		s.run.Accumulate[i] = true
+	}
 	s.dinBufs = make([]*gradBuf, len(n.Inputs))
 	for i, name := range n.Inputs {
 		if name == "" {
@@ -385,7 +415,7 @@ func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 			s.backward = true
 		}
 	}
-	s.dout = make([][]float32, len(n.Outputs))
+	s.run.DOut = make([][]float32, len(n.Outputs))
 	s.doutBufs = make([]*gradBuf, len(n.Outputs))
 	if !s.backward {
 		return nil
@@ -481,11 +511,11 @@ func (p *Plan) assignData() {
 	for _, s := range p.steps {
 		for i, t := range s.inT {
 			if t != nil {
-				s.in[i] = t.view()
+				s.run.In[i] = t.view()
 			}
 		}
 		for j, t := range s.outT {
-			s.out[j] = t.data
+			s.run.Out[j] = t.data
 		}
 	}
 }
@@ -497,13 +527,37 @@ func (p *Plan) assignScratch() {
 	for _, s := range p.steps {
 		size = max(size, s.scratch)
 	}
-	if size == 0 {
+	if size == 0 || p.shapesOnly {
 		return
 	}
 	buf := p.alloc(size)
 	for _, s := range p.steps {
 		if s.scratch > 0 {
-			s.kernel.(scratchUser).setScratch(buf[:s.scratch])
+			s.run.Scratch = buf[:s.scratch]
+		}
+	}
+}
+
+// assignSaved gives the steps that a backward pass runs through the
+// buffers their kernels keep from Forward for Backward; the others get
+// nil slices and record nothing. Saved buffers live until Backward, like
+// the tensors it reads, so each has memory of its own.
+func (p *Plan) assignSaved() {
+	for _, s := range p.steps {
+		s.run.Saved = make([]Saved, len(s.saved))
+		if !p.back || !s.backward || p.shapesOnly {
+			continue
+		}
+		for k, spec := range s.saved {
+			buf := p.alloc(spec.floats())
+			switch {
+			case spec.Floats > 0:
+				s.run.Saved[k].F = buf
+			case spec.Bytes > 0:
+				s.run.Saved[k].B = unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), spec.Bytes)
+			case spec.Bits > 0:
+				s.run.Saved[k].Bits = unsafe.Slice((*uint64)(unsafe.Pointer(&buf[0])), (spec.Bits+63)/64)
+			}
 		}
 	}
 }
@@ -642,44 +696,26 @@ func (p *Plan) assignGradients() {
 	for _, s := range p.steps {
 		for i, g := range s.dinBufs {
 			if g != nil {
-				s.din[i] = g.data
+				s.run.DIn[i] = g.data
 			}
 		}
 		for j, g := range s.doutBufs {
 			if g != nil {
-				s.dout[j] = g.data
+				s.run.DOut[j] = g.data
 			}
 		}
 	}
 	p.spareClears()
 }
 
-// assigner is implemented by kernels whose Backward can set din[i] rather
-// than add to it: assign(i) asks the kernel to, and reports whether it
-// will.
-type assigner interface {
-	assign(i int) bool
-}
-
-// clearIfSet clears din if set, for a kernel that sets its input gradient
-// (assign) when nothing flows back to it: the planner did not clear din.
-func clearIfSet(set bool, din []float32) {
-	if set {
-		ops.Clear(din)
-	}
-}
-
 // spareClears lets the kernels that can set a gradient buffer whose life
-// starts at their step do so, instead of the buffer being cleared just
-// before they add to it: a pass over the buffer saved, and for a
-// pointwise convolution the read of zeros by its GEMM.
+// starts at their step (Built.CanSet) do so, instead of the buffer being
+// cleared just before they add to it: a pass over the buffer saved, and
+// for a pointwise convolution the read of zeros by its GEMM.
 func (p *Plan) spareClears() {
 	for i, s := range p.steps {
-		a, ok := s.kernel.(assigner)
-		if !ok {
-			continue
-		}
-		for j, g := range s.dinBufs {
+		for _, j := range s.canSet {
+			g := s.dinBufs[j]
 			if g == nil || g.firstWriter != i || g.seed || len(g.data) == 0 {
 				continue
 			}
@@ -687,8 +723,9 @@ func (p *Plan) spareClears() {
 				continue // the step adds two of its gradients into g
 			}
 			z := slices.IndexFunc(s.zero, func(b []float32) bool { return len(b) == len(g.data) && &b[0] == &g.data[0] })
-			if z >= 0 && a.assign(j) {
+			if z >= 0 {
 				s.zero = slices.Delete(s.zero, z, z+1)
+				s.run.Accumulate[j] = false
 			}
 		}
 	}
@@ -714,14 +751,7 @@ func (p *Plan) fold(n *Node, b *Built, ins []Input) error {
 	if b.Kernel == nil {
 		return n.Errorf("operator cannot run on constant inputs here")
 	}
-	out := make([][]float32, len(b.Out))
-	for j := range out {
-		out[j] = make([]float32, b.Out[j].Size())
-	}
-	if b.Scratch > 0 {
-		b.Kernel.(scratchUser).setScratch(make([]float32, b.Scratch))
-	}
-	b.Kernel.Forward(out, in)
+	out := runOnce(b, in)
 	for j, name := range n.Outputs {
 		if name != "" {
 			p.tensors[name] = &tensor{name: name, shape: b.Out[j], cnst: &Value{Shape: b.Out[j], F: out[j]}}
@@ -767,11 +797,11 @@ func (p *Plan) Forward(ctx context.Context) error {
 			return err
 		}
 		if p.observe == nil {
-			s.kernel.Forward(s.out, s.in)
+			s.kernel.Forward(&s.run)
 			continue
 		}
 		start := time.Now()
-		s.kernel.Forward(s.out, s.in)
+		s.kernel.Forward(&s.run)
 		p.timed(s, false, start)
 	}
 	return nil
@@ -800,7 +830,7 @@ func (p *Plan) Backward(ctx context.Context) error {
 		for _, g := range s.zero {
 			ops.Clear(g)
 		}
-		s.kernel.Backward(s.din, s.dout, s.in, s.out)
+		s.kernel.Backward(&s.run)
 		if p.observe != nil {
 			p.timed(s, true, start)
 		}
@@ -847,36 +877,15 @@ func (p *Plan) Shape(name string) Shape {
 func (p *Plan) Steps() int { return len(p.steps) }
 
 // FLOPs counts the arithmetic of the planned convolutions and matrix
-// products (2 per multiply-add), the usual measure of a network's cost.
+// products (2 per multiply-add), the usual measure of a network's cost, as
+// their operators report it (Built.FLOPs).
 func (p *Plan) FLOPs() int64 {
 	var total int64
 	for _, s := range p.steps {
-		n := s.node
-		switch n.OpType {
-		case "Conv":
-			// out: N x M x spatial; each output element costs C/group * kernel
-			// multiply-adds, which is the weight tensor's size over M.
-			out := p.tensors[n.Outputs[0]].shape
-			w := p.tensors[n.Inputs[1]].shape
-			total += 2 * int64(out.Size()) * int64(w.Size()/max(w[0], 1))
-		case "Gemm", "MatMul":
-			// out: ... x m x n; each element costs k multiply-adds, k being
-			// the first input's last (or, transposed, first) dimension.
-			out := p.tensors[n.Outputs[0]].shape
-			a := p.tensors[n.Inputs[0]].shape
-			k := a[len(a)-1]
-			if ta, _ := n.Int("transA", 0); ta != 0 {
-				k = a[0]
-			}
-			total += 2 * int64(out.Size()) * int64(k)
-		}
+		total += s.flops
 	}
 	return total
 }
-
-// stackSiblings lets Plan stack sibling convolutions; tests turn it off
-// for a reference.
-var stackSiblings = true
 
 // view is the tensor's part of its root's buffer.
 func (t *tensor) view() []float32 { return t.root.data[t.off:][:t.shape.Size()] }
@@ -924,7 +933,7 @@ func (p *Plan) addSiblings(g *siblingGroup) error {
 	if b == nil {
 		first.Inputs = first.Inputs[:2]
 	}
-	if err := p.add(&Node{Node: &first, Opset: g.convs[0].Opset}); err != nil {
+	if err := p.add(&Node{Node: &first, Opset: g.convs[0].Opset, Fused: g.convs[0].Fused}); err != nil {
 		return err
 	}
 	stack := p.tensors[name]

@@ -214,28 +214,24 @@ func convForward(y, x, w, b []float32, f *ConvFilter, scratch []float32, p *Conv
 	}
 }
 
-// ConvBackwardInput: dx += conv^T(dy, w), per group and tile
+// ConvBackwardInput: dx = conv^T(dy, w), added to dx if accumulate, else
+// setting it whatever it held, per group and tile
 //
 //	dcol[K x tile] = w_g^T * dy_g[M/G x tile]
 //
 // then scattered and added into dx (col2im), the transpose of im2col.
 // Pointwise convolutions add w_g^T * dy_g into dx directly, depthwise ones
 // add w_m[tap] * dy_m into x_g seen through each tap.
-func ConvBackwardInput(dx, dy, w, scratch []float32, p *ConvParams) {
-	convBackwardInput(dx, dy, w, nil, scratch, p, true)
+//
+// Setting dx spares the caller a pass clearing it, and a pointwise
+// convolution's GEMM then writes dx without reading it.
+func ConvBackwardInput(dx, dy, w, scratch []float32, p *ConvParams, accumulate bool) {
+	convBackwardInput(dx, dy, w, nil, scratch, p, accumulate)
 }
 
 // ConvPackedBackwardInput is ConvBackwardInput with the weights of f.
-func ConvPackedBackwardInput(dx, dy []float32, f *ConvFilter, scratch []float32, p *ConvParams) {
-	convBackwardInput(dx, dy, f.w, f, scratch, p, true)
-}
-
-// ConvPackedInputGradient is ConvPackedBackwardInput into a dx it sets
-// rather than adds to, whatever dx held: a gradient buffer whose life
-// starts here need not be cleared first, and a pointwise convolution's GEMM
-// then writes it without reading it.
-func ConvPackedInputGradient(dx, dy []float32, f *ConvFilter, scratch []float32, p *ConvParams) {
-	convBackwardInput(dx, dy, f.w, f, scratch, p, false)
+func ConvPackedBackwardInput(dx, dy []float32, f *ConvFilter, scratch []float32, p *ConvParams, accumulate bool) {
+	convBackwardInput(dx, dy, f.w, f, scratch, p, accumulate)
 }
 
 // convBackwardInput is ConvBackwardInput, with the packed weights of f

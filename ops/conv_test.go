@@ -144,7 +144,7 @@ func TestConv(t *testing.T) {
 
 			dx, checkDx := guarded(r, len(x))
 			before := append([]float32(nil), dx...)
-			ConvBackwardInput(dx, dy, w, scratch, &p)
+			ConvBackwardInput(dx, dy, w, scratch, &p, true)
 			checkDx(t, name+": dx")
 			checkScratch(t, name+": scratch")
 			compare(t, name+": dx", dx, before, wantDx, dxmag)
@@ -159,7 +159,7 @@ func TestConv(t *testing.T) {
 			checkYp(t, name+": packed y")
 			checkScratch(t, name+": packed scratch")
 			dxp := append([]float32(nil), before...)
-			ConvPackedBackwardInput(dxp, dy, f, scratch, &p)
+			ConvPackedBackwardInput(dxp, dy, f, scratch, &p, true)
 			for i := range want {
 				if math.Float32bits(yp[i]) != math.Float32bits(y[i]) {
 					t.Fatalf("%s: packed y[%d] = %v, Conv gives %v", name, i, yp[i], y[i])
@@ -172,12 +172,12 @@ func TestConv(t *testing.T) {
 			}
 			// Setting dx, whatever it held, is adding to zeros.
 			zeros := make([]float32, len(x))
-			ConvPackedBackwardInput(zeros, dy, f, scratch, &p)
+			ConvPackedBackwardInput(zeros, dy, f, scratch, &p, true)
 			set := make([]float32, len(x))
 			for i := range set {
 				set[i] = float32(math.NaN())
 			}
-			ConvPackedInputGradient(set, dy, f, scratch, &p)
+			ConvPackedBackwardInput(set, dy, f, scratch, &p, false)
 			for i := range set {
 				if set[i] != zeros[i] {
 					t.Fatalf("%s: set dx[%d] = %v, adding to zeros gives %v", name, i, set[i], zeros[i])
@@ -245,7 +245,7 @@ func TestConvNoAllocs(t *testing.T) {
 	scratch := make([]float32, ConvScratchSize(&p))
 	run := func() {
 		Conv(y, x, w, b, scratch, &p)
-		ConvBackwardInput(dx, y, w, scratch, &p)
+		ConvBackwardInput(dx, y, w, scratch, &p, true)
 	}
 	run()
 	if a := testing.AllocsPerRun(10, run); a != 0 {
@@ -301,9 +301,9 @@ func BenchmarkConv(b *testing.B) {
 		b.Run(l.name+"/backward", func(b *testing.B) {
 			for b.Loop() {
 				if f != nil {
-					ConvPackedBackwardInput(x, y, f, scratch, &p)
+					ConvPackedBackwardInput(x, y, f, scratch, &p, true)
 				} else {
-					ConvBackwardInput(x, y, w, scratch, &p)
+					ConvBackwardInput(x, y, w, scratch, &p, true)
 				}
 			}
 			report(b)

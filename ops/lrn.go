@@ -35,7 +35,8 @@ func (p *LRNParams) window() (before, after int) {
 // Windows of 5 channels (GoogLeNet's and AlexNet's) take a float32 fast
 // path (lrnWith chooses), which computes the factor again where needed,
 // exactly: for them factor may be nil, which saves a buffer the size of x
-// (78 MB for GoogLeNet's two LRNs at 1352x900).
+// (78 MB for GoogLeNet's two LRNs at 1352x900). For other windows factor
+// is nil when no LRNBackward follows.
 func LRN(dst, factor, x []float32, p *LRNParams) {
 	lrnWith(dst, factor, x, p, p.Size == 5)
 }
@@ -44,7 +45,8 @@ func lrnWith(dst, factor, x []float32, p *LRNParams, fast bool) {
 	lrnTasks.For(p.N*p.blocks(), p.blockGrain(), lrnTask{fast: fast, y: dst, factor: factor, x: x, p: p})
 }
 
-// LRNBackward: dx += the gradient of LRN given dy, from the x and factor
+// LRNBackward: dx += the gradient of LRN given dy if accumulate, else dx =
+// it whatever dx held, from the x and factor
 // of the forward run (a window of 5 computes the factor again and ignores
 // factor, which may be nil; see LRN):
 //
@@ -54,16 +56,12 @@ func lrnWith(dst, factor, x []float32, p *LRNParams, fast bool) {
 // i-after .. i+before: the window mirrored. y = x * factor is computed
 // again rather than read, so that the output need not live until the
 // backward pass.
-func LRNBackward(dx, dy, x, factor []float32, p *LRNParams) {
-	lrnBackwardWith(dx, dy, x, factor, p, p.Size == 5, false)
-}
-
-// LRNInputGradient is LRNBackward into a dx it sets rather than adds to,
-// whatever dx held: a window of 5 writes each row of dx without reading
-// it; other windows clear each block row just before adding to it, while
-// it is in cache, instead of by a pass of its own over the whole buffer.
-func LRNInputGradient(dx, dy, x, factor []float32, p *LRNParams) {
-	lrnBackwardWith(dx, dy, x, factor, p, p.Size == 5, true)
+//
+// Setting dx, a window of 5 writes each row of dx without reading it;
+// other windows clear each block row just before adding to it, while it is
+// in cache, instead of by a pass of its own over the whole buffer.
+func LRNBackward(dx, dy, x, factor []float32, p *LRNParams, accumulate bool) {
+	lrnBackwardWith(dx, dy, x, factor, p, p.Size == 5, !accumulate)
 }
 
 func lrnBackwardWith(dx, dy, x, factor []float32, p *LRNParams, fast, set bool) {
@@ -253,6 +251,7 @@ func lrnGradRowGo(dx, dy, x, f, w0, w1, w2, w3, w4 []float32, k2 float32, set, r
 func (t *lrnTask) slidingBlock(at pixels) {
 	p := t.p
 	var acc [lrnBlock]float64
+	var factors [lrnBlock]float32
 	sum := acc[:at.n]
 	before, after := p.window()
 	if t.backward {
@@ -285,7 +284,11 @@ func (t *lrnTask) slidingBlock(at pixels) {
 			}
 			continue
 		}
-		y, f, x := at.of(t.y, c), at.of(t.factor, c), at.of(t.x, c)
+		y, x := at.of(t.y, c), at.of(t.x, c)
+		f := factors[:at.n] // the factors, when not kept
+		if t.factor != nil {
+			f = at.of(t.factor, c)
+		}
 		for i, v := range x {
 			fi := math.Pow(bias+k*max(sum[i], 0), -beta)
 			f[i], y[i] = float32(fi), float32(float64(v)*fi)

@@ -84,7 +84,7 @@ func TestLRNMatchesReference(t *testing.T) {
 				set[i] = float32(math.NaN())
 			}
 			lrnBackwardWith(set, dy, x, factor, &p, fast, true)
-			checkSet(t, "LRNInputGradient")
+			checkSet(t, "LRNBackward setting dx")
 			for i := range set {
 				if math.Float32bits(set[i]) != math.Float32bits(zeros[i]) {
 					t.Fatalf("%+v fast %v: set dx[%d] = %v, adding to zeros gives %v", p, fast, i, set[i], zeros[i])
@@ -133,7 +133,7 @@ func TestLRNNoAllocs(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(10, func() {
 		LRN(y, factor, x, &p)
-		LRNBackward(dx, y, x, factor, &p)
+		LRNBackward(dx, y, x, factor, &p, true)
 	}); a != 0 {
 		t.Errorf("LRN allocates %v times per run", a)
 	}

@@ -68,25 +68,21 @@ func MaxPoolPositive(dst []float32, arg []uint8, x []float32, p *PoolParams) {
 }
 
 // MaxPoolBackward: dx += dy routed to the first maximum of each window (as
-// ONNX, Caffe and PyTorch route it), the tap MaxPool stored in arg.
-func MaxPoolBackward(dx, dy []float32, arg []uint8, p *PoolParams) {
-	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, fast: p.fast3x3(), dy: dy, arg: arg, dx: dx, p: p})
-}
-
-// MaxPoolInputGradient is MaxPoolBackward into a dx it sets rather than
-// adds to, whatever dx held: the 3x3 assembly writes each row of dx the
-// first time it routes to it without reading it, and only what it leaves
-// is cleared; other windows clear each plane just before routing into it,
-// while it is in cache, instead of by a pass over the whole buffer.
-func MaxPoolInputGradient(dx, dy []float32, arg []uint8, p *PoolParams) {
-	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackward, set: true, fast: p.fast3x3(), dy: dy, arg: arg, dx: dx, p: p})
-}
-
-// MaxPoolBackwardScan is MaxPoolBackward for windows of more than
-// MaxPoolArgTaps taps, which MaxPool stores no tap for: it finds each
-// window's first maximum again in the forward run's x.
-func MaxPoolBackwardScan(dx, dy, x []float32, p *PoolParams) {
-	poolTasks.For(p.N*p.C, p.planeGrain(), poolTask{kind: maxPoolBackwardScan, dy: dy, x: x, dx: dx, p: p})
+// ONNX, Caffe and PyTorch route it) if accumulate, else dx = that, whatever
+// dx held. The maximum is the tap MaxPool stored in arg or, where arg is
+// nil (windows of more than MaxPoolArgTaps taps, which MaxPool stores no
+// tap for), found again in the forward run's x.
+//
+// Setting dx, the 3x3 assembly writes each row of dx the first time it
+// routes to it without reading it, and only what it leaves is cleared;
+// other windows clear each plane just before routing into it, while it is
+// in cache, instead of by a pass over the whole buffer.
+func MaxPoolBackward(dx, dy []float32, arg []uint8, x []float32, p *PoolParams, accumulate bool) {
+	t := poolTask{kind: maxPoolBackward, set: !accumulate, fast: p.fast3x3(), dy: dy, arg: arg, dx: dx, p: p}
+	if arg == nil {
+		t.kind, t.fast, t.x = maxPoolBackwardScan, false, x
+	}
+	poolTasks.For(p.N*p.C, p.planeGrain(), t)
 }
 
 // MaxPoolIndices: dst = ONNX's Indices output of MaxPool of x: the flat
@@ -185,6 +181,9 @@ func (t *poolTask) Run(lo, hi int) {
 			}
 			maxPoolBackwardPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.arg[op:op+out], &offsets, p)
 		case maxPoolBackwardScan:
+			if t.set {
+				clear(t.dx[ip : ip+in])
+			}
 			maxPoolBackwardScanPlane(t.dx[ip:ip+in], t.dy[op:op+out], t.x[ip:ip+in], p)
 		case averagePoolForward:
 			averagePoolPlane(t.y[op:op+out], t.x[ip:ip+in], p, false)

@@ -84,7 +84,7 @@ func TestMaxPoolBackwardAVX2(t *testing.T) {
 			for i, avx2 := range []bool{true, false} {
 				poolAVX2 = avx2
 				dx[i] = append([]float32(nil), dx0...)
-				MaxPoolBackward(dx[i], dy, arg, &p)
+				MaxPoolBackward(dx[i], dy, arg, nil, &p, true)
 			}
 			for i := range dx0 {
 				if math.Float32bits(dx[0][i]) != math.Float32bits(dx[1][i]) {
@@ -96,7 +96,7 @@ func TestMaxPoolBackwardAVX2(t *testing.T) {
 			for i, avx2 := range []bool{true, false} {
 				poolAVX2 = avx2
 				copy(dx[i], dx0)
-				MaxPoolInputGradient(dx[i], dy, arg, &p)
+				MaxPoolBackward(dx[i], dy, arg, nil, &p, false)
 			}
 			for i := range dx0 {
 				if math.Float32bits(dx[0][i]) != math.Float32bits(dx[1][i]) {

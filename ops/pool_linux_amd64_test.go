@@ -51,7 +51,7 @@ func TestMaxPoolAVX2Fenced(t *testing.T) {
 			}
 			MaxPool(y, arg, x, &p)
 			copy(dy, y)
-			MaxPoolBackward(dx, dy, arg, &p)
+			MaxPoolBackward(dx, dy, arg, nil, &p, true)
 		}
 	}
 }

@@ -184,19 +184,19 @@ func TestMaxPoolPositive(t *testing.T) {
 		for _, set := range []bool{false, true} {
 			want, got := randFloats(r, in), make([]float32, in)
 			if set {
-				MaxPoolInputGradient(want, dy, arg, &p)
+				MaxPoolBackward(want, dy, arg, nil, &p, false)
 			} else {
 				clear(want)
-				MaxPoolBackward(want, dy, arg, &p)
+				MaxPoolBackward(want, dy, arg, nil, &p, true)
 			}
 			ReluMaskBits(want, mask)
 			if set {
 				for i := range got {
 					got[i] = float32(math.NaN())
 				}
-				MaxPoolInputGradient(got, dy, argp, &p)
+				MaxPoolBackward(got, dy, argp, nil, &p, false)
 			} else {
-				MaxPoolBackward(got, dy, argp, &p)
+				MaxPoolBackward(got, dy, argp, nil, &p, true)
 			}
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
@@ -247,9 +247,9 @@ func TestPoolMatchesReference(t *testing.T) {
 				// the stored taps or, for large windows, found again.
 				clear(dx)
 				if p.KH*p.KW <= MaxPoolArgTaps {
-					MaxPoolBackward(dx, dy, arg, &p)
+					MaxPoolBackward(dx, dy, arg, nil, &p, true)
 				} else {
-					MaxPoolBackwardScan(dx, dy, x, &p)
+					MaxPoolBackward(dx, dy, nil, x, &p, true)
 				}
 				checkDX(t, name)
 				for i := range dx {
@@ -265,19 +265,19 @@ func TestPoolMatchesReference(t *testing.T) {
 				for i := range dx {
 					dx[i] = float32(math.NaN())
 				}
-				MaxPoolInputGradient(dx, dy, arg, &p)
+				MaxPoolBackward(dx, dy, arg, nil, &p, false)
 				checkDX(t, name)
 				for i := range dx {
 					if dx[i] != added[i] {
-						t.Fatalf("%s fast %v: MaxPoolInputGradient dx[%d] = %v, adding to zeros gives %v", name, fast, i, dx[i], added[i])
+						t.Fatalf("%s fast %v: MaxPoolBackward (set) dx[%d] = %v, adding to zeros gives %v", name, fast, i, dx[i], added[i])
 					}
 				}
 			}
 			clear(dx)
-			MaxPoolBackwardScan(dx, dy, x, &p)
+			MaxPoolBackward(dx, dy, nil, x, &p, true)
 			for i := range dx {
 				if math.Abs(float64(dx[i])-wantDX[i]) > 1e-5 {
-					t.Fatalf("%s: MaxPoolBackwardScan dx[%d] = %v, want %v", name, i, dx[i], wantDX[i])
+					t.Fatalf("%s: MaxPoolBackward (scan) dx[%d] = %v, want %v", name, i, dx[i], wantDX[i])
 				}
 			}
 			AveragePool(y, x, &p)
@@ -340,7 +340,7 @@ func TestMaxPoolNaNAndSignedZeros(t *testing.T) {
 			}
 		}
 		clear(dx)
-		MaxPoolBackward(dx, dy, arg, &p)
+		MaxPoolBackward(dx, dy, arg, nil, &p, true)
 		for i := range dx {
 			if dx[i] != want[i] {
 				t.Fatalf("fast %v: dx = %v, want %v", fast, dx, want)
@@ -405,8 +405,8 @@ func TestPoolNoAllocs(t *testing.T) {
 	y, arg := make([]float32, p.C*p.OutH*p.OutW), make([]uint8, p.C*p.OutH*p.OutW)
 	if a := testing.AllocsPerRun(10, func() {
 		MaxPool(y, arg, x, &p)
-		MaxPoolBackward(dx, y, arg, &p)
-		MaxPoolBackwardScan(dx, y, x, &p)
+		MaxPoolBackward(dx, y, arg, nil, &p, true)
+		MaxPoolBackward(dx, y, nil, x, &p, true)
 		AveragePool(y, x, &p)
 		AveragePoolBackward(x, y, &p)
 	}); a != 0 {
@@ -462,13 +462,13 @@ func BenchmarkMaxPool(b *testing.B) {
 		}
 		b.Run(c.name+"/backward", func(b *testing.B) {
 			for b.Loop() {
-				MaxPoolBackward(dx, y, arg, &p)
+				MaxPoolBackward(dx, y, arg, nil, &p, true)
 			}
 			reportPool(b, &p)
 		})
 		b.Run(c.name+"/backward-set", func(b *testing.B) { // the engine's
 			for b.Loop() {
-				MaxPoolInputGradient(dx, y, arg, &p)
+				MaxPoolBackward(dx, y, arg, nil, &p, false)
 			}
 			reportPool(b, &p)
 		})

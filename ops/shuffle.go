@@ -285,19 +285,14 @@ func Concat(dst []float32, srcs [][]float32, p *ConcatParams) {
 	concatTasks.For(len(dst), elementwiseGrain, concatTask{out: dst, parts: srcs, p: p})
 }
 
-// ConcatBackward: dsrcs[k] += its part of ddst; nil entries are skipped.
-// An input joined more than once (x with itself) repeats its buffer in
-// dsrcs; the parts then add into it one after the other, on one core.
-func ConcatBackward(dsrcs [][]float32, ddst []float32, p *ConcatParams) {
-	ConcatBackwardSet(dsrcs, nil, ddst, p)
-}
-
-// ConcatBackwardSet is ConcatBackward, but sets dsrcs[k] to its part of
-// ddst, whatever it held, where set[k] (set may be nil): a gradient buffer
-// whose life starts here is copied into rather than cleared and added to.
-// A buffer given twice in dsrcs must not be set.
-func ConcatBackwardSet(dsrcs [][]float32, set []bool, ddst []float32, p *ConcatParams) {
-	t := concatTask{out: ddst, parts: dsrcs, p: p, backward: true, set: set}
+// ConcatBackward: dsrcs[k] += its part of ddst where accumulate[k] (or
+// accumulate is nil), else dsrcs[k] = it, whatever it held: a gradient
+// buffer whose life starts here is copied into rather than cleared and
+// added to. nil entries are skipped. An input joined more than once (x
+// with itself) repeats its buffer in dsrcs; the parts then add into it one
+// after the other, on one core (such a buffer must be accumulated).
+func ConcatBackward(dsrcs [][]float32, accumulate []bool, ddst []float32, p *ConcatParams) {
+	t := concatTask{out: ddst, parts: dsrcs, p: p, backward: true, accumulate: accumulate}
 	if repeatsBuffer(dsrcs) {
 		t.Run(0, len(ddst))
 		return
@@ -327,8 +322,10 @@ type concatTask struct {
 	out      []float32
 	parts    [][]float32
 	p        *ConcatParams
-	backward bool   // parts += out split
-	set      []bool // backward: parts[k] = its split where set[k]
+	backward bool // parts += out split
+	// accumulate, in backward: parts[k] += its split where accumulate[k]
+	// (or accumulate is nil), else parts[k] = it.
+	accumulate []bool
 }
 
 var concatTasks parallel.Tasks[concatTask, *concatTask]
@@ -340,7 +337,7 @@ func (t *concatTask) Run(lo, hi int) {
 			if part != nil {
 				copy(t.out[pos:pos+n], part[off:off+n])
 			}
-		case part != nil && t.set != nil && t.set[k]:
+		case part != nil && t.accumulate != nil && !t.accumulate[k]:
 			copy(part[off:off+n], t.out[pos:pos+n])
 		case part != nil:
 			axpy(part[off:off+n], t.out[pos:pos+n], 1) // 1*dy is dy: dx += dy

@@ -195,7 +195,7 @@ func TestConcat(t *testing.T) {
 		for k := 1; k < len(srcs); k++ {
 			dsrcs[k] = slices.Clone(srcs[k])
 		}
-		ConcatBackward(dsrcs, got, p)
+		ConcatBackward(dsrcs, nil, got, p)
 		for k := 1; k < len(srcs); k++ {
 			for i, v := range dsrcs[k] {
 				if v != 2*srcs[k][i] {
@@ -203,8 +203,8 @@ func TestConcat(t *testing.T) {
 				}
 			}
 		}
-		// ConcatBackwardSet: the inputs marked set get their part whatever
-		// they held, the others have it added.
+		// The inputs not accumulated get their part whatever they held,
+		// the others have it added.
 		set := make([]bool, len(srcs))
 		for k := range srcs {
 			set[k] = k%2 == 1
@@ -215,7 +215,11 @@ func TestConcat(t *testing.T) {
 				}
 			}
 		}
-		ConcatBackwardSet(dsrcs, set, got, p)
+		accumulate := make([]bool, len(set))
+		for k := range set {
+			accumulate[k] = !set[k]
+		}
+		ConcatBackward(dsrcs, accumulate, got, p)
 		for k := range srcs {
 			for i, v := range dsrcs[k] {
 				want := 2 * srcs[k][i]
@@ -261,7 +265,7 @@ func TestShuffleNoAllocs(t *testing.T) {
 		Remap(padded, x, 0, pad)
 		RemapBackward(dx, padded, pad)
 		Concat(joined, srcs, cp)
-		ConcatBackward(dsrcs, joined, cp)
+		ConcatBackward(dsrcs, nil, joined, cp)
 	}
 	run()
 	if n := testing.AllocsPerRun(10, run); n != 0 {
@@ -279,7 +283,7 @@ func TestConcatBackwardRepeatedInput(t *testing.T) {
 		dy[i] = float32(i % 7)
 	}
 	dx := make([]float32, n)
-	ConcatBackward([][]float32{dx, dx}, dy, p)
+	ConcatBackward([][]float32{dx, dx}, nil, dy, p)
 	for i, v := range dx {
 		if want := dy[i] + dy[n+i]; v != want {
 			t.Fatalf("dx[%d] = %v, want %v", i, v, want)

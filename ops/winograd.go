@@ -292,14 +292,9 @@ func ConvWinograd(y, x []float32, f *WinogradFilter, b, scratch []float32, p *Co
 
 // ConvWinogradBackwardInput: dx += conv^T(dy, w), as the convolution of dy
 // (padded by 2 - pad) with the flipped and transposed weights of f.
-func ConvWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams) {
-	convWinogradBackwardInput(dx, dy, f, scratch, p, true)
-}
-
-// ConvWinogradInputGradient is ConvWinogradBackwardInput into a dx it
-// sets rather than adds to, whatever dx held (see ConvPackedInputGradient).
-func ConvWinogradInputGradient(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams) {
-	convWinogradBackwardInput(dx, dy, f, scratch, p, false)
+// Like ConvBackwardInput it adds to dx if accumulate, else sets it.
+func ConvWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams, accumulate bool) {
+	convWinogradBackwardInput(dx, dy, f, scratch, p, accumulate)
 }
 
 func convWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams, accumulate bool) {

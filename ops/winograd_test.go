@@ -120,19 +120,19 @@ func testConvWinograd(t *testing.T) {
 
 			dx, checkDx := guarded(r, len(x))
 			before := append([]float32(nil), dx...)
-			ConvWinogradBackwardInput(dx, dy, f, scratch, &p)
+			ConvWinogradBackwardInput(dx, dy, f, scratch, &p, true)
 			checkDx(t, name+": dx")
 			checkScratch(t, name+": scratch")
 			compareTol(t, name+": dx", dx, before, wantDx, dxmag, winogradTol)
 
 			// Setting dx, whatever it held, is adding to zeros.
 			zeros := make([]float32, len(x))
-			ConvWinogradBackwardInput(zeros, dy, f, scratch, &p)
+			ConvWinogradBackwardInput(zeros, dy, f, scratch, &p, true)
 			set, checkSet := guarded(r, len(x))
 			for i := range set {
 				set[i] = float32(math.NaN())
 			}
-			ConvWinogradInputGradient(set, dy, f, scratch, &p)
+			ConvWinogradBackwardInput(set, dy, f, scratch, &p, false)
 			checkSet(t, name+": set dx")
 			for i := range set {
 				if set[i] != zeros[i] {
@@ -177,7 +177,7 @@ func testConvWinogradNoAllocs(t *testing.T) {
 	scratch := make([]float32, WinogradScratchSize(&p))
 	run := func() {
 		ConvWinograd(y, x, f, b, scratch, &p)
-		ConvWinogradBackwardInput(dx, y, f, scratch, &p)
+		ConvWinogradBackwardInput(dx, y, f, scratch, &p, true)
 	}
 	run()
 	if a := testing.AllocsPerRun(10, run); a != 0 {
@@ -259,8 +259,8 @@ func BenchmarkWinograd(b *testing.B) {
 		}
 		bench("im2col/forward", func() { ConvPacked(y, x, packed, scratch, &p) })
 		bench("winograd/forward", func() { ConvWinograd(y, x, f, bias, scratch, &p) })
-		bench("im2col/backward", func() { ConvPackedBackwardInput(x, y, packed, scratch, &p) })
-		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, f, scratch, &p) })
+		bench("im2col/backward", func() { ConvPackedBackwardInput(x, y, packed, scratch, &p, true) })
+		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, f, scratch, &p, true) })
 		if strings.HasSuffix(l.name, "/1024") { // what prefetching the planes gives
 			bench("winograd-noprefetch/forward", func() {
 				defer func(d int) { wgPrefetch = d }(wgPrefetch)
@@ -270,7 +270,7 @@ func BenchmarkWinograd(b *testing.B) {
 			bench("winograd-noprefetch/backward", func() {
 				defer func(d int) { wgPrefetch = d }(wgPrefetch)
 				wgPrefetch = 0
-				ConvWinogradBackwardInput(x, y, f, scratch, &p)
+				ConvWinogradBackwardInput(x, y, f, scratch, &p, true)
 			})
 		}
 	}
