@@ -40,6 +40,8 @@ var conformanceSkips = map[string]string{
 	"test_training_dropout_mask":            "training mode Dropout (random mask): the engine runs inference",
 	"test_training_dropout_zero_ratio":      "training mode Dropout: the engine runs inference",
 	"test_training_dropout_zero_ratio_mask": "training mode Dropout: the engine runs inference",
+	"test_sqrt":                             "values match; the gradient check cannot pass: at the input 0.028 Sqrt curves so fast that central differences (steps of 0.01) are 1.6% off its slope, beyond the check's 1%",
+	"test_sign":                             "values match; the gradient check cannot pass: the input holds 0, where Sign jumps, and central differences (steps of 0.01) see a slope of 100 there, where the engine's gradient is 0 (as PyTorch's)",
 }
 
 // The ONNX backend test tolerance (onnx/backend/test/runner).

@@ -19,6 +19,7 @@ type Coef [2]float32
 type Attr struct {
 	Name    string
 	Default float32
+	NonZero bool // f divides by it (Celu's alpha)
 }
 
 // UnaryOp is one element-wise function y = f(x) and its derivative.
@@ -67,21 +68,9 @@ func UnaryOps() []*UnaryOp {
 var unaryOps = []UnaryOp{
 	{Name: "Abs", F: each(math.Abs), Int: func(v int64) int64 { return max(v, -v) },
 		Deriv: fromX(func(x float64, _ Coef) float64 { return sign(x) })},
-	{Name: "Acos", F: each(math.Acos),
-		Deriv: fromX(func(x float64, _ Coef) float64 { return -1 / math.Sqrt(1-x*x) })},
-	{Name: "Acosh", F: each(math.Acosh),
-		Deriv: fromX(func(x float64, _ Coef) float64 { return 1 / math.Sqrt(x*x-1) })},
-	{Name: "Asin", F: each(math.Asin),
-		Deriv: fromX(func(x float64, _ Coef) float64 { return 1 / math.Sqrt(1-x*x) })},
-	{Name: "Asinh", F: each(math.Asinh),
-		Deriv: fromX(func(x float64, _ Coef) float64 { return 1 / math.Sqrt(x*x+1) })},
-	{Name: "Atan", F: each(math.Atan),
-		Deriv: fromX(func(x float64, _ Coef) float64 { return 1 / (1 + x*x) })},
-	{Name: "Atanh", F: each(math.Atanh),
-		Deriv: fromX(func(x float64, _ Coef) float64 { return 1 / (1 - x*x) })},
 	{Name: "Ceil", F: each(math.Ceil)},
 	// Celu: max(0, x) + min(0, alpha*(exp(x/alpha) - 1)).
-	{Name: "Celu", Attrs: []Attr{{"alpha", 1}},
+	{Name: "Celu", Attrs: []Attr{{Name: "alpha", Default: 1, NonZero: true}},
 		F: eachC(func(x float64, c Coef) float64 {
 			if x > 0 {
 				return x
@@ -97,10 +86,8 @@ var unaryOps = []UnaryOp{
 		})},
 	{Name: "Cos", F: each(math.Cos),
 		Deriv: fromX(func(x float64, _ Coef) float64 { return -math.Sin(x) })},
-	{Name: "Cosh", F: each(math.Cosh),
-		Deriv: fromX(func(x float64, _ Coef) float64 { return math.Sinh(x) })},
 	// Elu: x for x > 0, alpha*(exp(x) - 1) below.
-	{Name: "Elu", Attrs: []Attr{{"alpha", 1}},
+	{Name: "Elu", Attrs: []Attr{{Name: "alpha", Default: 1}},
 		F: eachC(func(x float64, c Coef) float64 {
 			if x > 0 {
 				return x
@@ -121,7 +108,7 @@ var unaryOps = []UnaryOp{
 	// HardSigmoid: max(0, min(1, alpha*x + beta)), in float32 as ONNX's
 	// reference computes it. MobileNetV3 runs it on every block: a plain
 	// loop, like HardSwish.
-	{Name: "HardSigmoid", Attrs: []Attr{{"alpha", 0.2}, {"beta", 0.5}},
+	{Name: "HardSigmoid", Attrs: []Attr{{Name: "alpha", Default: 0.2}, {Name: "beta", Default: 0.5}},
 		F: func(y, x []float32, c Coef) {
 			y = y[:len(x)]
 			for i, v := range x {
@@ -188,7 +175,7 @@ var unaryOps = []UnaryOp{
 	// Round rounds half to even, as ONNX specifies.
 	{Name: "Round", F: each(math.RoundToEven)},
 	// Selu: gamma*x for x > 0, gamma*alpha*(exp(x) - 1) below.
-	{Name: "Selu", Attrs: []Attr{{"alpha", 1.67326319217681884765625}, {"gamma", 1.05070102214813232421875}},
+	{Name: "Selu", Attrs: []Attr{{Name: "alpha", Default: 1.67326319217681884765625}, {Name: "gamma", Default: 1.05070102214813232421875}},
 		F: eachC(func(x float64, c Coef) float64 {
 			if x > 0 {
 				return float64(c[1]) * x
@@ -204,8 +191,6 @@ var unaryOps = []UnaryOp{
 	{Name: "Sign", F: each(sign), Int: func(v int64) int64 { return int64(sign(float64(v))) }},
 	{Name: "Sin", F: each(math.Sin),
 		Deriv: fromX(func(x float64, _ Coef) float64 { return math.Cos(x) })},
-	{Name: "Sinh", F: each(math.Sinh),
-		Deriv: fromX(func(x float64, _ Coef) float64 { return math.Cosh(x) })},
 	{Name: "Softplus", F: each(softplus),
 		Deriv: fromX(func(x float64, _ Coef) float64 { return logistic(x) })},
 	{Name: "Softsign", F: each(func(x float64) float64 { return x / (1 + math.Abs(x)) }),
@@ -215,12 +200,10 @@ var unaryOps = []UnaryOp{
 		})},
 	{Name: "Sqrt", F: each(math.Sqrt),
 		Deriv: fromY(func(y float64, _ Coef) float64 { return 0.5 / y })},
-	{Name: "Tan", F: each(math.Tan),
-		Deriv: fromY(func(y float64, _ Coef) float64 { return 1 + y*y })},
 	{Name: "Tanh", F: each(math.Tanh),
 		Deriv: fromY(func(y float64, _ Coef) float64 { return 1 - y*y })},
 	// ThresholdedRelu: x for x > alpha, 0 elsewhere.
-	{Name: "ThresholdedRelu", Attrs: []Attr{{"alpha", 1}},
+	{Name: "ThresholdedRelu", Attrs: []Attr{{Name: "alpha", Default: 1}},
 		F: eachC(func(x float64, c Coef) float64 {
 			if x > float64(c[0]) {
 				return x
