@@ -458,6 +458,9 @@ func WhereBackward(dx, dy, c []float32, p *Broadcast, input int, accumulate bool
 	}
 }
 
+// WhereInts is Where on integers, for constants at plan time.
+func WhereInts(y, c, x, z []int64, p *Broadcast) { whereRange(y, c, x, z, p, 0, len(y)) }
+
 type whereTask struct {
 	y, c, x, z []float32
 	p          *Broadcast
@@ -465,10 +468,11 @@ type whereTask struct {
 
 var whereTasks parallel.Tasks[whereTask, *whereTask]
 
-func (t *whereTask) Run(lo, hi int) {
-	y, c, x, z := t.y, t.c, t.x, t.z
-	sc, sx, sz := t.p.inner(0), t.p.inner(1), t.p.inner(2)
-	t.p.runs(lo, hi, func(pos, n int, off [maxInputs]int) {
+func (t *whereTask) Run(lo, hi int) { whereRange(t.y, t.c, t.x, t.z, t.p, lo, hi) }
+
+func whereRange[T element](y, c, x, z []T, p *Broadcast, lo, hi int) {
+	sc, sx, sz := p.inner(0), p.inner(1), p.inner(2)
+	p.runs(lo, hi, func(pos, n int, off [maxInputs]int) {
 		for i := range n {
 			v := z[off[2]+i*sz]
 			if c[off[0]+i*sc] != 0 {

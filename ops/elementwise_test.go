@@ -200,6 +200,12 @@ func TestElementwiseInts(t *testing.T) {
 			t.Errorf("%s(%v, %d) = %v, want %v", c.op, a, c.b, got, c.want)
 		}
 	}
+	_, p, _ := NewBroadcast([]int{2, 1}, []int{2, 2}, []int{})
+	got := make([]int64, 4)
+	WhereInts(got, []int64{1, 0}, []int64{1, 2, 3, 4}, []int64{-1}, p)
+	if want := []int64{1, 2, -1, -1}; !slices.Equal(got, want) {
+		t.Errorf("WhereInts([[1] [0]], [[1 2] [3 4]], -1) = %v, want %v", got, want)
+	}
 	for _, c := range [][3]int64{{1, -3, 1}, {-1, -3, -1}, {-1, -2, 1}, {0, 0, 1}, {-2, 5, -32}} {
 		if got := powInt(c[0], c[1]); got != c[2] {
 			t.Errorf("powInt(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
