@@ -30,25 +30,32 @@ type memChunk struct {
 	used, dirty int
 }
 
+// memAlign is the alignment, in floats, of every buffer Memory lends: a
+// cache line, which also lets a saved buffer be viewed as uint64s.
+const memAlign = 16
+
 // alloc lends n zeroed floats: the first chunk with room, else a new one.
+// Each buffer starts memAlign floats from a chunk's start (chunks are
+// allocated whole, so at least 8-byte aligned).
 func (m *Memory) alloc(n int) []float32 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	size := (n + memAlign - 1) / memAlign * memAlign
 	for _, c := range m.chunks {
-		if len(c.buf)-c.used < n {
+		if len(c.buf)-c.used < size {
 			continue
 		}
 		b := c.buf[c.used : c.used+n]
 		if c.used < c.dirty {
 			ops.Clear(b[:min(n, c.dirty-c.used)])
 		}
-		c.used += n
+		c.used += size
 		c.dirty = max(c.dirty, c.used)
 		return b
 	}
-	c := &memChunk{buf: make([]float32, n), used: n, dirty: n}
+	c := &memChunk{buf: make([]float32, size), used: size, dirty: size}
 	m.chunks = append(m.chunks, c)
-	return c.buf
+	return c.buf[:n]
 }
 
 // Reset takes back everything lent. The plans made with m must not run

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // TestMemory plans the siblings model at a large size with a Memory, then
@@ -89,6 +90,12 @@ func TestMemoryLendsZeros(t *testing.T) {
 	m.Reset()
 	for _, n := range []int{700, 250, 300, 60} { // the first three fit in the chunks
 		c := m.alloc(n)
+		if len(c) != n {
+			t.Fatalf("a loan of %d floats has %d", n, len(c))
+		}
+		if addr := uintptr(unsafe.Pointer(&c[0])); addr%8 != 0 {
+			t.Fatalf("a loan of %d floats starts at %#x, not 8-byte aligned", n, addr)
+		}
 		for i, v := range c {
 			if v != 0 {
 				t.Fatalf("a loan of %d floats has %v at %d", n, v, i)
@@ -96,7 +103,8 @@ func TestMemoryLendsZeros(t *testing.T) {
 			c[i] = 3
 		}
 	}
-	if got := m.Size(); got != 1300+60 {
-		t.Fatalf("memory holds %d floats, want 1360 (one new chunk for what did not fit)", got)
+	// Loans are whole multiples of memAlign floats: 1008 and 304, then 64.
+	if got := m.Size(); got != 1008+304+64 {
+		t.Fatalf("memory holds %d floats, want 1376 (one new chunk for what did not fit)", got)
 	}
 }

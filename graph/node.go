@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/deepdream-go/deepdream/internal/gemm"
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
@@ -20,8 +21,10 @@ type Node struct {
 	// (InferShapes): the kernel will not run, so its buffers and
 	// transformed weights need not be made.
 	shapesOnly bool
-	// opts are the plan's engine options (nil: the defaults).
-	opts *Options
+	// opts are the plan's engine options (nil: the defaults), kernel the
+	// GEMM micro-kernel they name (nil: gemm.Default()).
+	opts   *Options
+	kernel *gemm.Kernel
 }
 
 // Fusion is what the planner merged into a node.

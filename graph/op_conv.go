@@ -83,7 +83,7 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		StrideH: strides[0], StrideW: strides[1],
 		DilationH: dilations[0], DilationW: dilations[1],
 		PadTop: pads[0], PadLeft: pads[1], PadBottom: pads[2], PadRight: pads[3],
-		Relu: n.Fused.Relu,
+		Relu: n.Fused.Relu, Kernel: n.kernel,
 	}
 	if p.OutH() < 1 || p.OutW() < 1 {
 		return nil, fmt.Errorf("Conv: input %v with kernel %v, dilations %v and pads %v leaves no output", xs, ws[2:], dilations, pads)
@@ -102,7 +102,7 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 	// Options.NoWinograd keeps im2col, to compare the two.
 	if in[1].Const != nil && ops.WinogradPays(&p) && !n.Options().NoWinograd {
 		// The transform depends on the weights and their shape only.
-		k.wino = in[1].Const.Memo("winograd", func() any {
+		k.wino = in[1].Const.Memo("winograd/"+p.Kernel.Name(), func() any {
 			return ops.NewWinogradFilter(in[1].Const.F, &p)
 		}).(*ops.WinogradFilter)
 		scratch = ops.WinogradScratchSize(&p)
@@ -116,7 +116,7 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 		if hasBias {
 			b, biasName = in[2].Const.F, in[2].Name
 		}
-		key := fmt.Sprintf("conv-packed/group=%d/im2col=%v/bias=%q", p.Group, scratch > 0, biasName)
+		key := fmt.Sprintf("conv-packed/%s/group=%d/im2col=%v/bias=%q", p.Kernel.Name(), p.Group, scratch > 0, biasName)
 		if f := in[1].Const.Memo(key, func() any { return ops.NewConvFilter(in[1].Const.F, b, &p) }).(*ops.ConvFilter); f != nil {
 			k.packed = f
 		}

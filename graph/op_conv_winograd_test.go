@@ -2,9 +2,12 @@ package graph
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
+	"github.com/deepdream-go/deepdream/internal/gemm"
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
@@ -88,4 +91,62 @@ func TestConvPolyphaseWinograd(t *testing.T) {
 	}
 	compare("y", y, wantY)
 	compare("dx", dx, wantDx)
+}
+
+// TestOptionsKernel plans a Winograd and an im2col convolution on each GEMM
+// kernel this machine has (Options.Kernel) and compares values and input
+// gradients with the default kernel's; an unknown kernel is refused.
+func TestOptionsKernel(t *testing.T) {
+	x, w := Shape{1, 5, 24, 23}, Shape{6, 5, 3, 3}
+	for _, attrs := range [][]*onnx.Attribute{
+		{attrInts("pads", 1, 1, 1, 1)},                            // Winograd
+		{attrInts("pads", 1, 1, 1, 1), attrInts("strides", 2, 2)}, // im2col
+	} {
+		node := convNode(attrs...)
+		run := func(kernel string) (y, dx []float32) {
+			rng := rand.New(rand.NewPCG(11, 12)) // the same data for every kernel
+			inputs := []TestInput{
+				{Name: "x", Shape: x, Grad: true},
+				{Name: "w", Shape: w, Const: true},
+				{Name: "b", Shape: Shape{w[0]}, Const: true},
+			}
+			p := planNodeWith(t, rng, 11, node, inputs, true, Options{Kernel: kernel})
+			if got := p.steps[0].kernel.(*convKernel).p.Kernel.Name(); kernel != "" && got != kernel {
+				t.Fatalf("Options.Kernel %s: the Conv runs on %s", kernel, got)
+			}
+			for i := range p.Grad("y") {
+				p.Grad("y")[i] = float32(i%5) - 2
+			}
+			if err := p.Backward(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), p.Data("y")...), append([]float32(nil), p.Grad("x")...)
+		}
+		wantY, wantDx := run("")
+		// The kernels sum in different orders: within float32 rounding of
+		// sums of 45 terms, relative to the largest value.
+		near := func(what string, got, want []float32) {
+			var d, m float64
+			for i := range want {
+				d = max(d, math.Abs(float64(got[i])-float64(want[i])))
+				m = max(m, math.Abs(float64(want[i])))
+			}
+			if !(d <= 1e-5*m) {
+				t.Errorf("%s: max |difference| %.3g, %.3g of max |value|", what, d, d/m)
+			}
+		}
+		for _, k := range gemm.Kernels() {
+			y, dx := run(k)
+			near(describe(node)+" on "+k+": y", y, wantY)
+			near(describe(node)+" on "+k+": dx", dx, wantDx)
+		}
+	}
+	m, err := Load(nodeModel(11, convNode(), []TestInput{{Name: "x", Shape: x}, {Name: "w", Shape: w}, {Name: "b", Shape: Shape{6}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: x}}, Targets: []string{"y"}, Options: Options{Kernel: "avx1024"}})
+	if err == nil || !strings.Contains(err.Error(), `"avx1024"`) {
+		t.Errorf("Options.Kernel avx1024: error %v, want one naming the kernel", err)
+	}
 }

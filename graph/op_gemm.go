@@ -34,7 +34,7 @@ func buildGemm(n *Node, in []Input) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := ops.GemmParams{M: as[0], K: as[1], N: bs[1], TransA: transA != 0, TransB: transB != 0}
+	p := ops.GemmParams{M: as[0], K: as[1], N: bs[1], TransA: transA != 0, TransB: transB != 0, Kernel: n.kernel}
 	kb := bs[0]
 	if p.TransA {
 		p.M, p.K = as[1], as[0]
@@ -125,7 +125,7 @@ func buildMatMul(n *Node, in []Input) (*Built, error) {
 	if len(bs) > 1 {
 		out = append(out, nn)
 	}
-	p := ops.MatMulParams{Gemm: ops.GemmParams{M: m, N: nn, K: k, Alpha: 1}, AOff: aOff, BOff: bOff}
+	p := ops.MatMulParams{Gemm: ops.GemmParams{M: m, N: nn, K: k, Alpha: 1, Kernel: n.kernel}, AOff: aOff, BOff: bOff}
 	flops := 2 * int64(len(aOff)) * int64(m) * int64(nn) * int64(k)
 	return &Built{Out: []Shape{out}, Kernel: &matMulKernel{p}, FLOPs: flops}, nil
 }

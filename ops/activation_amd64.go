@@ -4,8 +4,8 @@ package ops
 
 import "golang.org/x/sys/cpu"
 
-// reluAVX2 selects the assembly ReLU kernels; tests turn it off to run the
-// Go twins.
+// reluAVX2 selects the assembly ReLU kernels. The purego build runs the Go
+// twins everywhere; TestReluAVX2 compares the two.
 var reluAVX2 = cpu.X86.HasAVX2
 
 // The assembly kernels take whole vectors of 8 (relu, reluBackward) or

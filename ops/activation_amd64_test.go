@@ -16,15 +16,12 @@ func TestReluAVX2(t *testing.T) {
 	if !reluAVX2 {
 		t.Skip("no AVX2")
 	}
-	defer func() { reluAVX2 = true }()
 	// both runs f with the Go twins, then with the assembly, and compares
 	// what the two runs wrote.
-	both := func(name string, f func() []float32) {
+	both := func(name string, f func(k reluKernels) []float32) {
 		t.Helper()
-		reluAVX2 = false
-		want := f()
-		reluAVX2 = true
-		got := f()
+		want := f(reluKernels{reluGo, reluBackwardGo, reluBitsGo, reluMaskBitsGo})
+		got := f(reluKernels{relu, reluBackward, reluBits, reluMaskBits})
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("%s: element %d is %#x, the Go twin gives %#x", name, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
@@ -42,31 +39,31 @@ func TestReluAVX2(t *testing.T) {
 			bits[i] = [...]uint64{r.Uint64(), 0, ^uint64(0)}[i%3]
 		}
 
-		both(name+": relu", func() []float32 {
+		both(name+": relu", func(k reluKernels) []float32 {
 			y, check := guarded(r, n)
-			relu(y, x)
+			k.relu(y, x)
 			check(t, name+": relu")
 			return y
 		})
-		both(name+": relu in place", func() []float32 {
+		both(name+": relu in place", func(k reluKernels) []float32 {
 			y, check := guarded(r, n)
 			copy(y, x)
-			relu(y, y)
+			k.relu(y, y)
 			check(t, name+": relu in place")
 			return y
 		})
-		both(name+": reluBackward", func() []float32 {
+		both(name+": reluBackward", func(k reluKernels) []float32 {
 			g, check := guarded(r, n)
 			copy(g, dx)
-			reluBackward(g, dy, x)
+			k.backward(g, dy, x)
 			check(t, name+": reluBackward")
 			return g
 		})
-		both(name+": reluBits", func() []float32 {
+		both(name+": reluBits", func(k reluKernels) []float32 {
 			words := (n + 63) / 64
 			mask := make([]uint64, words+2)
 			mask[0], mask[words+1] = 0xdead, 0xbeef
-			reluBits(mask[1:words+1], x)
+			k.bits(mask[1:words+1], x)
 			if mask[0] != 0xdead || mask[words+1] != 0xbeef {
 				t.Fatalf("%s: reluBits wrote outside its mask", name)
 			}
@@ -76,20 +73,20 @@ func TestReluAVX2(t *testing.T) {
 			}
 			return out
 		})
-		both(name+": reluMaskBits", func() []float32 {
+		both(name+": reluMaskBits", func(k reluKernels) []float32 {
 			g, check := guarded(r, n)
 			copy(g, dy)
-			reluMaskBits(g, bits)
+			k.maskBits(g, bits)
 			check(t, name+": reluMaskBits")
 			return g
 		})
 	}
 }
 
-// TestReluGo runs the ReLU tests with the Go twins.
-func TestReluGo(t *testing.T) {
-	defer func(avx2 bool) { reluAVX2 = avx2 }(reluAVX2)
-	reluAVX2 = false
-	TestRelu(t)
-	TestReluBitsMaskLikeY(t)
+// reluKernels are the four ReLU kernels: the Go twins or the dispatchers.
+type reluKernels struct {
+	relu     func(dst, x []float32)
+	backward func(dx, dy, y []float32)
+	bits     func(mask []uint64, y []float32)
+	maskBits func(dy []float32, mask []uint64)
 }

@@ -28,6 +28,9 @@ type ConvParams struct {
 	// backward is ReluMaskBits (with the bits ReluBits kept) on dy before
 	// ConvBackwardInput.
 	Relu bool
+	// Kernel is the GEMM micro-kernel to compute with, and to pack weights
+	// for (nil: gemm.Default()).
+	Kernel *gemm.Kernel
 }
 
 // OutH is the output height.
@@ -124,17 +127,17 @@ func NewConvFilter(w, b []float32, p *ConvParams) *ConvFilter {
 	f := &ConvFilter{w: w, b: b}
 	for g := range p.Group {
 		wg := w[g*mg*k:][:mg*k]
-		fwd := gemm.Pack(false, mg, k, 1, wg, k)
+		fwd := p.Kernel.Pack(false, mg, k, 1, wg, k)
 		if b != nil && !p.pointwise() {
 			wb := make([]float32, mg*(k+1))
 			for i := range mg {
 				copy(wb[i*(k+1):], wg[i*k:(i+1)*k])
 				wb[i*(k+1)+k] = b[g*mg+i]
 			}
-			fwd = gemm.Pack(false, mg, k+1, 1, wb, k+1)
+			fwd = p.Kernel.Pack(false, mg, k+1, 1, wb, k+1)
 		}
 		f.fwd = append(f.fwd, fwd)
-		f.back = append(f.back, gemm.Pack(true, k, mg, 1, wg, k))
+		f.back = append(f.back, p.Kernel.Pack(true, k, mg, 1, wg, k))
 	}
 	return f
 }
@@ -175,7 +178,7 @@ func convForward(y, x, w, b []float32, f *ConvFilter, scratch []float32, p *Conv
 				if f != nil {
 					gemm.SgemmPackedLayer(f.fwd[g], pixels, xg, hw, bg, yg, pixels, p.epilogue())
 				} else {
-					gemm.SgemmLayer(false, false, mg, pixels, k, 1, wg, k, xg, hw, bg, yg, pixels, p.epilogue())
+					p.Kernel.SgemmLayer(false, false, mg, pixels, k, 1, wg, k, xg, hw, bg, yg, pixels, p.epilogue())
 				}
 				continue
 			}
@@ -207,7 +210,7 @@ func convForward(y, x, w, b []float32, f *ConvFilter, scratch []float32, p *Conv
 				if f != nil {
 					gemm.SgemmPackedLayer(f.fwd[g], t, col, t, nil, yg[p0:], pixels, p.epilogue())
 				} else {
-					gemm.SgemmLayer(false, false, mg, t, kb, 1, wb, kb, col, t, nil, yg[p0:], pixels, p.epilogue())
+					p.Kernel.SgemmLayer(false, false, mg, t, kb, 1, wb, kb, col, t, nil, yg[p0:], pixels, p.epilogue())
 				}
 			}
 		}
@@ -263,7 +266,7 @@ func convBackwardInput(dx, dy, w []float32, f *ConvFilter, scratch []float32, p 
 				if f != nil {
 					gemm.SgemmPacked(f.back[g], hw, dyg, pixels, beta, dxg, hw)
 				} else {
-					gemm.Sgemm(true, false, cg, hw, mg, 1, wg, k, dyg, pixels, beta, dxg, hw)
+					p.Kernel.Sgemm(true, false, cg, hw, mg, 1, wg, k, dyg, pixels, beta, dxg, hw)
 				}
 				continue
 			}
@@ -273,7 +276,7 @@ func convBackwardInput(dx, dy, w []float32, f *ConvFilter, scratch []float32, p 
 				if f != nil {
 					gemm.SgemmPacked(f.back[g], t, dyg[p0:], pixels, 0, dcol, t)
 				} else {
-					gemm.Sgemm(true, false, k, t, mg, 1, wg, k, dyg[p0:], pixels, 0, dcol, t)
+					p.Kernel.Sgemm(true, false, k, t, mg, 1, wg, k, dyg[p0:], pixels, 0, dcol, t)
 				}
 				a := patchTask{dcol, dxg, nil, nil, p, p0, t, patchScatter}
 				patchTasks.For(cg*a.groups(), p.patchGrain(t), a)

@@ -4,7 +4,8 @@ package ops
 
 import "golang.org/x/sys/cpu"
 
-// im2colAVX2 selects the assembly; tests turn it off to run the Go twins.
+// im2colAVX2 selects the assembly. The purego build runs the Go twins
+// everywhere; TestIm2colAVX compares the two.
 var im2colAVX2 = cpu.X86.HasAVX2
 
 //go:noescape

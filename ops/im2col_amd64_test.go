@@ -68,10 +68,3 @@ func TestIm2colAVX(t *testing.T) {
 		}
 	}
 }
-
-// TestConvIm2colGo runs the convolution tests with the Go twins.
-func TestConvIm2colGo(t *testing.T) {
-	defer func(avx bool) { im2colAVX2 = avx }(im2colAVX2)
-	im2colAVX2 = false
-	TestConv(t)
-}

@@ -4,8 +4,9 @@ package ops
 
 import "golang.org/x/sys/cpu"
 
-// lrnAVX selects the assembly row kernels; tests turn it off to run the
-// Go ones. They need only AVX (VSQRTPS and VDIVPS on YMM).
+// lrnAVX selects the assembly row kernels, which need only AVX (VSQRTPS
+// and VDIVPS on YMM). The purego build runs the Go ones everywhere;
+// TestLRNRowsAVX compares the two.
 var lrnAVX = cpu.X86.HasAVX
 
 // The assembly kernels take n, a multiple of 8, elements from each pointer.

@@ -114,10 +114,3 @@ func TestLRNRowsAVX(t *testing.T) {
 		}
 	}
 }
-
-// TestLRNGo runs the LRN tests with the Go row kernels.
-func TestLRNGo(t *testing.T) {
-	defer func(avx bool) { lrnAVX = avx }(lrnAVX)
-	lrnAVX = false
-	TestLRNMatchesReference(t)
-}

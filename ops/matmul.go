@@ -12,6 +12,8 @@ type GemmParams struct {
 	TransA, TransB bool
 	Alpha, Beta    float32
 	CRows, CCols   int
+	// Kernel is the GEMM micro-kernel (nil: gemm.Default()).
+	Kernel *gemm.Kernel
 }
 
 // lds returns the row strides of a and b as stored.
@@ -53,7 +55,7 @@ func Gemm(y, a, b, c []float32, p *GemmParams) {
 		}
 		beta = 1
 	}
-	gemm.Sgemm(p.TransA, p.TransB, p.M, p.N, p.K, p.Alpha, a, lda, b, ldb, beta, y, p.N)
+	p.Kernel.Sgemm(p.TransA, p.TransB, p.M, p.N, p.K, p.Alpha, a, lda, b, ldb, beta, y, p.N)
 }
 
 // GemmBackward adds the gradients of y = Alpha*op(a)*op(b) + Beta*c into
@@ -70,16 +72,16 @@ func GemmBackward(da, db, dc, dy, a, b []float32, p *GemmParams) {
 	switch {
 	case da == nil:
 	case !p.TransA: // da = dy * op(b)^T
-		gemm.Sgemm(false, !p.TransB, m, k, n, p.Alpha, dy, n, b, ldb, 1, da, lda)
+		p.Kernel.Sgemm(false, !p.TransB, m, k, n, p.Alpha, dy, n, b, ldb, 1, da, lda)
 	default: // da = (dy * op(b)^T)^T = op(b) * dy^T
-		gemm.Sgemm(p.TransB, true, k, m, n, p.Alpha, b, ldb, dy, n, 1, da, lda)
+		p.Kernel.Sgemm(p.TransB, true, k, m, n, p.Alpha, b, ldb, dy, n, 1, da, lda)
 	}
 	switch {
 	case db == nil:
 	case !p.TransB: // db = op(a)^T * dy
-		gemm.Sgemm(!p.TransA, false, k, n, m, p.Alpha, a, lda, dy, n, 1, db, ldb)
+		p.Kernel.Sgemm(!p.TransA, false, k, n, m, p.Alpha, a, lda, dy, n, 1, db, ldb)
 	default: // db = (op(a)^T * dy)^T = dy^T * op(a)
-		gemm.Sgemm(true, p.TransA, n, k, m, p.Alpha, dy, n, a, lda, 1, db, ldb)
+		p.Kernel.Sgemm(true, p.TransA, n, k, m, p.Alpha, dy, n, a, lda, 1, db, ldb)
 	}
 	if dc != nil {
 		rs, cs := p.cIndex()

@@ -25,6 +25,9 @@ type PoolParams struct {
 	DilationH, DilationW                 int
 	PadTop, PadLeft, PadBottom, PadRight int
 	CountIncludePad                      bool
+	// generic runs the Go twins of the assembly kernels, for tests that
+	// compare the two.
+	generic bool
 }
 
 // MaxPoolArgTaps is the largest window whose first maximum MaxPool stores:

@@ -4,8 +4,8 @@ package ops
 
 import "golang.org/x/sys/cpu"
 
-// poolAVX2 selects the assembly 3x3 max pool and gradient routing; tests
-// turn it off to run the Go twins.
+// poolAVX2 selects the assembly 3x3 max pool and gradient routing, unless
+// PoolParams.generic asks for the Go twins.
 var poolAVX2 = cpu.X86.HasAVX2
 
 // maxPool3x3S1AVX2 and maxPool3x3S2AVX2 are maxPool3x3BandGo of
@@ -31,7 +31,7 @@ func maxPool3x3S2AVX2(y *float32, arg *uint8, x *float32, w, d2, xstep, ystep, r
 // works on blocks of 8 windows, the last block of a row overlapping the
 // others, and does the clipped windows in the first and last blocks.
 func maxPool3x3Band(y []float32, arg []uint8, x []float32, p *PoolParams, bd band3) {
-	if !poolAVX2 || arg == nil || bd.hi-bd.lo < 8 || bd.lo > 8 || p.OutW-bd.hi > 1 {
+	if !poolAVX2 || p.generic || arg == nil || bd.hi-bd.lo < 8 || bd.lo > 8 || p.OutW-bd.hi > 1 {
 		maxPool3x3BandGo(y, arg, x, p, bd)
 		return
 	}
@@ -76,7 +76,7 @@ func maxPool3x3BackwardPlane(dx, dy []float32, arg []uint8, offsets *[MaxPoolArg
 		lo, hi = max(1, (pl+1)/2), min(p.OutW, (p.W+pl)/2)
 		cLo, cHi = 2*lo-pl, 2*hi-pl
 	}
-	if !poolAVX2 || hi-lo < 8 || p.OutH == 0 {
+	if !poolAVX2 || p.generic || hi-lo < 8 || p.OutH == 0 {
 		if set {
 			clear(dx)
 		}

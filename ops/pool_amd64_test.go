@@ -15,7 +15,6 @@ func TestMaxPoolAVX2(t *testing.T) {
 	if !poolAVX2 {
 		t.Skip("no AVX2")
 	}
-	defer func(avx2 bool) { poolAVX2 = avx2 }(poolAVX2)
 	r := rand.New(rand.NewPCG(13, 14))
 	specials := []float32{float32(math.NaN()), math.Float32frombits(0xffc00000), float32(math.Inf(1)), float32(math.Inf(-1)), 0}
 	for _, p := range append(poolCases, poolLaneCases...) {
@@ -36,10 +35,8 @@ func TestMaxPoolAVX2(t *testing.T) {
 				if i >= 0 {
 					v, x[i] = x[i], specials[i%len(specials)]
 				}
-				poolAVX2 = true
 				maxPoolWith(y, arg, x, &p, true)
-				poolAVX2 = false
-				maxPoolWith(yGo, argGo, x, &p, true)
+				maxPoolWith(yGo, argGo, x, genericPool(p), true)
 				for o := range y {
 					if math.Float32bits(y[o]) != math.Float32bits(yGo[o]) || arg[o] != argGo[o] {
 						t.Fatalf("%+v, special at %d: output %d is %v at tap %d, the Go twin gives %v at tap %d", p, i, o, y[o], arg[o], yGo[o], argGo[o])
@@ -60,7 +57,6 @@ func TestMaxPoolBackwardAVX2(t *testing.T) {
 	if !poolAVX2 {
 		t.Skip("no AVX2")
 	}
-	defer func(avx2 bool) { poolAVX2 = avx2 }(poolAVX2)
 	r := rand.New(rand.NewPCG(15, 16))
 	specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0}
 	for _, p := range append(poolCases, poolLaneCases...) {
@@ -81,10 +77,9 @@ func TestMaxPoolBackwardAVX2(t *testing.T) {
 				}
 			}
 			var dx [2][]float32
-			for i, avx2 := range []bool{true, false} {
-				poolAVX2 = avx2
+			for i, q := range []*PoolParams{&p, genericPool(p)} {
 				dx[i] = append([]float32(nil), dx0...)
-				MaxPoolBackward(dx[i], dy, arg, nil, &p, true)
+				MaxPoolBackward(dx[i], dy, arg, nil, q, true)
 			}
 			for i := range dx0 {
 				if math.Float32bits(dx[0][i]) != math.Float32bits(dx[1][i]) {
@@ -93,10 +88,9 @@ func TestMaxPoolBackwardAVX2(t *testing.T) {
 			}
 			// Setting dx: the assembly reads no row it has not written,
 			// and clears what it does not write.
-			for i, avx2 := range []bool{true, false} {
-				poolAVX2 = avx2
+			for i, q := range []*PoolParams{&p, genericPool(p)} {
 				copy(dx[i], dx0)
-				MaxPoolBackward(dx[i], dy, arg, nil, &p, false)
+				MaxPoolBackward(dx[i], dy, arg, nil, q, false)
 			}
 			for i := range dx0 {
 				if math.Float32bits(dx[0][i]) != math.Float32bits(dx[1][i]) {
@@ -107,12 +101,9 @@ func TestMaxPoolBackwardAVX2(t *testing.T) {
 	}
 }
 
-// TestPoolGo runs the pooling tests with the Go twin of the assembly.
-func TestPoolGo(t *testing.T) {
-	defer func(avx2 bool) { poolAVX2 = avx2 }(poolAVX2)
-	poolAVX2 = false
-	TestPoolMatchesReference(t)
-	TestMaxPoolPositive(t)
-	TestMaxPoolNaNAndSignedZeros(t)
-	TestMaxPoolNaNs(t)
+// genericPool returns p asking for the Go twins of the assembly. (The
+// purego build runs every pooling test with them.)
+func genericPool(p PoolParams) *PoolParams {
+	p.generic = true
+	return &p
 }

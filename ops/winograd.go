@@ -91,7 +91,28 @@ type winoGeom struct {
 	out             int // output tile side: 4 (3x3 kernel), 3 (4x4) or 2 (5x5)
 	tilesW, tiles   int // output tiles per row (see newWinoGeom), in all
 	block           int // tiles per GEMM block
+	tune            winoTuning
 }
+
+// winoTuning chooses among the ways run can take; every filter has
+// defaultWinoTuning, and tests give theirs others to exercise each way.
+type winoTuning struct {
+	// fusedMinBlocks is the least number of blocks per core for which run
+	// takes runFused.
+	fusedMinBlocks int
+	// splitRows makes run take runFused with each block split by output
+	// channels when there are fewer blocks than that; else those blocks
+	// are staged. rowParts, if positive, is the number of parts.
+	splitRows bool
+	rowParts  int
+	// prefetch is how many planes ahead winoInputTask and winoOutputTask
+	// prefetch (0: not at all). One or two ahead were alike: the Winograd
+	// layers of a 1024x768 step took 0.90x the time with both
+	// prefetching, 0.95x with the input side only.
+	prefetch int
+}
+
+var defaultWinoTuning = winoTuning{fusedMinBlocks: 2, splitRows: true, prefetch: 1}
 
 // newWinoGeom lays out the tiles row by row. A row of tiles is rounded up
 // to whole lanes when that adds at most half its tiles: every group of
@@ -159,6 +180,7 @@ func WinogradScratchSize(p *ConvParams) int {
 // in float64, so each U is the rounded exact value.
 type WinogradFilter struct {
 	fwd, back [wgXi]*gemm.Packed
+	tune      winoTuning
 }
 
 // NewWinogradFilter transforms w [M x C x K x K] for p. The transforms of
@@ -170,7 +192,7 @@ func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
 		return NewWinogradFilter(wp, &pp)
 	}
 	u := make([]float32, wgXi*p.M*p.C)
-	f := &WinogradFilter{}
+	f := &WinogradFilter{tune: defaultWinoTuning}
 	for _, back := range []bool{false, true} {
 		t := winoFilterTask{u: u, w: w, p: p, f: f, back: back}
 		winoFilterTasks.For(p.M, 1, t) // transform, by output channel
@@ -198,9 +220,9 @@ func (t *winoFilterTask) Run(lo, hi int) {
 	if t.pack {
 		for xi := lo; xi < hi; xi++ {
 			if t.back {
-				t.f.back[xi] = gemm.Pack(false, p.C, p.M, 1, t.u[xi*mc:], p.M)
+				t.f.back[xi] = p.Kernel.Pack(false, p.C, p.M, 1, t.u[xi*mc:], p.M)
 			} else {
-				t.f.fwd[xi] = gemm.Pack(false, p.M, p.C, 1, t.u[xi*mc:], p.C)
+				t.f.fwd[xi] = p.Kernel.Pack(false, p.M, p.C, 1, t.u[xi*mc:], p.C)
 			}
 		}
 		return
@@ -277,6 +299,7 @@ func ConvWinograd(y, x []float32, f *WinogradFilter, b, scratch []float32, p *Co
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
 	if polyphaseShape(p) {
 		g, _ := phaseGeoms(p)
+		g.tune = f.tune
 		xp, rest := scratch[:g.c*g.h*g.w], scratch[g.c*g.h*g.w:]
 		for n := range p.N {
 			splitPhases(xp, x[n*p.C*hw:][:p.C*hw], p.C, p.H, p.W)
@@ -285,6 +308,7 @@ func ConvWinograd(y, x []float32, f *WinogradFilter, b, scratch []float32, p *Co
 		return
 	}
 	g := forwardGeom(p)
+	g.tune = f.tune
 	for n := range p.N {
 		g.run(y[n*p.M*pixels:][:p.M*pixels], x[n*p.C*hw:][:p.C*hw], &f.fwd, b, scratch, p.Relu, false)
 	}
@@ -294,13 +318,10 @@ func ConvWinograd(y, x []float32, f *WinogradFilter, b, scratch []float32, p *Co
 // (padded by 2 - pad) with the flipped and transposed weights of f.
 // Like ConvBackwardInput it adds to dx if accumulate, else sets it.
 func ConvWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams, accumulate bool) {
-	convWinogradBackwardInput(dx, dy, f, scratch, p, accumulate)
-}
-
-func convWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []float32, p *ConvParams, accumulate bool) {
 	hw, pixels := p.H*p.W, p.OutH()*p.OutW()
 	if polyphaseShape(p) {
 		_, g := phaseGeoms(p)
+		g.tune = f.tune
 		dxp, rest := scratch[:g.m*g.oh*g.ow], scratch[g.m*g.oh*g.ow:]
 		for n := range p.N {
 			g.run(dxp, dy[n*p.M*pixels:][:p.M*pixels], &f.back, nil, rest, false, false)
@@ -309,6 +330,7 @@ func convWinogradBackwardInput(dx, dy []float32, f *WinogradFilter, scratch []fl
 		return
 	}
 	g := backwardGeom(p)
+	g.tune = f.tune
 	for n := range p.N {
 		g.run(dx[n*p.C*hw:][:p.C*hw], dy[n*p.M*pixels:][:p.M*pixels], &f.back, nil, scratch, false, accumulate)
 	}
@@ -325,11 +347,11 @@ func (g *winoGeom) run(y, x []float32, u *[wgXi]*gemm.Packed, b, scratch []float
 	if t := fusedTiles(u); t > 0 {
 		blocks := (g.tiles + t - 1) / t
 		switch {
-		case blocks >= wgFusedMinBlocks*parallel.Workers():
+		case blocks >= g.tune.fusedMinBlocks*parallel.Workers():
 			g.runFused(y, x, u, b, t, 1, relu, accumulate)
 			return
-		case wgSplitRows:
-			g.runFused(y, x, u, b, t, rowParts(blocks, g.m, u[0].RowAlign()), relu, accumulate)
+		case g.tune.splitRows:
+			g.runFused(y, x, u, b, t, g.rowParts(blocks, u[0].RowAlign()), relu, accumulate)
 			return
 		}
 	}
@@ -376,35 +398,22 @@ func (g *winoGeom) runFused(y, x []float32, u *[wgXi]*gemm.Packed, b []float32, 
 }
 
 // rowParts is the number of parts runFused splits the m output channels
-// of each of blocks blocks into: enough for a task per core (wgRowParts
+// of each of blocks blocks into: enough for a task per core (tune.rowParts
 // if a test sets it), each at least mr channels. Two tasks per core, each
 // transforming its block's input, ran inception_4c's 3x3 at 224x224 1.4-1.5x
 // slower than one.
-func rowParts(blocks, m, mr int) int {
+func (g *winoGeom) rowParts(blocks, mr int) int {
 	parts := (parallel.Workers() + blocks - 1) / blocks
-	if wgRowParts > 0 {
-		parts = wgRowParts
+	if g.tune.rowParts > 0 {
+		parts = g.tune.rowParts
 	}
-	return max(min(parts, (m+mr-1)/mr), 1)
+	return max(min(parts, (g.m+mr-1)/mr), 1)
 }
 
 // wgFusedTiles is the number of tiles runFused aims at per block: one
 // panel of the avx2 kernel. With 32 or 48 tiles the GoogLeNet layers ran
 // within the noise of 16, some faster, the small ones slower.
 const wgFusedTiles = 16
-
-// wgFusedMinBlocks is the least number of blocks per core for which run
-// takes runFused. Tests set it to 0 or a large number to choose.
-var wgFusedMinBlocks = 2
-
-// wgSplitRows makes run take runFused with each block split by output
-// channels when there are fewer blocks than wgFusedMinBlocks per core;
-// else those blocks are staged. wgRowParts, if positive, is the number of
-// parts. Both are for tests.
-var (
-	wgSplitRows = true
-	wgRowParts  = 0
-)
 
 // fusedTiles is the block of runFused for U packed as u: about
 // wgFusedTiles tiles, whole panels of the GEMM kernel, or 0 when a panel
@@ -521,8 +530,8 @@ func (a *winoInputTask) Run(lo, hi int) {
 		// plane, which the hardware prefetchers do not follow: ask for
 		// the next plane's while this one is transformed.
 		var next []float32
-		if wgPrefetch > 0 && c+wgPrefetch < g.c {
-			next = a.x[(c+wgPrefetch)*g.h*g.w:][:g.h*g.w]
+		if d := g.tune.prefetch; d > 0 && c+d < g.c {
+			next = a.x[(c+d)*g.h*g.w:][:g.h*g.w]
 		}
 		for l0 := 0; l0 < a.nt; l0 += wgLanes {
 			oy0, ox0, inRow := g.group(a.t0+l0, a.nt-l0)
@@ -568,12 +577,6 @@ func (a *winoInputTask) Run(lo, hi int) {
 		}
 	}
 }
-
-// wgPrefetch is how many planes ahead winoInputTask and winoOutputTask
-// prefetch (0: not at all, for tests and benchmarks). One or two ahead
-// were alike: the Winograd layers of a 1024x768 step took 0.90x the time
-// with both prefetching, 0.95x with the input side only.
-var wgPrefetch = 1
 
 // prefetch asks for the part of plane xc that the input tiles of a group
 // (the first's corner at iy0, ix0) read, as far as it lies inside the
@@ -768,8 +771,8 @@ func (a *winoOutputTask) Run(lo, hi int) {
 			bias = a.b[m]
 		}
 		var next []float32 // the plane whose part to prefetch, as in winoInputTask
-		if wgPrefetch > 0 && m+wgPrefetch < g.m {
-			next = a.y[(m+wgPrefetch)*g.oh*g.ow:][:g.oh*g.ow]
+		if d := g.tune.prefetch; d > 0 && m+d < g.m {
+			next = a.y[(m+d)*g.oh*g.ow:][:g.oh*g.ow]
 		}
 		for l0 := 0; l0 < a.nt; l0 += wgLanes {
 			oy0, ox0, inRow := g.group(a.t0+l0, a.nt-l0)

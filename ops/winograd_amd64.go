@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// winoAVX selects the assembly transforms; tests turn it off to run the
-// Go ones.
+// winoAVX selects the assembly transforms. The purego build runs the Go
+// ones everywhere; the tests of winograd_amd64_test.go compare the two.
 var winoAVX = cpu.X86.HasAVX
 
 // winoAVX2 selects the assembly of F(3x3, 4x4)'s gather and store, which

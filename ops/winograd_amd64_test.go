@@ -50,14 +50,6 @@ func TestWinogradLanesAVX(t *testing.T) {
 	}
 }
 
-// TestConvWinogradGo runs the convolution tests with the Go transforms.
-func TestConvWinogradGo(t *testing.T) {
-	defer func(avx, avx2 bool) { winoAVX, winoAVX2 = avx, avx2 }(winoAVX, winoAVX2)
-	winoAVX, winoAVX2 = false, false
-	TestConvWinograd(t)
-	TestConvWinogradBlocks(t)
-}
-
 // TestWinogradStoreRowsAVX checks the assembly transposition against its
 // Go twin in each mode, bit for bit, with NaN, infinities and signed
 // zeros among the values and guard values around the rows it writes.

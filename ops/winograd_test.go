@@ -23,28 +23,61 @@ func TestConvWinograd(t *testing.T) {
 	forEachWinogradWay(t, testConvWinograd)
 }
 
-// forEachWinogradWay runs test with run set to take each of its ways.
-func forEachWinogradWay(t *testing.T, test func(*testing.T)) {
-	defer func(n, parts int, split bool) { wgFusedMinBlocks, wgRowParts, wgSplitRows = n, parts, split }(wgFusedMinBlocks, wgRowParts, wgSplitRows)
-	ways := []struct {
-		name      string
-		minBlocks int
-		split     bool
-		parts     int
-	}{
-		{"fused", 0, true, 0},
-		{"split=1", 1 << 30, true, 1},
-		{"split=2", 1 << 30, true, 2},
-		{"split=3", 1 << 30, true, 3},
-		{"staged", 1 << 30, false, 0},
+// winoWay is a tuning that makes run take one of its ways, and the GEMM
+// kernel to pack the filters for.
+type winoWay struct {
+	tune   winoTuning
+	kernel *gemm.Kernel
+}
+
+// winoKernels are the GEMM kernels the Winograd tests pack for: this
+// machine's default and, where that is not the avx512 kernel, a Go kernel
+// with its geometry (gemm.Geometry): its panels are 48 tiles wide, so
+// runFused takes blocks of 48 tiles and the input transform writes 48-wide
+// panels, which a machine without AVX-512 would otherwise never run.
+func winoKernels(t *testing.T) []*gemm.Kernel {
+	ks := []*gemm.Kernel{gemm.Default()}
+	if ks[0].Name() != "avx512" {
+		k, err := gemm.Geometry("avx512")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks = append(ks, k)
 	}
-	for _, w := range ways {
-		wgFusedMinBlocks, wgSplitRows, wgRowParts = w.minBlocks, w.split, w.parts
-		t.Run(w.name, test)
+	return ks
+}
+
+// forEachWinogradWay runs test with tunings that make run take each of its
+// ways, and each of winoKernels, for the test to give its filters.
+func forEachWinogradWay(t *testing.T, test func(*testing.T, winoWay)) {
+	ways := []struct {
+		name string
+		tune winoTuning
+	}{
+		{"fused", winoTuning{fusedMinBlocks: 0, splitRows: true, prefetch: 1}},
+		{"split=1", winoTuning{fusedMinBlocks: 1 << 30, splitRows: true, rowParts: 1, prefetch: 1}},
+		{"split=2", winoTuning{fusedMinBlocks: 1 << 30, splitRows: true, rowParts: 2, prefetch: 1}},
+		{"split=3", winoTuning{fusedMinBlocks: 1 << 30, splitRows: true, rowParts: 3, prefetch: 1}},
+		{"staged", winoTuning{fusedMinBlocks: 1 << 30, prefetch: 1}},
+		{"staged, no prefetch", winoTuning{fusedMinBlocks: 1 << 30}},
+	}
+	for _, k := range winoKernels(t) {
+		for _, w := range ways {
+			t.Run(k.Name()+"/"+w.name, func(t *testing.T) { test(t, winoWay{w.tune, k}) })
+		}
 	}
 }
 
-func testConvWinograd(t *testing.T) {
+// newTunedFilter is NewWinogradFilter packed for way's kernel, with its
+// tuning.
+func newTunedFilter(w []float32, p *ConvParams, way winoWay) *WinogradFilter {
+	p.Kernel = way.kernel
+	f := NewWinogradFilter(w, p)
+	f.tune = way.tune
+	return f
+}
+
+func testConvWinograd(t *testing.T, way winoWay) {
 	one := [4]int{1, 1, 1, 1}
 	cases := []ConvParams{
 		conv(1, 1, 1, 1, 1, 3, 3, 1, 1, 1, one), // 1x1 image: only the centre tap sees it
@@ -109,7 +142,7 @@ func testConvWinograd(t *testing.T) {
 					want[i] = max(v, 0)
 				}
 			}
-			f := NewWinogradFilter(w, &p)
+			f := newTunedFilter(w, &p, way)
 
 			y, checkY := guarded(r, len(want))
 			scratch, checkScratch := guarded(r, WinogradScratchSize(&p))
@@ -168,11 +201,11 @@ func TestConvWinogradNoAllocs(t *testing.T) {
 	forEachWinogradWay(t, testConvWinogradNoAllocs)
 }
 
-func testConvWinogradNoAllocs(t *testing.T) {
+func testConvWinogradNoAllocs(t *testing.T, way winoWay) {
 	p := conv(1, 16, 40, 40, 32, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1})
 	r := rand.New(rand.NewPCG(7, 8))
 	x, w, b := randFloats(r, 16*40*40), randFloats(r, 32*16*9), randFloats(r, 32)
-	f := NewWinogradFilter(w, &p)
+	f := newTunedFilter(w, &p, way)
 	y, dx := make([]float32, 32*40*40), make([]float32, len(x))
 	scratch := make([]float32, WinogradScratchSize(&p))
 	run := func() {
@@ -189,10 +222,12 @@ func testConvWinogradNoAllocs(t *testing.T) {
 // the last one shorter, which layers small enough for the naive reference
 // never do.
 func TestConvWinogradBlocks(t *testing.T) {
-	defer func(n int, split bool) { wgFusedMinBlocks, wgSplitRows = n, split }(wgFusedMinBlocks, wgSplitRows)
-	wgFusedMinBlocks, wgSplitRows = 1<<30, false
-	for _, k := range []int{3, 4, 5} {
-		testConvWinogradBlocks(t, conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, (k - 1) / 2, (k - 1) / 2}))
+	for _, kn := range winoKernels(t) {
+		for _, k := range []int{3, 4, 5} {
+			p := conv(1, 6, 23, 19, 5, k, k, 1, 1, 1, [4]int{k / 2, k / 2, (k - 1) / 2, (k - 1) / 2})
+			p.Kernel = kn
+			testConvWinogradBlocks(t, p)
+		}
 	}
 }
 
@@ -204,6 +239,8 @@ func testConvWinogradBlocks(t *testing.T, p ConvParams) {
 	for _, block := range []int{1, 7, 29} {
 		f, bw := forwardGeom(&p), backwardGeom(&p)
 		f.block, bw.block = block, block
+		f.tune = winoTuning{fusedMinBlocks: 1 << 30} // staged
+		bw.tune = f.tune
 		scratch := make([]float32, f.scratchSize())
 		y := make([]float32, len(want))
 		f.run(y, x, &filter.fwd, b, scratch, false, false)
@@ -262,31 +299,10 @@ func BenchmarkWinograd(b *testing.B) {
 		bench("im2col/backward", func() { ConvPackedBackwardInput(x, y, packed, scratch, &p, true) })
 		bench("winograd/backward", func() { ConvWinogradBackwardInput(x, y, f, scratch, &p, true) })
 		if strings.HasSuffix(l.name, "/1024") { // what prefetching the planes gives
-			bench("winograd-noprefetch/forward", func() {
-				defer func(d int) { wgPrefetch = d }(wgPrefetch)
-				wgPrefetch = 0
-				ConvWinograd(y, x, f, bias, scratch, &p)
-			})
-			bench("winograd-noprefetch/backward", func() {
-				defer func(d int) { wgPrefetch = d }(wgPrefetch)
-				wgPrefetch = 0
-				ConvWinogradBackwardInput(x, y, f, scratch, &p, true)
-			})
+			nf := *f
+			nf.tune.prefetch = 0
+			bench("winograd-noprefetch/forward", func() { ConvWinograd(y, x, &nf, bias, scratch, &p) })
+			bench("winograd-noprefetch/backward", func() { ConvWinogradBackwardInput(x, y, &nf, scratch, &p, true) })
 		}
 	}
-}
-
-// TestConvWinogradAVX512Geometry runs the Winograd tests with the avx512
-// kernel's geometry, through a Go kernel (gemm.UseGeometry): its panels are
-// 48 tiles wide, so runFused takes blocks of 48 tiles and the input
-// transform writes 48-wide panels, which a machine without AVX-512 would
-// otherwise never run.
-func TestConvWinogradAVX512Geometry(t *testing.T) {
-	restore, err := gemm.UseGeometry("avx512")
-	if err != nil {
-		t.Skip(err)
-	}
-	defer restore()
-	TestConvWinograd(t)
-	TestConvWinogradBlocks(t)
 }

@@ -41,19 +41,14 @@ func BenchmarkSgemm(b *testing.B) {
 			br, bc = s.n, s.k
 		}
 		var x, y, c []float32 // made on first use, so filtered-out shapes cost nothing
-		for _, kname := range Kernels() {
-			b.Run(fmt.Sprintf("%s_m%d_n%d_k%d/%s", s.name, s.m, s.n, s.k, kname), func(b *testing.B) {
+		for _, kn := range Available() {
+			b.Run(fmt.Sprintf("%s_m%d_n%d_k%d/%s", s.name, s.m, s.n, s.k, kn.Name()), func(b *testing.B) {
 				if c == nil {
 					r := rand.New(rand.NewPCG(1, 1))
 					x, y, c = randSlice(r, ar*ac), randSlice(r, br*bc), make([]float32, s.m*s.n)
 				}
-				restore, err := SetKernel(kname)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer restore()
 				for b.Loop() {
-					Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, x, ac, y, bc, 0, c, s.n)
+					kn.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, x, ac, y, bc, 0, c, s.n)
 				}
 				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
 				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")

@@ -36,8 +36,8 @@
 //
 // A matrix multiplied many times (a layer's constant weights) can be packed
 // once with Pack; SgemmPacked then skips packing A. A Packed matrix keeps
-// the micro-kernel it was packed for, which SgemmPacked uses whatever the
-// current kernel.
+// the micro-kernel it was packed for (Packed.Kernel), which its products
+// use.
 //
 // Sgemm splits C into chunks of whole register tiles along n (columns) or m
 // (rows), whichever divides more evenly among the workers, and runs them
@@ -47,18 +47,24 @@
 //
 // # Kernels
 //
-// At init the fastest micro-kernel the CPU supports is selected with
-// golang.org/x/sys/cpu: "avx512" (AVX-512F, 8x48 tiles in ZMM registers),
-// "avx2" (AVX2 and FMA, 6x16 tiles in YMM registers) or the portable
-// "generic" Go kernel (4x4). Packing follows the selected kernel's tile and
-// block sizes. The build tag purego, or any architecture other than amd64,
-// leaves only "generic". Before an assembly kernel is used, it computes one
-// tile of small integers, which must come out exact (selfCheck): a kernel
-// that fails is left out, and Rejected says why. The tests run the avx512
-// kernel only on machines with AVX-512, which the development VM lacks:
-// this check guards it wherever it runs.
-// Kernels lists what is available, KernelName reports the one in use, and
-// SetKernel switches, for tests and benchmarks.
+// A Kernel is a micro-kernel with its tile, block sizes and packing
+// layout. At init the kernels the CPU supports are listed with
+// golang.org/x/sys/cpu, fastest first (Available): "avx512" (AVX-512F, 8x48
+// tiles in ZMM registers), "avx2" (AVX2 and FMA, 6x16 tiles in YMM
+// registers) and the portable "generic" Go kernel (4x4). The build tag
+// purego, or any architecture other than amd64, leaves only "generic".
+// Before an assembly kernel is listed, it computes one tile of small
+// integers, which must come out exact (selfCheck): a kernel that fails is
+// left out, and Rejected says why.
+//
+// The kernel is chosen per call, not by switching a package variable: the Kernel
+// methods (Sgemm, SgemmLayer, Pack) compute with their receiver, nil
+// meaning Default, the fastest available; the package-level functions are
+// the methods of Default. Lookup finds a kernel by name, and Geometry makes
+// a portable Go kernel with another kernel's tile, blocks and packing, so
+// that code built on gemm can test its layouts for a kernel this CPU
+// lacks. (UseGeometry, which makes Default return one, remains only for
+// the tests of ops until ops takes a *Kernel.)
 //
 // Every assembly routine (kernel_amd64.s) has a pure-Go twin with the same
 // signature (kernel_generic.go), and one table test runs Sgemm with every

@@ -1,16 +1,17 @@
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
-// UseGeometry makes Sgemm, Pack and the packed products use a portable Go
-// kernel with the tile (mr x nr), block sizes and packing layout of the
-// named kernel ("avx512", "avx2" or "generic"), whether or not this CPU
-// can run that kernel, so that packages built on gemm can test their own
-// layouts for it (ops writes B panels itself for Winograd). The results
-// round as a plain loop does, not as the named kernel. It returns a
-// function that restores the previous kernel, and must not be called while
-// a product is running. For tests.
-func UseGeometry(name string) (restore func(), err error) {
+// Geometry returns a portable Go kernel with the tile (mr x nr), block
+// sizes and packing layout of the named kernel ("avx512", "avx2" or
+// "generic"), whether or not this CPU can run that kernel, so that
+// packages built on gemm can test their own layouts for it (ops writes B
+// panels itself for Winograd). Its results round as a plain loop does,
+// not as the named kernel. For tests.
+func Geometry(name string) (*Kernel, error) {
 	for _, k := range geometries() {
 		if k.name != name {
 			continue
@@ -18,10 +19,27 @@ func UseGeometry(name string) (restore func(), err error) {
 		kn := *k
 		kn.name = name + "-geometry"
 		kn.fn, kn.rows = tileKernel(kn.mr, kn.nr), rowKernels{}
-		prev := current.Swap(&kn)
-		return func() { current.Store(prev) }, nil
+		return &kn, nil
 	}
 	return nil, fmt.Errorf("gemm: no kernel geometry %q in this build", name)
+}
+
+// geometryOverride, when set, is the kernel Default returns (UseGeometry).
+var geometryOverride atomic.Pointer[Kernel]
+
+// UseGeometry makes Default, and so the package-level functions, return
+// Geometry(name) until the returned function is called. It must not be
+// called while a product is running.
+//
+// Deprecated: pass Geometry(name) to the Kernel methods instead. It stays
+// for ops' tests, until ops takes a *Kernel.
+func UseGeometry(name string) (restore func(), err error) {
+	kn, err := Geometry(name)
+	if err != nil {
+		return nil, err
+	}
+	prev := geometryOverride.Swap(kn)
+	return func() { geometryOverride.Store(prev) }, nil
 }
 
 // tileKernel is a plain-loop kernel for any mr x nr tile.

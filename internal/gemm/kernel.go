@@ -3,10 +3,9 @@ package gemm
 import (
 	"fmt"
 	"strings"
-	"sync/atomic"
 )
 
-// A kernel computes one mr x nr tile of C from packed panels:
+// A kernelFunc computes one mr x nr tile of C from packed panels:
 //
 //	acc[i][j] = sum_{p<k} a[p*mr+i] * b[p*nr+j]
 //	c[i*ldc+j] = acc[i][j]                  if beta == 0 (c is not read)
@@ -17,8 +16,11 @@ import (
 // assembly can test its bits; assembly kernels do not check lengths.
 type kernelFunc func(k int, a, b, c []float32, ldc int, beta float32)
 
-// kernel is a micro-kernel with the blocking parameters tuned for it.
-type kernel struct {
+// A Kernel is a micro-kernel with the tile, block sizes and packing
+// layout tuned for it. Its methods compute products with it; a nil
+// *Kernel means Default(). Kernels are made by this package (Default,
+// Lookup, Available, Geometry) and never change.
+type Kernel struct {
 	name   string
 	mr, nr int // register tile
 	kc     int // depth of a packed panel: kc*nr floats of B stay in L1
@@ -43,17 +45,54 @@ type copyFunc func(dst, src, pf []float32, panels, nr, ps int)
 // kernels lists the kernels this machine can run, fastest first: the
 // assembly ones its CPU supports that pass selfCheck, then the generic
 // kernel. rejected holds why the others failed.
-var kernels, rejected = checkedKernels(asmKernels(), &kernel{
+var kernels, rejected = checkedKernels(asmKernels(), &Kernel{
 	name: "generic", mr: 4, nr: 4, kc: 256, mc: 512, nc: 256, fn: kernelGeneric, copyB: copyPanelsGeneric,
 })
-
-var current atomic.Pointer[kernel]
 
 // addScalar adds a layer's bias to a row of C: addScalarGo, or its
 // assembly twin where the CPU has AVX (kernel_amd64.go).
 var addScalar = addScalarGo
 
-func init() { current.Store(kernels[0]) }
+// Default returns the kernel the package-level functions use: the fastest
+// this machine runs.
+func Default() *Kernel {
+	if k := geometryOverride.Load(); k != nil {
+		return k
+	}
+	return kernels[0]
+}
+
+// Available returns the kernels this machine runs, fastest first: a
+// subset of "avx512", "avx2" and "generic", which is always last.
+func Available() []*Kernel { return append([]*Kernel(nil), kernels...) }
+
+// Lookup returns the available kernel of that name.
+func Lookup(name string) (*Kernel, error) {
+	for _, k := range kernels {
+		if k.name == name {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("gemm: kernel %q not available (have %s)", name, strings.Join(Kernels(), ", "))
+}
+
+// or returns k, or the default kernel if k is nil.
+func (k *Kernel) or() *Kernel {
+	if k == nil {
+		return Default()
+	}
+	return k
+}
+
+// Name returns the kernel's name ("avx512", "avx2", "generic", or a
+// Geometry's name).
+func (k *Kernel) Name() string { return k.or().name }
+
+// Tile returns the kernel's register tile: mr rows by nr columns of C.
+func (k *Kernel) Tile() (mr, nr int) {
+	k = k.or()
+	return k.mr, k.nr
+}
 
 // Kernels returns the names of the micro-kernels available on this machine,
 // fastest first: a subset of "avx512", "avx2" and "generic".
@@ -69,18 +108,5 @@ func Kernels() []string {
 // self-check failed is not used: a fault of this program, to report.
 func Rejected() []error { return rejected }
 
-// KernelName returns the name of the micro-kernel Sgemm uses.
-func KernelName() string { return current.Load().name }
-
-// SetKernel makes Sgemm use the named micro-kernel, for tests and benchmarks.
-// The returned restore function reinstates the previous kernel. SetKernel must
-// not be called while Sgemm is running in another goroutine.
-func SetKernel(name string) (restore func(), err error) {
-	for _, k := range kernels {
-		if k.name == name {
-			prev := current.Swap(k)
-			return func() { current.Store(prev) }, nil
-		}
-	}
-	return nil, fmt.Errorf("gemm: kernel %q not available (have %s)", name, strings.Join(Kernels(), ", "))
-}
+// KernelName returns the name of the default kernel.
+func KernelName() string { return Default().name }

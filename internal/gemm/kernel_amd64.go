@@ -38,11 +38,11 @@ func copyPanelsAVX2(dst []float32, src []float32, pf []float32, panels int, nr i
 // within the noise of a shared machine); the avx512 ones follow the same
 // rules, unmeasured.
 var (
-	avx512Kernel = kernel{
+	avx512Kernel = Kernel{
 		name: "avx512", mr: 8, nr: 48, kc: 160, mc: 480, nc: 384,
 		fn: kernelAVX512, copyB: copyPanelsAVX2, // AVX-512F CPUs have AVX2
 	}
-	avx2Kernel = kernel{
+	avx2Kernel = Kernel{
 		name: "avx2", mr: 6, nr: 16, kc: 384, mc: 288, nc: 128,
 		fn: kernelAVX2, copyB: copyPanelsAVX2,
 		rows: rowKernels{2: kernelAVX2R2, 4: kernelAVX2R4},
@@ -52,9 +52,9 @@ var (
 // geometries returns every kernel this build defines, runnable here or not
 // (see UseGeometry), then the generic one; their packing is the AVX2 copy
 // where the CPU has AVX2 (the avx512 kernel's own), else the generic one.
-func geometries() []*kernel {
-	var ks []*kernel
-	for _, k := range []kernel{avx512Kernel, avx2Kernel} {
+func geometries() []*Kernel {
+	var ks []*Kernel
+	for _, k := range []Kernel{avx512Kernel, avx2Kernel} {
 		if !cpu.X86.HasAVX2 {
 			k.copyB = copyPanelsGeneric
 		}
@@ -64,8 +64,8 @@ func geometries() []*kernel {
 }
 
 // asmKernels returns the assembly kernels this CPU supports, fastest first.
-func asmKernels() []*kernel {
-	var ks []*kernel
+func asmKernels() []*Kernel {
+	var ks []*Kernel
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX2 {
 		ks = append(ks, &avx512Kernel)
 	}

@@ -14,12 +14,10 @@ import (
 // sizes and packing routine on any AVX2 machine, so that everything but the
 // kernel itself is tested where AVX-512 is missing.
 func TestAVX512Geometry(t *testing.T) {
-	restore, err := UseGeometry("avx512")
+	kn, err := Geometry("avx512")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer restore()
-	kn := current.Load()
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, s := range []struct{ m, n, k int }{
 		{kn.mr + 1, kn.nr - 1, 3},
@@ -28,7 +26,7 @@ func TestAVX512Geometry(t *testing.T) {
 		{64, 1100, 147},
 	} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-			checkSgemm(t, r, tr[0], tr[1], s.m, s.n, s.k, 1.5, 0.5, 1)
+			checkSgemm(t, kn, r, tr[0], tr[1], s.m, s.n, s.k, 1.5, 0.5, 1)
 		}
 	}
 	// Packed A, the bias and the ReLU epilogue, and B in panels, with this

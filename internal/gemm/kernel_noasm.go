@@ -2,7 +2,7 @@
 
 package gemm
 
-func asmKernels() []*kernel { return nil }
+func asmKernels() []*Kernel { return nil }
 
 // geometries returns every kernel this build defines: the generic one.
-func geometries() []*kernel { return kernels[len(kernels)-1:] }
+func geometries() []*Kernel { return kernels[len(kernels)-1:] }

@@ -7,20 +7,26 @@ import (
 )
 
 // Packed is alpha*op(A), an m x k matrix, packed once in the panel layout
-// of the micro-kernel that was current when Pack made it, for products
+// of the micro-kernel that packed it, for products
 // that multiply the same A many times (a layer's constant weights):
 // SgemmPacked then skips packing A, which for short products costs as
 // much as a third of the kernel time.
 type Packed struct {
-	kern *kernel
+	kern *Kernel
 	m, k int
 	kcb  int // depth of each packed block but the last
 	data []float32
 }
 
-// Pack packs alpha*op(A) (m x k; A stored k x m if transA) with the
-// current micro-kernel's layout: for each kc-deep block, ceil(m/mr) panels.
+// Pack is Default().Pack.
 func Pack(transA bool, m, k int, alpha float32, a []float32, lda int) *Packed {
+	return Default().Pack(transA, m, k, alpha, a, lda)
+}
+
+// Pack packs alpha*op(A) (m x k; A stored k x m if transA) in kn's layout:
+// for each kc-deep block, ceil(m/mr) panels. The products of the Packed
+// use kn.
+func (kn *Kernel) Pack(transA bool, m, k int, alpha float32, a []float32, lda int) *Packed {
 	if m < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d k=%d", m, k))
 	}
@@ -29,7 +35,7 @@ func Pack(transA bool, m, k int, alpha float32, a []float32, lda int) *Packed {
 		ar, ac = k, m
 	}
 	checkMatrix("A", ar, ac, a, lda)
-	kn := current.Load()
+	kn = kn.or()
 	pa := &Packed{kern: kn, m: m, k: k, kcb: 1}
 	if k > 0 {
 		pa.kcb = evenBlock(k, kn.kc, 1)
@@ -56,6 +62,9 @@ func (pa *Packed) blockOffset(pc int) int {
 	return off
 }
 
+// Kernel returns the kernel pa was packed for, which its products use.
+func (pa *Packed) Kernel() *Kernel { return pa.kern }
+
 // Rows and Cols are the shape of op(A).
 func (pa *Packed) Rows() int { return pa.m }
 func (pa *Packed) Cols() int { return pa.k }
@@ -66,7 +75,7 @@ func (pa *Packed) Cols() int { return pa.k }
 // Like Sgemm it uses all cores and may be called from inside a parallel
 // loop.
 func SgemmPacked(pa *Packed, n int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	run(problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, packed: pa})
+	run(pa.kern, problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, packed: pa})
 }
 
 // SgemmPackedLayer is SgemmLayer with A packed by Pack.
@@ -74,7 +83,7 @@ func SgemmPackedLayer(pa *Packed, n int, b []float32, ldb int, bias, c []float32
 	if bias != nil && len(bias) < pa.m {
 		panic(fmt.Sprintf("gemm: %d bias values for %d rows", len(bias), pa.m))
 	}
-	run(problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa, bias: bias, epilogue: epilogue})
+	run(pa.kern, problem{m: pa.m, n: n, k: pa.k, alpha: 1, b: b, ldb: ldb, c: c, ldc: ldc, packed: pa, bias: bias, epilogue: epilogue})
 }
 
 // PanelWidth is the width of the panels of B that MulPanels takes: the

@@ -13,8 +13,8 @@ import (
 // beta variants, and that it writes nothing outside C.
 func TestSgemmPacked(t *testing.T) { forEachKernel(t, checkSgemmPacked) }
 
-// checkSgemmPacked is TestSgemmPacked with the current kernel kn.
-func checkSgemmPacked(t *testing.T, kn *kernel) {
+// checkSgemmPacked is TestSgemmPacked with the kernel kn.
+func checkSgemmPacked(t *testing.T, kn *Kernel) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {64, 700, 2*kn.kc + 5}, {192, 230, 64}, {13, 2048, 9}, {1500, 64, 100}} {
 		m, n, k := s[0], s[1], s[2]
@@ -31,8 +31,8 @@ func checkSgemmPacked(t *testing.T, kn *kernel) {
 					b := randSlice(r, k*ldb)
 					c0 := randSlice(r, guard+m*ldc+guard)
 					want := append([]float32(nil), c0...)
-					Sgemm(transA, false, m, n, k, alpha, a, lda, b, ldb, beta, want[guard:], ldc)
-					pa := Pack(transA, m, k, alpha, a, lda)
+					kn.Sgemm(transA, false, m, n, k, alpha, a, lda, b, ldb, beta, want[guard:], ldc)
+					pa := kn.Pack(transA, m, k, alpha, a, lda)
 					if pa.Rows() != m || pa.Cols() != k {
 						t.Fatalf("packed %dx%d, want %dx%d", pa.Rows(), pa.Cols(), m, k)
 					}
@@ -49,29 +49,29 @@ func checkSgemmPacked(t *testing.T, kn *kernel) {
 	}
 }
 
-// TestSgemmPackedKeepsItsKernel checks that a matrix packed for one kernel
-// is multiplied by that kernel after another is selected.
+// TestSgemmPackedKeepsItsKernel checks that a matrix packed by a kernel
+// other than the default is multiplied by that kernel, whatever the
+// default.
 func TestSgemmPackedKeepsItsKernel(t *testing.T) {
-	names := Kernels()
-	if len(names) < 2 {
+	ks := Available()
+	if len(ks) < 2 {
 		t.Skip("only one kernel on this machine")
 	}
+	kn := ks[len(ks)-1]
 	r := rand.New(rand.NewPCG(9, 10))
 	m, n, k := 37, 45, 29
 	a, b := randSlice(r, m*k), randSlice(r, k*n)
 	want := make([]float32, m*n)
-	Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
-	pa := Pack(false, m, k, 1, a, k)
-	restore, err := SetKernel(names[len(names)-1])
-	if err != nil {
-		t.Fatal(err)
+	kn.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	pa := kn.Pack(false, m, k, 1, a, k)
+	if pa.Kernel() != kn {
+		t.Fatalf("packed for %q, want %q", pa.Kernel().Name(), kn.Name())
 	}
-	defer restore()
 	got := make([]float32, m*n)
 	SgemmPacked(pa, n, b, n, 0, got, n)
 	for i := range got {
 		if got[i] != want[i] {
-			t.Fatalf("element %d: %v after switching kernels, want %v", i, got[i], want[i])
+			t.Fatalf("element %d: %v with the default kernel %s, want %s's %v", i, got[i], Default().Name(), kn.Name(), want[i])
 		}
 	}
 }
@@ -83,8 +83,8 @@ func TestSgemmPackedKeepsItsKernel(t *testing.T) {
 // outside it.
 func TestSgemmLayer(t *testing.T) { forEachKernel(t, checkSgemmLayer) }
 
-// checkSgemmLayer is TestSgemmLayer with the current kernel kn.
-func checkSgemmLayer(t *testing.T, kn *kernel) {
+// checkSgemmLayer is TestSgemmLayer with the kernel kn.
+func checkSgemmLayer(t *testing.T, kn *Kernel) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {64, 700, 147}, {1500, 64, 100}, {5, 9, 0}} {
 		m, n, k := s[0], s[1], s[2]
@@ -109,7 +109,7 @@ func checkSgemmLayer(t *testing.T, kn *kernel) {
 			}
 			// The product, then the bias added to it (one rounding
 			// each), then the epilogue.
-			Sgemm(transA, false, m, n, k, 0.5, a, lda, b, ldb, 0, want[guard:], ldc)
+			kn.Sgemm(transA, false, m, n, k, 0.5, a, lda, b, ldb, 0, want[guard:], ldc)
 			for i := range bias {
 				for j := range n {
 					want[guard+i*ldc+j] += bias[i]
@@ -127,8 +127,8 @@ func checkSgemmLayer(t *testing.T, kn *kernel) {
 			if relu {
 				epilogue = reluRow
 			}
-			SgemmLayer(transA, false, m, n, k, 0.5, a, lda, b, ldb, bias, got[guard:], ldc, epilogue)
-			SgemmPackedLayer(Pack(transA, m, k, 0.5, a, lda), n, b, ldb, bias, packed[guard:], ldc, epilogue)
+			kn.SgemmLayer(transA, false, m, n, k, 0.5, a, lda, b, ldb, bias, got[guard:], ldc, epilogue)
+			SgemmPackedLayer(kn.Pack(transA, m, k, 0.5, a, lda), n, b, ldb, bias, packed[guard:], ldc, epilogue)
 			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%dx%dx%d transA=%v relu=%v bias=%v: element %d (C starts at %d, row stride %d): %v, want %v", m, n, k, transA, relu, !noBias, i, guard, ldc, got[i], want[i])
@@ -154,15 +154,15 @@ func reluRow(row []float32) {
 // not read C (NaN there).
 func TestMulPanels(t *testing.T) { forEachKernel(t, checkMulPanels) }
 
-// checkMulPanels is TestMulPanels with the current kernel kn.
-func checkMulPanels(t *testing.T, kn *kernel) {
+// checkMulPanels is TestMulPanels with the kernel kn.
+func checkMulPanels(t *testing.T, kn *Kernel) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {kn.mr + 1, kn.nr*3 + 1, kn.kc + 1}, {192, 16, 64}, {64, 2 * kn.nr, 2*kn.kc + 5}, {13, kn.nr - 1, 9}} {
 		m, n, k := s[0], s[1], s[2]
 		t.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(t *testing.T) {
 			a, b := randSlice(r, m*k), randSlice(r, k*n)
 			ldc := n + 2
-			pa := Pack(false, m, k, 1, a, k)
+			pa := kn.Pack(false, m, k, 1, a, k)
 			want := make([]float32, guard+m*ldc+guard)
 			for i := range want {
 				want[i] = float32(math.NaN())

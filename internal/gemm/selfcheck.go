@@ -10,7 +10,7 @@ import "fmt"
 // Sgemm uses only kernels that pass. It guards assembly that the project's
 // CI may never run: the avx512 kernel is tested on machines that have
 // AVX-512, and the development VM has none. It costs microseconds, once.
-func selfCheck(kn *kernel) error {
+func selfCheck(kn *Kernel) error {
 	const k, pad = 7, 3
 	mr, nr := kn.mr, kn.nr
 	ldc := nr + pad
@@ -57,7 +57,7 @@ func selfCheck(kn *kernel) error {
 
 // checkedKernels returns the kernels of asm that pass selfCheck, then
 // generic; and the errors of those that do not.
-func checkedKernels(asm []*kernel, generic *kernel) (ks []*kernel, rejected []error) {
+func checkedKernels(asm []*Kernel, generic *Kernel) (ks []*Kernel, rejected []error) {
 	for _, kn := range asm {
 		if err := selfCheck(kn); err != nil {
 			rejected = append(rejected, err)

@@ -54,7 +54,7 @@ func TestSelfCheckFindsFaults(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), f.want) || !strings.Contains(err.Error(), "broken") {
 			t.Errorf("%s: selfCheck said %v, want an error naming the kernel and %q", f.name, err, f.want)
 		}
-		ks, rej := checkedKernels([]*kernel{&kn}, generic)
+		ks, rej := checkedKernels([]*Kernel{&kn}, generic)
 		if len(ks) != 1 || ks[0] != generic || len(rej) != 1 {
 			t.Errorf("%s: checkedKernels kept %d kernels, rejected %v", f.name, len(ks), rej)
 		}

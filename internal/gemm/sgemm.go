@@ -6,16 +6,26 @@ import (
 	"github.com/deepdream-go/deepdream/internal/parallel"
 )
 
+// Sgemm is Default().Sgemm.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	Default().Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32 matrices,
-// op(X) = X or X^T. op(A) is m x k, op(B) is k x n, C is m x n with row stride ldc.
-// beta == 0 means C is not read (may hold NaN). Uses all cores (via package
-// internal/parallel).
+// op(X) = X or X^T, with kernel kn. op(A) is m x k, op(B) is k x n, C is m x n
+// with row stride ldc. beta == 0 means C is not read (may hold NaN). Uses all
+// cores (via package internal/parallel).
 //
 // A is stored m x k with row stride lda (k x m if transA), B is stored k x n
 // with row stride ldb (n x k if transB). Sgemm panics if a stride is shorter
 // than its row or a slice is too short for its matrix.
-func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	run(problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc})
+func (kn *Kernel) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	run(kn.or(), problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc})
+}
+
+// SgemmLayer is Default().SgemmLayer.
+func SgemmLayer(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int, epilogue func(row []float32)) {
+	Default().SgemmLayer(transA, transB, m, n, k, alpha, a, lda, b, ldb, bias, c, ldc, epilogue)
 }
 
 // SgemmLayer computes a layer's output C = alpha*op(A)*op(B) + bias
@@ -25,15 +35,16 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // epilogue just after the kernel completes it, while it is in cache, on
 // the core that computes it: one pass over C instead of three. Each
 // element is the product rounded, plus the bias rounded once more.
-func SgemmLayer(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int, epilogue func(row []float32)) {
+func (kn *Kernel) SgemmLayer(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int, epilogue func(row []float32)) {
 	if bias != nil && len(bias) < m {
 		panic(fmt.Sprintf("gemm: %d bias values for %d rows", len(bias), m))
 	}
-	run(problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias, epilogue: epilogue})
+	run(kn.or(), problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias, epilogue: epilogue})
 }
 
-// run checks and computes one product on all cores.
-func run(g problem) {
+// run checks and computes one product on all cores with kern (for packed
+// A, the kernel that packed it).
+func run(kern *Kernel, g problem) {
 	m, n, k := g.m, g.n, g.k
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
@@ -69,10 +80,6 @@ func run(g problem) {
 		g.beta = 0 // -0 becomes +0, so kernels can test the bits.
 	}
 
-	kern := current.Load()
-	if g.packed != nil {
-		kern = g.packed.kern
-	}
 	j := jobs.Get()
 	j.problem = g
 	j.kern = kern
@@ -172,7 +179,7 @@ type problem struct {
 // one chunk per parallel.For index.
 type job struct {
 	problem
-	kern   *kernel
+	kern   *Kernel
 	byRows bool // chunks split the m dimension, else the n dimension
 	tiles  int  // register tiles along the split dimension
 	chunks int
@@ -246,7 +253,7 @@ type workspace struct {
 
 var workspaces parallel.FreeList[workspace]
 
-func getWorkspace(kn *kernel) *workspace {
+func getWorkspace(kn *Kernel) *workspace {
 	w := workspaces.Get()
 	if n := kn.mc*kn.kc + maxRowsPerBlock*kn.mc/kn.mr*panelPad; len(w.a) < n {
 		w.a = make([]float32, n)
@@ -265,7 +272,7 @@ func getWorkspace(kn *kernel) *workspace {
 // while the columns are swept in kc x nc blocks of B, each packed just
 // before use so it is still in L2; the kernel then reuses one kc x nr panel
 // of B from L1 across the whole block of A.
-func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
+func (w *workspace) gemm(kn *Kernel, g *problem, i0, i1, j0, j1 int) {
 	mr, nr := kn.mr, kn.nr
 	// Equal blocks avoid a thin last block that would pay the C update
 	// (or the packing) for little work.
@@ -327,7 +334,7 @@ func (w *workspace) gemm(kn *kernel, g *problem, i0, i1, j0, j1 int) {
 
 // maxBlockRows is the most rows of A, a multiple of mr, that fit in the
 // space of an mc x kc block when packed kb deep.
-func maxBlockRows(kn *kernel, kb int) int {
+func maxBlockRows(kn *Kernel, kb int) int {
 	return min(kn.mc*kn.kc/kb, maxRowsPerBlock*kn.mc) / kn.mr * kn.mr
 }
 

@@ -10,16 +10,9 @@ import (
 )
 
 // forEachKernel runs f once per kernel available on this machine.
-func forEachKernel(t *testing.T, f func(t *testing.T, kn *kernel)) {
-	for _, name := range Kernels() {
-		t.Run(name, func(t *testing.T) {
-			restore, err := SetKernel(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer restore()
-			f(t, current.Load())
-		})
+func forEachKernel(t *testing.T, f func(t *testing.T, kn *Kernel)) {
+	for _, kn := range Available() {
+		t.Run(kn.Name(), func(t *testing.T) { f(t, kn) })
 	}
 }
 
@@ -79,7 +72,7 @@ func TestSgemm(t *testing.T) {
 	// alpha and beta variants, cycled through the cases: beta -0 must
 	// behave as 0 (C not read), alpha 0 must only scale C.
 	scales := [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {0, 0.5}, {1.5, float32(math.Copysign(0, -1))}, {2, -1}}
-	forEachKernel(t, func(t *testing.T, kn *kernel) {
+	forEachKernel(t, func(t *testing.T, kn *Kernel) {
 		mr, nr, kc := kn.mr, kn.nr, kn.kc
 		// Every remainder of M by mr up to 5, so that the partial-row
 		// kernels run too.
@@ -91,7 +84,7 @@ func TestSgemm(t *testing.T) {
 		check := func(m, n, k int) {
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				ab := scales[i%len(scales)]
-				checkSgemm(t, r, tr[0], tr[1], m, n, k, ab[0], ab[1], i%3)
+				checkSgemm(t, kn, r, tr[0], tr[1], m, n, k, ab[0], ab[1], i%3)
 				i++
 			}
 		}
@@ -109,8 +102,9 @@ func TestSgemm(t *testing.T) {
 	})
 }
 
-// checkSgemm runs one Sgemm with row strides pad elements longer than needed.
-func checkSgemm(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float32, pad int) {
+// checkSgemm runs one Sgemm with kn and row strides pad elements longer
+// than needed.
+func checkSgemm(t *testing.T, kn *Kernel, r *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float32, pad int) {
 	t.Helper()
 	ar, ac := m, k
 	if transA {
@@ -135,7 +129,7 @@ func checkSgemm(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int, al
 	orig := append([]float32(nil), cfull...)
 	want, mag := refGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 
-	Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	kn.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 
 	name := fmt.Sprintf("transA=%v transB=%v m=%d n=%d k=%d alpha=%v beta=%v lda=%d ldb=%d ldc=%d",
 		transA, transB, m, n, k, alpha, beta, lda, ldb, ldc)
@@ -159,25 +153,25 @@ func checkSgemm(t *testing.T, r *rand.Rand, transA, transB bool, m, n, k int, al
 // TestSgemmLarge covers several blocks along every dimension and the
 // parallel split along columns and along rows.
 func TestSgemmLarge(t *testing.T) {
-	forEachKernel(t, func(t *testing.T, kn *kernel) {
+	forEachKernel(t, func(t *testing.T, kn *Kernel) {
 		r := rand.New(rand.NewPCG(3, 4))
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
-			checkSgemm(t, r, tr[0], tr[1], 64, 1000, 147, 1, 0.5, 1)
+			checkSgemm(t, kn, r, tr[0], tr[1], 64, 1000, 147, 1, 0.5, 1)
 		}
 		// Two k blocks about kc/2 deep, so A blocks hold about 2*mc rows.
-		checkSgemm(t, r, false, false, 2*kn.mc+kn.mr+1, kn.nc+kn.nr-1, kn.kc+5, 1, 0, 2)
-		checkSgemm(t, r, true, false, 2*kn.mc+kn.mr+1, kn.nc+kn.nr-1, kn.kc+5, -1, 1, 0)
+		checkSgemm(t, kn, r, false, false, 2*kn.mc+kn.mr+1, kn.nc+kn.nr-1, kn.kc+5, 1, 0, 2)
+		checkSgemm(t, kn, r, true, false, 2*kn.mc+kn.mr+1, kn.nc+kn.nr-1, kn.kc+5, -1, 1, 0)
 		// Few column tiles: split by rows (see TestPlan).
-		checkSgemm(t, r, false, false, 20*kn.mr+1, 2*kn.nr+3, 8000, 1, 0, 0)
+		checkSgemm(t, kn, r, false, false, 20*kn.mr+1, 2*kn.nr+3, 8000, 1, 0, 0)
 	})
 }
 
 func TestSgemmNoAllocs(t *testing.T) {
-	forEachKernel(t, func(t *testing.T, kn *kernel) {
+	forEachKernel(t, func(t *testing.T, kn *Kernel) {
 		m, n, k := 96, 2048, 300
 		r := rand.New(rand.NewPCG(5, 6))
 		a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-		run := func() { Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) }
+		run := func() { kn.Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) }
 		run() // warm up the workspace pool
 		if allocs := testing.AllocsPerRun(20, run); allocs != 0 {
 			t.Errorf("Sgemm allocated %v times per call, want 0", allocs)
@@ -186,7 +180,7 @@ func TestSgemmNoAllocs(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
-	forEachKernel(t, func(t *testing.T, kn *kernel) {
+	forEachKernel(t, func(t *testing.T, kn *Kernel) {
 		for _, c := range []struct {
 			m, n, k int
 			byRows  bool
@@ -251,20 +245,25 @@ func TestKernelTable(t *testing.T) {
 	}
 }
 
-func TestSetKernel(t *testing.T) {
-	if _, err := SetKernel("no-such-kernel"); err == nil {
-		t.Error("SetKernel accepted an unknown name")
+// TestLookup checks that the kernels are found by name, the default
+// first, and that the package-level functions use the default.
+func TestLookup(t *testing.T) {
+	if _, err := Lookup("no-such-kernel"); err == nil {
+		t.Error("Lookup accepted an unknown name")
 	}
-	before := KernelName()
-	restore, err := SetKernel("generic")
-	if err != nil {
-		t.Fatal(err)
+	for i, name := range Kernels() {
+		kn, err := Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kn.Name() != name || kn != Available()[i] {
+			t.Errorf("Lookup(%q) = %q, want Available()[%d]", name, kn.Name(), i)
+		}
 	}
-	if KernelName() != "generic" {
-		t.Errorf("KernelName() = %q after SetKernel(\"generic\")", KernelName())
+	if Default() != Available()[0] || KernelName() != Default().Name() || (*Kernel)(nil).Name() != KernelName() {
+		t.Errorf("Default() is %q, KernelName() %q, the fastest available %q", Default().Name(), KernelName(), Available()[0].Name())
 	}
-	restore()
-	if KernelName() != before {
-		t.Errorf("KernelName() = %q after restore, want %q", KernelName(), before)
+	if pa := Pack(false, 3, 2, 1, make([]float32, 6), 2); pa.Kernel() != Default() {
+		t.Errorf("Pack packed for %q, want the default %q", pa.Kernel().Name(), Default().Name())
 	}
 }
