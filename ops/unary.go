@@ -100,7 +100,14 @@ var unaryOps = []UnaryOp{
 			}
 			return float64(c[0]) * math.Exp(x)
 		})},
-	{Name: "Erf", F: each(math.Erf),
+	// Erf: GELU's, in every ConvNeXt block, so in float32 (erf32).
+	{Name: "Erf",
+		F: func(y, x []float32, _ Coef) {
+			y = y[:len(x)]
+			for i, v := range x {
+				y[i] = erf32(v)
+			}
+		},
 		Deriv: fromX(func(x float64, _ Coef) float64 { return 2 / math.SqrtPi * math.Exp(-x*x) })},
 	{Name: "Exp", F: each(math.Exp),
 		Deriv: fromY(func(y float64, _ Coef) float64 { return y })},
@@ -228,6 +235,26 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// erf32 is erf(x) to within 4.5e-7 (absolute; 7 float32 ulps of 1), as
+// the ratio of an odd and an even polynomial in x on [-4, 4], outside of
+// which erf is ±1 in float32: the rational approximation of Eigen's
+// generic_fast_erf_float. About 5 times as fast as math.Erf.
+func erf32(x float32) float32 {
+	x = min(max(x, -4), 4) // NaN stays NaN
+	x2 := x * x
+	p := x2*-2.72614225801306e-10 + 2.77068142495902e-08
+	p = x2*p - 2.10102402082508e-06
+	p = x2*p - 5.69250639462346e-05
+	p = x2*p - 7.34990630326855e-04
+	p = x2*p - 2.95459980854025e-03
+	p = x2*p - 1.60960333262415e-02
+	q := x2*-1.45660718464996e-05 - 2.13374055278905e-04
+	q = x2*q - 1.68282697438203e-03
+	q = x2*q - 7.37332916720468e-03
+	q = x2*q - 1.42647390514189e-02
+	return x * p / q
 }
 
 // softplus is log(1 + exp(x)) without overflow for large x.

@@ -225,3 +225,24 @@ func BenchmarkUnary(b *testing.B) {
 		})
 	}
 }
+
+// erf32 against math.Erf on a fine grid over [-6, 6], and at the edges.
+func TestErf32(t *testing.T) {
+	worst := 0.0
+	for i := -1_000_000; i <= 1_000_000; i++ {
+		x := float32(i) * 6e-6
+		worst = max(worst, math.Abs(float64(erf32(x))-math.Erf(float64(x))))
+	}
+	if worst > 4.5e-7 {
+		t.Errorf("erf32 is off math.Erf by up to %g, want at most 4.5e-7", worst)
+	}
+	inf := float32(math.Inf(1))
+	for _, c := range [][2]float32{{0, 0}, {inf, 1}, {-inf, -1}, {1e-30, 1.1283791e-30}} {
+		if got := erf32(c[0]); got != c[1] {
+			t.Errorf("erf32(%g) = %g, want %g", c[0], got, c[1])
+		}
+	}
+	if got := erf32(float32(math.NaN())); !math.IsNaN(float64(got)) {
+		t.Errorf("erf32(NaN) = %g", got)
+	}
+}
