@@ -61,6 +61,9 @@ func buildElementwise(op *ops.ElementwiseOp, n *Node, in []Input) (*Built, error
 		return nil, err
 	}
 	out := Shape(l.Out)
+	if op.ToA && !out.Equal(in[0].Shape) {
+		return nil, fmt.Errorf("input 1 %q, shape %v, does not broadcast to the shape %v of input 0 %q", in[1].Name, in[1].Shape, in[0].Shape, in[0].Name)
+	}
 	intB := op.IntB && isInt(in[1]) && !isInt(in[0])
 	switch {
 	case ints == len(in):

@@ -30,6 +30,8 @@ type ElementwiseOp struct {
 	IntB bool
 	// Mean: y is the fold divided by the number of inputs.
 	Mean bool
+	// ToA: b broadcasts to a's shape, not a to b's (PRelu's slope).
+	ToA  bool
 	Grad Gradient
 }
 
@@ -84,6 +86,22 @@ var elementwiseOps = []ElementwiseOp{
 	{Name: "Min", Variadic: true, F: func(a, b float32) float32 { return min(a, b) }, Int: func(a, b int64) int64 { return min(a, b) },
 		Grad: Gradient{Kind: Select}},
 	{Name: "Or", F: logicOp(func(a, b bool) bool { return a || b }), Int: logicOpInt(func(a, b bool) bool { return a || b })},
+	// PRelu: a where a >= 0, else b*a; b is the slope, broadcast to a.
+	{Name: "PRelu", ToA: true,
+		F: func(a, b float32) float32 {
+			if a < 0 {
+				return a * b
+			}
+			return a
+		},
+		Grad: Gradient{Kind: Partials,
+			DA: func(a, b, _ float32) float32 {
+				if a < 0 {
+					return b
+				}
+				return 1
+			},
+			DB: func(a, _, _ float32) float32 { return min(a, 0) }}},
 	// Pow: a^b; with b = 2 (LayerNorm's variance) a*a, exactly as Pow
 	// rounds it. The gradient to b is y*ln(a), taken as 0 where a <= 0:
 	// there a^b is not a real function of b.
