@@ -35,8 +35,9 @@ func isInt(in Input) bool { return in.Const != nil && in.Const.Int }
 
 // buildElementwise builds y = op(x0, x1...) with multidirectional (numpy)
 // broadcasting. Integer constants (shape arithmetic) are computed at plan
-// time; comparisons and logic on float tensors give 0 and 1 and pass no
-// gradient (their outputs are piecewise constant).
+// time. Comparisons and logic on float tensors give 0s and 1s and pass a
+// zero gradient (their outputs are piecewise constant): a backward pass
+// runs through them.
 func buildElementwise(op *ops.ElementwiseOp, n *Node, in []Input) (*Built, error) {
 	lo, hi := 2, 2
 	if op.Variadic {
@@ -51,6 +52,9 @@ func buildElementwise(op *ops.ElementwiseOp, n *Node, in []Input) (*Built, error
 	shapes := make([][]int, len(in))
 	ints := 0
 	for i, x := range in {
+		if !x.Present() {
+			return nil, fmt.Errorf("input %d is required", i)
+		}
 		shapes[i] = x.Shape
 		if isInt(x) {
 			ints++

@@ -303,6 +303,7 @@ func TestElementwiseErrors(t *testing.T) {
 	}{
 		{13, elementwiseNode("Max", 3), []TestInput{{Name: "a", Shape: Shape{2, 3}}, {Name: "b", Shape: Shape{3}}, {Name: "c", Shape: Shape{4, 1, 2}}}, "cannot be broadcast"},
 		{13, elementwiseNode("Sum", 0), nil, "want at least 1 inputs, have 0"},
+		{13, &onnx.Node{OpType: "Max", Inputs: []string{"a", "", "c"}, Outputs: []string{"y"}}, []TestInput{{Name: "a", Shape: Shape{2}}, {Name: "c", Shape: Shape{2}}}, "input 1 is required"},
 		{13, elementwiseNode("Pow", 3), []TestInput{{Name: "a", Shape: Shape{2}}, {Name: "b", Shape: Shape{2}}, {Name: "c", Shape: Shape{2}}}, "want 2 inputs, have 3"},
 		{13, elementwiseNode("Mean", 2), []TestInput{{Name: "a", Shape: Shape{2}, I: []int64{1, 2}}, {Name: "b", Shape: Shape{2}, I: []int64{1, 0}}}, `input 0 "a" is an integer tensor; Mean is defined on floating-point tensors only`},
 		{13, elementwiseNode("Greater", 2), []TestInput{{Name: "a", Shape: Shape{2}}, {Name: "b", Shape: Shape{2}, I: []int64{1, 0}}}, `input 1 "b" is an integer constant and input 0 "a" is not`},

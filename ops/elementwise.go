@@ -54,7 +54,8 @@ const (
 	// number of inputs).
 	PassThrough
 	// Select: y is one of its inputs (Min, Max); dy reaches the first
-	// input equal to y, as in PyTorch's max over a dimension.
+	// input equal to y. (PyTorch's maximum splits it among tied inputs:
+	// at a tie either is a subgradient.)
 	Select
 )
 
@@ -102,9 +103,10 @@ var elementwiseOps = []ElementwiseOp{
 				return 1
 			},
 			DB: func(a, _, _ float32) float32 { return min(a, 0) }}},
-	// Pow: a^b; with b = 2 (LayerNorm's variance) a*a, exactly as Pow
-	// rounds it. The gradient to b is y*ln(a), taken as 0 where a <= 0:
-	// there a^b is not a real function of b.
+	// Pow: a^b; for b = 2 (LayerNorm's variance) a*a, which rounds as
+	// float32(math.Pow(a, 2)) does (the float64 square is exact). The
+	// gradient to b is y*ln(a), taken as 0 where a <= 0: there a^b is not
+	// a real function of b.
 	{Name: "Pow", F: pow, Int: powInt, IntB: true,
 		Grad: Gradient{Kind: Partials,
 			DA: func(a, b, _ float32) float32 {
