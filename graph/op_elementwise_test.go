@@ -321,3 +321,31 @@ func TestElementwiseErrors(t *testing.T) {
 		}
 	}
 }
+
+// A dream step allocates nothing: neither do these kernels, on tensors
+// large enough to be split across cores.
+func TestElementwiseKernelsNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	ctx := context.Background()
+	big := Shape{1, 8, 96, 96}
+	for _, c := range []struct {
+		node   *onnx.Node
+		inputs []TestInput
+	}{
+		{&onnx.Node{OpType: "HardSwish", Inputs: []string{"x"}, Outputs: []string{"y"}}, []TestInput{{Name: "x", Shape: big, Grad: true}}},
+		{&onnx.Node{OpType: "Erf", Inputs: []string{"x"}, Outputs: []string{"y"}}, []TestInput{{Name: "x", Shape: big, Grad: true}}},
+		{elementwiseNode("Pow", 2), []TestInput{{Name: "a", Shape: big, Grad: true}, {Name: "b", Shape: Shape{}, I: []int64{2}}}},
+		{elementwiseNode("Max", 3), []TestInput{{Name: "a", Shape: big, Grad: true}, {Name: "b", Shape: Shape{8, 1, 1}, Grad: true}, {Name: "c", Shape: Shape{96}, Grad: true}}},
+		{elementwiseNode("Greater", 2), []TestInput{{Name: "a", Shape: big, Grad: true}, {Name: "b", Shape: Shape{8, 1, 1}, Grad: true}}},
+		{&onnx.Node{OpType: "Where", Inputs: []string{"c", "x", "z"}, Outputs: []string{"y"}},
+			[]TestInput{{Name: "c", Shape: Shape{96, 96}}, {Name: "x", Shape: big, Grad: true}, {Name: "z", Shape: Shape{8, 1, 1}, Grad: true}}},
+	} {
+		p := planNode(t, rng, 18, c.node, c.inputs, true)
+		if a := testing.AllocsPerRun(3, func() {
+			_ = p.Forward(ctx)
+			_ = p.Backward(ctx)
+		}); a != 0 {
+			t.Errorf("%s allocates %v times per run", c.node.OpType, a)
+		}
+	}
+}
