@@ -93,7 +93,7 @@ func buildElementwise(op *ops.ElementwiseOp, n *Node, in []Input) (*Built, error
 		return &Built{Out: []Shape{out}, Alias: true}, nil // Sum, Max... of one tensor
 	}
 	k := &elementwiseKernel{op: op, l: l}
-	if intB {
+	if intB && !n.shapesOnly {
 		// Pow's integer exponent, as floats: the Run has no data for it.
 		k.in = make([][]float32, 2)
 		k.exponent = in[1].Const.Floats()
@@ -164,7 +164,7 @@ func buildWhere(n *Node, in []Input) (*Built, error) {
 		return nil, fmt.Errorf("inputs 1 %q and 2 %q must both be integer constants or both be float tensors", x.Name, z.Name)
 	}
 	k := &whereKernel{p: p}
-	if isInt(c) {
+	if isInt(c) && !n.shapesOnly {
 		k.cond = c.Const.Floats()
 	}
 	b := &Built{Out: []Shape{out}, Kernel: k, BackwardReads: &Reads{In: []int{0}}, CanSet: []int{0, 1, 2}}
