@@ -54,7 +54,8 @@ func remapBuilt(data Input, out Shape, p *ops.RemapParams, fill float32, noGrad 
 		ops.RemapInts(v.I, c.I, int64(fill), p)
 		return &Built{Out: []Shape{out}, Consts: []*Value{v}}, nil
 	}
-	return &Built{Out: []Shape{out}, Kernel: &remapKernel{p: p, fill: fill, fillInput: -1}, NoGrad: noGrad}, nil
+	// The backward scatters the output's gradient: it reads no values.
+	return &Built{Out: []Shape{out}, Kernel: &remapKernel{p: p, fill: fill, fillInput: -1}, NoGrad: noGrad, BackwardReads: &Reads{}}, nil
 }
 
 type remapKernel struct {

@@ -19,6 +19,14 @@ type RemapParams struct {
 	// Injective: no two output elements read the same source element, so
 	// the backward scatter can run in parallel.
 	Injective bool
+
+	// The layout the kernels walk (see merge): Dims and Src with axes of
+	// one entry folded into a neighbour and axes that read the source at
+	// one stride merged; contiguous when its innermost axis reads
+	// consecutive source elements, which then move as a copy.
+	dims       []int
+	src        [][]int
+	contiguous bool
 }
 
 // NewTranspose: the output's axis i is the input's axis perm[i]. The
@@ -119,16 +127,86 @@ func axisTable(n int, at func(i int) int) []int {
 	return t
 }
 
-// normalized gives a scalar output one axis of one element and checks the
-// rank the kernels support.
+// normalized gives a scalar output one axis of one element, makes the
+// layout the kernels walk and checks the rank they support.
 func (p *RemapParams) normalized() (*RemapParams, error) {
 	if len(p.Dims) == 0 {
 		p.Dims, p.Src = []int{1}, [][]int{{0}}
 	}
-	if len(p.Dims) > maxRank {
-		return nil, fmt.Errorf("rank %d: at most %d axes are supported", len(p.Dims), maxRank)
+	p.merge()
+	if len(p.dims) > maxRank {
+		return nil, fmt.Errorf("rank %d: at most %d axes are supported", len(p.dims), maxRank)
 	}
 	return p, nil
+}
+
+// maxMergedTable bounds the table of merged axes: beyond a few thousand
+// elements a longer run gains nothing, and tables cost 8 bytes an entry.
+const maxMergedTable = 1 << 14
+
+// merge makes p.dims and p.src: going outwards from the innermost axis, an
+// axis of one entry is folded into its neighbour's table, and two axes
+// whose tables step through the source at one stride (the inner axis's
+// entries s apart, the outer's s times the inner size apart: H and W of a
+// channel shuffle) become one. A transposed or sliced image then moves in
+// runs of whole rows or planes rather than of one row each.
+func (p *RemapParams) merge() {
+	dims := []int{p.Dims[len(p.Dims)-1]}
+	src := [][]int{p.Src[len(p.Src)-1]}
+	for d := len(p.Dims) - 2; d >= 0; d-- {
+		k := len(dims) - 1
+		if t := mergedTable(p.Dims[d], p.Src[d], dims[k], src[k]); t != nil {
+			dims[k], src[k] = len(t), t
+			continue
+		}
+		dims, src = append(dims, p.Dims[d]), append(src, p.Src[d])
+	}
+	slices.Reverse(dims)
+	slices.Reverse(src)
+	p.dims, p.src = dims, src
+	step, ok := tableStep(src[len(src)-1])
+	p.contiguous = ok && (step == 1 || dims[len(dims)-1] == 1)
+}
+
+// mergedTable is the table of an outer axis (no entries to) and an inner
+// one (ni entries ti) seen as one axis, or nil when they do not merge.
+func mergedTable(no int, to []int, ni int, ti []int) []int {
+	shifted := func(t []int, by int) []int {
+		return axisTable(len(t), func(i int) int {
+			if t[i] < 0 {
+				return -1 // fill stays fill
+			}
+			return t[i] + by
+		})
+	}
+	switch {
+	case ni == 1 && ti[0] >= 0:
+		return shifted(to, ti[0])
+	case no == 1 && to[0] >= 0:
+		return shifted(ti, to[0])
+	case no*ni > maxMergedTable:
+		return nil
+	}
+	si, okInner := tableStep(ti)
+	so, okOuter := tableStep(to)
+	if !okInner || !okOuter || so != si*ni {
+		return nil
+	}
+	return axisTable(no*ni, func(i int) int { return to[0] + ti[0] + i*si })
+}
+
+// tableStep reports whether t reads the source at one stride (no fill)
+// and that stride.
+func tableStep(t []int) (step int, ok bool) {
+	if len(t) > 1 {
+		step = t[1] - t[0]
+	}
+	for i, s := range t {
+		if s < 0 || s != t[0]+i*step {
+			return 0, false
+		}
+	}
+	return step, true
 }
 
 // Size is the number of output elements.
@@ -180,6 +258,10 @@ func (t *remapTask) Run(lo, hi int) {
 			return
 		}
 		dy := t.dst[pos : pos+len(idx)]
+		if t.p.contiguous {
+			axpy(t.src[base+idx[0]:base+idx[0]+len(dy)], dy, 1) // 1*dy is dy: dx += dy
+			return
+		}
 		for i, s := range idx {
 			if s >= 0 {
 				t.src[base+s] += dy[i]
@@ -191,10 +273,14 @@ func (t *remapTask) Run(lo, hi int) {
 func remapRange[T element](dst, src []T, fill T, p *RemapParams, lo, hi int) {
 	p.rows(lo, hi, func(pos, base int, idx []int) {
 		out := dst[pos : pos+len(idx)]
-		if base < 0 {
+		switch {
+		case base < 0:
 			for i := range out {
 				out[i] = fill
 			}
+			return
+		case p.contiguous:
+			copy(out, src[base+idx[0]:])
 			return
 		}
 		for i, s := range idx {
@@ -215,30 +301,30 @@ func (p *RemapParams) rows(lo, hi int, fn func(pos, base int, idx []int)) {
 	if lo >= hi {
 		return
 	}
-	k := len(p.Dims) - 1
-	inner := p.Dims[k]
+	k := len(p.dims) - 1
+	inner := p.dims[k]
 	var coord [maxRank]int
 	rest := lo / inner
 	for d := k - 1; d >= 0; d-- {
-		coord[d] = rest % p.Dims[d]
-		rest /= p.Dims[d]
+		coord[d] = rest % p.dims[d]
+		rest /= p.dims[d]
 	}
 	for pos := lo; pos < hi; {
 		i := pos % inner
 		n := min(inner-i, hi-pos)
 		base := 0
 		for d := range k {
-			s := p.Src[d][coord[d]]
+			s := p.src[d][coord[d]]
 			if s < 0 {
 				base = -1
 				break
 			}
 			base += s
 		}
-		fn(pos, base, p.Src[k][i:i+n])
+		fn(pos, base, p.src[k][i:i+n])
 		pos += n
 		for d := k - 1; d >= 0; d-- {
-			if coord[d]++; coord[d] < p.Dims[d] {
+			if coord[d]++; coord[d] < p.dims[d] {
 				break
 			}
 			coord[d] = 0

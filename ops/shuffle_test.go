@@ -132,6 +132,7 @@ func TestPad(t *testing.T) {
 		{"crop and edge", []int{4}, []int{-3, 2}, PadEdge, []int{3, 3, 3}},
 		{"2-D constant", []int{2, 2}, []int{1, 0, 0, 1}, PadConstant, []int{-1, -1, -1, 0, 1, -1, 2, 3, -1}},
 		{"2-D reflect", []int{2, 3}, []int{1, 1, 0, 0}, PadReflect, []int{4, 3, 4, 5, 1, 0, 1, 2, 4, 3, 4, 5}},
+		{"fill, and a crop to one column", []int{2, 3}, []int{1, -2, 0, 0}, PadConstant, []int{-1, 2, 5}},
 	} {
 		p, err := NewPad(c.dims, c.pads, c.mode)
 		if err != nil {
@@ -299,5 +300,29 @@ func BenchmarkTranspose(b *testing.B) {
 	b.SetBytes(int64(8 * len(x)))
 	for b.Loop() {
 		Remap(y, x, 0, p)
+	}
+}
+
+// The kernels walk merged axes: a channel shuffle moves whole planes, a
+// slice of channels one block per image, a broadcast one run per row.
+func TestRemapMergesAxes(t *testing.T) {
+	shuffle, _ := NewTranspose([]int{1, 2, 48, 16, 20}, []int{0, 2, 1, 3, 4})
+	chunk, _ := NewSlice([]int{2, 96, 8, 8}, []int{0, 48, 0, 0}, []int{1, 1, 1, 1}, []int{2, 48, 8, 8})
+	nhwc, _ := NewTranspose([]int{1, 16, 8, 8}, []int{0, 2, 3, 1})
+	expand, _ := NewExpand([]int{3, 1, 1}, []int{3, 5, 7})
+	for _, c := range []struct {
+		name       string
+		p          *RemapParams
+		dims       []int
+		contiguous bool
+	}{
+		{"channel shuffle", shuffle, []int{48, 2, 320}, true},
+		{"slice of channels", chunk, []int{2, 3072}, true},
+		{"NCHW to NHWC", nhwc, []int{64, 16}, false},
+		{"expand", expand, []int{3, 35}, false},
+	} {
+		if !slices.Equal(c.p.dims, c.dims) || c.p.contiguous != c.contiguous {
+			t.Errorf("%s: walks %v (contiguous %v), want %v (%v)", c.name, c.p.dims, c.p.contiguous, c.dims, c.contiguous)
+		}
 	}
 }
