@@ -200,41 +200,37 @@ func (p *Broadcast) runs(lo, hi int, run func(pos, n int, off [maxInputs]int)) {
 	}
 	k := len(p.Dims) - 1
 	inner := p.Dims[k]
-	var in [maxRank][maxInputs]int // p.In, dimension first
-	for j, s := range p.In {
-		for d, v := range s {
-			in[d][j] = v
-		}
-	}
 	var coord [maxRank]int
 	var row [maxInputs]int // the offsets of the current row's first element
 	rest := lo / inner
 	for d := k - 1; d >= 0; d-- {
 		coord[d] = rest % p.Dims[d]
 		rest /= p.Dims[d]
-		for j := range row {
-			row[j] += coord[d] * in[d][j]
+		for j, s := range p.In {
+			row[j] += coord[d] * s[d]
 		}
 	}
 	for pos := lo; pos < hi; {
 		i := pos % inner
 		n := min(inner-i, hi-pos)
 		off := row
-		for j := range off {
-			off[j] += i * in[k][j]
+		if i != 0 {
+			for j, s := range p.In {
+				off[j] += i * s[k]
+			}
 		}
 		run(pos, n, off)
 		pos += n
 		for d := k - 1; d >= 0; d-- {
 			coord[d]++
-			for j := range row {
-				row[j] += in[d][j]
+			for j, s := range p.In {
+				row[j] += s[d]
 			}
 			if coord[d] < p.Dims[d] {
 				break
 			}
-			for j := range row {
-				row[j] -= coord[d] * in[d][j]
+			for j, s := range p.In {
+				row[j] -= coord[d] * s[d]
 			}
 			coord[d] = 0
 		}
