@@ -9,6 +9,9 @@ func wantInputs(in []Input, lo, hi int) error {
 		if lo == hi {
 			return fmt.Errorf("want %d inputs, have %d", lo, len(in))
 		}
+		if hi < 0 {
+			return fmt.Errorf("want at least %d inputs, have %d", lo, len(in))
+		}
 		return fmt.Errorf("want %d to %d inputs, have %d", lo, hi, len(in))
 	}
 	for i := range lo {

@@ -18,10 +18,8 @@ func buildBinary(op ops.BinaryOp, n *Node, in []Input) (*Built, error) {
 	if err := wantInputs(in, 2, 2); err != nil {
 		return nil, err
 	}
-	if bcast, err := n.Int("broadcast", 0); err != nil {
+	if err := noLegacyBroadcast(n); err != nil {
 		return nil, err
-	} else if bcast != 0 {
-		return nil, fmt.Errorf("the legacy broadcast=1 attribute (opset < 7, broadcasting b from axis) is not supported; re-export the model with opset 7 or later")
 	}
 	outShape, layout, err := ops.NewBroadcast(in[0].Shape, in[1].Shape)
 	if err != nil {

@@ -28,37 +28,53 @@ func (op BinaryOp) String() string {
 // instead of allocating.
 const maxRank = 8
 
-// Broadcast is the layout of y = a op b under multidirectional (numpy)
+// Broadcast is the layout of y = a op b, or of any element-wise operator
+// on up to maxInputs tensors, under multidirectional (numpy)
 // broadcasting. Output dimensions of size 1 are dropped and runs of
-// dimensions along which a and b are each either contiguous or broadcast
+// dimensions along which every input is either contiguous or broadcast
 // are merged: [N,C,H,W] + [C,1,1] becomes [N, C, H*W], rows of H*W values
 // against one bias value each, and equal shapes become one flat run.
 type Broadcast struct {
-	Dims []int    // merged output dimensions, at least one
-	Out  []int    // row-major strides of the output along Dims
-	In   [2][]int // strides of a and b along Dims; 0 where broadcast
+	Dims []int   // merged output dimensions, at least one
+	Out  []int   // row-major strides of the output along Dims
+	In   [][]int // strides of each input (a, b...) along Dims; 0 where broadcast
 }
 
-// NewBroadcast returns the output shape of a op b and its layout, or an
-// error when the shapes cannot be broadcast together.
-func NewBroadcast(a, b []int) (out []int, p *Broadcast, err error) {
-	rank := max(len(a), len(b))
+// maxInputs bounds the inputs of a Broadcast (Where has three).
+const maxInputs = 3
+
+// NewBroadcast returns the output shape of an element-wise operator on
+// inputs of the given shapes (a op b: two) and its layout, or an error
+// when the shapes cannot be broadcast together.
+func NewBroadcast(shapes ...[]int) (out []int, p *Broadcast, err error) {
+	if len(shapes) == 0 || len(shapes) > maxInputs {
+		return nil, nil, fmt.Errorf("%d shapes to broadcast, want 1 to %d", len(shapes), maxInputs)
+	}
+	rank := 0
+	for _, s := range shapes {
+		rank = max(rank, len(s))
+	}
 	out = make([]int, rank)
-	shapes := [2][]int{onesPadded(a, rank), onesPadded(b, rank)}
+	padded := make([][]int, len(shapes))
+	for i, s := range shapes {
+		padded[i] = onesPadded(s, rank)
+	}
 	for d := range rank {
-		da, db := shapes[0][d], shapes[1][d]
-		switch {
-		case da == db || db == 1:
-			out[d] = da
-		case da == 1:
-			out[d] = db
-		default:
-			return nil, nil, fmt.Errorf("shapes %v and %v cannot be broadcast (dimension %d: %d vs %d)", a, b, d, da, db)
+		out[d] = 1
+		for i, s := range padded {
+			switch {
+			case s[d] == out[d] || s[d] == 1:
+			case out[d] == 1:
+				out[d] = s[d]
+			default:
+				prev := slices.IndexFunc(padded[:i], func(s []int) bool { return s[d] != 1 })
+				return nil, nil, fmt.Errorf("shapes %v and %v cannot be broadcast (dimension %d: %d vs %d)", shapes[prev], shapes[i], d, out[d], s[d])
+			}
 		}
 	}
-	p = &Broadcast{}
-	var strides [2][]int
-	for i, s := range shapes {
+	p = &Broadcast{In: make([][]int, len(shapes))}
+	strides := make([][]int, len(shapes))
+	for i, s := range padded {
 		strides[i] = make([]int, rank)
 		step := 1
 		for d := rank - 1; d >= 0; d-- {
@@ -69,29 +85,38 @@ func NewBroadcast(a, b []int) (out []int, p *Broadcast, err error) {
 		}
 	}
 	// Walk from the innermost dimension outwards, extending the current
-	// merged dimension while both inputs keep their kind of stride.
+	// merged dimension while every input keeps its kind of stride.
 	for d := rank - 1; d >= 0; d-- {
 		if out[d] == 1 {
 			continue
 		}
 		k := len(p.Dims) - 1
-		if k >= 0 && mergeable(strides[0][d], p.In[0][k], p.Dims[k]) && mergeable(strides[1][d], p.In[1][k], p.Dims[k]) {
+		merge := k >= 0
+		for i := range strides {
+			merge = merge && mergeable(strides[i][d], p.In[i][k], p.Dims[k])
+		}
+		if merge {
 			p.Dims[k] *= out[d]
 			continue
 		}
 		p.Dims = append(p.Dims, out[d])
-		p.In[0] = append(p.In[0], strides[0][d])
-		p.In[1] = append(p.In[1], strides[1][d])
+		for i := range strides {
+			p.In[i] = append(p.In[i], strides[i][d])
+		}
 	}
-	if len(p.Dims) == 0 { // one element: both inputs are it
-		p.Dims, p.In = []int{1}, [2][]int{{1}, {1}}
+	if len(p.Dims) == 0 { // one element: every input is it
+		p.Dims = []int{1}
+		for i := range p.In {
+			p.In[i] = []int{1}
+		}
 	}
 	if len(p.Dims) > maxRank {
-		return nil, nil, fmt.Errorf("broadcasting %v with %v needs %d dimensions, at most %d are supported", a, b, len(p.Dims), maxRank)
+		return nil, nil, fmt.Errorf("broadcasting %v needs %d dimensions, at most %d are supported", shapes, len(p.Dims), maxRank)
 	}
 	slices.Reverse(p.Dims)
-	slices.Reverse(p.In[0])
-	slices.Reverse(p.In[1])
+	for _, in := range p.In {
+		slices.Reverse(in)
+	}
 	p.Out = contiguousStrides(p.Dims)
 	return out, p, nil
 }
@@ -150,42 +175,63 @@ type element interface{ float32 | int64 }
 // binaryRange computes dst[lo:hi] one run of the innermost dimension at a
 // time, where each input is either a contiguous row or a single value.
 func binaryRange[T element](op BinaryOp, dst, a, b []T, p *Broadcast, lo, hi int) {
+	k := len(p.Dims) - 1
+	sa, sb := p.In[0][k], p.In[1][k]
+	p.runs(lo, hi, func(pos, n int, off [maxInputs]int) {
+		out := dst[pos : pos+n]
+		switch {
+		case sa == 0:
+			binaryRowScalarA(op, out, a[off[0]], b[off[1]:off[1]+n])
+		case sb == 0:
+			binaryRowScalarB(op, out, a[off[0]:off[0]+n], b[off[1]])
+		default:
+			binaryRow(op, out, a[off[0]:off[0]+n], b[off[1]:off[1]+n])
+		}
+	})
+}
+
+// runs calls run for each run of the output elements [lo, hi) along the
+// innermost dimension of p, out[pos:pos+n]. Their elements in input j are
+// at off[j], off[j]+s, ... with s = p.In[j][len(p.Dims)-1], 1 for a
+// contiguous row or 0 for a single value.
+func (p *Broadcast) runs(lo, hi int, run func(pos, n int, off [maxInputs]int)) {
 	if lo >= hi {
 		return
 	}
 	k := len(p.Dims) - 1
-	inner, sa, sb := p.Dims[k], p.In[0][k], p.In[1][k]
+	inner := p.Dims[k]
 	var coord [maxRank]int
-	offA, offB := 0, 0
+	var row [maxInputs]int // the offsets of the current row's first element
 	rest := lo / inner
 	for d := k - 1; d >= 0; d-- {
 		coord[d] = rest % p.Dims[d]
 		rest /= p.Dims[d]
-		offA += coord[d] * p.In[0][d]
-		offB += coord[d] * p.In[1][d]
+		for j, s := range p.In {
+			row[j] += coord[d] * s[d]
+		}
 	}
 	for pos := lo; pos < hi; {
 		i := pos % inner
 		n := min(inner-i, hi-pos)
-		out := dst[pos : pos+n]
-		switch {
-		case sa == 0:
-			binaryRowScalarA(op, out, a[offA], b[offB+i:offB+i+n])
-		case sb == 0:
-			binaryRowScalarB(op, out, a[offA+i:offA+i+n], b[offB])
-		default:
-			binaryRow(op, out, a[offA+i:offA+i+n], b[offB+i:offB+i+n])
+		off := row
+		if i != 0 {
+			for j, s := range p.In {
+				off[j] += i * s[k]
+			}
 		}
+		run(pos, n, off)
 		pos += n
 		for d := k - 1; d >= 0; d-- {
 			coord[d]++
-			offA += p.In[0][d]
-			offB += p.In[1][d]
+			for j, s := range p.In {
+				row[j] += s[d]
+			}
 			if coord[d] < p.Dims[d] {
 				break
 			}
-			offA -= coord[d] * p.In[0][d]
-			offB -= coord[d] * p.In[1][d]
+			for j, s := range p.In {
+				row[j] -= coord[d] * s[d]
+			}
 			coord[d] = 0
 		}
 	}
