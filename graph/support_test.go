@@ -130,7 +130,7 @@ func ExampleModel_Unsupported() {
 	m, err := graph.Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: &onnx.Graph{
 		Inputs: []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float}},
 		Nodes: []*onnx.Node{
-			{Name: "gate", OpType: "HardSigmoid", Inputs: []string{"x"}, Outputs: []string{"g"}},
+			{Name: "gate", OpType: "NonMaxSuppression", Inputs: []string{"x"}, Outputs: []string{"g"}},
 			{Index: 1, OpType: "Relu", Inputs: []string{"g"}, Outputs: []string{"y"}},
 		},
 	}})
@@ -141,7 +141,7 @@ func ExampleModel_Unsupported() {
 		fmt.Println(e.Index, e.OpType, e.Opset)
 	}
 	// Output:
-	// 0 HardSigmoid 13
+	// 0 NonMaxSuppression 13
 }
 
 func ExampleModel_BlockOutputs() {

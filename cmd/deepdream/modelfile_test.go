@@ -34,8 +34,8 @@ func writeONNX(t *testing.T, extra ...*onnx.Node) string {
 // and opset; the input and the weight are not layers.
 func TestLayersNamesUnsupportedOperators(t *testing.T) {
 	model := writeONNX(t,
-		&onnx.Node{Name: "gate", OpType: "HardSigmoid", Inputs: []string{"r"}, Outputs: []string{"g"}},
-		&onnx.Node{OpType: "HardSigmoid", Inputs: []string{"g"}, Outputs: []string{"g2"}},
+		&onnx.Node{Name: "gate", OpType: "NonMaxSuppression", Inputs: []string{"r"}, Outputs: []string{"g"}},
+		&onnx.Node{OpType: "NonMaxSuppression", Inputs: []string{"g"}, Outputs: []string{"g2"}},
 	)
 	code, out, errOut := cli(t, context.Background(), "layers", "--model", model, "--size", "32x24", "--all")
 	if code != 0 {
@@ -45,7 +45,7 @@ func TestLayersNamesUnsupportedOperators(t *testing.T) {
 		t.Errorf("stdout:\n%s\nwant c and r, neither the input x nor the weight w", out)
 	}
 	want := model + `: 2 tensors cannot be computed at 32x24 and are not listed:
-  unsupported operator HardSigmoid (opset 13): 2 nodes, the first node 2 ("gate")`
+  unsupported operator NonMaxSuppression (opset 13): 2 nodes, the first node 2 ("gate")`
 	if !strings.Contains(errOut, want) || strings.Contains(errOut, "another size") || strings.Contains(errOut, "assuming") {
 		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, want)
 	}
