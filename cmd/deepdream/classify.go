@@ -31,7 +31,9 @@ func newClassifyCmd() *cobra.Command {
 model's preprocessing (GoogLeNet: 224x224, BGR, mean 104/117/123), runs the full
 network and prints the top ImageNet labels, best first, one "label probability"
 per line. A model that ends in logits (no Softmax, as PyTorch exports) has the
-softmax applied to its output.`,
+softmax applied to its output. A model whose output is not the 1000 ImageNet
+classes (a feature extractor) has its largest outputs printed as "#INDEX value",
+with a note.`,
 		Example: `  deepdream classify dog.jpg
   deepdream classify --model ../shared/models/googlenet-bvlc.onnx dog.jpg`,
 		Args: exactArgs(1),
@@ -75,11 +77,16 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 		return err
 	}
 	probs := p.Data(outs[0].Name)
-	labels := models.ImageNetClasses()
-	if len(probs) != len(labels) {
-		return fmt.Errorf("%s: output %q has %d values, want %d ImageNet classes", lm.path, outs[0].Name, len(probs), len(labels))
-	}
-	if !endsInSoftmax(m, outs[0].Name) {
+	labels, format := models.ImageNetClasses(), "%s %.4f\n"
+	switch {
+	case len(probs) != len(labels):
+		fmt.Fprintf(stderr, "deepdream: %s: output %q has %d values, not the %d ImageNet classes: its largest values follow, by index\n",
+			lm.path, outs[0].Name, len(probs), len(labels))
+		labels, format = make([]string, len(probs)), "%s %.4g\n"
+		for i := range labels {
+			labels[i] = fmt.Sprintf("#%d", i)
+		}
+	case !endsInSoftmax(m, outs[0].Name):
 		probs = softmax(probs)
 	}
 	idx := make([]int, len(probs))
@@ -88,7 +95,7 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
 	for _, i := range idx[:min(o.top, len(idx))] {
-		fmt.Fprintf(stdout, "%s %.4f\n", labels[i], probs[i])
+		fmt.Fprintf(stdout, format, labels[i], probs[i])
 	}
 	return nil
 }
