@@ -8,9 +8,7 @@ import (
 )
 
 func init() {
-	Register("LeakyRelu", buildLeakyRelu)
 	Register("Clip", buildClip)
-	Register("Sigmoid", buildSigmoid)
 	Register("Dropout", buildDropout)
 	Register("Identity", buildIdentity)
 }
@@ -21,52 +19,6 @@ func wantFloat(in []Input, i int) error {
 		return fmt.Errorf("input %d %q is an integer tensor; this operator runs on float tensors only", i, in[i].Name)
 	}
 	return nil
-}
-
-// LeakyRelu: y = x for x >= 0, alpha*x below (alpha default 0.01).
-func buildLeakyRelu(n *Node, in []Input) (*Built, error) {
-	if err := wantInputs(in, 1, 1); err != nil {
-		return nil, err
-	}
-	if err := wantFloat(in, 0); err != nil {
-		return nil, err
-	}
-	alpha, err := n.Float("alpha", 0.01)
-	if err != nil {
-		return nil, err
-	}
-	return &Built{Out: []Shape{in[0].Shape}, Kernel: leakyReluKernel{alpha}}, nil
-}
-
-type leakyReluKernel struct{ alpha float32 }
-
-func (k leakyReluKernel) Forward(r *Run) { ops.LeakyRelu(r.Out[0], r.In[0], k.alpha) }
-
-func (k leakyReluKernel) Backward(r *Run) {
-	if r.DIn[0] != nil && r.DOut[0] != nil {
-		ops.LeakyReluBackward(r.DIn[0], r.DOut[0], r.In[0], k.alpha)
-	}
-}
-
-// Sigmoid: y = 1 / (1 + exp(-x)); the gradient comes from y.
-func buildSigmoid(n *Node, in []Input) (*Built, error) {
-	if err := wantInputs(in, 1, 1); err != nil {
-		return nil, err
-	}
-	if err := wantFloat(in, 0); err != nil {
-		return nil, err
-	}
-	return &Built{Out: []Shape{in[0].Shape}, Kernel: sigmoidKernel{}, BackwardReads: &Reads{Out: []int{0}}}, nil
-}
-
-type sigmoidKernel struct{}
-
-func (sigmoidKernel) Forward(r *Run) { ops.Sigmoid(r.Out[0], r.In[0]) }
-
-func (sigmoidKernel) Backward(r *Run) {
-	if r.DIn[0] != nil && r.DOut[0] != nil {
-		ops.SigmoidBackward(r.DIn[0], r.DOut[0], r.Out[0])
-	}
 }
 
 // Clip: y = min(max(x, min), max). Before opset 11 the bounds are

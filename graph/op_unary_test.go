@@ -97,6 +97,8 @@ var unaryCases = []unaryCase{
 	{"HardSigmoid", []*onnx.Attribute{attrFloat("alpha", 1.0/6), attrFloat("beta", 0.5)}, uniform(-4, 4, -3, 3), hardSigmoid(1.0/6, 0.5)},
 	{"HardSigmoid", []*onnx.Attribute{attrFloat("alpha", -0.5), attrFloat("beta", 0.25)}, uniform(-2, 2, -1.5, 0.5), hardSigmoid(-0.5, 0.25)},
 	{"HardSwish", nil, uniform(-5, 5, -3, 3), func(x float64) float64 { return x * hardSigmoid(1.0/6, 0.5)(x) }},
+	{"LeakyRelu", nil, uniform(-3, 3, 0), func(x float64) float64 { return leaky(x, float64(float32(0.01))) }},
+	{"LeakyRelu", []*onnx.Attribute{attrFloat("alpha", -0.3)}, uniform(-3, 3, 0), func(x float64) float64 { return leaky(x, float64(float32(-0.3))) }},
 	{"Log", nil, uniform(0.1, 5), math.Log},
 	{"Mish", nil, uniform(-4, 4), func(x float64) float64 { return x * math.Tanh(softplus(x)) }},
 	{"Neg", nil, uniform(-3, 3), func(x float64) float64 { return -x }},
@@ -118,6 +120,7 @@ var unaryCases = []unaryCase{
 	{"Selu", []*onnx.Attribute{attrFloat("alpha", 2), attrFloat("gamma", 3)}, uniform(-3, 3, 0), selu(2, 3)},
 	{"Sign", nil, uniform(-3, 3, 0), func(x float64) float64 { return math.Copysign(1, x) }},
 	{"Sin", nil, uniform(-4, 4), math.Sin},
+	{"Sigmoid", nil, uniform(-6, 6), func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }},
 	{"Softplus", nil, uniform(-5, 5), softplus},
 	{"Softsign", nil, uniform(-3, 3), func(x float64) float64 { return x / (1 + math.Abs(x)) }},
 	{"Sqrt", nil, uniform(0.1, 5), math.Sqrt},
@@ -190,4 +193,12 @@ func TestUnaryErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one saying %q", describe(c.node), err, c.want)
 		}
 	}
+}
+
+// leaky is LeakyRelu with slope alpha below 0.
+func leaky(x, alpha float64) float64 {
+	if x < 0 {
+		return alpha * x
+	}
+	return x
 }

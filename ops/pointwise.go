@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"math"
-
 	"github.com/deepdream-go/deepdream/internal/parallel"
 )
 
@@ -18,16 +16,6 @@ var clearTasks parallel.Tasks[clearTask, *clearTask]
 
 func (t *clearTask) Run(lo, hi int) { clear(t.dst[lo:hi]) }
 
-// LeakyRelu: y = x for x >= 0, alpha*x below. dst may alias x.
-func LeakyRelu(dst, x []float32, alpha float32) {
-	pointwise(leakyRelu, dst, x, nil, alpha, 0)
-}
-
-// LeakyReluBackward: dx += dy where x >= 0, alpha*dy below.
-func LeakyReluBackward(dx, dy, x []float32, alpha float32) {
-	pointwise(leakyReluBackward, dx, dy, x, alpha, 0)
-}
-
 // Clip: y = min(max(x, lo), hi) (hi wins when lo > hi). dst may alias x.
 func Clip(dst, x []float32, lo, hi float32) {
 	pointwise(clip, dst, x, nil, lo, hi)
@@ -39,16 +27,6 @@ func ClipBackward(dx, dy, x []float32, lo, hi float32) {
 	pointwise(clipBackward, dx, dy, x, lo, hi)
 }
 
-// Sigmoid: y = 1 / (1 + exp(-x)). dst may alias x.
-func Sigmoid(dst, x []float32) {
-	pointwise(sigmoid, dst, x, nil, 0, 0)
-}
-
-// SigmoidBackward: dx += dy * y * (1 - y), from the forward output y.
-func SigmoidBackward(dx, dy, y []float32) {
-	pointwise(sigmoidBackward, dx, dy, y, 0, 0)
-}
-
 // Accumulate: dx += dy.
 func Accumulate(dx, dy []float32) {
 	pointwise(accumulate, dx, dy, nil, 0, 0)
@@ -57,16 +35,13 @@ func Accumulate(dx, dy []float32) {
 type pointwiseOp uint8
 
 const (
-	leakyRelu pointwiseOp = iota
-	leakyReluBackward
-	clip
+	clip pointwiseOp = iota
 	clipBackward
-	sigmoid
-	sigmoidBackward
 	accumulate
 )
 
-// pointwiseTask is one task type for all the elementwise operators above:
+// pointwiseTask is one task type for the element-wise work above (the
+// functions of one tensor are rows of unaryOps instead):
 // dst is the output (or dx), a the input (or dy), b the saved forward
 // tensor of a backward pass, c0 and c1 the operator's constants.
 type pointwiseTask struct {
@@ -89,20 +64,6 @@ func (t *pointwiseTask) Run(lo, hi int) {
 	}
 	c0, c1 := t.c0, t.c1
 	switch t.op {
-	case leakyRelu:
-		for i, v := range a {
-			if v < 0 {
-				v *= c0
-			}
-			dst[i] = v
-		}
-	case leakyReluBackward:
-		for i, g := range a {
-			if b[i] < 0 {
-				g *= c0
-			}
-			dst[i] += g
-		}
 	case clip:
 		for i, v := range a {
 			dst[i] = min(max(v, c0), c1)
@@ -112,14 +73,6 @@ func (t *pointwiseTask) Run(lo, hi int) {
 			if c0 < b[i] && b[i] < c1 {
 				dst[i] += g
 			}
-		}
-	case sigmoid:
-		for i, v := range a {
-			dst[i] = float32(1 / (1 + math.Exp(-float64(v))))
-		}
-	case sigmoidBackward:
-		for i, g := range a {
-			dst[i] += g * b[i] * (1 - b[i])
 		}
 	case accumulate:
 		axpy(dst, a, 1) // 1*g is g: dst += g, 8 at a time

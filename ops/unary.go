@@ -160,6 +160,23 @@ var unaryOps = []UnaryOp{
 				dx[i] = g
 			}
 		}}},
+	// LeakyRelu: x for x >= 0, alpha*x below, in float32.
+	{Name: "LeakyRelu", Attrs: []Attr{{Name: "alpha", Default: 0.01}},
+		F: func(y, x []float32, c Coef) {
+			y = y[:len(x)]
+			for i, v := range x {
+				if v < 0 {
+					v *= c[0]
+				}
+				y[i] = v
+			}
+		},
+		Deriv: fromX(func(x float64, c Coef) float64 {
+			if x < 0 {
+				return float64(c[0])
+			}
+			return 1
+		})},
 	{Name: "Log", F: each(math.Log),
 		Deriv: fromX(func(x float64, _ Coef) float64 { return 1 / x })},
 	// Mish (opset 18): x * tanh(softplus(x)).
@@ -195,6 +212,8 @@ var unaryOps = []UnaryOp{
 			}
 			return float64(c[1]) * float64(c[0]) * math.Exp(x)
 		})},
+	{Name: "Sigmoid", F: each(func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }),
+		Deriv: fromY(func(y float64, _ Coef) float64 { return y * (1 - y) })},
 	{Name: "Sign", F: each(sign), Int: func(v int64) int64 { return int64(sign(float64(v))) }},
 	{Name: "Sin", F: each(math.Sin),
 		Deriv: fromX(func(x float64, _ Coef) float64 { return math.Cos(x) })},
