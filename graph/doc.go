@@ -27,9 +27,29 @@
 // lends the buffers of plans made one after another (a dream's octaves)
 // out of one pool.
 //
+// Files: plan.go is the API and the run loop (Spec, Options, Plan, Forward,
+// Backward), lifetimes.go decides which buffers share memory and when
+// gradients are cleared, fold.go runs what depends on constants at plan
+// time, fuse.go and siblings.go are the fusions, inplace.go the
+// concatenations in place, memory.go the pool of pages plans borrow.
+//
 // Operators live one family per file (op_*.go), each registering a Builder
 // for its ONNX op types; the arithmetic is in package ops (ops/X.go pairs
-// with op_X.go). A Builder returns a Built: output shapes, a Kernel, and
+// with op_X.go).
+//
+// Element-wise operators are tables, so that adding one touches at most
+// three files. A function of one tensor (Exp, HardSwish) is a row of
+// ops.unaryOps (ops/unary.go) plus a row of unaryCases
+// (graph/op_unary_test.go); a function of several broadcast tensors (Pow,
+// Max, Equal) is a row of ops.elementwiseOps (ops/elementwise.go) plus a
+// row of elementwiseCases (graph/op_elementwise_test.go). The third file,
+// only if one of its ONNX node tests cannot pass, is conformanceSkips
+// (graph/conformance_test.go). One builder registers every row, and the
+// tests fail for a row without a test case.
+//
+// Engine choices (Options: Winograd or direct convolutions, the GEMM
+// micro-kernel, the fusions) are part of a plan's Spec; none is a package
+// variable. A Builder returns a Built: output shapes, a Kernel, and
 // what the planner needs to know of it (the inputs it cannot
 // differentiate, what its backward pass reads, the buffers it keeps from
 // Forward for Backward, its scratch memory, its FLOPs). A Kernel keeps no

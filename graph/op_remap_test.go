@@ -9,6 +9,79 @@ import (
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
+func transposeNode(perm ...int64) *onnx.Node {
+	n := &onnx.Node{OpType: "Transpose", Inputs: []string{"x"}, Outputs: []string{"y"}}
+	if perm != nil {
+		n.Attrs = []*onnx.Attribute{attrInts("perm", perm...)}
+	}
+	return n
+}
+
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	x := TestInput{Name: "x", Shape: Shape{2, 3}, F: []float32{1, 2, 3, 4, 5, 6}}
+	p := planNode(t, rng, 13, transposeNode(), []TestInput{x}, false)
+	if got, want := p.Data("y"), []float32{1, 4, 2, 5, 3, 6}; !slices.Equal(got, want) || !p.Shape("y").Equal(Shape{3, 2}) {
+		t.Errorf("default transpose of 2x3: %v %v, want 3x2 %v", p.Shape("y"), got, want)
+	}
+	x3 := TestInput{Name: "x", Shape: Shape{2, 2, 2}, F: []float32{0, 1, 2, 3, 4, 5, 6, 7}}
+	p = planNode(t, rng, 13, transposeNode(1, 2, 0), []TestInput{x3}, false)
+	if got, want := p.Data("y"), []float32{0, 4, 1, 5, 2, 6, 3, 7}; !slices.Equal(got, want) {
+		t.Errorf("transpose 2x2x2 by [1 2 0]: %v, want %v", got, want)
+	}
+
+	for _, perm := range [][]int64{nil, {0, 2, 3, 1}, {0, 3, 1, 2}, {1, 0, 2, 3}} {
+		CheckGradient(t, 13, transposeNode(perm...), []TestInput{{Name: "x", Shape: Shape{2, 3, 4, 5}, Grad: true}})
+	}
+
+	p = planNode(t, rng, 13, transposeNode(), []TestInput{{Name: "x", Shape: Shape{2, 2}, I: []int64{1, 2, 3, 4}}}, false)
+	if v := p.tensors["y"].cnst; v == nil || !v.Int || !slices.Equal(v.I, []int64{1, 3, 2, 4}) {
+		t.Errorf("transpose of an integer constant = %+v", v)
+	}
+	if err := planError(t, 13, transposeNode(0, 0), []TestInput{{Name: "x", Shape: Shape{2, 2}}}); err == nil {
+		t.Error("perm [0 0]: no error")
+	}
+}
+
+func gatherNode(axis int64) *onnx.Node {
+	return &onnx.Node{OpType: "Gather", Inputs: []string{"x", "i"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{attrInt("axis", axis)}}
+}
+
+func TestGather(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := TestInput{Name: "x", Shape: Shape{3, 2}, F: []float32{1, 2, 3, 4, 5, 6}}
+	for _, c := range []struct {
+		axis    int64
+		indices TestInput
+		shape   Shape
+		want    []float32
+	}{
+		{0, TestInput{Name: "i", Shape: Shape{2}, I: []int64{2, -3}}, Shape{2, 2}, []float32{5, 6, 1, 2}},
+		{1, TestInput{Name: "i", Shape: Shape{}, I: []int64{1}}, Shape{3}, []float32{2, 4, 6}},
+		{-1, TestInput{Name: "i", Shape: Shape{2, 2}, I: []int64{1, 0, 0, 0}}, Shape{3, 2, 2}, []float32{2, 1, 1, 1, 4, 3, 3, 3, 6, 5, 5, 5}},
+	} {
+		p := planNode(t, rng, 13, gatherNode(c.axis), []TestInput{x, c.indices}, false)
+		if got := p.Data("y"); !slices.Equal(got, c.want) || !p.Shape("y").Equal(c.shape) {
+			t.Errorf("gather axis %d of %v: %v %v, want %v %v", c.axis, c.indices.I, p.Shape("y"), got, c.shape, c.want)
+		}
+	}
+
+	// Repeated indices: their gradients add up in the element they read.
+	CheckGradient(t, 13, gatherNode(1), []TestInput{{Name: "x", Shape: Shape{2, 4, 3}, Grad: true}, {Name: "i", Shape: Shape{2, 2}, I: []int64{3, 0, -1, 3}}})
+	CheckGradient(t, 13, gatherNode(0), []TestInput{{Name: "x", Shape: Shape{5, 3}, Grad: true}, {Name: "i", Shape: Shape{3}, I: []int64{4, 1, 0}}})
+
+	// PyTorch's x.size(0): Gather of a scalar index from a Shape constant.
+	p := planNode(t, rng, 13, gatherNode(0), []TestInput{{Name: "x", Shape: Shape{4}, I: []int64{1, 3, 224, 224}}, {Name: "i", Shape: Shape{}, I: []int64{-1}}}, false)
+	if v := p.tensors["y"].cnst; v == nil || !v.Int || !v.Shape.Equal(Shape{}) || !slices.Equal(v.I, []int64{224}) {
+		t.Errorf("gather from an integer constant = %+v, want the scalar 224", v)
+	}
+
+	err := planError(t, 13, gatherNode(0), []TestInput{x, {Name: "i", Shape: Shape{1}, I: []int64{3}}})
+	if err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("index 3 of 3 rows: error %v", err)
+	}
+}
+
 // padNode is Pad of opset 11 on: pads (and the constant value) are inputs.
 func padNode(mode string, inputs ...string) *onnx.Node {
 	return &onnx.Node{OpType: "Pad", Inputs: append([]string{"x"}, inputs...), Outputs: []string{"y"}, Attrs: []*onnx.Attribute{attrString("mode", mode)}}
