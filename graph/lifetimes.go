@@ -64,22 +64,28 @@ func (p *Plan) assignData() {
 	if p.shapesOnly {
 		return
 	}
-	memory := map[*dataBlock][]float32{}
+	memory, placed := map[*dataBlock][]float32{}, map[*tensor]bool{}
 	for _, s := range p.steps {
 		for _, t := range s.outT { // every root a step writes, named or not
 			r := t.root
-			if r.data != nil {
+			if placed[r] || r.data != nil {
 				continue
 			}
+			placed[r] = true
 			if b := owner[r]; b != nil {
-				if memory[b] == nil {
+				if _, ok := memory[b]; !ok {
 					memory[b] = p.alloc(b.size)
 				}
-				r.data = memory[b][:r.shape.Size()]
+				if !p.sizing {
+					r.data = memory[b][:r.shape.Size()]
+				}
 			} else { // kept for Backward: a buffer of its own
 				r.data = p.alloc(r.shape.Size())
 			}
 		}
+	}
+	if p.sizing {
+		return
 	}
 	for _, t := range p.tensors {
 		if t.root != nil && t.root != t {
@@ -110,7 +116,7 @@ func (p *Plan) assignScratch() {
 	}
 	buf := p.alloc(size)
 	for _, s := range p.steps {
-		if s.scratch > 0 {
+		if s.scratch > 0 && !p.sizing {
 			s.run.Scratch = buf[:s.scratch]
 		}
 	}
@@ -129,6 +135,7 @@ func (p *Plan) assignSaved() {
 		for k, spec := range s.saved {
 			buf := p.alloc(spec.floats())
 			switch {
+			case p.sizing:
 			case spec.Floats > 0:
 				s.run.Saved[k].F = buf
 			case spec.Bytes > 0:
@@ -246,6 +253,17 @@ func (p *Plan) assignGradients() {
 		}
 	}
 	memory := map[*dataBlock][]float32{}
+	if p.sizing {
+		for _, g := range starts {
+			for _, g := range g {
+				if b := owner[g]; memory[b] == nil {
+					memory[b] = []float32{}
+					p.alloc(b.size)
+				}
+			}
+		}
+		return
+	}
 	for i := range starts {
 		for _, g := range starts[i] {
 			b := owner[g]

@@ -95,22 +95,24 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 	// Each output element costs C/group * KH * KW multiply-adds.
 	flops := 2 * int64(out.Size()) * int64(ws.Size()/max(ws[0], 1))
 	k, scratch := &convKernel{p: p}, ops.ConvScratchSize(&p)
-	if n.shapesOnly {
-		return &Built{Out: []Shape{out}, Kernel: k, NoGrad: []int{1, 2}, FLOPs: flops}, nil
-	}
 	// Winograd needs the weights transformed at plan time: constant ones.
-	// Options.NoWinograd keeps im2col, to compare the two.
-	if in[1].Const != nil && ops.WinogradPays(&p) && !n.Options().NoWinograd {
+	// Options.NoWinograd keeps im2col, to compare the two. With only
+	// shapes wanted, the choice and its scratch are made, but no weights
+	// transformed or packed.
+	winograd := in[1].Const != nil && ops.WinogradPays(&p) && !n.Options().NoWinograd
+	if winograd {
+		scratch = ops.WinogradScratchSize(&p)
+	}
+	if winograd && !n.shapesOnly {
 		// The transform depends on the weights and their shape only.
 		k.wino = in[1].Const.Memo("winograd/"+p.Kernel.Name(), func() any {
 			return ops.NewWinogradFilter(in[1].Const.F, &p)
 		}).(*ops.WinogradFilter)
-		scratch = ops.WinogradScratchSize(&p)
 	}
 	// Other convolutions with constant weights (and bias) have them
 	// packed once for the GEMM.
 	hasBias := len(in) > 2 && in[2].Present()
-	if in[1].Const != nil && k.wino == nil && (!hasBias || in[2].Const != nil) {
+	if in[1].Const != nil && !winograd && !n.shapesOnly && (!hasBias || in[2].Const != nil) {
 		var b []float32
 		biasName := ""
 		if hasBias {

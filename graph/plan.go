@@ -69,6 +69,10 @@ type Plan struct {
 	back    bool
 	// shapesOnly plans without buffers, for InferShapes.
 	shapesOnly bool
+	// sizing plans every buffer's size and life but allocates none:
+	// alloc and own count into lent and owned (EstimateMemory).
+	sizing       bool
+	lent, owned  int64
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
 	memory  *Memory      // Spec.Memory
@@ -76,10 +80,25 @@ type Plan struct {
 	kernel  *gemm.Kernel // Spec.Options.Kernel (nil: the default)
 }
 
-// alloc returns n zeroed floats for a large buffer of the plan.
+// alloc returns n zeroed floats for a large buffer of the plan (nil when
+// sizing, counted).
 func (p *Plan) alloc(n int) []float32 {
-	if p.memory != nil {
+	switch {
+	case p.sizing:
+		p.lent += int64(memAlign * ((n + memAlign - 1) / memAlign))
+		return nil
+	case p.memory != nil:
 		return p.memory.alloc(n)
+	}
+	return make([]float32, n)
+}
+
+// own returns n zeroed floats for a buffer the plan keeps out of
+// Spec.Memory (an input's; nil when sizing, counted).
+func (p *Plan) own(n int) []float32 {
+	if p.sizing {
+		p.owned += int64(n)
+		return nil
 	}
 	return make([]float32, n)
 }
@@ -146,7 +165,40 @@ type step struct {
 
 // Plan prepares the model for spec.
 func (m *Model) Plan(spec Spec) (*Plan, error) {
-	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward, memory: spec.Memory, opts: spec.Options}
+	return m.plan(spec, false)
+}
+
+// MemoryEstimate is what a plan allocates, in bytes, as
+// Model.EstimateMemory finds it without allocating.
+type MemoryEstimate struct {
+	// Lent is what Spec.Memory lends the plan (or the plan allocates
+	// when it has none): tensors, gradients, saved state and scratch.
+	Lent int64
+	// Inputs is the inputs' buffers and gradients, which the plan always
+	// allocates itself.
+	Inputs int64
+}
+
+// Bytes is the estimate's total.
+func (e MemoryEstimate) Bytes() int64 { return e.Lent + e.Inputs }
+
+// EstimateMemory plans spec as Plan does, every buffer's size and life,
+// without allocating the buffers, and returns what Plan would allocate:
+// Lent is exactly the growth of a fresh Spec.Memory. The model's weights
+// (and what plans derive from them once, such as Winograd-transformed
+// filters) are not counted: they belong to the model.
+func (m *Model) EstimateMemory(spec Spec) (MemoryEstimate, error) {
+	spec.Memory = nil
+	p, err := m.plan(spec, true)
+	if err != nil {
+		return MemoryEstimate{}, err
+	}
+	return MemoryEstimate{Lent: 4 * p.lent, Inputs: 4 * p.owned}, nil
+}
+
+// plan is Plan, or with sizing, the sizes Plan would allocate.
+func (m *Model) plan(spec Spec, sizing bool) (*Plan, error) {
+	p := &Plan{model: m, tensors: map[string]*tensor{}, back: spec.Backward, memory: spec.Memory, opts: spec.Options, sizing: sizing}
 	if name := spec.Options.Kernel; name != "" {
 		k, err := gemm.Lookup(name)
 		if err != nil {
@@ -177,10 +229,11 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 		if err := m.checkInputShape(in); err != nil {
 			return nil, err
 		}
-		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: make([]float32, in.Shape.Size()), keep: true}
+		size := in.Shape.Size()
+		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: p.own(size), keep: true}
 		t.root = t
 		if spec.Backward && in.Grad {
-			t.grad = &gradBuf{size: len(t.data), pinned: true, firstWriter: -1, reader: -1, data: make([]float32, len(t.data))}
+			t.grad = &gradBuf{size: size, pinned: true, firstWriter: -1, reader: -1, data: p.own(size)}
 		}
 		p.tensors[in.Name] = t
 	}
@@ -227,16 +280,19 @@ func (m *Model) Plan(spec Spec) (*Plan, error) {
 			t.root.keep = true
 		}
 		if g := t.grad; g != nil {
-			g.pinned, g.seed = true, true
-			if pg := g.parent; pg != nil { // a view of a target (Flatten, ...)
-				pg.pinned = true
-				if pg.data == nil {
+			switch pg := g.parent; {
+			case pg != nil: // a view of a target (Flatten, ...)
+				if !pg.pinned {
+					pg.pinned = true
 					pg.data = p.alloc(pg.size)
 				}
-				g.data = pg.data[g.off:][:g.size]
-			} else if g.data == nil {
+				if !p.sizing {
+					g.data = pg.data[g.off:][:g.size]
+				}
+			case !g.pinned || g.data == nil && !p.sizing:
 				g.data = p.alloc(g.size)
 			}
+			g.pinned, g.seed = true, true
 		}
 		p.targets = append(p.targets, t)
 	}
@@ -342,7 +398,7 @@ func (p *Plan) add(n *Node) error {
 	// The builder sees the node with this plan's options, and whether
 	// only shapes are wanted (a constant node still runs, folded).
 	planned := *n
-	planned.shapesOnly = p.shapesOnly && !allConst
+	planned.shapesOnly = (p.shapesOnly || p.sizing) && !allConst
 	planned.opts, planned.kernel = &p.opts, p.kernel
 	n = &planned
 	b, err := build(n, ins)

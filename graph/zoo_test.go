@@ -191,3 +191,43 @@ func l2RelError(a, b []float32) float64 {
 	}
 	return math.Sqrt(num / den)
 }
+
+// TestEstimateMemory checks Model.EstimateMemory against what planning
+// really lends out of a fresh Memory, to the float, on GoogLeNet and the
+// zoo models, forward only and with the backward pass, at two sizes.
+func TestEstimateMemory(t *testing.T) {
+	dir, fx := loadZooFixtures(t)
+	files := []string{shared.GoogLeNet(t)}
+	targets := [][]string{{"inception_4c/output_1", "inception_3b/output_1"}}
+	for _, model := range fx.Models {
+		files = append(files, filepath.Join(dir, model.File))
+		targets = append(targets, []string{model.Probes[0].Tensor})
+	}
+	for i, file := range files {
+		m, err := graph.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range [][2]int{{224, 224}, {251, 333}} {
+			for _, back := range []bool{false, true} {
+				spec := graph.Spec{
+					Inputs:   []graph.InputSpec{{Name: m.Inputs()[0].Name, Shape: graph.Shape{1, 3, size[0], size[1]}, Grad: back}},
+					Targets:  targets[i],
+					Backward: back,
+				}
+				est, err := m.EstimateMemory(spec)
+				if err != nil {
+					t.Fatalf("%s: %v", file, err)
+				}
+				var mem graph.Memory
+				spec.Memory = &mem
+				if _, err := m.Plan(spec); err != nil {
+					t.Fatal(err)
+				}
+				if got := 4 * int64(mem.Size()); est.Lent != got || est.Inputs != int64(3*size[0]*size[1]*4*map[bool]int{false: 1, true: 2}[back]) {
+					t.Errorf("%s at %dx%d, backward %v: estimate %+v, the plan borrowed %d bytes", filepath.Base(file), size[1], size[0], back, est, got)
+				}
+			}
+		}
+	}
+}
