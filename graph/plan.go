@@ -71,8 +71,8 @@ type Plan struct {
 	shapesOnly bool
 	// sizing plans every buffer's size and life but allocates none:
 	// alloc and own count into lent and owned (EstimateMemory).
-	sizing       bool
-	lent, owned  int64
+	sizing      bool
+	lent, owned int64
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
 	memory  *Memory      // Spec.Memory
