@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,14 +21,27 @@ type Override struct {
 	Std   *[3]float32
 }
 
-func (o Override) validate() error {
-	if o.Scale != nil && !(*o.Scale > 0) {
-		return fmt.Errorf("scale %g is not positive", *o.Scale)
+// Validate refuses settings that would make the network's input NaN or
+// infinite: a scale that is not a positive finite number, a mean or std
+// with a value that is not finite, a std with a zero.
+func (o Override) Validate() error {
+	if o.Scale != nil && !(*o.Scale > 0 && !math.IsInf(float64(*o.Scale), 0)) {
+		return fmt.Errorf("scale %g is not a positive finite number", *o.Scale)
 	}
-	if o.Std != nil {
-		for _, s := range o.Std {
-			if s == 0 {
-				return fmt.Errorf("std %g/%g/%g has a zero", o.Std[0], o.Std[1], o.Std[2])
+	for _, v := range []struct {
+		name string
+		v    *[3]float32
+	}{{"mean", o.Mean}, {"std", o.Std}} {
+		if v.v == nil {
+			continue
+		}
+		for _, x := range v.v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || v.name == "std" && x == 0 {
+				what := "a value that is not finite"
+				if x == 0 {
+					what = "a zero"
+				}
+				return fmt.Errorf("%s %g/%g/%g has %s", v.name, v.v[0], v.v[1], v.v[2], what)
 			}
 		}
 	}
@@ -100,7 +114,7 @@ func ReadSidecar(model string) (*Sidecar, error) {
 		}
 		*f.dst = (*[3]float32)(f.v)
 	}
-	if err := s.Preprocess.validate(); err != nil {
+	if err := s.Preprocess.Validate(); err != nil {
 		return nil, fmt.Errorf("models: sidecar %s: %w", path, err)
 	}
 	return s, nil
@@ -115,7 +129,7 @@ func ReadSidecar(model string) (*Sidecar, error) {
 // show where the preprocessing matters. Size and SHA256 of the result are
 // unknown (zero).
 func FileEntry(model string, flags Override) (e *Entry, note string, err error) {
-	if err := flags.validate(); err != nil {
+	if err := flags.Validate(); err != nil {
 		return nil, "", fmt.Errorf("models: %s: %w", model, err)
 	}
 	side, err := ReadSidecar(model)

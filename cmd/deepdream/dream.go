@@ -64,7 +64,7 @@ The same seed, model, input and flags give the same output on the same build.`,
 	f.StringVarP(&o.out, "output", "o", "", "output file (.png, .jpg); required")
 	o.model.register(f)
 	registerRequest(f, &o.req)
-	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse input images with more pixels than this")
+	registerMaxPixels(f, &o.maxPixels)
 	f.IntVar(&o.quality, "quality", imageio.DefaultQuality, "JPEG quality, 1 to 100")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous dream (flags given here win)")
@@ -109,7 +109,10 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 		return usagef("dream: -o OUT is required")
 	}
 	if o.quality < 1 || o.quality > 100 {
-		return usagef("dream: --quality %d is not in 1..100", o.quality)
+		return usagef("dream: --quality %d: want a whole number from 1 to 100", o.quality)
+	}
+	if err := checkMaxPixels("dream", o.maxPixels); err != nil {
+		return err
 	}
 	if err := imageio.CheckOutput(o.in, o.out); err != nil {
 		return usageError{err}
@@ -161,6 +164,12 @@ func applyRecord(fs *pflag.FlagSet, o *dreamOptions) error {
 		if !fs.Changed(f.Flag) {
 			f.Copy(&o.req, &rec.Request)
 		}
+	}
+	// The record's values are held to the flags' bounds, and a value out
+	// of them is named as the record's.
+	var oe *dream.OptionError
+	if err := o.req.Validate(); errors.As(err, &oe) && !fs.Changed(oe.Flag) {
+		return usagef("dream: --from %s: the record's %s is %s: %v", o.from, oe.Key, oe.Value, oe.Err)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -56,7 +58,21 @@ func (m *modelFlags) override() (models.Override, error) {
 		}
 		*f.dst = &v
 	}
+	if err := o.Validate(); err != nil {
+		return o, usageError{err}
+	}
+	if o != (models.Override{}) && !isFile(m.name) {
+		if e, err := models.Lookup(m.name); err == nil {
+			return o, usagef("--mean, --std, --scale and --bgr apply to model files; %s has its preprocessing in the registry", e.Name)
+		}
+	}
 	return o, nil
+}
+
+// isFile reports whether path names an existing regular file.
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func parseTriple(s string) ([3]float32, error) {
@@ -67,7 +83,7 @@ func parseTriple(s string) ([3]float32, error) {
 	}
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return v, fmt.Errorf("%q is not a number", p)
 		}
 		v[i] = float32(f)
@@ -114,8 +130,6 @@ func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool, u u
 		if entry, preNote, err = models.FileEntry(path, o); err != nil {
 			return nil, err
 		}
-	} else if o != (models.Override{}) {
-		return nil, usagef("--mean, --std, --scale and --bgr apply to model files; %s has its preprocessing in the registry", entry.Name)
 	}
 	net, layerNote, err := entry.Open(path)
 	if err != nil {

@@ -50,7 +50,7 @@ X is an image (preprocessed as the model expects, at the image's own size) or a
 	f.StringVar(&o.layer, "layer", "", "layer, as dream's --layer: `NAME[:CH,...][=WEIGHT]`")
 	f.StringVar(&o.out, "out", "", "write the tensor's value to this .npy file")
 	f.StringVar(&o.grad, "grad", "", "write d(0.5*sum(a^2))/d(input) to this .npy file")
-	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse input images with more pixels than this")
+	registerMaxPixels(f, &o.maxPixels)
 	return cmd
 }
 
@@ -62,6 +62,9 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	}
 	if _, err := dream.ParseLayer(o.layer); err != nil {
 		return usagef("probe: --layer %q: %v", o.layer, err)
+	}
+	if err := checkMaxPixels("probe", o.maxPixels); err != nil {
+		return err
 	}
 	for _, out := range []string{o.out, o.grad} {
 		if out != "" && (atomicfile.SameFile(out, o.input) || atomicfile.SameFile(out, o.model.name)) {
