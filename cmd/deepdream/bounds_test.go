@@ -77,6 +77,9 @@ func TestBoundsBeforeWork(t *testing.T) {
 		{dreamArgs("--from", record("layers", `["a=0"]`)), "the record's layers is a=0"},
 		{[]string{"classify", "--model", model, "--top", "-1", photo}, "--top -1: want at least 1"},
 		{[]string{"classify", "--model", model, "--top", "0", photo}, "--top 0"},
+		{[]string{"bench", "--model", model, "--size", "100000x10"}, `--size "100000x10": want WxH, each from 1 to 16384`},
+		{[]string{"bench", "--model", model, "--layer", "r=0"}, `weight "0" is 0`},
+		{[]string{"layers", "--model", model, "--size", "0x10"}, `--size "0x10"`},
 		{[]string{"classify", "--model", model, "--max-pixels", "-5", photo}, "--max-pixels -5"},
 		{[]string{"probe", "--model", model, "--input", photo, "--layer", "r", "--max-pixels", "0"}, "--max-pixels 0"},
 	} {
