@@ -110,8 +110,9 @@ func WriteFile(path string, img image.Image, opts EncodeOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(path, func(w io.Writer) error { return Encode(w, img, format, opts) }); err != nil {
+	var buf bytes.Buffer
+	if err := Encode(&buf, img, format, opts); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
 }

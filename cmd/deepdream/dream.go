@@ -117,6 +117,9 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if err := imageio.CheckOutput(o.in, o.out); err != nil {
 		return usageError{err}
 	}
+	if err := atomicfile.Check(o.out); err != nil {
+		return err
+	}
 	format, _ := imageio.FormatFromPath(o.out) // checked above
 	in, err := os.Open(o.in)
 	if err != nil {
@@ -140,10 +143,7 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(o.out, func(w io.Writer) error { _, err := w.Write(file); return err }); err != nil {
-		return fmt.Errorf("%s: %w", o.out, err)
-	}
-	return nil
+	return atomicfile.Write(o.out, func(w io.Writer) error { _, err := w.Write(file); return err })
 }
 
 // applyRecord takes every dream parameter the command line does not give

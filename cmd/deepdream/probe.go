@@ -67,8 +67,14 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 		return err
 	}
 	for _, out := range []string{o.out, o.grad} {
-		if out != "" && (atomicfile.SameFile(out, o.input) || atomicfile.SameFile(out, o.model.name)) {
+		if out == "" {
+			continue
+		}
+		if atomicfile.SameFile(out, o.input) || atomicfile.SameFile(out, o.model.name) {
 			return usagef("probe: refusing to write %s over an input file", out)
+		}
+		if err := atomicfile.Check(out); err != nil {
+			return err
 		}
 	}
 	image := !isNpy(o.input)
