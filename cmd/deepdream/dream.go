@@ -23,6 +23,7 @@ type dreamOptions struct {
 	model     modelFlags
 	req       dream.Request
 	quality   int
+	bg        string
 	maxPixels int
 	quiet     bool
 	from      string
@@ -66,6 +67,7 @@ The same seed, model, input and flags give the same output on the same build.`,
 	registerRequest(f, &o.req)
 	registerMaxPixels(f, &o.maxPixels)
 	f.IntVar(&o.quality, "quality", imageio.DefaultQuality, "JPEG quality, 1 to 100")
+	f.StringVar(&o.bg, "background", "white", "colour a JPEG dream shows where the photo is transparent: `#RRGGBB`, white, black or grey (a PNG keeps the transparency)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous dream (flags given here win)")
 	return cmd
@@ -114,6 +116,10 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if err := checkMaxPixels("dream", o.maxPixels); err != nil {
 		return err
 	}
+	bg, err := imageio.ParseColor(o.bg)
+	if err != nil {
+		return usagef("dream: --background: %v", err)
+	}
 	if err := imageio.CheckOutput(o.in, o.out); err != nil {
 		return usageError{err}
 	}
@@ -136,7 +142,7 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	}
 	show := newDreamProgress(stderr, o.quiet)
 	file, _, err := lm.net.DreamPhoto(ctx, in,
-		dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality},
+		dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Background: bg},
 		dream.Record{Version: version, Model: lm.entry.Name, ModelSHA256: lm.entry.SHA256, Request: req},
 		show.report)
 	show.close()

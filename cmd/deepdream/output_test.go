@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"image"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/deepdream-go/deepdream/imageio"
 )
 
 // TestOutputCheckedBeforeWork dreams into outputs that cannot be written:
@@ -44,4 +48,56 @@ func TestOutputCheckedBeforeWork(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTransparentPhotoToJPEG dreams a photo whose left half is transparent
+// into JPEG: the transparency shows white, or the --background colour
+// (it came out black), and a PNG keeps it.
+func TestTransparentPhotoToJPEG(t *testing.T) {
+	model := writeONNX(t)
+	dir := t.TempDir()
+	img := image.NewNRGBA(image.Rect(0, 0, 32, 16))
+	for y := range 16 {
+		for x := 16; x < 32; x++ {
+			img.SetNRGBA(x, y, color.NRGBA{90, 120, 150, 255})
+		}
+	}
+	photo := filepath.Join(dir, "photo.png")
+	if err := imageio.WriteFile(photo, img, imageio.EncodeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		out, bg string
+		want    color.NRGBA
+	}{
+		{"white.jpg", "", color.NRGBA{255, 255, 255, 255}},
+		{"red.jpg", "#ff0000", color.NRGBA{255, 0, 0, 255}},
+		{"kept.png", "#ff0000", color.NRGBA{}},
+	} {
+		args := []string{"dream", photo, "-o", filepath.Join(dir, c.out), "--model", model, "--octaves", "1", "--iterations", "1", "-q"}
+		if c.bg != "" {
+			args = append(args, "--background", c.bg)
+		}
+		if code, _, errOut := cli(t, context.Background(), args...); code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.out, code, errOut)
+		}
+		got, _ := decodeFile(t, filepath.Join(dir, c.out))
+		p := got.NRGBAAt(3, 8)
+		if c.want.A == 0 && p.A != 0 || c.want.A != 0 && colourDistance(p, c.want) > 6 {
+			t.Errorf("%s: a transparent pixel came out %v, want %v", c.out, p, c.want)
+		}
+	}
+	code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", filepath.Join(dir, "x.jpg"), "--model", "missing.onnx", "--background", "pink")
+	if code != exitUsage || !strings.Contains(errOut, `--background: imageio: colour "pink"`) {
+		t.Errorf("--background pink: exit %d, %q", code, errOut)
+	}
+}
+
+// colourDistance is the largest difference of the colour channels of a and b.
+func colourDistance(a, b color.NRGBA) int {
+	d := 0
+	for _, v := range [][2]uint8{{a.R, b.R}, {a.G, b.G}, {a.B, b.B}} {
+		d = max(d, int(v[0])-int(v[1]), int(v[1])-int(v[0]))
+	}
+	return d
 }
