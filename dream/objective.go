@@ -15,7 +15,8 @@ import (
 type Layer struct {
 	Name string // tensor name in the model (after alias resolution)
 	// Weight multiplies the layer's term: a negative weight makes a dream
-	// suppress what the layer sees. ParseLayer refuses 0.
+	// suppress what the layer sees. 0, a Layer's zero value in Go, means
+	// 1; a spec cannot say 0 (ParseLayer refuses it).
 	Weight   float32
 	Channels []int // empty: every channel
 }
@@ -85,6 +86,9 @@ func (o Objective) eval(p *graph.Plan, seed bool, sums *[sumBlocks]float64) floa
 			g = p.Grad(l.Name)
 		}
 		w := l.Weight
+		if w == 0 {
+			w = 1
+		}
 		if len(l.Channels) == 0 {
 			obj += float64(w) * sumSquares(a, g, w, sums) / 2
 			continue

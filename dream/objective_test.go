@@ -61,7 +61,7 @@ func TestObjectiveValueAndSeed(t *testing.T) {
 	if err := p.Forward(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	obj := Objective{{Name: "c", Weight: 2}, {Name: "r", Weight: 1, Channels: []int{1, 3}}}
+	obj := Objective{{Name: "c", Weight: 2}, {Name: "r", Channels: []int{1, 3}}}
 	c, r := p.Data("c"), p.Data("r")
 	want := 0.0
 	for _, v := range c {
