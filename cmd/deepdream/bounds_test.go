@@ -11,6 +11,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/onnx"
 )
 
 // writeRecord writes a 4x4 PNG carrying text as its dream record, as a
@@ -93,5 +94,36 @@ func TestBoundsBeforeWork(t *testing.T) {
 	code, _, errOut := cli(t, context.Background(), dreamArgs("--from", record("jitter", "4611686018427387904"), "--jitter", "3")...)
 	if code != exitError || !strings.Contains(errOut, "missing.onnx") {
 		t.Errorf("--from with --jitter overriding the record's: exit %d, %q; want the model's error", code, errOut)
+	}
+}
+
+// TestTooSmallToDream dreams photos too small for the layer (two 4x4
+// pools of stride 4 after tinynet), one of them a panorama that --max-size
+// makes 4 pixels high: each is refused with the size the layer needs,
+// where the engine's "window larger than the padded input" came out.
+func TestTooSmallToDream(t *testing.T) {
+	pool := func(in, out string) *onnx.Node {
+		return &onnx.Node{OpType: "MaxPool", Inputs: []string{in}, Outputs: []string{out}, Attrs: []*onnx.Attribute{
+			{Name: "kernel_shape", Type: onnx.AttrInts, Ints: []int64{4, 4}},
+			{Name: "strides", Type: onnx.AttrInts, Ints: []int64{4, 4}},
+		}}
+	}
+	model := writeONNX(t, pool("r", "p1"), pool("p1", "p2"))
+	dir := t.TempDir()
+	for _, c := range []struct {
+		w, h int
+		args []string
+		want string
+	}{
+		{1, 1, nil, "the image is 1x1, too small to dream: at least 16 pixels on the shorter side (layer p2, model net.onnx)"},
+		{10, 10, nil, "the image is 10x10, too small"},
+		{2000, 30, []string{"--max-size", "256"}, "the image is 256x4, too small to dream: at least 16 pixels"},
+	} {
+		photo := writePNG(t, t.TempDir(), c.w, c.h)
+		args := append([]string{"dream", photo, "-o", filepath.Join(dir, "o.png"), "--model", model, "--layer", "p2", "-q"}, c.args...)
+		code, _, errOut := cli(t, context.Background(), args...)
+		if code != exitError || !strings.Contains(errOut, c.want) {
+			t.Errorf("%dx%d %v: exit %d, %q; want %q", c.w, c.h, c.args, code, errOut, c.want)
+		}
 	}
 }
