@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/deepdream-go/deepdream/internal/atomicfile"
 )
@@ -40,11 +43,21 @@ type Options struct {
 	Entries []Entry
 	// NoDownload makes a missing model an error instead of a download.
 	NoDownload bool
-	// Client makes the requests; nil means http.DefaultClient.
+	// Client makes the requests; nil means one whose connections time out
+	// after Timeout.
 	Client *http.Client
-	// Progress, if not nil, is called as a download advances.
+	// Timeout bounds every wait of a download: for the connection and the
+	// response's headers, then for each piece of the body, so that a
+	// stalled server or proxy fails the download instead of hanging it;
+	// 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Progress, if not nil, is called as a download advances: first with
+	// Done 0 before the request is sent, then as bytes arrive.
 	Progress func(DownloadProgress)
 }
+
+// DefaultTimeout is the longest a download waits for the server.
+const DefaultTimeout = 30 * time.Second
 
 // DownloadProgress reports a download: Done of Total bytes from URL.
 type DownloadProgress struct {
@@ -132,37 +145,68 @@ func Pull(ctx context.Context, e *Entry, opts Options) (string, error) {
 }
 
 // fetch downloads url into path through a temporary file in the same
-// directory, which is removed unless the whole file matches e.
+// directory, which is removed unless the whole file matches e. Every wait
+// for the server (the connection, the headers, each read of the body)
+// fails after opts.Timeout.
 func fetch(ctx context.Context, e *Entry, url, path string, opts *Options) error {
+	timeout := cmp.Or(opts.Timeout, DefaultTimeout)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stalled := time.AfterFunc(timeout, func() {
+		cancel(fmt.Errorf("GET %s: the server sent nothing for %v", url, timeout))
+	})
+	defer stalled.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
 	client := opts.Client
 	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %s", url, resp.Status)
-	}
-	if resp.ContentLength >= 0 && resp.ContentLength != e.Size {
-		return &ChecksumError{Model: e.Name, Source: url, Size: resp.ContentLength, WantSize: e.Size, WantSHA256: e.SHA256}
+		client = newClient(timeout)
 	}
 	var progress func(int64)
 	if opts.Progress != nil {
 		progress = func(done int64) {
 			opts.Progress(DownloadProgress{Entry: e, URL: url, Done: done, Total: e.Size})
 		}
-		progress(0)
+		progress(0) // before the request: a slow server is then seen to be waited for
 	}
-	return atomicfile.Write(path, func(w io.Writer) error {
-		return copyVerified(w, resp.Body, e, url, progress)
+	resp, err := client.Do(req)
+	if err != nil {
+		return causeOf(ctx, err)
+	}
+	defer resp.Body.Close()
+	stalled.Reset(timeout)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %s", url, resp.Status)
+	}
+	if resp.ContentLength >= 0 && resp.ContentLength != e.Size {
+		return &ChecksumError{Model: e.Name, Source: url, Size: resp.ContentLength, WantSize: e.Size, WantSHA256: e.SHA256}
+	}
+	body := &countingReader{r: resp.Body, progress: func(int64) { stalled.Reset(timeout) }}
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		return copyVerified(w, body, e, url, progress)
 	})
+	return causeOf(ctx, err)
+}
+
+// causeOf returns why ctx was cancelled in place of err, when it was.
+func causeOf(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			return cause
+		}
+	}
+	return err
+}
+
+// newClient returns an HTTP client (with the environment's proxy) whose
+// connections time out after timeout. (fetch's own timer bounds the
+// waits for the headers and the body, with a clearer message.)
+func newClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{Transport: t}
 }
 
 // copyVerified copies src to dst, checking that it is e's file: no more
