@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/deepdream-go/deepdream/dream"
 )
 
 // Override holds the preprocessing settings given for a model file, by
@@ -22,30 +23,19 @@ type Override struct {
 }
 
 // Validate refuses settings that would make the network's input NaN or
-// infinite: a scale that is not a positive finite number, a mean or std
-// with a value that is not finite, a std with a zero.
+// infinite (dream.Preprocess.Check), among those given.
 func (o Override) Validate() error {
-	if o.Scale != nil && !(*o.Scale > 0 && !math.IsInf(float64(*o.Scale), 0)) {
-		return fmt.Errorf("scale %g is not a positive finite number", *o.Scale)
+	p := dream.Preprocess{Scale: 1, Std: [3]float32{1, 1, 1}} // valid where not given
+	if o.Scale != nil {
+		p.Scale = *o.Scale
 	}
-	for _, v := range []struct {
-		name string
-		v    *[3]float32
-	}{{"mean", o.Mean}, {"std", o.Std}} {
-		if v.v == nil {
-			continue
-		}
-		for _, x := range v.v {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || v.name == "std" && x == 0 {
-				what := "a value that is not finite"
-				if x == 0 {
-					what = "a zero"
-				}
-				return fmt.Errorf("%s %g/%g/%g has %s", v.name, v.v[0], v.v[1], v.v[2], what)
-			}
-		}
+	if o.Mean != nil {
+		p.Mean = *o.Mean
 	}
-	return nil
+	if o.Std != nil {
+		p.Std = *o.Std
+	}
+	return p.Check()
 }
 
 // Sidecar is the content of MODEL.onnx.json, which tells deepdream how to
@@ -127,7 +117,8 @@ func ReadSidecar(model string) (*Sidecar, error) {
 // none). The note is empty when flags or the sidecar set all of the
 // preprocessing, and otherwise says what was assumed, for the caller to
 // show where the preprocessing matters. Size and SHA256 of the result are
-// unknown (zero).
+// the file's (HashFile), its identity in the records of its dreams; Name
+// is its base name.
 func FileEntry(model string, flags Override) (e *Entry, note string, err error) {
 	if err := flags.Validate(); err != nil {
 		return nil, "", fmt.Errorf("models: %s: %w", model, err)
@@ -140,6 +131,9 @@ func FileEntry(model string, flags Override) (e *Entry, note string, err error) 
 		side = &Sidecar{}
 	}
 	e = &Entry{Name: filepath.Base(model), File: model}
+	if e.Size, e.SHA256, err = HashFile(model); err != nil {
+		return nil, "", err
+	}
 	e.DefaultLayer, e.Aliases = side.DefaultLayer, side.Aliases
 
 	var assumed []string

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +26,8 @@ type dreamOptions struct {
 	maxPixels int
 	quiet     bool
 	from      string
+	modelDirs []string      // --models: where --from looks for the record's model
+	rec       *dream.Record // read from --from
 }
 
 func newDreamCmd() *cobra.Command {
@@ -69,7 +70,8 @@ The same seed, model, input and flags give the same output on the same build.`,
 	f.IntVar(&o.quality, "quality", imageio.DefaultQuality, "JPEG quality, 1 to 100")
 	f.StringVar(&o.bg, "background", "white", "colour a JPEG dream shows where the photo is transparent: `#RRGGBB`, white, black or grey (a PNG keeps the transparency)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
-	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous dream (flags given here win)")
+	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous `DREAM` (flags given here win), and its model, found by sha256")
+	f.StringArrayVar(&o.modelDirs, "models", nil, "a `DIR` where --from looks for the dream's model file by its sha256, repeatable (also looked in: the dream's directory, the working directory, the model cache)")
 	return cmd
 }
 
@@ -126,6 +128,11 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if err := atomicfile.Check(o.out); err != nil {
 		return err
 	}
+	if o.rec != nil {
+		if err := o.recordModel(stderr); err != nil {
+			return err
+		}
+	}
 	format, _ := imageio.FormatFromPath(o.out) // checked above
 	in, err := os.Open(o.in)
 	if err != nil {
@@ -136,6 +143,10 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.rec != nil && o.rec.ModelSHA256 != "" && lm.entry.SHA256 != o.rec.ModelSHA256 {
+		fmt.Fprintf(stderr, "deepdream: warning: %s is not the model %s was dreamed with (sha256 %s, not %s): the dream will differ\n",
+			o.model.name, o.from, lm.entry.SHA256, o.rec.ModelSHA256)
+	}
 	req := o.req
 	if _, err := lm.resolve(&req); err != nil {
 		return err
@@ -143,41 +154,13 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	show := newDreamProgress(stderr, o.quiet)
 	file, _, err := lm.net.DreamPhoto(ctx, in,
 		dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Background: bg},
-		dream.Record{Version: version, Model: lm.entry.Name, ModelSHA256: lm.entry.SHA256, Request: req},
+		dream.Record{Version: version, Model: lm.entry.Name, ModelSHA256: lm.entry.SHA256, Preprocess: &lm.net.Preprocess, Request: req},
 		show.report)
 	show.close()
 	if err != nil {
 		return err
 	}
 	return atomicfile.Write(o.out, func(w io.Writer) error { _, err := w.Write(file); return err })
-}
-
-// applyRecord takes every dream parameter the command line does not give
-// from the record embedded in a previous dream.
-func applyRecord(fs *pflag.FlagSet, o *dreamOptions) error {
-	text, err := imageio.ReadMetadataFile(o.from)
-	if err != nil {
-		return err
-	}
-	var rec dream.Record
-	if err := json.Unmarshal([]byte(text), &rec); err != nil {
-		return fmt.Errorf("%s: the embedded parameters are not a deepdream record: %w", o.from, err)
-	}
-	if !fs.Changed("model") && rec.Model != "" {
-		o.model.name = rec.Model
-	}
-	for _, f := range dream.Fields() {
-		if !fs.Changed(f.Flag) {
-			f.Copy(&o.req, &rec.Request)
-		}
-	}
-	// The record's values are held to the flags' bounds, and a value out
-	// of them is named as the record's.
-	var oe *dream.OptionError
-	if err := o.req.Validate(); errors.As(err, &oe) && !fs.Changed(oe.Flag) {
-		return usagef("dream: --from %s: the record's %s is %s: %v", o.from, oe.Key, oe.Value, oe.Err)
-	}
-	return nil
 }
 
 // dreamProgress shows the dream's progress on stderr: a bar on a terminal,
