@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/onnx"
@@ -87,11 +89,56 @@ func TestFromFindsModelFileBySHA256(t *testing.T) {
 	}
 }
 
-func readFile(t *testing.T, path string) []byte {
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// FuzzDreamFrom gives dream --from a PNG carrying random record text,
+// seeded from real dreams' records (../../dream/testdata/records) and from
+// a record of this network: the command never panics, exits 0, 1 or 2,
+// and exits 0 only for a record whose values are all within the flags'
+// bounds. --model and --offline keep the record's model name from
+// reaching the registry or the network; --iterations 1 keeps runs short.
+func FuzzDreamFrom(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "dream", "testdata", "records", "*.json"))
+	for _, file := range files {
+		f.Add(string(readFile(f, file)))
+	}
+	if len(files) == 0 {
+		f.Fatal("no records in dream/testdata/records")
+	}
+	model := writeONNX(f)
+	dir := f.TempDir()
+	photo := writePNG(f, dir, 40, 30)
+	rec := dream.Record{Version: version, Model: "net.onnx", Preprocess: &dream.Caffe, Request: dream.Defaults()}
+	rec.Request.Layers = []string{"r:1,3=-2"}
+	f.Add(rec.String())
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) || len(text) > 1<<16 {
+			return // not embeddable: Encode refuses it
+		}
+		dir := t.TempDir()
+		from := writeRecord(t, dir, text)
+		code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", filepath.Join(dir, "o.png"),
+			"--from", from, "--model", model, "--offline", "--iterations", "1", "-q")
+		var r dream.Record
+		valid := json.Unmarshal([]byte(text), &r) == nil
+		if valid {
+			r.Request.Iterations = 1
+			valid = r.Request.Validate() == nil
+		}
+		switch {
+		case code != exitOK && code != exitError && code != exitUsage:
+			t.Fatalf("exit %d: %s", code, errOut)
+		case code == exitOK && !valid:
+			t.Fatalf("a record out of bounds dreamed: %s", text)
+		case code == exitUsage && valid:
+			t.Fatalf("a valid record is a usage error: %s", errOut)
+		}
+	})
 }
