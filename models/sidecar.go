@@ -66,6 +66,9 @@ func ReadSidecar(model string) (*Sidecar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("models: %w", err)
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("models: sidecar %s is empty (write {} for no settings, or remove it)", path)
+	}
 	var j struct {
 		ChannelOrder *string           `json:"channel_order"`
 		Scale        *float32          `json:"scale"`

@@ -60,7 +60,7 @@ and the peak resident memory. Its last line summarises the last size:
 	cmd.Flags().StringVar(&o.layer, "layer", "", "layer to dream, `NAME[:CH,...][=WEIGHT]` (default: the model's)")
 	cmd.Flags().BoolVar(&o.ops, "ops", false, "also print, per size, the time per step of each operator, forward and backward")
 	cmd.Flags().BoolVar(&o.nodes, "nodes", false, "like --ops, one line per node (named by its first output)")
-	cmd.Flags().StringVar(&o.engine.Kernel, "kernel", "", "GEMM micro-kernel, one of those `deepdream version` lists (default: the fastest)")
+	cmd.Flags().StringVar(&o.engine.Kernel, "kernel", "", "GEMM micro-kernel: a `KERNEL` of those deepdream version lists (default: the fastest)")
 	cmd.Flags().BoolVar(&o.winograd, "winograd", true, "run 3x3 and 5x5 convolutions by Winograd's transforms (false: directly)")
 	return cmd
 }

@@ -67,7 +67,7 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 	}
 	img, err := imageio.ReadFile(o.image, o.maxPixels)
 	if err != nil {
-		return err
+		return pixelLimit(err)
 	}
 	w, h := lm.net.Size()
 	x := lm.net.Preprocess.Tensor(imageio.Resize(img, w, h))

@@ -158,7 +158,7 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 		show.report)
 	show.close()
 	if err != nil {
-		return err
+		return pixelLimit(err)
 	}
 	return atomicfile.Write(o.out, func(w io.Writer) error { _, err := w.Write(file); return err })
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/spf13/pflag"
 
 	"github.com/deepdream-go/deepdream/imageio"
@@ -21,4 +24,14 @@ func checkMaxPixels(command string, n int) error {
 		return usagef("%s: --max-pixels %d: want at least 1", command, n)
 	}
 	return nil
+}
+
+// pixelLimit adds to the refusal of an image over --max-pixels how to
+// raise the limit, and why --max-size cannot help: no decoder here
+// scales an image down while decoding it.
+func pixelLimit(err error) error {
+	if errors.Is(err, imageio.ErrTooLarge) {
+		return fmt.Errorf("%w (--max-pixels raises the limit; --max-size does not lower it: the photo is decoded at full size before it is scaled down)", err)
+	}
+	return err
 }

@@ -45,7 +45,33 @@ what a chosen layer of a trained network sees grows stronger.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newDreamCmd(), newServeCmd(), newLayersCmd(), newBenchCmd(), newProbeCmd(), newClassifyCmd(), newModelsCmd(), newVersionCmd())
+	groups(root)
 	return root
+}
+
+// groups makes cmd and every command below it that only holds
+// subcommands (deepdream, deepdream models) print their help when called
+// alone, and refuse an unknown subcommand as a usage error (cobra exits 1
+// for the root and shows the help, exit 0, below it).
+func groups(cmd *cobra.Command) {
+	if !cmd.HasSubCommands() {
+		return
+	}
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usageError{errors.New(msg)}
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	for _, sub := range cmd.Commands() {
+		groups(sub)
+	}
 }
 
 func main() {

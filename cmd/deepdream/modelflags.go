@@ -28,7 +28,7 @@ type modelFlags struct {
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
 	m.fs = fs
-	fs.StringVar(&m.name, "model", models.DefaultName, "registry model name (see 'deepdream models list') or ONNX file")
+	fs.StringVar(&m.name, "model", models.DefaultName, "the model, `NAME|FILE`: a registry name (deepdream models list shows them) or an ONNX file")
 	fs.BoolVar(&m.bgr, "bgr", true, "FILE model: the network wants BGR (false: RGB)")
 	fs.Float32Var(&m.scale, "scale", 1, "FILE model: pixel scale (1 for 0..255, 0.00392157 for 0..1)")
 	fs.StringVar(&m.mean, "mean", "", "FILE model: per-channel mean in the network's channel order, e.g. 104,117,123")
@@ -126,6 +126,7 @@ func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool, u u
 		return nil, err
 	}
 	var preNote string
+	registry := entry != nil
 	if entry == nil {
 		if entry, preNote, err = models.FileEntry(path, o); err != nil {
 			return nil, err
@@ -133,6 +134,10 @@ func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool, u u
 	}
 	net, layerNote, err := entry.Open(path)
 	if err != nil {
+		if registry { // the right size (Pull checked), so damaged
+			return nil, fmt.Errorf("%w\nthe cached file of %s may be damaged: 'deepdream models verify %s' checks it, 'deepdream models pull %s' downloads it again",
+				err, entry.Name, entry.Name, entry.Name)
+		}
 		return nil, err
 	}
 	for _, n := range []struct {

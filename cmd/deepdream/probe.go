@@ -92,7 +92,7 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	m, inName := lm.net.Model, lm.net.Input
 	x, shape, err := loadInput(o.input, lm.net.Preprocess, o.maxPixels)
 	if err != nil {
-		return err
+		return pixelLimit(err)
 	}
 	p, err := m.Plan(graph.Spec{
 		Inputs:   []graph.InputSpec{{Name: inName, Shape: shape, Grad: o.grad != ""}},
@@ -138,8 +138,11 @@ func loadInput(path string, pre dream.Preprocess, maxPixels int) ([]float32, gra
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(a.Shape) != 4 || a.F32 == nil {
-			return nil, nil, fmt.Errorf("%s: want a float32 NCHW tensor, have shape %v", path, a.Shape)
+		if a.F32 == nil {
+			return nil, nil, fmt.Errorf("%s: dtype %s, want float32 (NumPy: x.astype(np.float32))", path, a.Dtype())
+		}
+		if len(a.Shape) != 4 {
+			return nil, nil, fmt.Errorf("%s: shape %v, want a 4-dimensional NCHW tensor", path, a.Shape)
 		}
 		return a.F32, graph.Shape(a.Shape), nil
 	}
