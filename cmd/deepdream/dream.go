@@ -160,6 +160,9 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if err != nil {
 		return pixelLimit(err)
 	}
+	if err := ctx.Err(); err != nil { // interrupted during the last step: nothing is written
+		return err
+	}
 	return atomicfile.Write(o.out, func(w io.Writer) error { _, err := w.Write(file); return err })
 }
 

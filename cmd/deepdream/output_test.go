@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"image"
 	"image/color"
@@ -100,4 +101,24 @@ func colourDistance(a, b color.NRGBA) int {
 		d = max(d, int(v[0])-int(v[1]), int(v[1])-int(v[0]))
 	}
 	return d
+}
+
+// TestShortestDreamInterrupted interrupts the shortest dream there is
+// (one octave of one step) as its only step ends: nothing is written and
+// the exit is 130, where the dream used to be written anyway.
+func TestShortestDreamInterrupted(t *testing.T) {
+	model := writeONNX(t)
+	dir := t.TempDir()
+	photo := writePNG(t, dir, 24, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &cancelOnWrite{cancel: cancel}
+	out := filepath.Join(dir, "o.png")
+	code := run(ctx, []string{"dream", photo, "-o", out, "--model", model, "--octaves", "1", "--iterations", "1"}, &bytes.Buffer{}, w)
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want %d; stderr %s", code, exitInterrupted, w.buf.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("an interrupted dream wrote its output")
+	}
 }
