@@ -10,7 +10,8 @@
 // names a tensor that changes with the image (an exact tensor name wins
 // over an alias, and an alias applies only when its tensor exists), and
 // the specs of a request become an Objective, the sum of weighted L2 norms
-// that a dream maximises and `deepdream probe` prints. A profile without a
+// that a dream maximises and `deepdream probe` prints (a negative weight
+// suppresses a layer; a weight of 0 is refused). A profile without a
 // default layer gets the output of the block at about two thirds of the
 // network's depth (graph.Model.BlockOutputs).
 //
@@ -19,14 +20,18 @@
 // Fields returns (name, flag, default, bounds, help, JSON key): the command
 // line's flags, the studio's form and /api/config, Validate, and the Record
 // embedded in every dream file (which --from reads back) are all made from
-// it. The step is in pixel levels of 0..255 on every model, converted
+// it; the record adds the model's sha256 and preprocessing, so that a
+// model file can be found, and used as it was, without its name or
+// sidecar. The step is in pixel levels of 0..255 on every model, converted
 // through the model's scale and std, so that the notebook's 1.5 dreams
 // alike on a 0..255 Caffe model and on a normalised 0..1 PyTorch one;
 // jitter is in pixels and the clipping range is 0..255.
 //
 // Network.DreamPhoto is the one path from a photo file to a dream file
 // (decode with limits and EXIF orientation, dream, keep the alpha, encode
-// with the record); Network.Dream runs the algorithm on an image; a
+// with the record); Network.Dream runs the algorithm on an image, after
+// refusing one smaller than the layers can take (TooSmallError, with the
+// least side from Network.MinSide); a
 // Stepper runs one notebook make_step at a fixed size, for tests and
 // benchmarks.
 //

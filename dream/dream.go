@@ -155,6 +155,9 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 		}
 	}
 	b := img.Bounds()
+	if err := n.checkSize(b.Dy(), b.Dx(), obj); err != nil {
+		return nil, err
+	}
 	base := &tensor{c: 3, h: b.Dy(), w: b.Dx(), data: n.Preprocess.Tensor(img)}
 	out, err := n.dream(ctx, base, req, obj, progress)
 	if err != nil {

@@ -13,9 +13,12 @@ import (
 // Layer is one term of an Objective: the L2 norm of a tensor, or of some
 // of its channels, times a weight.
 type Layer struct {
-	Name     string  // tensor name in the model (after alias resolution)
-	Weight   float32 // 0 means 1
-	Channels []int   // empty: every channel
+	Name string // tensor name in the model (after alias resolution)
+	// Weight multiplies the layer's term: a negative weight makes a dream
+	// suppress what the layer sees. 0, a Layer's zero value in Go, means
+	// 1; a spec cannot say 0 (ParseLayer refuses it).
+	Weight   float32
+	Channels []int // empty: every channel
 }
 
 // Objective is what a dream maximises, and what `deepdream probe` prints:
@@ -110,14 +113,20 @@ func (o Objective) eval(p *graph.Plan, seed bool, sums *[sumBlocks]float64) floa
 	return obj
 }
 
-// ParseLayer reads a layer spec NAME[:CH[,CH...]][=WEIGHT]. The name is
-// returned as given: Network.Resolve maps aliases to tensors.
+// ParseLayer reads a layer spec NAME[:CH[,CH...]][=WEIGHT]; the weight is
+// 1 when not given, and may be negative (the dream then suppresses what
+// the layer sees) but not 0: a layer that counts for nothing is left out,
+// not given. The name is returned as given: Network.Resolve maps aliases
+// to tensors.
 func ParseLayer(s string) (Layer, error) {
 	l := Layer{Name: s, Weight: 1}
 	if i := strings.LastIndexByte(l.Name, '='); i >= 0 {
 		w, err := strconv.ParseFloat(l.Name[i+1:], 32)
 		if err != nil || math.IsNaN(w) || math.IsInf(w, 0) {
 			return l, fmt.Errorf("weight %q is not a number", l.Name[i+1:])
+		}
+		if float32(w) == 0 {
+			return l, fmt.Errorf("weight %q is 0, which would dream nothing of the layer: leave the layer out instead", l.Name[i+1:])
 		}
 		l.Name, l.Weight = l.Name[:i], float32(w)
 	}

@@ -22,6 +22,10 @@ func TestParseLayer(t *testing.T) {
 		{"a:1, 5=0.5", Layer{Name: "a", Weight: 0.5, Channels: []int{1, 5}}, ""},
 		{"a=x", Layer{}, "weight \"x\" is not a number"},
 		{"a=NaN", Layer{}, "is not a number"},
+		{"a=-0.5", Layer{Name: "a", Weight: -0.5}, ""},
+		{"a=0", Layer{}, "leave the layer out"},
+		{"a=-0", Layer{}, "leave the layer out"},
+		{"a=1e-50", Layer{}, "leave the layer out"}, // 0 as a float32
 		{"a:-1", Layer{}, "not a channel number"},
 		{":3", Layer{}, "no layer name"},
 	} {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 
 	"github.com/deepdream-go/deepdream/imageio"
@@ -16,13 +17,17 @@ type Photo struct {
 	MaxPixels int    // refuse photos with more pixels (0: imageio.DefaultMaxPixels)
 	Format    string // of the dream: "png" or "jpeg"
 	Quality   int    // JPEG quality, 1 to 100 (0: imageio.DefaultQuality)
+	// Background shows through the photo's transparency in a JPEG dream
+	// (nil: white); a PNG dream keeps the transparency.
+	Background color.Color
 }
 
 // DreamPhoto is the whole path from a photo file to a dream file, the one
 // the command line and the studio both take: it decodes src (refusing more
 // than p.MaxPixels before decoding, applying the EXIF orientation), dreams
 // it as rec.Request asks, gives the dream the photo's transparency, and
-// encodes it in p.Format with rec embedded. The record names the layers
+// encodes it in p.Format with rec embedded (a JPEG shows p.Background
+// through the transparency). The record names the layers
 // dreamed (Resolve). It returns the encoded file and the dream.
 func (n *Network) DreamPhoto(ctx context.Context, src io.Reader, p Photo, rec Record, progress func(Progress)) ([]byte, image.Image, error) {
 	if _, err := n.Resolve(&rec.Request); err != nil {
@@ -43,7 +48,7 @@ func (n *Network) DreamPhoto(ctx context.Context, src io.Reader, p Photo, rec Re
 		out = imageio.ApplyAlpha(out, info.Alpha)
 	}
 	var buf bytes.Buffer
-	if err := imageio.Encode(&buf, out, p.Format, imageio.EncodeOptions{Quality: p.Quality, Metadata: rec.String()}); err != nil {
+	if err := imageio.Encode(&buf, out, p.Format, imageio.EncodeOptions{Quality: p.Quality, Metadata: rec.String(), Background: p.Background}); err != nil {
 		return nil, nil, err
 	}
 	return buf.Bytes(), out, nil

@@ -1,6 +1,8 @@
 package dream
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -34,6 +36,70 @@ func (p Preprocess) String() string {
 	}
 	return fmt.Sprintf("%s, scale %g, mean %g/%g/%g, std %g/%g/%g", order, p.Scale,
 		p.Mean[0], p.Mean[1], p.Mean[2], p.Std[0], p.Std[1], p.Std[2])
+}
+
+// preprocessJSON is Preprocess as a record and a model's sidecar spell
+// it.
+type preprocessJSON struct {
+	ChannelOrder string      `json:"channel_order"`
+	Scale        *float32    `json:"scale"`
+	Mean         *[3]float32 `json:"mean"`
+	Std          *[3]float32 `json:"std"`
+}
+
+// MarshalJSON writes p as {"channel_order": "BGR", "scale": 1, "mean":
+// [104, 117, 123], "std": [1, 1, 1]}, the keys of a model's sidecar.
+func (p Preprocess) MarshalJSON() ([]byte, error) {
+	order := "RGB"
+	if p.BGR {
+		order = "BGR"
+	}
+	return json.Marshal(preprocessJSON{order, &p.Scale, &p.Mean, &p.Std})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: every key is needed, and
+// the numbers must make a finite input (Check).
+func (p *Preprocess) UnmarshalJSON(data []byte) error {
+	var j preprocessJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	switch {
+	case j.ChannelOrder != "RGB" && j.ChannelOrder != "BGR":
+		return fmt.Errorf("channel_order %q, want \"RGB\" or \"BGR\"", j.ChannelOrder)
+	case j.Scale == nil || j.Mean == nil || j.Std == nil:
+		return errors.New("want channel_order, scale, mean and std")
+	}
+	q := Preprocess{BGR: j.ChannelOrder == "BGR", Scale: *j.Scale, Mean: *j.Mean, Std: *j.Std}
+	if err := q.Check(); err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
+// Check refuses preprocessing that would make the network's input NaN or
+// infinite: a scale that is not a positive finite number, a mean or std
+// with a value that is not finite, a std with a zero.
+func (p Preprocess) Check() error {
+	if !(p.Scale > 0 && !math.IsInf(float64(p.Scale), 0)) {
+		return fmt.Errorf("scale %g is not a positive finite number", p.Scale)
+	}
+	for _, v := range []struct {
+		name string
+		v    [3]float32
+	}{{"mean", p.Mean}, {"std", p.Std}} {
+		for _, x := range v.v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) || v.name == "std" && x == 0 {
+				what := "a value that is not finite"
+				if x == 0 {
+					what = "a zero"
+				}
+				return fmt.Errorf("%s %g/%g/%g has %s", v.name, v.v[0], v.v[1], v.v[2], what)
+			}
+		}
+	}
+	return nil
 }
 
 // Tensor converts img into a 1x3xHxW float32 tensor in the model's layout.

@@ -8,14 +8,18 @@ import (
 
 // Record is what a dream file records about how it was made (as JSON in
 // the PNG text chunk or JPEG comment): enough to make it again. The JSON
-// is one object: version, model and model_sha256, then the request's
-// fields under their keys (Fields), so that a field added to the table is
-// recorded, and read back by --from, with no change here.
+// is one object: version, model, model_sha256 and preprocess, then the
+// request's fields under their keys (Fields), so that a field added to
+// the table is recorded, and read back by --from, with no change here.
 type Record struct {
 	Version     string // of the program that dreamed
-	Model       string // registry name, or the model file's name
+	Model       string // registry name, or the model file's base name
 	ModelSHA256 string // the model's identity, when known
-	Request     Request
+	// Preprocess is how the photo went into the model (the Network's
+	// Preprocess), nil when not recorded: with the sha256, what a model
+	// file needs to be found and used again without its sidecar.
+	Preprocess *Preprocess
+	Request    Request
 }
 
 // MarshalJSON writes the record as one flat object.
@@ -40,6 +44,9 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	write("model", r.Model)
 	if r.ModelSHA256 != "" {
 		write("model_sha256", r.ModelSHA256)
+	}
+	if r.Preprocess != nil {
+		write("preprocess", r.Preprocess)
 	}
 	for _, f := range Fields() {
 		v := f.Value(&r.Request)
@@ -68,6 +75,12 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 			if err := json.Unmarshal(v, dst); err != nil {
 				return fmt.Errorf("record field %s: %w", key, err)
 			}
+		}
+	}
+	if v, ok := keys["preprocess"]; ok && string(v) != "null" {
+		r.Preprocess = new(Preprocess)
+		if err := json.Unmarshal(v, r.Preprocess); err != nil {
+			return fmt.Errorf("record field preprocess: %w", err)
 		}
 	}
 	for _, f := range Fields() {

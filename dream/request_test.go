@@ -102,7 +102,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestRecordRoundTrip(t *testing.T) {
-	rec := Record{Version: "v1", Model: "googlenet", ModelSHA256: "abc", Request: unusual()}
+	rec := Record{Version: "v1", Model: "googlenet", ModelSHA256: "abc", Preprocess: &ImageNet, Request: unusual()}
 	data, err := json.Marshal(rec)
 	if err != nil {
 		t.Fatal(err)
@@ -140,5 +140,15 @@ func TestRecordReadsEarlierRecords(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"octaves":"four"}`), &r); err == nil || !strings.Contains(err.Error(), "octaves") {
 		t.Errorf("a record with octaves \"four\": %v", err)
+	}
+	for text, want := range map[string]string{
+		`{"preprocess":{"channel_order":"BGR","scale":1,"mean":[1,2,3]}}`:                "want channel_order, scale, mean and std",
+		`{"preprocess":{"channel_order":"GBR","scale":1,"mean":[1,2,3],"std":[1,1,1]}}`:  `channel_order "GBR"`,
+		`{"preprocess":{"channel_order":"RGB","scale":1,"mean":[1,2,3],"std":[1,0,1]}}`:  "std 1/0/1 has a zero",
+		`{"preprocess":{"channel_order":"RGB","scale":-1,"mean":[1,2,3],"std":[1,1,1]}}`: "scale -1 is not a positive finite number",
+	} {
+		if err := json.Unmarshal([]byte(text), &r); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", text, err, want)
+		}
 	}
 }

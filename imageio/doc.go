@@ -20,14 +20,16 @@
 // transparent.
 //
 // Encoding (Encode, WriteFile) picks PNG or JPEG from the output file's
-// extension. The dream's parameters, a UTF-8 string, travel inside the file:
+// extension. PNG keeps the alpha channel; JPEG has none, and shows a
+// background colour (white unless told) through transparent pixels. The dream's parameters, a UTF-8 string, travel inside the file:
 // as a PNG iTXt chunk with keyword "deepdream" placed right after IHDR, or as
 // a JPEG COM segment starting "deepdream: " right after SOI. ReadMetadata
 // and ReadMetadataFile get that string back, so a dream can be reproduced
 // from its own output. WriteFile writes through internal/atomicfile (the
 // target is either untouched or complete), and CheckOutput refuses, before
 // any work is done, an output path that names the input file or has an
-// unsupported extension.
+// unsupported extension (atomicfile.Check finds the paths that cannot be
+// written).
 //
 // Images returned by this package are freshly allocated and never alias
 // their inputs, except NRGBA, which returns its argument when it already is

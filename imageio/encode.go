@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/deepdream-go/deepdream/internal/atomicfile"
@@ -24,6 +27,10 @@ type EncodeOptions struct {
 	// Metadata, the dream's parameters as UTF-8 text, is embedded in the
 	// file (see the package documentation); "" embeds nothing.
 	Metadata string
+	// Background is the colour JPEG, which has no alpha channel, shows
+	// through transparent and translucent pixels; nil means white. PNG
+	// keeps the alpha channel and ignores it.
+	Background color.Color
 }
 
 // FormatFromPath returns the format ("png" or "jpeg") that path's extension
@@ -57,7 +64,7 @@ func CheckOutput(input, output string) error {
 
 // Encode writes img to w as format ("png" or "jpeg"), with the dream
 // parameters of opts embedded. JPEG has no alpha channel: translucent
-// pixels are written as if over black.
+// pixels are composited on opts.Background (white unless told).
 func Encode(w io.Writer, img image.Image, format string, opts EncodeOptions) error {
 	if err := checkMetadata(opts.Metadata, format); err != nil {
 		return err
@@ -83,7 +90,7 @@ func Encode(w io.Writer, img image.Image, format string, opts EncodeOptions) err
 		if q < 1 || q > 100 {
 			return fmt.Errorf("imageio: JPEG quality %d is outside 1..100", q)
 		}
-		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+		if err := jpeg.Encode(&buf, flatten(img, opts.Background), &jpeg.Options{Quality: q}); err != nil {
 			return fmt.Errorf("imageio: %w", err)
 		}
 		head = 2 // SOI
@@ -102,6 +109,41 @@ func Encode(w io.Writer, img image.Image, format string, opts EncodeOptions) err
 	return nil
 }
 
+// flatten returns img composited on bg (nil: white), or img itself when
+// it is opaque.
+func flatten(img image.Image, bg color.Color) image.Image {
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		return img
+	}
+	if bg == nil {
+		bg = color.White
+	}
+	b := img.Bounds()
+	dst := image.NewRGBA(b)
+	draw.Draw(dst, b, image.NewUniform(bg), image.Point{}, draw.Src)
+	draw.Draw(dst, b, img, b.Min, draw.Over)
+	return dst
+}
+
+// ParseColor reads a colour as #RRGGBB or RRGGBB (hexadecimal), or one of
+// the names white, black and grey (or gray): the forms a flag gives.
+func ParseColor(s string) (color.Color, error) {
+	switch strings.ToLower(s) {
+	case "white":
+		return color.White, nil
+	case "black":
+		return color.Black, nil
+	case "grey", "gray":
+		return color.RGBA{128, 128, 128, 255}, nil
+	}
+	hex := strings.TrimPrefix(s, "#")
+	v, err := strconv.ParseUint(hex, 16, 32)
+	if len(hex) != 6 || err != nil {
+		return nil, fmt.Errorf("imageio: colour %q: want #RRGGBB (hexadecimal), white, black or grey", s)
+	}
+	return color.RGBA{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}, nil
+}
+
 // WriteFile encodes img into path in the format its extension names,
 // atomically: on any error the previous file, if any, is left as it was and
 // no partial file remains.
@@ -110,8 +152,9 @@ func WriteFile(path string, img image.Image, opts EncodeOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(path, func(w io.Writer) error { return Encode(w, img, format, opts) }); err != nil {
+	var buf bytes.Buffer
+	if err := Encode(&buf, img, format, opts); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
 }

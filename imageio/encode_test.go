@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"errors"
 	"image"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,5 +152,61 @@ func TestCheckOutput(t *testing.T) {
 	}
 	if err := CheckOutput(in, filepath.Join(dir, "dream")); err == nil || !strings.Contains(err.Error(), "no extension") {
 		t.Errorf("no extension: %v", err)
+	}
+}
+
+// TestJPEGCompositesTransparency writes an image whose left half is
+// transparent and right half half-transparent red as JPEG: the left half
+// comes out as the background (white unless told, where it was black),
+// the right half as red over it.
+func TestJPEGCompositesTransparency(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 32, 16))
+	for y := range 16 {
+		for x := 16; x < 32; x++ {
+			img.SetNRGBA(x, y, color.NRGBA{255, 0, 0, 128})
+		}
+	}
+	for _, c := range []struct {
+		bg          color.Color
+		left, right color.RGBA
+	}{
+		{nil, color.RGBA{255, 255, 255, 255}, color.RGBA{255, 127, 127, 255}},
+		{color.RGBA{0, 0, 255, 255}, color.RGBA{0, 0, 255, 255}, color.RGBA{128, 0, 127, 255}},
+	} {
+		var buf bytes.Buffer
+		if err := Encode(&buf, img, "jpeg", EncodeOptions{Quality: 100, Background: c.bg}); err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := DecodeInfo(&buf, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []struct {
+			x    int
+			want color.RGBA
+		}{{4, c.left}, {28, c.right}} {
+			got := back.NRGBAAt(p.x, 8)
+			for i, d := range []int{int(got.R) - int(p.want.R), int(got.G) - int(p.want.G), int(got.B) - int(p.want.B)} {
+				if d < -3 || d > 3 {
+					t.Errorf("background %v: pixel (%d, 8) is %v, want %v (channel %d)", c.bg, p.x, got, p.want, i)
+					break
+				}
+			}
+		}
+	}
+}
+
+func TestParseColor(t *testing.T) {
+	for s, want := range map[string]color.Color{
+		"white": color.White, "Black": color.Black, "#ff8000": color.RGBA{255, 128, 0, 255}, "0000FF": color.RGBA{0, 0, 255, 255},
+	} {
+		if got, err := ParseColor(s); err != nil || got != want {
+			t.Errorf("ParseColor(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "#fff", "#gg0000", "red", "#ff00001"} {
+		if _, err := ParseColor(s); err == nil {
+			t.Errorf("ParseColor(%q) took it", s)
+		}
 	}
 }

@@ -55,6 +55,9 @@ func DecodeInfo(r io.Reader, maxPixels int) (*image.NRGBA, Info, error) {
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("imageio: %w", err)
 	}
+	if len(data) == 0 {
+		return nil, Info{}, errors.New("imageio: the file is empty")
+	}
 	if int64(len(data)) > limit {
 		return nil, Info{}, fmt.Errorf("imageio: input is over %d bytes, more than an image of at most %d pixels needs: %w",
 			limit, maxPixels, ErrTooLarge)
@@ -67,8 +70,8 @@ func DecodeInfo(r io.Reader, maxPixels int) (*image.NRGBA, Info, error) {
 		return nil, Info{}, fmt.Errorf("imageio: %s image has size %dx%d", format, cfg.Width, cfg.Height)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
-		return nil, Info{}, fmt.Errorf("imageio: %s image is %dx%d = %.1f megapixels, over the limit of %.1f megapixels (%d pixels): %w",
-			format, cfg.Width, cfg.Height, float64(cfg.Width)*float64(cfg.Height)/1e6, float64(maxPixels)/1e6, maxPixels, ErrTooLarge)
+		return nil, Info{}, fmt.Errorf("imageio: %s image is %dx%d = %s, over the limit of %s: %w",
+			format, cfg.Width, cfg.Height, pixels(int64(cfg.Width)*int64(cfg.Height)), pixels(int64(maxPixels)), ErrTooLarge)
 	}
 	img, format, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -82,6 +85,14 @@ func DecodeInfo(r io.Reader, maxPixels int) (*image.NRGBA, Info, error) {
 		info.Alpha = alphaOf(out)
 	}
 	return out, info, nil
+}
+
+// pixels writes a pixel count, in megapixels from a tenth of one.
+func pixels(n int64) string {
+	if n < 100_000 {
+		return fmt.Sprintf("%d pixels", n)
+	}
+	return fmt.Sprintf("%.1f megapixels (%d pixels)", float64(n)/1e6, n)
 }
 
 // Decode is DecodeInfo returning only the image and its format name.

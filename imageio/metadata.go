@@ -91,6 +91,9 @@ func ReadMetadataFile(path string) (string, error) {
 func ReadMetadata(r io.Reader) (string, error) {
 	br := bufio.NewReader(r)
 	head, _ := br.Peek(len(pngSignature))
+	if len(head) == 0 {
+		return "", errors.New("imageio: the file is empty")
+	}
 	var (
 		text  string
 		found bool

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/deepdream-go/deepdream/internal/atomicfile"
 )
@@ -40,11 +43,26 @@ type Options struct {
 	Entries []Entry
 	// NoDownload makes a missing model an error instead of a download.
 	NoDownload bool
-	// Client makes the requests; nil means http.DefaultClient.
+	// Verify makes Pull hash a cached file of the right size, and download
+	// it again when it does not match; without it the size alone is
+	// checked (hashing half a gigabyte on every run would cost more than
+	// it protects).
+	Verify bool
+	// Client makes the requests; nil means one whose connections time out
+	// after Timeout.
 	Client *http.Client
-	// Progress, if not nil, is called as a download advances.
+	// Timeout bounds every wait of a download: for the connection and the
+	// response's headers, then for each piece of the body, so that a
+	// stalled server or proxy fails the download instead of hanging it;
+	// 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Progress, if not nil, is called as a download advances: first with
+	// Done 0 before the request is sent, then as bytes arrive.
 	Progress func(DownloadProgress)
 }
+
+// DefaultTimeout is the longest a download waits for the server.
+const DefaultTimeout = 30 * time.Second
 
 // DownloadProgress reports a download: Done of Total bytes from URL.
 type DownloadProgress struct {
@@ -80,6 +98,9 @@ func (o *Options) entries() []Entry {
 func Resolve(ctx context.Context, nameOrFile string, opts Options) (path string, entry *Entry, err error) {
 	st, statErr := os.Stat(nameOrFile)
 	if statErr == nil && st.Mode().IsRegular() {
+		if st.Size() == 0 {
+			return "", nil, fmt.Errorf("models: the model file %s is empty", nameOrFile)
+		}
 		return nameOrFile, nil, nil
 	}
 	e, err := opts.Lookup(nameOrFile)
@@ -100,8 +121,7 @@ func Resolve(ctx context.Context, nameOrFile string, opts Options) (path string,
 func (e *Entry) Path(dir string) string { return filepath.Join(dir, e.File) }
 
 // Pull returns the cached file of e, downloading it first when it is
-// missing or has the wrong size. Only Verify reads a cached file whole:
-// hashing half a gigabyte on every run would cost more than it protects.
+// missing, has the wrong size, or (with opts.Verify) the wrong sha256.
 func Pull(ctx context.Context, e *Entry, opts Options) (string, error) {
 	dir, err := opts.CacheDir()
 	if err != nil {
@@ -109,7 +129,12 @@ func Pull(ctx context.Context, e *Entry, opts Options) (string, error) {
 	}
 	path := e.Path(dir)
 	if st, err := os.Stat(path); err == nil && st.Size() == e.Size {
-		return path, nil
+		if !opts.Verify {
+			return path, nil
+		}
+		if c, err := Verify(e, dir); err != nil || c.State == OK {
+			return path, err
+		}
 	}
 	if opts.NoDownload {
 		return "", &FetchError{Entry: e, Path: path}
@@ -132,37 +157,68 @@ func Pull(ctx context.Context, e *Entry, opts Options) (string, error) {
 }
 
 // fetch downloads url into path through a temporary file in the same
-// directory, which is removed unless the whole file matches e.
+// directory, which is removed unless the whole file matches e. Every wait
+// for the server (the connection, the headers, each read of the body)
+// fails after opts.Timeout.
 func fetch(ctx context.Context, e *Entry, url, path string, opts *Options) error {
+	timeout := cmp.Or(opts.Timeout, DefaultTimeout)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stalled := time.AfterFunc(timeout, func() {
+		cancel(fmt.Errorf("GET %s: the server sent nothing for %v", url, timeout))
+	})
+	defer stalled.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
 	client := opts.Client
 	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %s", url, resp.Status)
-	}
-	if resp.ContentLength >= 0 && resp.ContentLength != e.Size {
-		return &ChecksumError{Model: e.Name, Source: url, Size: resp.ContentLength, WantSize: e.Size, WantSHA256: e.SHA256}
+		client = newClient(timeout)
 	}
 	var progress func(int64)
 	if opts.Progress != nil {
 		progress = func(done int64) {
 			opts.Progress(DownloadProgress{Entry: e, URL: url, Done: done, Total: e.Size})
 		}
-		progress(0)
+		progress(0) // before the request: a slow server is then seen to be waited for
 	}
-	return atomicfile.Write(path, func(w io.Writer) error {
-		return copyVerified(w, resp.Body, e, url, progress)
+	resp, err := client.Do(req)
+	if err != nil {
+		return causeOf(ctx, err)
+	}
+	defer resp.Body.Close()
+	stalled.Reset(timeout)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %s", url, resp.Status)
+	}
+	if resp.ContentLength >= 0 && resp.ContentLength != e.Size {
+		return &ChecksumError{Model: e.Name, Source: url, Size: resp.ContentLength, WantSize: e.Size, WantSHA256: e.SHA256}
+	}
+	body := &countingReader{r: resp.Body, progress: func(int64) { stalled.Reset(timeout) }}
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		return copyVerified(w, body, e, url, progress)
 	})
+	return causeOf(ctx, err)
+}
+
+// causeOf returns why ctx was cancelled in place of err, when it was.
+func causeOf(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			return cause
+		}
+	}
+	return err
+}
+
+// newClient returns an HTTP client (with the environment's proxy) whose
+// connections time out after timeout. (fetch's own timer bounds the
+// waits for the headers and the body, with a clearer message.)
+func newClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{Transport: t}
 }
 
 // copyVerified copies src to dst, checking that it is e's file: no more
@@ -176,7 +232,7 @@ func copyVerified(dst io.Writer, src io.Reader, e *Entry, source string, progres
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	if n != e.Size || sum != e.SHA256 {
-		return &ChecksumError{Model: e.Name, Source: source, Size: n, SHA256: sum, WantSize: e.Size, WantSHA256: e.SHA256}
+		return &ChecksumError{Model: e.Name, Source: source, Size: n, Over: n > e.Size, SHA256: sum, WantSize: e.Size, WantSHA256: e.SHA256}
 	}
 	return nil
 }
@@ -209,7 +265,7 @@ func Import(e *Entry, src, dir string) (string, error) {
 		return "", fmt.Errorf("models: %w", err)
 	} else if st.Size() != e.Size {
 		// Checked before copying so that a wrong file costs nothing.
-		return "", &ChecksumError{Model: e.Name, Source: src, Size: st.Size(), WantSize: e.Size, WantSHA256: e.SHA256}
+		return "", &ChecksumError{Model: e.Name, Source: src, File: true, Size: st.Size(), WantSize: e.Size, WantSHA256: e.SHA256}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("models: %w", err)
@@ -218,6 +274,7 @@ func Import(e *Entry, src, dir string) (string, error) {
 	if err := atomicfile.Write(path, func(w io.Writer) error { return copyVerified(w, f, e, src, nil) }); err != nil {
 		var ce *ChecksumError
 		if errors.As(err, &ce) {
+			ce.File = true
 			return "", err
 		}
 		return "", fmt.Errorf("models: importing %s into %s: %w", src, path, err)
@@ -276,11 +333,13 @@ func Verify(e *Entry, dir string) (Check, error) {
 	return c, nil
 }
 
-// ChecksumError says that Source (a URL or a file) did not hold Model's
-// file. SHA256 is empty when the size alone gave it away.
+// ChecksumError says that Source (a URL, or a file when File) did not
+// hold Model's file. SHA256 is empty when the size alone gave it away.
 type ChecksumError struct {
 	Model, Source string
-	Size          int64
+	File          bool  // Source is a file (models import), not a URL
+	Size          int64 // bytes, or at least this many when Over
+	Over          bool  // reading stopped one byte past WantSize
 	SHA256        string
 	WantSize      int64
 	WantSHA256    string
@@ -289,11 +348,19 @@ type ChecksumError struct {
 func (e *ChecksumError) Error() string {
 	got := fmt.Sprintf("%d bytes", e.Size)
 	switch {
-	case e.Size > e.WantSize:
-		// copyVerified stops reading one byte past the expected size.
+	case e.Over:
 		got = fmt.Sprintf("more than %d bytes", e.WantSize)
+	case e.Size == 0:
+		got = "empty"
 	case e.SHA256 != "":
 		got += ", sha256 " + e.SHA256
+	}
+	if e.File {
+		return fmt.Sprintf("models: %s is %s, not the file of %s (%d bytes, sha256 %s); to dream with it as it is, pass --model %s",
+			e.Source, got, e.Model, e.WantSize, e.WantSHA256, e.Source)
+	}
+	if e.Size == 0 && !e.Over {
+		got = "an empty file"
 	}
 	return fmt.Sprintf("models: %s served %s for %s; want %d bytes, sha256 %s", e.Source, got, e.Model, e.WantSize, e.WantSHA256)
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deepdream-go/deepdream/dream"
 )
@@ -288,5 +289,50 @@ func TestDownloadWrongContentLengthIsNotRead(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Size != e.Size-1 || ce.SHA256 != "" ||
 		!strings.Contains(err.Error(), srv.URL+" served "+strconv.Itoa(len(short))+" bytes for fake; want") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// stallingServer serves data at /slow-body by sending half of it and then
+// nothing, and at /no-headers nothing at all, until the test ends.
+func stallingServer(t *testing.T, data []byte) *httptest.Server {
+	t.Helper()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow-body" {
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			w.Write(data[:len(data)/2])
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	return srv
+}
+
+// TestPullStalledServer downloads from a server that stalls before its
+// headers and from one that stalls halfway through the body: each fails
+// after the timeout, saying so, with the line naming the download given
+// before the request; no file is left.
+func TestPullStalledServer(t *testing.T) {
+	data, _ := fakeModel()
+	srv := stallingServer(t, data)
+	for _, path := range []string{"/no-headers", "/slow-body"} {
+		_, e := fakeModel(srv.URL + path)
+		dir := t.TempDir()
+		var seen []DownloadProgress
+		_, err := Pull(context.Background(), &e, Options{Dir: dir, Timeout: 50 * time.Millisecond,
+			Progress: func(p DownloadProgress) { seen = append(seen, p) }})
+		if err == nil || !strings.Contains(err.Error(), "GET "+srv.URL+path+": the server sent nothing for 50ms") {
+			t.Errorf("%s: %v; want a timeout", path, err)
+		}
+		if len(seen) == 0 || seen[0].Done != 0 || seen[0].URL != srv.URL+path {
+			t.Errorf("%s: progress %+v, want a first report before the request", path, seen)
+		}
+		if names := dirEntries(t, dir); len(names) != 0 {
+			t.Errorf("%s: left %v", path, names)
+		}
 	}
 }

@@ -16,7 +16,9 @@
 // temporary file in the cache directory, are checked against the sha256
 // while they are written, and are renamed into place only when they match;
 // on a mismatch, an error or a cancelled context the temporary file is
-// removed. When every URL fails, the error says how to get the file by hand
+// removed. A download never waits for the server longer than
+// Options.Timeout (30 s) at a time: to connect, for the headers, or for
+// the next bytes of the body. When every URL fails, the error says how to get the file by hand
 // and where to put it (or `deepdream models import`).
 //
 // An Entry's profile (dream.Profile) is its preprocessing, default layer,

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/deepdream-go/deepdream/dream"
 )
 
 // Override holds the preprocessing settings given for a model file, by
@@ -20,18 +22,20 @@ type Override struct {
 	Std   *[3]float32
 }
 
-func (o Override) validate() error {
-	if o.Scale != nil && !(*o.Scale > 0) {
-		return fmt.Errorf("scale %g is not positive", *o.Scale)
+// Validate refuses settings that would make the network's input NaN or
+// infinite (dream.Preprocess.Check), among those given.
+func (o Override) Validate() error {
+	p := dream.Preprocess{Scale: 1, Std: [3]float32{1, 1, 1}} // valid where not given
+	if o.Scale != nil {
+		p.Scale = *o.Scale
+	}
+	if o.Mean != nil {
+		p.Mean = *o.Mean
 	}
 	if o.Std != nil {
-		for _, s := range o.Std {
-			if s == 0 {
-				return fmt.Errorf("std %g/%g/%g has a zero", o.Std[0], o.Std[1], o.Std[2])
-			}
-		}
+		p.Std = *o.Std
 	}
-	return nil
+	return p.Check()
 }
 
 // Sidecar is the content of MODEL.onnx.json, which tells deepdream how to
@@ -61,6 +65,9 @@ func ReadSidecar(model string) (*Sidecar, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("models: %w", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("models: sidecar %s is empty (write {} for no settings, or remove it)", path)
 	}
 	var j struct {
 		ChannelOrder *string           `json:"channel_order"`
@@ -100,7 +107,7 @@ func ReadSidecar(model string) (*Sidecar, error) {
 		}
 		*f.dst = (*[3]float32)(f.v)
 	}
-	if err := s.Preprocess.validate(); err != nil {
+	if err := s.Preprocess.Validate(); err != nil {
 		return nil, fmt.Errorf("models: sidecar %s: %w", path, err)
 	}
 	return s, nil
@@ -113,9 +120,10 @@ func ReadSidecar(model string) (*Sidecar, error) {
 // none). The note is empty when flags or the sidecar set all of the
 // preprocessing, and otherwise says what was assumed, for the caller to
 // show where the preprocessing matters. Size and SHA256 of the result are
-// unknown (zero).
+// the file's (HashFile), its identity in the records of its dreams; Name
+// is its base name.
 func FileEntry(model string, flags Override) (e *Entry, note string, err error) {
-	if err := flags.validate(); err != nil {
+	if err := flags.Validate(); err != nil {
 		return nil, "", fmt.Errorf("models: %s: %w", model, err)
 	}
 	side, err := ReadSidecar(model)
@@ -126,6 +134,9 @@ func FileEntry(model string, flags Override) (e *Entry, note string, err error) 
 		side = &Sidecar{}
 	}
 	e = &Entry{Name: filepath.Base(model), File: model}
+	if e.Size, e.SHA256, err = HashFile(model); err != nil {
+		return nil, "", err
+	}
 	e.DefaultLayer, e.Aliases = side.DefaultLayer, side.Aliases
 
 	var assumed []string

@@ -85,7 +85,7 @@ func TestBadSidecarsAreRefused(t *testing.T) {
 		{`{"channel_order": "GBR"}`, `channel_order "GBR"`},
 		{`{"mean": [1, 2]}`, "mean has 2 values, want 3"},
 		{`{"std": [1, 0, 1]}`, "has a zero"},
-		{`{"scale": -1}`, "scale -1 is not positive"},
+		{`{"scale": -1}`, "scale -1 is not a positive finite number"},
 		{`{"scale": "1"}`, "net.onnx.json"},
 	} {
 		_, _, err := FileEntry(writeModel(t, tc.json), Override{})

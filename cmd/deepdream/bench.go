@@ -60,7 +60,7 @@ and the peak resident memory. Its last line summarises the last size:
 	cmd.Flags().StringVar(&o.layer, "layer", "", "layer to dream, `NAME[:CH,...][=WEIGHT]` (default: the model's)")
 	cmd.Flags().BoolVar(&o.ops, "ops", false, "also print, per size, the time per step of each operator, forward and backward")
 	cmd.Flags().BoolVar(&o.nodes, "nodes", false, "like --ops, one line per node (named by its first output)")
-	cmd.Flags().StringVar(&o.engine.Kernel, "kernel", "", "GEMM micro-kernel, one of those `deepdream version` lists (default: the fastest)")
+	cmd.Flags().StringVar(&o.engine.Kernel, "kernel", "", "GEMM micro-kernel: a `KERNEL` of those deepdream version lists (default: the fastest)")
 	cmd.Flags().BoolVar(&o.winograd, "winograd", true, "run 3x3 and 5x5 convolutions by Winograd's transforms (false: directly)")
 	return cmd
 }
@@ -71,6 +71,16 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	}
 	if k := o.engine.Kernel; k != "" && !slices.Contains(gemm.Kernels(), k) {
 		return usagef("bench: --kernel %s: this machine has %s", k, strings.Join(gemm.Kernels(), ", "))
+	}
+	for _, size := range o.sizes {
+		if _, _, err := parseSize(size); err != nil {
+			return err
+		}
+	}
+	if o.layer != "" {
+		if _, err := dream.ParseLayer(o.layer); err != nil {
+			return usagef("bench: --layer %q: %v", o.layer, err)
+		}
 	}
 	o.engine.NoWinograd = !o.winograd
 	lm, err := o.model.load(ctx, stderr, false, use{defaultLayer: o.layer == ""})
@@ -93,10 +103,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	fmt.Fprintf(stdout, "model %s, layer %s, %d threads, gemm kernel %s, winograd %v\n", lm.entry.Name, strings.Join(req.Layers, " + "), runtime.GOMAXPROCS(0), kernel, !o.engine.NoWinograd)
 	var summary string
 	for _, size := range o.sizes {
-		w, h, err := parseSize(size)
-		if err != nil {
-			return err
-		}
+		w, h, _ := parseSize(size) // checked above
 		s, err := net.NewStepper(h, w, obj, o.engine)
 		if err != nil {
 			return err

@@ -44,12 +44,18 @@ with a note.`,
 	}
 	f := cmd.Flags()
 	o.model.register(f)
-	f.IntVar(&o.top, "top", 5, "number of labels to print")
-	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse input images with more pixels than this")
+	f.IntVar(&o.top, "top", 5, "number of labels to print, at least 1 (more than the model's outputs prints them all)")
+	registerMaxPixels(f, &o.maxPixels)
 	return cmd
 }
 
 func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOptions) error {
+	if o.top < 1 {
+		return usagef("classify: --top %d: want at least 1", o.top)
+	}
+	if err := checkMaxPixels("classify", o.maxPixels); err != nil {
+		return err
+	}
 	lm, err := o.model.load(ctx, stderr, false, use{preprocess: true})
 	if err != nil {
 		return err
@@ -61,7 +67,7 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 	}
 	img, err := imageio.ReadFile(o.image, o.maxPixels)
 	if err != nil {
-		return err
+		return pixelLimit(err)
 	}
 	w, h := lm.net.Size()
 	x := lm.net.Preprocess.Tensor(imageio.Resize(img, w, h))

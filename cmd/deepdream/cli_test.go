@@ -138,7 +138,7 @@ func TestClassifyLogitsModel(t *testing.T) {
 	}
 }
 
-func writePNG(t *testing.T, dir string, w, h int) string {
+func writePNG(t testing.TB, dir string, w, h int) string {
 	t.Helper()
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {

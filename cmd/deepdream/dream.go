@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,9 +22,12 @@ type dreamOptions struct {
 	model     modelFlags
 	req       dream.Request
 	quality   int
+	bg        string
 	maxPixels int
 	quiet     bool
 	from      string
+	modelDirs []string      // --models: where --from looks for the record's model
+	rec       *dream.Record // read from --from
 }
 
 func newDreamCmd() *cobra.Command {
@@ -64,10 +66,12 @@ The same seed, model, input and flags give the same output on the same build.`,
 	f.StringVarP(&o.out, "output", "o", "", "output file (.png, .jpg); required")
 	o.model.register(f)
 	registerRequest(f, &o.req)
-	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse input images with more pixels than this")
+	registerMaxPixels(f, &o.maxPixels)
 	f.IntVar(&o.quality, "quality", imageio.DefaultQuality, "JPEG quality, 1 to 100")
+	f.StringVar(&o.bg, "background", "white", "colour a JPEG dream shows where the photo is transparent: `#RRGGBB`, white, black or grey (a PNG keeps the transparency)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
-	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous dream (flags given here win)")
+	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous `DREAM` (flags given here win), and its model, found by sha256")
+	f.StringArrayVar(&o.modelDirs, "models", nil, "a `DIR` where --from looks for the dream's model file by its sha256, repeatable (also looked in: the dream's directory, the working directory, the model cache)")
 	return cmd
 }
 
@@ -109,10 +113,25 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 		return usagef("dream: -o OUT is required")
 	}
 	if o.quality < 1 || o.quality > 100 {
-		return usagef("dream: --quality %d is not in 1..100", o.quality)
+		return usagef("dream: --quality %d: want a whole number from 1 to 100", o.quality)
+	}
+	if err := checkMaxPixels("dream", o.maxPixels); err != nil {
+		return err
+	}
+	bg, err := imageio.ParseColor(o.bg)
+	if err != nil {
+		return usagef("dream: --background: %v", err)
 	}
 	if err := imageio.CheckOutput(o.in, o.out); err != nil {
 		return usageError{err}
+	}
+	if err := atomicfile.Check(o.out); err != nil {
+		return err
+	}
+	if o.rec != nil {
+		if err := o.recordModel(stderr); err != nil {
+			return err
+		}
 	}
 	format, _ := imageio.FormatFromPath(o.out) // checked above
 	in, err := os.Open(o.in)
@@ -124,45 +143,27 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.rec != nil && o.rec.ModelSHA256 != "" && lm.entry.SHA256 != o.rec.ModelSHA256 {
+		fmt.Fprintf(stderr, "deepdream: warning: %s is not the model %s was dreamed with (sha256 %s, not %s): the dream will differ\n",
+			o.model.name, o.from, lm.entry.SHA256, o.rec.ModelSHA256)
+	}
 	req := o.req
 	if _, err := lm.resolve(&req); err != nil {
 		return err
 	}
 	show := newDreamProgress(stderr, o.quiet)
 	file, _, err := lm.net.DreamPhoto(ctx, in,
-		dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality},
-		dream.Record{Version: version, Model: lm.entry.Name, ModelSHA256: lm.entry.SHA256, Request: req},
+		dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Background: bg},
+		dream.Record{Version: version, Model: lm.entry.Name, ModelSHA256: lm.entry.SHA256, Preprocess: &lm.net.Preprocess, Request: req},
 		show.report)
 	show.close()
 	if err != nil {
+		return pixelLimit(err)
+	}
+	if err := ctx.Err(); err != nil { // interrupted during the last step: nothing is written
 		return err
 	}
-	if err := atomicfile.Write(o.out, func(w io.Writer) error { _, err := w.Write(file); return err }); err != nil {
-		return fmt.Errorf("%s: %w", o.out, err)
-	}
-	return nil
-}
-
-// applyRecord takes every dream parameter the command line does not give
-// from the record embedded in a previous dream.
-func applyRecord(fs *pflag.FlagSet, o *dreamOptions) error {
-	text, err := imageio.ReadMetadataFile(o.from)
-	if err != nil {
-		return err
-	}
-	var rec dream.Record
-	if err := json.Unmarshal([]byte(text), &rec); err != nil {
-		return fmt.Errorf("%s: the embedded parameters are not a deepdream record: %w", o.from, err)
-	}
-	if !fs.Changed("model") && rec.Model != "" {
-		o.model.name = rec.Model
-	}
-	for _, f := range dream.Fields() {
-		if !fs.Changed(f.Flag) {
-			f.Copy(&o.req, &rec.Request)
-		}
-	}
-	return nil
+	return atomicfile.Write(o.out, func(w io.Writer) error { _, err := w.Write(file); return err })
 }
 
 // dreamProgress shows the dream's progress on stderr: a bar on a terminal,

@@ -51,6 +51,10 @@ layer at all can be computed: the model cannot be dreamed.`,
 	return cmd
 }
 
+// maxSide bounds the sides --size takes, as --max-size bounds a dream's.
+const maxSide = 16384
+
+// parseSize reads a --size WxH, each side from 1 to maxSide.
 func parseSize(s string) (w, h int, err error) {
 	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
 	if ok {
@@ -59,8 +63,8 @@ func parseSize(s string) (w, h int, err error) {
 			h, err = strconv.Atoi(hs)
 		}
 	}
-	if !ok || err != nil || w < 1 || h < 1 {
-		return 0, 0, usagef("size %q: want WxH, e.g. 1024x768", s)
+	if !ok || err != nil || w < 1 || h < 1 || w > maxSide || h > maxSide {
+		return 0, 0, usagef("--size %q: want WxH, each from 1 to %d, e.g. 1024x768", s, maxSide)
 	}
 	return w, h, nil
 }

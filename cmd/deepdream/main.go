@@ -44,15 +44,81 @@ what a chosen layer of a trained network sees grows stronger.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDreamCmd(), newServeCmd(), newLayersCmd(), newBenchCmd(), newProbeCmd(), newClassifyCmd(), newModelsCmd(), newVersionCmd())
+	serve := newServeCmd()
+	if serve.Annotations == nil {
+		serve.Annotations = map[string]string{}
+	}
+	serve.Annotations[secondSignal] = "cancels the dreams being finished"
+	root.AddCommand(newDreamCmd(), serve, newLayersCmd(), newBenchCmd(), newProbeCmd(), newClassifyCmd(), newModelsCmd(), newVersionCmd())
+	groups(root)
 	return root
 }
 
+// groups makes cmd and every command below it that only holds
+// subcommands (deepdream, deepdream models) print their help when called
+// alone, and refuse an unknown subcommand as a usage error (cobra exits 1
+// for the root and shows the help, exit 0, below it).
+func groups(cmd *cobra.Command) {
+	if !cmd.HasSubCommands() {
+		return
+	}
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usageError{errors.New(msg)}
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	for _, sub := range cmd.Commands() {
+		groups(sub)
+	}
+}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	args := os.Args[1:]
+	ctx, cancel := context.WithCancel(context.Background())
+	interrupts(cancel, os.Stderr, !ownsSecondSignal(args))
+	os.Exit(run(ctx, args, os.Stdout, os.Stderr))
+}
+
+// secondSignal is the annotation of a command that acts on a second
+// SIGINT or SIGTERM itself (serve: it cancels the dreams it was letting
+// finish) rather than exiting at once.
+const secondSignal = "second-signal"
+
+// ownsSecondSignal reports whether the command args call has the
+// secondSignal annotation.
+func ownsSecondSignal(args []string) bool {
+	cmd, _, err := newRoot().Find(args)
+	return err == nil && cmd.Annotations[secondSignal] != ""
+}
+
+// interrupts cancels the work at the first SIGINT or SIGTERM (the command
+// stops within a step and leaves no partial file) and, with exitAtSecond,
+// exits at once at the second, for work that does not check for the first
+// soon (reading a large photo, loading a model, a step of a large dream):
+// the temporary file a write may leave is removed by the next write of
+// the same output.
+func interrupts(cancel context.CancelFunc, stderr io.Writer, exitAtSecond bool) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		if !exitAtSecond {
+			for range sigs { // the command's own handler acts on them
+			}
+		}
+		fmt.Fprintln(stderr, "deepdream: interrupting (interrupt again to exit at once)")
+		<-sigs
+		fmt.Fprintln(stderr, "deepdream: interrupted")
+		os.Exit(exitInterrupted)
+	}()
 }
 
 // run executes the command line args and maps the outcome to an exit code;

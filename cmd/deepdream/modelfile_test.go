@@ -14,7 +14,7 @@ import (
 
 // writeONNX writes a model file of tinynet's graph (x -> Conv -> c ->
 // Relu -> r) with nodes appended after it, reading r first.
-func writeONNX(t *testing.T, extra ...*onnx.Node) string {
+func writeONNX(t testing.TB, extra ...*onnx.Node) string {
 	t.Helper()
 	g := tinynet.Model().Graph
 	for i, n := range extra {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -26,7 +28,7 @@ type modelFlags struct {
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
 	m.fs = fs
-	fs.StringVar(&m.name, "model", models.DefaultName, "registry model name (see 'deepdream models list') or ONNX file")
+	fs.StringVar(&m.name, "model", models.DefaultName, "the model, `NAME|FILE`: a registry name (deepdream models list shows them) or an ONNX file")
 	fs.BoolVar(&m.bgr, "bgr", true, "FILE model: the network wants BGR (false: RGB)")
 	fs.Float32Var(&m.scale, "scale", 1, "FILE model: pixel scale (1 for 0..255, 0.00392157 for 0..1)")
 	fs.StringVar(&m.mean, "mean", "", "FILE model: per-channel mean in the network's channel order, e.g. 104,117,123")
@@ -56,7 +58,21 @@ func (m *modelFlags) override() (models.Override, error) {
 		}
 		*f.dst = &v
 	}
+	if err := o.Validate(); err != nil {
+		return o, usageError{err}
+	}
+	if o != (models.Override{}) && !isFile(m.name) {
+		if e, err := models.Lookup(m.name); err == nil {
+			return o, usagef("--mean, --std, --scale and --bgr apply to model files; %s has its preprocessing in the registry", e.Name)
+		}
+	}
 	return o, nil
+}
+
+// isFile reports whether path names an existing regular file.
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func parseTriple(s string) ([3]float32, error) {
@@ -67,7 +83,7 @@ func parseTriple(s string) ([3]float32, error) {
 	}
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 32)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return v, fmt.Errorf("%q is not a number", p)
 		}
 		v[i] = float32(f)
@@ -110,15 +126,18 @@ func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool, u u
 		return nil, err
 	}
 	var preNote string
+	registry := entry != nil
 	if entry == nil {
 		if entry, preNote, err = models.FileEntry(path, o); err != nil {
 			return nil, err
 		}
-	} else if o != (models.Override{}) {
-		return nil, usagef("--mean, --std, --scale and --bgr apply to model files; %s has its preprocessing in the registry", entry.Name)
 	}
 	net, layerNote, err := entry.Open(path)
 	if err != nil {
+		if registry { // the right size (Pull checked), so damaged
+			return nil, fmt.Errorf("%w\nthe cached file of %s may be damaged: 'deepdream models verify %s' checks it, 'deepdream models pull %s' downloads it again",
+				err, entry.Name, entry.Name, entry.Name)
+		}
 		return nil, err
 	}
 	for _, n := range []struct {

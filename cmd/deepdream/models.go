@@ -49,7 +49,10 @@ the URLs) and install it with models import.`,
 		&cobra.Command{
 			Use:   "pull NAME...",
 			Short: "Download models into the cache (verified against their sha256)",
-			Args:  minArgs(1),
+			Long: `pull downloads each model into the cache, checking it against its sha256 as it
+is written. A model already cached is hashed, and downloaded again if it does not
+match (a damaged file): the way to repair what verify reports.`,
+			Args: minArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				for _, name := range args {
 					e, err := lookupModel(&opts, name)
@@ -58,7 +61,7 @@ the URLs) and install it with models import.`,
 					}
 					dl := newDownloadProgress(cmd.ErrOrStderr())
 					o := opts
-					o.Progress = dl.report
+					o.Progress, o.Verify = dl.report, true
 					path, err := models.Pull(cmd.Context(), e, o)
 					dl.close()
 					if err != nil {

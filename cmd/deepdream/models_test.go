@@ -10,8 +10,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/models"
@@ -132,5 +134,32 @@ func TestModelsPullShowsPlainProgressOffTerminal(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, e.File)); !bytes.Equal(got, data) {
 		t.Error("pulled file differs")
+	}
+}
+
+// TestModelsPullStalledServer pulls from a server that sends half the file
+// and then nothing: the line naming the download comes first, and the pull
+// fails after the timeout, saying why, where it used to hang silently.
+func TestModelsPullStalledServer(t *testing.T) {
+	e, data := fakeEntry(t)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.Write(data[:100])
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	e.URLs = []string{srv.URL + "/fake-1.onnx"}
+	_, stderr, err := runModels(t, models.Options{Entries: []models.Entry{e}, Timeout: 50 * time.Millisecond}, t.TempDir(), "pull", "fake")
+	if !strings.HasPrefix(stderr, "downloading fake (0.1 MB) from "+e.URLs[0]+"\n") {
+		t.Errorf("stderr = %q", stderr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "the server sent nothing for 50ms") {
+		t.Errorf("err = %v", err)
 	}
 }

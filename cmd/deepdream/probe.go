@@ -50,7 +50,7 @@ X is an image (preprocessed as the model expects, at the image's own size) or a
 	f.StringVar(&o.layer, "layer", "", "layer, as dream's --layer: `NAME[:CH,...][=WEIGHT]`")
 	f.StringVar(&o.out, "out", "", "write the tensor's value to this .npy file")
 	f.StringVar(&o.grad, "grad", "", "write d(0.5*sum(a^2))/d(input) to this .npy file")
-	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse input images with more pixels than this")
+	registerMaxPixels(f, &o.maxPixels)
 	return cmd
 }
 
@@ -63,9 +63,18 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	if _, err := dream.ParseLayer(o.layer); err != nil {
 		return usagef("probe: --layer %q: %v", o.layer, err)
 	}
+	if err := checkMaxPixels("probe", o.maxPixels); err != nil {
+		return err
+	}
 	for _, out := range []string{o.out, o.grad} {
-		if out != "" && (atomicfile.SameFile(out, o.input) || atomicfile.SameFile(out, o.model.name)) {
+		if out == "" {
+			continue
+		}
+		if atomicfile.SameFile(out, o.input) || atomicfile.SameFile(out, o.model.name) {
 			return usagef("probe: refusing to write %s over an input file", out)
+		}
+		if err := atomicfile.Check(out); err != nil {
+			return err
 		}
 	}
 	image := !isNpy(o.input)
@@ -83,7 +92,7 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 	m, inName := lm.net.Model, lm.net.Input
 	x, shape, err := loadInput(o.input, lm.net.Preprocess, o.maxPixels)
 	if err != nil {
-		return err
+		return pixelLimit(err)
 	}
 	p, err := m.Plan(graph.Spec{
 		Inputs:   []graph.InputSpec{{Name: inName, Shape: shape, Grad: o.grad != ""}},
@@ -129,8 +138,11 @@ func loadInput(path string, pre dream.Preprocess, maxPixels int) ([]float32, gra
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(a.Shape) != 4 || a.F32 == nil {
-			return nil, nil, fmt.Errorf("%s: want a float32 NCHW tensor, have shape %v", path, a.Shape)
+		if a.F32 == nil {
+			return nil, nil, fmt.Errorf("%s: dtype %s, want float32 (NumPy: x.astype(np.float32))", path, a.Dtype())
+		}
+		if len(a.Shape) != 4 {
+			return nil, nil, fmt.Errorf("%s: shape %v, want a 4-dimensional NCHW tensor", path, a.Shape)
 		}
 		return a.F32, graph.Shape(a.Shape), nil
 	}

@@ -56,6 +56,18 @@ func (a *Array) Float64s() []float64 {
 	return out
 }
 
+// Dtype names the array's element type as NumPy does: "float32",
+// "float64" or "uint8".
+func (a *Array) Dtype() string {
+	switch {
+	case a.F32 != nil:
+		return "float32"
+	case a.F64 != nil:
+		return "float64"
+	}
+	return "uint8"
+}
+
 var magic = []byte("\x93NUMPY")
 
 // maxHeader bounds the header length a file may claim.
@@ -69,6 +81,9 @@ var (
 
 // Decode parses a whole .npy file.
 func Decode(data []byte) (*Array, error) {
+	if len(data) == 0 {
+		return nil, errors.New("npy: the file is empty")
+	}
 	if len(data) < 10 || !bytes.Equal(data[:6], magic) {
 		return nil, errors.New("npy: not a .npy file (bad magic)")
 	}
