@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -40,6 +42,11 @@ type Config struct {
 	MaxPixels int
 	// JobTimeout bounds one dream.
 	JobTimeout time.Duration
+	// Hosts are the host names the studio answers to besides localhost
+	// and IP addresses: the names the page may be opened by. A request
+	// naming another host (a page of another site whose name was made to
+	// resolve to this machine: DNS rebinding) is refused.
+	Hosts []string
 	// Version is recorded in the dreams' parameters.
 	Version string
 	// Logf reports jobs and failures; nil means log.Printf.
@@ -50,6 +57,7 @@ type Config struct {
 // gallery. It is an http.Handler.
 type Server struct {
 	cfg     Config
+	hosts   map[string]bool // Config.Hosts, lower case
 	models  map[string]*Model
 	q       *queue
 	gallery *gallery
@@ -92,7 +100,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
-	s := &Server{cfg: cfg, models: map[string]*Model{}, q: newQueue(cfg.Queue), closing: make(chan struct{})}
+	s := &Server{cfg: cfg, hosts: map[string]bool{"localhost": true}, models: map[string]*Model{}, q: newQueue(cfg.Queue), closing: make(chan struct{})}
+	for _, h := range cfg.Hosts {
+		s.hosts[strings.ToLower(h)] = true
+	}
 	for _, m := range cfg.Models {
 		if _, dup := s.models[m.Name]; dup {
 			return nil, fmt.Errorf("server: two models are called %q", m.Name)
@@ -160,20 +171,40 @@ func (s *Server) routes() {
 	s.mux = mux
 }
 
-// ServeHTTP serves the page and the API, refusing changes requested by
-// other sites' pages (a browser on this machine can reach 127.0.0.1 from
-// any site it visits).
+// ServeHTTP serves the page and the API. It answers only requests for
+// the hosts the studio is reached by, and refuses changes requested by
+// other sites' pages: a browser on this machine can reach 127.0.0.1 from
+// any site it visits, and a site can make its own name resolve to it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if !s.knownHost(r.Host) {
+		writeError(w, errorf(http.StatusMisdirectedRequest, "this studio answers to localhost, IP addresses and the names given with --allow-host, not to %q", r.Host))
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
 		writeError(w, errorf(http.StatusForbidden, "requests from other sites are refused"))
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// knownHost reports whether a request's Host names this studio: an IP
+// address (a page cannot rebind an address: its origin is the address
+// itself), localhost, or one of Config.Hosts.
+func (s *Server) knownHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil { // no port
+		host = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	return s.hosts[strings.ToLower(host)]
 }
 
 // sameOrigin reports whether a request comes from this server's own page

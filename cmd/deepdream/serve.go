@@ -33,6 +33,7 @@ type serveOptions struct {
 	maxUpload  int64
 	maxPixels  int
 	jobTimeout time.Duration
+	allowHosts []string
 	onShutdown string
 	// ready, if set, is called with the page's host:port once listening
 	// (tests).
@@ -56,13 +57,17 @@ files there count as those models; others take their settings from a sidecar
 MODEL.onnx.json: without one, GoogLeNet's preprocessing and a default layer
 chosen from the graph). The page only ever names a model, never a path.
 
-It listens on 127.0.0.1 unless --addr says otherwise. On SIGINT or SIGTERM it stops
-taking dreams and, per --on-shutdown, cancels the running ones (nothing of them is
-written) or lets them finish into the gallery; a second signal cancels them.`,
+It listens on 127.0.0.1 unless --addr says otherwise, and answers only requests
+for localhost, IP addresses, --addr's host name and the names of --allow-host
+(another name may be a site's page made to reach this machine: DNS rebinding).
+
+On SIGINT or SIGTERM it stops taking dreams and, per --on-shutdown, cancels the
+running ones (nothing of them is written) or lets them finish into the gallery; a
+second signal cancels them.`,
 		Example: `  deepdream serve
   deepdream serve --data ~/dreams --workers 2
   deepdream serve --models ./onnx --model vgg16 --on-shutdown finish
-  deepdream serve --addr 0.0.0.0:8080   # reachable from the network: say so to no one you don't trust`,
+  deepdream serve --addr 0.0.0.0:8080 --allow-host studio.lan   # reachable from the network: say so to no one you don't trust`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd.Context(), cmd.ErrOrStderr(), o)
@@ -78,6 +83,7 @@ written) or lets them finish into the gallery; a second signal cancels them.`,
 	f.Int64Var(&o.maxUpload, "max-upload", server.DefaultMaxUpload, "largest photo accepted, in bytes")
 	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse photos with more pixels than this")
 	f.DurationVar(&o.jobTimeout, "job-timeout", server.DefaultJobTimeout, "time limit of one dream")
+	f.StringArrayVar(&o.allowHosts, "allow-host", nil, "a host name the page may be opened by besides localhost, IP addresses and --addr's host, repeatable")
 	f.StringVar(&o.onShutdown, "on-shutdown", "cancel", "what a shutdown does to running dreams: cancel or finish")
 	return cmd
 }
@@ -97,6 +103,15 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	case o.jobTimeout <= 0:
 		return usagef("serve: --job-timeout %s: want a positive duration", o.jobTimeout)
 	}
+	for _, h := range o.allowHosts {
+		if h == "" || strings.ContainsAny(h, ":/[] ") {
+			return usagef("serve: --allow-host %q: want a host name, without a port", h)
+		}
+	}
+	hosts := o.allowHosts
+	if host, _, err := net.SplitHostPort(o.addr); err == nil && host != "" && net.ParseIP(host) == nil {
+		hosts = append(hosts, host) // IP addresses are answered anyway
+	}
 	if o.data == "" {
 		d, err := defaultDataDir()
 		if err != nil {
@@ -112,7 +127,7 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	studio, err := server.New(server.Config{
 		DataDir: o.data, Models: catalog, Workers: o.workers, Queue: o.queue,
 		MaxUpload: o.maxUpload, MaxPixels: o.maxPixels, JobTimeout: o.jobTimeout,
-		Version: version, Logf: logger.Printf,
+		Hosts: hosts, Version: version, Logf: logger.Printf,
 	})
 	if err != nil {
 		return err

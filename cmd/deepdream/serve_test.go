@@ -21,6 +21,8 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{"--max-upload", "0"},
 		{"--max-pixels", "-1"},
 		{"--job-timeout", "0s"},
+		{"--allow-host", "evil.example:8080"},
+		{"--allow-host", ""},
 	} {
 		cmd := newServeCmd()
 		cmd.SetArgs(append(args, "--data", t.TempDir(), "--offline"))
@@ -49,7 +51,7 @@ func TestServeStartsAndStops(t *testing.T) {
 		defer cancel()
 		ready := make(chan string, 1)
 		cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
-		cmd.SetArgs([]string{"--addr", tc.addr, "--data", t.TempDir(), "--model", model, "--models", t.TempDir()})
+		cmd.SetArgs([]string{"--addr", tc.addr, "--data", t.TempDir(), "--model", model, "--models", t.TempDir(), "--allow-host", "studio.lan"})
 		cmd.SetErr(&stderr)
 		done := make(chan error, 1)
 		go func() { done <- cmd.ExecuteContext(ctx) }()
@@ -70,6 +72,18 @@ func TestServeStartsAndStops(t *testing.T) {
 			res.Body.Close()
 			if res.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 				t.Errorf("GET %s: %s %.200s, want %q", path, res.Status, body, want)
+			}
+		}
+		for host, want := range map[string]int{"evil.example": http.StatusMisdirectedRequest, "studio.lan": http.StatusOK, "localhost": http.StatusOK} {
+			req, _ := http.NewRequest("GET", "http://"+addr+"/api/config", nil)
+			req.Host = host
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != want {
+				t.Errorf("GET /api/config as %s: %s, want %d", host, res.Status, want)
 			}
 		}
 		cancel()
