@@ -112,13 +112,16 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 
 // handleSubmit queues a dream: POST /api/jobs, multipart with a photo (or
 // source, a gallery ID) and the parameters. 202 with the job's status.
+// The upload must keep a pace (timeouts.paced).
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := s.q.full(); err != nil { // before reading an upload that would be refused
 		writeError(w, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
+	r.Body = http.MaxBytesReader(w, s.timeouts.paced(w, r.Body), s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
 	f, err := readForm(r, s.cfg.MaxUpload)
+	// The answer has its own time from now, however long the upload took.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.timeouts.request))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -177,7 +180,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if j == nil {
 		return
 	}
+	// A stream lasts as long as its dream: each event has its write
+	// deadline. (The server lifts the read deadline once the request is
+	// read: the client sends nothing more.)
 	rc := http.NewResponseController(w)
+	send := func(format string, args ...any) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(s.timeouts.request))
+		_, err := fmt.Fprintf(w, format, args...)
+		return err == nil && rc.Flush() == nil
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -194,10 +205,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			st.Preview, sent = previewURL(preview), pseq
 		}
 		data, _ := json.Marshal(st)
-		if _, err := fmt.Fprintf(w, "event: status\ndata: %s\n\n", data); err != nil {
-			return
-		}
-		if err := rc.Flush(); err != nil {
+		if !send("event: status\ndata: %s\n\n", data) {
 			return
 		}
 		if st.finished() {
@@ -207,7 +215,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-changed:
 		case <-keepAlive.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+			if !send(": keep-alive\n\n") {
 				return
 			}
 			goto wait
@@ -232,6 +240,7 @@ func (s *Server) handleJobResult(w http.ResponseWriter, r *http.Request) {
 	j.mu.Unlock()
 	switch {
 	case result != nil:
+		s.download(w, int64(len(result)))
 		w.Header().Set("Content-Type", "image/png")
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(result))
 	case st.Entry != "":
@@ -239,6 +248,12 @@ func (s *Server) handleJobResult(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, errorf(http.StatusNotFound, "this dream has no result (it is %s)", st.State))
 	}
+}
+
+// download gives the answer of a file of n bytes the time it takes at the
+// studio's minimum pace.
+func (s *Server) download(w http.ResponseWriter, n int64) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.timeouts.forBytes(n)))
 }
 
 // entryView is a gallery entry with the URLs of its files.
@@ -316,6 +331,9 @@ func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil {
+		s.download(w, fi.Size())
+	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable") // entries never change
 	if file == fileResult && r.URL.Query().Get("download") == "1" {

@@ -56,12 +56,13 @@ type Config struct {
 // Server is the web studio: the page, its API, the job queue and the
 // gallery. It is an http.Handler.
 type Server struct {
-	cfg     Config
-	hosts   map[string]bool // Config.Hosts, lower case
-	models  map[string]*Model
-	q       *queue
-	gallery *gallery
-	mux     *http.ServeMux
+	cfg      Config
+	hosts    map[string]bool // Config.Hosts, lower case
+	timeouts timeouts
+	models   map[string]*Model
+	q        *queue
+	gallery  *gallery
+	mux      *http.ServeMux
 
 	jobsCtx    context.Context
 	cancelJobs context.CancelFunc
@@ -100,7 +101,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
-	s := &Server{cfg: cfg, hosts: map[string]bool{"localhost": true}, models: map[string]*Model{}, q: newQueue(cfg.Queue), closing: make(chan struct{})}
+	s := &Server{
+		cfg: cfg, hosts: map[string]bool{"localhost": true}, timeouts: defaultTimeouts,
+		models: map[string]*Model{}, q: newQueue(cfg.Queue), closing: make(chan struct{}),
+	}
 	for _, h := range cfg.Hosts {
 		s.hosts[strings.ToLower(h)] = true
 	}

@@ -64,7 +64,9 @@ func newStudio(t *testing.T, cfg Config) *studio {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(s)
+	hs := httptest.NewUnstartedServer(s)
+	hs.Config = s.HTTPServer()
+	hs.Start()
 	t.Cleanup(func() {
 		s.Close(false)
 		hs.Close()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -73,7 +74,7 @@ func readForm(r *http.Request, maxUpload int64) (*form, error) {
 			break
 		}
 		if err != nil {
-			return nil, tooLarge(err, maxUpload, errorf(http.StatusBadRequest, "the form is not valid multipart data: %v", err))
+			return nil, bodyError(err, maxUpload, errorf(http.StatusBadRequest, "the form is not valid multipart data: %v", err))
 		}
 		if n >= maxFields {
 			return nil, errorf(http.StatusBadRequest, "the form has more than %d fields", maxFields)
@@ -85,7 +86,7 @@ func readForm(r *http.Request, maxUpload int64) (*form, error) {
 			}
 			data, err := io.ReadAll(io.LimitReader(p, maxUpload+1))
 			if err != nil {
-				return nil, tooLarge(err, maxUpload, errorf(http.StatusBadRequest, "reading the photo: %v", err))
+				return nil, bodyError(err, maxUpload, errorf(http.StatusBadRequest, "reading the photo: %v", err))
 			}
 			if int64(len(data)) > maxUpload {
 				return nil, uploadTooLarge(maxUpload)
@@ -95,7 +96,7 @@ func readForm(r *http.Request, maxUpload int64) (*form, error) {
 		}
 		v, err := io.ReadAll(io.LimitReader(p, maxFieldBytes+1))
 		if err != nil {
-			return nil, tooLarge(err, maxUpload, errorf(http.StatusBadRequest, "reading field %q: %v", name, err))
+			return nil, bodyError(err, maxUpload, errorf(http.StatusBadRequest, "reading field %q: %v", name, err))
 		}
 		if len(v) > maxFieldBytes {
 			return nil, errorf(http.StatusBadRequest, "field %q is longer than %d bytes", name, maxFieldBytes)
@@ -125,12 +126,16 @@ func uploadTooLarge(maxUpload int64) error {
 	return errorf(http.StatusRequestEntityTooLarge, "the photo is larger than the limit of %s", byteSize(maxUpload))
 }
 
-// tooLarge turns the error of a request body over http.MaxBytesReader's
-// limit into a 413; other errors become err.
-func tooLarge(cause error, maxUpload int64, err error) error {
+// bodyError turns the error of a request body over http.MaxBytesReader's
+// limit into a 413, and one cut off for its pace (timeouts.paced) into a
+// 408; other errors become err.
+func bodyError(cause error, maxUpload int64, err error) error {
 	var mb *http.MaxBytesError
-	if errors.As(cause, &mb) {
+	switch {
+	case errors.As(cause, &mb):
 		return uploadTooLarge(maxUpload)
+	case errors.Is(cause, os.ErrDeadlineExceeded):
+		return errorf(http.StatusRequestTimeout, "the photo arrived too slowly and was cut off; try again on a faster connection")
 	}
 	return err
 }

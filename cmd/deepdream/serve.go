@@ -150,7 +150,7 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	if o.ready != nil {
 		o.ready(pageHost(addr))
 	}
-	hs := &http.Server{Handler: studio, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := studio.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {
