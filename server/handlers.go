@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"time"
@@ -35,12 +36,19 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, code, map[string]string{"error": err.Error()})
 }
 
-func readGalleryFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, errorf(http.StatusInternalServerError, "reading the gallery: %v", err)
+// withoutPath is the message of a failed file operation for the page: what
+// went wrong ("no space left on device"), not the server's paths. The
+// log keeps the whole error.
+func withoutPath(err error) string {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err.Error()
+	case errors.As(err, &le):
+		return le.Err.Error()
 	}
-	return data, nil
+	return err.Error()
 }
 
 // modelInfo is a model as GET /api/config lists it; its layers, default
@@ -102,9 +110,9 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "there is no model %q in this studio", r.PathValue("name")))
 		return
 	}
-	net, layers, err := m.load(s.logf)
+	net, layers, err := s.loadModel(m)
 	if err != nil {
-		writeError(w, errorf(http.StatusInternalServerError, "model %s cannot be loaded: %v", m.Name, err))
+		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "default_layer": net.DefaultLayer, "layers": layers})
@@ -299,7 +307,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.gallery.remove(e.ID); err != nil {
 		s.logf("%v", err)
-		writeError(w, errorf(http.StatusInternalServerError, "deleting the entry: %v", err))
+		writeError(w, errorf(http.StatusInternalServerError, "deleting the entry: %s", withoutPath(err)))
 		return
 	}
 	s.logf("gallery entry %s deleted", e.ID)
@@ -327,7 +335,8 @@ func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := os.Open(s.gallery.path(e, file))
 	if err != nil {
-		writeError(w, errorf(http.StatusNotFound, "gallery entry %s: %v", e.ID, err))
+		s.logf("gallery entry %s: %v", e.ID, err)
+		writeError(w, errorf(http.StatusNotFound, "gallery entry %s has no %s: %s", e.ID, file, withoutPath(err)))
 		return
 	}
 	defer f.Close()

@@ -309,7 +309,7 @@ func (s *Server) dream(j *job) (Status, error) {
 	ctx, cancel := context.WithTimeout(j.ctx, s.cfg.JobTimeout)
 	defer cancel()
 	start := time.Now()
-	net, _, err := j.model.load(s.logf)
+	net, _, err := s.loadModel(j.model)
 	if err != nil {
 		return Status{}, err
 	}
@@ -332,7 +332,8 @@ func (s *Server) dream(j *job) (Status, error) {
 		Width: b.Dx(), Height: b.Dy(), Seconds: time.Since(start).Seconds(),
 	}
 	if err := s.gallery.add(e, j.original, file, out); err != nil {
-		return Status{}, err
+		s.logf("job %s: %v", j.id, err)
+		return Status{}, fmt.Errorf("the dream could not be saved in the gallery: %s", withoutPath(err))
 	}
 	return Status{Entry: e.ID, Result: "/api/gallery/" + e.ID + "/result.png"}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -238,10 +239,9 @@ func (s *Server) newJob(f *form) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, _, err := m.load(s.logf)
+	net, _, err := s.loadModel(m)
 	if err != nil {
-		s.logf("model %s: %v", m.Name, err)
-		return nil, errorf(http.StatusInternalServerError, "model %s cannot be loaded: %v", m.Name, err)
+		return nil, err
 	}
 	if _, err := net.Resolve(&req); err != nil {
 		return nil, errorf(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), "dream: "))
@@ -252,8 +252,9 @@ func (s *Server) newJob(f *form) (*job, error) {
 		if e == nil {
 			return nil, errorf(http.StatusNotFound, "there is no gallery entry %q to dream again", f.source)
 		}
-		if photo, err = readGalleryFile(s.gallery.path(e, fileOriginal)); err != nil {
-			return nil, err
+		if photo, err = os.ReadFile(s.gallery.path(e, fileOriginal)); err != nil {
+			s.logf("gallery entry %s: %v", e.ID, err)
+			return nil, errorf(http.StatusInternalServerError, "the original of gallery entry %s cannot be read: %s", e.ID, withoutPath(err))
 		}
 		format = e.Format
 	}
@@ -272,6 +273,17 @@ func (s *Server) newJob(f *form) (*job, error) {
 		Octaves: req.Octaves, Iterations: req.Iterations, Steps: req.Octaves * req.Iterations,
 	}
 	return j, nil
+}
+
+// loadModel opens m on first use; why it cannot be goes to the log, the
+// page learns only that it cannot (the error names the model's path).
+func (s *Server) loadModel(m *Model) (*dream.Network, []Layer, error) {
+	net, layers, err := m.load(s.logf)
+	if err != nil {
+		s.logf("model %s: %v", m.Name, err)
+		return nil, nil, errorf(http.StatusInternalServerError, "model %s cannot be loaded; the studio's log says why", m.Name)
+	}
+	return net, layers, nil
 }
 
 func (s *Server) modelNames() []string {
