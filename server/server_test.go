@@ -248,7 +248,7 @@ func TestRejections(t *testing.T) {
 		code   int
 		msg    string
 	}{
-		{"too large upload", noisy, nil, http.StatusRequestEntityTooLarge, "larger than the limit of 3.90625 KB"},
+		{"too large upload", noisy, nil, http.StatusRequestEntityTooLarge, "larger than the limit of 3.9 KB"},
 		{"too many pixels", pngPhoto(t, 40, 40), nil, http.StatusRequestEntityTooLarge, "too many pixels"},
 		{"not an image", []byte("hello, this is text and not a photo at all"), nil, http.StatusUnsupportedMediaType, "not a photo"},
 		{"truncated image", okPhoto[:100], nil, http.StatusUnsupportedMediaType, "cannot be read"},

@@ -140,12 +140,15 @@ func bodyError(cause error, maxUpload int64, err error) error {
 	return err
 }
 
+// byteSize writes a byte count for people, to a tenth: "25 MB", "1.5 GB".
 func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MB"
-	case n >= 1<<10:
-		return strconv.FormatFloat(float64(n)/(1<<10), 'f', -1, 64) + " KB"
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, " GB"}, {1 << 20, " MB"}, {1 << 10, " KB"}} {
+		if n >= u.size {
+			return strings.TrimSuffix(strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64), ".0") + u.name
+		}
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
 }
