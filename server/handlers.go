@@ -27,13 +27,17 @@ func writeError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.As(err, &he):
 		code = he.code
-	case errors.Is(err, errBusy):
+	case errors.Is(err, errBusy), errors.Is(err, errMemoryBusy):
 		code = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", "30")
 	case errors.Is(err, errClosed):
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	body := map[string]any{"error": err.Error()}
+	if he != nil && he.fitMaxSize > 0 {
+		body["fit_max_size"] = he.fitMaxSize
+	}
+	writeJSON(w, code, body)
 }
 
 // withoutPath is the message of a failed file operation for the page: what
@@ -97,7 +101,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 		"fields":  fields,
 		"limits": map[string]any{
 			"max_upload": s.cfg.MaxUpload, "max_pixels": s.cfg.MaxPixels, "workers": s.cfg.Workers,
-			"queue": s.cfg.Queue, "job_timeout_s": s.cfg.JobTimeout.Seconds(),
+			"queue": s.cfg.Queue, "job_timeout_s": s.cfg.JobTimeout.Seconds(), "max_memory": s.cfg.MaxMemory,
 		},
 	})
 }
@@ -120,12 +124,17 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 
 // handleSubmit queues a dream: POST /api/jobs, multipart with a photo (or
 // source, a gallery ID) and the parameters. 202 with the job's status.
-// The upload must keep a pace (timeouts.paced).
+//
+// The photo's memory is reserved before it is read (at the upload limit),
+// and the upload must keep a pace (timeouts.paced). Only its header is
+// read here: the job decodes it, once.
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := s.q.full(); err != nil { // before reading an upload that would be refused
+	reserved, err := s.q.reserve(s.cfg.MaxUpload) // before reading an upload that would be refused
+	if err != nil {
 		writeError(w, err)
 		return
 	}
+	defer s.q.release(reserved)
 	r.Body = http.MaxBytesReader(w, s.timeouts.paced(w, r.Body), s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
 	f, err := readForm(r, s.cfg.MaxUpload)
 	// The answer has its own time from now, however long the upload took.
@@ -139,12 +148,12 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if err := s.q.push(j); err != nil {
+	if err := s.q.push(j, reserved); err != nil {
 		writeError(w, err)
 		return
 	}
 	st, _, _, _ := j.snapshot()
-	s.logf("job %s queued at %d: %s %v", j.id, st.Position, j.model.Name, st.Layers)
+	s.logf("job %s queued at %d: %s %v, about %d MB of memory at its peak", j.id, st.Position, j.model.Name, st.Layers, (j.photoBytes+j.peak)>>20)
 	w.Header().Set("Location", "/api/jobs/"+j.id)
 	writeJSON(w, http.StatusAccepted, st)
 }
@@ -253,6 +262,8 @@ func (s *Server) handleJobResult(w http.ResponseWriter, r *http.Request) {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(result))
 	case st.Entry != "":
 		http.Redirect(w, r, st.Result, http.StatusSeeOther)
+	case st.State == stateDone:
+		writeError(w, errorf(http.StatusGone, "this dream's result is no longer kept: the studio keeps only its latest results in memory; dream it again"))
 	default:
 		writeError(w, errorf(http.StatusNotFound, "this dream has no result (it is %s)", st.State))
 	}

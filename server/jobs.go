@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,9 +62,12 @@ type job struct {
 	id       string
 	model    *Model
 	record   dream.Record // the request, and what the result will embed
-	original []byte       // the upload, decoded again when the job starts
+	original []byte       // the photo as uploaded, decoded when the job starts
 	format   string
 	keep     bool // save to the gallery (explorer tiles are not saved)
+	// photoBytes is the size of original, peak the memory the dream is
+	// estimated to take beyond it: the queue's budget counts both.
+	photoBytes, peak int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -77,6 +81,15 @@ type job struct {
 	pseq    int    // counts previews, so a stream sends each once
 	result  []byte // the result PNG of a job not kept in the gallery
 	changed chan struct{}
+}
+
+// dropResult forgets the result kept in memory and returns its size.
+func (j *job) dropResult() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := int64(len(j.result))
+	j.result = nil
+	return n
 }
 
 // update changes the status under the lock and wakes the event streams.
@@ -156,11 +169,13 @@ func (s *Server) dream(j *job) (Status, error) {
 		return Status{}, err
 	}
 	file, out, err := net.DreamPhoto(ctx, bytes.NewReader(j.original), dream.Photo{MaxPixels: s.cfg.MaxPixels, Format: "png"}, j.record, j.progress)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && j.ctx.Err() == nil {
-			return Status{}, fmt.Errorf("the dream took longer than the limit of %s per dream; try a smaller max size or fewer iterations", s.cfg.JobTimeout)
-		}
-		return Status{}, err
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && j.ctx.Err() == nil:
+		return Status{}, fmt.Errorf("the dream took longer than the limit of %s per dream; try a smaller max size or fewer iterations", s.cfg.JobTimeout)
+	case err != nil && strings.HasPrefix(err.Error(), "imageio: decoding "): // the photo's data, past its header
+		return Status{}, fmt.Errorf("the photo cannot be read: %v", errors.Unwrap(err))
+	case err != nil:
+		return Status{}, errors.New(strings.TrimPrefix(err.Error(), "dream: "))
 	}
 	if !j.keep {
 		j.mu.Lock()

@@ -27,6 +27,9 @@ const (
 	DefaultJobTimeout = 30 * time.Minute
 )
 
+// maxResultsBytes bounds the results kept in memory (Config.MaxMemory).
+const maxResultsBytes = 64 << 20
+
 // Config sets up a Server. Zero fields take the defaults.
 type Config struct {
 	// DataDir holds the gallery (required).
@@ -43,6 +46,12 @@ type Config struct {
 	MaxPixels int
 	// JobTimeout bounds one dream.
 	JobTimeout time.Duration
+	// MaxMemory is the memory budget of the dreams in bytes (0:
+	// DefaultMaxMemory): a job whose estimated peak does not fit is
+	// refused, and jobs start only when their peak fits beside the
+	// running ones. An eighth of it, up to 64 MB, keeps the results of
+	// the jobs kept out of the gallery.
+	MaxMemory int64
 	// Hosts are the host names the studio answers to besides localhost
 	// and IP addresses: the names the page may be opened by. A request
 	// naming another host (a page of another site whose name was made to
@@ -99,12 +108,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = DefaultJobTimeout
 	}
+	if cfg.MaxMemory <= 0 {
+		cfg.MaxMemory, _ = DefaultMaxMemory()
+	}
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
+	results := min(maxResultsBytes, cfg.MaxMemory/8)
+	if cfg.MaxMemory-results < cfg.MaxUpload {
+		return nil, fmt.Errorf("server: a memory budget of %s holds no photo of %s: give the studio more memory or take smaller photos", byteSize(cfg.MaxMemory), byteSize(cfg.MaxUpload))
+	}
 	s := &Server{
 		cfg: cfg, hosts: map[string]bool{"localhost": true}, timeouts: defaultTimeouts,
-		models: map[string]*Model{}, q: newQueue(cfg.Queue), closing: make(chan struct{}),
+		models: map[string]*Model{}, q: newQueue(cfg.Queue, cfg.MaxMemory-results, results), closing: make(chan struct{}),
 	}
 	for _, h := range cfg.Hosts {
 		s.hosts[strings.ToLower(h)] = true
@@ -157,7 +173,7 @@ func (s *Server) Close(finish bool) {
 func (s *Server) CancelRunning() { s.cancelJobs() }
 
 // Running reports how many dreams are running.
-func (s *Server) Running() int { return len(s.q.runningJobs()) }
+func (s *Server) Running() int { return s.q.runningCount() }
 
 func (s *Server) routes() {
 	mux := http.NewServeMux()
@@ -227,7 +243,7 @@ func sameOrigin(r *http.Request) bool {
 func (s *Server) defaultModel() *Model { return s.cfg.Models[0] }
 
 // newJob checks a submission and makes its job: first the request as
-// such, then against the model, then the photo.
+// such, then against the model, then the photo's header, then its memory.
 func (s *Server) newJob(f *form) (*job, error) {
 	m := s.defaultModel()
 	if name := f.get("model"); name != "" {
@@ -258,13 +274,23 @@ func (s *Server) newJob(f *form) (*job, error) {
 		}
 		format = e.Format
 	}
-	if err := checkPhoto(photo, s.cfg.MaxPixels); err != nil {
+	header, err := readHeader(photo, s.cfg.MaxPixels)
+	if err != nil {
+		return nil, err
+	}
+	fit, err := m.fitPlan(net, req)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), "dream: "))
+	}
+	peak, err := s.admit(header, fit, req)
+	if err != nil {
 		return nil, err
 	}
 	j := &job{
 		id: newID(), model: m,
 		record:   dream.Record{Version: s.cfg.Version, Model: m.Name, ModelSHA256: m.Entry.SHA256, Request: req},
 		original: photo, format: format, keep: f.get("gallery") != "0",
+		photoBytes: int64(len(photo)), peak: peak,
 		changed: make(chan struct{}),
 	}
 	j.ctx, j.cancel = context.WithCancel(s.jobsCtx)

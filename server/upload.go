@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"mime"
 	"net/http"
@@ -12,14 +13,16 @@ import (
 	"strings"
 
 	"github.com/deepdream-go/deepdream/dream"
-	"github.com/deepdream-go/deepdream/imageio"
 )
 
 // httpError is an error with the status code to answer it with; its
-// message is shown in the page as is.
+// message is shown in the page as is, so it names no file of the server.
 type httpError struct {
 	code int
 	msg  string
+	// fitMaxSize, when set, is the largest max size at which the dream
+	// refused would fit in memory, for the page to offer.
+	fitMaxSize int
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -153,17 +156,22 @@ func byteSize(n int64) string {
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
-// checkPhoto decodes the photo once to refuse what the dream could not
-// read: the pixel limit is checked on the header before decoding.
-func checkPhoto(data []byte, maxPixels int) error {
-	_, _, err := imageio.DecodeInfo(bytes.NewReader(data), maxPixels)
+// readHeader reads what the photo's header says, refusing what the dream
+// could not read and more pixels than maxPixels. The photo is decoded only
+// by its job, once, when it starts: a photo whose data turns out broken
+// fails its job.
+func readHeader(data []byte, maxPixels int) (photoHeader, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	switch {
-	case errors.Is(err, imageio.ErrTooLarge):
-		return errorf(http.StatusRequestEntityTooLarge, "the photo has too many pixels: %s", strings.TrimPrefix(err.Error(), "imageio: "))
 	case err != nil:
-		return errorf(http.StatusUnsupportedMediaType, "the photo cannot be read: %s", strings.TrimPrefix(err.Error(), "imageio: "))
+		return photoHeader{}, errorf(http.StatusUnsupportedMediaType, "the photo cannot be read: %v", err)
+	case cfg.Width <= 0 || cfg.Height <= 0:
+		return photoHeader{}, errorf(http.StatusUnsupportedMediaType, "the photo cannot be read: its header says it is %d×%d", cfg.Width, cfg.Height)
+	case int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels):
+		return photoHeader{}, errorf(http.StatusRequestEntityTooLarge, "the photo has too many pixels: %d×%d is %.1f megapixels, over the limit of %.1f",
+			cfg.Width, cfg.Height, float64(cfg.Width)*float64(cfg.Height)/1e6, float64(maxPixels)/1e6)
 	}
-	return nil
+	return photoHeader{format: format, width: cfg.Width, height: cfg.Height, model: cfg.ColorModel, fileBytes: int64(len(data))}, nil
 }
 
 // request reads the dream request of the form: each field of the
