@@ -25,41 +25,58 @@ func serveWith(t *testing.T, s *studio, tm timeouts) string {
 	return hs.URL
 }
 
-// TestSlowUploadIsCutOff sends an upload one byte at a time, far below
-// the pace the studio asks for: it is answered 408 instead of holding the
-// connection.
-func TestSlowUploadIsCutOff(t *testing.T) {
-	s := newStudio(t, Config{})
-	u := serveWith(t, s, timeouts{header: time.Second, request: 30 * time.Second, idle: time.Minute, grace: 200 * time.Millisecond, minRate: 1000})
+// trickle sends a request's head, then the first bytes of its body one
+// every 50 ms, then nothing more, like a client on a connection that
+// stalls; it returns the answer and its body, waiting up to 20 s for it.
+// (It stops sending before the server can have given up: bytes sent to a
+// closed connection would reset it, losing the answer.) An error is the
+// answer's: the connection closed without one, or none in 20 s.
+func trickle(t *testing.T, u, head string, body []byte) (*http.Response, []byte, error) {
+	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(u, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	ctype, body := multipartBody(t, pngPhoto(t, 16, 16), small...)
-	fmt.Fprintf(conn, "POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", ctype, len(body))
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		for _, b := range body {
-			select {
-			case <-stop:
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			if _, err := conn.Write([]byte{b}); err != nil {
-				return
-			}
-		}
-	}()
+	fmt.Fprintf(conn, "%sContent-Length: %d\r\n\r\n", head, len(body))
+	for _, b := range body[:2] {
+		time.Sleep(50 * time.Millisecond)
+		conn.Write([]byte{b})
+	}
 	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		t.Fatalf("no answer to a slow upload: %v", err)
+		return nil, nil, err
 	}
 	msg, _ := io.ReadAll(res.Body)
+	return res, msg, nil
+}
+
+// TestSlowUploadIsCutOff sends an upload far below the pace the studio
+// asks for: it is answered 408 instead of holding the connection.
+func TestSlowUploadIsCutOff(t *testing.T) {
+	s := newStudio(t, Config{})
+	u := serveWith(t, s, timeouts{header: time.Second, request: 30 * time.Second, idle: time.Minute, grace: 200 * time.Millisecond, minRate: 1000})
+	ctype, body := multipartBody(t, pngPhoto(t, 16, 16), small...)
+	res, msg, err := trickle(t, u, "POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "+ctype+"\r\n", body)
+	if err != nil {
+		t.Fatalf("no answer to a slow upload: %v", err)
+	}
 	if res.StatusCode != http.StatusRequestTimeout || !bytes.Contains(msg, []byte("too slowly")) {
 		t.Errorf("slow upload: %s %s, want 408", res.Status, msg)
+	}
+}
+
+// TestSlowRequestIsCutOff sends a request that takes no photo with a body
+// that stalls: the server, which reads a small body it was sent before it
+// answers, lets the connection go at the request timeout (its answer's
+// time is up too: the client gets the connection closed).
+func TestSlowRequestIsCutOff(t *testing.T) {
+	s := newStudio(t, Config{})
+	u := serveWith(t, s, timeouts{header: time.Second, request: 300 * time.Millisecond, idle: time.Minute, grace: time.Minute, minRate: 1})
+	_, _, err := trickle(t, u, "DELETE /api/jobs/0123456789abcdef HTTP/1.1\r\nHost: 127.0.0.1\r\n", bytes.Repeat([]byte{'x'}, 1000))
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Errorf("a request whose body stalls held its connection: %v", err)
 	}
 }
 
