@@ -121,7 +121,9 @@ func nativeBytesPerPixel(m color.Model) int64 {
 }
 
 // dreamSize is the size Dream dreams a w x h photo at: its longer side
-// brought down to maxSize, if maxSize is set and smaller.
+// brought down to maxSize, if maxSize is set and smaller. (The same
+// arithmetic as Dream's, which keeps it to itself; previews and
+// thumbnails are made by it too.)
 func dreamSize(w, h, maxSize int) (int, int) {
 	s := max(w, h)
 	if maxSize <= 0 || s <= maxSize {
