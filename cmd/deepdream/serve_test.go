@@ -21,6 +21,10 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{"--max-upload", "0"},
 		{"--max-pixels", "-1"},
 		{"--job-timeout", "0s"},
+		{"--max-memory", "lots"},
+		{"--max-memory", "0"},
+		{"--allow-host", "evil.example:8080"},
+		{"--allow-host", ""},
 	} {
 		cmd := newServeCmd()
 		cmd.SetArgs(append(args, "--data", t.TempDir(), "--offline"))
@@ -49,7 +53,7 @@ func TestServeStartsAndStops(t *testing.T) {
 		defer cancel()
 		ready := make(chan string, 1)
 		cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
-		cmd.SetArgs([]string{"--addr", tc.addr, "--data", t.TempDir(), "--model", model, "--models", t.TempDir()})
+		cmd.SetArgs([]string{"--addr", tc.addr, "--data", t.TempDir(), "--model", model, "--models", t.TempDir(), "--allow-host", "studio.lan", "--max-memory", "1.5G"})
 		cmd.SetErr(&stderr)
 		done := make(chan error, 1)
 		go func() { done <- cmd.ExecuteContext(ctx) }()
@@ -72,6 +76,18 @@ func TestServeStartsAndStops(t *testing.T) {
 				t.Errorf("GET %s: %s %.200s, want %q", path, res.Status, body, want)
 			}
 		}
+		for host, want := range map[string]int{"evil.example": http.StatusMisdirectedRequest, "studio.lan": http.StatusOK, "localhost": http.StatusOK} {
+			req, _ := http.NewRequest("GET", "http://"+addr+"/api/config", nil)
+			req.Host = host
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != want {
+				t.Errorf("GET /api/config as %s: %s, want %d", host, res.Status, want)
+			}
+		}
 		cancel()
 		select {
 		case err := <-done:
@@ -82,8 +98,23 @@ func TestServeStartsAndStops(t *testing.T) {
 			t.Fatal("serve did not stop")
 		}
 		out := stderr.String()
-		if !strings.Contains(out, "studio at http://127.0.0.1:") || !strings.Contains(out, "studio stopped") || strings.Contains(out, "WARNING") != tc.warn {
+		if !strings.Contains(out, "studio at http://127.0.0.1:") || !strings.Contains(out, "memory for dreams 1.5 GB, --max-memory") || !strings.Contains(out, "studio stopped") || strings.Contains(out, "WARNING") != tc.warn {
 			t.Errorf("serve --addr %s said:\n%s", tc.addr, out)
+		}
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for s, want := range map[string]int64{
+		"4G": 4 << 30, "4GB": 4 << 30, "4gib": 4 << 30, "512M": 512 << 20, "1.5G": 3 << 29, "1000": 1000, " 64 KB ": 64 << 10, "2T": 2 << 40,
+	} {
+		if got, err := parseBytes(s); got != want || err != nil {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "G", "lots", "-1G", "0", "4X", "4I", "4iB", "NaN", "1e30", "99999999T"} {
+		if got, err := parseBytes(s); err == nil {
+			t.Errorf("parseBytes(%q) = %d, want an error", s, got)
 		}
 	}
 }
