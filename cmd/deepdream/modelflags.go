@@ -24,6 +24,9 @@ type modelFlags struct {
 	mean, std  string
 	noDownload bool
 	fs         *pflag.FlagSet
+	// dir, if set, is where a registry model's file is looked for
+	// instead of the cache (serve's --models DIR, see defaultFromDir).
+	dir string
 }
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
@@ -116,7 +119,7 @@ func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool, u u
 		return nil, err
 	}
 	dl := newDownloadProgress(stderr)
-	opts := models.Options{NoDownload: m.noDownload}
+	opts := models.Options{NoDownload: m.noDownload, Dir: m.dir}
 	if !quiet {
 		opts.Progress = dl.report
 	}

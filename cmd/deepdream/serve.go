@@ -267,6 +267,9 @@ func defaultDataDir() (string, error) {
 // now, downloaded if needed), then the registry models whose file is in
 // --models DIR or the cache, then the other .onnx files of --models DIR.
 func studioModels(ctx context.Context, stderr io.Writer, o *serveOptions) ([]*server.Model, error) {
+	if err := defaultFromDir(stderr, o); err != nil {
+		return nil, err
+	}
 	lm, err := o.model.load(ctx, stderr, false, use{preprocess: true, defaultLayer: true})
 	if err != nil {
 		return nil, err
@@ -316,4 +319,57 @@ func studioModels(ctx context.Context, stderr io.Writer, o *serveOptions) ([]*se
 		seen[e.Name] = true
 	}
 	return list, nil
+}
+
+// defaultFromDir chooses the studio's default model when --model is not
+// given and --models DIR is: the registry's default if its file is in DIR
+// or the cache (nothing to download), else the first registry model whose
+// file is in DIR, else DIR's first other .onnx file by name. It says which.
+// Without a usable file in DIR the registry's default stays, downloaded if
+// needed.
+func defaultFromDir(stderr io.Writer, o *serveOptions) error {
+	if o.modelsDir == "" || o.model.fs.Changed("model") {
+		return nil
+	}
+	cache, _ := models.CacheDir()
+	has := func(e *models.Entry, dir string) bool {
+		st, err := os.Stat(e.Path(dir))
+		return dir != "" && err == nil && st.Size() == e.Size
+	}
+	def, err := models.Lookup(models.DefaultName)
+	if err != nil {
+		return err
+	}
+	if has(def, o.modelsDir) || has(def, cache) {
+		return nil
+	}
+	choice := ""
+	for _, e := range models.Registry() {
+		if has(&e, o.modelsDir) {
+			choice, o.model.dir = e.Name, o.modelsDir
+			break
+		}
+	}
+	if choice == "" {
+		files, err := filepath.Glob(filepath.Join(o.modelsDir, "*.onnx"))
+		if err != nil {
+			return err
+		}
+		registry := map[string]bool{}
+		for _, e := range models.Registry() {
+			registry[e.File] = true
+		}
+		for _, f := range files { // sorted by Glob
+			if !registry[filepath.Base(f)] {
+				choice = f
+				break
+			}
+		}
+	}
+	if choice == "" {
+		return nil
+	}
+	o.model.name = choice
+	fmt.Fprintf(stderr, "deepdream: serve: no --model given and %s is not in %s or the cache: the studio starts with %s\n", models.DefaultName, o.modelsDir, choice)
+	return nil
 }

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/deepdream-go/deepdream/internal/shared"
+	"github.com/deepdream-go/deepdream/models"
 )
 
 func TestServeRejectsBadFlags(t *testing.T) {
@@ -116,5 +119,52 @@ func TestParseBytes(t *testing.T) {
 		if got, err := parseBytes(s); err == nil {
 			t.Errorf("parseBytes(%q) = %d, want an error", s, got)
 		}
+	}
+}
+
+// TestServeDefaultsToModelsDir starts the studio offline, with an empty
+// model cache and no --model, on a --models directory holding one model
+// file: it starts with that model (it used to insist on downloading the
+// registry's googlenet) and says so.
+func TestServeDefaultsToModelsDir(t *testing.T) {
+	t.Setenv(models.EnvDir, t.TempDir()) // an empty cache
+	dir := t.TempDir()
+	model := writeONNX(t)
+	data, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tiny.onnx"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
+	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--models", dir, "--offline"})
+	cmd.SetErr(&stderr)
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	select {
+	case addr := <-ready:
+		res, err := http.Get("http://" + addr + "/api/config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), "tiny.onnx") {
+			t.Errorf("/api/config: %.300s, want the model tiny.onnx", body)
+		}
+	case err := <-done:
+		t.Fatalf("serve --models DIR --offline without --model: %v\n%s", err, stderr.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	cancel()
+	<-done
+	if !strings.Contains(stderr.String(), "the studio starts with "+filepath.Join(dir, "tiny.onnx")) {
+		t.Errorf("serve said:\n%s\nwant which model it starts with", stderr.String())
 	}
 }
