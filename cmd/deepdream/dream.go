@@ -65,6 +65,9 @@ The same seed, model, input and flags give the same output on the same build.`,
 				if err := applyRecord(cmd.Flags(), &o); err != nil {
 					return err
 				}
+				if err := fromSheet(cmd.Flags(), &o); err != nil {
+					return err
+				}
 			}
 			if err := applyPreset(cmd.Flags(), &o); err != nil {
 				return err
