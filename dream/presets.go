@@ -34,16 +34,16 @@ func Presets() []Preset {
 		},
 		{
 			Name:        "dog-slug",
-			Description: "the deep layer inception_4d/output, dreamed longer and more coarsely: the eyes, dogs and slugs the first DeepDream pictures were known for",
+			Description: "the deep layer inception_4d/output, dreamed longer and from a coarser first octave: the eyes, dogs and slugs the first DeepDream pictures were known for (at full size; small dreams show less)",
 			Values: map[string][]string{
 				"layers": {"inception_4d/output"}, "octaves": {"5"}, "iterations": {"20"},
 			},
 		},
 		{
 			Name:        "brush-stroke",
-			Description: "the shallow layers inception_3a/output and inception_3b/output: strokes, swirls and textures, no objects",
+			Description: "the shallow layers conv2/3x3 and inception_3a/output: brush strokes and swirls, no objects",
 			Values: map[string][]string{
-				"layers": {"inception_3a/output", "inception_3b/output"}, "iterations": {"15"},
+				"layers": {"conv2/3x3", "inception_3a/output"}, "iterations": {"15"},
 			},
 		},
 	}

@@ -24,7 +24,7 @@ func TestPresets(t *testing.T) {
 			t.Errorf("presets does not list %s with its flags and description:\n%s", p.Name, out)
 		}
 	}
-	if !strings.Contains(out, "--layer inception_3a/output --layer inception_3b/output") {
+	if !strings.Contains(out, "--layer conv2/3x3 --layer inception_3a/output") {
 		t.Errorf("presets does not show brush-stroke's layers as flags:\n%s", out)
 	}
 
