@@ -22,7 +22,9 @@
 // embedded in every dream file (which --from reads back) are all made from
 // it; the record adds the model's sha256 and preprocessing, so that a
 // model file can be found, and used as it was, without its name or
-// sidecar. The step is in pixel levels of 0..255 on every model, converted
+// sidecar. Presets are named recipes of the same fields, by key: values
+// that --preset, `deepdream presets` and the studio take from one table,
+// Presets. The step is in pixel levels of 0..255 on every model, converted
 // through the model's scale and std, so that the notebook's 1.5 dreams
 // alike on a 0..255 Caffe model and on a normalised 0..1 PyTorch one;
 // jitter is in pixels and the clipping range is 0..255.

@@ -39,7 +39,7 @@ func applyRecord(fs *pflag.FlagSet, o *dreamOptions) error {
 	// A value out of bounds is named as the record's.
 	var oe *dream.OptionError
 	if err := o.req.Validate(); errors.As(err, &oe) && !fs.Changed(oe.Flag) {
-		return usagef("dream: --from %s: the record's %s is %s: %v", o.from, oe.Key, oe.Value, oe.Err)
+		return usagef("%s: --from %s: the record's %s is %s: %v", o.command, o.from, oe.Key, oe.Value, oe.Err)
 	}
 	return nil
 }
@@ -78,8 +78,8 @@ func (o *dreamOptions) recordModel(stderr io.Writer) error {
 	}
 	path, err := models.Find(rec.ModelSHA256, rec.Model, dirs)
 	if err != nil {
-		return fmt.Errorf("dream: --from %s: the dream's model %s (sha256 %s) is not in %v; pass the file with --model FILE, or its directory with --models DIR",
-			o.from, rec.Model, rec.ModelSHA256, dirs)
+		return fmt.Errorf("%s: --from %s: the dream's model %s (sha256 %s) is not in %v; pass the file with --model FILE, or its directory with --models DIR",
+			o.command, o.from, rec.Model, rec.ModelSHA256, dirs)
 	}
 	o.model.name = path
 	return o.recordPreprocess()
@@ -100,7 +100,7 @@ func (o *dreamOptions) recordPreprocess() error {
 	} {
 		if !o.model.fs.Changed(f.flag) {
 			if err := o.model.fs.Set(f.flag, f.value); err != nil {
-				return fmt.Errorf("dream: --from %s: preprocessing %s %s: %w", o.from, f.flag, f.value, err)
+				return fmt.Errorf("%s: --from %s: preprocessing %s %s: %w", o.command, o.from, f.flag, f.value, err)
 			}
 		}
 	}
