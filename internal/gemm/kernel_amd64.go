@@ -41,8 +41,9 @@ func copyPanelsAVX2(dst []float32, src []float32, pf []float32, panels int, nr i
 // inception_3a (K = 192 forward, 176 backward) in 0.85-0.88x the time of
 // kc 160, which splits them into two blocks, and the other GoogLeNet
 // products within 3%; kc 256..384 did the same as 192 (the panel then
-// outgrows L1), mc 240..960 and nc 192..1536 within 2% (nc 768 and more
-// up to 7% slower on the 1024x768 1x1 products).
+// outgrows L1); mc 960 and nc 192 within 2% of mc 480 and nc 384, mc 240
+// up to 6% slower (224x224's 1x1 products), nc 768 and 1536 up to 7%
+// (1024x768's).
 var (
 	avx512Kernel = Kernel{
 		name: "avx512", mr: 8, nr: 48, kc: 192, mc: 480, nc: 384,
