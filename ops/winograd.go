@@ -450,7 +450,7 @@ type winoWork struct{ v, z, tile []float32 }
 // one convolution to the next.
 var (
 	winoWorks   parallel.FreeList[winoWork]
-	winoWorkers = sync.OnceValue(func() []winoWork { return make([]winoWork, parallel.Workers()) })
+	winoWorkers = sync.OnceValue(func() []winoWork { return make([]winoWork, parallel.Seats()) })
 )
 
 func (a *winoFusedTask) Run(lo, hi int) {
