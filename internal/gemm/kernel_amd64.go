@@ -57,7 +57,7 @@ var (
 )
 
 // geometries returns every kernel this build defines, runnable here or not
-// (see UseGeometry), then the generic one; their packing is the AVX2 copy
+// (see Geometry), then the generic one; their packing is the AVX2 copy
 // where the CPU has AVX2 (the avx512 kernel's own), else the generic one.
 func geometries() []*Kernel {
 	var ks []*Kernel
