@@ -165,11 +165,11 @@ func wrap(i, n int) int {
 }
 
 // cell returns the pixels [p0, p1) of an axis of n pixels under cell i of
-// a layer's axis of g cells: at least one.
+// a layer's axis of g cells: at least one (a layer larger than its input
+// has cells of one pixel).
 func cell(i, g, n int) (p0, p1 int) {
 	p0 = i * n / g
-	p1 = max((i+1)*n/g, p0+1)
-	return min(p0, n-1), min(p1, n)
+	return p0, max((i+1)*n/g, p0+1)
 }
 
 // maskPyramid returns the mask m (h x w) at each octave's size, sizes[0]
