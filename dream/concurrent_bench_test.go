@@ -9,7 +9,6 @@ import (
 
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/shared"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 // BenchmarkConcurrentSteps runs two dreams' steps (two Steppers of BVLC
@@ -34,7 +33,7 @@ func BenchmarkConcurrentSteps(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	n, err := NewNetwork(m, models.Caffe)
+	n, err := NewNetwork(m, Profile{Preprocess: Caffe})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,7 +41,7 @@ func BenchmarkConcurrentSteps(b *testing.B) {
 		b.Run(fmt.Sprintf("%dx%d", c.w, c.h), func(b *testing.B) {
 			var dreams [2]dreamSteps
 			for i := range dreams {
-				s, err := n.NewStepper(c.h, c.w, []Layer{{Name: "inception_4c/output_1"}})
+				s, err := n.NewStepper(c.h, c.w, Objective{{Name: "inception_4c/output_1"}}, graph.Options{})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -19,6 +19,11 @@ type Layer struct {
 	// 1; a spec cannot say 0 (ParseLayer refuses it).
 	Weight   float32
 	Channels []int // empty: every channel
+	// Mask names a grey image of the request (Request.Images) that
+	// weighs the layer's term per pixel in a dream: 0.5*sum(m*a^2), m the
+	// mask averaged over the pixels under each of the layer's cells. ""
+	// for none. Value and Seed, given no images, leave it out.
+	Mask string
 }
 
 // Objective is what a dream maximises, and what `deepdream probe` prints:
@@ -38,7 +43,7 @@ func (o Objective) Targets() []string {
 // Value returns the objective on the tensors of p's last Forward.
 func (o Objective) Value(p *graph.Plan) float64 {
 	var sums [sumBlocks]float64
-	return o.eval(p, false, &sums)
+	return o.eval(p, false, &sums, nil)
 }
 
 // Seed returns the objective on the tensors of p's last Forward and
@@ -47,7 +52,7 @@ func (o Objective) Value(p *graph.Plan) float64 {
 // p must be planned with Backward.
 func (o Objective) Seed(p *graph.Plan) float64 {
 	var sums [sumBlocks]float64
-	return o.eval(p, true, &sums)
+	return o.eval(p, true, &sums, nil)
 }
 
 // check refuses channels beyond a layer's tensor in plan p.
@@ -76,10 +81,11 @@ func checkChannels(l Layer, shape graph.Shape) error {
 
 // eval returns the objective and, with seed, sets the targets' gradients;
 // sums is the scratch of the parallel sums (a Stepper's own, so that a
-// step does not allocate).
-func (o Objective) eval(p *graph.Plan, seed bool, sums *[sumBlocks]float64) float64 {
+// step does not allocate). grids, if not nil, holds each layer's mask
+// over its cells (a plane of its height x width), nil for a layer without.
+func (o Objective) eval(p *graph.Plan, seed bool, sums *[sumBlocks]float64, grids [][]float32) float64 {
 	obj := 0.0
-	for _, l := range o {
+	for li, l := range o {
 		a := p.Data(l.Name)
 		var g []float32
 		if seed {
@@ -89,8 +95,12 @@ func (o Objective) eval(p *graph.Plan, seed bool, sums *[sumBlocks]float64) floa
 		if w == 0 {
 			w = 1
 		}
+		var m []float32
+		if grids != nil {
+			m = grids[li]
+		}
 		if len(l.Channels) == 0 {
-			obj += float64(w) * sumSquares(a, g, w, sums) / 2
+			obj += float64(w) * sumSquares(a, g, w, m, sums) / 2
 			continue
 		}
 		clear(g)
@@ -101,9 +111,13 @@ func (o Objective) eval(p *graph.Plan, seed bool, sums *[sumBlocks]float64) floa
 			for _, c := range l.Channels {
 				off := (n*shape[1] + c) * plane
 				for i, v := range a[off : off+plane] {
-					sum += float64(v) * float64(v)
+					mv := float32(1)
+					if m != nil {
+						mv = m[i]
+					}
+					sum += float64(mv) * float64(v) * float64(v)
 					if g != nil {
-						g[off+i] = w * v
+						g[off+i] = w * mv * v
 					}
 				}
 			}
@@ -113,13 +127,21 @@ func (o Objective) eval(p *graph.Plan, seed bool, sums *[sumBlocks]float64) floa
 	return obj
 }
 
-// ParseLayer reads a layer spec NAME[:CH[,CH...]][=WEIGHT]; the weight is
-// 1 when not given, and may be negative (the dream then suppresses what
-// the layer sees) but not 0: a layer that counts for nothing is left out,
-// not given. The name is returned as given: Network.Resolve maps aliases
-// to tensors.
+// ParseLayer reads a layer spec NAME[:CH[,CH...]][=WEIGHT][@MASK]; the
+// weight is 1 when not given, and may be negative (the dream then
+// suppresses what the layer sees) but not 0: a layer that counts for
+// nothing is left out, not given. Everything after the first @ is the
+// mask's name (it may hold any character, :, = and @ included; a layer
+// name cannot hold @). The name is returned as given: Network.Resolve
+// maps aliases to tensors.
 func ParseLayer(s string) (Layer, error) {
 	l := Layer{Name: s, Weight: 1}
+	if i := strings.IndexByte(s, '@'); i >= 0 {
+		l.Name, l.Mask = s[:i], s[i+1:]
+		if l.Mask == "" {
+			return l, fmt.Errorf("no mask after @")
+		}
+	}
 	if i := strings.LastIndexByte(l.Name, '='); i >= 0 {
 		w, err := strconv.ParseFloat(l.Name[i+1:], 32)
 		if err != nil || math.IsNaN(w) || math.IsInf(w, 0) {
@@ -160,9 +182,10 @@ func sumAbs(x []float32, sums *[sumBlocks]float64) float64 {
 
 // sumSquares returns the sum of a^2 in float64, in sumBlocks blocks
 // summed in parallel, then in order, and sets g = w*a on the way unless g
-// is nil.
-func sumSquares(a, g []float32, w float32, sums *[sumBlocks]float64) float64 {
-	sumTasks.For(sumBlocks, 1, sumTask{x: a, square: true, g: g, w: w, sums: sums})
+// is nil. With a mask m (nil: none), a plane of a's planes, each a^2 and
+// g are weighed by its value at the element's place in the plane.
+func sumSquares(a, g []float32, w float32, m []float32, sums *[sumBlocks]float64) float64 {
+	sumTasks.For(sumBlocks, 1, sumTask{x: a, square: true, g: g, w: w, m: m, sums: sums})
 	return total(sums)
 }
 
@@ -176,11 +199,13 @@ func total(sums *[sumBlocks]float64) float64 {
 }
 
 // sumTask sums |x|, or x^2 (square) while setting g = w*x if g is not
-// nil, over blocks [lo, hi) of sumBlocks.
+// nil, over blocks [lo, hi) of sumBlocks; with square, a mask m weighs
+// them (see sumSquares).
 type sumTask struct {
 	x, g   []float32
 	w      float32
 	square bool
+	m      []float32
 	sums   *[sumBlocks]float64
 }
 
@@ -191,6 +216,8 @@ func (t *sumTask) Run(lo, hi int) {
 		i0, i1 := b*len(t.x)/sumBlocks, (b+1)*len(t.x)/sumBlocks
 		sum := 0.0
 		switch {
+		case t.m != nil:
+			sum = t.masked(i0, i1)
 		case !t.square:
 			for _, v := range t.x[i0:i1] {
 				sum += math.Abs(float64(v))
@@ -208,4 +235,26 @@ func (t *sumTask) Run(lo, hi int) {
 		}
 		t.sums[b] = sum
 	}
+}
+
+// masked returns the sum of m*x^2 over x[i0:i1], setting g = w*m*x on the
+// way unless g is nil: m is one plane of x's, so it repeats.
+func (t *sumTask) masked(i0, i1 int) float64 {
+	sum, plane := 0.0, len(t.m)
+	for i0 < i1 {
+		p := i0 % plane
+		n := min(i1-i0, plane-p) // to the end of the block or of the plane
+		m, x := t.m[p:p+n], t.x[i0:i0+n]
+		for i, v := range x {
+			sum += float64(m[i]) * float64(v) * float64(v)
+		}
+		if t.g != nil {
+			g := t.g[i0 : i0+n]
+			for i, v := range x {
+				g[i] = t.w * m[i] * v
+			}
+		}
+		i0 += n
+	}
+	return sum
 }

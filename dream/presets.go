@@ -27,9 +27,10 @@ func Presets() []Preset {
 	return []Preset{
 		{
 			Name:        "notebook",
-			Description: "Google's notebook (dream.ipynb): the model's default layer (inception_4c/output on GoogLeNet), 4 octaves of 10 steps of 1.5, scale 1.4, jitter 32; the defaults, for undoing a record's settings with --from",
+			Description: "Google's notebook (dream.ipynb): the model's default layer (inception_4c/output on GoogLeNet), 4 octaves of 10 steps of 1.5, scale 1.4, jitter 32, no shaping of the gradient, no mask; the defaults, for undoing a record's settings with --from",
 			Values: map[string][]string{
 				"layers": {}, "octaves": {"4"}, "octave_scale": {"1.4"}, "iterations": {"10"}, "step": {"1.5"}, "jitter": {"32"},
+				"laplacian": {"0"}, "smooth": {"0"}, "keep_colors": {"false"}, "mask": {""},
 			},
 		},
 		{

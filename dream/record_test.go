@@ -35,7 +35,7 @@ func recordSeeds(tb testing.TB) []string {
 // request validates writes itself back unchanged, its layers resolve or
 // fail without panicking on a small network, and its request dreams
 // there with the network's layer (octaves and iterations capped, to keep
-// runs short: they only count loops).
+// runs short: they only count loops), a grey stand-in for its mask.
 func FuzzRecord(f *testing.F) {
 	for _, s := range recordSeeds(f) {
 		f.Add(s)
@@ -74,6 +74,13 @@ func FuzzRecord(f *testing.F) {
 		req := rec.Request
 		n.Resolve(&req)
 		req.Layers, req.Octaves, req.Iterations = nil, min(req.Octaves, 3), 1
+		if req.Mask != "" {
+			grey := image.NewGray(image.Rect(0, 0, 4, 3))
+			for i := range grey.Pix {
+				grey.Pix[i] = 128
+			}
+			req.Images = map[string]Image{req.Mask: {Image: grey}}
+		}
 		if _, err := n.Dream(context.Background(), photo, req, nil); err != nil {
 			t.Fatalf("%+v: %v", req, err)
 		}

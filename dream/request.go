@@ -29,6 +29,25 @@ type Request struct {
 	// Winograd lets the engine run 3x3 and 5x5 convolutions by Winograd's
 	// transforms (graph.Options.NoWinograd when false).
 	Winograd bool
+	// Laplacian, if > 0, normalises the gradient's Laplacian pyramid of
+	// that many halvings band by band, as the TensorFlow tutorial's
+	// lap_normalize does: fine and coarse patterns grow alike.
+	Laplacian int
+	// Smooth, if > 0, blurs the gradient with a Gaussian of that standard
+	// deviation, in pixels of the octave: smoother, larger patterns.
+	Smooth float64
+	// KeepColors dreams the luminance only (Y of YCbCr, BT.601 as in
+	// JPEG): each step moves a pixel's three channels alike, which leaves
+	// its Cb and Cr, the photo's colours, as they were.
+	KeepColors bool
+	// Mask names a grey image, in Images, that scales the step per pixel:
+	// white dreams fully, black not at all ("": none). See Images.
+	Mask string
+	// Images are the images the request names (Mask, a layer's @MASK),
+	// by name. They are what the options name rather than options, so
+	// they are not in the table: the caller loads them (LoadImage), and
+	// the Record keeps each one's name and sha256.
+	Images map[string]Image
 }
 
 // Field is one option of a Request, as Fields describes it.
@@ -38,7 +57,9 @@ type Field struct {
 	Label string // the studio form's label
 	Help  string // the flag's help
 	// Kind says how values are written: "int", "uint" and "float" are one
-	// number; "bool" is true or false; "layers" is a repeatable layer spec.
+	// number; "bool" is true or false; "layers" is a repeatable layer spec;
+	// "image" names an image of Request.Images (a file on the command
+	// line, an upload in the studio), "" for none.
 	Kind string
 	// Default is the field's value in Defaults; Min and Max bound a
 	// number (Zero, when set, says what 0 means when it lies outside them).
@@ -61,7 +82,7 @@ func Fields() []Field {
 	return []Field{
 		{
 			Key: "layers", Flag: "layer", Label: "Layer", Kind: "layers", Default: []string(nil),
-			Help:   "layer to dream, `NAME[:CH,...][=WEIGHT]`, repeatable (default: the model's)",
+			Help:   "layer to dream, `NAME[:CH,...][=WEIGHT][@MASK]`, repeatable (default: the model's)",
 			ptr:    func(r *Request) any { return &r.Layers },
 			parse:  func(r *Request, s string) error { r.Layers = append(r.Layers, s); return nil },
 			format: func(r *Request) string { return strings.Join(r.Layers, ",") },
@@ -92,6 +113,22 @@ func Fields() []Field {
 		boolean("winograd", "winograd", "Winograd convolutions",
 			"run 3x3 and 5x5 convolutions by Winograd's transforms, 1.5-2x faster; false sums them directly, as PyTorch's CPU convolutions do, for comparisons with it (the results differ by float rounding)",
 			true, func(r *Request) *bool { return &r.Winograd }),
+		number("laplacian", "laplacian", "Laplacian levels (0 = off)", "normalise the gradient's Laplacian pyramid of this many halvings band by band, as the TensorFlow tutorial's lap_normalize (4 there): fine and coarse patterns grow alike (0: off)",
+			0, 0, 8, "", func(r *Request) *int { return &r.Laplacian }),
+		number("smooth", "smooth", "Smooth (pixels, 0 = off)", "blur the gradient with a Gaussian of this standard deviation, in pixels of each octave: smoother, larger patterns (0: off)",
+			0, 0, 10, "", func(r *Request) *float64 { return &r.Smooth }),
+		boolean("keep_colors", "keep-colors", "Keep colours",
+			"dream the luminance only (Y of YCbCr): each step moves a pixel's red, green and blue alike, so the photo keeps its colours (Cb, Cr)",
+			false, func(r *Request) *bool { return &r.KeepColors }),
+		{
+			Key: "mask", Flag: "mask", Label: "Mask (grey image)", Kind: "image", Default: "",
+			Help:   "a grey image `FILE`, resized to the photo, that scales the dream per pixel: white dreams fully, black not at all, at every octave",
+			ptr:    func(r *Request) any { return &r.Mask },
+			parse:  func(r *Request, s string) error { r.Mask = s; return nil },
+			format: func(r *Request) string { return r.Mask },
+			copy:   func(dst, src *Request) { dst.Mask = src.Mask },
+			check:  func(*Request) error { return nil },
+		},
 	}
 }
 
@@ -220,7 +257,7 @@ func (f *Field) Set(r *Request, s string) error { return f.parse(r, s) }
 func (f *Field) Get(r *Request) string { return f.format(r) }
 
 // Value returns the field's value in r (an int, uint64, float64, float32,
-// bool or []string).
+// bool, string or []string).
 func (f *Field) Value(r *Request) any { return reflect.ValueOf(f.ptr(r)).Elem().Interface() }
 
 // Copy sets the field of dst to its value in src.

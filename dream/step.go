@@ -19,6 +19,15 @@ type Stepper struct {
 	// unit is one pixel level in the channel's input units (Scale/Std).
 	lo, hi, unit [3]float32
 	sums         [sumBlocks]float64
+
+	look   look       // what the request asks of each step beyond the notebook's
+	shaped []float32  // the gradient shaped (look.shapes), or nil
+	lap    *laplacian // for look.laplacian > 0
+	blur   *gaussian  // for look.smooth > 0
+	// grids holds, per layer with a mask, the mask over its cells this
+	// step (gridSizes: height and width); nil without layer masks.
+	grids     [][]float32
+	gridSizes [][2]int
 }
 
 // NewStepper plans make_step for h x w images and the objective obj (its
@@ -66,7 +75,9 @@ func (s *Stepper) ForwardFLOPs() int64 { return s.plan.FLOPs() }
 // Step does one gradient-ascent step on src (a 3xHxW preprocessed image),
 // in place: roll by (ox, oy), forward, objective, backward, normalised
 // step, roll back, clip to the pixel range. It returns the objective before
-// the step.
+// the step. In a Dream, the request's look shapes the gradient before it
+// is normalised (keep colors, Laplacian, smooth: see Request), and its
+// masks weigh the layers' terms and scale the step.
 //
 // stepSize is in pixel levels (0..255), whatever the model's input units:
 // the gradient divided by its mean absolute value, times stepSize, moves
@@ -80,14 +91,26 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 	if err := s.plan.Forward(ctx); err != nil {
 		return 0, err
 	}
-	obj := s.obj.eval(s.plan, true, &s.sums)
+	for i, grid := range s.grids {
+		if grid != nil {
+			gridMask(grid, s.gridSizes[i][0], s.gridSizes[i][1], s.look.layerMasks[i], s.h, s.w, ox, oy)
+		}
+	}
+	obj := s.obj.eval(s.plan, true, &s.sums, s.grids)
 	if err := s.plan.Backward(ctx); err != nil {
 		return 0, err
 	}
 	g := s.plan.Grad(s.input)
+	if s.shaped != nil {
+		g = s.shape(g)
+	}
 	mean := float32(sumAbs(g, &s.sums) / float64(len(g)))
 	if mean == 0 {
 		return obj, nil // nothing to follow: a dead layer at this size
+	}
+	if s.look.keepColors {
+		lumaTasks.For(s.h, 8, lumaTask{s, src, g, stepSize / mean, ox, oy})
+		return obj, nil
 	}
 	// src[unrolled j] += scale[c] * g[j]: the update rolled back in one
 	// pass. For a 0..255 model without std (unit 1) scale is stepSize/mean
@@ -120,6 +143,12 @@ func (t *updateTask) Run(lo, hi int) {
 		grow := t.g[(c*h+y)*w:][:w]
 		drow := t.src[(c*h+sy)*w:][:w]
 		// Column x of the gradient belongs to column x - ox (mod w).
+		if m := t.s.look.mask; m != nil {
+			mrow := m[sy*w:][:w]
+			clipAddMasked(drow[:w-ox], grow[ox:], mrow[:w-ox], t.scale[c], t.s.lo[c], t.s.hi[c])
+			clipAddMasked(drow[w-ox:], grow[:ox], mrow[w-ox:], t.scale[c], t.s.lo[c], t.s.hi[c])
+			continue
+		}
 		clipAdd(drow[:w-ox], grow[ox:], t.scale[c], t.s.lo[c], t.s.hi[c])
 		clipAdd(drow[w-ox:], grow[:ox], t.scale[c], t.s.lo[c], t.s.hi[c])
 	}
@@ -130,6 +159,14 @@ func clipAdd(d, g []float32, scale, lo, hi float32) {
 	g = g[:len(d)]
 	for i, v := range g {
 		d[i] = min(max(d[i]+scale*v, lo), hi)
+	}
+}
+
+// clipAddMasked sets d = clip(d + scale*g*m, lo, hi).
+func clipAddMasked(d, g, m []float32, scale, lo, hi float32) {
+	g, m = g[:len(d)], m[:len(d)]
+	for i, v := range g {
+		d[i] = min(max(d[i]+scale*v*m[i], lo), hi)
 	}
 }
 

@@ -29,7 +29,11 @@ type dreamOptions struct {
 	preset    string
 	from      string
 	modelDirs []string      // --models: where --from looks for the record's model
+	imageDirs []string      // --images: where --from looks for the record's images (masks)
 	rec       *dream.Record // read from --from
+	// fromRecord holds the keys of the request's fields that the record
+	// of --from gave (the command line did not).
+	fromRecord map[string]bool
 }
 
 func newDreamCmd() *cobra.Command {
@@ -44,8 +48,17 @@ objective, back to the image, a step divided by the mean absolute gradient. The
 step is in pixel levels (0..255) on every model, the notebook's on GoogLeNet.
 
 --layer takes a layer name (an alias such as inception_4c/output, or a tensor name
-from 'deepdream layers'; an exact tensor name wins), optionally with channels and a
-weight: NAME[:CH[,CH...]][=WEIGHT]. Repeat it to dream several layers at once.
+from 'deepdream layers'; an exact tensor name wins), optionally with channels, a
+weight and a mask: NAME[:CH[,CH...]][=WEIGHT][@MASK]. Repeat it to dream several
+layers at once. Everything after the first @ is the mask's file (a grey image: the
+layer counts where it is white, not where it is black).
+
+--mask FILE, a grey image resized to the photo, scales the dream per pixel, at
+every octave: white dreams fully, black not at all (those pixels stay as they were).
+--keep-colors dreams the luminance only and keeps the photo's colours (Cb, Cr of
+YCbCr). --laplacian N normalises the gradient's Laplacian pyramid of N halvings
+band by band, --smooth S blurs it with a Gaussian of S pixels: both give smoother,
+larger patterns. All are off by default.
 
 --preset NAME sets several of these flags at once to a recipe of 'deepdream
 presets'; the flags given on the command line win over it, and it wins over the
@@ -57,6 +70,9 @@ The same seed, model, input and flags give the same output on the same build.`,
   deepdream dream photo.jpg -o dream.jpg --layer inception_4c/output=1 --layer inception_3b/output=0.5
   deepdream dream photo.jpg -o dogs.png --layer inception_4c/output:97 --step 2
   deepdream dream photo.jpg -o slugs.png --preset dog-slug --iterations 30
+  deepdream dream photo.jpg -o sky.png --mask sky-mask.png --keep-colors
+  deepdream dream photo.jpg -o two.png --layer inception_4c/output@left.png --layer inception_3b/output@right.png
+  deepdream dream photo.jpg -o soft.png --laplacian 4 --smooth 1
   deepdream dream photo.jpg -o again.png --from dream.png   # reuse a dream's parameters`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -92,6 +108,7 @@ func (o *dreamOptions) register(f *pflag.FlagSet) {
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous `DREAM` (flags given here win), and its model, found by sha256")
 	f.StringArrayVar(&o.modelDirs, "models", nil, "a `DIR` where --from looks for the dream's model file by its sha256, repeatable (also looked in: the dream's directory, the working directory, the model cache)")
+	f.StringArrayVar(&o.imageDirs, "images", nil, "a `DIR` where --from looks for the dream's masks by their sha256, repeatable (also looked in: the dream's directory, the working directory)")
 	registerPreset(f, &o.preset)
 }
 
@@ -155,6 +172,9 @@ func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 		if err := o.recordModel(stderr); err != nil {
 			return dream.Photo{}, err
 		}
+	}
+	if err := o.loadImages(); err != nil {
+		return dream.Photo{}, err
 	}
 	format, _ := imageio.FormatFromPath(o.out) // checked above
 	return dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Background: bg}, nil

@@ -31,9 +31,11 @@ func applyRecord(fs *pflag.FlagSet, o *dreamOptions) error {
 		return fmt.Errorf("%s: the embedded parameters are not a deepdream record: %w", o.from, err)
 	}
 	o.rec = &rec
+	o.fromRecord = map[string]bool{}
 	for _, f := range dream.Fields() {
 		if !fs.Changed(f.Flag) {
 			f.Copy(&o.req, &rec.Request)
+			o.fromRecord[f.Key] = true
 		}
 	}
 	// A value out of bounds is named as the record's.

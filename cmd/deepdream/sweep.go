@@ -246,6 +246,28 @@ func (o *sweepOptions) cells() ([]sweepCell, error) {
 	return cells, nil
 }
 
+// loadCellImages loads the images each cell names, as dream loads its
+// request's: a varied --mask, or layers' @MASK, from the command line; the
+// shared request's, which prepare loaded, are the cell's too.
+func (o *sweepOptions) loadCellImages(cells []sweepCell) error {
+	varied := func(key string) bool {
+		return slices.ContainsFunc(o.axes, func(a axis) bool { return a.field.Key == key })
+	}
+	for i := range cells {
+		req := &cells[i].req
+		for _, f := range dream.Fields() { // the shared fields as prepare left them
+			if !varied(f.Key) {
+				f.Copy(req, &o.req)
+			}
+		}
+		req.Images = o.req.Images
+		if err := o.loadImagesOf(req, func(key string) bool { return !varied(key) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // varyUsage names the value of a --vary that err refuses.
 func varyUsage(a axis, i int, err error) error {
 	var oe *dream.OptionError
@@ -262,6 +284,9 @@ func runSweep(ctx context.Context, stderr io.Writer, o *sweepOptions) error {
 	}
 	photo, err := o.prepare(stderr)
 	if err != nil {
+		return err
+	}
+	if err := o.loadCellImages(cells); err != nil {
 		return err
 	}
 	kept, err := o.keptPaths(cells)

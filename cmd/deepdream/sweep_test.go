@@ -172,8 +172,14 @@ func TestSweepVariesEveryField(t *testing.T) {
 	d := dream.Defaults()
 	for _, f := range dream.Fields() {
 		values := []string{f.Get(&d), unusualValue(f)}
+		recorded := values
+		if f.Kind == "image" { // two files, recorded by their base names
+			a, _ := writeMask(t, filepath.Join(t.TempDir(), "a.png"), 40, 30)
+			b, _ := writeMask(t, filepath.Join(t.TempDir(), "b.png"), 20, 10)
+			values, recorded = []string{a, b}, []string{"a.png", "b.png"}
+		}
 		if values[0] == "" { // no value, e.g. the layers: only the other
-			values = values[1:]
+			values, recorded = values[1:], recorded[1:]
 		}
 		keep := filepath.Join(dir, f.Key)
 		args := []string{"sweep", photo, "-o", filepath.Join(dir, f.Key+".png"), "--model", model, "--keep", keep, "-q",
@@ -192,7 +198,7 @@ func TestSweepVariesEveryField(t *testing.T) {
 		if len(kept) != len(values) {
 			t.Fatalf("--vary %s kept %q", f.Flag, kept)
 		}
-		for i, v := range values {
+		for i, v := range recorded {
 			rec := embedded(t, kept[i])
 			if got := f.Get(&rec.Request); got != v {
 				t.Errorf("--vary %s: dream %d records %s, want %s", f.Flag, i+1, got, v)

@@ -94,7 +94,7 @@ async function init() {
 function buildFields(fields) {
   const box = $("fields");
   for (const f of fields) {
-    if (f.kind === "layers") continue;
+    if (f.kind === "layers" || f.kind === "image") continue; // the layer has its own controls; images are not offered yet
     const label = document.createElement("label");
     label.htmlFor = f.key;
     label.textContent = f.label;
