@@ -116,7 +116,7 @@ func ExampleNetwork_Resolve() {
 	fmt.Println(err)
 	// Output:
 	// default: relu - the output of block 1 of 1, about two thirds of the way through the network
-	// [{Name:features Weight:2 Channels:[0 5]} {Name:conv Weight:1 Channels:[]}]
+	// [{Name:features Weight:2 Channels:[0 5] Class:<nil>} {Name:conv Weight:1 Channels:[] Class:<nil>}]
 	// dream: "data" is the model's input, not a layer
 }
 
@@ -135,6 +135,7 @@ func ExampleFields() {
 	// --seed 0: Seed
 	// --max-size 0: Max size (pixels, 0 = full size)
 	// --winograd true: Winograd convolutions
+	// --class : Classes
 }
 
 func ExampleRecord() {
@@ -143,7 +144,7 @@ func ExampleRecord() {
 	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
 	fmt.Println(rec) // the text embedded in a dream file
 	// Output:
-	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true}
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"classes":[]}
 }
 
 // An objective on a plan of one's own, as `deepdream probe` uses it.
@@ -198,4 +199,81 @@ func ExampleNetwork_DreamPhoto() {
 	fmt.Println(out.Bounds(), strings.Contains(meta, `"layers":["features"]`))
 	// Output:
 	// (0,0)-(40,30) true
+}
+
+// tinyClassifier is tinyModel with a classifier of three classes after
+// its features: a global average pool and a fully connected layer.
+func tinyClassifier() *graph.Model {
+	m := tinyModel().Graph
+	fc := make([]float32, 3*8)
+	for i := range fc {
+		fc[i] = float32(i%5-2) * 0.1
+	}
+	m.Initializers = append(m.Initializers, onnx.NewFloatTensor("fc", []int64{3, 8}, fc))
+	m.Nodes = append(m.Nodes,
+		&onnx.Node{Index: 2, OpType: "GlobalAveragePool", Inputs: []string{"features"}, Outputs: []string{"pool"}},
+		&onnx.Node{Index: 3, OpType: "Flatten", Inputs: []string{"pool"}, Outputs: []string{"flat"}},
+		&onnx.Node{Index: 4, OpType: "Gemm", Inputs: []string{"flat", "fc"}, Outputs: []string{"scores"},
+			Attrs: []*onnx.Attribute{{Name: "transB", Type: onnx.AttrInt, I: 1}}})
+	m.Outputs = []*onnx.ValueInfo{{Name: "scores", ElemType: onnx.Float}}
+	g, err := graph.Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: m})
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
+
+// A dream towards a class of the network's classifier, by name, with a
+// layer (the class then moves the image as much as the layer does).
+func ExampleNetwork_Dream_class() {
+	net, err := dream.NewNetwork(tinyClassifier(), dream.Profile{
+		Preprocess: dream.Caffe,
+		Classes:    []string{"tench", "goldfish", "great white shark"}, // models.ImageNetClasses() for real models
+	})
+	if err != nil {
+		panic(err)
+	}
+	photo := image.NewNRGBA(image.Rect(0, 0, 64, 48))
+	for i := range photo.Pix {
+		photo.Pix[i] = uint8(i * 31)
+	}
+	req := dream.Defaults()
+	req.Layers, req.Classes = []string{"features"}, []string{"GoldFish=0.5"}
+	req.Octaves, req.Iterations = 2, 3
+	obj, err := net.Resolve(&req)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s reads %s\n", obj[1].Class.Label, obj[1].Name)
+	if _, err := net.Dream(context.Background(), photo, req, nil); err != nil {
+		panic(err)
+	}
+	for _, spec := range []string{"shark", "gold fsh"} { // whole words of one name; a typo
+		req.Classes = []string{spec}
+		obj, err = net.Resolve(&req)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(spec, "is", obj[1].Class.Label)
+	}
+	// Output:
+	// goldfish reads scores
+	// shark is great white shark
+	// dream: class "gold fsh": no such class among the model's 3; closest: goldfish (1), tench (0), great white shark (2)
+}
+
+func ExampleParseClass() {
+	for _, spec := range []string{"Siberian husky=2", "281=-0.5", "tabby=0"} {
+		l, err := dream.ParseClass(spec)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%q index %d weight %v\n", l.Class.Spec, l.Class.Index, l.Weight)
+	}
+	// Output:
+	// "Siberian husky" index -1 weight 2
+	// "281" index 281 weight -0.5
+	// weight "0" is 0, which would dream nothing of the class: leave the class out instead
 }

@@ -63,7 +63,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a record. A field the record lacks (one added to the
 // table since it was written) keeps its default; keys it does not know
-// are ignored.
+// are ignored. An empty list of specs ("classes": []) reads as none (nil).
 func (r *Record) UnmarshalJSON(data []byte) error {
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(data, &keys); err != nil {
@@ -87,6 +87,9 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		if v, ok := keys[f.Key]; ok {
 			if err := json.Unmarshal(v, f.ptr(&r.Request)); err != nil {
 				return fmt.Errorf("record field %s: %w", f.Key, err)
+			}
+			if l, ok := f.Value(&r.Request).([]string); ok && len(l) == 0 {
+				f.Copy(&r.Request, &Request{}) // [] is none, as a request without them has
 			}
 		}
 	}

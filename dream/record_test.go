@@ -35,7 +35,8 @@ func recordSeeds(tb testing.TB) []string {
 // request validates writes itself back unchanged, its layers resolve or
 // fail without panicking on a small network, and its request dreams
 // there with the network's layer (octaves and iterations capped, to keep
-// runs short: they only count loops).
+// runs short: they only count loops; without its classes, as the network
+// has no classifier).
 func FuzzRecord(f *testing.F) {
 	for _, s := range recordSeeds(f) {
 		f.Add(s)
@@ -73,7 +74,8 @@ func FuzzRecord(f *testing.F) {
 		}
 		req := rec.Request
 		n.Resolve(&req)
-		req.Layers, req.Octaves, req.Iterations = nil, min(req.Octaves, 3), 1
+		// The network has no classifier.
+		req.Layers, req.Classes, req.Octaves, req.Iterations = nil, nil, min(req.Octaves, 3), 1
 		if _, err := n.Dream(context.Background(), photo, req, nil); err != nil {
 			t.Fatalf("%+v: %v", req, err)
 		}

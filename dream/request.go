@@ -29,6 +29,10 @@ type Request struct {
 	// Winograd lets the engine run 3x3 and 5x5 convolutions by Winograd's
 	// transforms (graph.Options.NoWinograd when false).
 	Winograd bool
+	// Classes are class specs NAME|INDEX[=WEIGHT] (ParseClass) to dream
+	// towards, or away from with a negative weight, their terms added to
+	// the layers'; without layers, they are the objective.
+	Classes []string
 }
 
 // Field is one option of a Request, as Fields describes it.
@@ -38,8 +42,12 @@ type Field struct {
 	Label string // the studio form's label
 	Help  string // the flag's help
 	// Kind says how values are written: "int", "uint" and "float" are one
-	// number; "bool" is true or false; "layers" is a repeatable layer spec.
+	// number; "bool" is true or false; "layers" is a layer spec and
+	// "classes" a class spec, both repeatable.
 	Kind string
+	// Repeat says that every value given is kept (Set adds it to the
+	// others), not only the last.
+	Repeat bool
 	// Default is the field's value in Defaults; Min and Max bound a
 	// number (Zero, when set, says what 0 means when it lies outside them).
 	Default  any
@@ -59,22 +67,8 @@ type Field struct {
 // table.
 func Fields() []Field {
 	return []Field{
-		{
-			Key: "layers", Flag: "layer", Label: "Layer", Kind: "layers", Default: []string(nil),
-			Help:   "layer to dream, `NAME[:CH,...][=WEIGHT]`, repeatable (default: the model's)",
-			ptr:    func(r *Request) any { return &r.Layers },
-			parse:  func(r *Request, s string) error { r.Layers = append(r.Layers, s); return nil },
-			format: func(r *Request) string { return strings.Join(r.Layers, ",") },
-			copy:   func(dst, src *Request) { dst.Layers = slices.Clone(src.Layers) },
-			check: func(r *Request) error {
-				for _, s := range r.Layers {
-					if _, err := ParseLayer(s); err != nil {
-						return &OptionError{Key: "layers", Flag: "layer", Value: s, Err: err}
-					}
-				}
-				return nil
-			},
-		},
+		specs("layers", "layer", "Layer", "layer to dream, `NAME[:CH,...][=WEIGHT]`, repeatable (default: the model's)",
+			ParseLayer, func(r *Request) *[]string { return &r.Layers }),
 		number("octaves", "octaves", "Octaves", "number of octaves (scales), smallest dreamed first",
 			4, 1, 12, "", func(r *Request) *int { return &r.Octaves }),
 		number("octave_scale", "octave-scale", "Octave scale", "size ratio between octaves",
@@ -92,6 +86,29 @@ func Fields() []Field {
 		boolean("winograd", "winograd", "Winograd convolutions",
 			"run 3x3 and 5x5 convolutions by Winograd's transforms, 1.5-2x faster; false sums them directly, as PyTorch's CPU convolutions do, for comparisons with it (the results differ by float rounding)",
 			true, func(r *Request) *bool { return &r.Winograd }),
+		specs("classes", "class", "Classes",
+			"class of the model's classifier to dream towards, `NAME|INDEX[=WEIGHT]`, repeatable: a name (case aside; or whole words of one name: husky) or an index, 0 to 999 on ImageNet models; a negative weight suppresses the class. With --layer the terms add; alone, the classes are the objective",
+			ParseClass, func(r *Request) *[]string { return &r.Classes }),
+	}
+}
+
+// specs makes the table entry of a repeatable spec: Set adds a value to
+// the others; parse checks a spec's syntax.
+func specs(key, flag, label, help string, parse func(string) (Layer, error), ptr func(*Request) *[]string) Field {
+	return Field{
+		Key: key, Flag: flag, Label: label, Kind: key, Repeat: true, Default: []string(nil), Help: help,
+		ptr:    func(r *Request) any { return ptr(r) },
+		parse:  func(r *Request, s string) error { *ptr(r) = append(*ptr(r), s); return nil },
+		format: func(r *Request) string { return strings.Join(*ptr(r), ",") },
+		copy:   func(dst, src *Request) { *ptr(dst) = slices.Clone(*ptr(src)) },
+		check: func(r *Request) error {
+			for _, s := range *ptr(r) {
+				if _, err := parse(s); err != nil {
+					return &OptionError{Key: key, Flag: flag, Value: s, Err: err}
+				}
+			}
+			return nil
+		},
 	}
 }
 
@@ -211,12 +228,13 @@ func Defaults() Request {
 }
 
 // Set reads one value of the field into r, as a flag or a form field
-// gives it: a number replaces the field, a layer spec is added to the
-// others. Bounds are checked by Validate, once every value is in.
+// gives it: a number replaces the field, a layer or class spec is added
+// to the others (Repeat). Bounds are checked by Validate, once every
+// value is in.
 func (f *Field) Set(r *Request, s string) error { return f.parse(r, s) }
 
 // Get returns the field of r as text, the way Set reads it (the specs of
-// "layers" joined by commas).
+// "layers" and "classes" joined by commas).
 func (f *Field) Get(r *Request) string { return f.format(r) }
 
 // Value returns the field's value in r (an int, uint64, float64, float32,

@@ -43,13 +43,22 @@ step is in pixel levels (0..255) on every model, the notebook's on GoogLeNet.
 
 --layer takes a layer name (an alias such as inception_4c/output, or a tensor name
 from 'deepdream layers'; an exact tensor name wins), optionally with channels and a
-weight: NAME[:CH[,CH...]][=WEIGHT]. Repeat it to dream several layers at once.
+weight: NAME[:CH[,CH...]][=WEIGHT]. Repeat it to dream several layers at once. A
+negative weight suppresses what the layer sees.
+
+--class dreams towards a class of the model's classifier (ImageNet's 1000 on the
+registry's models), by name or index, optionally with a weight: NAME|INDEX[=WEIGHT].
+Alone it is the objective; with --layer it is balanced against the layers, weight 1
+moving the image as much as the layers together. A negative weight suppresses the
+class.
 
 The same seed, model, input and flags give the same output on the same build.`,
 		Example: `  deepdream dream photo.jpg -o dream.png
   deepdream dream photo.jpg -o dream.png --layer inception_3b/output --iterations 20
   deepdream dream photo.jpg -o dream.jpg --layer inception_4c/output=1 --layer inception_3b/output=0.5
   deepdream dream photo.jpg -o dogs.png --layer inception_4c/output:97 --step 2
+  deepdream dream photo.jpg -o fish.png --class goldfish --iterations 20
+  deepdream dream photo.jpg -o both.png --layer inception_4c/output --class "Siberian husky=0.5"
   deepdream dream photo.jpg -o again.png --from dream.png   # reuse a dream's parameters`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -20,15 +20,19 @@ import (
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/models"
+	"github.com/deepdream-go/deepdream/onnx"
 	"github.com/deepdream-go/deepdream/server"
 )
 
 // unusualValue returns a value of field f other than its default, within
-// its bounds, as a flag or a form gives it (layers: of writeONNX's model).
+// its bounds, as a flag or a form gives it (layers and classes: of
+// writeONNX's model with a classifier, classNet).
 func unusualValue(f dream.Field) string {
 	switch f.Kind {
 	case "layers":
 		return "r:1=0.5"
+	case "classes":
+		return "2=-0.5"
 	case "bool":
 		return strconv.FormatBool(!f.Default.(bool))
 	case "uint":
@@ -41,12 +45,20 @@ func unusualValue(f dream.Field) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
+// classNet writes writeONNX's model with a classifier of 4 classes, the
+// global mean of r's channels.
+func classNet(t testing.TB) string {
+	return writeONNX(t,
+		&onnx.Node{OpType: "GlobalAveragePool", Inputs: []string{"r"}, Outputs: []string{"pool"}},
+		&onnx.Node{OpType: "Flatten", Inputs: []string{"pool"}, Outputs: []string{"scores"}})
+}
+
 // TestEveryRequestFieldIsEverywhere checks the one table of dream options
 // against everything made from it: each field is a flag of dream, a field
 // of the studio's form, an entry of /api/config, and a key of the record
 // embedded in the dream, which --from reads back.
 func TestEveryRequestFieldIsEverywhere(t *testing.T) {
-	model := writeONNX(t)
+	model := classNet(t)
 	dir := t.TempDir()
 	photo := writePNG(t, dir, 40, 30)
 	want := dream.Defaults()
