@@ -152,7 +152,8 @@ func blocked(m *graph.Model) map[string]*graph.NodeError {
 
 // Dream runs DeepDream on img as the original notebook does: an octave
 // pyramid dreamed smallest first, carrying only the detail up. The result
-// has img's size (or MaxSize's) and is opaque.
+// has img's size (or MaxSize's) and is opaque. A request with a guide has
+// its layers guided (Guided) before the first step.
 func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progress func(Progress)) (image.Image, error) {
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("dream: %w", err)
@@ -160,6 +161,11 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 	obj, err := n.Resolve(&req)
 	if err != nil {
 		return nil, err
+	}
+	if req.Guide != nil {
+		if obj, err = n.Guided(ctx, obj, req.Guide.Image, req.engine()); err != nil {
+			return nil, err
+		}
 	}
 	if req.MaxSize > 0 {
 		b := img.Bounds()

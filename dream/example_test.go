@@ -116,7 +116,7 @@ func ExampleNetwork_Resolve() {
 	fmt.Println(err)
 	// Output:
 	// default: relu - the output of block 1 of 1, about two thirds of the way through the network
-	// [{Name:features Weight:2 Channels:[0 5] Class:<nil>} {Name:conv Weight:1 Channels:[] Class:<nil>}]
+	// [{Name:features Weight:2 Channels:[0 5] Guide:<nil> Class:<nil>} {Name:conv Weight:1 Channels:[] Guide:<nil> Class:<nil>}]
 	// dream: "data" is the model's input, not a layer
 }
 
@@ -136,6 +136,7 @@ func ExampleFields() {
 	// --max-size 0: Max size (pixels, 0 = full size)
 	// --winograd true: Winograd convolutions
 	// --class : Classes
+	// --guide : Guide image
 }
 
 func ExampleRecord() {
@@ -144,7 +145,7 @@ func ExampleRecord() {
 	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
 	fmt.Println(rec) // the text embedded in a dream file
 	// Output:
-	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"classes":[]}
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"classes":[],"guide":null}
 }
 
 // An objective on a plan of one's own, as `deepdream probe` uses it.
@@ -276,4 +277,56 @@ func ExampleParseClass() {
 	// "Siberian husky" index -1 weight 2
 	// "281" index 281 weight -0.5
 	// weight "0" is 0, which would dream nothing of the class: leave the class out instead
+}
+
+// A guided dream: the guide image is read from a file (here, a PNG in
+// memory) and named in the request.
+func ExampleReadGuide() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	var file bytes.Buffer // a guide image file, e.g. os.Open("flowers.jpg")
+	guideImg := image.NewNRGBA(image.Rect(0, 0, 30, 20))
+	for i := range guideImg.Pix {
+		guideImg.Pix[i] = uint8(i * 5)
+	}
+	if err := png.Encode(&file, guideImg); err != nil {
+		panic(err)
+	}
+	guide, err := dream.ReadGuide(&file, "guides/flowers.png", 0)
+	if err != nil {
+		panic(err)
+	}
+	req := dream.Defaults()
+	req.Guide, req.Octaves, req.Iterations = guide, 1, 2
+	photo := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	out, err := net.Dream(context.Background(), photo, req, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(guide.Name, len(guide.SHA256), out.Bounds())
+	// Output:
+	// flowers.png 64 (0,0)-(40,30)
+}
+
+// The guided objective on a plan of one's own: Guided gives each layer
+// term the guide's features at that layer.
+func ExampleNetwork_Guided() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	guide := image.NewNRGBA(image.Rect(0, 0, 32, 16))
+	for i := range guide.Pix {
+		guide.Pix[i] = uint8(i * 3)
+	}
+	obj, err := net.Guided(context.Background(), dream.Objective{{Name: "features"}}, guide, graph.Options{})
+	if err != nil {
+		panic(err)
+	}
+	f := obj[0].Guide // the guide at the network's size, 224 pixels on its longer side
+	fmt.Printf("%d vectors of %d channels\n", f.Positions, f.Channels)
+	// Output:
+	// 25088 vectors of 8 channels
 }

@@ -13,8 +13,9 @@ import (
 
 // Layer is one term of an Objective, on a tensor of the network, times a
 // weight: the L2 norm of the tensor, or of some of its channels (the
-// notebook's objective); with Class, a class's score, which the
-// classifier computes from the tensor.
+// notebook's objective); with Guide, how well it matches a guide image's
+// features there (the notebook's guided objective); with Class, a class's
+// score, which the classifier computes from the tensor.
 type Layer struct {
 	Name string // tensor name in the model (after alias resolution)
 	// Weight multiplies the term: a negative weight makes a dream
@@ -23,6 +24,11 @@ type Layer struct {
 	// ParseClass refuse it).
 	Weight   float32
 	Channels []int // empty: every channel
+	// Guide, if set, makes the term guided (Network.Guided sets it): the
+	// sum over the positions of the tensor of the largest dot product of
+	// its feature vector (its chosen channels) with the guide's feature
+	// vectors at the same layer.
+	Guide *GuideFeatures
 	// Class, if set, makes the term a class's score: Name is then the
 	// feature map the classifier pools (see Class).
 	Class *Class
@@ -54,7 +60,8 @@ func (o Objective) Value(p *graph.Plan) float64 {
 // Seed returns the objective on the tensors of p's last Forward and
 // writes its gradient into their gradient buffers, for p.Backward: the
 // gradient of Weight * 0.5*sum(a^2) is Weight*a on the chosen channels;
-// a class's is Weight times the classifier's weights of
+// a guided term's is Weight times the best-matching guide feature vector
+// at each position; a class's is Weight times the classifier's weights of
 // the class over the number of positions, at every position. The
 // gradients of terms on one tensor add up. p must be planned with
 // Backward.
@@ -66,7 +73,7 @@ func (o Objective) Seed(p *graph.Plan) float64 {
 type terms uint8
 
 const (
-	layerTerms terms = 1 << iota // L2 terms
+	layerTerms terms = 1 << iota // L2 and guided terms
 	classTerms
 	allTerms = layerTerms | classTerms
 )
@@ -82,7 +89,9 @@ func (l *Layer) kind() terms {
 // scratch is the working memory of an objective's evaluation: a Stepper
 // keeps one, so that a step does not allocate.
 type scratch struct {
-	sums [sumBlocks]float64 // the parallel sums' blocks
+	sums  [sumBlocks]float64 // the parallel sums' blocks
+	dots  []float32          // a block of dot products of a guided term
+	feats []float32          // the chosen channels of a guided term's tensor
 }
 
 // check refuses channels beyond a layer's tensor in plan p.
@@ -129,12 +138,14 @@ func (o Objective) eval(p *graph.Plan, seed terms, classScale float32, s *scratc
 		if w == 0 {
 			w = 1
 		}
-		if first && g != nil && (l.Class != nil || len(l.Channels) > 0) {
+		if first && g != nil && (l.Guide != nil || l.Class != nil || len(l.Channels) > 0) {
 			clear(g) // these terms add to a part of g only
 		}
 		switch {
 		case l.Class != nil:
 			obj += float64(w) * l.Class.eval(a, g, shape, w*classScale)
+		case l.Guide != nil:
+			obj += float64(w) * l.Guide.eval(a, g, shape, l.Channels, w, s)
 		case len(l.Channels) == 0:
 			obj += float64(w) * sumSquares(a, g, w, !first, &s.sums) / 2
 		default:

@@ -36,7 +36,7 @@ func recordSeeds(tb testing.TB) []string {
 // fail without panicking on a small network, and its request dreams
 // there with the network's layer (octaves and iterations capped, to keep
 // runs short: they only count loops; without its classes, as the network
-// has no classifier).
+// has no classifier, and without its guide, whose image it lacks).
 func FuzzRecord(f *testing.F) {
 	for _, s := range recordSeeds(f) {
 		f.Add(s)
@@ -74,8 +74,8 @@ func FuzzRecord(f *testing.F) {
 		}
 		req := rec.Request
 		n.Resolve(&req)
-		// The network has no classifier.
-		req.Layers, req.Classes, req.Octaves, req.Iterations = nil, nil, min(req.Octaves, 3), 1
+		// The network has no classifier, and the guide no image.
+		req.Layers, req.Classes, req.Guide, req.Octaves, req.Iterations = nil, nil, nil, min(req.Octaves, 3), 1
 		if _, err := n.Dream(context.Background(), photo, req, nil); err != nil {
 			t.Fatalf("%+v: %v", req, err)
 		}

@@ -31,8 +31,11 @@ type Request struct {
 	Winograd bool
 	// Classes are class specs NAME|INDEX[=WEIGHT] (ParseClass) to dream
 	// towards, or away from with a negative weight, their terms added to
-	// the layers'; without layers, they are the objective.
+	// the layers'; without layers and guide, they are the objective.
 	Classes []string
+	// Guide, if set, guides the layers' terms (Network.Guided); its image
+	// is read by the caller (ReadGuide).
+	Guide *Guide
 }
 
 // Field is one option of a Request, as Fields describes it.
@@ -43,7 +46,9 @@ type Field struct {
 	Help  string // the flag's help
 	// Kind says how values are written: "int", "uint" and "float" are one
 	// number; "bool" is true or false; "layers" is a layer spec and
-	// "classes" a class spec, both repeatable.
+	// "classes" a class spec, both repeatable; "image" is an image file,
+	// a path on the command line, an upload in the studio, which the
+	// caller reads (ReadGuide) and the record names by name and sha256.
 	Kind string
 	// Repeat says that every value given is kept (Set adds it to the
 	// others), not only the last.
@@ -89,6 +94,42 @@ func Fields() []Field {
 		specs("classes", "class", "Classes",
 			"class of the model's classifier to dream towards, `NAME|INDEX[=WEIGHT]`, repeatable: a name (case aside; or whole words of one name: husky) or an index, 0 to 999 on ImageNet models; a negative weight suppresses the class. With --layer the terms add; alone, the classes are the objective",
 			ParseClass, func(r *Request) *[]string { return &r.Classes }),
+		{
+			Key: "guide", Flag: "guide", Label: "Guide image", Kind: "image", Default: (*Guide)(nil),
+			Help: "guide image `FILE`: the layers dream, at each position, the guide's features that match best (the notebook's guided dream); recorded by name and sha256, by which --from finds it",
+			ptr:  func(r *Request) any { return &r.Guide },
+			parse: func(r *Request, s string) error {
+				r.Guide = nil
+				if s != "" {
+					r.Guide = &Guide{Name: s}
+				}
+				return nil
+			},
+			format: func(r *Request) string {
+				if r.Guide == nil {
+					return ""
+				}
+				return r.Guide.Name
+			},
+			copy: func(dst, src *Request) {
+				dst.Guide = nil
+				if src.Guide != nil {
+					g := *src.Guide
+					dst.Guide = &g
+				}
+			},
+			check: func(r *Request) error {
+				g := r.Guide
+				switch {
+				case g == nil:
+				case g.Name == "":
+					return &OptionError{Key: "guide", Flag: "guide", Value: g.Name, Err: errors.New("want an image file's name")}
+				case g.SHA256 != "" && !isSHA256(g.SHA256):
+					return &OptionError{Key: "guide", Flag: "guide", Value: g.SHA256, Err: errors.New("want a sha256 of 64 lower-case hexadecimal digits")}
+				}
+				return nil
+			},
+		},
 	}
 }
 
@@ -110,6 +151,19 @@ func specs(key, flag, label, help string, parse func(string) (Layer, error), ptr
 			return nil
 		},
 	}
+}
+
+// isSHA256 reports whether s is a sha256 as records keep them.
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // boolean makes the table entry of a yes/no field.
@@ -229,16 +283,17 @@ func Defaults() Request {
 
 // Set reads one value of the field into r, as a flag or a form field
 // gives it: a number replaces the field, a layer or class spec is added
-// to the others (Repeat). Bounds are checked by Validate, once every
-// value is in.
+// to the others (Repeat), an image file names the guide (its image is
+// the caller's to read: ReadGuide), "" for none. Bounds are checked by
+// Validate, once every value is in.
 func (f *Field) Set(r *Request, s string) error { return f.parse(r, s) }
 
 // Get returns the field of r as text, the way Set reads it (the specs of
-// "layers" and "classes" joined by commas).
+// "layers" and "classes" joined by commas, the guide's name).
 func (f *Field) Get(r *Request) string { return f.format(r) }
 
 // Value returns the field's value in r (an int, uint64, float64, float32,
-// bool or []string).
+// bool, []string or *Guide).
 func (f *Field) Value(r *Request) any { return reflect.ValueOf(f.ptr(r)).Elem().Interface() }
 
 // Copy sets the field of dst to its value in src.

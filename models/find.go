@@ -41,11 +41,22 @@ func (e *NotFoundError) Error() string {
 // name order; it stops at the first match. Directories that do not exist
 // are skipped. No match is a *NotFoundError.
 func Find(sum, name string, dirs []string) (string, error) {
+	return FindFile(sum, name, dirs, ".onnx")
+}
+
+// FindFile is Find for the files of dirs with one of the extensions exts
+// (lower-case, with the dot; matched in any case): a dream's guide image
+// is found again by its sha256 as its model is.
+func FindFile(sum, name string, dirs []string, exts ...string) (string, error) {
 	var named, others []string
 	for _, dir := range dirs {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
-		for _, f := range files {
-			if filepath.Base(f) == name {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !slices.Contains(exts, strings.ToLower(filepath.Ext(e.Name()))) {
+				continue
+			}
+			f := filepath.Join(dir, e.Name())
+			if e.Name() == name {
 				named = append(named, f)
 			} else {
 				others = append(others, f)

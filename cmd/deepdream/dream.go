@@ -28,6 +28,9 @@ type dreamOptions struct {
 	from      string
 	modelDirs []string      // --models: where --from looks for the record's model
 	rec       *dream.Record // read from --from
+	// guideGiven says that --guide was given, rather than taken from the
+	// record of --from.
+	guideGiven bool
 }
 
 func newDreamCmd() *cobra.Command {
@@ -50,7 +53,9 @@ negative weight suppresses what the layer sees.
 registry's models), by name or index, optionally with a weight: NAME|INDEX[=WEIGHT].
 Alone it is the objective; with --layer it is balanced against the layers, weight 1
 moving the image as much as the layers together. A negative weight suppresses the
-class.
+class. --guide IMG dreams, at each position of the layers, the features of the guide
+image that match best (the notebook's guided dream); the record keeps its name and
+sha256, by which --from finds it again.
 
 The same seed, model, input and flags give the same output on the same build.`,
 		Example: `  deepdream dream photo.jpg -o dream.png
@@ -59,10 +64,12 @@ The same seed, model, input and flags give the same output on the same build.`,
   deepdream dream photo.jpg -o dogs.png --layer inception_4c/output:97 --step 2
   deepdream dream photo.jpg -o fish.png --class goldfish --iterations 20
   deepdream dream photo.jpg -o both.png --layer inception_4c/output --class "Siberian husky=0.5"
+  deepdream dream photo.jpg -o guided.png --guide flowers.jpg --layer inception_3b/output
   deepdream dream photo.jpg -o again.png --from dream.png   # reuse a dream's parameters`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.in = args[0]
+			o.guideGiven = cmd.Flags().Changed("guide")
 			if o.from != "" {
 				if err := applyRecord(cmd.Flags(), &o); err != nil {
 					return err
@@ -141,6 +148,9 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 		if err := o.recordModel(stderr); err != nil {
 			return err
 		}
+	}
+	if err := o.readGuide(stderr); err != nil {
+		return err
 	}
 	format, _ := imageio.FormatFromPath(o.out) // checked above
 	in, err := os.Open(o.in)

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -65,5 +69,72 @@ func TestDreamClassRaisesItsProbability(t *testing.T) {
 		if tc.top5 && afterRank[tc.class] >= 5 {
 			t.Errorf("%s: %s ranks %d, want the top 5", tc.name, tc.class, afterRank[tc.class]+1)
 		}
+	}
+}
+
+// TestDreamGuideFoundBySHA256 dreams with --guide, then again with --from
+// elsewhere, the guide renamed beside the dream: its sha256 finds it and
+// the dream comes out the same. Without the file --from refuses; with
+// --guide naming another file it warns; the guide changes the dream.
+func TestDreamGuideFoundBySHA256(t *testing.T) {
+	model := writeONNX(t)
+	dir := t.TempDir()
+	photo := writePNG(t, dir, 36, 28)
+	guide := filepath.Join(t.TempDir(), "flowers.png")
+	if err := os.Rename(writePNG(t, t.TempDir(), 20, 30), guide); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(readFile(t, guide))
+	small := []string{"--model", model, "--layer", "r", "--octaves", "2", "--iterations", "3", "-q"}
+	first, plain := filepath.Join(dir, "first.png"), filepath.Join(dir, "plain.png")
+	if code, _, errOut := cli(t, context.Background(), append([]string{"dream", photo, "-o", first, "--guide", guide}, small...)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := cli(t, context.Background(), append([]string{"dream", photo, "-o", plain}, small...)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rec := embedded(t, first)
+	if g := rec.Request.Guide; g == nil || g.Name != "flowers.png" || g.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("record %+v, want the guide flowers.png and its sha256", g)
+	}
+	a, _ := decodeFile(t, first)
+	b, _ := decodeFile(t, plain)
+	if bytes.Equal(a.Pix, b.Pix) {
+		t.Error("the guided dream is the unguided one")
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "renamed.PNG"), readFile(t, guide), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	again := filepath.Join(dir, "again.png")
+	code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", again, "--from", first, "--model", model, "-q")
+	if code != 0 || errOut != "" {
+		t.Fatalf("--from with the guide renamed beside it: exit %d: %s", code, errOut)
+	}
+	c, _ := decodeFile(t, again)
+	if !bytes.Equal(a.Pix, c.Pix) {
+		t.Error("--from with the guide renamed dreamed something else")
+	}
+
+	if err := os.Remove(filepath.Join(dir, "renamed.PNG")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = cli(t, context.Background(), "dream", photo, "-o", again, "--from", first, "--model", model, "-q")
+	if code != exitError || !strings.Contains(errOut, "the dream's guide flowers.png (sha256 "+rec.Request.Guide.SHA256+") is not in") ||
+		!strings.Contains(errOut, "pass it with --guide FILE") {
+		t.Errorf("--from without the guide: exit %d, %q; want a refusal naming it", code, errOut)
+	}
+	code, _, errOut = cli(t, context.Background(), "dream", photo, "-o", again, "--from", first, "--model", model, "--guide", photo, "-q")
+	if code != 0 || !strings.Contains(errOut, "warning: "+photo+" is not the guide "+first+" was dreamed with (flowers.png, sha256 ") {
+		t.Errorf("--from with another --guide: exit %d, %q; want a warning", code, errOut)
+	}
+	code, _, errOut = cli(t, context.Background(), "dream", photo, "-o", again, "--from", first, "--model", model, "--guide", "", "-q")
+	if code != 0 || errOut != "" || embedded(t, again).Request.Guide != nil {
+		t.Errorf("--from with --guide \"\": exit %d, %q; want no guide", code, errOut)
+	}
+	code, _, errOut = cli(t, context.Background(), "dream", photo, "-o", again, "--guide", "missing.jpg", "-q", "--model", model)
+	if code != exitError || !strings.Contains(errOut, "missing.jpg") {
+		t.Errorf("a missing guide: exit %d, %q", code, errOut)
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -26,13 +28,15 @@ import (
 
 // unusualValue returns a value of field f other than its default, within
 // its bounds, as a flag or a form gives it (layers and classes: of
-// writeONNX's model with a classifier, classNet).
-func unusualValue(f dream.Field) string {
+// writeONNX's model with a classifier, classNet; image: the file guide).
+func unusualValue(f dream.Field, guide string) string {
 	switch f.Kind {
 	case "layers":
 		return "r:1=0.5"
 	case "classes":
 		return "2=-0.5"
+	case "image":
+		return guide
 	case "bool":
 		return strconv.FormatBool(!f.Default.(bool))
 	case "uint":
@@ -56,22 +60,31 @@ func classNet(t testing.TB) string {
 // TestEveryRequestFieldIsEverywhere checks the one table of dream options
 // against everything made from it: each field is a flag of dream, a field
 // of the studio's form, an entry of /api/config, and a key of the record
-// embedded in the dream, which --from reads back.
+// embedded in the dream, which --from reads back. The studio's form takes
+// no image file yet (the guide): it is left out there.
 func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	model := classNet(t)
 	dir := t.TempDir()
 	photo := writePNG(t, dir, 40, 30)
+	guide := filepath.Join(dir, "guide.png") // beside the dream, where --from finds it
+	if err := os.Rename(writePNG(t, t.TempDir(), 20, 24), guide); err != nil {
+		t.Fatal(err)
+	}
 	want := dream.Defaults()
 	args := []string{"dream", photo, "-o", filepath.Join(dir, "a.png"), "--model", model, "-q"}
 	form := map[string]string{}
 	for _, f := range dream.Fields() {
-		v := unusualValue(f)
+		v := unusualValue(f, guide)
 		if err := f.Set(&want, v); err != nil {
 			t.Fatal(err)
 		}
 		args = append(args, "--"+f.Flag+"="+v)
-		form[f.Key] = v
+		if f.Kind != "image" {
+			form[f.Key] = v
+		}
 	}
+	sum := sha256.Sum256(readFile(t, guide))
+	want.Guide = &dream.Guide{Name: filepath.Base(guide), SHA256: hex.EncodeToString(sum[:])}
 	if err := want.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +148,7 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	}
 	var entry struct{ Params dream.Record }
 	getJSON(t, hs.URL+"/api/gallery/"+st.ID, &entry)
-	if !reflect.DeepEqual(entry.Params.Request, want) {
+	if want.Guide = nil; !reflect.DeepEqual(entry.Params.Request, want) {
 		t.Errorf("the studio recorded %+v, want %+v", entry.Params.Request, want)
 	}
 }
