@@ -15,6 +15,25 @@
 // default layer gets the output of the block at about two thirds of the
 // network's depth (graph.Model.BlockOutputs).
 //
+// An Objective has two other kinds of terms. A class spec
+// NAME|INDEX[=WEIGHT] (ParseClass) names a class of the network's
+// classifier (by Profile.Classes, case aside, or whole words of one name,
+// with suggestions when ambiguous or unknown): its term is the class's
+// score, which the network computes itself at any size when it ends in a
+// global pool, and which Class computes from the mean of the last feature
+// map otherwise (GoogLeNet, whose 7x7 pool takes 224x224 images only: at
+// that size the score is the network's own). A class alone is the
+// objective; with layers, a Stepper balances the classes against them once
+// per octave, so that a class of weight 1 moves the image as much as the
+// layers together. A Guide (the notebook's guided dream) turns the layer
+// terms into guided ones (Network.Guided): at each position of a layer,
+// the gradient is the one of the guide's feature vectors at that layer
+// that has the largest dot product with the layer's vector there, the
+// guide being run once, its longer side scaled to the network's input
+// size. Its image is the caller's to read (ReadGuide,
+// which also hashes the file); the record keeps its name and sha256. A
+// Request's Classes and Guide hold these.
+//
 // A Request is one dream: layers, octaves, octave scale, iterations, step,
 // jitter, seed and max size. Its fields are described once, in the table
 // Fields returns (name, flag, default, bounds, help, JSON key): the command
