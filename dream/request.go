@@ -92,11 +92,11 @@ func Fields() []Field {
 			"run 3x3 and 5x5 convolutions by Winograd's transforms, 1.5-2x faster; false sums them directly, as PyTorch's CPU convolutions do, for comparisons with it (the results differ by float rounding)",
 			true, func(r *Request) *bool { return &r.Winograd }),
 		specs("classes", "class", "Classes",
-			"class of the model's classifier to dream towards, `NAME|INDEX[=WEIGHT]`, repeatable: a name (case aside; or whole words of one name: husky) or an index, 0 to 999 on ImageNet models; a negative weight suppresses the class. With --layer the terms add; alone, the classes are the objective",
+			"class to dream towards, `NAME|INDEX[=WEIGHT]`, repeatable: a class of the model's classifier by name (case aside, or whole words of one name: husky) or index (0 to 999 on ImageNet models); a negative weight suppresses it. Alone, the classes are the objective; with --layer, a class of weight 1 moves the image as much as the layers",
 			ParseClass, func(r *Request) *[]string { return &r.Classes }),
 		{
 			Key: "guide", Flag: "guide", Label: "Guide image", Kind: "image", Default: (*Guide)(nil),
-			Help: "guide image `FILE`: the layers dream, at each position, the guide's features that match best (the notebook's guided dream); recorded by name and sha256, by which --from finds it",
+			Help: "guide image `FILE`: at each position of the layers (default: the model's), dream the guide's features that match best, the notebook's guided dream; recorded by name and sha256, by which --from finds it",
 			ptr:  func(r *Request) any { return &r.Guide },
 			parse: func(r *Request, s string) error {
 				r.Guide = nil
