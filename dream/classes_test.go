@@ -308,3 +308,65 @@ func readLines(path string) ([]string, error) {
 	}
 	return strings.Split(strings.TrimRight(string(b), "\n"), "\n"), nil
 }
+
+// TestClassesOnZooModels resolves a class on each PyTorch export of
+// ../shared/models/zoo (every kind of head: Gemm after GlobalAveragePool or
+// ReduceMean, an MLP, a LayerNorm, SqueezeNet's pooled convolution, a
+// feature extractor's pooled map): the class term reads the network's own
+// scores, and matches PyTorch's at 224x224 within the fixtures' tolerance
+// (1e-4 of the largest score); its gradient reaches the image at 251x333.
+func TestClassesOnZooModels(t *testing.T) {
+	for _, name := range []string{"mobilenet_v3_small", "mobilenet_v3_small_op14", "shufflenet_v2_x0_5", "convnext_mini",
+		"convnext_mini_op17", "mnasnet0_5", "resnet18_op17", "squeezenet1_1_op9"} {
+		m, err := graph.Open(shared.Path(t, "models/zoo/"+name+".onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := NewNetwork(m, Profile{Preprocess: ImageNet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := n.Resolve(&Request{Classes: []string{"3=2"}})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		fixture := map[string]string{ // the op14 and op17 files have their elders' weights
+			"mobilenet_v3_small_op14": "mobilenet_v3_small_op14_pooled.npy", "convnext_mini_op17": "convnext_mini_logits.npy",
+		}[name]
+		want := readNpy(t, "../models/zoo/"+cmp.Or(fixture, name+"_logits.npy"))
+		for _, input := range []string{"dog_input_224.npy", "dog_input_251x333.npy"} {
+			x := readNpy(t, "../models/zoo/"+input)
+			h, w := 224, 224
+			if len(x) != 3*224*224 {
+				h, w = 251, 333
+			}
+			p, err := m.Plan(graph.Spec{Inputs: []graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}, Grad: true}}, Targets: obj.Targets(), Backward: true})
+			if err != nil {
+				t.Fatalf("%s at %dx%d: %v", name, w, h, err)
+			}
+			copy(p.Data(n.Input), x)
+			if err := p.Forward(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := obj.Seed(p)
+			if err := p.Backward(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if g := p.Grad(n.Input); sumAbs(g, new([sumBlocks]float64)) == 0 {
+				t.Errorf("%s at %dx%d: no gradient reaches the image", name, w, h)
+			}
+			if h != 224 {
+				continue
+			}
+			largest := 0.0
+			for _, v := range want {
+				largest = max(largest, math.Abs(float64(v)))
+			}
+			if d := math.Abs(got - 2*float64(want[3])); d > 1e-4*largest {
+				t.Errorf("%s: class 3 scores %v, PyTorch %v (x2)", name, got/2, want[3])
+			}
+		}
+		t.Logf("%s: the class reads %s", name, obj[0].Name)
+	}
+}
