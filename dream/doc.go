@@ -35,16 +35,40 @@
 // Request's Classes and Guide hold these.
 //
 // A Request is one dream: layers, octaves, octave scale, iterations, step,
-// jitter, seed and max size. Its fields are described once, in the table
+// jitter, seed and max size, and its look: Laplacian, smooth, keep colors
+// and mask (all off by default, which is the notebook's dream, bit for
+// bit). Its fields are described once, in the table
 // Fields returns (name, flag, default, bounds, help, JSON key): the command
 // line's flags, the studio's form and /api/config, Validate, and the Record
 // embedded in every dream file (which --from reads back) are all made from
 // it; the record adds the model's sha256 and preprocessing, so that a
 // model file can be found, and used as it was, without its name or
-// sidecar. The step is in pixel levels of 0..255 on every model, converted
+// sidecar. Presets are named recipes of the same fields, by key: values
+// that --preset, `deepdream presets` and the studio take from one table,
+// Presets. The step is in pixel levels of 0..255 on every model, converted
 // through the model's scale and std, so that the notebook's 1.5 dreams
 // alike on a 0..255 Caffe model and on a normalised 0..1 PyTorch one;
 // jitter is in pixels and the clipping range is 0..255.
+//
+// The look shapes each step (look.go). The gradient is first taken along
+// the luminance if KeepColors asks (a pixel's three channels then move
+// alike, in pixel levels, which leaves its Cb and Cr, BT.601, unchanged;
+// a move is cut where a channel would leave 0..255), then normalised band
+// by band over its Laplacian pyramid (Laplacian halvings, TensorFlow's
+// lap_normalize, shape.go), then blurred by a Gaussian of Smooth pixels,
+// and only then divided by its mean absolute value: the step keeps its
+// size in pixel levels. Masks are grey images a request names (Mask, a
+// layer's @MASK) and holds in Images, which the caller loads (LoadImage);
+// a record keeps each one's name and sha256 under "images". A mask is its
+// luminance over black (0 to 1), resized to the dreamed image by area;
+// Request.Mask scales each step's move per pixel (after the
+// normalisation, so that white dreams as without a mask) and a layer's
+// mask weighs its term per cell, the mask averaged over the pixels under
+// each cell of the jittered image. The smaller octaves' masks take, per
+// pixel, the least of the pixels its detail reaches when it is zoomed up
+// (mask.go), so that nothing spills into black: a pixel the mask makes
+// black is the photo's, exactly. The look's buffers are made once per
+// octave (Stepper.setLook): a step still allocates nothing.
 //
 // Network.DreamPhoto is the one path from a photo file to a dream file
 // (decode with limits and EXIF orientation, dream, keep the alpha, encode

@@ -158,6 +158,9 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("dream: %w", err)
 	}
+	if err := req.checkImages(); err != nil {
+		return nil, err
+	}
 	obj, err := n.Resolve(&req)
 	if err != nil {
 		return nil, err
@@ -225,6 +228,10 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Request, obj Object
 		}
 		octaves = octaves[:len(octaves)-1]
 	}
+	looks, err := octaveLooks(o, obj, octaves)
+	if err != nil {
+		return nil, err
+	}
 	total, done := 0.0, 0.0 // work in pixels x steps, for the ETA
 	for _, t := range octaves {
 		total += float64(t.h*t.w) * float64(o.Iterations)
@@ -262,6 +269,9 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Request, obj Object
 		debug.FreeOSMemory()
 		s, err := n.newStepper(ob.h, ob.w, obj, mem, o.engine())
 		if err != nil {
+			return nil, err
+		}
+		if err := s.setLook(looks[oi]); err != nil {
 			return nil, err
 		}
 		for it := range o.Iterations {

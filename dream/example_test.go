@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"path/filepath"
 	"strings"
 
 	"github.com/deepdream-go/deepdream/dream"
@@ -116,7 +117,7 @@ func ExampleNetwork_Resolve() {
 	fmt.Println(err)
 	// Output:
 	// default: relu - the output of block 1 of 1, about two thirds of the way through the network
-	// [{Name:features Weight:2 Channels:[0 5] Guide:<nil> Class:<nil>} {Name:conv Weight:1 Channels:[] Guide:<nil> Class:<nil>}]
+	// [{Name:features Weight:2 Channels:[0 5] Mask: Guide:<nil> Class:<nil>} {Name:conv Weight:1 Channels:[] Mask: Guide:<nil> Class:<nil>}]
 	// dream: "data" is the model's input, not a layer
 }
 
@@ -135,6 +136,10 @@ func ExampleFields() {
 	// --seed 0: Seed
 	// --max-size 0: Max size (pixels, 0 = full size)
 	// --winograd true: Winograd convolutions
+	// --laplacian 0: Laplacian levels (0 = off)
+	// --smooth 0: Smooth (pixels, 0 = off)
+	// --keep-colors false: Keep colours
+	// --mask : Mask (grey image)
 	// --class : Classes
 	// --guide : Guide image
 }
@@ -145,7 +150,7 @@ func ExampleRecord() {
 	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
 	fmt.Println(rec) // the text embedded in a dream file
 	// Output:
-	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"classes":[],"guide":null}
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":null}
 }
 
 // An objective on a plan of one's own, as `deepdream probe` uses it.
@@ -200,6 +205,71 @@ func ExampleNetwork_DreamPhoto() {
 	fmt.Println(out.Bounds(), strings.Contains(meta, `"layers":["features"]`))
 	// Output:
 	// (0,0)-(40,30) true
+}
+
+// A mask: the dream scales its steps by the mask's grey, here black on the
+// left half, white on the right. The mask is a file (LoadImage); its name
+// in the request is how the record names it.
+func ExampleLoadImage() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	photo := image.NewNRGBA(image.Rect(0, 0, 64, 48))
+	for i := range photo.Pix {
+		photo.Pix[i] = uint8(i*31) | uint8(i%4/3*255) // opaque
+	}
+	half := image.NewGray(image.Rect(0, 0, 8, 6)) // resized to the photo
+	for y := range 6 {
+		for x := 4; x < 8; x++ {
+			half.SetGray(x, y, color.Gray{Y: 255})
+		}
+	}
+	var file bytes.Buffer // as read from disk or an upload
+	if err := png.Encode(&file, half); err != nil {
+		panic(err)
+	}
+	mask, err := dream.LoadImage(&file, 0)
+	if err != nil {
+		panic(err)
+	}
+	req := dream.Defaults()
+	req.Layers = []string{"features"}
+	req.Octaves, req.Iterations = 2, 3
+	req.Mask, req.Images = "half.png", map[string]dream.Image{"half.png": mask}
+	req.KeepColors, req.Laplacian, req.Smooth = true, 2, 0.5 // the rest of the look
+	out, err := net.Dream(context.Background(), photo, req, nil)
+	if err != nil {
+		panic(err)
+	}
+	changed := [2]int{} // pixels of the left and right halves
+	for y := range 48 {
+		for x := range 64 {
+			if out.At(x, y) != photo.At(x, y) {
+				changed[x/32]++
+			}
+		}
+	}
+	fmt.Println("changed on the left:", changed[0], "on the right:", changed[1] > 0)
+	rec := dream.Record{Version: "example", Model: "tiny", Request: req}
+	fmt.Println(strings.Contains(rec.String(), `"mask":"half.png",`), strings.HasSuffix(rec.String(), `"images":{"half.png":"`+mask.SHA256+`"}}`))
+	// Output:
+	// changed on the left: 0 on the right: true
+	// true true
+}
+
+// A path given on the command line becomes its base name, so that the
+// record embedded in the dream names no directory.
+func ExampleRequest_RenameImages() {
+	req := dream.Defaults()
+	req.Mask = "/home/me/masks/sky.png"
+	req.Layers = []string{"inception_4c/output@/home/me/masks/left.png", "inception_3b/output"}
+	err := req.RenameImages(func(key, name string) (string, error) {
+		return filepath.Base(name), nil // and load the file into req.Images
+	})
+	fmt.Println(req.Mask, req.Layers, err)
+	// Output:
+	// sky.png [inception_4c/output@left.png inception_3b/output] <nil>
 }
 
 // tinyClassifier is tinyModel with a classifier of three classes after

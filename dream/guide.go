@@ -147,10 +147,11 @@ const guideBlock = 1 << 20
 
 // eval returns the guided term on a (the layer's tensor, of this shape,
 // its first image, restricted to channels): the sum over its positions of
-// the largest dot product with a guide vector; and adds w times the best
-// guide vector at each position to g unless g is nil. The dot products are
-// one matrix product, a block of positions at a time.
-func (f *GuideFeatures) eval(a, g []float32, shape graph.Shape, channels []int, w float32, s *scratch) float64 {
+// the largest dot product with a guide vector, each weighed by the mask
+// there (nil: none); and adds w times that weight times the best guide
+// vector at each position to g unless g is nil. The dot products are one
+// matrix product, a block of positions at a time.
+func (f *GuideFeatures) eval(a, g []float32, shape graph.Shape, channels []int, w float32, mask []float32, s *scratch) float64 {
 	n, m, c := shape.Size()/(shape[0]*shape[1]), f.Positions, f.Channels
 	x := a
 	if len(channels) > 0 {
@@ -175,7 +176,11 @@ func (f *GuideFeatures) eval(a, g []float32, shape graph.Shape, channels []int, 
 					best = j
 				}
 			}
-			sum += float64(row[best])
+			mv := float32(1)
+			if mask != nil {
+				mv = mask[i0+i]
+			}
+			sum += float64(mv) * float64(row[best])
 			if g == nil {
 				continue
 			}
@@ -184,7 +189,7 @@ func (f *GuideFeatures) eval(a, g []float32, shape graph.Shape, channels []int, 
 				if len(channels) > 0 {
 					ch = channels[k]
 				}
-				g[ch*n+i0+i] += w * f.Data[k*m+best]
+				g[ch*n+i0+i] += w * mv * f.Data[k*m+best]
 			}
 		}
 	}

@@ -71,7 +71,7 @@ func TestGuidedTermIsTheNotebooks(t *testing.T) {
 			}
 		}
 		g := make([]float32, c*n)
-		got := f.eval(a, g, shape, channels, -0.5, new(scratch))
+		got := f.eval(a, g, shape, channels, -0.5, nil, new(scratch))
 		if math.Abs(got-want) > 1e-4*math.Abs(want) {
 			t.Errorf("channels %v: value %v, want %v", channels, got, want)
 		}

@@ -24,6 +24,12 @@ type Layer struct {
 	// ParseClass refuse it).
 	Weight   float32
 	Channels []int // empty: every channel
+	// Mask names a grey image of the request (Request.Images) that
+	// weighs the term per pixel in a dream: 0.5*sum(m*a^2), m the mask
+	// averaged over the pixels under each of the layer's cells (a guided
+	// term's dot products likewise). "" for none; a class term has none.
+	// Value and Seed, given no images, leave it out.
+	Mask string
 	// Guide, if set, makes the term guided (Network.Guided sets it): the
 	// sum over the positions of the tensor of the largest dot product of
 	// its feature vector (its chosen channels) with the guide's feature
@@ -54,7 +60,7 @@ func (o Objective) Targets() []string {
 
 // Value returns the objective on the tensors of p's last Forward.
 func (o Objective) Value(p *graph.Plan) float64 {
-	return o.eval(p, 0, 1, new(scratch))
+	return o.eval(p, 0, 1, new(scratch), nil)
 }
 
 // Seed returns the objective on the tensors of p's last Forward and
@@ -66,7 +72,7 @@ func (o Objective) Value(p *graph.Plan) float64 {
 // gradients of terms on one tensor add up. p must be planned with
 // Backward.
 func (o Objective) Seed(p *graph.Plan) float64 {
-	return o.eval(p, allTerms, 1, new(scratch))
+	return o.eval(p, allTerms, 1, new(scratch), nil)
 }
 
 // terms selects the kinds of terms whose gradients eval seeds.
@@ -121,8 +127,10 @@ func checkChannels(l Layer, shape graph.Shape) error {
 // eval returns the objective and sets the gradients of the terms seed
 // selects, the classes' scaled by classScale: the first of them on a
 // tensor sets its gradient, the others add to it, and a target that none
-// of them reads gets a zero gradient.
-func (o Objective) eval(p *graph.Plan, seed terms, classScale float32, s *scratch) float64 {
+// of them reads gets a zero gradient. grids, if not nil, holds each
+// term's mask over its layer's cells (a plane of its height x width), nil
+// for a term without.
+func (o Objective) eval(p *graph.Plan, seed terms, classScale float32, s *scratch, grids [][]float32) float64 {
 	obj := 0.0
 	seeded := func(name string) func(Layer) bool { // a term seed selects, on the tensor name
 		return func(e Layer) bool { return e.kind()&seed != 0 && e.Name == name }
@@ -138,6 +146,10 @@ func (o Objective) eval(p *graph.Plan, seed terms, classScale float32, s *scratc
 		if w == 0 {
 			w = 1
 		}
+		var m []float32
+		if grids != nil {
+			m = grids[i]
+		}
 		if first && g != nil && (l.Guide != nil || l.Class != nil || len(l.Channels) > 0) {
 			clear(g) // these terms add to a part of g only
 		}
@@ -145,9 +157,9 @@ func (o Objective) eval(p *graph.Plan, seed terms, classScale float32, s *scratc
 		case l.Class != nil:
 			obj += float64(w) * l.Class.eval(a, g, shape, w*classScale)
 		case l.Guide != nil:
-			obj += float64(w) * l.Guide.eval(a, g, shape, l.Channels, w, s)
+			obj += float64(w) * l.Guide.eval(a, g, shape, l.Channels, w, m, s)
 		case len(l.Channels) == 0:
-			obj += float64(w) * sumSquares(a, g, w, !first, &s.sums) / 2
+			obj += float64(w) * sumSquares(a, g, w, m, !first, &s.sums) / 2
 		default:
 			plane := shape.Size() / (shape[0] * shape[1])
 			sum := 0.0
@@ -155,9 +167,13 @@ func (o Objective) eval(p *graph.Plan, seed terms, classScale float32, s *scratc
 				for _, c := range l.Channels {
 					off := (n*shape[1] + c) * plane
 					for i, v := range a[off : off+plane] {
-						sum += float64(v) * float64(v)
+						mv := float32(1)
+						if m != nil {
+							mv = m[i]
+						}
+						sum += float64(mv) * float64(v) * float64(v)
 						if g != nil {
-							g[off+i] += w * v
+							g[off+i] += w * mv * v
 						}
 					}
 				}
@@ -182,17 +198,23 @@ func (o Objective) mixed() bool {
 		slices.ContainsFunc(o, func(l Layer) bool { return l.Class == nil })
 }
 
-// ParseLayer reads a layer spec NAME[:CH[,CH...]][=WEIGHT]; the weight is
-// 1 when not given, and may be negative (the dream then suppresses what
-// the layer sees) but not 0: a layer that counts for nothing is left out,
-// not given. The name is returned as given: Network.Resolve maps aliases
-// to tensors.
+// ParseLayer reads a layer spec NAME[:CH[,CH...]][=WEIGHT][@MASK]; the
+// weight is 1 when not given, and may be negative (the dream then
+// suppresses what the layer sees) but not 0: a layer that counts for
+// nothing is left out, not given. Everything after the first @ is the
+// mask's name (it may hold any character, :, = and @ included; a layer
+// name cannot hold @). The name is returned as given: Network.Resolve
+// maps aliases to tensors.
 func ParseLayer(s string) (Layer, error) {
-	name, w, err := splitWeight(s, "layer")
-	if err != nil {
-		return Layer{Name: s, Weight: 1}, err
+	spec, mask, masked := strings.Cut(s, "@")
+	if masked && mask == "" {
+		return Layer{Name: spec, Weight: 1}, fmt.Errorf("no mask after @")
 	}
-	l := Layer{Name: name, Weight: w}
+	name, w, err := splitWeight(spec, "layer")
+	if err != nil {
+		return Layer{Name: spec, Weight: 1, Mask: mask}, err
+	}
+	l := Layer{Name: name, Weight: w, Mask: mask}
 	if i := strings.LastIndexByte(l.Name, ':'); i >= 0 {
 		for _, c := range strings.Split(l.Name[i+1:], ",") {
 			ch, err := strconv.Atoi(strings.TrimSpace(c))
@@ -223,9 +245,11 @@ func sumAbs(x []float32, sums *[sumBlocks]float64) float64 {
 
 // sumSquares returns the sum of a^2 in float64, in sumBlocks blocks
 // summed in parallel, then in order, and sets g = w*a on the way (with
-// add, g += w*a) unless g is nil.
-func sumSquares(a, g []float32, w float32, add bool, sums *[sumBlocks]float64) float64 {
-	sumTasks.For(sumBlocks, 1, sumTask{x: a, square: true, g: g, w: w, add: add, sums: sums})
+// add, g += w*a) unless g is nil. With a mask m (nil: none), a plane of
+// a's planes, each a^2 and g are weighed by its value at the element's
+// place in the plane.
+func sumSquares(a, g []float32, w float32, m []float32, add bool, sums *[sumBlocks]float64) float64 {
+	sumTasks.For(sumBlocks, 1, sumTask{x: a, square: true, g: g, w: w, m: m, add: add, sums: sums})
 	return total(sums)
 }
 
@@ -239,11 +263,13 @@ func total(sums *[sumBlocks]float64) float64 {
 }
 
 // sumTask sums |x|, or x^2 (square) while setting g = w*x (add: g +=
-// w*x) if g is not nil, over blocks [lo, hi) of sumBlocks.
+// w*x) if g is not nil, over blocks [lo, hi) of sumBlocks; with square,
+// a mask m weighs them (see sumSquares).
 type sumTask struct {
 	x, g        []float32
 	w           float32
 	square, add bool
+	m           []float32
 	sums        *[sumBlocks]float64
 }
 
@@ -254,6 +280,8 @@ func (t *sumTask) Run(lo, hi int) {
 		i0, i1 := b*len(t.x)/sumBlocks, (b+1)*len(t.x)/sumBlocks
 		sum := 0.0
 		switch {
+		case t.m != nil:
+			sum = t.masked(i0, i1)
 		case !t.square:
 			for _, v := range t.x[i0:i1] {
 				sum += math.Abs(float64(v))
@@ -277,4 +305,34 @@ func (t *sumTask) Run(lo, hi int) {
 		}
 		t.sums[b] = sum
 	}
+}
+
+// masked returns the sum of m*x^2 over x[i0:i1], setting g = w*m*x (add:
+// g += w*m*x) on the way unless g is nil: m is one plane of x's, so it
+// repeats.
+func (t *sumTask) masked(i0, i1 int) float64 {
+	sum, plane := 0.0, len(t.m)
+	for i0 < i1 {
+		p := i0 % plane
+		n := min(i1-i0, plane-p) // to the end of the block or of the plane
+		m, x := t.m[p:p+n], t.x[i0:i0+n]
+		for i, v := range x {
+			sum += float64(m[i]) * float64(v) * float64(v)
+		}
+		switch {
+		case t.g == nil:
+		case t.add:
+			g := t.g[i0 : i0+n]
+			for i, v := range x {
+				g[i] += t.w * m[i] * v
+			}
+		default:
+			g := t.g[i0 : i0+n]
+			for i, v := range x {
+				g[i] = t.w * m[i] * v
+			}
+		}
+		i0 += n
+	}
+	return sum
 }

@@ -28,6 +28,10 @@ func TestParseLayer(t *testing.T) {
 		{"a=1e-50", Layer{}, "leave the layer out"}, // 0 as a float32
 		{"a:-1", Layer{}, "not a channel number"},
 		{":3", Layer{}, "no layer name"},
+		{"a:1=2@sky.png", Layer{Name: "a", Weight: 2, Channels: []int{1}, Mask: "sky.png"}, ""},
+		{"a@masks/x=1:2@b.png", Layer{Name: "a", Weight: 1, Mask: "masks/x=1:2@b.png"}, ""}, // the mask's name is the rest
+		{"a=0.5@", Layer{}, "no mask after @"},
+		{"@m.png", Layer{}, "no layer name"},
 	} {
 		got, err := ParseLayer(tc.spec)
 		switch {
@@ -35,7 +39,7 @@ func TestParseLayer(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("ParseLayer(%q) error %v, want one with %q", tc.spec, err, tc.err)
 			}
-		case err != nil || got.Name != tc.want.Name || got.Weight != tc.want.Weight || !slices.Equal(got.Channels, tc.want.Channels):
+		case err != nil || got.Name != tc.want.Name || got.Weight != tc.want.Weight || !slices.Equal(got.Channels, tc.want.Channels) || got.Mask != tc.want.Mask:
 			t.Errorf("ParseLayer(%q) = %+v, %v; want %+v", tc.spec, got, err, tc.want)
 		}
 	}
@@ -92,5 +96,59 @@ func TestObjectiveValueAndSeed(t *testing.T) {
 		if g != want {
 			t.Fatalf("gradient of r[%d] = %v, want %v", i, g, want)
 		}
+	}
+}
+
+// TestObjectiveWithLayerMasks checks the terms a layer's mask weighs, on
+// every channel and on chosen ones: 0.5*sum(m*a^2) times the weight, m
+// the mask's value at the element's place in its plane, and a gradient
+// of weight*m*a.
+func TestObjectiveWithLayerMasks(t *testing.T) {
+	m := tinynet.Model()
+	p, err := m.Plan(graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: "x", Shape: graph.Shape{1, 3, 5, 4}, Grad: true}},
+		Targets:  []string{"c", "r"},
+		Backward: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := p.Data("x")
+	for i := range x {
+		x[i] = float32(i%11) - 5
+	}
+	if err := p.Forward(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const plane = 5 * 4
+	mask := make([]float32, plane)
+	for i := range mask {
+		mask[i] = float32(i%4) / 3 // 0 to 1 from left to right
+	}
+	obj := Objective{{Name: "c", Weight: 2, Mask: "m"}, {Name: "r", Channels: []int{1, 3}, Mask: "m"}}
+	got := obj.eval(p, allTerms, 1, new(scratch), [][]float32{mask, mask})
+	c, r := p.Data("c"), p.Data("r")
+	want := 0.0
+	for i, v := range c {
+		want += float64(mask[i%plane]) * float64(v) * float64(v)
+		if g := p.Grad("c")[i]; math.Abs(float64(g-2*mask[i%plane]*v)) > 1e-6 {
+			t.Fatalf("gradient of c[%d] = %v, want 2*%v*%v", i, g, mask[i%plane], v)
+		}
+	}
+	for i, v := range r {
+		wantG := float32(0)
+		if ch := i / plane; ch == 1 || ch == 3 {
+			want += float64(mask[i%plane]) * float64(v) * float64(v) / 2
+			wantG = mask[i%plane] * v
+		}
+		if g := p.Grad("r")[i]; math.Abs(float64(g-wantG)) > 1e-6 {
+			t.Fatalf("gradient of r[%d] = %v, want %v", i, g, wantG)
+		}
+	}
+	if math.Abs(got-want) > 1e-6*want {
+		t.Errorf("objective with masks = %v, want %v", got, want)
+	}
+	if v := obj.Value(p); v <= got {
+		t.Errorf("Value, which leaves the masks out, is %v; with masks of at most 1, %v", v, got)
 	}
 }

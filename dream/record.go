@@ -10,7 +10,9 @@ import (
 // the PNG text chunk or JPEG comment): enough to make it again. The JSON
 // is one object: version, model, model_sha256 and preprocess, then the
 // request's fields under their keys (Fields), so that a field added to
-// the table is recorded, and read back by --from, with no change here.
+// the table is recorded, and read back by --from, with no change here;
+// then, if the request names images (a mask), "images", the sha256 of
+// each by its name ({"left.png": "9f86d0..."}), which --from finds it by.
 type Record struct {
 	Version     string // of the program that dreamed
 	Model       string // registry name, or the model file's base name
@@ -57,6 +59,13 @@ func (r Record) MarshalJSON() ([]byte, error) {
 			return nil, err
 		}
 	}
+	if len(r.Request.Images) > 0 {
+		sums := map[string]string{}
+		for name, im := range r.Request.Images {
+			sums[name] = im.SHA256
+		}
+		write("images", sums)
+	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
 }
@@ -91,6 +100,18 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 			if l, ok := f.Value(&r.Request).([]string); ok && len(l) == 0 {
 				f.Copy(&r.Request, &Request{}) // [] is none, as a request without them has
 			}
+		}
+	}
+	if v, ok := keys["images"]; ok {
+		var sums map[string]string
+		if err := json.Unmarshal(v, &sums); err != nil {
+			return fmt.Errorf("record field images: %w", err)
+		}
+		for name, sum := range sums {
+			if r.Request.Images == nil {
+				r.Request.Images = map[string]Image{}
+			}
+			r.Request.Images[name] = Image{SHA256: sum}
 		}
 	}
 	return nil

@@ -35,8 +35,9 @@ func recordSeeds(tb testing.TB) []string {
 // request validates writes itself back unchanged, its layers resolve or
 // fail without panicking on a small network, and its request dreams
 // there with the network's layer (octaves and iterations capped, to keep
-// runs short: they only count loops; without its classes, as the network
-// has no classifier, and without its guide, whose image it lacks).
+// runs short: they only count loops), a grey stand-in for its mask;
+// without its classes, as the network has no classifier, and without its
+// guide, whose image it lacks.
 func FuzzRecord(f *testing.F) {
 	for _, s := range recordSeeds(f) {
 		f.Add(s)
@@ -76,6 +77,13 @@ func FuzzRecord(f *testing.F) {
 		n.Resolve(&req)
 		// The network has no classifier, and the guide no image.
 		req.Layers, req.Classes, req.Guide, req.Octaves, req.Iterations = nil, nil, nil, min(req.Octaves, 3), 1
+		if req.Mask != "" {
+			grey := image.NewGray(image.Rect(0, 0, 4, 3))
+			for i := range grey.Pix {
+				grey.Pix[i] = 128
+			}
+			req.Images = map[string]Image{req.Mask: {Image: grey}}
+		}
 		if _, err := n.Dream(context.Background(), photo, req, nil); err != nil {
 			t.Fatalf("%+v: %v", req, err)
 		}

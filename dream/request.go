@@ -29,6 +29,20 @@ type Request struct {
 	// Winograd lets the engine run 3x3 and 5x5 convolutions by Winograd's
 	// transforms (graph.Options.NoWinograd when false).
 	Winograd bool
+	// Laplacian, if > 0, normalises the gradient's Laplacian pyramid of
+	// that many halvings band by band, as the TensorFlow tutorial's
+	// lap_normalize does: fine and coarse patterns grow alike.
+	Laplacian int
+	// Smooth, if > 0, blurs the gradient with a Gaussian of that standard
+	// deviation, in pixels of the octave: smoother, larger patterns.
+	Smooth float64
+	// KeepColors dreams the luminance only (Y of YCbCr, BT.601 as in
+	// JPEG): each step moves a pixel's three channels alike, which leaves
+	// its Cb and Cr, the photo's colours, as they were.
+	KeepColors bool
+	// Mask names a grey image, in Images, that scales the step per pixel:
+	// white dreams fully, black not at all ("": none). See Images.
+	Mask string
 	// Classes are class specs NAME|INDEX[=WEIGHT] (ParseClass) to dream
 	// towards, or away from with a negative weight, their terms added to
 	// the layers'; without layers and guide, they are the objective.
@@ -36,6 +50,11 @@ type Request struct {
 	// Guide, if set, guides the layers' terms (Network.Guided); its image
 	// is read by the caller (ReadGuide).
 	Guide *Guide
+	// Images are the images the request names (Mask, a layer's @MASK),
+	// by name. They are what the options name rather than options, so
+	// they are not in the table: the caller loads them (LoadImage), and
+	// the Record keeps each one's name and sha256.
+	Images map[string]Image
 }
 
 // Field is one option of a Request, as Fields describes it.
@@ -46,9 +65,10 @@ type Field struct {
 	Help  string // the flag's help
 	// Kind says how values are written: "int", "uint" and "float" are one
 	// number; "bool" is true or false; "layers" is a layer spec and
-	// "classes" a class spec, both repeatable; "image" is an image file,
-	// a path on the command line, an upload in the studio, which the
-	// caller reads (ReadGuide) and the record names by name and sha256.
+	// "classes" a class spec, both repeatable; "image" is an image file
+	// (a path on the command line, an upload in the studio), "" for none:
+	// the mask names an image of Request.Images, the guide is read by the
+	// caller (ReadGuide); the record names either by name and sha256.
 	Kind string
 	// Repeat says that every value given is kept (Set adds it to the
 	// others), not only the last.
@@ -72,7 +92,7 @@ type Field struct {
 // table.
 func Fields() []Field {
 	return []Field{
-		specs("layers", "layer", "Layer", "layer to dream, `NAME[:CH,...][=WEIGHT]`, repeatable (default: the model's)",
+		specs("layers", "layer", "Layer", "layer to dream, `NAME[:CH,...][=WEIGHT][@MASK]`, repeatable (default: the model's)",
 			ParseLayer, func(r *Request) *[]string { return &r.Layers }),
 		number("octaves", "octaves", "Octaves", "number of octaves (scales), smallest dreamed first",
 			4, 1, 12, "", func(r *Request) *int { return &r.Octaves }),
@@ -91,6 +111,22 @@ func Fields() []Field {
 		boolean("winograd", "winograd", "Winograd convolutions",
 			"run 3x3 and 5x5 convolutions by Winograd's transforms, 1.5-2x faster; false sums them directly, as PyTorch's CPU convolutions do, for comparisons with it (the results differ by float rounding)",
 			true, func(r *Request) *bool { return &r.Winograd }),
+		number("laplacian", "laplacian", "Laplacian levels (0 = off)", "normalise the gradient's Laplacian pyramid of this many halvings band by band, as the TensorFlow tutorial's lap_normalize (4 there): fine and coarse patterns grow alike (0: off)",
+			0, 0, 8, "", func(r *Request) *int { return &r.Laplacian }),
+		number("smooth", "smooth", "Smooth (pixels, 0 = off)", "blur the gradient with a Gaussian of this standard deviation, in pixels of each octave: smoother, larger patterns (0: off)",
+			0, 0, 10, "", func(r *Request) *float64 { return &r.Smooth }),
+		boolean("keep_colors", "keep-colors", "Keep colours",
+			"dream the luminance only (Y of YCbCr): each step moves a pixel's red, green and blue alike, so the photo keeps its colours (Cb, Cr)",
+			false, func(r *Request) *bool { return &r.KeepColors }),
+		{
+			Key: "mask", Flag: "mask", Label: "Mask (grey image)", Kind: "image", Default: "",
+			Help:   "a grey image `FILE`, resized to the photo, that scales the dream per pixel: white dreams fully, black not at all, at every octave",
+			ptr:    func(r *Request) any { return &r.Mask },
+			parse:  func(r *Request, s string) error { r.Mask = s; return nil },
+			format: func(r *Request) string { return r.Mask },
+			copy:   func(dst, src *Request) { dst.Mask = src.Mask },
+			check:  func(*Request) error { return nil },
+		},
 		specs("classes", "class", "Classes",
 			"class to dream towards, `NAME|INDEX[=WEIGHT]`, repeatable: a class of the model's classifier by name (case aside, or whole words of one name: husky) or index (0 to 999 on ImageNet models); a negative weight suppresses it. Alone, the classes are the objective; with --layer, a class of weight 1 moves the image as much as the layers",
 			ParseClass, func(r *Request) *[]string { return &r.Classes }),
@@ -293,7 +329,7 @@ func (f *Field) Set(r *Request, s string) error { return f.parse(r, s) }
 func (f *Field) Get(r *Request) string { return f.format(r) }
 
 // Value returns the field's value in r (an int, uint64, float64, float32,
-// bool, []string or *Guide).
+// bool, string, []string or *Guide).
 func (f *Field) Value(r *Request) any { return reflect.ValueOf(f.ptr(r)).Elem().Interface() }
 
 // Copy sets the field of dst to its value in src.

@@ -23,16 +23,17 @@ func TestDefaultsAreTheNotebooks(t *testing.T) {
 // unusual returns a request whose every field differs from its default,
 // within bounds.
 func unusual() Request {
-	return Request{Layers: []string{"a:1,2=0.5", "b"}, Octaves: 3, OctaveScale: 1.25, Iterations: 7, Step: 2.5, Jitter: 9,
-		Seed: math.MaxUint64, MaxSize: 640, Classes: []string{"goldfish=2", "1"},
-		Guide: &Guide{Name: "flowers.jpg", SHA256: strings.Repeat("0f", 32)}}
+	return Request{Layers: []string{"a:1,2=0.5", "b@sky.png"}, Octaves: 3, OctaveScale: 1.25, Iterations: 7, Step: 2.5, Jitter: 9,
+		Seed: math.MaxUint64, MaxSize: 640, Laplacian: 4, Smooth: 1.5, KeepColors: true, Mask: "left half.png",
+		Classes: []string{"goldfish=2", "1"}, Guide: &Guide{Name: "flowers.jpg", SHA256: strings.Repeat("0f", 32)}}
 }
 
 func TestEveryFieldIsInTheTable(t *testing.T) {
 	r, d := unusual(), Defaults()
 	fields := Fields()
-	if n := reflect.TypeFor[Request]().NumField(); len(fields) != n {
-		t.Errorf("the table has %d fields, Request %d", len(fields), n)
+	// Images is not an option but the images the options name.
+	if n := reflect.TypeFor[Request]().NumField() - 1; len(fields) != n {
+		t.Errorf("the table has %d fields, Request %d besides Images", len(fields), n)
 	}
 	var keys, flags []string
 	for _, f := range fields {
@@ -112,6 +113,7 @@ func TestValidate(t *testing.T) {
 
 func TestRecordRoundTrip(t *testing.T) {
 	rec := Record{Version: "v1", Model: "googlenet", ModelSHA256: "abc", Preprocess: &ImageNet, Request: unusual()}
+	rec.Request.Images = map[string]Image{"sky.png": {SHA256: "5ky"}, "left half.png": {SHA256: "1ef7"}}
 	data, err := json.Marshal(rec)
 	if err != nil {
 		t.Fatal(err)

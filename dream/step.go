@@ -28,6 +28,15 @@ type Stepper struct {
 	classScale float32
 	balanced   bool
 	layers     []float32
+
+	look   look       // what the request asks of each step beyond the notebook's
+	shaped []float32  // the gradient shaped (look.shapes), or nil
+	lap    *laplacian // for look.laplacian > 0
+	blur   *gaussian  // for look.smooth > 0
+	// grids holds, per term with a mask, the mask over its cells this
+	// step (gridSizes: height and width); nil without layer masks.
+	grids     [][]float32
+	gridSizes [][2]int
 }
 
 // NewStepper plans make_step for h x w images and the objective obj (its
@@ -75,7 +84,9 @@ func (s *Stepper) ForwardFLOPs() int64 { return s.plan.FLOPs() }
 // Step does one gradient-ascent step on src (a 3xHxW preprocessed image),
 // in place: roll by (ox, oy), forward, objective, backward, normalised
 // step, roll back, clip to the pixel range. It returns the objective before
-// the step.
+// the step. In a Dream, the request's look shapes the gradient before it
+// is normalised (keep colors, Laplacian, smooth: see Request), and its
+// masks weigh the layers' terms and scale the step.
 //
 // stepSize is in pixel levels (0..255), whatever the model's input units:
 // the gradient divided by its mean absolute value, times stepSize, moves
@@ -89,6 +100,11 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 	if err := s.plan.Forward(ctx); err != nil {
 		return 0, err
 	}
+	for i, grid := range s.grids {
+		if grid != nil {
+			gridMask(grid, s.gridSizes[i][0], s.gridSizes[i][1], s.look.layerMasks[i], s.h, s.w, ox, oy)
+		}
+	}
 	var obj float64
 	if !s.balanced {
 		var err error
@@ -96,15 +112,22 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 			return 0, err
 		}
 	} else {
-		obj = s.obj.eval(s.plan, allTerms, s.classScale, &s.scratch)
+		obj = s.obj.eval(s.plan, allTerms, s.classScale, &s.scratch, s.grids)
 		if err := s.plan.Backward(ctx); err != nil {
 			return 0, err
 		}
 	}
 	g := s.plan.Grad(s.input)
+	if s.shaped != nil {
+		g = s.shape(g)
+	}
 	mean := float32(sumAbs(g, &s.scratch.sums) / float64(len(g)))
 	if mean == 0 {
 		return obj, nil // nothing to follow: a dead layer at this size
+	}
+	if s.look.keepColors {
+		lumaTasks.For(s.h, 8, lumaTask{s, src, g, stepSize / mean, ox, oy})
+		return obj, nil
 	}
 	// src[unrolled j] += scale[c] * g[j]: the update rolled back in one
 	// pass. For a 0..255 model without std (unit 1) scale is stepSize/mean
@@ -126,13 +149,13 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 // of the two, scaled, which the steps that follow (of this Stepper: this
 // octave) compute in one pass. It returns the objective.
 func (s *Stepper) balance(ctx context.Context) (float64, error) {
-	obj := s.obj.eval(s.plan, layerTerms, 1, &s.scratch)
+	obj := s.obj.eval(s.plan, layerTerms, 1, &s.scratch, s.grids)
 	if err := s.plan.Backward(ctx); err != nil {
 		return 0, err
 	}
 	g := s.plan.Grad(s.input)
 	s.layers = append(s.layers[:0], g...)
-	s.obj.eval(s.plan, classTerms, 1, &s.scratch)
+	s.obj.eval(s.plan, classTerms, 1, &s.scratch, s.grids)
 	if err := s.plan.Backward(ctx); err != nil {
 		return 0, err
 	}
@@ -174,6 +197,12 @@ func (t *updateTask) Run(lo, hi int) {
 		grow := t.g[(c*h+y)*w:][:w]
 		drow := t.src[(c*h+sy)*w:][:w]
 		// Column x of the gradient belongs to column x - ox (mod w).
+		if m := t.s.look.mask; m != nil {
+			mrow := m[sy*w:][:w]
+			clipAddMasked(drow[:w-ox], grow[ox:], mrow[:w-ox], t.scale[c], t.s.lo[c], t.s.hi[c])
+			clipAddMasked(drow[w-ox:], grow[:ox], mrow[w-ox:], t.scale[c], t.s.lo[c], t.s.hi[c])
+			continue
+		}
 		clipAdd(drow[:w-ox], grow[ox:], t.scale[c], t.s.lo[c], t.s.hi[c])
 		clipAdd(drow[w-ox:], grow[:ox], t.scale[c], t.s.lo[c], t.s.hi[c])
 	}
@@ -184,6 +213,14 @@ func clipAdd(d, g []float32, scale, lo, hi float32) {
 	g = g[:len(d)]
 	for i, v := range g {
 		d[i] = min(max(d[i]+scale*v, lo), hi)
+	}
+}
+
+// clipAddMasked sets d = clip(d + scale*g*m, lo, hi).
+func clipAddMasked(d, g, m []float32, scale, lo, hi float32) {
+	g, m = g[:len(d)], m[:len(d)]
+	for i, v := range g {
+		d[i] = min(max(d[i]+scale*v*m[i], lo), hi)
 	}
 }
 

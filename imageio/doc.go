@@ -31,6 +31,12 @@
 // unsupported extension (atomicfile.Check finds the paths that cannot be
 // written).
 //
+// A Sheet is a contact sheet: images in a grid with a label above each
+// column and left of each row, drawn in the Go font
+// (golang.org/x/image/font/gofont) at a size that follows the cells';
+// its Layout says where each cell and label band lies. `deepdream sweep`
+// draws its grids of dreams with it.
+//
 // Images returned by this package are freshly allocated and never alias
 // their inputs, except NRGBA, which returns its argument when it already is
 // an *image.NRGBA at the origin.

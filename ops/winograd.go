@@ -446,11 +446,12 @@ var winoFusedTasks parallel.Tasks[winoFusedTask, *winoFusedTask]
 type winoWork struct{ v, z, tile []float32 }
 
 // winoWorks holds the winoWork of loops that run serially; winoWorkers
-// one per parallel worker, so that each stays in its core's caches from
-// one convolution to the next.
+// one per seat of parallel.WorkerTask (no two chunks running at once
+// share a seat), so that each stays in its core's caches from one
+// convolution to the next.
 var (
 	winoWorks   parallel.FreeList[winoWork]
-	winoWorkers = sync.OnceValue(func() []winoWork { return make([]winoWork, parallel.Workers()) })
+	winoWorkers = sync.OnceValue(func() []winoWork { return make([]winoWork, parallel.Seats()) })
 )
 
 func (a *winoFusedTask) Run(lo, hi int) {

@@ -38,6 +38,7 @@ go test -run '^$' -fuzz '^FuzzDecodeTensor$' -fuzztime 300000x ./onnx
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 400000x ./internal/npy
 go test -run '^$' -fuzz '^FuzzRecord$' -fuzztime 10000x ./dream
 go test -run '^$' -fuzz '^FuzzDreamFrom$' -fuzztime 3000x ./cmd/deepdream
+go test -run '^$' -fuzz '^FuzzUpload$' -fuzztime 200000x ./server
 
 echo "== the machine the tests ran on (which GEMM kernels they covered)"
 go run ./cmd/deepdream version

@@ -27,17 +27,35 @@
 //
 // Every error is {"error": message} with a status the page shows as is:
 // 400 bad parameters, 404 unknown model, job or entry, 405 wrong method,
-// 413 photo over the byte or pixel limit, 415 not a photo, 429 queue full
-// ("busy"), 503 shutting down, 403 a change requested by another site's
-// page.
+// 408 an upload too slow, 410 an explorer result no longer kept, 413
+// photo over the byte or pixel limit or dream over the memory budget
+// (then with "fit_max_size", the largest max size that fits), 415 not a
+// photo, 429 queue or memory budget full ("busy"), 503 shutting down, 403
+// a change requested by another site's page, 421 a request for another
+// host. Messages name no file or directory of the server.
+//
+// # Trust
+//
+// The studio answers only requests whose Host is localhost, an IP
+// address or one of Config.Hosts (DNS rebinding: another site's name made
+// to resolve here), refuses changes whose Origin is another site, and sets
+// a strict Content-Security-Policy and Cross-Origin-Resource-Policy.
+// HTTPServer's timeouts bound every request; an upload and a download get
+// time for their bytes at a minimum pace, an event stream a deadline per
+// event (timeouts).
 //
 // # Jobs
 //
 // A submission is checked as the command line checks its flags, in the
 // same order: the request's bounds (dream.Request.Validate) before its
-// model is loaded or its photo decoded, then its layers on the model
-// (dream.Network.Resolve), then the photo. A job dreams along the command
-// line's path too (dream.Network.DreamPhoto).
+// model is loaded or its photo read, then its layers on the model
+// (dream.Network.Resolve), then the photo's header, then its memory: the
+// dream's peak is estimated (memory.go) and a dream that cannot fit in
+// Config.MaxMemory is refused. Only the job decodes the photo, once, along
+// the command line's path (dream.Network.DreamPhoto).
+//
+// The queue keeps the photos held and the running dreams within the
+// budget: a job starts when its peak fits beside the running ones (queue).
 //
 // Workers (Config.Workers) take jobs in submission order; at most
 // Config.Queue wait. A job runs under Config.JobTimeout. Progress goes to

@@ -21,13 +21,15 @@ import (
 
 // TestStudioInBrowser drives the page in headless Chromium with ../shared's
 // GoogLeNet: labelled controls, a refused upload explained in the page,
-// upload, a small dream with its live preview, the result, the
+// upload, a full-size dream over the memory budget and the max size the
+// page then offers, a small dream with its live preview, the result, the
 // download, the gallery entry, the layer explorer, a full-size dream from
 // a tile and its cancel. Any console error or exception fails it. The
 // screenshots go to a temporary directory, or to $DEEPDREAM_SCREENSHOTS.
 func TestStudioInBrowser(t *testing.T) {
 	chrome := findBrowser(t, "chromium", "chromium", "chromium-browser", "google-chrome")
 	s := googLeNetStudio(t)
+	setBudget(s, 100<<20) // dog.jpg at full size needs about twice that
 	photo := examplePhoto(t)
 	shots, downloads := screenshotDir(t), t.TempDir()
 
@@ -59,8 +61,8 @@ func TestStudioInBrowser(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if m.Source == "network" && strings.Contains(m.Text, "status of 415") {
-				continue // the refusal the test provokes below
+			if m.Source == "network" && (strings.Contains(m.Text, "status of 415") || strings.Contains(m.Text, "status of 413")) {
+				continue // the refusals the test provokes below
 			}
 			if m.Type == chromedp.ConsoleError || m.IsException() {
 				mu.Lock()
@@ -114,9 +116,22 @@ func TestStudioInBrowser(t *testing.T) {
 		poll(`!document.getElementById("message").hidden &&
 			document.getElementById("message").textContent.includes("not a photo the studio can read")`),
 	)
-	do("choose a photo and small settings",
+	do("see a full-size dream over the memory budget offered at a size that fits",
 		chromedp.SetUploadFiles("#photo", []string{photo}, chromedp.NodeReady),
 		poll(`!document.getElementById("photo-preview").hidden`),
+		chromedp.SetValue("#max_size", "0"),
+		chromedp.Click("#dream"),
+		poll(`(() => {
+			const m = document.getElementById("message").textContent;
+			const offered = m.match(/it fits at a max size of (\d+) or less/);
+			return offered !== null && m.includes("The max size is now " + offered[1]) &&
+				document.getElementById("max_size").value === offered[1] && Number(offered[1]) < 768;
+		})()`),
+	)
+	if n := len(s.entries(t)); n != 0 {
+		t.Fatalf("%d gallery entries after a refusal", n)
+	}
+	do("choose small settings",
 		chromedp.SetValue("#layer", "inception_3b/output"),
 		chromedp.SetValue("#max_size", "160"),
 		chromedp.SetValue("#octaves", "2"),

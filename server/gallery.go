@@ -201,10 +201,9 @@ func (g *gallery) remove(id string) (bool, error) {
 // fit returns img scaled down so that its longer side is at most size.
 func fit(img image.Image, size int) image.Image {
 	b := img.Bounds()
-	s := max(b.Dx(), b.Dy())
-	if s <= size {
+	w, h := dreamSize(b.Dx(), b.Dy(), size)
+	if w == b.Dx() && h == b.Dy() {
 		return img
 	}
-	f := float64(size) / float64(s)
-	return imageio.Resize(img, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5)))
+	return imageio.Resize(img, w, h)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"time"
@@ -26,21 +27,32 @@ func writeError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.As(err, &he):
 		code = he.code
-	case errors.Is(err, errBusy):
+	case errors.Is(err, errBusy), errors.Is(err, errMemoryBusy):
 		code = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", "30")
 	case errors.Is(err, errClosed):
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	body := map[string]any{"error": err.Error()}
+	if he != nil && he.fitMaxSize > 0 {
+		body["fit_max_size"] = he.fitMaxSize
+	}
+	writeJSON(w, code, body)
 }
 
-func readGalleryFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, errorf(http.StatusInternalServerError, "reading the gallery: %v", err)
+// withoutPath is the message of a failed file operation for the page: what
+// went wrong ("no space left on device"), not the server's paths. The
+// log keeps the whole error.
+func withoutPath(err error) string {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err.Error()
+	case errors.As(err, &le):
+		return le.Err.Error()
 	}
-	return data, nil
+	return err.Error()
 }
 
 // modelInfo is a model as GET /api/config lists it; its layers, default
@@ -89,7 +101,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 		"fields":  fields,
 		"limits": map[string]any{
 			"max_upload": s.cfg.MaxUpload, "max_pixels": s.cfg.MaxPixels, "workers": s.cfg.Workers,
-			"queue": s.cfg.Queue, "job_timeout_s": s.cfg.JobTimeout.Seconds(),
+			"queue": s.cfg.Queue, "job_timeout_s": s.cfg.JobTimeout.Seconds(), "max_memory": s.cfg.MaxMemory,
 		},
 	})
 }
@@ -102,9 +114,9 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "there is no model %q in this studio", r.PathValue("name")))
 		return
 	}
-	net, layers, err := m.load(s.logf)
+	net, layers, err := s.loadModel(m)
 	if err != nil {
-		writeError(w, errorf(http.StatusInternalServerError, "model %s cannot be loaded: %v", m.Name, err))
+		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "default_layer": net.DefaultLayer, "layers": layers})
@@ -112,13 +124,21 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 
 // handleSubmit queues a dream: POST /api/jobs, multipart with a photo (or
 // source, a gallery ID) and the parameters. 202 with the job's status.
+//
+// The photo's memory is reserved before it is read (at the upload limit),
+// and the upload must keep a pace (timeouts.paced). Only its header is
+// read here: the job decodes it, once.
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := s.q.full(); err != nil { // before reading an upload that would be refused
+	reserved, err := s.q.reserve(s.cfg.MaxUpload) // before reading an upload that would be refused
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
+	defer s.q.release(reserved)
+	r.Body = http.MaxBytesReader(w, s.timeouts.paced(w, r.Body), s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
 	f, err := readForm(r, s.cfg.MaxUpload)
+	// The answer has its own time from now, however long the upload took.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.timeouts.request))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -128,12 +148,12 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if err := s.q.push(j); err != nil {
+	if err := s.q.push(j, reserved); err != nil {
 		writeError(w, err)
 		return
 	}
 	st, _, _, _ := j.snapshot()
-	s.logf("job %s queued at %d: %s %v", j.id, st.Position, j.model.Name, st.Layers)
+	s.logf("job %s queued at %d: %s %v, about %d MB of memory at its peak", j.id, st.Position, j.model.Name, st.Layers, (j.photoBytes+j.peak)>>20)
 	w.Header().Set("Location", "/api/jobs/"+j.id)
 	writeJSON(w, http.StatusAccepted, st)
 }
@@ -177,7 +197,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if j == nil {
 		return
 	}
+	// A stream lasts as long as its dream: each event has its write
+	// deadline. (The server lifts the read deadline once the request is
+	// read: the client sends nothing more.)
 	rc := http.NewResponseController(w)
+	send := func(format string, args ...any) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(s.timeouts.request))
+		_, err := fmt.Fprintf(w, format, args...)
+		return err == nil && rc.Flush() == nil
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -194,10 +222,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			st.Preview, sent = previewURL(preview), pseq
 		}
 		data, _ := json.Marshal(st)
-		if _, err := fmt.Fprintf(w, "event: status\ndata: %s\n\n", data); err != nil {
-			return
-		}
-		if err := rc.Flush(); err != nil {
+		if !send("event: status\ndata: %s\n\n", data) {
 			return
 		}
 		if st.finished() {
@@ -207,7 +232,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-changed:
 		case <-keepAlive.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+			if !send(": keep-alive\n\n") {
 				return
 			}
 			goto wait
@@ -232,13 +257,22 @@ func (s *Server) handleJobResult(w http.ResponseWriter, r *http.Request) {
 	j.mu.Unlock()
 	switch {
 	case result != nil:
+		s.download(w, int64(len(result)))
 		w.Header().Set("Content-Type", "image/png")
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(result))
 	case st.Entry != "":
 		http.Redirect(w, r, st.Result, http.StatusSeeOther)
+	case st.State == stateDone:
+		writeError(w, errorf(http.StatusGone, "this dream's result is no longer kept: the studio keeps only its latest results in memory; dream it again"))
 	default:
 		writeError(w, errorf(http.StatusNotFound, "this dream has no result (it is %s)", st.State))
 	}
+}
+
+// download gives the answer of a file of n bytes the time it takes at the
+// studio's minimum pace.
+func (s *Server) download(w http.ResponseWriter, n int64) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.timeouts.forBytes(n)))
 }
 
 // entryView is a gallery entry with the URLs of its files.
@@ -284,7 +318,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.gallery.remove(e.ID); err != nil {
 		s.logf("%v", err)
-		writeError(w, errorf(http.StatusInternalServerError, "deleting the entry: %v", err))
+		writeError(w, errorf(http.StatusInternalServerError, "deleting the entry: %s", withoutPath(err)))
 		return
 	}
 	s.logf("gallery entry %s deleted", e.ID)
@@ -312,10 +346,14 @@ func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := os.Open(s.gallery.path(e, file))
 	if err != nil {
-		writeError(w, errorf(http.StatusNotFound, "gallery entry %s: %v", e.ID, err))
+		s.logf("gallery entry %s: %v", e.ID, err)
+		writeError(w, errorf(http.StatusNotFound, "gallery entry %s has no %s: %s", e.ID, file, withoutPath(err)))
 		return
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil {
+		s.download(w, fi.Size())
+	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable") // entries never change
 	if file == fileResult && r.URL.Query().Get("download") == "1" {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +27,9 @@ const (
 	DefaultJobTimeout = 30 * time.Minute
 )
 
+// maxResultsBytes bounds the results kept in memory (Config.MaxMemory).
+const maxResultsBytes = 64 << 20
+
 // Config sets up a Server. Zero fields take the defaults.
 type Config struct {
 	// DataDir holds the gallery (required).
@@ -40,6 +46,17 @@ type Config struct {
 	MaxPixels int
 	// JobTimeout bounds one dream.
 	JobTimeout time.Duration
+	// MaxMemory is the memory budget of the dreams in bytes (0:
+	// DefaultMaxMemory): a job whose estimated peak does not fit is
+	// refused, and jobs start only when their peak fits beside the
+	// running ones. An eighth of it, up to 64 MB, keeps the results of
+	// the jobs kept out of the gallery.
+	MaxMemory int64
+	// Hosts are the host names the studio answers to besides localhost
+	// and IP addresses: the names the page may be opened by. A request
+	// naming another host (a page of another site whose name was made to
+	// resolve to this machine: DNS rebinding) is refused.
+	Hosts []string
 	// Version is recorded in the dreams' parameters.
 	Version string
 	// Logf reports jobs and failures; nil means log.Printf.
@@ -49,11 +66,13 @@ type Config struct {
 // Server is the web studio: the page, its API, the job queue and the
 // gallery. It is an http.Handler.
 type Server struct {
-	cfg     Config
-	models  map[string]*Model
-	q       *queue
-	gallery *gallery
-	mux     *http.ServeMux
+	cfg      Config
+	hosts    map[string]bool // Config.Hosts, lower case
+	timeouts timeouts
+	models   map[string]*Model
+	q        *queue
+	gallery  *gallery
+	mux      *http.ServeMux
 
 	jobsCtx    context.Context
 	cancelJobs context.CancelFunc
@@ -89,10 +108,23 @@ func New(cfg Config) (*Server, error) {
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = DefaultJobTimeout
 	}
+	if cfg.MaxMemory <= 0 {
+		cfg.MaxMemory, _ = DefaultMaxMemory()
+	}
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
-	s := &Server{cfg: cfg, models: map[string]*Model{}, q: newQueue(cfg.Queue), closing: make(chan struct{})}
+	results := min(maxResultsBytes, cfg.MaxMemory/8)
+	if cfg.MaxMemory-results < cfg.MaxUpload {
+		return nil, fmt.Errorf("server: a memory budget of %s holds no photo of %s: give the studio more memory or take smaller photos", byteSize(cfg.MaxMemory), byteSize(cfg.MaxUpload))
+	}
+	s := &Server{
+		cfg: cfg, hosts: map[string]bool{"localhost": true}, timeouts: defaultTimeouts,
+		models: map[string]*Model{}, q: newQueue(cfg.Queue, cfg.MaxMemory-results, results), closing: make(chan struct{}),
+	}
+	for _, h := range cfg.Hosts {
+		s.hosts[strings.ToLower(h)] = true
+	}
 	for _, m := range cfg.Models {
 		if _, dup := s.models[m.Name]; dup {
 			return nil, fmt.Errorf("server: two models are called %q", m.Name)
@@ -141,7 +173,7 @@ func (s *Server) Close(finish bool) {
 func (s *Server) CancelRunning() { s.cancelJobs() }
 
 // Running reports how many dreams are running.
-func (s *Server) Running() int { return len(s.q.runningJobs()) }
+func (s *Server) Running() int { return s.q.runningCount() }
 
 func (s *Server) routes() {
 	mux := http.NewServeMux()
@@ -160,20 +192,40 @@ func (s *Server) routes() {
 	s.mux = mux
 }
 
-// ServeHTTP serves the page and the API, refusing changes requested by
-// other sites' pages (a browser on this machine can reach 127.0.0.1 from
-// any site it visits).
+// ServeHTTP serves the page and the API. It answers only requests for
+// the hosts the studio is reached by, and refuses changes requested by
+// other sites' pages: a browser on this machine can reach 127.0.0.1 from
+// any site it visits, and a site can make its own name resolve to it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if !s.knownHost(r.Host) {
+		writeError(w, errorf(http.StatusMisdirectedRequest, "this studio answers to localhost, IP addresses and the names given with --allow-host, not to %q", r.Host))
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
 		writeError(w, errorf(http.StatusForbidden, "requests from other sites are refused"))
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// knownHost reports whether a request's Host names this studio: an IP
+// address (a page cannot rebind an address: its origin is the address
+// itself), localhost, or one of Config.Hosts.
+func (s *Server) knownHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil { // no port
+		host = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	return s.hosts[strings.ToLower(host)]
 }
 
 // sameOrigin reports whether a request comes from this server's own page
@@ -191,7 +243,7 @@ func sameOrigin(r *http.Request) bool {
 func (s *Server) defaultModel() *Model { return s.cfg.Models[0] }
 
 // newJob checks a submission and makes its job: first the request as
-// such, then against the model, then the photo.
+// such, then against the model, then the photo's header, then its memory.
 func (s *Server) newJob(f *form) (*job, error) {
 	m := s.defaultModel()
 	if name := f.get("model"); name != "" {
@@ -203,10 +255,9 @@ func (s *Server) newJob(f *form) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, _, err := m.load(s.logf)
+	net, _, err := s.loadModel(m)
 	if err != nil {
-		s.logf("model %s: %v", m.Name, err)
-		return nil, errorf(http.StatusInternalServerError, "model %s cannot be loaded: %v", m.Name, err)
+		return nil, err
 	}
 	if _, err := net.Resolve(&req); err != nil {
 		return nil, errorf(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), "dream: "))
@@ -217,18 +268,29 @@ func (s *Server) newJob(f *form) (*job, error) {
 		if e == nil {
 			return nil, errorf(http.StatusNotFound, "there is no gallery entry %q to dream again", f.source)
 		}
-		if photo, err = readGalleryFile(s.gallery.path(e, fileOriginal)); err != nil {
-			return nil, err
+		if photo, err = os.ReadFile(s.gallery.path(e, fileOriginal)); err != nil {
+			s.logf("gallery entry %s: %v", e.ID, err)
+			return nil, errorf(http.StatusInternalServerError, "the original of gallery entry %s cannot be read: %s", e.ID, withoutPath(err))
 		}
 		format = e.Format
 	}
-	if err := checkPhoto(photo, s.cfg.MaxPixels); err != nil {
+	header, err := readHeader(photo, s.cfg.MaxPixels)
+	if err != nil {
+		return nil, err
+	}
+	fit, err := m.fitPlan(net, req)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), "dream: "))
+	}
+	peak, err := s.admit(header, fit, req)
+	if err != nil {
 		return nil, err
 	}
 	j := &job{
 		id: newID(), model: m,
 		record:   dream.Record{Version: s.cfg.Version, Model: m.Name, ModelSHA256: m.Entry.SHA256, Request: req},
 		original: photo, format: format, keep: f.get("gallery") != "0",
+		photoBytes: int64(len(photo)), peak: peak,
 		changed: make(chan struct{}),
 	}
 	j.ctx, j.cancel = context.WithCancel(s.jobsCtx)
@@ -237,6 +299,17 @@ func (s *Server) newJob(f *form) (*job, error) {
 		Octaves: req.Octaves, Iterations: req.Iterations, Steps: req.Octaves * req.Iterations,
 	}
 	return j, nil
+}
+
+// loadModel opens m on first use; why it cannot be goes to the log, the
+// page learns only that it cannot (the error names the model's path).
+func (s *Server) loadModel(m *Model) (*dream.Network, []Layer, error) {
+	net, layers, err := m.load(s.logf)
+	if err != nil {
+		s.logf("model %s: %v", m.Name, err)
+		return nil, nil, errorf(http.StatusInternalServerError, "model %s cannot be loaded; the studio's log says why", m.Name)
+	}
+	return net, layers, nil
 }
 
 func (s *Server) modelNames() []string {

@@ -4,21 +4,25 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/deepdream-go/deepdream/dream"
-	"github.com/deepdream-go/deepdream/imageio"
 )
 
 // httpError is an error with the status code to answer it with; its
-// message is shown in the page as is.
+// message is shown in the page as is, so it names no file of the server.
 type httpError struct {
 	code int
 	msg  string
+	// fitMaxSize, when set, is the largest max size at which the dream
+	// refused would fit in memory, for the page to offer.
+	fitMaxSize int
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -73,7 +77,7 @@ func readForm(r *http.Request, maxUpload int64) (*form, error) {
 			break
 		}
 		if err != nil {
-			return nil, tooLarge(err, maxUpload, errorf(http.StatusBadRequest, "the form is not valid multipart data: %v", err))
+			return nil, bodyError(err, maxUpload, errorf(http.StatusBadRequest, "the form is not valid multipart data: %v", err))
 		}
 		if n >= maxFields {
 			return nil, errorf(http.StatusBadRequest, "the form has more than %d fields", maxFields)
@@ -85,7 +89,7 @@ func readForm(r *http.Request, maxUpload int64) (*form, error) {
 			}
 			data, err := io.ReadAll(io.LimitReader(p, maxUpload+1))
 			if err != nil {
-				return nil, tooLarge(err, maxUpload, errorf(http.StatusBadRequest, "reading the photo: %v", err))
+				return nil, bodyError(err, maxUpload, errorf(http.StatusBadRequest, "reading the photo: %v", err))
 			}
 			if int64(len(data)) > maxUpload {
 				return nil, uploadTooLarge(maxUpload)
@@ -95,7 +99,7 @@ func readForm(r *http.Request, maxUpload int64) (*form, error) {
 		}
 		v, err := io.ReadAll(io.LimitReader(p, maxFieldBytes+1))
 		if err != nil {
-			return nil, tooLarge(err, maxUpload, errorf(http.StatusBadRequest, "reading field %q: %v", name, err))
+			return nil, bodyError(err, maxUpload, errorf(http.StatusBadRequest, "reading field %q: %v", name, err))
 		}
 		if len(v) > maxFieldBytes {
 			return nil, errorf(http.StatusBadRequest, "field %q is longer than %d bytes", name, maxFieldBytes)
@@ -125,42 +129,55 @@ func uploadTooLarge(maxUpload int64) error {
 	return errorf(http.StatusRequestEntityTooLarge, "the photo is larger than the limit of %s", byteSize(maxUpload))
 }
 
-// tooLarge turns the error of a request body over http.MaxBytesReader's
-// limit into a 413; other errors become err.
-func tooLarge(cause error, maxUpload int64, err error) error {
+// bodyError turns the error of a request body over http.MaxBytesReader's
+// limit into a 413, and one cut off for its pace (timeouts.paced) into a
+// 408; other errors become err.
+func bodyError(cause error, maxUpload int64, err error) error {
 	var mb *http.MaxBytesError
-	if errors.As(cause, &mb) {
+	switch {
+	case errors.As(cause, &mb):
 		return uploadTooLarge(maxUpload)
+	case errors.Is(cause, os.ErrDeadlineExceeded):
+		return errorf(http.StatusRequestTimeout, "the photo arrived too slowly and was cut off; try again on a faster connection")
 	}
 	return err
 }
 
+// byteSize writes a byte count for people, to a tenth: "25 MB", "1.5 GB".
 func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MB"
-	case n >= 1<<10:
-		return strconv.FormatFloat(float64(n)/(1<<10), 'f', -1, 64) + " KB"
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, " GB"}, {1 << 20, " MB"}, {1 << 10, " KB"}} {
+		if n >= u.size {
+			return strings.TrimSuffix(strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64), ".0") + u.name
+		}
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
-// checkPhoto decodes the photo once to refuse what the dream could not
-// read: the pixel limit is checked on the header before decoding.
-func checkPhoto(data []byte, maxPixels int) error {
-	_, _, err := imageio.DecodeInfo(bytes.NewReader(data), maxPixels)
+// readHeader reads what the photo's header says, refusing what the dream
+// could not read and more pixels than maxPixels. The photo is decoded only
+// by its job, once, when it starts: a photo whose data turns out broken
+// fails its job.
+func readHeader(data []byte, maxPixels int) (photoHeader, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	switch {
-	case errors.Is(err, imageio.ErrTooLarge):
-		return errorf(http.StatusRequestEntityTooLarge, "the photo has too many pixels: %s", strings.TrimPrefix(err.Error(), "imageio: "))
 	case err != nil:
-		return errorf(http.StatusUnsupportedMediaType, "the photo cannot be read: %s", strings.TrimPrefix(err.Error(), "imageio: "))
+		return photoHeader{}, errorf(http.StatusUnsupportedMediaType, "the photo cannot be read: %v", err)
+	case cfg.Width <= 0 || cfg.Height <= 0:
+		return photoHeader{}, errorf(http.StatusUnsupportedMediaType, "the photo cannot be read: its header says it is %d×%d", cfg.Width, cfg.Height)
+	case int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels):
+		return photoHeader{}, errorf(http.StatusRequestEntityTooLarge, "the photo has too many pixels: %d×%d is %.1f megapixels, over the limit of %.1f",
+			cfg.Width, cfg.Height, float64(cfg.Width)*float64(cfg.Height)/1e6, float64(maxPixels)/1e6)
 	}
-	return nil
+	return photoHeader{format: format, width: cfg.Width, height: cfg.Height, model: cfg.ColorModel, fileBytes: int64(len(data))}, nil
 }
 
 // request reads the dream request of the form: each field of the
 // request's table (dream.Fields) under its key, the first value of a number
-// and every value of the layers; an empty field keeps the default. It
+// and every value of a repeatable field (the layers, the classes); an
+// empty field keeps the default. It
 // checks the request as the command line does, before any model is loaded
 // or photo decoded.
 func (f *form) request() (dream.Request, error) {
@@ -173,7 +190,7 @@ func (f *form) request() (dream.Request, error) {
 			if err := field.Set(&r, v); err != nil {
 				return r, errorf(http.StatusBadRequest, "%v", err)
 			}
-			if field.Kind != "layers" {
+			if !field.Repeat {
 				break
 			}
 		}

@@ -78,8 +78,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 		}
 	}
 	if o.layer != "" {
-		if _, err := dream.ParseLayer(o.layer); err != nil {
+		if l, err := dream.ParseLayer(o.layer); err != nil {
 			return usagef("bench: --layer %q: %v", o.layer, err)
+		} else if l.Mask != "" {
+			return usagef("bench: --layer %q: a mask (@%s) is for dream", o.layer, l.Mask)
 		}
 	}
 	o.engine.NoWinograd = !o.winograd

@@ -18,6 +18,7 @@ import (
 )
 
 type dreamOptions struct {
+	command   string // "dream" or "sweep", which share these options
 	in, out   string
 	model     modelFlags
 	req       dream.Request
@@ -25,16 +26,18 @@ type dreamOptions struct {
 	bg        string
 	maxPixels int
 	quiet     bool
+	preset    string
 	from      string
 	modelDirs []string      // --models: where --from looks for the record's model
+	imageDirs []string      // --images: where --from looks for the record's images (masks)
 	rec       *dream.Record // read from --from
-	// guideGiven says that --guide was given, rather than taken from the
-	// record of --from.
-	guideGiven bool
+	// fromRecord holds the keys of the request's fields that the record
+	// of --from gave (the command line did not).
+	fromRecord map[string]bool
 }
 
 func newDreamCmd() *cobra.Command {
-	o := dreamOptions{req: dream.Defaults()}
+	o := dreamOptions{command: "dream", req: dream.Defaults()}
 	cmd := &cobra.Command{
 		Use:   "dream IN -o OUT [flags]",
 		Short: "Dream a photo",
@@ -45,9 +48,11 @@ objective, back to the image, a step divided by the mean absolute gradient. The
 step is in pixel levels (0..255) on every model, the notebook's on GoogLeNet.
 
 --layer takes a layer name (an alias such as inception_4c/output, or a tensor name
-from 'deepdream layers'; an exact tensor name wins), optionally with channels and a
-weight: NAME[:CH[,CH...]][=WEIGHT]. Repeat it to dream several layers at once. A
-negative weight suppresses what the layer sees.
+from 'deepdream layers'; an exact tensor name wins), optionally with channels, a
+weight and a mask: NAME[:CH[,CH...]][=WEIGHT][@MASK]. Repeat it to dream several
+layers at once. A negative weight suppresses what the layer sees. Everything after
+the first @ is the mask's file (a grey image: the layer counts where it is white,
+not where it is black).
 
 --class dreams towards a class of the model's classifier (ImageNet's 1000 on the
 registry's models), by name or index, optionally with a weight: NAME|INDEX[=WEIGHT].
@@ -57,6 +62,17 @@ class. --guide IMG dreams, at each position of the layers, the features of the g
 image that match best (the notebook's guided dream); the record keeps its name and
 sha256, by which --from finds it again.
 
+--mask FILE, a grey image resized to the photo, scales the dream per pixel, at
+every octave: white dreams fully, black not at all (those pixels stay as they were).
+--keep-colors dreams the luminance only and keeps the photo's colours (Cb, Cr of
+YCbCr). --laplacian N normalises the gradient's Laplacian pyramid of N halvings
+band by band, --smooth S blurs it with a Gaussian of S pixels: both give smoother,
+larger patterns. All are off by default.
+
+--preset NAME sets several of these flags at once to a recipe of 'deepdream
+presets'; the flags given on the command line win over it, and it wins over the
+parameters of --from.
+
 The same seed, model, input and flags give the same output on the same build.`,
 		Example: `  deepdream dream photo.jpg -o dream.png
   deepdream dream photo.jpg -o dream.png --layer inception_3b/output --iterations 20
@@ -65,21 +81,37 @@ The same seed, model, input and flags give the same output on the same build.`,
   deepdream dream photo.jpg -o fish.png --class goldfish --iterations 20
   deepdream dream photo.jpg -o both.png --layer inception_4c/output --class "Siberian husky=0.5"
   deepdream dream photo.jpg -o guided.png --guide flowers.jpg --layer inception_3b/output
+  deepdream dream photo.jpg -o slugs.png --preset dog-slug --iterations 30
+  deepdream dream photo.jpg -o sky.png --mask sky-mask.png --keep-colors
+  deepdream dream photo.jpg -o two.png --layer inception_4c/output@left.png --layer inception_3b/output@right.png
+  deepdream dream photo.jpg -o soft.png --laplacian 4 --smooth 1
   deepdream dream photo.jpg -o again.png --from dream.png   # reuse a dream's parameters`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.in = args[0]
-			o.guideGiven = cmd.Flags().Changed("guide")
 			if o.from != "" {
 				if err := applyRecord(cmd.Flags(), &o); err != nil {
 					return err
 				}
+				if err := fromSheet(cmd.Flags(), &o); err != nil {
+					return err
+				}
+			}
+			if err := applyPreset(cmd.Flags(), &o); err != nil {
+				return err
 			}
 			return runDream(cmd.Context(), cmd.ErrOrStderr(), &o)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", "", "output file (.png, .jpg); required")
+	o.register(f)
+	return cmd
+}
+
+// register makes the flags dream and sweep share: the model, the dream
+// request, the photo's and the output's options, --preset and --from.
+func (o *dreamOptions) register(f *pflag.FlagSet) {
 	o.model.register(f)
 	registerRequest(f, &o.req)
 	registerMaxPixels(f, &o.maxPixels)
@@ -88,7 +120,8 @@ The same seed, model, input and flags give the same output on the same build.`,
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous `DREAM` (flags given here win), and its model, found by sha256")
 	f.StringArrayVar(&o.modelDirs, "models", nil, "a `DIR` where --from looks for the dream's model file by its sha256, repeatable (also looked in: the dream's directory, the working directory, the model cache)")
-	return cmd
+	f.StringArrayVar(&o.imageDirs, "images", nil, "a `DIR` where --from looks for the dream's masks by their sha256, repeatable (also looked in: the dream's directory, the working directory)")
+	registerPreset(f, &o.preset)
 }
 
 // registerRequest makes a flag of every field of the dream request.
@@ -113,68 +146,94 @@ func (v *requestFlag) Type() string       { return v.field.Kind }
 
 // optionUsage turns a request's *dream.OptionError into a usage error
 // naming its flag.
-func optionUsage(err error) error {
+func (o *dreamOptions) optionUsage(err error) error {
 	var oe *dream.OptionError
 	if errors.As(err, &oe) {
-		return usagef("dream: --%s %s: %v", oe.Flag, oe.Value, oe.Err)
+		return usagef("%s: --%s %s: %v", o.command, oe.Flag, oe.Value, oe.Err)
 	}
 	return err
 }
 
-func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
+// prepare checks what can be checked before the model is loaded or the
+// photo read (the request's bounds, the output and its options) and finds
+// the model of --from's record. It returns how to write the photo's dream.
+func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 	if err := o.req.Validate(); err != nil {
-		return optionUsage(err)
+		return dream.Photo{}, o.optionUsage(err)
 	}
 	if o.out == "" {
-		return usagef("dream: -o OUT is required")
+		return dream.Photo{}, usagef("%s: -o OUT is required", o.command)
 	}
 	if o.quality < 1 || o.quality > 100 {
-		return usagef("dream: --quality %d: want a whole number from 1 to 100", o.quality)
+		return dream.Photo{}, usagef("%s: --quality %d: want a whole number from 1 to 100", o.command, o.quality)
 	}
-	if err := checkMaxPixels("dream", o.maxPixels); err != nil {
-		return err
+	if err := checkMaxPixels(o.command, o.maxPixels); err != nil {
+		return dream.Photo{}, err
 	}
 	bg, err := imageio.ParseColor(o.bg)
 	if err != nil {
-		return usagef("dream: --background: %v", err)
+		return dream.Photo{}, usagef("%s: --background: %v", o.command, err)
 	}
 	if err := imageio.CheckOutput(o.in, o.out); err != nil {
-		return usageError{err}
+		return dream.Photo{}, usageError{err}
 	}
 	if err := atomicfile.Check(o.out); err != nil {
-		return err
+		return dream.Photo{}, err
 	}
 	if o.rec != nil {
 		if err := o.recordModel(stderr); err != nil {
-			return err
+			return dream.Photo{}, err
 		}
 	}
+	if err := o.loadImages(); err != nil {
+		return dream.Photo{}, err
+	}
 	if err := o.readGuide(stderr); err != nil {
-		return err
+		return dream.Photo{}, err
 	}
 	format, _ := imageio.FormatFromPath(o.out) // checked above
+	return dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Background: bg}, nil
+}
+
+// loadModel loads the model, warning when it is not the one --from's
+// record names; defaultLayer says whether a dream uses its default layer.
+func (o *dreamOptions) loadModel(ctx context.Context, stderr io.Writer, defaultLayer bool) (*loadedModel, error) {
+	lm, err := o.model.load(ctx, stderr, o.quiet, use{preprocess: true, defaultLayer: defaultLayer})
+	if err != nil {
+		return nil, err
+	}
+	if o.rec != nil && o.rec.ModelSHA256 != "" && lm.entry.SHA256 != o.rec.ModelSHA256 {
+		fmt.Fprintf(stderr, "deepdream: warning: %s is not the model %s was dreamed with (sha256 %s, not %s): the dream will differ\n",
+			o.model.name, o.from, lm.entry.SHA256, o.rec.ModelSHA256)
+	}
+	return lm, nil
+}
+
+// record returns the record of a dream of req with the model.
+func (l *loadedModel) record(req dream.Request) dream.Record {
+	return dream.Record{Version: version, Model: l.entry.Name, ModelSHA256: l.entry.SHA256, Preprocess: &l.net.Preprocess, Request: req}
+}
+
+func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
+	photo, err := o.prepare(stderr)
+	if err != nil {
+		return err
+	}
 	in, err := os.Open(o.in)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	lm, err := o.model.load(ctx, stderr, o.quiet, use{preprocess: true, defaultLayer: len(o.req.Layers) == 0})
+	lm, err := o.loadModel(ctx, stderr, len(o.req.Layers) == 0)
 	if err != nil {
 		return err
-	}
-	if o.rec != nil && o.rec.ModelSHA256 != "" && lm.entry.SHA256 != o.rec.ModelSHA256 {
-		fmt.Fprintf(stderr, "deepdream: warning: %s is not the model %s was dreamed with (sha256 %s, not %s): the dream will differ\n",
-			o.model.name, o.from, lm.entry.SHA256, o.rec.ModelSHA256)
 	}
 	req := o.req
 	if _, err := lm.resolve(&req); err != nil {
 		return err
 	}
 	show := newDreamProgress(stderr, o.quiet)
-	file, _, err := lm.net.DreamPhoto(ctx, in,
-		dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Background: bg},
-		dream.Record{Version: version, Model: lm.entry.Name, ModelSHA256: lm.entry.SHA256, Preprocess: &lm.net.Preprocess, Request: req},
-		show.report)
+	file, _, err := lm.net.DreamPhoto(ctx, in, photo, lm.record(req), show.report)
 	show.close()
 	if err != nil {
 		return pixelLimit(err)

@@ -32,15 +32,17 @@ func applyRecord(fs *pflag.FlagSet, o *dreamOptions) error {
 		return fmt.Errorf("%s: the embedded parameters are not a deepdream record: %w", o.from, err)
 	}
 	o.rec = &rec
+	o.fromRecord = map[string]bool{}
 	for _, f := range dream.Fields() {
 		if !fs.Changed(f.Flag) {
 			f.Copy(&o.req, &rec.Request)
+			o.fromRecord[f.Key] = true
 		}
 	}
 	// A value out of bounds is named as the record's.
 	var oe *dream.OptionError
 	if err := o.req.Validate(); errors.As(err, &oe) && !fs.Changed(oe.Flag) {
-		return usagef("dream: --from %s: the record's %s is %s: %v", o.from, oe.Key, oe.Value, oe.Err)
+		return usagef("%s: --from %s: the record's %s is %s: %v", o.command, o.from, oe.Key, oe.Value, oe.Err)
 	}
 	return nil
 }
@@ -79,8 +81,8 @@ func (o *dreamOptions) recordModel(stderr io.Writer) error {
 	}
 	path, err := models.Find(rec.ModelSHA256, rec.Model, dirs)
 	if err != nil {
-		return fmt.Errorf("dream: --from %s: the dream's model %s (sha256 %s) is not in %v; pass the file with --model FILE, or its directory with --models DIR",
-			o.from, rec.Model, rec.ModelSHA256, dirs)
+		return fmt.Errorf("%s: --from %s: the dream's model %s (sha256 %s) is not in %v; pass the file with --model FILE, or its directory with --models DIR",
+			o.command, o.from, rec.Model, rec.ModelSHA256, dirs)
 	}
 	o.model.name = path
 	return o.recordPreprocess()
@@ -101,7 +103,7 @@ func (o *dreamOptions) recordPreprocess() error {
 	} {
 		if !o.model.fs.Changed(f.flag) {
 			if err := o.model.fs.Set(f.flag, f.value); err != nil {
-				return fmt.Errorf("dream: --from %s: preprocessing %s %s: %w", o.from, f.flag, f.value, err)
+				return fmt.Errorf("%s: --from %s: preprocessing %s %s: %w", o.command, o.from, f.flag, f.value, err)
 			}
 		}
 	}
@@ -127,7 +129,7 @@ func (o *dreamOptions) readGuide(stderr io.Writer) error {
 		return nil
 	}
 	path := g.Name
-	if !o.guideGiven && o.rec != nil {
+	if o.fromRecord["guide"] {
 		if g.SHA256 == "" {
 			return fmt.Errorf("dream: --from %s: the record names its guide %s without its sha256; pass it with --guide FILE", o.from, g.Name)
 		}
@@ -147,7 +149,7 @@ func (o *dreamOptions) readGuide(stderr io.Writer) error {
 	if err != nil {
 		return pixelLimit(fmt.Errorf("dream: %w", err))
 	}
-	if was := o.rec; was != nil && was.Request.Guide != nil && o.guideGiven && was.Request.Guide.SHA256 != guide.SHA256 {
+	if was := o.rec; was != nil && was.Request.Guide != nil && !o.fromRecord["guide"] && was.Request.Guide.SHA256 != guide.SHA256 {
 		fmt.Fprintf(stderr, "deepdream: warning: %s is not the guide %s was dreamed with (%s, sha256 %s): the dream will differ\n",
 			path, o.from, was.Request.Guide.Name, was.Request.Guide.SHA256)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -118,6 +119,8 @@ func FuzzDreamFrom(f *testing.F) {
 	rec := dream.Record{Version: version, Model: "net.onnx", Preprocess: &dream.Caffe, Request: dream.Defaults()}
 	rec.Request.Layers = []string{"r:1,3=-2"}
 	f.Add(rec.String())
+	f.Add(sheetRecordOf(rec, "iterations", "1", "2"))
+	f.Add(sheetRecordOf(rec, "layers", "r", "r:1,3=-2+c"))
 	f.Fuzz(func(t *testing.T, text string) {
 		if !utf8.ValidString(text) || len(text) > 1<<16 {
 			return // not embeddable: Encode refuses it
@@ -131,6 +134,9 @@ func FuzzDreamFrom(f *testing.F) {
 		if valid {
 			r.Request.Iterations = 1
 			valid = r.Request.Validate() == nil
+		}
+		if axes, err := sheetAxes(from); err != nil || slices.ContainsFunc(axes, func(a axis) bool { return a.field.Key != "iterations" }) {
+			valid = false // the sheet of a sweep, whose dreams the flags given do not choose between
 		}
 		switch {
 		case code != exitOK && code != exitError && code != exitUsage:

@@ -25,6 +25,9 @@ type modelFlags struct {
 	mean, std  string
 	noDownload bool
 	fs         *pflag.FlagSet
+	// dir, if set, is where a registry model's file is looked for
+	// instead of the cache (serve's --models DIR, see defaultFromDir).
+	dir string
 }
 
 func (m *modelFlags) register(fs *pflag.FlagSet) {
@@ -117,7 +120,7 @@ func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool, u u
 		return nil, err
 	}
 	dl := newDownloadProgress(stderr)
-	opts := models.Options{NoDownload: m.noDownload}
+	opts := models.Options{NoDownload: m.noDownload, Dir: m.dir}
 	if !quiet {
 		opts.Progress = dl.report
 	}

@@ -60,8 +60,10 @@ func runProbe(ctx context.Context, stdout, stderr io.Writer, o probeOptions) err
 			return usagef("probe: %s is required", req.flag)
 		}
 	}
-	if _, err := dream.ParseLayer(o.layer); err != nil {
+	if l, err := dream.ParseLayer(o.layer); err != nil {
 		return usagef("probe: --layer %q: %v", o.layer, err)
+	} else if l.Mask != "" {
+		return usagef("probe: --layer %q: a mask (@%s) is for dream", o.layer, l.Mask)
 	}
 	if err := checkMaxPixels("probe", o.maxPixels); err != nil {
 		return err

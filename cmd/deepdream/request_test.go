@@ -60,8 +60,11 @@ func classNet(t testing.TB) string {
 // TestEveryRequestFieldIsEverywhere checks the one table of dream options
 // against everything made from it: each field is a flag of dream, a field
 // of the studio's form, an entry of /api/config, and a key of the record
-// embedded in the dream, which --from reads back. The studio's form takes
-// no image file yet (the guide): it is left out there.
+// embedded in the dream, which --from reads back. An "image" field (the
+// mask, the guide) is a file on the command line, recorded by its base
+// name and sha256; the studio's form does not take images yet (it needs
+// an upload: the studio lists the field in /api/config, and is sent none
+// here).
 func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	model := classNet(t)
 	dir := t.TempDir()
@@ -70,21 +73,35 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	if err := os.Rename(writePNG(t, t.TempDir(), 20, 24), guide); err != nil {
 		t.Fatal(err)
 	}
-	want := dream.Defaults()
+	mask, maskSum := writeMask(t, filepath.Join(t.TempDir(), "mask.png"), 40, 30)
+	want, studioWant := dream.Defaults(), dream.Defaults()
 	args := []string{"dream", photo, "-o", filepath.Join(dir, "a.png"), "--model", model, "-q"}
 	form := map[string]string{}
 	for _, f := range dream.Fields() {
 		v := unusualValue(f, guide)
+		switch f.Key {
+		case "mask":
+			if err := f.Set(&want, filepath.Base(mask)); err != nil {
+				t.Fatal(err)
+			}
+			want.Images = map[string]dream.Image{filepath.Base(mask): {SHA256: maskSum}}
+			args = append(args, "--"+f.Flag+"="+mask)
+			continue
+		case "guide":
+			sum := sha256.Sum256(readFile(t, guide))
+			want.Guide = &dream.Guide{Name: filepath.Base(guide), SHA256: hex.EncodeToString(sum[:])}
+			args = append(args, "--"+f.Flag+"="+guide)
+			continue
+		}
 		if err := f.Set(&want, v); err != nil {
 			t.Fatal(err)
 		}
-		args = append(args, "--"+f.Flag+"="+v)
-		if f.Kind != "image" {
-			form[f.Key] = v
+		if err := f.Set(&studioWant, v); err != nil {
+			t.Fatal(err)
 		}
+		args = append(args, "--"+f.Flag+"="+v)
+		form[f.Key] = v
 	}
-	sum := sha256.Sum256(readFile(t, guide))
-	want.Guide = &dream.Guide{Name: filepath.Base(guide), SHA256: hex.EncodeToString(sum[:])}
 	if err := want.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +110,7 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	if code, _, errOut := cli(t, context.Background(), args...); code != 0 {
 		t.Fatalf("dream with every flag: exit %d: %s", code, errOut)
 	}
-	if code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", filepath.Join(dir, "b.png"), "--model", model, "-q", "--from", filepath.Join(dir, "a.png")); code != 0 {
+	if code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", filepath.Join(dir, "b.png"), "--model", model, "-q", "--from", filepath.Join(dir, "a.png"), "--images", filepath.Dir(mask)); code != 0 {
 		t.Fatalf("dream --from: exit %d: %s", code, errOut)
 	}
 	for _, out := range []string{"a.png", "b.png"} {
@@ -148,8 +165,8 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	}
 	var entry struct{ Params dream.Record }
 	getJSON(t, hs.URL+"/api/gallery/"+st.ID, &entry)
-	if want.Guide = nil; !reflect.DeepEqual(entry.Params.Request, want) {
-		t.Errorf("the studio recorded %+v, want %+v", entry.Params.Request, want)
+	if !reflect.DeepEqual(entry.Params.Request, studioWant) {
+		t.Errorf("the studio recorded %+v, want %+v", entry.Params.Request, studioWant)
 	}
 }
 

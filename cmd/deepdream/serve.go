@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +35,8 @@ type serveOptions struct {
 	maxUpload  int64
 	maxPixels  int
 	jobTimeout time.Duration
+	maxMemory  string
+	allowHosts []string
 	onShutdown string
 	// ready, if set, is called with the page's host:port once listening
 	// (tests).
@@ -56,13 +60,22 @@ files there count as those models; others take their settings from a sidecar
 MODEL.onnx.json: without one, GoogLeNet's preprocessing and a default layer
 chosen from the graph). The page only ever names a model, never a path.
 
-It listens on 127.0.0.1 unless --addr says otherwise. On SIGINT or SIGTERM it stops
-taking dreams and, per --on-shutdown, cancels the running ones (nothing of them is
-written) or lets them finish into the gallery; a second signal cancels them.`,
+Each dream's peak memory is estimated before it is queued: one that does not fit
+in --max-memory is refused with the largest max size that fits, and dreams run
+together only while their estimates fit beside each other.
+
+It listens on 127.0.0.1 unless --addr says otherwise, and answers only requests
+for localhost, IP addresses, --addr's host name and the names of --allow-host
+(another name may be a site's page made to reach this machine: DNS rebinding).
+
+On SIGINT or SIGTERM it stops taking dreams and, per --on-shutdown, cancels the
+running ones (nothing of them is written) or lets them finish into the gallery; a
+second signal cancels them.`,
 		Example: `  deepdream serve
   deepdream serve --data ~/dreams --workers 2
   deepdream serve --models ./onnx --model vgg16 --on-shutdown finish
-  deepdream serve --addr 0.0.0.0:8080   # reachable from the network: say so to no one you don't trust`,
+  deepdream serve --max-memory 4G
+  deepdream serve --addr 0.0.0.0:8080 --allow-host studio.lan   # reachable from the network: say so to no one you don't trust`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd.Context(), cmd.ErrOrStderr(), o)
@@ -78,6 +91,8 @@ written) or lets them finish into the gallery; a second signal cancels them.`,
 	f.Int64Var(&o.maxUpload, "max-upload", server.DefaultMaxUpload, "largest photo accepted, in bytes")
 	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse photos with more pixels than this")
 	f.DurationVar(&o.jobTimeout, "job-timeout", server.DefaultJobTimeout, "time limit of one dream")
+	f.StringVar(&o.maxMemory, "max-memory", "auto", "memory budget of the dreams, e.g. 4G or 512M (auto: half the RAM, or of the cgroup's limit, at most 3/4 of what is available)")
+	f.StringArrayVar(&o.allowHosts, "allow-host", nil, "a host name the page may be opened by besides localhost, IP addresses and --addr's host, repeatable")
 	f.StringVar(&o.onShutdown, "on-shutdown", "cancel", "what a shutdown does to running dreams: cancel or finish")
 	return cmd
 }
@@ -97,6 +112,23 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	case o.jobTimeout <= 0:
 		return usagef("serve: --job-timeout %s: want a positive duration", o.jobTimeout)
 	}
+	maxMemory, how := server.DefaultMaxMemory()
+	if o.maxMemory != "auto" {
+		n, err := parseBytes(o.maxMemory)
+		if err != nil {
+			return usagef("serve: --max-memory %q: %v", o.maxMemory, err)
+		}
+		maxMemory, how = n, "--max-memory"
+	}
+	for _, h := range o.allowHosts {
+		if h == "" || strings.ContainsAny(h, ":/[] ") {
+			return usagef("serve: --allow-host %q: want a host name, without a port", h)
+		}
+	}
+	hosts := o.allowHosts
+	if host, _, err := net.SplitHostPort(o.addr); err == nil && host != "" && net.ParseIP(host) == nil {
+		hosts = append(hosts, host) // IP addresses are answered anyway
+	}
 	if o.data == "" {
 		d, err := defaultDataDir()
 		if err != nil {
@@ -112,7 +144,7 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	studio, err := server.New(server.Config{
 		DataDir: o.data, Models: catalog, Workers: o.workers, Queue: o.queue,
 		MaxUpload: o.maxUpload, MaxPixels: o.maxPixels, JobTimeout: o.jobTimeout,
-		Version: version, Logf: logger.Printf,
+		MaxMemory: maxMemory, Hosts: hosts, Version: version, Logf: logger.Printf,
 	})
 	if err != nil {
 		return err
@@ -127,15 +159,15 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	for i, m := range catalog {
 		names[i] = m.Name
 	}
-	fmt.Fprintf(stderr, "deepdream: studio at http://%s/ (models: %s; gallery in %s; Ctrl-C stops it)\n",
-		pageHost(addr), strings.Join(names, ", "), o.data)
+	fmt.Fprintf(stderr, "deepdream: studio at http://%s/ (models: %s; gallery in %s; memory for dreams %.1f GB, %s; Ctrl-C stops it)\n",
+		pageHost(addr), strings.Join(names, ", "), o.data, float64(maxMemory)/(1<<30), how)
 	if !addr.IP.IsLoopback() {
 		fmt.Fprintf(stderr, "deepdream: WARNING: listening on %s, beyond this machine: anyone who can reach it can dream here and see and delete the gallery\n", addr)
 	}
 	if o.ready != nil {
 		o.ready(pageHost(addr))
 	}
-	hs := &http.Server{Handler: studio, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := studio.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {
@@ -184,6 +216,26 @@ func shutdown(stderr io.Writer, hs *http.Server, studio *server.Server, finish b
 	return nil
 }
 
+// byteCount is a number of bytes with an optional unit.
+var byteCount = regexp.MustCompile(`^(?i)\s*([0-9]*\.?[0-9]+)\s*(?:([KMGT])(?:i?B)?|B)?\s*$`)
+
+// parseBytes reads a byte count with an optional unit: 4G, 4GB and 4GiB
+// are all 4<<30 bytes; K, M, G and T go by 1024.
+func parseBytes(s string) (int64, error) {
+	m := byteCount.FindStringSubmatch(s)
+	if m == nil {
+		return 0, errors.New("want a size such as 4G, 512M or a number of bytes")
+	}
+	f, _ := strconv.ParseFloat(m[1], 64)
+	if m[2] != "" {
+		f *= float64(int64(1) << (10 * (1 + strings.Index("KMGT", strings.ToUpper(m[2])))))
+	}
+	if !(f >= 1) || f >= 1<<62 {
+		return 0, errors.New("want a size from 1 byte up")
+	}
+	return int64(f), nil
+}
+
 // pageHost is the host:port to print for the page: the loopback name
 // rather than the unspecified address.
 func pageHost(a *net.TCPAddr) string {
@@ -215,6 +267,9 @@ func defaultDataDir() (string, error) {
 // now, downloaded if needed), then the registry models whose file is in
 // --models DIR or the cache, then the other .onnx files of --models DIR.
 func studioModels(ctx context.Context, stderr io.Writer, o *serveOptions) ([]*server.Model, error) {
+	if err := defaultFromDir(stderr, o); err != nil {
+		return nil, err
+	}
 	lm, err := o.model.load(ctx, stderr, false, use{preprocess: true, defaultLayer: true})
 	if err != nil {
 		return nil, err
@@ -264,4 +319,57 @@ func studioModels(ctx context.Context, stderr io.Writer, o *serveOptions) ([]*se
 		seen[e.Name] = true
 	}
 	return list, nil
+}
+
+// defaultFromDir chooses the studio's default model when --model is not
+// given and --models DIR is: the registry's default if its file is in DIR
+// or the cache (nothing to download), else the first registry model whose
+// file is in DIR, else DIR's first other .onnx file by name. It says which.
+// Without a usable file in DIR the registry's default stays, downloaded if
+// needed.
+func defaultFromDir(stderr io.Writer, o *serveOptions) error {
+	if o.modelsDir == "" || o.model.fs.Changed("model") {
+		return nil
+	}
+	cache, _ := models.CacheDir()
+	has := func(e *models.Entry, dir string) bool {
+		st, err := os.Stat(e.Path(dir))
+		return dir != "" && err == nil && st.Size() == e.Size
+	}
+	def, err := models.Lookup(models.DefaultName)
+	if err != nil {
+		return err
+	}
+	if has(def, o.modelsDir) || has(def, cache) {
+		return nil
+	}
+	choice := ""
+	for _, e := range models.Registry() {
+		if has(&e, o.modelsDir) {
+			choice, o.model.dir = e.Name, o.modelsDir
+			break
+		}
+	}
+	if choice == "" {
+		files, err := filepath.Glob(filepath.Join(o.modelsDir, "*.onnx"))
+		if err != nil {
+			return err
+		}
+		registry := map[string]bool{}
+		for _, e := range models.Registry() {
+			registry[e.File] = true
+		}
+		for _, f := range files { // sorted by Glob
+			if !registry[filepath.Base(f)] {
+				choice = f
+				break
+			}
+		}
+	}
+	if choice == "" {
+		return nil
+	}
+	o.model.name = choice
+	fmt.Fprintf(stderr, "deepdream: serve: no --model given and %s is not in %s or the cache: the studio starts with %s\n", models.DefaultName, o.modelsDir, choice)
+	return nil
 }

@@ -63,8 +63,8 @@
 // the methods of Default. Lookup finds a kernel by name, and Geometry makes
 // a portable Go kernel with another kernel's tile, blocks and packing, so
 // that code built on gemm can test its layouts for a kernel this CPU
-// lacks. (UseGeometry, which makes Default return one, remains only for
-// the tests of ops until ops takes a *Kernel.)
+// lacks (ops' Winograd tests pack for Geometry("avx512") through
+// ConvParams.Kernel).
 //
 // Every assembly routine (kernel_amd64.s) has a pure-Go twin with the same
 // signature (kernel_generic.go), and one table test runs Sgemm with every

@@ -2,7 +2,6 @@ package gemm
 
 import (
 	"fmt"
-	"sync/atomic"
 )
 
 // Geometry returns a portable Go kernel with the tile (mr x nr), block
@@ -22,24 +21,6 @@ func Geometry(name string) (*Kernel, error) {
 		return &kn, nil
 	}
 	return nil, fmt.Errorf("gemm: no kernel geometry %q in this build", name)
-}
-
-// geometryOverride, when set, is the kernel Default returns (UseGeometry).
-var geometryOverride atomic.Pointer[Kernel]
-
-// UseGeometry makes Default, and so the package-level functions, return
-// Geometry(name) until the returned function is called. It must not be
-// called while a product is running.
-//
-// Deprecated: pass Geometry(name) to the Kernel methods instead. It stays
-// for ops' tests, until ops takes a *Kernel.
-func UseGeometry(name string) (restore func(), err error) {
-	kn, err := Geometry(name)
-	if err != nil {
-		return nil, err
-	}
-	prev := geometryOverride.Swap(kn)
-	return func() { geometryOverride.Store(prev) }, nil
 }
 
 // tileKernel is a plain-loop kernel for any mr x nr tile.

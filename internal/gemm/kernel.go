@@ -55,12 +55,7 @@ var addScalar = addScalarGo
 
 // Default returns the kernel the package-level functions use: the fastest
 // this machine runs.
-func Default() *Kernel {
-	if k := geometryOverride.Load(); k != nil {
-		return k
-	}
-	return kernels[0]
-}
+func Default() *Kernel { return kernels[0] }
 
 // Available returns the kernels this machine runs, fastest first: a
 // subset of "avx512", "avx2" and "generic", which is always last.

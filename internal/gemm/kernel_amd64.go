@@ -31,15 +31,22 @@ func init() {
 //go:noescape
 func copyPanelsAVX2(dst []float32, src []float32, pf []float32, panels int, nr int, ps int)
 
-// Block sizes target Zen 4/5 (48 KiB L1d, 1 MiB L2 per core): a kc x nr
-// panel of B fills at most two thirds of L1 (avx2: 384*16*4 = 24 KiB,
-// avx512: 160*48*4 = 30 KiB) and an mc x kc block of A under half of L2.
-// The avx2 sizes were measured (kc 192..512, mc 120..510, nc 128..512 were
-// within the noise of a shared machine); the avx512 ones follow the same
-// rules, unmeasured.
+// Block sizes target 48 KiB of L1d and 1-1.25 MiB of L2 per core (Zen
+// 4/5, Ice Lake): a kc x nr panel of B fills at most three quarters of L1
+// (avx2: 384*16*4 = 24 KiB, avx512: 192*48*4 = 36 KiB) and an mc x kc
+// block of A under a third of L2. The avx2 sizes were measured on Zen 5
+// (kc 192..512, mc 120..510, nc 128..512 were within the noise of a shared
+// machine). The avx512 ones were measured on Ice Lake, one core, the
+// fastest of 21-31 interleaved runs: kc 192 ran the 1x1 products of
+// inception_3a (K = 192 forward, 176 backward) in 0.85-0.88x the time of
+// kc 160, which splits them into two blocks, and the other GoogLeNet
+// products within 3%; kc 256..384 did the same as 192 (the panel then
+// outgrows L1); mc 960 and nc 192 within 2% of mc 480 and nc 384, mc 240
+// up to 6% slower (224x224's 1x1 products), nc 768 and 1536 up to 7%
+// (1024x768's).
 var (
 	avx512Kernel = Kernel{
-		name: "avx512", mr: 8, nr: 48, kc: 160, mc: 480, nc: 384,
+		name: "avx512", mr: 8, nr: 48, kc: 192, mc: 480, nc: 384,
 		fn: kernelAVX512, copyB: copyPanelsAVX2, // AVX-512F CPUs have AVX2
 	}
 	avx2Kernel = Kernel{
@@ -50,7 +57,7 @@ var (
 )
 
 // geometries returns every kernel this build defines, runnable here or not
-// (see UseGeometry), then the generic one; their packing is the AVX2 copy
+// (see Geometry), then the generic one; their packing is the AVX2 copy
 // where the CPU has AVX2 (the avx512 kernel's own), else the generic one.
 func geometries() []*Kernel {
 	var ks []*Kernel

@@ -8,8 +8,8 @@ import "fmt"
 // differs from kernelFunc's definition, or that it wrote outside the tile.
 //
 // Sgemm uses only kernels that pass. It guards assembly that the project's
-// CI may never run: the avx512 kernel is tested on machines that have
-// AVX-512, and the development VM has none. It costs microseconds, once.
+// CI may never run: the avx512 kernel is tested only on machines that have
+// AVX-512, which CI's may lack. It costs microseconds, once.
 func selfCheck(kn *Kernel) error {
 	const k, pad = 7, 3
 	mr, nr := kn.mr, kn.nr

@@ -35,7 +35,7 @@ function clearMessage() {
 }
 
 // api calls the studio and returns the decoded JSON answer, or throws an
-// Error carrying the studio's own message.
+// Error carrying the studio's own message, and its whole answer as data.
 async function api(method, url, body) {
   let res;
   try {
@@ -51,7 +51,9 @@ async function api(method, url, body) {
     // not JSON: the status says enough
   }
   if (!res.ok) {
-    throw new Error((data && data.error) || `The studio answered ${res.status} ${res.statusText}.`);
+    const e = new Error((data && data.error) || `The studio answered ${res.status} ${res.statusText}.`);
+    e.data = data;
+    throw e;
   }
   return data;
 }
@@ -59,6 +61,7 @@ async function api(method, url, body) {
 // ---- the form ----
 
 function formatBytes(n) {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GB`;
   return n >= 1 << 20 ? `${Math.round(n / (1 << 20))} MB` : `${Math.round(n / 1024)} KB`;
 }
 
@@ -78,7 +81,7 @@ async function init() {
   $("footer").textContent =
     `deepdream ${c.version || "dev"} · photos up to ${formatBytes(c.limits.max_upload)} and ` +
     `${Math.round(c.limits.max_pixels / 1e6)} megapixels · ${c.limits.workers} dream(s) at a time, ` +
-    `${c.limits.queue} waiting at most`;
+    `${c.limits.queue} waiting at most · ${formatBytes(c.limits.max_memory)} of memory for dreams`;
   model.addEventListener("change", () => loadLayers(model.value));
   await loadLayers(model.value);
   await loadGallery();
@@ -86,12 +89,14 @@ async function init() {
 
 // buildFields adds an input for every number and yes/no field of a dream
 // request to the form, as /api/config describes them: the studio's request
-// table, the one the command line's flags come from. The layer has its own
-// controls.
+// table, the one the command line's flags come from. It skips the kinds it
+// does not render: the layer has its own controls; classes and images
+// (masks, the guide) are not offered yet, and any kind added later waits
+// for its own control.
 function buildFields(fields) {
   const box = $("fields");
   for (const f of fields) {
-    if (f.kind === "layers") continue;
+    if (!["int", "uint", "float", "bool"].includes(f.kind)) continue;
     const label = document.createElement("label");
     label.htmlFor = f.key;
     label.textContent = f.label;
@@ -261,7 +266,15 @@ async function submitDream(over) {
     const st = await api("POST", "/api/jobs", formData(over || {}));
     watch(st);
   } catch (e) {
-    showMessage(e.message);
+    const fit = e.data && e.data.fit_max_size;
+    if (fit) {
+      // Too large for the studio's memory: offer the largest size that
+      // fits, without dreaming it unasked.
+      $("max_size").value = fit;
+      showMessage(`${e.message}. The max size is now ${fit}: press Dream to dream it at that size.`, "info");
+    } else {
+      showMessage(e.message);
+    }
   } finally {
     button.disabled = false;
   }
