@@ -165,8 +165,12 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 	if err != nil {
 		return nil, err
 	}
-	if req.Guide != nil {
-		if obj, err = n.Guided(ctx, obj, req.Guide.Image, req.engine()); err != nil {
+	if req.Guide != "" {
+		guide, err := req.image("guide", req.Guide)
+		if err != nil {
+			return nil, err
+		}
+		if obj, err = n.Guided(ctx, obj, guide, req.engine()); err != nil {
 			return nil, err
 		}
 	}

@@ -150,7 +150,7 @@ func ExampleRecord() {
 	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
 	fmt.Println(rec) // the text embedded in a dream file
 	// Output:
-	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":null}
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":""}
 }
 
 // An objective on a plan of one's own, as `deepdream probe` uses it.
@@ -349,9 +349,10 @@ func ExampleParseClass() {
 	// weight "0" is 0, which would dream nothing of the class: leave the class out instead
 }
 
-// A guided dream: the guide image is read from a file (here, a PNG in
-// memory) and named in the request.
-func ExampleReadGuide() {
+// A guided dream: the guide is an image of the request, as a mask is: read
+// from a file (LoadImage; here a PNG in memory) and named in the request,
+// which the record names it by, with its sha256.
+func ExampleNetwork_Dream_guide() {
 	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
 	if err != nil {
 		panic(err)
@@ -364,20 +365,23 @@ func ExampleReadGuide() {
 	if err := png.Encode(&file, guideImg); err != nil {
 		panic(err)
 	}
-	guide, err := dream.ReadGuide(&file, "guides/flowers.png", 0)
+	guide, err := dream.LoadImage(&file, 0)
 	if err != nil {
 		panic(err)
 	}
 	req := dream.Defaults()
-	req.Guide, req.Octaves, req.Iterations = guide, 1, 2
+	req.Guide, req.Images = "flowers.png", map[string]dream.Image{"flowers.png": guide}
+	req.Octaves, req.Iterations = 1, 2
 	photo := image.NewNRGBA(image.Rect(0, 0, 40, 30))
 	out, err := net.Dream(context.Background(), photo, req, nil)
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(guide.Name, len(guide.SHA256), out.Bounds())
+	rec := dream.Record{Version: "example", Model: "tiny", Request: req}
+	fmt.Println(out.Bounds(), strings.Contains(rec.String(), `"guide":"flowers.png",`),
+		strings.HasSuffix(rec.String(), `"images":{"flowers.png":"`+guide.SHA256+`"}}`))
 	// Output:
-	// flowers.png 64 (0,0)-(40,30)
+	// (0,0)-(40,30) true true
 }
 
 // The guided objective on a plan of one's own: Guided gives each layer

@@ -2,12 +2,9 @@ package dream
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"slices"
 
 	"github.com/deepdream-go/deepdream/graph"
@@ -20,47 +17,6 @@ import (
 // product of its feature vector with the guide image's feature vector at
 // the same layer that matches it best: its gradient there is that guide
 // vector (y[:, A.argmax(1)] in the notebook).
-
-// Guide is the image a guided dream takes its features from
-// (Request.Guide). The record of a dream keeps its name and sha256, by
-// which `dream --from` finds the file again; the image itself is read by
-// the caller (ReadGuide): the command line from a file, the studio from an
-// upload. A Guide as a flag or a form field gives it (Field.Set) has its
-// name only, and a dream refuses it until its image is read.
-type Guide struct {
-	Name   string      `json:"name"`   // the file's name, without its directory once read
-	SHA256 string      `json:"sha256"` // of the file, lower-case hex: the guide's identity
-	Image  image.Image `json:"-"`      // nil until read
-}
-
-// ReadGuide reads a guide image file from r (decoding with the limits and
-// EXIF orientation of a photo, refusing more than maxPixels, 0:
-// imageio.DefaultMaxPixels) and hashes it: the Guide of a request, with
-// name, the file's name, kept without its directory.
-func ReadGuide(r io.Reader, name string, maxPixels int) (*Guide, error) {
-	h := sha256.New()
-	tee := io.TeeReader(r, h)
-	img, _, err := imageio.DecodeInfo(tee, maxPixels)
-	if err == nil {
-		_, err = io.Copy(h, r) // whatever the decoder left: the sha256 is the whole file's
-	}
-	if err != nil {
-		return nil, fmt.Errorf("guide %s: %w", name, err)
-	}
-	return &Guide{Name: baseName(name), SHA256: hex.EncodeToString(h.Sum(nil)), Image: img}, nil
-}
-
-// baseName is the last element of a slash- or backslash-separated path:
-// a record names files without their directories, whichever system wrote
-// it.
-func baseName(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' || path[i] == '\\' {
-			return path[i+1:]
-		}
-	}
-	return path
-}
 
 // GuideFeatures are a guide image's feature vectors at one layer: the
 // layer's chosen channels at each of its positions, channel by channel

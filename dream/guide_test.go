@@ -1,18 +1,12 @@
 package dream
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"image"
-	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/deepdream-go/deepdream/graph"
@@ -24,7 +18,8 @@ import (
 // objective_guide written out: A = x^T y, and at each position the guide
 // vector y[:, A.argmax(1)], times the weight; the value is the sum of the
 // maxima. The guide has so many positions that the dot products take
-// several blocks; one case has chosen channels.
+// several blocks; one case has chosen channels, one a mask, which weighs
+// each position's maximum and gradient (a layer's @MASK).
 func TestGuidedTermIsTheNotebooks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const c, h, w, m = 5, 30, 40, 3000 // 1200 positions x 3000: 4 blocks
@@ -34,7 +29,21 @@ func TestGuidedTermIsTheNotebooks(t *testing.T) {
 	for i := range a {
 		a[i] = rng.Float32()*2 - 1
 	}
-	for _, channels := range [][]int{nil, {3, 1}} {
+	mask := make([]float32, n)
+	for i := range mask {
+		mask[i] = rng.Float32()
+	}
+	for _, tc := range []struct {
+		channels []int
+		mask     []float32
+	}{{nil, nil}, {[]int{3, 1}, nil}, {[]int{3, 1}, mask}} {
+		channels := tc.channels
+		mv := func(i int) float32 {
+			if tc.mask == nil {
+				return 1
+			}
+			return tc.mask[i]
+		}
 		k := c // the vectors' length
 		if channels != nil {
 			k = len(channels)
@@ -61,23 +70,23 @@ func TestGuidedTermIsTheNotebooks(t *testing.T) {
 					best, bestDot = j, dot
 				}
 			}
-			want += bestDot
+			want += float64(mv(i)) * bestDot
 			for ci := range k {
 				ch := ci
 				if channels != nil {
 					ch = channels[ci]
 				}
-				wantG[ch*n+i] = -0.5 * f.Data[ci*m+best]
+				wantG[ch*n+i] = -0.5 * mv(i) * f.Data[ci*m+best]
 			}
 		}
 		g := make([]float32, c*n)
-		got := f.eval(a, g, shape, channels, -0.5, nil, new(scratch))
+		got := f.eval(a, g, shape, channels, -0.5, tc.mask, new(scratch))
 		if math.Abs(got-want) > 1e-4*math.Abs(want) {
-			t.Errorf("channels %v: value %v, want %v", channels, got, want)
+			t.Errorf("channels %v, mask %t: value %v, want %v", channels, tc.mask != nil, got, want)
 		}
 		for i := range g {
 			if g[i] != wantG[i] {
-				t.Fatalf("channels %v: gradient[%d] = %v, want %v", channels, i, g[i], wantG[i])
+				t.Fatalf("channels %v, mask %t: gradient[%d] = %v, want %v", channels, tc.mask != nil, i, g[i], wantG[i])
 			}
 		}
 	}
@@ -130,34 +139,6 @@ func TestGuideTooSmall(t *testing.T) {
 	}
 }
 
-func TestReadGuide(t *testing.T) {
-	var file bytes.Buffer
-	if err := png.Encode(&file, testImage(30, 20)); err != nil {
-		t.Fatal(err)
-	}
-	file.WriteString("trailing bytes the decoder leaves")
-	sum := sha256.Sum256(file.Bytes())
-	g, err := ReadGuide(bytes.NewReader(file.Bytes()), "photos/flowers.png", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g.Name != "flowers.png" || g.SHA256 != hex.EncodeToString(sum[:]) || g.Image.Bounds() != image.Rect(0, 0, 30, 20) {
-		t.Errorf("guide %s %s %v, want flowers.png, the file's sha256, 30x20", g.Name, g.SHA256, g.Image.Bounds())
-	}
-	if _, err := ReadGuide(bytes.NewReader(file.Bytes()), `C:\photos\a.png`, 599); !errors.Is(err, imageio.ErrTooLarge) || !strings.HasPrefix(err.Error(), `guide C:\photos\a.png: `) {
-		t.Errorf("a guide over the pixel limit: %v", err)
-	}
-	if _, err := ReadGuide(strings.NewReader("not an image"), "x.jpg", 0); err == nil {
-		t.Error("text was read as a guide")
-	}
-	n := tinyNetwork()
-	req := Defaults()
-	req.Guide = &Guide{Name: "flowers.png"}
-	if _, err := n.Resolve(&req); err == nil || !strings.Contains(err.Error(), `the guide "flowers.png" has not been read`) {
-		t.Errorf("a guide without its image: %v", err)
-	}
-}
-
 // TestGuideMovesFeaturesTowardsTheGuide is the guide's acceptance test:
 // dog.jpg dreamed at a layer of GoogLeNet, guided by another photo, ends
 // with a mean feature vector at that layer closer (by cosine) to the
@@ -177,7 +158,7 @@ func TestGuideMovesFeaturesTowardsTheGuide(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		guide, err := ReadGuide(f, tc.guide, 0)
+		guide, err := LoadImage(f, 0)
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -188,7 +169,7 @@ func TestGuideMovesFeaturesTowardsTheGuide(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Guide = guide
+		req.Guide, req.Images = tc.guide, map[string]Image{tc.guide: guide}
 		guided, err := n.Dream(context.Background(), img, req, nil)
 		if err != nil {
 			t.Fatal(err)

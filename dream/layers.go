@@ -51,13 +51,10 @@ func (n *Network) lookup(name string) (string, bool) {
 // the default layer, which Resolve writes into req.Layers so that a record
 // of the request names it, unless it has classes and no guide: the classes
 // are then the whole objective. It runs nothing: a request that cannot run
-// fails here, before the work starts (a guide must have its image), and
-// Dream makes the guided terms (Guided).
+// fails here, before the work starts, and Dream makes the guided terms
+// (Guided).
 func (n *Network) Resolve(req *Request) (Objective, error) {
-	if req.Guide != nil && req.Guide.Image == nil {
-		return nil, fmt.Errorf("dream: the guide %q has not been read (ReadGuide)", req.Guide.Name)
-	}
-	if len(req.Layers) == 0 && (len(req.Classes) == 0 || req.Guide != nil) {
+	if len(req.Layers) == 0 && (len(req.Classes) == 0 || req.Guide != "") {
 		if n.DefaultLayer == "" {
 			return nil, n.noLayers()
 		}

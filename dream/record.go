@@ -11,8 +11,9 @@ import (
 // is one object: version, model, model_sha256 and preprocess, then the
 // request's fields under their keys (Fields), so that a field added to
 // the table is recorded, and read back by --from, with no change here;
-// then, if the request names images (a mask), "images", the sha256 of
-// each by its name ({"left.png": "9f86d0..."}), which --from finds it by.
+// then, if the request names images (masks, a guide), "images", the
+// sha256 of each by its name ({"left.png": "9f86d0..."}), which --from
+// finds it by.
 type Record struct {
 	Version     string // of the program that dreamed
 	Model       string // registry name, or the model file's base name

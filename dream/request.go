@@ -47,11 +47,11 @@ type Request struct {
 	// towards, or away from with a negative weight, their terms added to
 	// the layers'; without layers and guide, they are the objective.
 	Classes []string
-	// Guide, if set, guides the layers' terms (Network.Guided); its image
-	// is read by the caller (ReadGuide).
-	Guide *Guide
-	// Images are the images the request names (Mask, a layer's @MASK),
-	// by name. They are what the options name rather than options, so
+	// Guide names an image, in Images, that guides the layers' terms
+	// (Network.Guided): the notebook's guided dream ("": none).
+	Guide string
+	// Images are the images the request names (Mask, Guide, a layer's
+	// @MASK), by name. They are what the options name rather than options, so
 	// they are not in the table: the caller loads them (LoadImage), and
 	// the Record keeps each one's name and sha256.
 	Images map[string]Image
@@ -65,10 +65,9 @@ type Field struct {
 	Help  string // the flag's help
 	// Kind says how values are written: "int", "uint" and "float" are one
 	// number; "bool" is true or false; "layers" is a layer spec and
-	// "classes" a class spec, both repeatable; "image" is an image file
-	// (a path on the command line, an upload in the studio), "" for none:
-	// the mask names an image of Request.Images, the guide is read by the
-	// caller (ReadGuide); the record names either by name and sha256.
+	// "classes" a class spec, both repeatable; "image" names an image of
+	// Request.Images (a file on the command line, an upload in the
+	// studio), "" for none.
 	Kind string
 	// Repeat says that every value given is kept (Set adds it to the
 	// others), not only the last.
@@ -118,54 +117,15 @@ func Fields() []Field {
 		boolean("keep_colors", "keep-colors", "Keep colours",
 			"dream the luminance only (Y of YCbCr): each step moves a pixel's red, green and blue alike, so the photo keeps its colours (Cb, Cr)",
 			false, func(r *Request) *bool { return &r.KeepColors }),
-		{
-			Key: "mask", Flag: "mask", Label: "Mask (grey image)", Kind: "image", Default: "",
-			Help:   "a grey image `FILE`, resized to the photo, that scales the dream per pixel: white dreams fully, black not at all, at every octave",
-			ptr:    func(r *Request) any { return &r.Mask },
-			parse:  func(r *Request, s string) error { r.Mask = s; return nil },
-			format: func(r *Request) string { return r.Mask },
-			copy:   func(dst, src *Request) { dst.Mask = src.Mask },
-			check:  func(*Request) error { return nil },
-		},
+		imageName("mask", "mask", "Mask (grey image)",
+			"a grey image `FILE`, resized to the photo, that scales the dream per pixel: white dreams fully, black not at all, at every octave",
+			func(r *Request) *string { return &r.Mask }),
 		specs("classes", "class", "Classes",
 			"class to dream towards, `NAME|INDEX[=WEIGHT]`, repeatable: a class of the model's classifier by name (case aside, or whole words of one name: husky) or index (0 to 999 on ImageNet models); a negative weight suppresses it. Alone, the classes are the objective; with --layer, a class of weight 1 moves the image as much as the layers",
 			ParseClass, func(r *Request) *[]string { return &r.Classes }),
-		{
-			Key: "guide", Flag: "guide", Label: "Guide image", Kind: "image", Default: (*Guide)(nil),
-			Help: "guide image `FILE`: at each position of the layers (default: the model's), dream the guide's features that match best, the notebook's guided dream; recorded by name and sha256, by which --from finds it",
-			ptr:  func(r *Request) any { return &r.Guide },
-			parse: func(r *Request, s string) error {
-				r.Guide = nil
-				if s != "" {
-					r.Guide = &Guide{Name: s}
-				}
-				return nil
-			},
-			format: func(r *Request) string {
-				if r.Guide == nil {
-					return ""
-				}
-				return r.Guide.Name
-			},
-			copy: func(dst, src *Request) {
-				dst.Guide = nil
-				if src.Guide != nil {
-					g := *src.Guide
-					dst.Guide = &g
-				}
-			},
-			check: func(r *Request) error {
-				g := r.Guide
-				switch {
-				case g == nil:
-				case g.Name == "":
-					return &OptionError{Key: "guide", Flag: "guide", Value: g.Name, Err: errors.New("want an image file's name")}
-				case g.SHA256 != "" && !isSHA256(g.SHA256):
-					return &OptionError{Key: "guide", Flag: "guide", Value: g.SHA256, Err: errors.New("want a sha256 of 64 lower-case hexadecimal digits")}
-				}
-				return nil
-			},
-		},
+		imageName("guide", "guide", "Guide image",
+			"guide image `FILE`: at each position of the layers (default: the model's), dream the guide's features that match best, the notebook's guided dream",
+			func(r *Request) *string { return &r.Guide }),
 	}
 }
 
@@ -189,17 +149,17 @@ func specs(key, flag, label, help string, parse func(string) (Layer, error), ptr
 	}
 }
 
-// isSHA256 reports whether s is a sha256 as records keep them.
-func isSHA256(s string) bool {
-	if len(s) != 64 {
-		return false
+// imageName makes the table entry of a field that names an image of
+// Request.Images ("" for none): Set names it, the caller loads it.
+func imageName(key, flag, label, help string, ptr func(*Request) *string) Field {
+	return Field{
+		Key: key, Flag: flag, Label: label, Help: help, Kind: "image", Default: "",
+		ptr:    func(r *Request) any { return ptr(r) },
+		parse:  func(r *Request, s string) error { *ptr(r) = s; return nil },
+		format: func(r *Request) string { return *ptr(r) },
+		copy:   func(dst, src *Request) { *ptr(dst) = *ptr(src) },
+		check:  func(*Request) error { return nil },
 	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // boolean makes the table entry of a yes/no field.
@@ -319,17 +279,17 @@ func Defaults() Request {
 
 // Set reads one value of the field into r, as a flag or a form field
 // gives it: a number replaces the field, a layer or class spec is added
-// to the others (Repeat), an image file names the guide (its image is
-// the caller's to read: ReadGuide), "" for none. Bounds are checked by
-// Validate, once every value is in.
+// to the others (Repeat), an image's name replaces the field ("" for
+// none; its image is the caller's to load into Images). Bounds are
+// checked by Validate, once every value is in.
 func (f *Field) Set(r *Request, s string) error { return f.parse(r, s) }
 
 // Get returns the field of r as text, the way Set reads it (the specs of
-// "layers" and "classes" joined by commas, the guide's name).
+// "layers" and "classes" joined by commas).
 func (f *Field) Get(r *Request) string { return f.format(r) }
 
 // Value returns the field's value in r (an int, uint64, float64, float32,
-// bool, string, []string or *Guide).
+// bool, string or []string).
 func (f *Field) Value(r *Request) any { return reflect.ValueOf(f.ptr(r)).Elem().Interface() }
 
 // Copy sets the field of dst to its value in src.

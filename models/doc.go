@@ -31,7 +31,8 @@
 // otherwise the layer dream.NewNetwork chooses from its graph, and says
 // which; and every profile without class names ImageNet's, for the class
 // specs of a dream (dream --class). Find locates a model file by its
-// sha256, as `dream --from` does; FindFile, any file (a dream's guide).
+// sha256, as `dream --from` does (internal/recorded, which finds a
+// dream's images too).
 //
 // Entries share their alias maps and slices with the table: callers must
 // not modify them.

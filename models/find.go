@@ -30,10 +30,3 @@ func Find(sum, name string, dirs []string) (string, error) {
 	}
 	return path, nil
 }
-
-// FindFile is Find for the files of dirs with one of the extensions exts
-// (lower-case, with the dot; matched in any case): a dream's guide image
-// is found again by its sha256 as its model is.
-func FindFile(sum, name string, dirs []string, exts ...string) (string, error) {
-	return recorded.Find(sum, name, dirs, exts)
-}

@@ -29,7 +29,7 @@ type dreamOptions struct {
 	preset    string
 	from      string
 	modelDirs []string      // --models: where --from looks for the record's model
-	imageDirs []string      // --images: where --from looks for the record's images (masks)
+	imageDirs []string      // --images: where --from looks for the record's images (masks, guide)
 	rec       *dream.Record // read from --from
 	// fromRecord holds the keys of the request's fields that the record
 	// of --from gave (the command line did not).
@@ -59,8 +59,7 @@ registry's models), by name or index, optionally with a weight: NAME|INDEX[=WEIG
 Alone it is the objective; with --layer it is balanced against the layers, weight 1
 moving the image as much as the layers together. A negative weight suppresses the
 class. --guide IMG dreams, at each position of the layers, the features of the guide
-image that match best (the notebook's guided dream); the record keeps its name and
-sha256, by which --from finds it again.
+image that match best (the notebook's guided dream).
 
 --mask FILE, a grey image resized to the photo, scales the dream per pixel, at
 every octave: white dreams fully, black not at all (those pixels stay as they were).
@@ -68,6 +67,9 @@ every octave: white dreams fully, black not at all (those pixels stay as they we
 YCbCr). --laplacian N normalises the gradient's Laplacian pyramid of N halvings
 band by band, --smooth S blurs it with a Gaussian of S pixels: both give smoother,
 larger patterns. All are off by default.
+
+A dream's record names its images (masks, guide) by name and sha256, by which --from
+finds the files again: in --images DIR, beside the dream or in the working directory.
 
 --preset NAME sets several of these flags at once to a recipe of 'deepdream
 presets'; the flags given on the command line win over it, and it wins over the
@@ -120,7 +122,7 @@ func (o *dreamOptions) register(f *pflag.FlagSet) {
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous `DREAM` (flags given here win), and its model, found by sha256")
 	f.StringArrayVar(&o.modelDirs, "models", nil, "a `DIR` where --from looks for the dream's model file by its sha256, repeatable (also looked in: the dream's directory, the working directory, the model cache)")
-	f.StringArrayVar(&o.imageDirs, "images", nil, "a `DIR` where --from looks for the dream's masks by their sha256, repeatable (also looked in: the dream's directory, the working directory)")
+	f.StringArrayVar(&o.imageDirs, "images", nil, "a `DIR` where --from looks for the dream's images (masks, guide) by their sha256, repeatable (also looked in: the dream's directory, the working directory)")
 	registerPreset(f, &o.preset)
 }
 
@@ -185,10 +187,7 @@ func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 			return dream.Photo{}, err
 		}
 	}
-	if err := o.loadImages(); err != nil {
-		return dream.Photo{}, err
-	}
-	if err := o.readGuide(stderr); err != nil {
+	if err := o.loadImages(stderr); err != nil {
 		return dream.Photo{}, err
 	}
 	format, _ := imageio.FormatFromPath(o.out) // checked above

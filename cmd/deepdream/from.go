@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -112,47 +111,3 @@ func (o *dreamOptions) recordPreprocess() error {
 
 // num writes a float32 in the fewest digits that read back the same.
 func num(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
-
-// guideExts are the extensions of the images --from looks among for a
-// dream's guide.
-var guideExts = []string{".jpg", ".jpeg", ".png", ".gif", ".webp"}
-
-// readGuide reads the guide image of the request, if any: the file
-// --guide names, or the one the record of --from names, found by its
-// sha256 (whatever it is called now) beside the dream, beside the photo
-// and in the working directory; none with that sha256 is an error, as
-// another file of the same name would dream something else. A --guide
-// other than the record's is warned about.
-func (o *dreamOptions) readGuide(stderr io.Writer) error {
-	g := o.req.Guide
-	if g == nil {
-		return nil
-	}
-	path := g.Name
-	if o.fromRecord["guide"] {
-		if g.SHA256 == "" {
-			return fmt.Errorf("dream: --from %s: the record names its guide %s without its sha256; pass it with --guide FILE", o.from, g.Name)
-		}
-		dirs := []string{filepath.Dir(o.from), filepath.Dir(o.in), "."}
-		var err error
-		if path, err = models.FindFile(g.SHA256, g.Name, dirs, guideExts...); err != nil {
-			return fmt.Errorf("dream: --from %s: the dream's guide %s (sha256 %s) is not in %v; pass it with --guide FILE",
-				o.from, g.Name, g.SHA256, dirs)
-		}
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("dream: --guide: %w", err)
-	}
-	defer f.Close()
-	guide, err := dream.ReadGuide(f, path, o.maxPixels)
-	if err != nil {
-		return pixelLimit(fmt.Errorf("dream: %w", err))
-	}
-	if was := o.rec; was != nil && was.Request.Guide != nil && !o.fromRecord["guide"] && was.Request.Guide.SHA256 != guide.SHA256 {
-		fmt.Fprintf(stderr, "deepdream: warning: %s is not the guide %s was dreamed with (%s, sha256 %s): the dream will differ\n",
-			path, o.from, was.Request.Guide.Name, was.Request.Guide.SHA256)
-	}
-	o.req.Guide = guide
-	return nil
-}

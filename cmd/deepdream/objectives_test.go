@@ -73,9 +73,10 @@ func TestDreamClassRaisesItsProbability(t *testing.T) {
 }
 
 // TestDreamGuideFoundBySHA256 dreams with --guide, then again with --from
-// elsewhere, the guide renamed beside the dream: its sha256 finds it and
-// the dream comes out the same. Without the file --from refuses; with
-// --guide naming another file it warns; the guide changes the dream.
+// elsewhere, the guide renamed beside the dream: its sha256 finds it, as
+// it finds a mask, and the dream comes out the same. Without the file
+// --from refuses, naming the guide; with --guide naming another file it
+// warns; --guide "" drops it; the guide changes the dream.
 func TestDreamGuideFoundBySHA256(t *testing.T) {
 	model := writeONNX(t)
 	dir := t.TempDir()
@@ -94,8 +95,8 @@ func TestDreamGuideFoundBySHA256(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	rec := embedded(t, first)
-	if g := rec.Request.Guide; g == nil || g.Name != "flowers.png" || g.SHA256 != hex.EncodeToString(sum[:]) {
-		t.Fatalf("record %+v, want the guide flowers.png and its sha256", g)
+	if r := rec.Request; r.Guide != "flowers.png" || r.Images["flowers.png"].SHA256 != hex.EncodeToString(sum[:]) || len(r.Images) != 1 {
+		t.Fatalf("record %+v, want the guide flowers.png and its sha256", r)
 	}
 	a, _ := decodeFile(t, first)
 	b, _ := decodeFile(t, plain)
@@ -121,7 +122,7 @@ func TestDreamGuideFoundBySHA256(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut = cli(t, context.Background(), "dream", photo, "-o", again, "--from", first, "--model", model, "-q")
-	if code != exitError || !strings.Contains(errOut, "the dream's guide flowers.png (sha256 "+rec.Request.Guide.SHA256+") is not in") ||
+	if code != exitError || !strings.Contains(errOut, "the dream's guide flowers.png (sha256 "+hex.EncodeToString(sum[:])+") is not in") ||
 		!strings.Contains(errOut, "pass it with --guide FILE") {
 		t.Errorf("--from without the guide: exit %d, %q; want a refusal naming it", code, errOut)
 	}
@@ -130,7 +131,7 @@ func TestDreamGuideFoundBySHA256(t *testing.T) {
 		t.Errorf("--from with another --guide: exit %d, %q; want a warning", code, errOut)
 	}
 	code, _, errOut = cli(t, context.Background(), "dream", photo, "-o", again, "--from", first, "--model", model, "--guide", "", "-q")
-	if code != 0 || errOut != "" || embedded(t, again).Request.Guide != nil {
+	if r := embedded(t, again).Request; code != 0 || errOut != "" || r.Guide != "" || r.Images != nil {
 		t.Errorf("--from with --guide \"\": exit %d, %q; want no guide", code, errOut)
 	}
 	code, _, errOut = cli(t, context.Background(), "dream", photo, "-o", again, "--guide", "missing.jpg", "-q", "--model", model)

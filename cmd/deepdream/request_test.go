@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -28,15 +26,14 @@ import (
 
 // unusualValue returns a value of field f other than its default, within
 // its bounds, as a flag or a form gives it (layers and classes: of
-// writeONNX's model with a classifier, classNet; image: the file guide).
-func unusualValue(f dream.Field, guide string) string {
+// writeONNX's model with a classifier, classNet). An "image" field names
+// a file: its callers write one.
+func unusualValue(f dream.Field) string {
 	switch f.Kind {
 	case "layers":
 		return "r:1=0.5"
 	case "classes":
 		return "2=-0.5"
-	case "image":
-		return guide
 	case "bool":
 		return strconv.FormatBool(!f.Default.(bool))
 	case "uint":
@@ -69,30 +66,22 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	model := classNet(t)
 	dir := t.TempDir()
 	photo := writePNG(t, dir, 40, 30)
-	guide := filepath.Join(dir, "guide.png") // beside the dream, where --from finds it
-	if err := os.Rename(writePNG(t, t.TempDir(), 20, 24), guide); err != nil {
-		t.Fatal(err)
-	}
-	mask, maskSum := writeMask(t, filepath.Join(t.TempDir(), "mask.png"), 40, 30)
+	images := t.TempDir() // --from finds them there by --images
 	want, studioWant := dream.Defaults(), dream.Defaults()
+	want.Images = map[string]dream.Image{}
 	args := []string{"dream", photo, "-o", filepath.Join(dir, "a.png"), "--model", model, "-q"}
 	form := map[string]string{}
-	for _, f := range dream.Fields() {
-		v := unusualValue(f, guide)
-		switch f.Key {
-		case "mask":
-			if err := f.Set(&want, filepath.Base(mask)); err != nil {
+	for i, f := range dream.Fields() {
+		if f.Kind == "image" { // a file of its own, of another size, for each
+			file, sum := writeMask(t, filepath.Join(images, f.Key+".png"), 40-2*i, 30-i)
+			if err := f.Set(&want, filepath.Base(file)); err != nil {
 				t.Fatal(err)
 			}
-			want.Images = map[string]dream.Image{filepath.Base(mask): {SHA256: maskSum}}
-			args = append(args, "--"+f.Flag+"="+mask)
-			continue
-		case "guide":
-			sum := sha256.Sum256(readFile(t, guide))
-			want.Guide = &dream.Guide{Name: filepath.Base(guide), SHA256: hex.EncodeToString(sum[:])}
-			args = append(args, "--"+f.Flag+"="+guide)
+			want.Images[filepath.Base(file)] = dream.Image{SHA256: sum}
+			args = append(args, "--"+f.Flag+"="+file)
 			continue
 		}
+		v := unusualValue(f)
 		if err := f.Set(&want, v); err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +99,7 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	if code, _, errOut := cli(t, context.Background(), args...); code != 0 {
 		t.Fatalf("dream with every flag: exit %d: %s", code, errOut)
 	}
-	if code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", filepath.Join(dir, "b.png"), "--model", model, "-q", "--from", filepath.Join(dir, "a.png"), "--images", filepath.Dir(mask)); code != 0 {
+	if code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", filepath.Join(dir, "b.png"), "--model", model, "-q", "--from", filepath.Join(dir, "a.png"), "--images", images); code != 0 {
 		t.Fatalf("dream --from: exit %d: %s", code, errOut)
 	}
 	for _, out := range []string{"a.png", "b.png"} {

@@ -248,8 +248,9 @@ func (o *sweepOptions) cells() ([]sweepCell, error) {
 }
 
 // loadCellImages loads the images each cell names, as dream loads its
-// request's: a varied --mask, or layers' @MASK, from the command line; the
-// shared request's, which prepare loaded, are the cell's too.
+// request's: a varied --mask or --guide, or layers' @MASK, from the
+// command line; the shared request's, which prepare loaded, are the
+// cell's too.
 func (o *sweepOptions) loadCellImages(cells []sweepCell) error {
 	varied := func(key string) bool {
 		return slices.ContainsFunc(o.axes, func(a axis) bool { return a.field.Key == key })
@@ -262,7 +263,7 @@ func (o *sweepOptions) loadCellImages(cells []sweepCell) error {
 			}
 		}
 		req.Images = o.req.Images
-		if err := o.loadImagesOf(req, func(key string) bool { return !varied(key) }); err != nil {
+		if err := o.loadImagesOf(req, func(key string) bool { return !varied(key) }, nil); err != nil {
 			return err
 		}
 	}
