@@ -28,9 +28,9 @@ type Photo struct {
 // it as rec.Request asks, gives the dream the photo's transparency, and
 // encodes it in p.Format with rec embedded (a JPEG shows p.Background
 // through the transparency). The record names the layers
-// dreamed (Resolve), and the sha256 of the masks rec.Request.Images holds.
-// A request that names a mask it does not hold fails before the photo is
-// decoded. It returns the encoded file and the dream.
+// dreamed (Resolve), and the sha256 of the images (masks, guide)
+// rec.Request.Images holds. A request that names an image it does not
+// hold fails before the photo is decoded. It returns the encoded file and the dream.
 func (n *Network) DreamPhoto(ctx context.Context, src io.Reader, p Photo, rec Record, progress func(Progress)) ([]byte, image.Image, error) {
 	if _, err := n.Resolve(&rec.Request); err != nil {
 		return nil, nil, err

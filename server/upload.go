@@ -176,7 +176,8 @@ func readHeader(data []byte, maxPixels int) (photoHeader, error) {
 
 // request reads the dream request of the form: each field of the
 // request's table (dream.Fields) under its key, the first value of a number
-// and every value of the layers; an empty field keeps the default. It
+// and every value of a repeatable field (the layers, the classes); an
+// empty field keeps the default. It
 // checks the request as the command line does, before any model is loaded
 // or photo decoded.
 func (f *form) request() (dream.Request, error) {
@@ -189,7 +190,7 @@ func (f *form) request() (dream.Request, error) {
 			if err := field.Set(&r, v); err != nil {
 				return r, errorf(http.StatusBadRequest, "%v", err)
 			}
-			if field.Kind != "layers" {
+			if !field.Repeat {
 				break
 			}
 		}

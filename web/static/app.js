@@ -89,12 +89,14 @@ async function init() {
 
 // buildFields adds an input for every number and yes/no field of a dream
 // request to the form, as /api/config describes them: the studio's request
-// table, the one the command line's flags come from. The layer has its own
-// controls.
+// table, the one the command line's flags come from. It skips the kinds it
+// does not render: the layer has its own controls; classes and images
+// (masks, the guide) are not offered yet, and any kind added later waits
+// for its own control.
 function buildFields(fields) {
   const box = $("fields");
   for (const f of fields) {
-    if (f.kind === "layers" || f.kind === "image") continue; // the layer has its own controls; images are not offered yet
+    if (!["int", "uint", "float", "bool"].includes(f.kind)) continue;
     const label = document.createElement("label");
     label.htmlFor = f.key;
     label.textContent = f.label;
