@@ -63,8 +63,9 @@ func CheckOutput(input, output string) error {
 }
 
 // Encode writes img to w as format ("png" or "jpeg"), with the dream
-// parameters of opts embedded. JPEG has no alpha channel: translucent
-// pixels are composited on opts.Background (white unless told).
+// parameters of opts embedded. PNG keeps the image's depth, 16 bits a
+// sample for a 16-bit image (see Depth); JPEG has 8, and no alpha channel:
+// translucent pixels are composited on opts.Background (white unless told).
 func Encode(w io.Writer, img image.Image, format string, opts EncodeOptions) error {
 	if err := checkMetadata(opts.Metadata, format); err != nil {
 		return err

@@ -41,7 +41,7 @@ func FuzzDecode(f *testing.F) {
 		if info.Orientation < 1 || info.Orientation > 8 || img.Rect != image.Rect(0, 0, w, h) || w*h > fuzzMaxPixels {
 			t.Fatalf("image %v for info %+v", img.Rect, info)
 		}
-		if info.HasAlpha != (info.Alpha != nil) || info.HasAlpha && info.Alpha.Rect != img.Rect {
+		if info.HasAlpha != (info.Alpha != nil) || info.HasAlpha && info.Alpha.Bounds() != img.Rect {
 			t.Fatalf("alpha %v for info %+v", info.Alpha != nil, info)
 		}
 	})
