@@ -38,6 +38,16 @@ type Info struct {
 	// *image.Alpha16 when the image is 16-bit, else an *image.Alpha.
 	HasAlpha bool
 	Alpha    image.Image
+	// ICC is the file's ICC profile (PNG iCCP, JPEG APP2 "ICC_PROFILE"
+	// chunks, WebP ICCP), nil if it has none. EXIF is its EXIF block
+	// (PNG eXIf, JPEG APP1, WebP EXIF) as a TIFF structure, unchanged, its
+	// orientation included: EncodeOptions.EXIF makes it true of the image
+	// it writes. Both are what a dream carries from its photo; either is
+	// nil when it was malformed or too large to carry, or (the profile)
+	// is not of RGB colours, which Notes says.
+	ICC, EXIF []byte
+	// Notes says what the file held that was dropped, and why.
+	Notes []string
 }
 
 // maxFileBytes bounds how much of the input is read into memory for a pixel
@@ -112,6 +122,7 @@ func decode(r io.Reader, maxPixels int, deep bool) (image.Image, Info, error) {
 		info.HasAlpha = true
 		info.Alpha = alphaOf(out)
 	}
+	info.carry(format, data, tiff)
 	return out, info, nil
 }
 

@@ -48,7 +48,8 @@ func jpegEXIF(data []byte) (tiff []byte) {
 	return tiff
 }
 
-// pngEXIF returns the contents of the eXIf chunk.
+// pngEXIF returns the contents of the eXIf chunk. Some writers start it
+// with the JPEG "Exif\0\0" prefix; that is dropped.
 func pngEXIF(data []byte) (tiff []byte) {
 	walkPNG(bytes.NewReader(data), func(typ string, chunk *io.LimitedReader) (bool, error) {
 		if typ != "eXIf" {
@@ -57,12 +58,18 @@ func pngEXIF(data []byte) (tiff []byte) {
 		tiff, _ = readAll(chunk, maxEXIFBytes)
 		return true, nil
 	})
-	return tiff
+	return bytes.TrimPrefix(tiff, []byte(exifPrefix))
 }
 
 // webpEXIF returns the contents of the EXIF chunk of an extended WebP file.
 // Some writers start it with the JPEG "Exif\0\0" prefix; that is dropped.
 func webpEXIF(data []byte) []byte {
+	return bytes.TrimPrefix(webpChunk(data, "EXIF"), []byte(exifPrefix))
+}
+
+// webpChunk returns the data of the first chunk of type fourcc in a WebP
+// file, or nil.
+func webpChunk(data []byte, fourcc string) []byte {
 	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
 		return nil
 	}
@@ -71,8 +78,8 @@ func webpEXIF(data []byte) []byte {
 		if n > uint64(len(rest)-8) {
 			return nil
 		}
-		if string(rest[:4]) == "EXIF" {
-			return bytes.TrimPrefix(rest[8:8+n], []byte(exifPrefix))
+		if string(rest[:4]) == fourcc {
+			return rest[8 : 8+n]
 		}
 		rest = rest[8+n:]
 		if n%2 == 1 && len(rest) > 0 { // chunks are padded to an even size
