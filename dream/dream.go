@@ -178,7 +178,7 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 		b := img.Bounds()
 		if s := max(b.Dx(), b.Dy()); s > req.MaxSize {
 			f := float64(req.MaxSize) / float64(s)
-			img = imageio.Resize(img, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5)))
+			img = imageio.ResizeDeep(img, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5)))
 		}
 	}
 	b := img.Bounds()
@@ -189,6 +189,9 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 	out, err := n.dream(ctx, base, req, obj, progress)
 	if err != nil {
 		return nil, err
+	}
+	if imageio.Depth(img) == 16 { // the dream has img's depth: a 16-bit photo's keeps its precision
+		return n.Preprocess.Image16(out.data, out.w, out.h), nil
 	}
 	return n.Preprocess.Image(out.data, out.w, out.h), nil
 }

@@ -23,6 +23,7 @@ type dreamOptions struct {
 	model     modelFlags
 	req       dream.Request
 	quality   int
+	depth     int // --depth: 8, 16, or 0 for the photo's
 	bg        string
 	maxPixels int
 	quiet     bool
@@ -75,6 +76,10 @@ finds the files again: in --images DIR, beside the dream or in the working direc
 presets'; the flags given on the command line win over it, and it wins over the
 parameters of --from.
 
+The dream keeps the photo's transparency (in a PNG), its ICC profile and its
+EXIF (made true of the dream: orientation 1, its size, no thumbnail). A 16-bit
+PNG gives a 16-bit PNG; --depth 8 or 16 chooses (a JPEG has 8 bits).
+
 The same seed, model, input and flags give the same output on the same build.`,
 		Example: `  deepdream dream photo.jpg -o dream.png
   deepdream dream photo.jpg -o dream.png --layer inception_3b/output --iterations 20
@@ -118,6 +123,7 @@ func (o *dreamOptions) register(f *pflag.FlagSet) {
 	registerRequest(f, &o.req)
 	registerMaxPixels(f, &o.maxPixels)
 	f.IntVar(&o.quality, "quality", imageio.DefaultQuality, "JPEG quality, 1 to 100")
+	f.IntVar(&o.depth, "depth", 0, "bits a sample of a PNG dream: 8, 16, or 0 for the photo's (16 for a 16-bit PNG, else 8); a JPEG has 8")
 	f.StringVar(&o.bg, "background", "white", "colour a JPEG dream shows where the photo is transparent: `#RRGGBB`, white, black or grey (a PNG keeps the transparency)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous `DREAM` (flags given here win), and its model, found by sha256")
@@ -179,6 +185,16 @@ func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 	if err := imageio.CheckOutput(o.in, o.out); err != nil {
 		return dream.Photo{}, usageError{err}
 	}
+	format, _ := imageio.FormatFromPath(o.out) // checked just now
+	depth := o.depth
+	switch {
+	case depth != 0 && depth != 8 && depth != 16:
+		return dream.Photo{}, usagef("%s: --depth %d: want 8 or 16 (or 0: the photo's)", o.command, depth)
+	case depth == 16 && format != "png":
+		return dream.Photo{}, usagef("%s: --depth 16: a JPEG has 8 bits a sample; write a .png for 16", o.command)
+	case depth == 0:
+		depth = dream.DepthOfPhoto
+	}
 	if err := atomicfile.Check(o.out); err != nil {
 		return dream.Photo{}, err
 	}
@@ -190,8 +206,21 @@ func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 	if err := o.loadImages(stderr); err != nil {
 		return dream.Photo{}, err
 	}
-	format, _ := imageio.FormatFromPath(o.out) // checked above
-	return dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Background: bg}, nil
+	return dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Depth: depth, Background: bg,
+		Note: warnOnce(stderr, o.in)}, nil
+}
+
+// warnOnce returns a dream.Photo.Note that warns on stderr of what the
+// photo held that its dream does not carry, once per note: a sweep reads
+// its photo once per dream.
+func warnOnce(stderr io.Writer, photo string) func(string) {
+	seen := map[string]bool{}
+	return func(note string) {
+		if !seen[note] {
+			seen[note] = true
+			fmt.Fprintf(stderr, "deepdream: warning: %s: %s\n", photo, note)
+		}
+	}
 }
 
 // loadModel loads the model, warning when it is not the one --from's
