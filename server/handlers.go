@@ -20,7 +20,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers {"error": message}: the page shows the message.
+// writeError answers {"error": message}: the page shows the message (and
+// points at the field refused, "field" and "value", when there is one).
 func writeError(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	var he *httpError
@@ -36,6 +37,9 @@ func writeError(w http.ResponseWriter, err error) {
 	body := map[string]any{"error": err.Error()}
 	if he != nil && he.fitMaxSize > 0 {
 		body["fit_max_size"] = he.fitMaxSize
+	}
+	if he != nil && he.field != "" {
+		body["field"], body["value"] = he.field, he.value
 	}
 	writeJSON(w, code, body)
 }
@@ -125,9 +129,10 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 // handleSubmit queues a dream: POST /api/jobs, multipart with a photo (or
 // source, a gallery ID) and the parameters. 202 with the job's status.
 //
-// The photo's memory is reserved before it is read (at the upload limit),
-// and the upload must keep a pace (timeouts.paced). Only its header is
-// read here: the job decodes it, once.
+// The memory of each file (the photo, the request's images) is reserved
+// before it is read (at the upload limit), and the upload must keep a pace
+// (timeouts.paced). Only the files' headers are read here: the job
+// decodes them, once.
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	reserved, err := s.q.reserve(s.cfg.MaxUpload) // before reading an upload that would be refused
 	if err != nil {
@@ -135,8 +140,9 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.q.release(reserved)
-	r.Body = http.MaxBytesReader(w, s.timeouts.paced(w, r.Body), s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
-	f, err := readForm(r, s.cfg.MaxUpload)
+	files := int64(1 + len(imageFields)) // the photo, and an image for each image field
+	r.Body = http.MaxBytesReader(w, s.timeouts.paced(w, r.Body), files*s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
+	f, err := readForm(r, s.cfg.MaxUpload, func() error { return s.q.grow(reserved, s.cfg.MaxUpload) })
 	// The answer has its own time from now, however long the upload took.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.timeouts.request))
 	if err != nil {
@@ -153,7 +159,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, _, _, _ := j.snapshot()
-	s.logf("job %s queued at %d: %s %v, about %d MB of memory at its peak", j.id, st.Position, j.model.Name, st.Layers, (j.photoBytes+j.peak)>>20)
+	s.logf("job %s queued at %d: %s %v, about %d MB of memory at its peak", j.id, st.Position, j.model.Name, st.Layers, (j.fileBytes+j.peak)>>20)
 	w.Header().Set("Location", "/api/jobs/"+j.id)
 	writeJSON(w, http.StatusAccepted, st)
 }
@@ -275,17 +281,27 @@ func (s *Server) download(w http.ResponseWriter, n int64) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.timeouts.forBytes(n)))
 }
 
-// entryView is a gallery entry with the URLs of its files.
+// entryView is a gallery entry with the URLs of its files: Images has the
+// URL of each image of its request (a mask, the guide) by the name the
+// request gives it.
 type entryView struct {
 	*Entry
-	Result   string `json:"result"`
-	Thumb    string `json:"thumb"`
-	Original string `json:"original"`
+	Result   string            `json:"result"`
+	Thumb    string            `json:"thumb"`
+	Original string            `json:"original"`
+	Images   map[string]string `json:"images,omitempty"`
 }
 
 func view(e *Entry) entryView {
 	base := "/api/gallery/" + e.ID + "/"
-	return entryView{Entry: e, Result: base + fileResult, Thumb: base + fileThumb, Original: base + fileOriginal}
+	v := entryView{Entry: e, Result: base + fileResult, Thumb: base + fileThumb, Original: base + fileOriginal}
+	for name, im := range e.Params.Request.Images {
+		if v.Images == nil {
+			v.Images = map[string]string{}
+		}
+		v.Images[name] = base + imageFile(im.SHA256)
+	}
+	return v
 }
 
 func (s *Server) handleGallery(w http.ResponseWriter, _ *http.Request) {
@@ -325,8 +341,8 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// handleEntryFile serves an entry's original, result or thumbnail; the
-// result with ?download=1 as an attachment.
+// handleEntryFile serves an entry's original, result, thumbnail or one
+// of its images; the result with ?download=1 as an attachment.
 func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 	e := s.findEntry(w, r)
 	if e == nil {
@@ -341,6 +357,10 @@ func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 	case fileOriginal:
 		file, ctype = fileOriginal, "image/"+e.Format
 	default:
+		if e.hasImage(r.PathValue("file")) {
+			file = r.PathValue("file") // its type is sniffed from its first bytes (ServeContent)
+			break
+		}
 		writeError(w, errorf(http.StatusNotFound, "a gallery entry has no file %q", r.PathValue("file")))
 		return
 	}
@@ -354,7 +374,9 @@ func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 	if fi, err := f.Stat(); err == nil {
 		s.download(w, fi.Size())
 	}
-	w.Header().Set("Content-Type", ctype)
+	if ctype != "" {
+		w.Header().Set("Content-Type", ctype)
+	}
 	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable") // entries never change
 	if file == fileResult && r.URL.Query().Get("download") == "1" {
 		w.Header().Set("Content-Disposition", `attachment; filename="deepdream-`+e.ID+`.png"`)
