@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -327,5 +328,35 @@ func TestFilesOfAnEntryAreOnlyItsOwn(t *testing.T) {
 		if res := s.do(t, "GET", "/api/gallery/"+st.ID+"/"+file); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s of an entry: %s, want 404", file, res.Status)
 		}
+	}
+}
+
+// TestConfigListsPresetsAndClasses: /api/config lists the presets, and
+// /api/models/{name}/classes a model's class names, or why it has none
+// to dream.
+func TestConfigListsPresetsAndClasses(t *testing.T) {
+	s := newStudio(t, Config{Models: []*Model{classModel(t), NewModel("tiny", tinyEntry(), tinyModel())}})
+	var cfg struct{ Presets []dream.Preset }
+	s.get(t, "/api/config", &cfg)
+	if want := dream.Presets(); !reflect.DeepEqual(cfg.Presets, want) {
+		t.Errorf("/api/config lists the presets %+v, want %+v", cfg.Presets, want)
+	}
+	type classes struct {
+		Model       string
+		Classes     []string
+		Unavailable string
+	}
+	var got classes
+	s.get(t, "/api/models/classy/classes", &got)
+	if want := (classes{Model: "classy", Classes: tinynet.Classes}); !reflect.DeepEqual(got, want) {
+		t.Errorf("the classes of a classifier: %+v, want %+v", got, want)
+	}
+	got = classes{}
+	s.get(t, "/api/models/tiny/classes", &got)
+	if got.Model != "tiny" || got.Classes == nil || len(got.Classes) != 0 || !strings.HasPrefix(got.Unavailable, "no classifier to dream classes with: ") {
+		t.Errorf("the classes of a model without a classifier: %+v, want none, and why", got)
+	}
+	if res := s.do(t, "GET", "/api/models/nope/classes"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("the classes of an unknown model: %s, want 404", res.Status)
 	}
 }

@@ -84,7 +84,8 @@ type fieldInfo struct {
 const pageMaxSize = 1024
 
 // handleConfig answers what the page needs to draw its form: the models,
-// the fields of a dream request with their defaults and bounds, and the
+// the fields of a dream request with their defaults and bounds, the
+// presets (dream.Presets: values of those fields by their keys), and the
 // studio's limits.
 func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 	var ms []modelInfo
@@ -103,6 +104,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 		"version": s.cfg.Version,
 		"models":  ms,
 		"fields":  fields,
+		"presets": dream.Presets(),
 		"limits": map[string]any{
 			"max_upload": s.cfg.MaxUpload, "max_pixels": s.cfg.MaxPixels, "workers": s.cfg.Workers,
 			"queue": s.cfg.Queue, "job_timeout_s": s.cfg.JobTimeout.Seconds(), "max_memory": s.cfg.MaxMemory,
@@ -124,6 +126,39 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "default_layer": net.DefaultLayer, "layers": layers})
+}
+
+// handleClasses lists a model's class names (dream.Profile.Classes), for
+// the page to suggest, and says why the model cannot dream classes, when
+// it cannot ("unavailable"). Names the model's classifier does not use
+// (it has another number of classes) are not listed: its classes are
+// then given by index.
+func (s *Server) handleClasses(w http.ResponseWriter, r *http.Request) {
+	m := s.models[r.PathValue("name")]
+	if m == nil {
+		writeError(w, errorf(http.StatusNotFound, "there is no model %q in this studio", r.PathValue("name")))
+		return
+	}
+	net, _, err := s.loadModel(m)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	resolve := func(spec string) error {
+		_, err := net.Resolve(&dream.Request{Classes: []string{spec}})
+		var ce *dream.ClassError
+		if errors.As(err, &ce) {
+			return ce.Err
+		}
+		return err
+	}
+	out := map[string]any{"model": m.Name, "classes": []string{}}
+	if err := resolve("0"); err != nil {
+		out["unavailable"] = err.Error()
+	} else if len(net.Classes) > 0 && resolve(net.Classes[0]) == nil {
+		out["classes"] = net.Classes
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleSubmit queues a dream: POST /api/jobs, multipart with a photo (or

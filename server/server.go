@@ -180,6 +180,7 @@ func (s *Server) routes() {
 	mux.Handle("GET /", http.FileServerFS(web.Files))
 	mux.HandleFunc("GET /api/config", s.handleConfig)
 	mux.HandleFunc("GET /api/models/{name}/layers", s.handleLayers)
+	mux.HandleFunc("GET /api/models/{name}/classes", s.handleClasses)
 	mux.HandleFunc("POST /api/jobs", s.handleSubmit)
 	mux.HandleFunc("GET /api/jobs/{id}", s.handleJob)
 	mux.HandleFunc("DELETE /api/jobs/{id}", s.handleCancel)
