@@ -30,25 +30,36 @@ const previewSize = 512
 
 // Status is a job as the page sees it.
 type Status struct {
-	ID         string   `json:"id"`
-	State      string   `json:"state"`
-	Position   int      `json:"position,omitempty"` // in the queue, 1 = next
-	Model      string   `json:"model"`
-	Layers     []string `json:"layers"`
-	Gallery    bool     `json:"gallery"` // saved to the gallery when done
-	Octave     int      `json:"octave"`
-	Octaves    int      `json:"octaves"`
-	Iteration  int      `json:"iteration"`
-	Iterations int      `json:"iterations"`
-	Step       int      `json:"step"`
-	Steps      int      `json:"steps"`
-	Width      int      `json:"width"`
-	Height     int      `json:"height"`
-	ElapsedMS  int64    `json:"elapsed_ms"`
-	ETAMS      int64    `json:"eta_ms"`
-	Error      string   `json:"error,omitempty"`
-	Entry      string   `json:"entry,omitempty"`  // gallery ID, once saved
-	Result     string   `json:"result,omitempty"` // URL of the result PNG
+	ID    string `json:"id"`
+	State string `json:"state"`
+	// Kind is what the job is for (jobKinds: "dream", "explore", ...),
+	// Group the client's name for jobs cancelled as one (the explorer's
+	// tiles), Owner the client's random ID of the page that submitted it
+	// (so a reloaded page knows its own jobs).
+	Kind  string `json:"kind"`
+	Group string `json:"group,omitempty"`
+	Owner string `json:"owner,omitempty"`
+	// Created is when the job was queued; Worker who runs it ("" while it
+	// waits).
+	Created    time.Time `json:"created"`
+	Worker     string    `json:"worker"`
+	Position   int       `json:"position,omitempty"` // in the queue, 1 = next
+	Model      string    `json:"model"`
+	Layers     []string  `json:"layers"`
+	Gallery    bool      `json:"gallery"` // saved to the gallery when done
+	Octave     int       `json:"octave"`
+	Octaves    int       `json:"octaves"`
+	Iteration  int       `json:"iteration"`
+	Iterations int       `json:"iterations"`
+	Step       int       `json:"step"`
+	Steps      int       `json:"steps"`
+	Width      int       `json:"width"`
+	Height     int       `json:"height"`
+	ElapsedMS  int64     `json:"elapsed_ms"`
+	ETAMS      int64     `json:"eta_ms"`
+	Error      string    `json:"error,omitempty"`
+	Entry      string    `json:"entry,omitempty"`  // gallery ID, once saved
+	Result     string    `json:"result,omitempty"` // URL of the result PNG
 	// Preview is a JPEG data URL of the dream so far; only in events.
 	Preview string `json:"preview,omitempty"`
 }
@@ -83,6 +94,10 @@ type job struct {
 	pseq    int    // counts previews, so a stream sends each once
 	result  []byte // the result PNG of a job not kept in the gallery
 	changed chan struct{}
+	// seq orders jobs queued in the same instant; onChange, set by the
+	// queue, tells the jobs' event streams of each update.
+	seq      uint64
+	onChange func(id string)
 }
 
 // dropResult forgets the result kept in memory and returns its size.
@@ -101,6 +116,9 @@ func (j *job) update(f func(*Status)) {
 	close(j.changed)
 	j.changed = make(chan struct{})
 	j.mu.Unlock()
+	if j.onChange != nil {
+		j.onChange(j.id)
+	}
 }
 
 // snapshot returns the status, the latest preview and its number, and a

@@ -138,11 +138,12 @@ func New(cfg Config) (*Server, error) {
 	s.gallery = g
 	s.routes()
 	s.jobsCtx, s.cancelJobs = context.WithCancel(context.Background())
-	for range cfg.Workers {
+	for i := range cfg.Workers {
 		s.workers.Add(1)
+		name := fmt.Sprintf("in-process %d", i+1)
 		go func() {
 			defer s.workers.Done()
-			for j := s.q.next(); j != nil; j = s.q.next() {
+			for j := s.q.next(name); j != nil; j = s.q.next(name) {
 				s.run(j)
 			}
 		}()
@@ -181,6 +182,9 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /api/config", s.handleConfig)
 	mux.HandleFunc("GET /api/models/{name}/layers", s.handleLayers)
 	mux.HandleFunc("GET /api/models/{name}/classes", s.handleClasses)
+	mux.HandleFunc("GET /api/jobs", s.handleJobs)
+	mux.HandleFunc("GET /api/jobs/events", s.handleJobsEvents)
+	mux.HandleFunc("DELETE /api/groups/{group}", s.handleCancelGroup)
 	mux.HandleFunc("POST /api/jobs", s.handleSubmit)
 	mux.HandleFunc("GET /api/jobs/{id}", s.handleJob)
 	mux.HandleFunc("DELETE /api/jobs/{id}", s.handleCancel)
@@ -257,6 +261,10 @@ func (s *Server) newJob(f *form) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
+	tags, err := f.tags()
+	if err != nil {
+		return nil, err
+	}
 	net, _, err := s.loadModel(m)
 	if err != nil {
 		return nil, err
@@ -308,7 +316,8 @@ func (s *Server) newJob(f *form) (*job, error) {
 	}
 	j.ctx, j.cancel = context.WithCancel(s.jobsCtx)
 	j.status = Status{
-		ID: j.id, State: stateQueued, Model: m.Name, Layers: req.Layers, Gallery: j.keep,
+		ID: j.id, State: stateQueued, Kind: tags.kind, Group: tags.group, Owner: tags.owner,
+		Created: time.Now().UTC().Truncate(time.Millisecond), Model: m.Name, Layers: req.Layers, Gallery: j.keep,
 		Octaves: req.Octaves, Iterations: req.Iterations, Steps: req.Octaves * req.Iterations,
 	}
 	return j, nil
