@@ -27,8 +27,8 @@ import (
 // and a phone's (390x844): at both, a dream with its live preview and its
 // result, the picture's controls visible without scrolling; a reload
 // mid-dream, the page reattached to its dream (and its settings
-// remembered), which it then cancels; the layer explorer cancelled as one
-// group; a layer chosen from its grid; a sweep shown as a grid. At the
+// remembered), which it then cancels; the layer explorer reattached after
+// a reload and cancelled as one group; a layer chosen from its grid; a sweep shown as a grid. At the
 // desktop's size also: labelled controls; a pasted photo; a refused file
 // clearing the previous choice and saying why before Dream is pressed; the
 // drop zone's highlight kept over its children; a dream over the memory
@@ -202,14 +202,17 @@ func TestStudioInBrowser(t *testing.T) {
 			t.Errorf("%s: %d gallery entries after the cancel, want %d", size, n, entries)
 		}
 
-		do(size+": explore the layers, then cancel the explorer as one",
+		exploring := poll(`[...document.querySelectorAll("#tiles img")].some((i) => i.complete && i.naturalWidth > 0) &&
+			!document.getElementById("explore-cancel").hidden &&
+			[...document.querySelectorAll("#jobs li")].some((li) => li.textContent.startsWith("Layer explorer"))`)
+		do(size+": explore the layers, reload: the explorer is reattached; then cancel it as one",
 			choosePhoto,
 			set("max_size", "96"),
-			set("iterations", "10"),
+			set("iterations", "20"),
 			chromedp.Click("#explore"),
-			poll(`[...document.querySelectorAll("#tiles img")].some((i) => i.complete && i.naturalWidth > 0) &&
-				!document.getElementById("explore-cancel").hidden &&
-				[...document.querySelectorAll("#jobs li")].some((li) => li.textContent.startsWith("Layer explorer"))`),
+			exploring,
+			chromedp.Reload(),
+			exploring,
 			chromedp.Click("#explore-cancel"),
 			poll(`document.getElementById("explore-cancel").hidden && document.querySelectorAll("#jobs li").length === 0 &&
 				[...document.querySelectorAll("#tiles .state")].some((s) => s.textContent === "Cancelled.")`),
@@ -224,6 +227,7 @@ func TestStudioInBrowser(t *testing.T) {
 				document.querySelector('#tiles li[data-layer="inception_4a/output"] button').getAttribute("aria-pressed") === "true"`),
 		)
 		do(size+": sweep the step: a grid",
+			choosePhoto, // the reload forgot it
 			chromedp.Click("#sweep-box summary"),
 			set("sweep-field", "step"),
 			set("sweep-values", "1, 2, 4"),

@@ -136,7 +136,9 @@ async function submitGroup(g, over) {
         break;
       }
     }
-    sessionStorage.setItem(`deepdream.${g.kind}`, JSON.stringify({ ...g, items: g.items.map(({ key, label, id }) => ({ key, label, id })) }));
+    sessionStorage.setItem(`deepdream.${g.kind}`, JSON.stringify({
+      kind: g.kind, group: g.group, field: g.field, items: g.items.map(({ key, label, id }) => ({ key, label, id })),
+    }));
   }
   g.sending = false;
   groupDone(g);
@@ -231,6 +233,9 @@ function reattachGroups(mine) {
     if (!g || !g.items.some((item) => item.id && state.jobs.has(item.id))) continue;
     state[kind] = g;
     renderGroup(g);
+    for (const item of g.items) {
+      if (!item.id) item.tile.st.textContent = "not sent (the page was reloaded meanwhile)";
+    }
     groupCancel(g).hidden = !mine.some((j) => j.group === g.group);
     updateGrids(null);
   }
