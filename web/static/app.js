@@ -23,6 +23,8 @@ const state = {
   entry: null,     // the gallery entry the picture shows, once done
   jobs: new Map(), // the studio's jobs by ID, from /api/jobs/events
   owner: "",       // this page's ID, kept across reloads in sessionStorage
+  // the jobs stream: when the studio was last heard from, whether it is lost
+  conn: { es: null, heard: 0, lost: false, timer: null, watchdog: null },
 };
 
 // ---- messages ----
@@ -110,7 +112,7 @@ async function init() {
     state.config = await api("GET", "/api/config");
   } catch (e) {
     showMessage(e.message);
-    watchConnection(); // and load the page again once the studio answers
+    lost(); // the page loads again once the studio answers
     return;
   }
   const c = state.config;

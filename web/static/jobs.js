@@ -161,7 +161,7 @@ async function cancelGroup(g) {
 const silenceLimit = 15000, retryGap = 2000;
 
 function watchJobs() {
-  const c = state.conn || (state.conn = { es: null, heard: 0, lost: false, timer: null, watchdog: null });
+  const c = state.conn;
   if (c.es) c.es.close();
   const es = new EventSource("/api/jobs/events");
   c.es = es;
@@ -192,13 +192,11 @@ function watchJobs() {
   }, 1000);
 }
 
-// watchConnection waits for the studio to answer, to start the page.
-function watchConnection() {
-  lost();
-}
-
+// lost says the studio does not answer and tries again after retryGap;
+// once it answers, the page follows the jobs again (or, if it never
+// started, loads again).
 function lost() {
-  const c = state.conn || (state.conn = { es: null, heard: 0, lost: false, timer: null, watchdog: null });
+  const c = state.conn;
   if (c.es) c.es.close();
   c.es = null;
   if (!c.lost) {
