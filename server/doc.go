@@ -1,6 +1,8 @@
 // Package server is the DeepDream web studio behind `deepdream serve`: the
 // page of package web, a JSON API, a FIFO job queue and a gallery on disk.
-// It dreams with package dream only.
+// It dreams with package dream, in its own workers, or sends the dreams to
+// the workers of a NATS JetStream queue (Config.Remote, package queue)
+// under the same API.
 //
 // # API
 //

@@ -51,7 +51,7 @@ func startQueue(ctx context.Context, stderr io.Writer, o *serveOptions, catalog 
 		q.close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	if q.client, err = queue.NewClient(ctx, q.nc, queue.Config{AckWait: o.ackWait}); err != nil {
+	if q.client, err = queue.NewClient(ctx, q.nc, queue.Config{AckWait: o.ackWait, Replicas: o.replicas}); err != nil {
 		q.close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
