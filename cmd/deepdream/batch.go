@@ -183,8 +183,8 @@ func (o *batchOptions) dreamName(rel string) string {
 
 // done reports whether the dream of p is already written as rec asks:
 // its file is a dream newer than the photo, of this record. A file in
-// the way that is no dream of deepdream is an error: batch does not write
-// over it.
+// the way that holds no record of deepdream is an error: batch does not
+// write over it.
 func done(p batchPhoto, rec dream.Record) (bool, error) {
 	out, err := os.Stat(p.out)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -197,11 +197,8 @@ func done(p batchPhoto, rec dream.Record) (bool, error) {
 		return false, fmt.Errorf("%s is in the way of its dream, and is not a file", p.out)
 	}
 	text, err := imageio.ReadMetadataFile(p.out)
-	if errors.Is(err, imageio.ErrNoMetadata) {
-		return false, fmt.Errorf("%s is in the way of its dream, and is not a dream of deepdream: not writing over it", p.out)
-	}
-	if err != nil {
-		return false, nil // a damaged dream: dreamed again
+	if err != nil { // dreams are written whole: this is someone else's file
+		return false, fmt.Errorf("%s is in the way of its dream, and is not a dream of deepdream (%v): not writing over it", p.out, err)
 	}
 	var had dream.Record
 	if json.Unmarshal([]byte(text), &had) != nil || had.String() != rec.String() {
