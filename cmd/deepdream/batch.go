@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -211,14 +213,16 @@ func done(p batchPhoto, rec dream.Record) (bool, error) {
 	return !out.ModTime().Before(in.ModTime()), nil
 }
 
-// photoDreamer dreams one photo of a batch into the bytes of its dream's
-// file: in this process (localDreamer), or, a later step, on the workers
-// of a queue.
+// photoDreamer dreams the photos of a batch into the bytes of their
+// dreams' files: in this process (localDreamer), or on the workers of a
+// queue. Up to slots photos are dreamed at once, each by its own call.
 type photoDreamer interface {
 	dreamPhoto(ctx context.Context, path string, photo dream.Photo, rec dream.Record, progress func(dream.Progress)) ([]byte, error)
+	slots() int
 }
 
-// localDreamer dreams with a model loaded in this process.
+// localDreamer dreams with a model loaded in this process, one photo at
+// a time: a dream takes every core already.
 type localDreamer struct{ lm *loadedModel }
 
 func (l localDreamer) dreamPhoto(ctx context.Context, path string, photo dream.Photo, rec dream.Record, progress func(dream.Progress)) ([]byte, error) {
@@ -230,6 +234,8 @@ func (l localDreamer) dreamPhoto(ctx context.Context, path string, photo dream.P
 	file, _, err := l.lm.net.DreamPhoto(ctx, f, photo, rec, progress)
 	return file, err
 }
+
+func (localDreamer) slots() int { return 1 }
 
 func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	if err := o.check(); err != nil {
@@ -274,27 +280,56 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	if err := os.MkdirAll(o.outDir, 0o777); err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
-	show := newBatchProgress(stderr, o.quiet, len(todo), req.Octaves*req.Iterations)
+	var names []string
+	for _, p := range todo {
+		names = append(names, p.rel)
+	}
+	show := newBatchProgress(stderr, o.quiet, names, req.Octaves*req.Iterations)
 	defer show.close()
 	var dreamer photoDreamer = localDreamer{lm}
-	for _, p := range todo {
-		show.start(p.rel)
-		err := p.err
-		if err == nil {
-			err = o.dreamOne(ctx, dreamer, p, photo, rec, stderr, show)
-		}
+	failed := make([]bool, len(todo))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(dreamer.slots(), len(todo)) {
+		wg.Go(func() {
+			for i := range next {
+				p := todo[i]
+				show.start(i)
+				began := time.Now()
+				err := p.err
+				if err == nil {
+					err = o.dreamOne(ctx, dreamer, p, photo, rec, show.reporter(i), show.printf)
+				}
+				if ctx.Err() != nil {
+					continue // interrupted: not the photo's failure
+				}
+				if err != nil {
+					show.printf("deepdream: batch: %s: %v\n", p.in, pixelLimit(err))
+				}
+				failed[i] = err != nil
+				show.end(i, time.Since(began), err == nil)
+			}
+		})
+	}
+	for i := range todo {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			break
 		}
-		if err != nil {
-			show.printf("deepdream: batch: %s: %v\n", p.in, pixelLimit(err))
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	show.close()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, p := range todo {
+		if failed[i] {
 			sum.failed = append(sum.failed, p.rel)
 		} else {
 			sum.dreamed++
 		}
-		show.next(err == nil)
 	}
-	show.close()
 	if len(sum.failed) > 0 {
 		return errors.New("batch: " + sum.String())
 	}
@@ -304,14 +339,15 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	return nil
 }
 
-// dreamOne dreams p and writes its dream, its folder made if missing.
-func (o *batchOptions) dreamOne(ctx context.Context, dreamer photoDreamer, p batchPhoto, photo dream.Photo, rec dream.Record, stderr io.Writer, show *batchProgress) error {
+// dreamOne dreams p and writes its dream, its folder made if missing;
+// warn tells what the photo held that its dream does not carry.
+func (o *batchOptions) dreamOne(ctx context.Context, dreamer photoDreamer, p batchPhoto, photo dream.Photo, rec dream.Record, progress func(dream.Progress), warn func(string, ...any)) error {
 	if err := imageio.CheckOutput(p.in, p.out); err != nil {
 		return err
 	}
 	photo.Format, _ = imageio.FormatFromPath(p.out) // checked just now
-	photo.Note = func(note string) { show.printf("deepdream: warning: %s: %s\n", p.rel, note) }
-	file, err := dreamer.dreamPhoto(ctx, p.in, photo, rec, show.report)
+	photo.Note = func(note string) { warn("deepdream: warning: %s: %s\n", p.in, note) }
+	file, err := dreamer.dreamPhoto(ctx, p.in, photo, rec, progress)
 	if err != nil {
 		return err
 	}

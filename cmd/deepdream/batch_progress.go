@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -11,71 +13,99 @@ import (
 )
 
 // batchProgress shows a batch's progress on stderr, counting the steps of
-// every photo to dream: a bar on a terminal, a line per octave and per
+// every photo to dream, some of which may be dreamed at once (by the
+// workers of a queue): a bar on a terminal, a line per octave and per
 // photo otherwise. Its messages (a photo's error, a warning) go through
-// printf, which keeps them off the bar.
+// printf, which keeps them off the bar. Its methods may be called from
+// several goroutines.
 type batchProgress struct {
-	w       io.Writer
-	quiet   bool
-	bar     *progressbar.ProgressBar
-	since   time.Time
-	photos  int   // to dream
-	steps   []int // each photo's, as planned until it starts
-	photo   int   // the photo being dreamed
-	name    string
-	began   time.Time // of this photo
-	done    int       // the steps of the photos before it
-	doneDur time.Duration
+	w     io.Writer
+	quiet bool
+	names []string // the photos', by their paths under IN_DIR
+
+	mu       sync.Mutex
+	bar      *progressbar.ProgressBar
+	since    time.Time
+	steps    []int // each photo's, as planned until it starts
+	at       []int // each photo's steps done
+	dreaming []int // the photos started, not ended, in order
+	ended    int
 }
 
-func newBatchProgress(w io.Writer, quiet bool, photos, stepsPerPhoto int) *batchProgress {
-	b := &batchProgress{w: w, quiet: quiet, since: time.Now(), photos: photos, photo: -1}
-	for range photos {
-		b.steps = append(b.steps, stepsPerPhoto)
+func newBatchProgress(w io.Writer, quiet bool, names []string, stepsPerPhoto int) *batchProgress {
+	b := &batchProgress{w: w, quiet: quiet, names: names, since: time.Now(), steps: make([]int, len(names)), at: make([]int, len(names))}
+	for i := range b.steps {
+		b.steps[i] = stepsPerPhoto
 	}
 	return b
 }
 
-// start moves on to the next photo, rel.
-func (b *batchProgress) start(rel string) {
-	b.photo++
-	b.name, b.began = rel, time.Now()
+// start says that the i-th photo is being dreamed.
+func (b *batchProgress) start(i int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.dreaming = append(b.dreaming, i)
 }
 
-// next ends the photo started last: dreamed, or failed.
-func (b *batchProgress) next(dreamed bool) {
-	b.done += b.steps[b.photo]
-	b.doneDur += time.Since(b.began)
-	if !b.quiet && !writerIsTerminal(b.w) {
-		how := "failed"
-		if dreamed {
-			how = "dreamed in " + time.Since(b.began).Round(100*time.Millisecond).String()
+// end says that the i-th photo, dreamed for took, is dreamed or failed.
+func (b *batchProgress) end(i int, took time.Duration, dreamed bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.at[i] = b.steps[i]
+	for k, j := range b.dreaming {
+		if j == i {
+			b.dreaming = append(b.dreaming[:k], b.dreaming[k+1:]...)
+			break
 		}
-		fmt.Fprintf(b.w, "photo %d/%d %s %s; batch elapsed %s\n", b.photo+1, b.photos, b.name, how,
-			time.Since(b.since).Round(100*time.Millisecond))
+	}
+	b.ended++
+	if b.quiet || writerIsTerminal(b.w) {
+		return
+	}
+	how := "failed"
+	if dreamed {
+		how = "dreamed in " + took.Round(100*time.Millisecond).String()
+	}
+	fmt.Fprintf(b.w, "photo %d/%d %s %s; %d/%d photos ended, elapsed %s\n", i+1, len(b.names), b.names[i], how,
+		b.ended, len(b.names), time.Since(b.since).Round(100*time.Millisecond))
+}
+
+// reporter returns the progress callback of the i-th photo's dream.
+func (b *batchProgress) reporter(i int) func(dream.Progress) {
+	return func(p dream.Progress) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.report(i, p)
 	}
 }
 
-func (b *batchProgress) report(p dream.Progress) {
+func (b *batchProgress) report(i int, p dream.Progress) {
 	if b.quiet {
 		return
 	}
-	b.steps[b.photo] = p.Steps // less than planned when octaves too small for the network are left out
-	total, later := 0, 0
-	for i, n := range b.steps {
+	b.steps[i] = p.Steps // less than planned when octaves too small for the network are left out
+	b.at[i] = p.Step
+	total, done := 0, 0
+	for k, n := range b.steps {
 		total += n
-		if i > b.photo {
-			later += n
+		done += b.at[k]
+	}
+	// The steps left are expected to take the time the batch has taken
+	// a step so far; until a photo has ended, the time this dream
+	// expects of its steps.
+	perStep := float64(p.Elapsed+p.ETA) / float64(max(p.Steps, 1)) / float64(max(len(b.dreaming), 1))
+	if b.ended > 0 && done > 0 {
+		perStep = float64(time.Since(b.since)) / float64(done)
+	}
+	eta := time.Duration(perStep * float64(total-done))
+	desc := fmt.Sprintf("photo %d/%d %s octave %d/%d step %d/%d", i+1, len(b.names), b.names[i], p.Octave, p.Octaves, p.Iteration, p.Iterations)
+	if len(b.dreaming) > 1 {
+		var others []string
+		for _, j := range b.dreaming {
+			others = append(others, b.names[j])
 		}
+		desc = fmt.Sprintf("%d/%d photos ended, dreaming %s", b.ended, len(b.names), strings.Join(others, " "))
 	}
-	// The photos to come are expected to take the time a step has taken
-	// so far in the batch (this photo's until one is done).
-	perStep := float64(p.Elapsed+p.ETA) / float64(p.Steps)
-	if b.done > 0 {
-		perStep = float64(b.doneDur) / float64(b.done)
-	}
-	eta := p.ETA + time.Duration(perStep*float64(later))
-	desc := fmt.Sprintf("photo %d/%d %s octave %d/%d step %d/%d", b.photo+1, b.photos, b.name, p.Octave, p.Octaves, p.Iteration, p.Iterations)
 	if writerIsTerminal(b.w) {
 		if b.bar == nil {
 			b.bar = progressbar.NewOptions(total,
@@ -90,18 +120,21 @@ func (b *batchProgress) report(p dream.Progress) {
 			b.bar.ChangeMax(total)
 		}
 		b.bar.Describe(fmt.Sprintf("%s  eta %s", desc, eta.Round(time.Second)))
-		_ = b.bar.Set(b.done + p.Step)
+		_ = b.bar.Set(done)
 		return
 	}
 	if p.Iteration == p.Iterations { // an octave done
-		fmt.Fprintf(b.w, "%s %dx%d objective %.4g; batch step %d/%d elapsed %s eta %s\n", desc, p.Width, p.Height, p.Objective,
-			b.done+p.Step, total, time.Since(b.since).Round(100*time.Millisecond), eta.Round(100*time.Millisecond))
+		fmt.Fprintf(b.w, "photo %d/%d %s octave %d/%d %dx%d objective %.4g; batch step %d/%d elapsed %s eta %s\n",
+			i+1, len(b.names), b.names[i], p.Octave, p.Octaves, p.Width, p.Height, p.Objective,
+			done, total, time.Since(b.since).Round(100*time.Millisecond), eta.Round(100*time.Millisecond))
 	}
 }
 
 // printf writes a message on its own line, clearing the bar first (it is
 // drawn again at the next step).
 func (b *batchProgress) printf(format string, args ...any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.bar != nil {
 		_ = b.bar.Clear()
 	}
@@ -109,6 +142,8 @@ func (b *batchProgress) printf(format string, args ...any) {
 }
 
 func (b *batchProgress) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.bar != nil && !b.bar.IsFinished() {
 		_ = b.bar.Exit()
 	}
