@@ -138,6 +138,25 @@ func TestBatchDreamsEveryPhotoOnce(t *testing.T) {
 		}
 	}
 
+	// --from a dream of the batch: its parameters, so nothing again here,
+	// and the same dreams elsewhere.
+	from := filepath.Join(out, "dog.jpg")
+	code, _, errOut = cli(t, ctx, "batch", in, "-o", out, "--from", from, "--model", model)
+	if code != 0 || !strings.Contains(errOut, "4 photos: 0 dreamed, 4 already dreamed") {
+		t.Fatalf("--from %s: exit %d, stderr:\n%s", from, code, errOut)
+	}
+	other := filepath.Join(t.TempDir(), "other")
+	if code, _, errOut := cli(t, ctx, "batch", in, "-o", other, "--from", from, "--model", model, "-q"); code != 0 {
+		t.Fatalf("--from %s -o %s: exit %d, stderr:\n%s", from, other, code, errOut)
+	}
+	for _, name := range want {
+		a, _ := os.ReadFile(filepath.Join(out, name))
+		b, _ := os.ReadFile(filepath.Join(other, name))
+		if !bytes.Equal(a, b) {
+			t.Errorf("the batch --from the dream of dog.jpg made another %s", name)
+		}
+	}
+
 	// Another parameter: every photo is dreamed again.
 	code, _, errOut = cli(t, ctx, append(args, "--step", "2", "--quiet=false")...)
 	if code != 0 || !strings.Contains(errOut, "4 photos: 4 dreamed, 0 already dreamed") {
