@@ -138,6 +138,17 @@ func TestBatchDreamsEveryPhotoOnce(t *testing.T) {
 		}
 	}
 
+	// A photo changed since its dream (its dream older than it): that
+	// one again.
+	earlier := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(filepath.Join(out, "birds", "eagle.png"), earlier, earlier); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = cli(t, ctx, append(args[:len(args)-1], "--quiet=false")...)
+	if code != 0 || !strings.Contains(errOut, "4 photos: 1 dreamed, 3 already dreamed") || !strings.Contains(errOut, "birds/eagle.png dreamed in") {
+		t.Fatalf("after changing eagle.png: exit %d, stderr:\n%s", code, errOut)
+	}
+
 	// --from a dream of the batch: its parameters, so nothing again here,
 	// and the same dreams elsewhere.
 	from := filepath.Join(out, "dog.jpg")
