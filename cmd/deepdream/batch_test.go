@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,30 +24,39 @@ func batchArgs(model string) []string {
 	return []string{"--model", model, "--layer", "r", "--octaves", "1", "--iterations", "1", "--seed", "3", "-q"}
 }
 
+// smallPhotos caches writePhoto's files by name and extension: decoding
+// the full-size photos is most of the batch tests' time.
+var smallPhotos sync.Map
+
 // writePhoto writes the photo of ../shared/images/name scaled down to
 // 40 pixels wide at path, in the format of path's extension (.gif too).
 func writePhoto(t *testing.T, name, path string) {
 	t.Helper()
-	img, err := imageio.ReadFile(shared.Path(t, filepath.Join("images", name)), 0)
-	if err != nil {
-		t.Fatal(err)
+	key := name + filepath.Ext(path)
+	data, ok := smallPhotos.Load(key)
+	if !ok {
+		img, err := imageio.ReadFile(shared.Path(t, filepath.Join("images", name)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := img.Bounds()
+		small := imageio.Resize(img, 40, max(1, 40*b.Dy()/b.Dx()))
+		var buf bytes.Buffer
+		if filepath.Ext(path) == ".gif" {
+			err = gif.Encode(&buf, small, nil)
+		} else {
+			format, _ := imageio.FormatFromPath(path)
+			err = imageio.Encode(&buf, small, format, imageio.EncodeOptions{})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ = smallPhotos.LoadOrStore(key, buf.Bytes())
 	}
-	b := img.Bounds()
-	small := imageio.Resize(img, 40, max(1, 40*b.Dy()/b.Dx()))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if filepath.Ext(path) == ".gif" {
-		err = gif.Encode(&buf, small, nil)
-	} else {
-		format, _ := imageio.FormatFromPath(path)
-		err = imageio.Encode(&buf, small, format, imageio.EncodeOptions{})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, data.([]byte), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
