@@ -44,9 +44,9 @@ unless --format png or jpg chooses one for all. The model is loaded once.
 
 A photo whose dream is already in OUT_DIR, made with the same parameters, model
 and version of deepdream (the record embedded in the dream says so) and newer
-than the photo, is not dreamed again: an interrupted batch, run again, goes on where it stopped.
-A dream made otherwise is dreamed again; a file in the way that is not a
-dream of deepdream is left alone, as an error. --quality, --depth and
+than the photo, is not dreamed again: an interrupted batch, run again, goes on
+where it stopped. A dream made otherwise is dreamed again; a file in the way
+that is not a dream of deepdream is left alone, as an error. --quality, --depth and
 --background are not recorded: change them and remove OUT_DIR's dreams to
 have them made again.
 
