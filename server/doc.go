@@ -1,6 +1,8 @@
 // Package server is the DeepDream web studio behind `deepdream serve`: the
 // page of package web, a JSON API, a FIFO job queue and a gallery on disk.
-// It dreams with package dream only.
+// It dreams with package dream, in its own workers, or sends the dreams to
+// the workers of a NATS JetStream queue (Config.Remote, package queue)
+// under the same API.
 //
 // # API
 //
@@ -21,8 +23,23 @@
 //	                                   octave_scale, iterations, step, jitter,
 //	                                   seed, max_size, winograd, laplacian,
 //	                                   smooth, keep_colors; an image field (mask,
-//	                                   guide) as a file; 202 with the job's Status
-//	GET    /api/jobs/{id}              the job's Status
+//	                                   guide) as a file; kind (dream, explore,
+//	                                   sweep, zoom, video), group and owner
+//	                                   (client IDs, [A-Za-z0-9_-]{1,64}: jobs
+//	                                   cancelled as one, the page that sent
+//	                                   it); 202 with the job's Status
+//	GET    /api/jobs                   {"jobs": [Status]}: every waiting and
+//	                                   running job and the recently finished
+//	                                   ones, oldest first, no previews
+//	GET    /api/jobs/events            server-sent events: "jobs" (the list)
+//	                                   first, then "job" (a Status, no preview)
+//	                                   when a job is queued or changes state,
+//	                                   and as it progresses at most twice a
+//	                                   second; "ping" every 10 s
+//	DELETE /api/groups/{group}         cancel the group's waiting and running
+//	                                   jobs: {"cancelled": N}
+//	GET    /api/jobs/{id}              the job's Status (kind, group, owner,
+//	                                   created, worker: "" while it waits)
 //	GET    /api/jobs/{id}/events       server-sent events "status", one per change,
 //	                                   with a JPEG preview after each step
 //	GET    /api/jobs/{id}/result       the PNG of a job kept out of the gallery
