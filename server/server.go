@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -146,6 +147,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.gallery = g
+	for _, sk := range g.skipped {
+		s.logf("gallery: skipping %s: %s", filepath.Join(g.dir, sk.Name), sk.Reason)
+	}
 	s.routes()
 	s.jobsCtx, s.cancelJobs = context.WithCancel(context.Background())
 	for i := range cfg.Workers {
