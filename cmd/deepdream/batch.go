@@ -28,6 +28,7 @@ type batchOptions struct {
 	dreamOptions
 	inDir, outDir string
 	format        string // --format: "png" or "jpg" for every dream, "" for each photo's own
+	nats, token   string // --nats URL: dream on a queue's workers
 }
 
 func newBatchCmd() *cobra.Command {
@@ -54,10 +55,16 @@ Each dream is written whole or not at all, so an interrupted batch (Ctrl-C,
 or killed) leaves no partial file. A photo that cannot be dreamed (damaged,
 over --max-pixels) is named with the reason, and the others are dreamed: the
 batch then ends with a summary and exit status 1. The progress counts the steps
-of every photo to dream, with the time left.`,
+of every photo to dream, with the time left.
+
+With --nats URL the photos are dreamed by the workers attached to that NATS
+server (a studio's, or a cluster's: see 'deepdream worker'), each photo a job,
+two in flight for each worker; the model is still loaded here, to check the
+request and make the records, and the workers find it by its sha256.`,
 		Example: `  deepdream batch photos/ -o dreams/ --max-size 1024
   deepdream batch photos/ -o dreams/ --preset dog-slug --format jpg --quality 85
-  deepdream batch photos/ -o dreams/ --from best.png   # every photo as best.png was dreamed`,
+  deepdream batch photos/ -o dreams/ --from best.png   # every photo as best.png was dreamed
+  deepdream batch photos/ -o dreams/ --nats nats://studio.lan:4222 --token 3f9c...   # on the studio's workers`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.inDir, o.outDir = args[0], o.out
@@ -78,6 +85,8 @@ of every photo to dream, with the time left.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", "", "the folder of the dreams, made if missing; required")
+	f.StringVar(&o.nats, "nats", "", "URL of a studio's NATS server (or a cluster's, comma-separated): the photos are dreamed by the workers attached there")
+	f.StringVar(&o.token, "token", "", "the NATS server's token (default: $DEEPDREAM_NATS_TOKEN)")
 	f.StringVar(&o.format, "format", "", "write every dream as `png` or jpg (default: each photo's format, .gif and .webp as .png)")
 	o.register(f)
 	return cmd
@@ -287,6 +296,18 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	show := newBatchProgress(stderr, o.quiet, names, req.Octaves*req.Iterations)
 	defer show.close()
 	var dreamer photoDreamer = localDreamer{lm}
+	if o.nats != "" {
+		token := o.token
+		if token == "" {
+			token = os.Getenv("DEEPDREAM_NATS_TOKEN")
+		}
+		remote, closeRemote, err := newNATSDreamer(ctx, o.nats, token)
+		if err != nil {
+			return err
+		}
+		defer closeRemote()
+		dreamer = remote
+	}
 	failed := make([]bool, len(todo))
 	next := make(chan int)
 	var wg sync.WaitGroup
