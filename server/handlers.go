@@ -352,7 +352,11 @@ func (s *Server) handleGallery(w http.ResponseWriter, _ *http.Request) {
 	for i, e := range entries {
 		out[i] = view(e)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+	skipped := s.gallery.skipped
+	if skipped == nil {
+		skipped = []Skipped{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": out, "skipped": skipped})
 }
 
 func (s *Server) findEntry(w http.ResponseWriter, r *http.Request) *Entry {

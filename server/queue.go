@@ -183,7 +183,8 @@ func (q *queue) startable() bool {
 }
 
 // next blocks until the first waiting job may start and gives it to
-// worker, or returns nil once the queue is closed.
+// worker ("": to the queue of remote workers), or returns nil once the
+// queue is closed.
 func (q *queue) next(worker string) *job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -196,7 +197,12 @@ func (q *queue) next(worker string) *job {
 	j := q.waiting[0]
 	q.waiting = q.waiting[1:]
 	q.running = append(q.running, j)
-	j.update(func(s *Status) { s.State, s.Position, s.Worker = stateRunning, 0, worker })
+	j.update(func(s *Status) {
+		s.Position = 0
+		if worker != "" { // else sent to a queue's workers: running once one takes it
+			s.State, s.Worker = stateRunning, worker
+		}
+	})
 	q.renumber()
 	return j
 }
