@@ -30,7 +30,8 @@ import (
 // remembered), which it then cancels; the layer explorer reattached after
 // a reload and cancelled as one group; a layer chosen from its grid; a sweep shown as a grid. At the
 // desktop's size also: labelled controls; a pasted photo; a refused file
-// clearing the previous choice and saying why before Dream is pressed; the
+// clearing the previous choice and saying why before Dream is pressed; a
+// directory of the gallery that is not a whole entry named; the
 // drop zone's highlight kept over its children; a dream over the memory
 // budget offered at a size that fits; the download; a second Dream queued
 // beside the first, both in the jobs panel, cancelled from it; the status
@@ -44,7 +45,15 @@ import (
 // on this branch): the test drives no zoom.
 func TestStudioInBrowser(t *testing.T) {
 	findBrowser(t, "chromium", "chromium", "chromium-browser", "google-chrome") // before GoogLeNet is loaded
-	s := googLeNetStudio(t)
+	// a directory the studio finds in its gallery that is not a whole entry
+	dataDir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dataDir, "gallery", "0123456789abcdef"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "gallery", "0123456789abcdef", "params.json"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := googLeNetStudio(t, dataDir)
 	setBudget(s, 100<<20) // dog.jpg at full size needs about twice that
 	proxy := newCutProxy(t, s.url)
 	photo := examplePhoto(t)
@@ -256,7 +265,11 @@ func TestStudioInBrowser(t *testing.T) {
 	do("the desktop in the dark theme", scheme("dark"))
 	flow("desktop", 1366, 768)
 
-	do("desktop: every control is labelled", chromedp.Navigate(proxy.url), poll(`document.querySelectorAll("#tiles li").length === 9`))
+	do("desktop: every control is labelled; what the gallery skipped is named",
+		chromedp.Navigate(proxy.url),
+		poll(`document.querySelectorAll("#tiles li").length === 9 && !document.getElementById("skipped-box").hidden &&
+			document.getElementById("skipped").textContent.startsWith("0123456789abcdef: ")`),
+	)
 	unlabelled, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("input, select, button")]
 		.filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim())
 		.map((e) => e.id || e.outerHTML)`))

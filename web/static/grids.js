@@ -301,6 +301,16 @@ async function loadGallery() {
     li.append(img, cap, row);
     list.append(li);
   }
+  // What the studio found in its gallery directory that is not a whole
+  // entry: left on disk, named here.
+  const skipped = data.skipped || [];
+  $("skipped-box").hidden = skipped.length === 0;
+  $("skipped-title").textContent = `${skipped.length} item(s) in the gallery's directory are not whole dreams; the studio leaves them on disk`;
+  $("skipped").replaceChildren(...skipped.map((s) => {
+    const li = document.createElement("li");
+    li.textContent = `${s.name}: ${s.reason}`;
+    return li;
+  }));
 }
 
 async function deleteEntry(e) {
