@@ -318,9 +318,10 @@ function jobLine(line) {
   const st = document.createElement("span");
   st.className = "job-state";
   const running = line.jobs.filter((x) => x.state === "running");
-  st.textContent = line.group
+  const workers = [...new Set(running.map((x) => x.worker).filter((w) => w))];
+  st.textContent = (line.group
     ? `${running.length} running, ${line.jobs.length - running.length} waiting`
-    : describe(j);
+    : describe(j)) + (workers.length ? ` · on ${workers.join(", ")}` : "");
   const bar = document.createElement("progress");
   bar.max = j.steps || 1;
   bar.value = j.step || 0;
