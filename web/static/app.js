@@ -19,6 +19,7 @@ const state = {
   source: null,    // the gallery entry whose original to dream again
   photoURL: null,  // what the "before" image shows
   job: null,       // the job shown in the picture
+  jobPhoto: null,  // its photo, when this page sent it
   events: null,    // its EventSource
   entry: null,     // the gallery entry the picture shows, once done
   jobs: new Map(), // the studio's jobs by ID, from /api/jobs/events

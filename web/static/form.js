@@ -670,7 +670,7 @@ async function submitDream(over) {
     // A dream already running goes on (the studio queues the new one):
     // the jobs panel shows both.
     const running = [...state.jobs.values()].some((j) => j.owner === state.owner && j.kind === "dream" && !finishedState(j.state) && j.id !== st.id);
-    watch(st);
+    watch(st, state.photoURL);
     if (running) showMessage("Your other dream goes on: it is in the jobs below, to watch or cancel.", "info");
   } catch (e) {
     const fit = e.data && e.data.fit_max_size;

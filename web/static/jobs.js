@@ -57,10 +57,12 @@ function announce(text, urgent) {
 // ---- the job in the picture ----
 
 // watch shows a job in the picture and follows it through its event
-// stream, previews included.
-function watch(st) {
+// stream, previews included; photo, if known, is the job's photo, shown
+// until the first preview.
+function watch(st, photo) {
   if (state.events) state.events.close();
   state.job = st;
+  state.jobPhoto = photo || null;
   state.entry = null;
   const live = $("live");
   live.removeAttribute("src");
@@ -86,7 +88,9 @@ function watch(st) {
   // A broken stream is the jobs stream's to notice (the connection
   // notice); the job's end comes from the list when this one is gone.
   es.onerror = () => {
-    if (es.readyState === EventSource.CLOSED) state.events = null;
+    if (es.readyState !== EventSource.CLOSED) return; // the browser tries again
+    state.events = null;
+    if (!state.conn.lost && !state.jobs.has(st.id)) jobGone();
   };
   renderJobs();
 }
@@ -102,8 +106,8 @@ function show(st, urgent) {
     const live = $("live");
     live.src = st.preview;
     live.dataset.frames = String(Number(live.dataset.frames || 0) + 1);
-  } else if (!$("live").src && state.photoURL && st.state !== "done") {
-    $("live").src = state.photoURL; // until the first preview
+  } else if (!$("live").src && state.jobPhoto && st.state !== "done") {
+    $("live").src = state.jobPhoto; // until the first preview
   }
 }
 
@@ -121,7 +125,7 @@ async function finished(st) {
     }
   }
   if (!state.job || state.job.id !== st.id) return; // another job is shown by now
-  showResult({ result: st.result, original: entry ? entry.original : state.photoURL, entry });
+  showResult({ result: st.result, original: entry ? entry.original : state.jobPhoto, entry });
   loadGallery();
 }
 
@@ -236,13 +240,16 @@ function found() {
   // connection; follow it again if the studio still has it.
   if (state.job && !finishedState(state.job.state) && !state.events) {
     const j = state.jobs.get(state.job.id);
-    if (j) watch(j);
-    else {
-      $("status").textContent = "The studio no longer has this dream (it restarted?).";
-      $("cancel").hidden = true;
-      $("back").hidden = false;
-    }
+    if (j) watch(j, state.jobPhoto);
+    else jobGone();
   }
+}
+
+// jobGone says the job in the picture is no longer the studio's.
+function jobGone() {
+  $("status").textContent = "The studio no longer has this dream (it restarted?).";
+  $("cancel").hidden = true;
+  $("back").hidden = false;
 }
 
 // reattach, after a reload, shows this page's latest unfinished dream in
