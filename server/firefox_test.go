@@ -20,7 +20,7 @@ import (
 
 // TestStudioInFirefox drives the page in headless Firefox ESR over WebDriver
 // BiDi with ../shared's GoogLeNet: the model and layer lists, a refused
-// upload explained in the page, a photo chosen through the file input, a
+// file explained in the page before Dream, a photo chosen through the file input, a
 // preset, a class and a guide chosen through its file input, a tiny dream
 // with its live preview (the server-sent events), the result and its
 // gallery entry. Any console error or JavaScript exception fails it. TestStudioInBrowser covers the rest of
@@ -152,7 +152,8 @@ func TestStudioInFirefox(t *testing.T) {
 	must("write a text file", os.WriteFile(notPhoto, []byte("a text file named like a photo"), 0o644))
 	must("choose a text file", b.call(ctx, "input.setFiles", map[string]any{"context": tab, "element": element("#photo"), "files": []string{notPhoto}}, nil))
 	poll("the refusal explained, before Dream is pressed", `!document.getElementById("message").hidden &&
-		document.getElementById("message").textContent.includes("not a photo the studio can read")`)
+		document.getElementById("message").textContent.includes("not a photo the studio can read") &&
+		document.getElementById("photo-preview").hidden`)
 	must("choose a photo", b.call(ctx, "input.setFiles", map[string]any{"context": tab, "element": element("#photo"), "files": []string{photo}}, nil))
 	poll("the chosen photo shown", `(() => {
 		const img = document.getElementById("photo-preview");
