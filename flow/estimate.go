@@ -98,23 +98,25 @@ type level struct {
 	i0, i1 []float32
 	// i1p is i1 with a border of border pixels all round, repeating the
 	// edge: a patch may move partly outside the image.
-	i1p      []float32
-	i0x, i0y []float32
+	i1p []float32
+	// tex is i0 with its derivatives, for the search.
+	tex []texel
 	// u, v is the flow at this level, row-major.
 	u, v []float32
 }
 
 // workspace holds the buffers of one estimation; Estimate recycles them.
 type workspace struct {
-	levels             []level
-	search             search
-	dens               densify
-	ref                refiner
-	xs, ys             []int
-	xlo, xhi, ylo, yhi []int32
-	shifts             []shift
-	ux0, uy0           []int32
-	uax, uay           []float32
+	levels   []level
+	search   search
+	dens     densify
+	ref      refiner
+	xs, ys   []int
+	ylo, yhi []int32
+	shifts   []shift
+	weights  [][]float32
+	ux0, uy0 []int32
+	uax, uay []float32
 }
 
 var workspaces parallel.FreeList[workspace]
@@ -198,10 +200,9 @@ func (ws *workspace) estimate(ctx context.Context, dst *Field, a, b *Image, o Op
 		ps := min(o.PatchSize, lv.w, lv.h)
 		lv.border = ps + 2
 		n := lv.w * lv.h
-		lv.i0x, lv.i0y = grow(lv.i0x, n), grow(lv.i0y, n)
-		sobel(lv.i0x, lv.i0y, lv.i0, lv.w, lv.h)
+		lv.tex = grow(lv.tex, n)
 		lv.i1p = grow(lv.i1p, (lv.w+2*lv.border)*(lv.h+2*lv.border))
-		pad(lv.i1p, lv.i1, lv.w, lv.h, lv.border)
+		prepTasks.For(lv.h+2*lv.border, 16, prepTask{lv})
 		lv.u, lv.v = grow(lv.u, n), grow(lv.v, n)
 		if l == coarsest {
 			clear(lv.u)
@@ -234,10 +235,37 @@ func (ws *workspace) estimate(ctx context.Context, dst *Field, a, b *Image, o Op
 		ws.upsample(top.v, a.W, a.H, lv.v, lv.w, lv.h, finest)
 		u, v = top.u, top.v
 	}
-	for i := range u {
-		dst.D[2*i], dst.D[2*i+1] = u[i], v[i]
-	}
+	interleaveTasks.For(a.H, 16, interleaveTask{dst, u, v})
 	return nil
+}
+
+// prepTask readies a level for the search: the first image's texels,
+// the second image padded. Its indices are the padded rows.
+type prepTask struct{ lv *level }
+
+var prepTasks parallel.Tasks[prepTask, *prepTask]
+
+func (t *prepTask) Run(lo, hi int) {
+	lv := t.lv
+	pad(lv.i1p, lv.i1, lv.w, lv.h, lv.border, lo, hi)
+	sobel(lv.tex, lv.i0, lv.w, lv.h, min(lo, lv.h), min(hi, lv.h))
+}
+
+// interleaveTask writes the planes u and v into a field's rows.
+type interleaveTask struct {
+	f    *Field
+	u, v []float32
+}
+
+var interleaveTasks parallel.Tasks[interleaveTask, *interleaveTask]
+
+func (t *interleaveTask) Run(lo, hi int) {
+	w := t.f.W
+	d := t.f.D[2*lo*w : 2*hi*w]
+	u, v := t.u[lo*w:hi*w], t.v[lo*w:hi*w]
+	for i := range u {
+		d[2*i], d[2*i+1] = u[i], v[i]
+	}
 }
 
 // searchLevel runs the patch search on lv and makes its dense flow.
@@ -249,21 +277,23 @@ func (ws *workspace) searchLevel(lv *level, ps int, o Options) {
 	np := len(ws.xs) * len(ws.ys)
 	*s = search{
 		lv: lv, ps: ps, border: lv.border, xs: ws.xs, ys: ws.ys,
-		su: grow(s.su, np), sv: grow(s.sv, np), hinv: grow(s.hinv, 5*np),
+		su: grow(s.su, np), sv: grow(s.sv, np), se: grow(s.se, np), hinv: grow(s.hinv, 5*np),
 		iters: o.Iterations, stripe: stripeRows, lambda: 1,
 	}
 	tensorTasks.For(np, 64, tensorTask{s})
 	stripes := (len(ws.ys) + s.stripe - 1) / s.stripe
 	parallel.For(stripes, 1, s)
-	ws.xlo, ws.xhi = growInt32(ws.xlo, lv.w), growInt32(ws.xhi, lv.w)
-	ws.ylo, ws.yhi = growInt32(ws.ylo, lv.h), growInt32(ws.yhi, lv.h)
-	cover(ws.xlo, ws.xhi, ws.xs, ps)
+	ws.ylo, ws.yhi = grow(ws.ylo, lv.h), grow(ws.yhi, lv.h)
 	cover(ws.ylo, ws.yhi, ws.ys, ps)
-	if cap(ws.shifts) < np {
-		ws.shifts = make([]shift, np)
+	ws.shifts = grow(ws.shifts, np)
+	if len(ws.weights) != parallel.Seats() {
+		ws.weights = make([][]float32, parallel.Seats())
 	}
-	ws.dens = densify{s: s, xlo: ws.xlo, xhi: ws.xhi, ylo: ws.ylo, yhi: ws.yhi, shifts: ws.shifts[:np], dstU: lv.u, dstV: lv.v}
-	ws.dens.fillShifts(0, np)
+	for i := range ws.weights {
+		ws.weights[i] = grow(ws.weights[i], lv.w)
+	}
+	ws.dens = densify{s: s, ylo: ws.ylo, yhi: ws.yhi, shifts: ws.shifts, weights: ws.weights, dstU: lv.u, dstV: lv.v}
+	ws.dens.fillShifts()
 	parallel.For(lv.h, 4, &ws.dens)
 }
 
@@ -272,13 +302,6 @@ type tensorTask struct{ s *search }
 var tensorTasks parallel.Tasks[tensorTask, *tensorTask]
 
 func (t *tensorTask) Run(lo, hi int) { t.s.tensors(lo, hi) }
-
-func growInt32(s []int32, n int) []int32 {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]int32, n)
-}
 
 // upsampler scales a level's flow up to a finer level: dst (w x h)
 // takes src (sw x sh) sampled bilinearly at the centres of dst's pixels,
@@ -296,8 +319,8 @@ var upsampleTasks parallel.Tasks[upsampler, *upsampler]
 // upsample fills dst (w x h) from src (sw x sh), levels coarser.
 func (ws *workspace) upsample(dst []float32, w, h int, src []float32, sw, sh, levels int) {
 	scale := float32(int(1) << levels)
-	ws.ux0, ws.uax = growInt32(ws.ux0, w), grow(ws.uax, w)
-	ws.uy0, ws.uay = growInt32(ws.uy0, h), grow(ws.uay, h)
+	ws.ux0, ws.uax = grow(ws.ux0, w), grow(ws.uax, w)
+	ws.uy0, ws.uay = grow(ws.uy0, h), grow(ws.uay, h)
 	taps(ws.ux0, ws.uax, sw, scale)
 	taps(ws.uy0, ws.uay, sh, scale)
 	upsampleTasks.For(h, 16, upsampler{dst: dst, src: src, w: w, sw: sw, sh: sh, scale: scale, x0: ws.ux0, y0: ws.uy0, ax: ws.uax, ay: ws.uay})

@@ -98,26 +98,33 @@ func halve(dst, src []float32, w, h int) {
 	}
 }
 
-// sobel writes the x and y derivatives of img (w x h) into gx and gy: 3x3
-// Sobel filters divided by 8, so that a ramp of slope s gives s, the
-// border replicated.
-func sobel(gx, gy, img []float32, w, h int) {
-	for y := range h {
+// texel is a pixel of the first image as the patch search reads it: its
+// value and its x and y derivatives, side by side.
+type texel struct{ v, gx, gy float32 }
+
+// sobel fills the rows [lo, hi) of dst with the pixels of img (w x h)
+// and their derivatives: 3x3 Sobel filters divided by 8, so that a ramp
+// of slope s gives s, the border replicated.
+func sobel(dst []texel, img []float32, w, h, lo, hi int) {
+	for y := lo; y < hi; y++ {
 		up, mid, down := img[max(y-1, 0)*w:][:w], img[y*w:][:w], img[min(y+1, h-1)*w:][:w]
-		ox, oy := gx[y*w:][:w], gy[y*w:][:w]
-		for x := range w {
+		out := dst[y*w:][:w]
+		for x := range out {
 			l, r := max(x-1, 0), min(x+1, w-1)
-			ox[x] = 0.125 * ((up[r] - up[l]) + 2*(mid[r]-mid[l]) + (down[r] - down[l]))
-			oy[x] = 0.125 * ((down[l] - up[l]) + 2*(down[x]-up[x]) + (down[r] - up[r]))
+			out[x] = texel{
+				v:  mid[x],
+				gx: 0.125 * ((up[r] - up[l]) + 2*(mid[r]-mid[l]) + (down[r] - down[l])),
+				gy: 0.125 * ((down[l] - up[l]) + 2*(down[x]-up[x]) + (down[r] - up[r])),
+			}
 		}
 	}
 }
 
-// pad copies img (w x h) into dst, (w+2b) x (h+2b), with a border of b
-// pixels that repeats the edge.
-func pad(dst, img []float32, w, h, b int) {
+// pad copies img (w x h) into the rows [lo, hi) of dst, (w+2b) x
+// (h+2b), with a border of b pixels that repeats the edge.
+func pad(dst, img []float32, w, h, b, lo, hi int) {
 	pw := w + 2*b
-	for y := -b; y < h+b; y++ {
+	for y := lo - b; y < hi-b; y++ {
 		src := img[min(max(y, 0), h-1)*w:][:w]
 		row := dst[(y+b)*pw:][:pw]
 		left, right := src[0], src[w-1]

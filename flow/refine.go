@@ -21,24 +21,47 @@ import (
 // Each fixed-point iteration fixes the robust weights and solves the
 // linear system by red-black SOR.
 
-// refiner holds one level's refinement buffers; every slice is sized for
-// the finest level and reused at the coarser ones.
+// refiner holds the refinement's buffers, reused from one call to the
+// next.
 type refiner struct {
 	w, h int
-	// per pixel, unpadded (w*h): the mean image and the temporal
-	// difference, their derivatives, and the linear system.
+	// Planes (w*h): the mean image and the temporal difference, their
+	// first and second derivatives, from which data is made.
 	avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz []float32
-	a11, a12, a22, b1, b2                    []float32
-	// padded by one pixel of zeros all round ((w+2)*(h+2)): the
-	// increment and the smoothness weights between a pixel and its
-	// right (wh) and lower (wv) neighbours, zero across the border.
-	du, dv, wh, wv []float32
+	// Per pixel (w*h): the data terms' normalised derivatives, and the
+	// linear system of the increment.
+	data []dataTerm
+	sys  []system
+	// Per pixel, padded by one pixel all round ((w+2)*(h+2)): the
+	// increment, and the smoothness weights to the right and lower
+	// neighbours, zero across the border.
+	d  []increment
+	sw []smoothing
 
 	alpha, gamma, delta float32
 	omega               float32
 	lv                  *level
 	colour              int // the SOR sweep's: pixels with (x+y)%2 == colour
 }
+
+// dataTerm holds a pixel's derivatives of the brightness term (ix, iy,
+// iz) and of the gradient constancy terms of the x gradient (xx, xy, xz)
+// and of the y gradient (yx, yy, yz), each triple divided by the norm of
+// its first two (and zeta): errors are then in pixels of motion.
+type dataTerm struct{ ix, iy, iz, xx, xy, xz, yx, yy, yz float32 }
+
+// system is a pixel's 2x2 linear system for its increment (du, dv):
+// [a11 a12; a12 a22] (du, dv) = (b1, b2) plus the neighbours' pull. After
+// refineSystem, a11 and a22 hold the inverses of the diagonal with the
+// smoothness weights added.
+type system struct{ a11, a12, a22, b1, b2 float32 }
+
+// increment is a pixel's increment of the flow.
+type increment struct{ u, v float32 }
+
+// smoothing holds the smoothness weights between a pixel and its right
+// and lower neighbours.
+type smoothing struct{ right, down float32 }
 
 // The refinement's constants, OpenCV's: zeta^2 keeps the normalisations
 // and the system's diagonal away from zero, epsilon^2 the robust
@@ -74,11 +97,11 @@ var (
 )
 
 // grow returns s with length n, reusing its memory when it can.
-func grow(s []float32, n int) []float32 {
+func grow[T any](s []T, n int) []T {
 	if cap(s) >= n {
 		return s[:n]
 	}
-	return make([]float32, n)
+	return make([]T, n)
 }
 
 // refine runs fixed fixed-point iterations of sor SOR sweeps on lv's
@@ -87,13 +110,13 @@ func (r *refiner) refine(lv *level, fixed, sor int) {
 	w, h := lv.w, lv.h
 	n, np := w*h, (w+2)*(h+2)
 	r.w, r.h, r.lv = w, h, lv
-	for _, p := range []*[]float32{&r.avg, &r.ix, &r.iy, &r.iz, &r.ixx, &r.ixy, &r.iyy, &r.ixz, &r.iyz, &r.a11, &r.a12, &r.a22, &r.b1, &r.b2} {
+	for _, p := range []*[]float32{&r.avg, &r.ix, &r.iy, &r.iz, &r.ixx, &r.ixy, &r.iyy, &r.ixz, &r.iyz} {
 		*p = grow(*p, n)
 	}
-	for _, p := range []*[]float32{&r.du, &r.dv, &r.wh, &r.wv} {
-		*p = grow(*p, np)
-		clear(*p)
-	}
+	r.data, r.sys = grow(r.data, n), grow(r.sys, n)
+	r.d, r.sw = grow(r.d, np), grow(r.sw, np)
+	clear(r.d)
+	clear(r.sw)
 	const grain = 4
 	warpStage.For(h, grain, refineWarp{r})
 	derivStage.For(h, grain, refineDerivs{r})
@@ -161,19 +184,16 @@ func (t *refineSecond) Run(lo, hi int) {
 // does not change between fixed-point iterations: the brightness term's
 // (ix, iy, iz) by sqrt(ix^2 + iy^2 + zeta^2), the x gradient's (ixx,
 // ixy, ixz) by sqrt(ixx^2 + ixy^2 + zeta^2), the y gradient's (ixy, iyy,
-// iyz) by sqrt(ixy^2 + iyy^2 + zeta^2). ixy is needed divided by either:
-// avg, free now, takes it divided by the second.
+// iyz) by sqrt(ixy^2 + iyy^2 + zeta^2).
 func (t *refineNorm) Run(lo, hi int) {
 	r := t.refiner
 	for i := lo * r.w; i < hi*r.w; i++ {
 		ix, iy, iz := r.ix[i], r.iy[i], r.iz[i]
-		n := 1 / sqrt32(ix*ix+iy*iy+refineZeta2)
-		r.ix[i], r.iy[i], r.iz[i] = ix*n, iy*n, iz*n
 		ixx, ixy, iyy, ixz, iyz := r.ixx[i], r.ixy[i], r.iyy[i], r.ixz[i], r.iyz[i]
+		n := 1 / sqrt32(ix*ix+iy*iy+refineZeta2)
 		nx := 1 / sqrt32(ixx*ixx+ixy*ixy+refineZeta2)
 		ny := 1 / sqrt32(iyy*iyy+ixy*ixy+refineZeta2)
-		r.ixx[i], r.ixy[i], r.ixz[i] = ixx*nx, ixy*nx, ixz*nx
-		r.avg[i], r.iyy[i], r.iyz[i] = ixy*ny, iyy*ny, iyz*ny
+		r.data[i] = dataTerm{ix * n, iy * n, iz * n, ixx * nx, ixy * nx, ixz * nx, ixy * ny, iyy * ny, iyz * ny}
 	}
 }
 
@@ -183,54 +203,59 @@ func (t *refineTerms) Run(lo, hi int) {
 	r := t.refiner
 	w, pw := r.w, r.w+2
 	delta2, gamma2, alpha2 := r.delta/2, r.gamma/2, r.alpha/2
-	lv := r.lv
 	for y := lo; y < hi; y++ {
-		for x := range w {
-			i := y*w + x
-			p := (y+1)*pw + x + 1
-			du, dv := r.du[p], r.dv[p]
-			// Brightness: the error in pixels of motion (the derivatives
-			// are normalised), weighted robustly.
-			ix, iy, iz := r.ix[i], r.iy[i], r.iz[i]
-			e := iz + ix*du + iy*dv
+		o, mid := y*w, (y+1)*pw+1
+		d := r.d[mid:][:w]
+		data, sys := r.data[o:][:w], r.sys[o:][:w]
+		for x, p := range data {
+			du, dv := d[x].u, d[x].v
+			// Brightness: the error in pixels of motion, weighted
+			// robustly.
+			e := p.iz + p.ix*du + p.iy*dv
 			wt := delta2 / sqrt32(e*e+refineEpsilon)
-			a11 := wt*ix*ix + refineZeta2
-			a12 := wt * ix * iy
-			a22 := wt*iy*iy + refineZeta2
-			b1 := -wt * iz * ix
-			b2 := -wt * iz * iy
-			// Gradient constancy: x gradient (xx, xy, xz), y gradient
-			// (yx, yy, yz), each normalised.
-			xx, xy, xz := r.ixx[i], r.ixy[i], r.ixz[i]
-			yx, yy, yz := r.avg[i], r.iyy[i], r.iyz[i]
-			ex := xz + xx*du + xy*dv
-			ey := yz + yx*du + yy*dv
+			wx, wy := wt*p.ix, wt*p.iy
+			a11 := wx*p.ix + refineZeta2
+			a12 := wx * p.iy
+			a22 := wy*p.iy + refineZeta2
+			b1 := -wx * p.iz
+			b2 := -wy * p.iz
+			// Gradient constancy, of both gradients at once.
+			ex := p.xz + p.xx*du + p.xy*dv
+			ey := p.yz + p.yx*du + p.yy*dv
 			wg := gamma2 / sqrt32(ex*ex+ey*ey+refineEpsilon)
-			a11 += wg * (xx*xx + yx*yx)
-			a12 += wg * (xx*xy + yx*yy)
-			a22 += wg * (xy*xy + yy*yy)
-			b1 -= wg * (xx*xz + yx*yz)
-			b2 -= wg * (xy*xz + yy*yz)
-			r.a11[i], r.a12[i], r.a22[i], r.b1[i], r.b2[i] = a11, a12, a22, b1, b2
-
-			// The smoothness weight from the forward differences of
-			// the flow plus increment, for the pairs to the right and
-			// below.
-			u, v := lv.u[i]+du, lv.v[i]+dv
+			a11 += wg * (p.xx*p.xx + p.yx*p.yx)
+			a12 += wg * (p.xx*p.xy + p.yx*p.yy)
+			a22 += wg * (p.xy*p.xy + p.yy*p.yy)
+			b1 -= wg * (p.xx*p.xz + p.yx*p.yz)
+			b2 -= wg * (p.xy*p.xz + p.yy*p.yz)
+			sys[x] = system{a11, a12, a22, b1, b2}
+		}
+		// The smoothness weight, from the forward differences of the
+		// flow plus increment, for the pairs to the right and below;
+		// none across the border.
+		u, v := r.lv.u[o:][:w], r.lv.v[o:][:w]
+		last := y+1 == r.h
+		uD, vD, dD := u, v, d // the row below, if any
+		if !last {
+			uD, vD, dD = r.lv.u[o+w:][:w], r.lv.v[o+w:][:w], r.d[mid+pw:][:w]
+		}
+		sw := r.sw[mid:][:w]
+		for x := range sw {
+			cu, cv := u[x]+d[x].u, v[x]+d[x].v
 			var ux, vx, uy, vy float32
 			if x+1 < w {
-				ux, vx = lv.u[i+1]+r.du[p+1]-u, lv.v[i+1]+r.dv[p+1]-v
+				ux, vx = u[x+1]+d[x+1].u-cu, v[x+1]+d[x+1].v-cv
 			}
-			if y+1 < r.h {
-				uy, vy = lv.u[i+w]+r.du[p+pw]-u, lv.v[i+w]+r.dv[p+pw]-v
+			if !last {
+				uy, vy = uD[x]+dD[x].u-cu, vD[x]+dD[x].v-cv
 			}
 			ws := alpha2 / sqrt32(ux*ux+vx*vx+uy*uy+vy*vy+refineEpsilon)
-			r.wh[p], r.wv[p] = 0, 0
+			sw[x] = smoothing{}
 			if x+1 < w {
-				r.wh[p] = ws
+				sw[x].right = ws
 			}
-			if y+1 < r.h {
-				r.wv[p] = ws
+			if !last {
+				sw[x].down = ws
 			}
 		}
 	}
@@ -242,34 +267,39 @@ func (t *refineTerms) Run(lo, hi int) {
 func (t *refineSystem) Run(lo, hi int) {
 	r := t.refiner
 	w, pw := r.w, r.w+2
-	u, v := r.lv.u, r.lv.v
 	for y := lo; y < hi; y++ {
-		for x := range w {
-			i := y*w + x
-			p := (y+1)*pw + x + 1
-			wl, wr, wu, wd := r.wh[p-1], r.wh[p], r.wv[p-pw], r.wv[p]
-			sw := wl + wr + wu + wd
-			var su, sv float32
+		o, mid := y*w, (y+1)*pw+1
+		swL, swC, swU := r.sw[mid-1:][:w], r.sw[mid:][:w], r.sw[mid-pw:][:w]
+		u, v := r.lv.u[o:][:w], r.lv.v[o:][:w]
+		// The rows above and below, the row itself where there is none:
+		// their weights are zero.
+		uU, vU, uD, vD := u, v, u, v
+		if y > 0 {
+			uU, vU = r.lv.u[o-w:][:w], r.lv.v[o-w:][:w]
+		}
+		if y+1 < r.h {
+			uD, vD = r.lv.u[o+w:][:w], r.lv.v[o+w:][:w]
+		}
+		sys := r.sys[o:][:w]
+		for x := range sys {
+			wl, wr, wu, wd := swL[x].right, swC[x].right, swU[x].down, swC[x].down
+			cu, cv := u[x], v[x]
+			su := wu*(uU[x]-cu) + wd*(uD[x]-cu)
+			sv := wu*(vU[x]-cv) + wd*(vD[x]-cv)
 			if x > 0 {
-				su += wl * (u[i-1] - u[i])
-				sv += wl * (v[i-1] - v[i])
+				su += wl * (u[x-1] - cu)
+				sv += wl * (v[x-1] - cv)
 			}
 			if x+1 < w {
-				su += wr * (u[i+1] - u[i])
-				sv += wr * (v[i+1] - v[i])
+				su += wr * (u[x+1] - cu)
+				sv += wr * (v[x+1] - cv)
 			}
-			if y > 0 {
-				su += wu * (u[i-w] - u[i])
-				sv += wu * (v[i-w] - v[i])
-			}
-			if y+1 < r.h {
-				su += wd * (u[i+w] - u[i])
-				sv += wd * (v[i+w] - v[i])
-			}
-			r.a11[i] = 1 / (r.a11[i] + sw)
-			r.a22[i] = 1 / (r.a22[i] + sw)
-			r.b1[i] += su
-			r.b2[i] += sv
+			sum := wl + wr + wu + wd
+			s := &sys[x]
+			s.a11 = 1 / (s.a11 + sum)
+			s.a22 = 1 / (s.a22 + sum)
+			s.b1 += su
+			s.b2 += sv
 		}
 	}
 }
@@ -280,18 +310,23 @@ func (t *refineSOR) Run(lo, hi int) {
 	r := t.refiner
 	w, pw := r.w, r.w+2
 	omega := r.omega
-	du, dv, wh, wv := r.du, r.dv, r.wh, r.wv
 	for y := lo; y < hi; y++ {
-		for x := (y + r.colour) & 1; x < w; x += 2 {
-			i := y*w + x
-			p := (y+1)*pw + x + 1
-			wl, wr, wu, wd := wh[p-1], wh[p], wv[p-pw], wv[p]
-			su := wl*du[p-1] + wr*du[p+1] + wu*du[p-pw] + wd*du[p+pw]
-			sv := wl*dv[p-1] + wr*dv[p+1] + wu*dv[p-pw] + wd*dv[p+pw]
-			a12 := r.a12[i]
-			nu := du[p] + omega*((r.b1[i]+su-a12*dv[p])*r.a11[i]-du[p])
-			du[p] = nu
-			dv[p] += omega * ((r.b2[i]+sv-a12*nu)*r.a22[i] - dv[p])
+		// The padded rows of increments at, above and below the
+		// pixel's, and of weights at and above, as slices indexed by x:
+		// dL[x] is the left neighbour's increment, dC[x] the pixel's.
+		up, mid, down := y*pw+1, (y+1)*pw, (y+2)*pw+1
+		dL, dC, dR := r.d[mid:][:w], r.d[mid+1:][:w], r.d[mid+2:][:w]
+		dU, dD := r.d[up:][:w], r.d[down:][:w]
+		sL, sC, sU := r.sw[mid:][:w], r.sw[mid+1:][:w], r.sw[up:][:w]
+		sys := r.sys[y*w:][:w]
+		for x := (y + r.colour) & 1; x < len(sys); x += 2 {
+			wl, wr, wu, wd := sL[x].right, sC[x].right, sU[x].down, sC[x].down
+			su := wl*dL[x].u + wr*dR[x].u + wu*dU[x].u + wd*dD[x].u
+			sv := wl*dL[x].v + wr*dR[x].v + wu*dU[x].v + wd*dD[x].v
+			s, c := &sys[x], dC[x]
+			du := c.u + omega*((s.b1+su-s.a12*c.v)*s.a11-c.u)
+			dv := c.v + omega*((s.b2+sv-s.a12*du)*s.a22-c.v)
+			dC[x] = increment{du, dv}
 		}
 	}
 }
@@ -301,9 +336,10 @@ func (t *refineApply) Run(lo, hi int) {
 	r := t.refiner
 	w, pw := r.w, r.w+2
 	for y := lo; y < hi; y++ {
-		for x := range w {
-			r.lv.u[y*w+x] += r.du[(y+1)*pw+x+1]
-			r.lv.v[y*w+x] += r.dv[(y+1)*pw+x+1]
+		u, v := r.lv.u[y*w:][:w], r.lv.v[y*w:][:w]
+		for x, d := range r.d[(y+1)*pw+1:][:w] {
+			u[x] += d.u
+			v[x] += d.v
 		}
 	}
 }

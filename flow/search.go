@@ -44,8 +44,9 @@ type search struct {
 	lv         *level
 	ps, border int
 	xs, ys     []int
-	// su, sv are the patches' flows, row-major over the grid.
-	su, sv []float32
+	// su, sv are the patches' flows, row-major over the grid, and se
+	// the cost there.
+	su, sv, se []float32
 	// hinv holds per patch the inverse of its mean-normalised structure
 	// tensor (xx, xy, yy) and the means of its gradients (x, y).
 	hinv []float32
@@ -61,6 +62,13 @@ type search struct {
 	lambda float32
 }
 
+// near is the distance, in pixels, below which two flows of a patch are
+// one for the search: a neighbour's flow as close to the patch's is not
+// tried, and a step shorter ends the Gauss-Newton iterations. On the
+// fixtures, 0.05 px (against exact equality and 0.01 px) took a third
+// fewer evaluations and changed the errors by 0.003 at most.
+const near = 0.05
+
 // stripeRows is the number of patch rows of a stripe: 640x480 at half
 // resolution has 80 rows of patches, so 5 stripes.
 const stripeRows = 16
@@ -73,10 +81,8 @@ func (s *search) tensors(lo, hi int) {
 		px, py := s.xs[k%len(s.xs)], s.ys[k/len(s.xs)]
 		var sx, sy, sxx, sxy, syy float32
 		for r := range ps {
-			gx := lv.i0x[(py+r)*lv.w+px:][:ps]
-			gy := lv.i0y[(py+r)*lv.w+px:][:ps]
-			for c := range gx {
-				a, b := gx[c], gy[c]
+			for _, p := range lv.tex[(py+r)*lv.w+px:][:ps] {
+				a, b := p.gx, p.gy
 				sx += a
 				sy += b
 				sxx += a * a
@@ -116,20 +122,18 @@ func (s *search) cost(px, py int, u, v float32, mx, my float32) (ssd, bx, by flo
 	}
 	var sd, sdd, sgx, sgy float32
 	for r := range ps {
-		t := lv.i0[(py+r)*lv.w+px:][:ps]
+		t := lv.tex[(py+r)*lv.w+px:][:ps]
 		src := lv.i1p[(iy+r+1)*pw+ix:][:len(t)+1]
 		left, right := src[:len(t)], src[1:][:len(t)]
-		gx := lv.i0x[(py+r)*lv.w+px:][:len(t)]
-		gy := lv.i0y[(py+r)*lv.w+px:][:len(t)]
 		a := above[:len(t)]
-		for c := range t {
+		for c, p := range t {
 			b := left[c] + ax*(right[c]-left[c])
-			d := a[c] + ay*(b-a[c]) - t[c]
+			d := a[c] + ay*(b-a[c]) - p.v
 			a[c] = b
 			sd += d
 			sdd += d * d
-			sgx += d * gx[c]
-			sgy += d * gy[c]
+			sgx += d * p.gx
+			sgy += d * p.gy
 		}
 	}
 	ssd = sdd - sd*sd/float32(ps*ps)
@@ -170,22 +174,22 @@ func (s *search) pass(r0, r1 int, forward bool) {
 			px := s.xs[c]
 			k := r*nx + c
 			h := s.hinv[5*k : 5*k+5 : 5*k+5]
-			var u, v float32
+			var u, v, e, bx, by float32
 			if forward {
 				// The coarser level's flow at the patch's centre.
 				i := (py+ps/2)*lv.w + px + ps/2
 				u, v = s.clampFlow(px, py, lv.u[i], lv.v[i])
+				e, bx, by = s.cost(px, py, u, v, h[3], h[4])
 			} else {
-				u, v = s.su[k], s.sv[k]
+				u, v, e = s.su[k], s.sv[k], s.se[k]
 			}
-			e, bx, by := s.cost(px, py, u, v, h[3], h[4])
 			// The neighbours already searched in this pass. The
 			// backward pass starts where the forward one converged: it
 			// steps only from a neighbour's flow that fits better.
 			moved := forward
 			try := func(j int) {
 				cu, cv := s.clampFlow(px, py, s.su[j], s.sv[j])
-				if cu == u && cv == v {
+				if (cu-u)*(cu-u)+(cv-v)*(cv-v) <= near*near {
 					return
 				}
 				if ce, cbx, cby := s.cost(px, py, cu, cv, h[3], h[4]); ce < e {
@@ -199,7 +203,7 @@ func (s *search) pass(r0, r1 int, forward bool) {
 			if r != ra {
 				try(k - dir*nx)
 			}
-			su, sv := u, v
+			su, sv, se := u, v, e
 			for t := 0; moved && t < s.iters; t++ {
 				du := h[0]*bx + h[1]*by
 				dv := h[1]*bx + h[2]*by
@@ -209,7 +213,7 @@ func (s *search) pass(r0, r1 int, forward bool) {
 					break
 				}
 				u, v, e, bx, by = nu, nv, ne, nbx, nby
-				if du*du+dv*dv < 1e-4 {
+				if du*du+dv*dv < near*near {
 					break
 				}
 			}
@@ -217,9 +221,9 @@ func (s *search) pass(r0, r1 int, forward bool) {
 			// started has most likely lost its way (a flat patch, a
 			// repeated texture): it keeps its start.
 			if (u-su)*(u-su)+(v-sv)*(v-sv) > float32(ps*ps) {
-				u, v = su, sv
+				u, v, e = su, sv, se
 			}
-			s.su[k], s.sv[k] = u, v
+			s.su[k], s.sv[k], s.se[k] = u, v, e
 		}
 	}
 }
@@ -228,65 +232,77 @@ func (s *search) pass(r0, r1 int, forward bool) {
 // pixel takes the mean of the flows of the patches that cover it,
 // weighted by 1/max(1, |I1(x + flow) - I0(x)|), as DIS does, so that a
 // patch straddling a motion boundary counts less on the side it does not
-// fit.
+// fit. It runs by rows of pixels, each row through the rows of patches
+// that cover it, each patch's row of pixels at a time (its sampling of
+// the second image is the same for all of them).
 type densify struct {
-	s          *search
-	xlo, xhi   []int32
-	ylo, yhi   []int32
-	shifts     []shift
+	s        *search
+	ylo, yhi []int32
+	shifts   []shift
+	// weights holds a row of sums of weights per seat.
+	weights    [][]float32
 	dstU, dstV []float32
 }
 
 // shift is a patch's flow as a sampling of the padded second image: the
-// whole pixels (an offset in the padded image) and the fractions.
+// whole pixels (an offset in the padded image) and the fractions, with
+// the flow itself.
 type shift struct {
 	off    int32
 	ax, ay float32
-	u, v   float32 // the flow itself
+	u, v   float32
 }
 
-// shifts fills d.shifts from the patches' flows [lo, hi).
-func (d *densify) fillShifts(lo, hi int) {
+// fillShifts fills d.shifts from the patches' flows.
+func (d *densify) fillShifts() {
 	s := d.s
 	pw := s.lv.w + 2*s.border
-	for k := lo; k < hi; k++ {
+	for k := range d.shifts {
 		u, v := s.su[k], s.sv[k]
 		fu, fv := float32(math.Floor(float64(u))), float32(math.Floor(float64(v)))
 		d.shifts[k] = shift{off: int32(int(fv)*pw + int(fu)), ax: u - fu, ay: v - fv, u: u, v: v}
 	}
 }
 
-func (d *densify) Run(lo, hi int) {
+func (d *densify) Run(lo, hi int) { d.RunOn(0, lo, hi) }
+
+func (d *densify) RunOn(seat, lo, hi int) {
 	s := d.s
 	lv := s.lv
-	nx := len(s.xs)
-	pw := lv.w + 2*s.border
-	i1p := lv.i1p
+	w, nx, ps := lv.w, len(s.xs), s.ps
+	pw := w + 2*s.border
+	sw := d.weights[seat][:w]
 	for y := lo; y < hi; y++ {
+		t := lv.i0[y*w:][:w]
+		su, sv := d.dstU[y*w:][:w], d.dstV[y*w:][:w]
+		clear(su)
+		clear(sv)
+		clear(sw)
 		base := (y+s.border)*pw + s.border
-		i0 := lv.i0[y*lv.w:][:lv.w]
-		du, dv := d.dstU[y*lv.w:][:len(i0)], d.dstV[y*lv.w:][:len(i0)]
-		xlo, xhi := d.xlo[:len(i0)], d.xhi[:len(i0)]
-		for x, t := range i0 {
-			var su, sv, sw float32
-			for r := d.ylo[y]; r < d.yhi[y]; r++ {
-				row := d.shifts[int(r)*nx:][xlo[x]:xhi[x]]
-				for _, sh := range row {
-					// A patch's flow keeps it overlapping the level, so
-					// x + flow stays within the padding of ps+2.
-					j := base + x + int(sh.off)
-					p0, p1 := i1p[j:j+2:j+2], i1p[j+pw:j+pw+2:j+pw+2]
-					top := p0[0] + sh.ax*(p0[1]-p0[0])
-					bot := p1[0] + sh.ax*(p1[1]-p1[0])
-					diff := top + sh.ay*(bot-top) - t
-					wt := 1 / max(1, abs32(diff))
-					su += wt * sh.u
-					sv += wt * sh.v
-					sw += wt
+		for r := d.ylo[y]; r < d.yhi[y]; r++ {
+			for c, sh := range d.shifts[int(r)*nx:][:nx] {
+				px := s.xs[c]
+				// A patch's flow keeps it overlapping the level, so
+				// x + flow stays within the padding of ps+2.
+				j := base + px + int(sh.off)
+				top, bot := d.s.lv.i1p[j:][:ps+1], d.s.lv.i1p[j+pw:][:ps+1]
+				topL, topR := top[:ps], top[1:][:ps]
+				botL, botR := bot[:ps], bot[1:][:ps]
+				seg := t[px:][:ps]
+				accU, accV, accW := su[px:][:ps], sv[px:][:ps], sw[px:][:ps]
+				for k := range seg {
+					a := topL[k] + sh.ax*(topR[k]-topL[k])
+					b := botL[k] + sh.ax*(botR[k]-botL[k])
+					wt := 1 / max(1, abs32(a+sh.ay*(b-a)-seg[k]))
+					accU[k] += wt * sh.u
+					accV[k] += wt * sh.v
+					accW[k] += wt
 				}
 			}
-			du[x] = su / sw
-			dv[x] = sv / sw
+		}
+		for x := range sw {
+			su[x] /= sw[x]
+			sv[x] /= sw[x]
 		}
 	}
 }
