@@ -86,7 +86,8 @@
 //
 // Speed: go test -bench Estimate ./flow times a 640x480 pair of video
 // frames, in wall time and processor time (all threads). On one core
-// (-cpu 1) a pair takes 128 ms of processor time, 78 ms with Refine -1;
-// on two the work is shared between both, with little more processor
-// time in all.
+// (-cpu 1) a pair took 84 to 140 ms of processor time from run to run on
+// the shared 2-core machine this was written on (load average 14 to 19),
+// about 40% less with Refine -1; on two cores the loops share the work,
+// for 111 to 138 ms of processor time in all.
 package flow
