@@ -129,7 +129,7 @@ func (w *Worker) Run(ctx context.Context, nc *nats.Conn) error {
 	ackWait := cons.CachedInfo().Config.AckWait
 	w.logf("worker %s: taking jobs of up to %d MB (a job silent for %s goes to another worker)", w.Name, w.Budget>>20, ackWait)
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			if ctx.Err() != nil {
 				break
