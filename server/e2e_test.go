@@ -34,7 +34,8 @@ import (
 // directory of the gallery that is not a whole entry named; the
 // drop zone's highlight kept over its children; a dream over the memory
 // budget offered at a size that fits; the download; a second Dream queued
-// beside the first, both in the jobs panel, cancelled from it; the status
+// beside the first, both in the jobs panel, cancelled from it, and another
+// page's dream there too; the status
 // spoken at most every 5 s; a mask painted on the photo and dreamed;
 // Dream again (a new seed) and Edit; the contrast of every text in the
 // dark and the light theme (WCAG AA); and the studio lost (its port cut)
@@ -351,6 +352,19 @@ func TestStudioInBrowser(t *testing.T) {
 	)
 	if n := groupStates("dream"); n["running"]+n["queued"] != 0 {
 		t.Errorf("dreams left after the cancels: %v", n)
+	}
+	photoData, err := os.ReadFile(photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := s.mustSubmit(t, photoData, "max_size=224", "octaves=2", "iterations=60", "owner=another-page", "gallery=0")
+	do("another page's dream in the jobs panel, cancelled from it",
+		poll(`[...document.querySelectorAll("#jobs li")].some((li) => li.textContent.includes("another page"))`),
+		chromedp.Click(`#jobs li:first-child button.danger`),
+		poll(`document.querySelectorAll("#jobs li").length === 0`),
+	)
+	if st := s.wait(t, other.ID); st.State != stateCancelled {
+		t.Errorf("another page's dream, cancelled from this page's jobs panel, ended %s", st.State)
 	}
 
 	do("paint a mask on the left of the photo",
