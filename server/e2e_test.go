@@ -218,7 +218,7 @@ func TestStudioInBrowser(t *testing.T) {
 		do(size+": explore the layers, reload: the explorer is reattached; then cancel it as one",
 			choosePhoto,
 			set("max_size", "96"),
-			set("iterations", "20"),
+			set("iterations", "40"), // the nine tiles outlast the reload, on a fast machine too
 			chromedp.Click("#explore"),
 			exploring,
 			chromedp.Reload(),
@@ -315,7 +315,7 @@ func TestStudioInBrowser(t *testing.T) {
 	do("two dreams: the second queued, both in the jobs panel",
 		set("max_size", "224"),
 		set("octaves", "2"),
-		set("iterations", "60"),
+		set("iterations", "200"), // long enough to be heard twice, on a fast machine too
 		chromedp.Click("#dream"),
 		poll(`document.getElementById("status").textContent.startsWith("Octave")`),
 		chromedp.Click("#dream"),
