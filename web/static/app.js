@@ -1,5 +1,5 @@
 // The DeepDream studio page, built around the picture: the settings in a
-// side panel (form.js), the photo, the live preview and the before/after
+// side panel (controls.js, form.js), the photo, the live preview and the before/after
 // comparison in one place (picture.js), the jobs of the studio from its
 // event stream (jobs.js), the layer explorer, the sweeps and the gallery
 // as grids (grids.js). Plain DOM and classic scripts sharing this file's
