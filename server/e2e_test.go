@@ -174,7 +174,7 @@ func TestStudioInBrowser(t *testing.T) {
 			poll(`document.getElementById("before").style.clipPath === "inset(0px 70% 0px 0px)"`),
 			viewShot(size+"-result"),
 		)
-		if out := notInView("drop", "after", "slider", "download", "again", "edit"); len(out) > 0 && size == "desktop" {
+		if out := notInView("drop", "after", "slider", "download", "again", "edit", "dream"); len(out) > 0 && size == "desktop" {
 			t.Errorf("%s: the result's %v are not visible without scrolling", size, out)
 		}
 		if size == "desktop" {
