@@ -25,8 +25,8 @@ func ParseRate(s string) (Rate, error) {
 	if num, den, ok := strings.Cut(s, "/"); ok {
 		n, err1 := strconv.Atoi(num)
 		d, err2 := strconv.Atoi(den)
-		if err1 != nil || err2 != nil || n <= 0 || d <= 0 {
-			return Rate{}, fmt.Errorf("video: frame rate %q: want a positive fraction N/D", s)
+		if err1 != nil || err2 != nil || n <= 0 || d <= 0 || n > 1e9 || d > 1e9 || !(float64(n)/float64(d) <= 1000) {
+			return Rate{}, fmt.Errorf("video: frame rate %q: want a positive fraction N/D, N and D at most 1e9, at most 1000 frames a second", s)
 		}
 		return Rate{n, d}.reduced(), nil
 	}
@@ -38,7 +38,11 @@ func ParseRate(s string) (Rate, error) {
 	for f*float64(den) != math.Round(f*float64(den)) && den < 1000 {
 		den *= 10
 	}
-	return Rate{int(math.Round(f * float64(den))), den}.reduced(), nil
+	num := int(math.Round(f * float64(den)))
+	if num == 0 {
+		return Rate{}, fmt.Errorf("video: frame rate %q: below 0.001 frames a second; give a fraction N/D", s)
+	}
+	return Rate{num, den}.reduced(), nil
 }
 
 func (r Rate) reduced() Rate {
@@ -192,8 +196,14 @@ func probe(ctx context.Context, path string) (Info, map[string]string, error) {
 		}
 		return Info{}, nil, programError("ffprobe", path, err, &stderr)
 	}
+	return parseProbe(path, stdout.Bytes())
+}
+
+// parseProbe reads what ffprobe says of the file at path (JSON, as probe
+// asks for it).
+func parseProbe(path string, data []byte) (Info, map[string]string, error) {
 	var p probeJSON
-	if err := json.Unmarshal(stdout.Bytes(), &p); err != nil {
+	if err := json.Unmarshal(data, &p); err != nil {
 		return Info{}, nil, fmt.Errorf("video: ffprobe %s: %w", path, err)
 	}
 	var info Info
