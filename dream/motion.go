@@ -39,6 +39,10 @@ type Frame struct {
 	// the flow, over the pixels the flow follows (Followed, their
 	// fraction); NaN otherwise.
 	Flicker, Followed float64
+	// MovingFlicker is Flicker over the pixels the flow follows that
+	// move by a pixel or more (Moving, their fraction): where carrying
+	// the detail along the flow differs from leaving it where it was.
+	MovingFlicker, Moving float64
 }
 
 // MotionProgress is reported after every gradient step of a Zoom or a
@@ -159,7 +163,7 @@ func (n *Network) Zoom(ctx context.Context, photo image.Image, req Request, z Zo
 		}
 		last = imageio.NRGBA(out)
 		prog.next()
-		if err := frame(Frame{Index: i, Image: last, Input: in, Flicker: math.NaN(), Followed: math.NaN()}); err != nil {
+		if err := frame(Frame{Index: i, Image: last, Input: in, Flicker: math.NaN(), Followed: math.NaN(), MovingFlicker: math.NaN(), Moving: math.NaN()}); err != nil {
 			return err
 		}
 	}
