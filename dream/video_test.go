@@ -13,6 +13,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/flow"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/race"
 	"github.com/deepdream-go/deepdream/internal/shared"
 	"github.com/deepdream-go/deepdream/video"
 )
@@ -144,6 +145,9 @@ func TestDetailFollowsTheFlow(t *testing.T) {
 // their frames). docs/motion.md has the same measured on the whole video
 // at --max-size 512 with the command.
 func TestCarriedVideoFlickersLess(t *testing.T) {
+	if testing.Short() && race.Enabled {
+		t.Skip("the flicker is measured without -race (-short); TestVideo runs the same code under it with tinynet")
+	}
 	n := googLeNet(t)
 	walk := shared.Path(t, filepath.Join("videos", "walk.mp4"))
 	if err := video.Available(); err != nil {
