@@ -168,6 +168,7 @@ func scales(w, h, ps int) int {
 }
 
 func (ws *workspace) estimate(ctx context.Context, dst *Field, a, b *Image, o Options) error {
+	defer ws.forget()
 	coarsest := scales(a.W, a.H, o.PatchSize)
 	finest := min(o.FinestScale, coarsest)
 	if cap(ws.levels) < coarsest+1 {
@@ -182,12 +183,11 @@ func (ws *workspace) estimate(ctx context.Context, dst *Field, a, b *Image, o Op
 			w, h = max(w/2, 1), max(h/2, 1)
 		}
 		lv.w, lv.h = w, h
-		lv.i0, lv.i1 = grow(lv.i0, w*h), grow(lv.i1, w*h)
 		if l == 0 {
-			copy(lv.i0, a.Pix)
-			copy(lv.i1, b.Pix)
+			lv.i0, lv.i1 = a.Pix, b.Pix // read only, forgotten on return
 		} else {
 			up := &ws.levels[l-1]
+			lv.i0, lv.i1 = grow(lv.i0, w*h), grow(lv.i1, w*h)
 			halve(lv.i0, up.i0, up.w, up.h)
 			halve(lv.i1, up.i1, up.w, up.h)
 		}
@@ -204,15 +204,11 @@ func (ws *workspace) estimate(ctx context.Context, dst *Field, a, b *Image, o Op
 		lv.i1p = grow(lv.i1p, (lv.w+2*lv.border)*(lv.h+2*lv.border))
 		prepTasks.For(lv.h+2*lv.border, 16, prepTask{lv})
 		lv.u, lv.v = grow(lv.u, n), grow(lv.v, n)
-		if l == coarsest {
-			clear(lv.u)
-			clear(lv.v)
-		} else {
-			c := &ws.levels[l+1]
-			ws.upsample(lv.u, lv.w, lv.h, c.u, c.w, c.h, 1)
-			ws.upsample(lv.v, lv.w, lv.h, c.v, c.w, c.h, 1)
+		var coarse *level
+		if l < coarsest {
+			coarse = &ws.levels[l+1]
 		}
-		ws.searchLevel(lv, ps, o)
+		ws.searchLevel(lv, coarse, ps, o)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -268,15 +264,24 @@ func (t *interleaveTask) Run(lo, hi int) {
 	}
 }
 
-// searchLevel runs the patch search on lv and makes its dense flow.
-func (ws *workspace) searchLevel(lv *level, ps int, o Options) {
+// forget drops the references to the images and the field of the last
+// estimation, which level 0 and the tasks held.
+func (ws *workspace) forget() {
+	if len(ws.levels) > 0 {
+		ws.levels[0].i0, ws.levels[0].i1 = nil, nil
+	}
+}
+
+// searchLevel runs the patch search on lv, starting from the flow of
+// coarse (nil: none), and makes lv's dense flow.
+func (ws *workspace) searchLevel(lv, coarse *level, ps int, o Options) {
 	s := &ws.search
 	stride := min(o.PatchStride, ps)
 	ws.xs = grid(ws.xs, lv.w, ps, stride)
 	ws.ys = grid(ws.ys, lv.h, ps, stride)
 	np := len(ws.xs) * len(ws.ys)
 	*s = search{
-		lv: lv, ps: ps, border: lv.border, xs: ws.xs, ys: ws.ys,
+		lv: lv, coarse: coarse, ps: ps, border: lv.border, xs: ws.xs, ys: ws.ys,
 		su: grow(s.su, np), sv: grow(s.sv, np), se: grow(s.se, np), hinv: grow(s.hinv, 5*np),
 		iters: o.Iterations, stripe: stripeRows, lambda: 1,
 	}

@@ -160,6 +160,9 @@ func DecodeField(data []byte) (*Field, error) {
 	if len(a.Shape) != 3 || a.Shape[2] != 2 {
 		return nil, fmt.Errorf("flow: an array of shape %v is not a flow: want H x W x 2 (dx, dy)", a.Shape)
 	}
+	if a.Shape[0] == 0 || a.Shape[1] == 0 {
+		return nil, fmt.Errorf("flow: an array of shape %v has no pixels", a.Shape)
+	}
 	if a.U8 != nil {
 		return nil, fmt.Errorf("flow: an array of uint8 is not a flow: want float32 or float64")
 	}

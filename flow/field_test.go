@@ -2,6 +2,7 @@ package flow
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -192,6 +193,7 @@ func TestDecodeFieldErrors(t *testing.T) {
 		"shape":    {write([]int{2, 2}, make([]float32, 4)), "shape [2 2] is not a flow: want H x W x 2"},
 		"channels": {write([]int{1, 2, 3}, make([]float32, 6)), "shape [1 2 3]"},
 		"nan":      {write([]int{1, 2, 2}, nan), "pixel (1, 0) is NaN"},
+		"empty":    {write([]int{0, 3, 2}, nil), "shape [0 3 2] has no pixels"},
 		"npy":      {[]byte("not npy"), "npy: not a .npy file"},
 	}
 	for name, c := range cases {
@@ -288,4 +290,56 @@ func TestColor(t *testing.T) {
 	if got := NewField(1, 1).Color(0).RGBAAt(0, 0); got != (color.RGBA{255, 255, 255, 255}) {
 		t.Errorf("no motion: %v", got)
 	}
+}
+
+// FuzzDecodeField checks that DecodeField, given any bytes, returns
+// either an error from this package or npy, or a flow of W x H finite
+// motions that WriteNpy writes back to the same flow.
+func FuzzDecodeField(f *testing.F) {
+	var buf bytes.Buffer
+	g := NewField(3, 2)
+	for i := range g.D {
+		g.D[i] = float32(i)/4 - 1
+	}
+	if err := g.WriteNpy(&buf); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	// Version 1 files of other dtypes, a NaN, a shape that is no flow.
+	npyFile := func(descr, shape string, data ...byte) []byte {
+		h := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }\n", descr, shape)
+		return append(append([]byte{0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, byte(len(h)), byte(len(h) >> 8)}, h...), data...)
+	}
+	f.Add(npyFile("<f8", "1, 1, 2", 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0xc0))
+	f.Add(npyFile("<f4", "1, 1, 2", 0, 0, 0xc0, 0x7f, 0, 0, 0, 0))
+	f.Add(npyFile("|u1", "2, 1, 2", 1, 2, 3, 4))
+	f.Add(npyFile("<f4", "1, 2", 0, 0, 0, 0, 0, 0, 0, 0))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g, err := DecodeField(data)
+		if err != nil {
+			if msg := err.Error(); !strings.HasPrefix(msg, "flow: ") && !strings.HasPrefix(msg, "npy: ") {
+				t.Fatalf("error %q names neither flow nor npy", msg)
+			}
+			return
+		}
+		if g.W <= 0 || g.H <= 0 || len(g.D) != 2*g.W*g.H {
+			t.Fatalf("a %dx%d flow of %d values", g.W, g.H, len(g.D))
+		}
+		for i, v := range g.D {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("value %d is %v", i, v)
+			}
+		}
+		var out bytes.Buffer
+		if err := g.WriteNpy(&out); err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecodeField(out.Bytes())
+		if err != nil {
+			t.Fatalf("the flow written back does not read: %v", err)
+		}
+		if back.W != g.W || back.H != g.H || !equal(back.D, g.D) {
+			t.Fatalf("written back as %dx%d %v, was %dx%d %v", back.W, back.H, back.D, g.W, g.H, g.D)
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/deepdream-go/deepdream/internal/race"
@@ -248,6 +249,40 @@ func TestEstimateReproducible(t *testing.T) {
 		}
 		if !slices.Equal(f.D, first.D) {
 			t.Fatalf("run %d differs from the first", i+2)
+		}
+	}
+}
+
+// TestEstimateConcurrent: estimations running at once (a video's forward
+// and backward flows, say) give each the flow it gives alone.
+func TestEstimateConcurrent(t *testing.T) {
+	const n = 4
+	var pairs [n][2]*Image
+	var want [n]*Field
+	for i := range n {
+		a := texture(70+9*i, 50, uint64(20+i))
+		pairs[i] = [2]*Image{a, shifted(a, 1.5, float32(i)-1)}
+		f, err := Estimate(context.Background(), pairs[i][0], pairs[i][1], Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = f
+	}
+	var wg sync.WaitGroup
+	var got [n]*Field
+	var errs [n]error
+	for i := range n {
+		wg.Go(func() {
+			got[i], errs[i] = Estimate(context.Background(), pairs[i][0], pairs[i][1], Options{})
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !slices.Equal(got[i].D, want[i].D) {
+			t.Errorf("pair %d: the flow estimated beside others differs from the one estimated alone", i)
 		}
 	}
 }

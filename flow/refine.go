@@ -25,9 +25,9 @@ import (
 // next.
 type refiner struct {
 	w, h int
-	// Planes (w*h): the mean image and the temporal difference, their
-	// first and second derivatives, from which data is made.
-	avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz []float32
+	// Planes (w*h): the mean of the first image and the warped second,
+	// and their difference, from which data is made.
+	avg, iz []float32
 	// Per pixel (w*h): the data terms' normalised derivatives, and the
 	// linear system of the increment.
 	data []dataTerm
@@ -76,9 +76,7 @@ const (
 // rows.
 type (
 	refineWarp   struct{ *refiner }
-	refineDerivs struct{ *refiner }
-	refineSecond struct{ *refiner }
-	refineNorm   struct{ *refiner }
+	refineData   struct{ *refiner }
 	refineTerms  struct{ *refiner }
 	refineSystem struct{ *refiner }
 	refineSOR    struct{ *refiner }
@@ -87,9 +85,7 @@ type (
 
 var (
 	warpStage   parallel.Tasks[refineWarp, *refineWarp]
-	derivStage  parallel.Tasks[refineDerivs, *refineDerivs]
-	secondStage parallel.Tasks[refineSecond, *refineSecond]
-	normStage   parallel.Tasks[refineNorm, *refineNorm]
+	dataStage   parallel.Tasks[refineData, *refineData]
 	termStage   parallel.Tasks[refineTerms, *refineTerms]
 	systemStage parallel.Tasks[refineSystem, *refineSystem]
 	sorStage    parallel.Tasks[refineSOR, *refineSOR]
@@ -110,18 +106,14 @@ func (r *refiner) refine(lv *level, fixed, sor int) {
 	w, h := lv.w, lv.h
 	n, np := w*h, (w+2)*(h+2)
 	r.w, r.h, r.lv = w, h, lv
-	for _, p := range []*[]float32{&r.avg, &r.ix, &r.iy, &r.iz, &r.ixx, &r.ixy, &r.iyy, &r.ixz, &r.iyz} {
-		*p = grow(*p, n)
-	}
+	r.avg, r.iz = grow(r.avg, n), grow(r.iz, n)
 	r.data, r.sys = grow(r.data, n), grow(r.sys, n)
 	r.d, r.sw = grow(r.d, np), grow(r.sw, np)
 	clear(r.d)
 	clear(r.sw)
 	const grain = 4
 	warpStage.For(h, grain, refineWarp{r})
-	derivStage.For(h, grain, refineDerivs{r})
-	secondStage.For(h, grain, refineSecond{r})
-	normStage.For(h, grain, refineNorm{r})
+	dataStage.For(h, grain, refineData{r})
 	for range fixed {
 		termStage.For(h, grain, refineTerms{r})
 		systemStage.For(h, grain, refineSystem{r})
@@ -152,48 +144,42 @@ func (t *refineWarp) Run(lo, hi int) {
 	}
 }
 
-// central writes the central differences of src along x and y, halved,
-// the border replicated.
-func central(dx, dy, src []float32, w, h, lo, hi int) {
+// Run computes the data terms' derivatives: the first derivatives of
+// the mean image and of the difference, and the second derivatives of
+// the mean image, each a central difference (halved) of a central
+// difference, the border replicated; and divides each term's by its
+// norm, which does not change between fixed-point iterations: the
+// brightness term's (ix, iy, iz) by sqrt(ix^2 + iy^2 + zeta^2), the x
+// gradient's (ixx, ixy, ixz) by sqrt(ixx^2 + ixy^2 + zeta^2), the y
+// gradient's (ixy, iyy, iyz) by sqrt(ixy^2 + iyy^2 + zeta^2).
+func (t *refineData) Run(lo, hi int) {
+	r := t.refiner
+	w, h := r.w, r.h
+	row := func(img []float32, y int) []float32 { return img[min(max(y, 0), h-1)*w:][:w] }
 	for y := lo; y < hi; y++ {
-		up, mid, down := src[max(y-1, 0)*w:][:w], src[y*w:][:w], src[min(y+1, h-1)*w:][:w]
-		ox, oy := dx[y*w:][:w], dy[y*w:][:w]
-		for x := range w {
-			ox[x] = 0.5 * (mid[min(x+1, w-1)] - mid[max(x-1, 0)])
-			oy[x] = 0.5 * (down[x] - up[x])
+		ym, yp := max(y-1, 0), min(y+1, h-1)
+		a, am, ap := row(r.avg, y), row(r.avg, ym), row(r.avg, yp)
+		// The rows about ym and yp, for the y derivatives there.
+		amm, amp := row(r.avg, ym-1), row(r.avg, ym+1)
+		apm, app := row(r.avg, yp-1), row(r.avg, yp+1)
+		z, zm, zp := row(r.iz, y), row(r.iz, ym), row(r.iz, yp)
+		data := r.data[y*w:][:w]
+		for x := range data {
+			xm, xp := max(x-1, 0), min(x+1, w-1)
+			ix := 0.5 * (a[xp] - a[xm])
+			iy := 0.5 * (ap[x] - am[x])
+			iz := z[x]
+			ixz := 0.5 * (z[xp] - z[xm])
+			iyz := 0.5 * (zp[x] - zm[x])
+			ixAt := func(row []float32, x int) float32 { return 0.5 * (row[min(x+1, w-1)] - row[max(x-1, 0)]) }
+			ixx := 0.5 * (ixAt(a, xp) - ixAt(a, xm))
+			ixy := 0.5 * (ixAt(ap, x) - ixAt(am, x))
+			iyy := 0.5 * (0.5*(app[x]-apm[x]) - 0.5*(amp[x]-amm[x]))
+			n := 1 / sqrt32(ix*ix+iy*iy+refineZeta2)
+			nx := 1 / sqrt32(ixx*ixx+ixy*ixy+refineZeta2)
+			ny := 1 / sqrt32(iyy*iyy+ixy*ixy+refineZeta2)
+			data[x] = dataTerm{ix * n, iy * n, iz * n, ixx * nx, ixy * nx, ixz * nx, ixy * ny, iyy * ny, iyz * ny}
 		}
-	}
-}
-
-// Run takes the first derivatives.
-func (t *refineDerivs) Run(lo, hi int) {
-	r := t.refiner
-	central(r.ix, r.iy, r.avg, r.w, r.h, lo, hi)
-	central(r.ixz, r.iyz, r.iz, r.w, r.h, lo, hi)
-}
-
-// Run takes the second derivatives: ixy from ix along y, iyy from iy
-// (whose x difference, ixy again, goes to avg, free now).
-func (t *refineSecond) Run(lo, hi int) {
-	r := t.refiner
-	central(r.ixx, r.ixy, r.ix, r.w, r.h, lo, hi)
-	central(r.avg, r.iyy, r.iy, r.w, r.h, lo, hi)
-}
-
-// Run divides the derivatives of each data term by their norm, which
-// does not change between fixed-point iterations: the brightness term's
-// (ix, iy, iz) by sqrt(ix^2 + iy^2 + zeta^2), the x gradient's (ixx,
-// ixy, ixz) by sqrt(ixx^2 + ixy^2 + zeta^2), the y gradient's (ixy, iyy,
-// iyz) by sqrt(ixy^2 + iyy^2 + zeta^2).
-func (t *refineNorm) Run(lo, hi int) {
-	r := t.refiner
-	for i := lo * r.w; i < hi*r.w; i++ {
-		ix, iy, iz := r.ix[i], r.iy[i], r.iz[i]
-		ixx, ixy, iyy, ixz, iyz := r.ixx[i], r.ixy[i], r.iyy[i], r.ixz[i], r.iyz[i]
-		n := 1 / sqrt32(ix*ix+iy*iy+refineZeta2)
-		nx := 1 / sqrt32(ixx*ixx+ixy*ixy+refineZeta2)
-		ny := 1 / sqrt32(iyy*iyy+ixy*ixy+refineZeta2)
-		r.data[i] = dataTerm{ix * n, iy * n, iz * n, ixx * nx, ixy * nx, ixz * nx, ixy * ny, iyy * ny, iyz * ny}
 	}
 }
 

@@ -41,7 +41,10 @@ func cover(lo, hi []int32, pos []int, ps int) {
 
 // search is the patch search of one level.
 type search struct {
-	lv         *level
+	lv *level
+	// coarse is the next coarser level, whose flow the patches start
+	// from; nil at the coarsest, where they start from none.
+	coarse     *level
 	ps, border int
 	xs, ys     []int
 	// su, sv are the patches' flows, row-major over the grid, and se
@@ -167,7 +170,7 @@ func (s *search) pass(r0, r1 int, forward bool) {
 	if !forward {
 		dir, ra, rb, ca, cb = -1, r1-1, r0-1, nx-1, -1
 	}
-	lv, ps := s.lv, s.ps
+	ps := s.ps
 	for r := ra; r != rb; r += dir {
 		py := s.ys[r]
 		for c := ca; c != cb; c += dir {
@@ -176,9 +179,15 @@ func (s *search) pass(r0, r1 int, forward bool) {
 			h := s.hinv[5*k : 5*k+5 : 5*k+5]
 			var u, v, e, bx, by float32
 			if forward {
-				// The coarser level's flow at the patch's centre.
-				i := (py+ps/2)*lv.w + px + ps/2
-				u, v = s.clampFlow(px, py, lv.u[i], lv.v[i])
+				if c := s.coarse; c != nil {
+					// The coarser level's flow at the patch's centre,
+					// in this level's pixels.
+					cx := (float32(px+ps/2)+0.5)/2 - 0.5
+					cy := (float32(py+ps/2)+0.5)/2 - 0.5
+					u = 2 * bilinear(c.u, c.w, c.h, cx, cy)
+					v = 2 * bilinear(c.v, c.w, c.h, cx, cy)
+				}
+				u, v = s.clampFlow(px, py, u, v)
 				e, bx, by = s.cost(px, py, u, v, h[3], h[4])
 			} else {
 				u, v, e = s.su[k], s.sv[k], s.se[k]

@@ -46,6 +46,9 @@ func TestFlowWritesNpyAndPNG(t *testing.T) {
 	a := writeFrame(t, dir, "a.png", 80, 60, 0, 0)
 	b := writeFrame(t, dir, "b.png", 80, 60, 3, -2)
 	out := filepath.Join(dir, "f.npy")
+	if err := os.WriteFile(out, []byte("an older flow"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, stdout, stderr := cli(t, context.Background(), "flow", a, b, "-o", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -92,6 +95,24 @@ func TestFlowWritesNpyAndPNG(t *testing.T) {
 			t.Errorf("pixel %v is white: no motion drawn", p)
 		}
 	}
+	// The older f.npy was replaced, and no temporary file is left.
+	if names := dirNames(t, dir); strings.Join(names, " ") != "a.png b.png f.npy f.png" {
+		t.Errorf("the directory holds %v, want the frames and the two outputs", names)
+	}
+}
+
+// dirNames lists the names in dir, sorted.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 func TestFlowErrors(t *testing.T) {
@@ -100,7 +121,17 @@ func TestFlowErrors(t *testing.T) {
 	b := writeFrame(t, dir, "b.png", 40, 30, 1, 0)
 	small := writeFrame(t, dir, "small.png", 30, 20, 0, 0)
 	missing := filepath.Join(dir, "missing.png")
-	out := filepath.Join(dir, "f.npy")
+	corrupt := filepath.Join(dir, "corrupt.png")
+	if err := os.WriteFile(corrupt, []byte("not a picture"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The outputs exist already: no failure may touch them.
+	out, pic := filepath.Join(dir, "f.npy"), filepath.Join(dir, "f.png")
+	for _, p := range []string{out, pic} {
+		if err := os.WriteFile(p, []byte("an older output"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -112,11 +143,14 @@ func TestFlowErrors(t *testing.T) {
 		{"extension", []string{"flow", a, b, "-o", filepath.Join(dir, "f.jpg")}, exitUsage, "f.jpg: want a .npy"},
 		{"over an input", []string{"flow", a, b, "-o", b}, exitUsage, "refusing to write " + b},
 		{"max motion npy", []string{"flow", a, b, "-o", out, "--max-motion", "3"}, exitUsage, "--max-motion is for a .png output"},
-		{"max motion negative", []string{"flow", a, b, "-o", filepath.Join(dir, "f.png"), "--max-motion", "-1"}, exitUsage, "--max-motion -1"},
+		{"max motion negative", []string{"flow", a, b, "-o", pic, "--max-motion", "-1"}, exitUsage, "--max-motion -1"},
+		{"max motion NaN", []string{"flow", a, b, "-o", pic, "--max-motion", "NaN"}, exitUsage, "--max-motion NaN"},
 		{"max pixels", []string{"flow", a, b, "-o", out, "--max-pixels", "0"}, exitUsage, "--max-pixels 0"},
 		{"no directory", []string{"flow", a, b, "-o", filepath.Join(dir, "none", "f.npy")}, exitError, filepath.Join(dir, "none")},
 		{"missing frame", []string{"flow", a, missing, "-o", out}, exitError, missing},
+		{"corrupt frame", []string{"flow", corrupt, b, "-o", out}, exitError, corrupt},
 		{"sizes", []string{"flow", a, small, "-o", out}, exitError, a + " is 40x30 but " + small + " is 30x20"},
+		{"sizes png", []string{"flow", small, b, "-o", pic}, exitError, small + " is 30x20 but " + b + " is 40x30"},
 		{"too large", []string{"flow", a, b, "-o", out, "--max-pixels", "100"}, exitError, a},
 	}
 	for _, c := range cases {
@@ -125,8 +159,13 @@ func TestFlowErrors(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d saying %q", c.name, code, stderr, c.code, c.want)
 		}
 	}
-	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Errorf("a failed flow left %s (%v)", out, err)
+	for _, p := range []string{out, pic} {
+		if data, err := os.ReadFile(p); err != nil || string(data) != "an older output" {
+			t.Errorf("a failed flow changed %s: %q (%v)", p, data, err)
+		}
+	}
+	if names := dirNames(t, dir); strings.Join(names, " ") != "a.png b.png corrupt.png f.npy f.png small.png" {
+		t.Errorf("after the failures the directory holds %v, want the frames and the older outputs only", names)
 	}
 }
 
