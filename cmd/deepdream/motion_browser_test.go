@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/deepdream-go/deepdream/internal/race"
 )
 
 // TestMotionPlaysInChromium makes a zoom as an MP4, a WebM and a GIF,
@@ -20,6 +22,9 @@ import (
 // no error, and the GIF shows at its size. It skips without Chromium or
 // ffmpeg, except in CI (scripts/setup.sh installs both).
 func TestMotionPlaysInChromium(t *testing.T) {
+	if testing.Short() && race.Enabled {
+		t.Skip("run without -race (-short): the dreams it makes take minutes under the race detector, and the code it drives runs under it in the other tests")
+	}
 	needFFmpeg(t)
 	chrome := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deepdream-go/deepdream/internal/race"
 	"github.com/deepdream-go/deepdream/video"
 )
 
@@ -23,6 +24,9 @@ import (
 // them), removes what the killed run left beside the output, and makes
 // the output an uninterrupted run makes.
 func TestMotionKilledResumes(t *testing.T) {
+	if testing.Short() && race.Enabled {
+		t.Skip("run without -race (-short): the dreams it makes take minutes under the race detector, and the code it drives runs under it in the other tests")
+	}
 	model := writeONNX(t)
 	dir := t.TempDir()
 	photo := writePNG(t, dir, 96, 72)
