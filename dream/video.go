@@ -64,7 +64,9 @@ const DefaultBlend = 0.6
 // along the dense optical flow from this frame to the last one
 // (flow.Estimate, both ways), and only where the flow can be followed
 // (the flows both ways agree: not where something came into view, left
-// it, or was uncovered: flow.Consistent); with NoFlow, where it was.
+// it, or was uncovered: flow.Consistent; and the last frame moved along
+// the flow has this frame's colours, within unexplained levels); with
+// NoFlow, where it was.
 // frame is called with each frame as it is finished, in order; an error
 // from it stops the video. progress, which may be nil, counts the steps
 // of the whole job.
@@ -155,11 +157,22 @@ func newMotionFrame(in *image.NRGBA) *motionFrame {
 // flowState is the flow from a frame to the last one, both ways, and
 // where it can be followed; its buffers are reused frame after frame.
 type flowState struct {
-	back, forth   flow.Field // cur->prev, prev->cur
-	followed      []bool     // per pixel of cur
-	inside        []bool
-	detail, moved []float32 // planes of 3 x H x W
+	back, forth flow.Field // cur->prev, prev->cur
+	// followed: the flows both ways agree (what the flicker is measured
+	// over); explained: besides, the last frame moved along the flow has
+	// this frame's colours (where detail is carried). Per pixel of cur.
+	followed, explained []bool
+	inside              []bool
+	detail, moved, now  []float32 // planes of 3 x H x W
 }
+
+// unexplained is the difference, in levels of 0..255 (the mean of R, G
+// and B), between a frame and the last one moved along the flow above
+// which a pixel takes no carried detail although the flows agree: the
+// flow lost something there (a small, fast figure, whose flow the
+// smoothness spread out), and the detail dreamed on it would stay
+// behind as a trail.
+const unexplained = 24
 
 func (s *flowState) estimate(ctx context.Context, cur, prev *motionFrame, o flow.Options) error {
 	if err := flow.EstimateTo(ctx, &s.back, cur.grey, prev.grey, o); err != nil {
@@ -170,10 +183,21 @@ func (s *flowState) estimate(ctx context.Context, cur, prev *motionFrame, o flow
 	}
 	n := s.back.W * s.back.H
 	s.followed = grow(s.followed, n)
+	s.explained = grow(s.explained, n)
 	s.inside = grow(s.inside, n)
 	flow.Consistent(&s.back, &s.forth, s.followed)
+	s.detail = planes(grow(s.detail, 3*n), prev.in)
+	s.moved = grow(s.moved, 3*n)
+	s.back.Warp(s.moved, s.detail, 3, s.inside)
+	s.now = planes(grow(s.now, 3*n), cur.in)
+	for i := range n {
+		d := abs32(s.now[i]-s.moved[i]) + abs32(s.now[n+i]-s.moved[n+i]) + abs32(s.now[2*n+i]-s.moved[2*n+i])
+		s.explained[i] = s.followed[i] && d <= 3*unexplained
+	}
 	return nil
 }
+
+func abs32(v float32) float32 { return max(v, -v) }
 
 // carry returns cur's input with prev's dream detail added, times
 // v.Blend: moved along the flow where it can be followed, or where it
@@ -192,7 +216,7 @@ func (cur *motionFrame) carry(prev *motionFrame, s *flowState, v VideoOptions) *
 		s.moved = grow(s.moved, 3*n)
 		s.back.Warp(s.moved, s.detail, 3, s.inside)
 		for i := range n {
-			if !s.followed[i] {
+			if !s.explained[i] {
 				s.moved[i], s.moved[n+i], s.moved[2*n+i] = 0, 0, 0
 			}
 		}
@@ -217,7 +241,7 @@ func (s *flowState) carried(v VideoOptions) func(i int) bool {
 	if v.NoFlow {
 		return func(int) bool { return true }
 	}
-	return func(i int) bool { return s.followed[i] }
+	return func(i int) bool { return s.explained[i] }
 }
 
 // movingPixel is how far, in pixels, a pixel moves from one frame to the
@@ -234,7 +258,7 @@ func (s *flowState) flicker(f *Frame, cur, prev *motionFrame) {
 	s.moved = grow(s.moved, 3*n)
 	planes(s.detail, prev.out)
 	s.back.Warp(s.moved, s.detail, 3, s.inside)
-	now := planes(nil, cur.out)
+	now := planes(s.now, cur.out)
 	var sum, sumMoving float64
 	count, moving := 0, 0
 	for i := range n {

@@ -201,3 +201,37 @@ func meanAbsDiff(a, b *image.NRGBA) float64 {
 	}
 	return s / float64(len(pa))
 }
+
+// TestNoDetailWhereTheFlowLosesThePicture carries detail into a frame in
+// which a small block changed its colours in place (something the flow
+// lost): the block gets none, the rest of the picture gets it.
+func TestNoDetailWhereTheFlowLosesThePicture(t *testing.T) {
+	src := movingFrames(1, 64, 48)[0]
+	changed := imageio.NRGBA(src)
+	changed = &image.NRGBA{Pix: append([]byte(nil), changed.Pix...), Stride: changed.Stride, Rect: changed.Rect}
+	for y := 20; y < 24; y++ {
+		for x := 30; x < 34; x++ {
+			p := changed.PixOffset(x, y)
+			changed.Pix[p], changed.Pix[p+1], changed.Pix[p+2] = 255-changed.Pix[p], 255-changed.Pix[p+1], 255-changed.Pix[p+2]
+		}
+	}
+	prev, cur := newMotionFrame(src), newMotionFrame(changed)
+	prev.out = &image.NRGBA{Pix: append([]byte(nil), src.Pix...), Stride: src.Stride, Rect: src.Rect}
+	for i := 2; i < len(prev.out.Pix); i += 4 {
+		prev.out.Pix[i] = uint8(min(255, int(prev.out.Pix[i])+40)) // blue detail everywhere
+	}
+	var s flowState
+	if err := s.estimate(context.Background(), cur, prev, flow.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := cur.carry(prev, &s, VideoOptions{Blend: 0.5})
+	blue := func(x, y int) int {
+		return int(out.Pix[out.PixOffset(x, y)+2]) - int(cur.in.Pix[cur.in.PixOffset(x, y)+2])
+	}
+	if d := blue(31, 21); d != 0 {
+		t.Errorf("the changed block got %+d of blue detail, want none", d)
+	}
+	if d := blue(10, 10); d < 10 {
+		t.Errorf("the unchanged picture got %+d of blue detail, want about +20", d)
+	}
+}
