@@ -12,12 +12,15 @@
 // practice. A tensor computed by Reshape, Flatten, Squeeze, Unsqueeze,
 // Identity or Dropout shares its input's buffer (and gradient buffer).
 //
-// Memory: tensors whose lives do not overlap share buffers. A value lives
-// until its last reader in the forward pass, or until Backward when a
-// backward step reads it (Built.BackwardReads says which); a gradient lives
-// from the first backward step that adds into it to the step that reads it.
-// So only inputs, targets and what the backward pass needs are readable
-// after Forward, and only inputs' and targets' gradients after Backward.
+// Memory: buffers whose lives do not overlap share memory, in one arena
+// per plan (lifetimes.go). A value lives until its last reader in the
+// forward pass, or, when a backward step reads it (Built.BackwardReads
+// says which), until that step's backward pass; a gradient lives from the
+// first backward step that adds into it to the step that reads it; a
+// kernel's saved state from its forward pass to its backward pass, its
+// scratch while it runs. So only inputs, targets and what the backward
+// pass needs are readable after Forward, and only inputs' and targets'
+// values and gradients after Backward, which runs once per Forward.
 // A Conv whose output only a Relu reads is planned as one fused step (and
 // when only a MaxPool reads the Relu's output, the MaxPool's backward pass
 // applies the Relu's mask); pointwise Convs of one input (an inception
@@ -28,8 +31,8 @@
 // out of one pool.
 //
 // Files: plan.go is the API and the run loop (Spec, Options, Plan, Forward,
-// Backward), lifetimes.go decides which buffers share memory and when
-// gradients are cleared, fold.go runs what depends on constants at plan
+// Backward), lifetimes.go decides where in the arena each buffer lies and
+// when gradients are cleared, fold.go runs what depends on constants at plan
 // time, fuse.go and siblings.go are the fusions, inplace.go the
 // concatenations in place, memory.go the pool of pages plans borrow.
 //

@@ -3,9 +3,11 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -246,4 +248,55 @@ func TestGoogLeNetStepDoesNotAllocate(t *testing.T) {
 	if a := testing.AllocsPerRun(3, step); a != 0 {
 		t.Errorf("a forward+backward step allocates %v times, want 0", a)
 	}
+}
+
+// TestGoogLeNetMemoryBreakdown logs (with -v) where the memory of a dream
+// step's plan goes at 2048x1536 (EstimateMemory): the buffers of their
+// own, then what lives in the arena when most does, by kind and buffer.
+func TestGoogLeNetMemoryBreakdown(t *testing.T) {
+	m := loadGoogLeNet(t)
+	const w, h = 2048, 1536
+	est, err := m.EstimateMemory(graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, h, w}, Grad: true}},
+		Targets:  []string{layer4c},
+		Backward: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(what string, b int64, name string) {
+		t.Logf("%-22s %7.1f MB %6.1f B/px  %s", what, float64(b)/1e6, float64(b)/(w*h), name)
+	}
+	live := make([]int64, 2*est.Steps)
+	for _, b := range est.Buffers {
+		if b.Lives == nil {
+			row(b.Kind.String()+" (own)", b.Bytes, b.Name)
+		}
+		for _, l := range b.Lives {
+			for time := l[0]; time <= l[1]; time++ {
+				live[time] += b.Bytes
+			}
+		}
+	}
+	peak := 0
+	for time, b := range live {
+		if b > live[peak] {
+			peak = time
+		}
+	}
+	byKind := map[graph.BufferKind]int64{}
+	for _, b := range est.Buffers {
+		if slices.ContainsFunc(b.Lives, func(l [2]int) bool { return l[0] <= peak && peak <= l[1] }) {
+			byKind[b.Kind] += b.Bytes
+			row(b.Kind.String(), b.Bytes, b.Name)
+		}
+	}
+	for k := graph.InputBuffer; k <= graph.ScratchBuffer; k++ {
+		if byKind[k] > 0 {
+			row(k.String()+" at the peak", byKind[k], "")
+		}
+	}
+	row(fmt.Sprintf("live at time %d of %d", peak, 2*est.Steps), live[peak], "")
+	row("arena", est.Arena, "")
+	row("total", est.Bytes(), "")
 }

@@ -56,8 +56,8 @@ type Run struct {
 	// Backward; their slices are nil when no backward pass runs through
 	// the node, and Forward then records nothing.
 	Saved []Saved
-	// Scratch is Built.Scratch floats of working memory, shared by every
-	// kernel of the plan (they run one at a time): valid during the call.
+	// Scratch is Built.Scratch floats of working memory, valid during
+	// the call: the arena lends it to other buffers between calls.
 	Scratch []float32
 }
 
@@ -104,7 +104,8 @@ type Built struct {
 	CanSet []int
 	// Saved lists the buffers Forward records for Backward (a ReLU's mask,
 	// a max pool's taps). The planner allocates them with the plan's other
-	// buffers, and only when a backward pass runs through the node.
+	// buffers, and only when a backward pass runs through the node;
+	// Forward writes them whole (their memory held other buffers before).
 	Saved []SavedSpec
 	// Scratch is the working memory, in floats, the kernel needs while it
 	// runs (Run.Scratch).

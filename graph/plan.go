@@ -73,6 +73,11 @@ type Plan struct {
 	// alloc and own count into lent and owned (EstimateMemory).
 	sizing      bool
 	lent, owned int64
+	buffers     []BufferEstimate // when sizing, every buffer counted
+	arena       int64            // floats of the arena (placeSpans)
+	// forwarded says a Forward ran to the end since the last Backward,
+	// which needs its values.
+	forwarded bool
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
 	memory  *Memory      // Spec.Memory
@@ -81,11 +86,17 @@ type Plan struct {
 }
 
 // alloc returns n zeroed floats for a large buffer of the plan (nil when
-// sizing, counted).
-func (p *Plan) alloc(n int) []float32 {
+// sizing, counted, and listed as b unless b is nil: the arena, whose
+// parts placeSpans lists).
+func (p *Plan) alloc(n int, b *BufferEstimate) []float32 {
 	switch {
 	case p.sizing:
-		p.lent += int64(memAlign * ((n + memAlign - 1) / memAlign))
+		size := int64(memAlign * ((n + memAlign - 1) / memAlign))
+		p.lent += size
+		if b != nil {
+			b.Bytes = 4 * size
+			p.buffers = append(p.buffers, *b)
+		}
 		return nil
 	case p.memory != nil:
 		return p.memory.alloc(n)
@@ -94,10 +105,13 @@ func (p *Plan) alloc(n int) []float32 {
 }
 
 // own returns n zeroed floats for a buffer the plan keeps out of
-// Spec.Memory (an input's; nil when sizing, counted).
-func (p *Plan) own(n int) []float32 {
+// Spec.Memory (an input's, or its gradient; nil when sizing, counted and
+// listed as b).
+func (p *Plan) own(n int, b BufferEstimate) []float32 {
 	if p.sizing {
 		p.owned += int64(n)
+		b.Bytes = 4 * int64(n)
+		p.buffers = append(p.buffers, b)
 		return nil
 	}
 	return make([]float32, n)
@@ -138,9 +152,6 @@ type tensor struct {
 	// convolutions' output, see addSiblings), else 0.
 	root *tensor
 	off  int
-	// keep marks roots whose value must survive the forward pass: inputs,
-	// targets, and what a backward step reads.
-	keep bool
 }
 
 type step struct {
@@ -166,34 +177,6 @@ type step struct {
 // Plan prepares the model for spec.
 func (m *Model) Plan(spec Spec) (*Plan, error) {
 	return m.plan(spec, false)
-}
-
-// MemoryEstimate is what a plan allocates, in bytes, as
-// Model.EstimateMemory finds it without allocating.
-type MemoryEstimate struct {
-	// Lent is what Spec.Memory lends the plan (or the plan allocates
-	// when it has none): tensors, gradients, saved state and scratch.
-	Lent int64
-	// Inputs is the inputs' buffers and gradients, which the plan always
-	// allocates itself.
-	Inputs int64
-}
-
-// Bytes is the estimate's total.
-func (e MemoryEstimate) Bytes() int64 { return e.Lent + e.Inputs }
-
-// EstimateMemory plans spec as Plan does, every buffer's size and life,
-// without allocating the buffers, and returns what Plan would allocate:
-// Lent is exactly the growth of a fresh Spec.Memory. The model's weights
-// (and what plans derive from them once, such as Winograd-transformed
-// filters) are not counted: they belong to the model.
-func (m *Model) EstimateMemory(spec Spec) (MemoryEstimate, error) {
-	spec.Memory = nil
-	p, err := m.plan(spec, true)
-	if err != nil {
-		return MemoryEstimate{}, err
-	}
-	return MemoryEstimate{Lent: 4 * p.lent, Inputs: 4 * p.owned}, nil
 }
 
 // plan is Plan, or with sizing, the sizes Plan would allocate.
@@ -230,10 +213,10 @@ func (m *Model) plan(spec Spec, sizing bool) (*Plan, error) {
 			return nil, err
 		}
 		size := in.Shape.Size()
-		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: p.own(size), keep: true}
+		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: p.own(size, BufferEstimate{Kind: InputBuffer, Name: in.Name})}
 		t.root = t
 		if spec.Backward && in.Grad {
-			t.grad = &gradBuf{size: size, pinned: true, firstWriter: -1, reader: -1, data: p.own(size)}
+			t.grad = &gradBuf{size: size, pinned: true, firstWriter: -1, reader: -1, data: p.own(size, BufferEstimate{Kind: InputBuffer, Name: in.Name + " gradient"})}
 		}
 		p.tensors[in.Name] = t
 	}
@@ -276,33 +259,25 @@ func (m *Model) plan(spec Spec, sizing bool) (*Plan, error) {
 		if spec.Backward && t.grad == nil {
 			return nil, fmt.Errorf("graph: target %q does not depend on an input with a gradient", name)
 		}
-		if t.root != nil {
-			t.root.keep = true
-		}
 		if g := t.grad; g != nil {
 			switch pg := g.parent; {
 			case pg != nil: // a view of a target (Flatten, ...)
 				if !pg.pinned {
 					pg.pinned = true
-					pg.data = p.alloc(pg.size)
+					pg.data = p.alloc(pg.size, &BufferEstimate{Kind: GradientBuffer, Name: name})
 				}
 				if !p.sizing {
 					g.data = pg.data[g.off:][:g.size]
 				}
 			case !g.pinned || g.data == nil && !p.sizing:
-				g.data = p.alloc(g.size)
+				g.data = p.alloc(g.size, &BufferEstimate{Kind: GradientBuffer, Name: name})
 			}
 			g.pinned, g.seed = true, true
 		}
 		p.targets = append(p.targets, t)
 	}
 	p.concatsInPlace()
-	p.assignData()
-	p.assignScratch()
-	p.assignSaved()
-	if spec.Backward {
-		p.assignGradients()
-	}
+	p.assignMemory()
 	return p, nil
 }
 
@@ -488,7 +463,7 @@ func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 		return nil
 	}
 	for j, out := range n.Outputs {
-		g := &gradBuf{size: s.outT[j].shape.Size(), firstWriter: -1, reader: index}
+		g := &gradBuf{name: out, size: s.outT[j].shape.Size(), firstWriter: -1, reader: index}
 		s.doutBufs[j] = g
 		if out != "" {
 			p.tensors[out].grad = g
@@ -499,6 +474,7 @@ func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 
 // Forward runs the plan on the current contents of the input buffers.
 func (p *Plan) Forward(ctx context.Context) error {
+	p.forwarded = false
 	for _, s := range p.steps {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -511,17 +487,24 @@ func (p *Plan) Forward(ctx context.Context) error {
 		s.kernel.Forward(&s.run)
 		p.timed(s, false, start)
 	}
+	p.forwarded = true
 	return nil
 }
 
 // Backward propagates the gradients the caller wrote into the targets' Grad
 // buffers back to the inputs' Grad buffers. It needs the values of the
-// Forward run just before it. Target seeds are left as they were written,
-// plus whatever flows into a target from a later target.
+// Forward run just before it, and runs once after it: the gradients take
+// the memory of the values as it is done with them. Target seeds are left
+// as they were written, plus whatever flows into a target from a later
+// target.
 func (p *Plan) Backward(ctx context.Context) error {
 	if !p.back {
 		return fmt.Errorf("graph: plan was made without Backward")
 	}
+	if !p.forwarded {
+		return fmt.Errorf("graph: Backward needs a complete Forward run before it (the last one ran Backward already, or stopped)")
+	}
+	p.forwarded = false
 	for i := len(p.steps) - 1; i >= 0; i-- {
 		s := p.steps[i]
 		if !s.backward {
