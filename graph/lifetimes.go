@@ -278,6 +278,18 @@ type gradBuf struct {
 	// a concatenation takes in place, see concatsInPlace): its parent is
 	// written whole, by its own writers, and cleared like any buffer.
 	window bool
+	// over, if set, is the buffer whose memory this one takes over: the
+	// step that reads over sets this one in its place (gradsInPlace).
+	over *gradBuf
+}
+
+// base is the buffer whose memory g has: the last of the buffers it
+// takes over in turn, else g.
+func (g *gradBuf) base() *gradBuf {
+	for g.over != nil {
+		g = g.over
+	}
+	return g
 }
 
 // gradients returns the plan's gradient buffers, each once, in the order
@@ -298,7 +310,8 @@ func (p *Plan) gradients() []*gradBuf {
 
 // gradientSpans returns the spans of the gradient buffers that are neither
 // pinned nor views, each living from its first writer (or, never written,
-// its reader, which reads zeros) to its reader.
+// its reader, which reads zeros) to its reader, or to the last reader of
+// the buffers that take its memory over in turn.
 func (p *Plan) gradientSpans() []*span {
 	// A parent's life starts with the first write into any of its views.
 	for _, s := range p.steps {
@@ -308,15 +321,44 @@ func (p *Plan) gradientSpans() []*span {
 			}
 		}
 	}
+	p.gradsInPlace()
+	all := p.gradients()
+	end := map[*gradBuf]int{}
+	for _, g := range all {
+		b := g.base()
+		end[b] = max(end[b], p.backTime(g.reader))
+	}
 	var spans []*span
-	for _, g := range p.gradients() {
-		if g.parent != nil || g.pinned {
+	for _, g := range all {
+		if g.parent != nil || g.pinned || g.over != nil {
 			continue
 		}
-		spans = append(spans, &span{size: g.size, lives: [][2]int{{p.backTime(g.first()), p.backTime(g.reader)}}, kind: GradientBuffer, name: g.name,
+		spans = append(spans, &span{size: g.size, lives: [][2]int{{p.backTime(g.first()), end[g]}}, kind: GradientBuffer, name: g.name,
 			set: func(b []float32) { g.data = b }})
 	}
 	return spans
+}
+
+// gradsInPlace lets each step whose backward pass can set its input's
+// gradient over its output's (Built.GradInPlace) do so where it is the
+// first to write the input's gradient, and both are plain buffers: the
+// input's takes over the memory of the output's, which only the step
+// reads, and the step sets it.
+func (p *Plan) gradsInPlace() {
+	for i, s := range p.steps {
+		if !s.gradInPlace || !s.backward {
+			continue
+		}
+		in, out := s.dinBufs[0], s.doutBufs[0]
+		switch {
+		case in == nil || out == nil || in.size != out.size || in.firstWriter != i:
+		case in.pinned || in.parent != nil || in.split || out.pinned || out.parent != nil || out.split:
+		case slices.Index(s.dinBufs[1:], in) >= 0:
+		default:
+			in.over = out
+			s.run.Accumulate[0] = false
+		}
+	}
 }
 
 // first is the index of the step at which g's life starts: its first
@@ -332,9 +374,15 @@ func (g *gradBuf) first() int {
 // the steps their gradients, and records which buffers Backward clears at
 // which step: each when its life starts (a view, when its own first
 // writer runs), but the targets' seeds, split parents, which their views
-// cover, and read-only windows.
+// cover, read-only windows, and buffers set in place of others.
 func (p *Plan) wireGradients() {
-	for _, g := range p.gradients() {
+	all := p.gradients()
+	for _, g := range all {
+		if g.over != nil {
+			g.data = g.base().data
+		}
+	}
+	for _, g := range all {
 		if g.parent != nil {
 			g.data = g.parent.data[g.off:][:g.size]
 			if g.window {
@@ -348,7 +396,7 @@ func (p *Plan) wireGradients() {
 				first = g.parent.reader
 			}
 		}
-		if !g.seed && !g.split && first >= 0 {
+		if !g.seed && !g.split && g.over == nil && first >= 0 {
 			p.steps[first].zero = append(p.steps[first].zero, g.data)
 		}
 	}

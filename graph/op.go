@@ -102,6 +102,11 @@ type Built struct {
 	// adding to it (Run.Accumulate): where the node is the first to write
 	// a gradient buffer, the planner then need not clear it first.
 	CanSet []int
+	// GradInPlace says Backward can set the gradient of input 0 over
+	// that of output 0, of the same size, which it reads (DIn[0] and
+	// DOut[0] one buffer): the planner gives them one buffer where the
+	// node is the first to write the input's gradient, and has it set.
+	GradInPlace bool
 	// Saved lists the buffers Forward records for Backward (a ReLU's mask,
 	// a max pool's taps). The planner allocates them with the plan's other
 	// buffers, and only when a backward pass runs through the node;

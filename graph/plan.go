@@ -166,6 +166,7 @@ type step struct {
 	inT, outT         []*tensor
 	reads             *Reads
 	canSet            []int       // Built.CanSet
+	gradInPlace       bool        // Built.GradInPlace
 	saved             []SavedSpec // Built.Saved
 	scratch           int         // floats of the plan's shared scratch it uses
 	flops             int64       // Built.FLOPs
@@ -395,7 +396,7 @@ func (p *Plan) add(n *Node) error {
 		return p.fold(n, b, ins)
 	}
 
-	s := &step{node: n, kernel: b.Kernel, reads: b.BackwardReads, canSet: b.CanSet, saved: b.Saved, scratch: b.Scratch, flops: b.FLOPs}
+	s := &step{node: n, kernel: b.Kernel, reads: b.BackwardReads, canSet: b.CanSet, gradInPlace: b.GradInPlace, saved: b.Saved, scratch: b.Scratch, flops: b.FLOPs}
 	for _, in := range ins {
 		var data []float32
 		var rt *tensor
