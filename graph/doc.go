@@ -18,9 +18,10 @@
 // says which), until that step's backward pass; a gradient lives from the
 // first backward step that adds into it to the step that reads it; a
 // kernel's saved state from its forward pass to its backward pass, its
-// scratch while it runs. So only inputs, targets and what the backward
-// pass needs are readable after Forward, and only inputs' and targets'
-// values and gradients after Backward, which runs once per Forward.
+// scratch while it runs. So after Forward only the inputs, the targets
+// and what the backward pass needs are readable, and the caller writes the
+// targets' gradients; after Backward (once per Forward), only the inputs
+// and their gradients, until the next Forward.
 // A Conv whose output only a Relu reads is planned as one fused step (and
 // when only a MaxPool reads the Relu's output, the MaxPool's backward pass
 // applies the Relu's mask); pointwise Convs of one input (an inception

@@ -78,7 +78,7 @@ func (p *Plan) concatsInPlace() {
 				continue // joined twice
 			case (gOut == nil) != (t.grad == nil):
 				continue
-			case t.grad != nil && (t.grad.parent != nil || t.grad.pinned || s.dinBufs[i] != t.grad):
+			case t.grad != nil && (t.grad.parent != nil || t.grad.seed || s.dinBufs[i] != t.grad):
 				continue
 			}
 			for _, u := range onRoot[r] {

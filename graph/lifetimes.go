@@ -5,12 +5,14 @@ package graph
 //
 // A plan runs on a timeline of 2n times for n steps: Forward runs step i
 // at time i, Backward runs it at time 2n-1-i. Every buffer but the
-// inputs' and the targets' gradients (which the caller reads and writes
-// between runs) lives over a part of the timeline: a tensor from the step
-// that writes it to its last reader, forward or backward; saved state from
-// its step's forward pass to its backward pass; a gradient from the first
-// step that adds into it to the step that reads it; a kernel's scratch
-// during its calls. One arena holds them all, each at an offset where
+// inputs' values lives over a part of the timeline: a tensor from the step
+// that writes it to its last reader, forward or backward (a target's
+// to the first backward time, as the caller reads it between the runs);
+// saved state from its step's forward pass to its backward pass; a
+// gradient from the first step that adds into it (a target's, which the
+// caller writes between the runs, from the first backward time) to the
+// step that reads it (an input's to the end); a kernel's scratch during
+// its calls. One arena holds them all, each at an offset where
 // nothing that lives at the same time lies (placeSpans): what only the
 // forward pass reads, what the backward pass reads, the gradients and the
 // scratch take the same memory in turn.
@@ -25,8 +27,8 @@ import (
 func (p *Plan) fwdTime(i int) int  { return i }
 func (p *Plan) backTime(i int) int { return 2*len(p.steps) - 1 - i }
 
-// lastTime is the end of the timeline: a target's value lives until then
-// (and the caller reads it before the next Forward).
+// lastTime is the end of the timeline: an input's gradient lives until
+// then (and the caller reads it before the next Forward).
 func (p *Plan) lastTime() int { return 2*len(p.steps) - 1 }
 
 // span is a buffer of the arena: size floats, live over the times of
@@ -84,7 +86,8 @@ func (p *Plan) assignMemory() {
 // step that writes it, or a view of it (the inputs a concatenation takes
 // in place write views of its output), to its last reader: the last
 // forward step that reads it, else the first backward step that does
-// (Built.BackwardReads), and a target to the end.
+// (Built.BackwardReads), and a target's at least to the first backward
+// time: the caller reads it between Forward and Backward.
 func (p *Plan) dataSpans() []*span {
 	var roots []*tensor
 	start, end := map[*tensor]int{}, map[*tensor]int{}
@@ -124,7 +127,7 @@ func (p *Plan) dataSpans() []*span {
 	}
 	for _, t := range p.targets {
 		if t.root != nil {
-			use(t, p.lastTime())
+			use(t, len(p.steps)) // the caller reads it before Backward
 		}
 	}
 	spans := make([]*span, 0, len(roots))
@@ -261,11 +264,15 @@ type gradBuf struct {
 	size        int
 	firstWriter int // index of the first step to add into it; -1: none
 	reader      int // index of the step that reads it; -1: none (an input's)
-	// pinned buffers get memory of their own: the targets' (the caller
-	// writes the seed before Backward) and the inputs' (read after it).
-	pinned bool
-	seed   bool // a target's: never cleared by Backward
-	data   []float32
+	// input marks an input's gradient, which the caller reads after
+	// Backward; seed a target's (or a buffer a range of which is one),
+	// which the caller writes after Forward and Backward never clears.
+	// Both live in the arena, from the first backward time on for a seed
+	// and to the end for an input's, but an input's that is a target's
+	// too, or that nothing writes (it stays zero): pinned, it has memory
+	// of its own.
+	input, seed, pinned bool
+	data                []float32
 	// parent, if set, is the buffer this one is a range of, from off:
 	// the gradient of one of stacked sibling convolutions' outputs (see
 	// addSiblings). A view has no memory or life of its own; it is
@@ -322,18 +329,36 @@ func (p *Plan) gradientSpans() []*span {
 		}
 	}
 	p.gradsInPlace()
+	for _, g := range p.inputGrads {
+		if g.seed || g.firstWriter < 0 {
+			g.pinned = true
+			g.data = p.own(g.size, BufferEstimate{Kind: InputBuffer, Name: g.name + " gradient"})
+		}
+	}
 	all := p.gradients()
 	end := map[*gradBuf]int{}
 	for _, g := range all {
 		b := g.base()
-		end[b] = max(end[b], p.backTime(g.reader))
+		switch {
+		case g.input:
+			end[b] = p.lastTime() // the caller reads it after Backward
+		default:
+			end[b] = max(end[b], p.backTime(g.reader))
+		}
 	}
 	var spans []*span
 	for _, g := range all {
 		if g.parent != nil || g.pinned || g.over != nil {
 			continue
 		}
-		spans = append(spans, &span{size: g.size, lives: [][2]int{{p.backTime(g.first()), end[g]}}, kind: GradientBuffer, name: g.name,
+		from, kind := p.backTime(g.first()), GradientBuffer
+		if g.seed {
+			from = len(p.steps) // the caller writes it after Forward
+		}
+		if g.input {
+			kind = InputBuffer
+		}
+		spans = append(spans, &span{size: g.size, lives: [][2]int{{from, end[g]}}, kind: kind, name: g.name,
 			set: func(b []float32) { g.data = b }})
 	}
 	return spans
@@ -352,7 +377,7 @@ func (p *Plan) gradsInPlace() {
 		in, out := s.dinBufs[0], s.doutBufs[0]
 		switch {
 		case in == nil || out == nil || in.size != out.size || in.firstWriter != i:
-		case in.pinned || in.parent != nil || in.split || out.pinned || out.parent != nil || out.split:
+		case in.input || in.seed || in.parent != nil || in.split || out.seed || out.parent != nil || out.split:
 		case slices.Index(s.dinBufs[1:], in) >= 0:
 		default:
 			in.over = out

@@ -80,9 +80,11 @@ type Plan struct {
 	forwarded bool
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
-	memory  *Memory      // Spec.Memory
-	opts    Options      // Spec.Options
-	kernel  *gemm.Kernel // Spec.Options.Kernel (nil: the default)
+	// inputGrads are the gradient buffers of the inputs, in Spec order.
+	inputGrads []*gradBuf
+	memory     *Memory      // Spec.Memory
+	opts       Options      // Spec.Options
+	kernel     *gemm.Kernel // Spec.Options.Kernel (nil: the default)
 }
 
 // alloc returns n zeroed floats for a large buffer of the plan (nil when
@@ -217,7 +219,8 @@ func (m *Model) plan(spec Spec, sizing bool) (*Plan, error) {
 		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: p.own(size, BufferEstimate{Kind: InputBuffer, Name: in.Name})}
 		t.root = t
 		if spec.Backward && in.Grad {
-			t.grad = &gradBuf{size: size, pinned: true, firstWriter: -1, reader: -1, data: p.own(size, BufferEstimate{Kind: InputBuffer, Name: in.Name + " gradient"})}
+			t.grad = &gradBuf{name: in.Name, size: size, firstWriter: -1, reader: -1, input: true}
+			p.inputGrads = append(p.inputGrads, t.grad)
 		}
 		p.tensors[in.Name] = t
 	}
@@ -261,19 +264,10 @@ func (m *Model) plan(spec Spec, sizing bool) (*Plan, error) {
 			return nil, fmt.Errorf("graph: target %q does not depend on an input with a gradient", name)
 		}
 		if g := t.grad; g != nil {
-			switch pg := g.parent; {
-			case pg != nil: // a view of a target (Flatten, ...)
-				if !pg.pinned {
-					pg.pinned = true
-					pg.data = p.alloc(pg.size, &BufferEstimate{Kind: GradientBuffer, Name: name})
-				}
-				if !p.sizing {
-					g.data = pg.data[g.off:][:g.size]
-				}
-			case !g.pinned || g.data == nil && !p.sizing:
-				g.data = p.alloc(g.size, &BufferEstimate{Kind: GradientBuffer, Name: name})
+			g.seed = true
+			if pg := g.parent; pg != nil { // a range of stacked convolutions' output
+				pg.seed = true
 			}
-			g.pinned, g.seed = true, true
 		}
 		p.targets = append(p.targets, t)
 	}
@@ -493,11 +487,10 @@ func (p *Plan) Forward(ctx context.Context) error {
 }
 
 // Backward propagates the gradients the caller wrote into the targets' Grad
-// buffers back to the inputs' Grad buffers. It needs the values of the
-// Forward run just before it, and runs once after it: the gradients take
-// the memory of the values as it is done with them. Target seeds are left
-// as they were written, plus whatever flows into a target from a later
-// target.
+// buffers since Forward back to the inputs' Grad buffers. It needs the
+// values of the Forward run just before it, and runs once after it: the
+// gradients take the memory of the values, and of the targets' values and
+// gradients, as it is done with them.
 func (p *Plan) Backward(ctx context.Context) error {
 	if !p.back {
 		return fmt.Errorf("graph: plan was made without Backward")
@@ -530,10 +523,11 @@ func (p *Plan) Backward(ctx context.Context) error {
 }
 
 // Data returns the buffer of a tensor: an input's buffer to fill before
-// Forward, or a target's value after it. It returns nil for names the plan
-// does not hold. Constants are returned as their float data. Other tensors
-// share memory with each other (see assignData): their buffers hold their
-// values only until a later tensor reuses the memory.
+// Forward (the plan does not write it), or a target's value after Forward,
+// which holds it until Backward. It returns nil for names the plan does
+// not hold. Constants are returned as their float data. Other tensors
+// share memory with each other (see lifetimes.go): their buffers hold
+// their values only until a later buffer reuses the memory.
 func (p *Plan) Data(name string) []float32 {
 	t := p.tensors[name]
 	switch {
@@ -546,8 +540,9 @@ func (p *Plan) Data(name string) []float32 {
 }
 
 // Grad returns the gradient buffer of a tensor: a target's, where the caller
-// writes the objective's gradient before Backward, or an input's, which
-// holds the result after it. It returns nil where no gradient flows. The
+// writes the objective's gradient after Forward and before Backward (Forward
+// uses the memory), or an input's, which holds the result after Backward
+// until the next Forward. It returns nil where no gradient flows. The
 // gradients of other tensors share memory and are not kept.
 func (p *Plan) Grad(name string) []float32 {
 	if t := p.tensors[name]; t != nil && t.grad != nil {
