@@ -27,7 +27,8 @@
 // applies the Relu's mask); pointwise Convs of one input (an inception
 // module's 1x1 branches) as one stacked Conv whose output their outputs
 // view; and the inputs that only a Concat reads are written straight into
-// its output, their gradients read from its gradient in place. Spec.Memory
+// its output, their gradients read from its gradient in place (the Concat
+// then runs as soon as the inputs it still copies are made). Spec.Memory
 // lends the buffers of plans made one after another (a dream's octaves)
 // out of one pool.
 //

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/deepdream-go/deepdream/onnx"
@@ -25,12 +26,15 @@ func TestConcatInPlace(t *testing.T) {
 		targets []string
 		stack   bool
 		inPlace []string // the inputs of cat that must be views of it
+		// early: cat copies ra and rc right after the stacked
+		// convolution, before d and e run
+		early bool
 	}{
-		{[]string{"s"}, true, []string{"re", "d"}},
-		{[]string{"s"}, false, []string{"ra", "re", "rc", "d"}},
-		{[]string{"s", "fc"}, false, []string{"ra", "re", "d"}}, // fc reads rc
-		{[]string{"s", "re"}, true, []string{"d"}},
-		{[]string{"cat"}, true, nil},
+		{[]string{"s"}, true, []string{"re", "d"}, true},
+		{[]string{"s"}, false, []string{"ra", "re", "rc", "d"}, false},
+		{[]string{"s", "fc"}, false, []string{"ra", "re", "d"}, false}, // fc reads rc
+		{[]string{"s", "re"}, true, []string{"d"}, false},              // re, copied, comes last
+		{[]string{"cat"}, true, nil, false},
 	} {
 		what := fmt.Sprintf("targets %v, stacked %v", c.targets, c.stack)
 		plans, values := map[bool]*Plan{}, map[bool]map[string][]float32{}
@@ -52,6 +56,10 @@ func TestConcatInPlace(t *testing.T) {
 		}
 		if views != len(c.inPlace) {
 			t.Errorf("%s: %d inputs of cat in place, want %d (%v)", what, views, len(c.inPlace), c.inPlace)
+		}
+		at := slices.IndexFunc(in.steps, func(s *step) bool { return s.outT[0] == cat })
+		if early := at == 1 && in.steps[0].outT[0] == in.tensors["ra"].root; early != c.early {
+			t.Errorf("%s: cat is step %d of %d, right after the stacked convolution %v, want %v", what, at, len(in.steps), early, c.early)
 		}
 		for _, name := range c.targets {
 			compareClose(t, what+": "+name, values[true][name], values[false][name])
