@@ -20,9 +20,41 @@ type MemoryEstimate struct {
 	// 2*Steps times: Forward runs step i at time i, Backward runs it at
 	// time 2*Steps-1-i.
 	Steps int
-	// Buffers lists every buffer of the plan: the inputs' and the
-	// targets' gradients, then the parts of the arena.
+	// Buffers lists every buffer of the plan: the inputs' values (and
+	// gradients that are targets' too, or that nothing writes), then the
+	// parts of the arena.
 	Buffers []BufferEstimate
+	// Constants is the memory of the model's constants (its weights,
+	// which loading decodes whatever the plans use) and of what plans of
+	// this spec derive from them once and keep with the model
+	// (transformed and packed weights), made yet or not. It is not part
+	// of Bytes: a process holds it once per model, however many plans it
+	// makes, beside their buffers.
+	Constants int64
+}
+
+// memoKey names data derived from a constant (Node.memo).
+type memoKey struct {
+	v   *Value
+	key string
+}
+
+// derive counts, when sizing, floats derived from v under key, once per
+// plan (Node.memo).
+func (p *Plan) derive(v *Value, key string, floats int) {
+	if p.derived == nil {
+		p.derived = map[memoKey]int{}
+	}
+	p.derived[memoKey{v, key}] = floats
+}
+
+// constBytes is the memory of the model's constants.
+func (m *Model) constBytes() int64 {
+	var n int64
+	for _, v := range m.consts {
+		n += 4*int64(len(v.F)) + 8*int64(len(v.I))
+	}
+	return n
 }
 
 // BufferEstimate is one buffer of a plan, as EstimateMemory counts it.
@@ -84,14 +116,19 @@ func (e MemoryEstimate) Bytes() int64 { return e.Lent + e.Inputs }
 
 // EstimateMemory plans spec as Plan does, every buffer's size and life,
 // without allocating the buffers, and returns what Plan would allocate:
-// Lent is exactly the growth of a fresh Spec.Memory. The model's weights
-// (and what plans derive from them once, such as Winograd-transformed
-// filters) are not counted: they belong to the model.
+// Lent is exactly the growth of a fresh Spec.Memory. The model's weights,
+// and what plans derive from them once, such as Winograd-transformed
+// filters, belong to the model: Constants estimates them apart, without
+// deriving anything.
 func (m *Model) EstimateMemory(spec Spec) (MemoryEstimate, error) {
 	spec.Memory = nil
 	p, err := m.plan(spec, true)
 	if err != nil {
 		return MemoryEstimate{}, err
 	}
-	return MemoryEstimate{Lent: 4 * p.lent, Inputs: 4 * p.owned, Arena: 4 * p.arena, Steps: len(p.steps), Buffers: p.buffers}, nil
+	est := MemoryEstimate{Lent: 4 * p.lent, Inputs: 4 * p.owned, Arena: 4 * p.arena, Steps: len(p.steps), Buffers: p.buffers, Constants: m.constBytes()}
+	for _, floats := range p.derived {
+		est.Constants += 4 * int64(floats)
+	}
+	return est, nil
 }

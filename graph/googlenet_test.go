@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -299,4 +300,45 @@ func TestGoogLeNetMemoryBreakdown(t *testing.T) {
 	row(fmt.Sprintf("live at time %d of %d", peak, 2*est.Steps), live[peak], "")
 	row("arena", est.Arena, "")
 	row("total", est.Bytes(), "")
+	row("constants", est.Constants, "the model's weights, transformed and packed")
+}
+
+// TestEstimateMemoryConstants checks MemoryEstimate.Constants against the
+// heap a freshly loaded GoogLeNet holds once a plan has derived its
+// transformed and packed weights, less the plan's own buffers.
+func TestEstimateMemoryConstants(t *testing.T) {
+	path := shared.GoogLeNet(t)
+	heap := func() int64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	before := heap()
+	m, err := graph.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, 96, 128}, Grad: true}},
+		Targets:  []string{layer4c},
+		Backward: true,
+	}
+	est, err := m.EstimateMemory(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Plan(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := heap() - before - est.Bytes()
+	runtime.KeepAlive(p)
+	t.Logf("constants: estimated %.1f MB, the heap holds %.1f MB", float64(est.Constants)/1e6, float64(got)/1e6)
+	// The rest (2.4 MB when measured) is the model's graph, the plan's
+	// steps and kernels, and what the first plan of a process makes
+	// once (the parallel loops' workers).
+	if d := got - est.Constants; d < 0 || d > 4<<20 {
+		t.Errorf("estimated constants %d bytes, the heap holds %d beside the plan's buffers", est.Constants, got)
+	}
 }

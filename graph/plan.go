@@ -75,6 +75,7 @@ type Plan struct {
 	lent, owned int64
 	buffers     []BufferEstimate // when sizing, every buffer counted
 	arena       int64            // floats of the arena (placeSpans)
+	derived     map[memoKey]int  // when sizing, what the plan derives from constants (Node.memo)
 	// forwarded says a Forward ran to the end since the last Backward,
 	// which needs its values.
 	forwarded bool
@@ -370,6 +371,9 @@ func (p *Plan) add(n *Node) error {
 	planned := *n
 	planned.shapesOnly = (p.shapesOnly || p.sizing) && !allConst
 	planned.opts, planned.kernel = &p.opts, p.kernel
+	if p.sizing {
+		planned.derive = p.derive
+	}
 	n = &planned
 	b, err := build(n, ins)
 	if err != nil {
