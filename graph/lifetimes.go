@@ -211,29 +211,52 @@ func (p *Plan) scratchSpans() []*span {
 
 // placeSpans places the spans in one arena, allocated once, and hands
 // each its buffer. Spans are placed one by one, each at the lowest offset
-// where it overlaps no placed span that lives at the same time, the
+// where it overlaps no placed span that lives at the same time, in
+// several orders, and the order that makes the smallest arena wins: the
 // largest first (greedy by size, as TensorFlow Lite's arena planner
-// does), or the largest by size times life, or the longest-lived: the
-// order that makes the smallest arena wins. On GoogLeNet, by size times
-// life comes within 2% of the most that is live at one time, a bound no
-// placement beats.
+// does), the largest by size times life, the longest-lived; and the
+// long-lived first (those that live a half, a quarter, an eighth or a
+// sixteenth of the timeline or more), by the time they start, then the
+// others largest first. The long-lived, a value kept for the backward
+// pass, saved state, nest like brackets (what the forward pass makes
+// later the backward pass is done with sooner): placed by the time they
+// start, each goes on top of those still live, and they leave no holes.
+// On GoogLeNet at 2048x1536 the arena comes within 1.5% of the most that
+// is live at one time, a bound no placement beats.
 func (p *Plan) placeSpans(spans []*span) {
 	// Every buffer starts on a cache line, which also lets saved bytes
 	// be viewed as uint64s.
 	padded := func(s *span) int { return (s.size + memAlign - 1) / memAlign * memAlign }
-	length := func(s *span) int {
-		n := 0
+	length, end := map[*span]int{}, 0
+	for _, s := range spans {
 		for _, l := range s.lives {
-			n += l[1] - l[0] + 1
+			length[s] += l[1] - l[0] + 1
+			end = max(end, l[1]+1)
 		}
-		return n
+	}
+	bySize := func(a, b *span) int { return padded(b) - padded(a) }
+	orders := []func(a, b *span) int{
+		bySize,
+		func(a, b *span) int { return padded(b)*length[b] - padded(a)*length[a] },
+		func(a, b *span) int { return cmp.Or(length[b]-length[a], bySize(a, b)) },
+	}
+	for _, part := range []int{2, 4, 8, 16} {
+		long := func(s *span) bool { return length[s]*part >= end }
+		orders = append(orders, func(a, b *span) int {
+			switch {
+			case long(a) && long(b):
+				return cmp.Or(a.lives[0][0]-b.lives[0][0], bySize(a, b))
+			case long(a) != long(b):
+				if long(a) {
+					return -1
+				}
+				return 1
+			}
+			return bySize(a, b)
+		})
 	}
 	size, best := -1, make([]int, len(spans))
-	for _, by := range []func(a, b *span) int{
-		func(a, b *span) int { return padded(b) - padded(a) },
-		func(a, b *span) int { return padded(b)*length(b) - padded(a)*length(a) },
-		func(a, b *span) int { return cmp.Or(length(b)-length(a), padded(b)-padded(a)) },
-	} {
+	for _, by := range orders {
 		order := slices.Clone(spans)
 		slices.SortStableFunc(order, by)
 		n := 0
