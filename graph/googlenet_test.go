@@ -252,21 +252,32 @@ func TestGoogLeNetStepDoesNotAllocate(t *testing.T) {
 }
 
 // TestGoogLeNetMemoryBreakdown logs (with -v) where the memory of a dream
-// step's plan goes at 2048x1536 (EstimateMemory): the buffers of their
-// own, then what lives in the arena when most does, by kind and buffer.
+// step's plan goes at 2048x1536 (EstimateMemory), with the input apart and
+// refilled (InputSpec.Refilled): the buffers of their own, then what lives
+// in the arena when most does, by kind and buffer.
 func TestGoogLeNetMemoryBreakdown(t *testing.T) {
 	m := loadGoogLeNet(t)
 	const w, h = 2048, 1536
-	est, err := m.EstimateMemory(graph.Spec{
-		Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, h, w}, Grad: true}},
-		Targets:  []string{layer4c},
-		Backward: true,
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, refilled := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refilled=%v", refilled), func(t *testing.T) {
+			est, err := m.EstimateMemory(graph.Spec{
+				Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, h, w}, Grad: true, Refilled: refilled}},
+				Targets:  []string{layer4c},
+				Backward: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			logBreakdown(t, est, w*h)
+		})
 	}
+}
+
+// logBreakdown logs est's buffers of their own, and those that live in
+// the arena when most does, by kind and buffer, per pixel of pixels.
+func logBreakdown(t *testing.T, est graph.MemoryEstimate, pixels int) {
 	row := func(what string, b int64, name string) {
-		t.Logf("%-22s %7.1f MB %6.1f B/px  %s", what, float64(b)/1e6, float64(b)/(w*h), name)
+		t.Logf("%-22s %7.1f MB %6.1f B/px  %s", what, float64(b)/1e6, float64(b)/float64(pixels), name)
 	}
 	live := make([]int64, 2*est.Steps)
 	for _, b := range est.Buffers {

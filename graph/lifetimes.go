@@ -5,9 +5,11 @@ package graph
 //
 // A plan runs on a timeline of 2n times for n steps: Forward runs step i
 // at time i, Backward runs it at time 2n-1-i. Every buffer but the
-// inputs' values lives over a part of the timeline: a tensor from the step
-// that writes it to its last reader, forward or backward (a target's
-// to the first backward time, as the caller reads it between the runs);
+// inputs' values (unless InputSpec.Refilled) lives over a part of the
+// timeline: a tensor from the step that writes it to its last reader,
+// forward or backward (a target's to the first backward time, as the
+// caller reads it between the runs; a refilled input's from the end of
+// the previous run, when the caller fills it);
 // saved state from its step's forward pass to its backward pass; a
 // gradient from the first step that adds into it (a target's, which the
 // caller writes between the runs, from the first backward time) to the
@@ -93,9 +95,13 @@ func (p *Plan) dataSpans() []*span {
 	var roots []*tensor
 	start, end := map[*tensor]int{}, map[*tensor]int{}
 	use := func(t *tensor, time int) {
-		if t != nil && t.root.data == nil { // not an input's
+		if t != nil && t.root.data == nil { // not an input's of its own
 			end[t.root] = max(end[t.root], time)
 		}
+	}
+	for _, t := range p.refilled {
+		start[t] = 0
+		roots = append(roots, t)
 	}
 	for i, s := range p.steps {
 		for _, t := range s.outT {
@@ -137,7 +143,14 @@ func (p *Plan) dataSpans() []*span {
 		if end[r] >= len(p.steps) {
 			kind = KeptBuffer
 		}
-		spans = append(spans, &span{size: r.shape.Size(), lives: [][2]int{{start[r], end[r]}}, kind: kind, name: r.name,
+		lives := [][2]int{{start[r], end[r]}}
+		if slices.Contains(p.refilled, r) {
+			// The caller fills it after the end of the last run, when
+			// the inputs' gradients are read.
+			kind = InputBuffer
+			lives = append(lives, [2]int{p.lastTime(), p.lastTime()})
+		}
+		spans = append(spans, &span{size: r.shape.Size(), lives: lives, kind: kind, name: r.name,
 			set: func(b []float32) { r.data = b }})
 	}
 	return spans
@@ -400,14 +413,14 @@ func (p *Plan) gradientSpans() []*span {
 		if g.parent != nil || g.pinned || g.over != nil {
 			continue
 		}
-		from, kind := p.backTime(g.first()), GradientBuffer
+		from, kind, name := p.backTime(g.first()), GradientBuffer, g.name
 		if g.seed {
 			from = len(p.steps) // the caller writes it after Forward
 		}
 		if g.input {
-			kind = InputBuffer
+			kind, name = InputBuffer, g.name+" gradient"
 		}
-		spans = append(spans, &span{size: g.size, lives: [][2]int{{from, end[g]}}, kind: kind, name: g.name,
+		spans = append(spans, &span{size: g.size, lives: [][2]int{{from, end[g]}}, kind: kind, name: name,
 			set: func(b []float32) { g.data = b }})
 	}
 	return spans

@@ -56,6 +56,12 @@ type InputSpec struct {
 	Name  string
 	Shape Shape
 	Grad  bool // compute the gradient with respect to this input
+	// Refilled says the caller fills the input before every Forward,
+	// once it is done with the previous run's targets and gradients (as
+	// a dream's step rolls its image into it): the plan may then lend
+	// its memory to other buffers once Forward has read it. Otherwise
+	// the input has memory of its own, which the plan never writes.
+	Refilled bool
 }
 
 // Plan is a model prepared for one set of input shapes and targets: shapes
@@ -81,8 +87,10 @@ type Plan struct {
 	forwarded bool
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
-	// inputGrads are the gradient buffers of the inputs, in Spec order.
+	// inputGrads are the gradient buffers of the inputs, in Spec order;
+	// refilled the inputs that live in the arena (InputSpec.Refilled).
 	inputGrads []*gradBuf
+	refilled   []*tensor
 	memory     *Memory      // Spec.Memory
 	opts       Options      // Spec.Options
 	kernel     *gemm.Kernel // Spec.Options.Kernel (nil: the default)
@@ -217,8 +225,13 @@ func (m *Model) plan(spec Spec, sizing bool) (*Plan, error) {
 			return nil, err
 		}
 		size := in.Shape.Size()
-		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: p.own(size, BufferEstimate{Kind: InputBuffer, Name: in.Name})}
+		t := &tensor{name: in.Name, shape: in.Shape.Clone()}
 		t.root = t
+		if in.Refilled {
+			p.refilled = append(p.refilled, t)
+		} else {
+			t.data = p.own(size, BufferEstimate{Kind: InputBuffer, Name: in.Name})
+		}
 		if spec.Backward && in.Grad {
 			t.grad = &gradBuf{name: in.Name, size: size, firstWriter: -1, reader: -1, input: true}
 			p.inputGrads = append(p.inputGrads, t.grad)
@@ -527,8 +540,9 @@ func (p *Plan) Backward(ctx context.Context) error {
 }
 
 // Data returns the buffer of a tensor: an input's buffer to fill before
-// Forward (the plan does not write it), or a target's value after Forward,
-// which holds it until Backward. It returns nil for names the plan does
+// Forward (the plan does not write it, unless the input is
+// InputSpec.Refilled), or a target's value after Forward, which holds it
+// until Backward. It returns nil for names the plan does
 // not hold. Constants are returned as their float data. Other tensors
 // share memory with each other (see lifetimes.go): their buffers hold
 // their values only until a later buffer reuses the memory.
