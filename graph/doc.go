@@ -33,10 +33,12 @@
 // out of one pool.
 //
 // Files: plan.go is the API and the run loop (Spec, Options, Plan, Forward,
-// Backward), lifetimes.go decides where in the arena each buffer lies and
-// when gradients are cleared, fold.go runs what depends on constants at plan
-// time, fuse.go and siblings.go are the fusions, inplace.go the
-// concatenations in place, memory.go the pool of pages plans borrow.
+// Backward), lifetimes.go decides when each buffer lives and when
+// gradients are cleared, arena.go where in the plan's memory each lies,
+// estimate.go what a plan's memory comes to (EstimateMemory), fold.go
+// runs what depends on constants at plan time, fuse.go and siblings.go
+// are the fusions, inplace.go the concatenations in place, memory.go the
+// pool of pages plans borrow.
 //
 // Operators live one family per file (op_*.go), each registering a Builder
 // for its ONNX op types; the arithmetic is in package ops (ops/X.go pairs
