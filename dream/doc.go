@@ -15,10 +15,29 @@
 // default layer gets the output of the block at about two thirds of the
 // network's depth (graph.Model.BlockOutputs).
 //
+// An Objective has two other kinds of terms. A class spec
+// NAME|INDEX[=WEIGHT] (ParseClass) names a class of the network's
+// classifier (by Profile.Classes, case aside, or whole words of one name,
+// with suggestions when ambiguous or unknown): its term is the class's
+// score, which the network computes itself at any size when it ends in a
+// global pool, and which Class computes from the mean of the last feature
+// map otherwise (GoogLeNet, whose 7x7 pool takes 224x224 images only: at
+// that size the score is the network's own). A class alone is the
+// objective; with layers, a Stepper balances the classes against them once
+// per octave, so that a class of weight 1 moves the image as much as the
+// layers together. A guide image (the notebook's guided dream) turns the
+// layer terms into guided ones (Network.Guided): at each position of a
+// layer, the gradient is the one of the guide's feature vectors at that
+// layer that has the largest dot product with the layer's vector there,
+// the guide being run once, its longer side scaled to the network's input
+// size; a layer's mask weighs its guided term per cell as it does an L2
+// term. A Request's Classes hold the class specs; its Guide names the
+// guide, an image of its Images like a mask (below).
+//
 // A Request is one dream: layers, octaves, octave scale, iterations, step,
 // jitter, seed and max size, and its look: Laplacian, smooth, keep colors
-// and mask (all off by default, which is the notebook's dream, bit for
-// bit). Its fields are described once, in the table
+// and mask, and its classes and guide (all off by default, which is the
+// notebook's dream, bit for bit). Its fields are described once, in the table
 // Fields returns (name, flag, default, bounds, help, JSON key): the command
 // line's flags, the studio's form and /api/config, Validate, and the Record
 // embedded in every dream file (which --from reads back) are all made from
@@ -39,8 +58,10 @@
 // lap_normalize, shape.go), then blurred by a Gaussian of Smooth pixels,
 // and only then divided by its mean absolute value: the step keeps its
 // size in pixel levels. Masks are grey images a request names (Mask, a
-// layer's @MASK) and holds in Images, which the caller loads (LoadImage);
-// a record keeps each one's name and sha256 under "images". A mask is its
+// layer's @MASK) and holds in Images, as it does its guide (Guide): the
+// caller loads them (LoadImage; RenameImages visits every name a request
+// uses) and a record keeps each one's name and sha256 under "images", by
+// which --from finds the file again. A mask is its
 // luminance over black (0 to 1), resized to the dreamed image by area;
 // Request.Mask scales each step's move per pixel (after the
 // normalisation, so that white dreams as without a mask) and a layer's

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deepdream-go/deepdream/graph"
@@ -45,6 +46,10 @@ type Profile struct {
 	MainLayers []string
 	// InputSize is the square side the model was trained at, 0 if unknown.
 	InputSize int
+	// Classes names the outputs of the model's classifier, index = class
+	// (package models gives every model ImageNet's 1000), for the class
+	// specs of a request (ParseClass); none: classes by index only.
+	Classes []string
 }
 
 // Network is a model ready to dream with: the graph, its image input, and
@@ -68,6 +73,8 @@ type Network struct {
 	blocked map[string]*graph.NodeError
 	w, h    int                    // the size layers are listed and checked at (Size)
 	shapes  map[string]graph.Shape // every tensor's shape at that size
+	// head finds, once, the classifier that class terms use (Class).
+	head func() (*classifier, error)
 }
 
 // NewNetwork wraps a model with one image input and its profile p.
@@ -87,6 +94,13 @@ func NewNetwork(m *graph.Model, p Profile) (*Network, error) {
 		return nil, fmt.Errorf("dream: %s%w", where(m), err)
 	}
 	n.shapes = shapes
+	n.head = sync.OnceValues(func() (*classifier, error) {
+		h, err := n.findClassifier()
+		if err != nil {
+			return nil, fmt.Errorf("no classifier to dream classes with: %w", err)
+		}
+		return h, nil
+	})
 	n.Aliases = map[string]string{}
 	for alias, t := range p.Aliases {
 		if n.isLayer(t) && !n.isLayer(alias) { // else it names nothing, or is shadowed by a tensor
@@ -138,7 +152,8 @@ func blocked(m *graph.Model) map[string]*graph.NodeError {
 
 // Dream runs DeepDream on img as the original notebook does: an octave
 // pyramid dreamed smallest first, carrying only the detail up. The result
-// has img's size (or MaxSize's) and is opaque.
+// has img's size (or MaxSize's) and is opaque. A request with a guide has
+// its layers guided (Guided) before the first step.
 func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progress func(Progress)) (image.Image, error) {
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("dream: %w", err)
@@ -150,11 +165,20 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 	if err != nil {
 		return nil, err
 	}
+	if req.Guide != "" {
+		guide, err := req.image("guide", req.Guide)
+		if err != nil {
+			return nil, err
+		}
+		if obj, err = n.Guided(ctx, obj, guide, req.engine()); err != nil {
+			return nil, err
+		}
+	}
 	if req.MaxSize > 0 {
 		b := img.Bounds()
 		if s := max(b.Dx(), b.Dy()); s > req.MaxSize {
 			f := float64(req.MaxSize) / float64(s)
-			img = imageio.Resize(img, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5)))
+			img = imageio.ResizeDeep(img, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5)))
 		}
 	}
 	b := img.Bounds()
@@ -165,6 +189,9 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 	out, err := n.dream(ctx, base, req, obj, progress)
 	if err != nil {
 		return nil, err
+	}
+	if imageio.Depth(img) == 16 { // the dream has img's depth: a 16-bit photo's keeps its precision
+		return n.Preprocess.Image16(out.data, out.w, out.h), nil
 	}
 	return n.Preprocess.Image(out.data, out.w, out.h), nil
 }

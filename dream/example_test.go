@@ -117,7 +117,7 @@ func ExampleNetwork_Resolve() {
 	fmt.Println(err)
 	// Output:
 	// default: relu - the output of block 1 of 1, about two thirds of the way through the network
-	// [{Name:features Weight:2 Channels:[0 5] Mask:} {Name:conv Weight:1 Channels:[] Mask:}]
+	// [{Name:features Weight:2 Channels:[0 5] Mask: Guide:<nil> Class:<nil>} {Name:conv Weight:1 Channels:[] Mask: Guide:<nil> Class:<nil>}]
 	// dream: "data" is the model's input, not a layer
 }
 
@@ -140,6 +140,8 @@ func ExampleFields() {
 	// --smooth 0: Smooth (pixels, 0 = off)
 	// --keep-colors false: Keep colours
 	// --mask : Mask (grey image)
+	// --class : Classes
+	// --guide : Guide image
 }
 
 func ExampleRecord() {
@@ -148,7 +150,7 @@ func ExampleRecord() {
 	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
 	fmt.Println(rec) // the text embedded in a dream file
 	// Output:
-	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":""}
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":""}
 }
 
 // An objective on a plan of one's own, as `deepdream probe` uses it.
@@ -250,10 +252,10 @@ func ExampleLoadImage() {
 	}
 	fmt.Println("changed on the left:", changed[0], "on the right:", changed[1] > 0)
 	rec := dream.Record{Version: "example", Model: "tiny", Request: req}
-	fmt.Println(strings.Contains(rec.String(), `"mask":"half.png","images":{"half.png":"`+mask.SHA256+`"}`))
+	fmt.Println(strings.Contains(rec.String(), `"mask":"half.png",`), strings.HasSuffix(rec.String(), `"images":{"half.png":"`+mask.SHA256+`"}}`))
 	// Output:
 	// changed on the left: 0 on the right: true
-	// true
+	// true true
 }
 
 // A path given on the command line becomes its base name, so that the
@@ -268,4 +270,137 @@ func ExampleRequest_RenameImages() {
 	fmt.Println(req.Mask, req.Layers, err)
 	// Output:
 	// sky.png [inception_4c/output@left.png inception_3b/output] <nil>
+}
+
+// tinyClassifier is tinyModel with a classifier of three classes after
+// its features: a global average pool and a fully connected layer.
+func tinyClassifier() *graph.Model {
+	m := tinyModel().Graph
+	fc := make([]float32, 3*8)
+	for i := range fc {
+		fc[i] = float32(i%5-2) * 0.1
+	}
+	m.Initializers = append(m.Initializers, onnx.NewFloatTensor("fc", []int64{3, 8}, fc))
+	m.Nodes = append(m.Nodes,
+		&onnx.Node{Index: 2, OpType: "GlobalAveragePool", Inputs: []string{"features"}, Outputs: []string{"pool"}},
+		&onnx.Node{Index: 3, OpType: "Flatten", Inputs: []string{"pool"}, Outputs: []string{"flat"}},
+		&onnx.Node{Index: 4, OpType: "Gemm", Inputs: []string{"flat", "fc"}, Outputs: []string{"scores"},
+			Attrs: []*onnx.Attribute{{Name: "transB", Type: onnx.AttrInt, I: 1}}})
+	m.Outputs = []*onnx.ValueInfo{{Name: "scores", ElemType: onnx.Float}}
+	g, err := graph.Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: m})
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
+
+// A dream towards a class of the network's classifier, by name, with a
+// layer (the class then moves the image as much as the layer does).
+func ExampleNetwork_Dream_class() {
+	net, err := dream.NewNetwork(tinyClassifier(), dream.Profile{
+		Preprocess: dream.Caffe,
+		Classes:    []string{"tench", "goldfish", "great white shark"}, // models.ImageNetClasses() for real models
+	})
+	if err != nil {
+		panic(err)
+	}
+	photo := image.NewNRGBA(image.Rect(0, 0, 64, 48))
+	for i := range photo.Pix {
+		photo.Pix[i] = uint8(i * 31)
+	}
+	req := dream.Defaults()
+	req.Layers, req.Classes = []string{"features"}, []string{"GoldFish=0.5"}
+	req.Octaves, req.Iterations = 2, 3
+	obj, err := net.Resolve(&req)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s reads %s\n", obj[1].Class.Label, obj[1].Name)
+	if _, err := net.Dream(context.Background(), photo, req, nil); err != nil {
+		panic(err)
+	}
+	for _, spec := range []string{"shark", "gold fsh"} { // whole words of one name; a typo
+		req.Classes = []string{spec}
+		obj, err = net.Resolve(&req)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(spec, "is", obj[1].Class.Label)
+	}
+	// Output:
+	// goldfish reads scores
+	// shark is great white shark
+	// dream: class "gold fsh": no such class among the model's 3; closest: goldfish (1), tench (0), great white shark (2)
+}
+
+func ExampleParseClass() {
+	for _, spec := range []string{"Siberian husky=2", "281=-0.5", "tabby=0"} {
+		l, err := dream.ParseClass(spec)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%q index %d weight %v\n", l.Class.Spec, l.Class.Index, l.Weight)
+	}
+	// Output:
+	// "Siberian husky" index -1 weight 2
+	// "281" index 281 weight -0.5
+	// weight "0" is 0, which would dream nothing of the class: leave the class out instead
+}
+
+// A guided dream: the guide is an image of the request, as a mask is: read
+// from a file (LoadImage; here a PNG in memory) and named in the request,
+// which the record names it by, with its sha256.
+func ExampleNetwork_Dream_guide() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	var file bytes.Buffer // a guide image file, e.g. os.Open("flowers.jpg")
+	guideImg := image.NewNRGBA(image.Rect(0, 0, 30, 20))
+	for i := range guideImg.Pix {
+		guideImg.Pix[i] = uint8(i * 5)
+	}
+	if err := png.Encode(&file, guideImg); err != nil {
+		panic(err)
+	}
+	guide, err := dream.LoadImage(&file, 0)
+	if err != nil {
+		panic(err)
+	}
+	req := dream.Defaults()
+	req.Guide, req.Images = "flowers.png", map[string]dream.Image{"flowers.png": guide}
+	req.Octaves, req.Iterations = 1, 2
+	photo := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	out, err := net.Dream(context.Background(), photo, req, nil)
+	if err != nil {
+		panic(err)
+	}
+	rec := dream.Record{Version: "example", Model: "tiny", Request: req}
+	fmt.Println(out.Bounds(), strings.Contains(rec.String(), `"guide":"flowers.png",`),
+		strings.HasSuffix(rec.String(), `"images":{"flowers.png":"`+guide.SHA256+`"}}`))
+	// Output:
+	// (0,0)-(40,30) true true
+}
+
+// The guided objective on a plan of one's own: Guided gives each layer
+// term the guide's features at that layer.
+func ExampleNetwork_Guided() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	guide := image.NewNRGBA(image.Rect(0, 0, 32, 16))
+	for i := range guide.Pix {
+		guide.Pix[i] = uint8(i * 3)
+	}
+	obj, err := net.Guided(context.Background(), dream.Objective{{Name: "features"}}, guide, graph.Options{})
+	if err != nil {
+		panic(err)
+	}
+	f := obj[0].Guide // the guide at the network's size, 224 pixels on its longer side
+	fmt.Printf("%d vectors of %d channels\n", f.Positions, f.Channels)
+	// Output:
+	// 25088 vectors of 8 channels
 }

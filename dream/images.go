@@ -11,7 +11,8 @@ import (
 	"github.com/deepdream-go/deepdream/imageio"
 )
 
-// Image is an image a request names (a mask), with its identity.
+// Image is an image a request names (a mask, the guide), with its
+// identity.
 type Image struct {
 	// SHA256 is the sha256 of the image's file, which a record keeps to
 	// find the file again (lower-case hex).
@@ -35,38 +36,55 @@ func LoadImage(r io.Reader, maxPixels int) (Image, error) {
 }
 
 // RenameImages calls rename for every image name of r, with the key of
-// its field: "mask" for Mask, "layers" for each layer's @MASK (a name may
-// come more than once), and names the image as rename returns, e.g. a
-// path given on the command line by its base name. It stops at the first
-// error.
+// its field, in the table's order: "layers" for each layer's @MASK, then
+// each field of kind "image" ("mask" for Mask, "guide" for Guide) that
+// names one (a name may come more than once); and names the image as
+// rename returns, e.g. a path given on the command line by its base name.
+// It stops at the first error.
 func (r *Request) RenameImages(rename func(key, name string) (string, error)) error {
-	if r.Mask != "" {
-		name, err := rename("mask", r.Mask)
-		if err != nil {
-			return err
+	for _, f := range Fields() {
+		switch f.Kind {
+		case "layers":
+			for i, spec := range r.Layers {
+				at := strings.IndexByte(spec, '@')
+				if at < 0 {
+					continue
+				}
+				name, err := rename(f.Key, spec[at+1:])
+				if err != nil {
+					return err
+				}
+				r.Layers[i] = spec[:at+1] + name
+			}
+		case "image":
+			if name := f.Get(r); name != "" {
+				name, err := rename(f.Key, name)
+				if err != nil {
+					return err
+				}
+				f.Set(r, name)
+			}
 		}
-		r.Mask = name
-	}
-	for i, spec := range r.Layers {
-		at := strings.IndexByte(spec, '@')
-		if at < 0 {
-			continue
-		}
-		name, err := rename("layers", spec[at+1:])
-		if err != nil {
-			return err
-		}
-		r.Layers[i] = spec[:at+1] + name
 	}
 	return nil
 }
 
-// image returns the loaded image r names, or an error saying it is not
-// loaded.
-func (r *Request) image(name string) (image.Image, error) {
+// ImageRole says what an image of the field key is, for messages: "mask"
+// for a layer's @MASK (key "layers"), else the field's key ("mask",
+// "guide").
+func ImageRole(key string) string {
+	if key == "layers" {
+		return "mask"
+	}
+	return key
+}
+
+// image returns the loaded image r names in the field key, or an error
+// saying it is not loaded.
+func (r *Request) image(key, name string) (image.Image, error) {
 	im := r.Images[name]
 	if im.Image == nil {
-		return nil, fmt.Errorf("dream: the mask %q is not loaded (Request.Images)", name)
+		return nil, fmt.Errorf("dream: the %s %q is not loaded (Request.Images)", ImageRole(key), name)
 	}
 	return im.Image, nil
 }
@@ -75,8 +93,8 @@ func (r *Request) image(name string) (image.Image, error) {
 func (r *Request) checkImages() error {
 	c := *r
 	c.Layers = append([]string(nil), r.Layers...)
-	return c.RenameImages(func(_, name string) (string, error) {
-		_, err := r.image(name)
+	return c.RenameImages(func(key, name string) (string, error) {
+		_, err := r.image(key, name)
 		return name, err
 	})
 }

@@ -46,12 +46,15 @@ func (n *Network) lookup(name string) (string, bool) {
 }
 
 // Resolve makes the objective of req: every layer spec names a layer of
-// the network (see Tensor), with channels it has. A request without layers
-// dreams the default layer, which Resolve writes into req.Layers so that a
-// record of the request names it. It loads no image: a request that cannot
-// run fails here, before the work starts.
+// the network (see Tensor), with channels it has; every class spec a class
+// of its classifier (ParseClass, Class). A request without layers dreams
+// the default layer, which Resolve writes into req.Layers so that a record
+// of the request names it, unless it has classes and no guide: the classes
+// are then the whole objective. It runs nothing: a request that cannot run
+// fails here, before the work starts, and Dream makes the guided terms
+// (Guided).
 func (n *Network) Resolve(req *Request) (Objective, error) {
-	if len(req.Layers) == 0 {
+	if len(req.Layers) == 0 && (len(req.Classes) == 0 || req.Guide != "") {
 		if n.DefaultLayer == "" {
 			return nil, n.noLayers()
 		}
@@ -73,6 +76,16 @@ func (n *Network) Resolve(req *Request) (Objective, error) {
 			if err := checkChannels(l, shape); err != nil {
 				return nil, err
 			}
+		}
+		obj = append(obj, l)
+	}
+	for _, spec := range req.Classes {
+		l, err := ParseClass(spec)
+		if err != nil {
+			return nil, &ClassError{Spec: spec, Model: strings.TrimSuffix(where(n.Model), ": "), Err: err}
+		}
+		if l, err = n.resolveClass(l, spec); err != nil {
+			return nil, err
 		}
 		obj = append(obj, l)
 	}

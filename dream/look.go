@@ -30,11 +30,11 @@ func octaveLooks(req Request, obj Objective, octaves []*tensor) ([]look, error) 
 		sizes[k] = image.Pt(t.w, t.h)
 	}
 	pyramids := map[string][][]float32{} // by image name: a mask named twice is made once
-	pyramid := func(name string) ([][]float32, error) {
+	pyramid := func(key, name string) ([][]float32, error) {
 		if p, ok := pyramids[name]; ok {
 			return p, nil
 		}
-		img, err := req.image(name)
+		img, err := req.image(key, name)
 		if err != nil {
 			return nil, err
 		}
@@ -47,7 +47,7 @@ func octaveLooks(req Request, obj Objective, octaves []*tensor) ([]look, error) 
 		out[k] = look{laplacian: req.Laplacian, smooth: req.Smooth, keepColors: req.KeepColors}
 	}
 	if req.Mask != "" {
-		p, err := pyramid(req.Mask)
+		p, err := pyramid("mask", req.Mask)
 		if err != nil {
 			return nil, err
 		}
@@ -59,7 +59,7 @@ func octaveLooks(req Request, obj Objective, octaves []*tensor) ([]look, error) 
 		if l.Mask == "" {
 			continue
 		}
-		p, err := pyramid(l.Mask)
+		p, err := pyramid("layers", l.Mask)
 		if err != nil {
 			return nil, err
 		}

@@ -102,7 +102,8 @@ func TestObjectiveValueAndSeed(t *testing.T) {
 // TestObjectiveWithLayerMasks checks the terms a layer's mask weighs, on
 // every channel and on chosen ones: 0.5*sum(m*a^2) times the weight, m
 // the mask's value at the element's place in its plane, and a gradient
-// of weight*m*a.
+// of weight*m*a, which adds to that of an unmasked term on the same
+// tensor.
 func TestObjectiveWithLayerMasks(t *testing.T) {
 	m := tinynet.Model()
 	p, err := m.Plan(graph.Spec{
@@ -125,15 +126,14 @@ func TestObjectiveWithLayerMasks(t *testing.T) {
 	for i := range mask {
 		mask[i] = float32(i%4) / 3 // 0 to 1 from left to right
 	}
-	obj := Objective{{Name: "c", Weight: 2, Mask: "m"}, {Name: "r", Channels: []int{1, 3}, Mask: "m"}}
-	var sums [sumBlocks]float64
-	got := obj.eval(p, true, &sums, [][]float32{mask, mask})
+	obj := Objective{{Name: "c"}, {Name: "c", Weight: 2, Mask: "m"}, {Name: "r", Channels: []int{1, 3}, Mask: "m"}}
+	got := obj.eval(p, allTerms, 1, new(scratch), [][]float32{nil, mask, mask})
 	c, r := p.Data("c"), p.Data("r")
 	want := 0.0
 	for i, v := range c {
-		want += float64(mask[i%plane]) * float64(v) * float64(v)
-		if g := p.Grad("c")[i]; math.Abs(float64(g-2*mask[i%plane]*v)) > 1e-6 {
-			t.Fatalf("gradient of c[%d] = %v, want 2*%v*%v", i, g, mask[i%plane], v)
+		want += float64(v)*float64(v)/2 + float64(mask[i%plane])*float64(v)*float64(v)
+		if g := p.Grad("c")[i]; math.Abs(float64(g-v-2*mask[i%plane]*v)) > 1e-6 {
+			t.Fatalf("gradient of c[%d] = %v, want %v+2*%v*%v", i, g, v, mask[i%plane], v)
 		}
 	}
 	for i, v := range r {

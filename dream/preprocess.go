@@ -103,26 +103,39 @@ func (p Preprocess) Check() error {
 }
 
 // Tensor converts img into a 1x3xHxW float32 tensor in the model's layout.
+// A 16-bit image (imageio.Depth) keeps its precision: a sample v of
+// 0..65535 is the level v/257 of 0..255.
 func (p Preprocess) Tensor(img image.Image) []float32 {
-	src := imageio.NRGBA(img)
-	w, h := src.Rect.Dx(), src.Rect.Dy()
-	out := make([]float32, 3*w*h)
-	p.fill(out, src)
+	b := img.Bounds()
+	out := make([]float32, 3*b.Dx()*b.Dy())
+	if imageio.Depth(img) == 16 {
+		src := imageio.NRGBA64(img)
+		p.fill(out, src.Pix, src.Stride, b.Dx(), b.Dy(), 2)
+	} else {
+		src := imageio.NRGBA(img)
+		p.fill(out, src.Pix, src.Stride, b.Dx(), b.Dy(), 1)
+	}
 	return out
 }
 
-func (p Preprocess) fill(out []float32, src *image.NRGBA) {
-	w, h := src.Rect.Dx(), src.Rect.Dy()
+// fill converts the w x h pixels of an NRGBA (n = 1 byte a sample) or
+// NRGBA64 (n = 2, big-endian) buffer into out.
+func (p Preprocess) fill(out []float32, pix []byte, stride, w, h, n int) {
 	plane := w * h
 	for y := range h {
-		row := src.Pix[y*src.Stride:]
+		row := pix[y*stride:]
 		for x := range w {
 			for c := range 3 {
 				rgb := c
 				if p.BGR {
 					rgb = 2 - c
 				}
-				v := float32(row[4*x+rgb])
+				var v float32
+				if i := n * (4*x + rgb); n == 1 {
+					v = float32(row[i])
+				} else {
+					v = float32(uint16(row[i])<<8|uint16(row[i+1])) / 257
+				}
 				out[c*plane+y*w+x] = (v*p.Scale - p.Mean[c]) / p.Std[c]
 			}
 		}
@@ -133,9 +146,25 @@ func (p Preprocess) fill(out []float32, src *image.NRGBA) {
 // to 0..255; alpha is opaque.
 func (p Preprocess) Image(t []float32, w, h int) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	p.pixels(img.Pix, img.Stride, t, w, h, 1)
+	return img
+}
+
+// Image16 is Image at 16 bits a sample: the level v of 0..255 becomes
+// v*257, rounded and clipped to 0..65535, so that a dream keeps the
+// fractions of a level its steps made.
+func (p Preprocess) Image16(t []float32, w, h int) *image.NRGBA64 {
+	img := image.NewNRGBA64(image.Rect(0, 0, w, h))
+	p.pixels(img.Pix, img.Stride, t, w, h, 2)
+	return img
+}
+
+// pixels is fill's inverse: it writes the tensor t into an NRGBA (n = 1)
+// or NRGBA64 (n = 2) buffer, opaque.
+func (p Preprocess) pixels(pix []byte, stride int, t []float32, w, h, n int) {
 	plane := w * h
 	for y := range h {
-		row := img.Pix[y*img.Stride:]
+		row := pix[y*stride:]
 		for x := range w {
 			for c := range 3 {
 				rgb := c
@@ -143,10 +172,16 @@ func (p Preprocess) Image(t []float32, w, h int) *image.NRGBA {
 					rgb = 2 - c
 				}
 				v := (t[c*plane+y*w+x]*p.Std[c] + p.Mean[c]) / p.Scale
-				row[4*x+rgb] = uint8(max(0, min(255, math.Round(float64(v)))))
+				if i := n * (4*x + rgb); n == 1 {
+					row[i] = uint8(max(0, min(255, math.Round(float64(v)))))
+				} else {
+					s := uint16(max(0, min(65535, math.Round(float64(v)*257))))
+					row[i], row[i+1] = uint8(s>>8), uint8(s)
+				}
 			}
-			row[4*x+3] = 255
+			for i := n * (4*x + 3); i < n*(4*x+4); i++ {
+				row[i] = 0xFF
+			}
 		}
 	}
-	return img
 }

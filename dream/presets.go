@@ -15,8 +15,9 @@ type Preset struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	// Values are the fields the preset sets, each to all its values (one
-	// for a number or a yes/no field; the layer specs of "layers", none
-	// meaning the model's default layer).
+	// for a number, a yes/no or an image field; the specs of a repeatable
+	// field, none meaning its default: for "layers", the model's default
+	// layer).
 	Values map[string][]string `json:"values"`
 }
 
@@ -27,10 +28,10 @@ func Presets() []Preset {
 	return []Preset{
 		{
 			Name:        "notebook",
-			Description: "Google's notebook (dream.ipynb): the model's default layer (inception_4c/output on GoogLeNet), 4 octaves of 10 steps of 1.5, scale 1.4, jitter 32, no shaping of the gradient, no mask; the defaults, for undoing a record's settings with --from",
+			Description: "Google's notebook (dream.ipynb): the model's default layer (inception_4c/output on GoogLeNet), 4 octaves of 10 steps of 1.5, scale 1.4, jitter 32, no shaping of the gradient, no mask, no class, no guide; the defaults, for undoing a record's settings with --from",
 			Values: map[string][]string{
 				"layers": {}, "octaves": {"4"}, "octave_scale": {"1.4"}, "iterations": {"10"}, "step": {"1.5"}, "jitter": {"32"},
-				"laplacian": {"0"}, "smooth": {"0"}, "keep_colors": {"false"}, "mask": {""},
+				"laplacian": {"0"}, "smooth": {"0"}, "keep_colors": {"false"}, "mask": {""}, "classes": {}, "guide": {""},
 			},
 		},
 		{
@@ -97,13 +98,14 @@ func (p Preset) Apply(r *Request, given func(Field) bool) error {
 	return nil
 }
 
-// Replace sets the field of r to values, as Set reads them: a number or a
-// yes/no field to its one value, the layers to these specs and no others
-// (none: the field's default, the model's default layer). Presets and
+// Replace sets the field of r to values, as Set reads them: a number, a
+// yes/no or an image field to its one value, a repeatable field (Repeat:
+// the layers, the classes) to these specs and no others (none: the
+// field's default; for the layers, the model's default layer). Presets and
 // `deepdream sweep` set fields this way, whatever a flag or a record had
 // set them to before.
 func (f *Field) Replace(r *Request, values ...string) error {
-	if f.Kind != "layers" && len(values) != 1 {
+	if !f.Repeat && len(values) != 1 {
 		return fmt.Errorf("%s takes one value, not %d (%q)", f.Key, len(values), values)
 	}
 	d := Defaults()

@@ -33,9 +33,9 @@ func TestPresetsApplyWithinBounds(t *testing.T) {
 					if !reflect.DeepEqual(f.Value(&r), f.Value(&base)) {
 						t.Errorf("%s changes %s, which it does not name", p.Name, f.Key)
 					}
-				} else if f.Kind == "layers" {
-					if !slices.Equal(r.Layers, values) {
-						t.Errorf("%s: layers %q, want %q", p.Name, r.Layers, values)
+				} else if f.Repeat {
+					if got := f.Value(&r).([]string); !slices.Equal(got, values) {
+						t.Errorf("%s: %s %q, want %q", p.Name, f.Key, got, values)
 					}
 				} else if got := f.Get(&r); got != values[0] {
 					t.Errorf("%s: %s is %s, want %s", p.Name, f.Key, got, values[0])

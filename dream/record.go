@@ -11,8 +11,9 @@ import (
 // is one object: version, model, model_sha256 and preprocess, then the
 // request's fields under their keys (Fields), so that a field added to
 // the table is recorded, and read back by --from, with no change here;
-// then, if the request names images (a mask), "images", the sha256 of
-// each by its name ({"left.png": "9f86d0..."}), which --from finds it by.
+// then, if the request names images (masks, a guide), "images", the
+// sha256 of each by its name ({"left.png": "9f86d0..."}), which --from
+// finds it by.
 type Record struct {
 	Version     string // of the program that dreamed
 	Model       string // registry name, or the model file's base name
@@ -72,7 +73,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a record. A field the record lacks (one added to the
 // table since it was written) keeps its default; keys it does not know
-// are ignored.
+// are ignored. An empty list of specs ("classes": []) reads as none (nil).
 func (r *Record) UnmarshalJSON(data []byte) error {
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(data, &keys); err != nil {
@@ -96,6 +97,9 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		if v, ok := keys[f.Key]; ok {
 			if err := json.Unmarshal(v, f.ptr(&r.Request)); err != nil {
 				return fmt.Errorf("record field %s: %w", f.Key, err)
+			}
+			if l, ok := f.Value(&r.Request).([]string); ok && len(l) == 0 {
+				f.Copy(&r.Request, &Request{}) // [] is none, as a request without them has
 			}
 		}
 	}

@@ -35,7 +35,9 @@ func recordSeeds(tb testing.TB) []string {
 // request validates writes itself back unchanged, its layers resolve or
 // fail without panicking on a small network, and its request dreams
 // there with the network's layer (octaves and iterations capped, to keep
-// runs short: they only count loops), a grey stand-in for its mask.
+// runs short: they only count loops), a grey stand-in for each image it
+// names (masks, guide), and without its classes, as the network has no
+// classifier.
 func FuzzRecord(f *testing.F) {
 	for _, s := range recordSeeds(f) {
 		f.Add(s)
@@ -73,14 +75,16 @@ func FuzzRecord(f *testing.F) {
 		}
 		req := rec.Request
 		n.Resolve(&req)
-		req.Layers, req.Octaves, req.Iterations = nil, min(req.Octaves, 3), 1
-		if req.Mask != "" {
-			grey := image.NewGray(image.Rect(0, 0, 4, 3))
-			for i := range grey.Pix {
-				grey.Pix[i] = 128
-			}
-			req.Images = map[string]Image{req.Mask: {Image: grey}}
+		req.Layers, req.Classes, req.Octaves, req.Iterations = nil, nil, min(req.Octaves, 3), 1
+		grey := image.NewGray(image.Rect(0, 0, 4, 3))
+		for i := range grey.Pix {
+			grey.Pix[i] = 128
 		}
+		req.Images = map[string]Image{}
+		req.RenameImages(func(_, name string) (string, error) {
+			req.Images[name] = Image{Image: grey}
+			return name, nil
+		})
 		if _, err := n.Dream(context.Background(), photo, req, nil); err != nil {
 			t.Fatalf("%+v: %v", req, err)
 		}

@@ -43,8 +43,15 @@ type Request struct {
 	// Mask names a grey image, in Images, that scales the step per pixel:
 	// white dreams fully, black not at all ("": none). See Images.
 	Mask string
-	// Images are the images the request names (Mask, a layer's @MASK),
-	// by name. They are what the options name rather than options, so
+	// Classes are class specs NAME|INDEX[=WEIGHT] (ParseClass) to dream
+	// towards, or away from with a negative weight, their terms added to
+	// the layers'; without layers and guide, they are the objective.
+	Classes []string
+	// Guide names an image, in Images, that guides the layers' terms
+	// (Network.Guided): the notebook's guided dream ("": none).
+	Guide string
+	// Images are the images the request names (Mask, Guide, a layer's
+	// @MASK), by name. They are what the options name rather than options, so
 	// they are not in the table: the caller loads them (LoadImage), and
 	// the Record keeps each one's name and sha256.
 	Images map[string]Image
@@ -57,10 +64,14 @@ type Field struct {
 	Label string // the studio form's label
 	Help  string // the flag's help
 	// Kind says how values are written: "int", "uint" and "float" are one
-	// number; "bool" is true or false; "layers" is a repeatable layer spec;
-	// "image" names an image of Request.Images (a file on the command
-	// line, an upload in the studio), "" for none.
+	// number; "bool" is true or false; "layers" is a layer spec and
+	// "classes" a class spec, both repeatable; "image" names an image of
+	// Request.Images (a file on the command line, an upload in the
+	// studio), "" for none.
 	Kind string
+	// Repeat says that every value given is kept (Set adds it to the
+	// others), not only the last.
+	Repeat bool
 	// Default is the field's value in Defaults; Min and Max bound a
 	// number (Zero, when set, says what 0 means when it lies outside them).
 	Default  any
@@ -80,22 +91,8 @@ type Field struct {
 // table.
 func Fields() []Field {
 	return []Field{
-		{
-			Key: "layers", Flag: "layer", Label: "Layer", Kind: "layers", Default: []string(nil),
-			Help:   "layer to dream, `NAME[:CH,...][=WEIGHT][@MASK]`, repeatable (default: the model's)",
-			ptr:    func(r *Request) any { return &r.Layers },
-			parse:  func(r *Request, s string) error { r.Layers = append(r.Layers, s); return nil },
-			format: func(r *Request) string { return strings.Join(r.Layers, ",") },
-			copy:   func(dst, src *Request) { dst.Layers = slices.Clone(src.Layers) },
-			check: func(r *Request) error {
-				for _, s := range r.Layers {
-					if _, err := ParseLayer(s); err != nil {
-						return &OptionError{Key: "layers", Flag: "layer", Value: s, Err: err}
-					}
-				}
-				return nil
-			},
-		},
+		specs("layers", "layer", "Layer", "layer to dream, `NAME[:CH,...][=WEIGHT][@MASK]`, repeatable (default: the model's)",
+			ParseLayer, func(r *Request) *[]string { return &r.Layers }),
 		number("octaves", "octaves", "Octaves", "number of octaves (scales), smallest dreamed first",
 			4, 1, 12, "", func(r *Request) *int { return &r.Octaves }),
 		number("octave_scale", "octave-scale", "Octave scale", "size ratio between octaves",
@@ -120,15 +117,48 @@ func Fields() []Field {
 		boolean("keep_colors", "keep-colors", "Keep colours",
 			"dream the luminance only (Y of YCbCr): each step moves a pixel's red, green and blue alike, so the photo keeps its colours (Cb, Cr)",
 			false, func(r *Request) *bool { return &r.KeepColors }),
-		{
-			Key: "mask", Flag: "mask", Label: "Mask (grey image)", Kind: "image", Default: "",
-			Help:   "a grey image `FILE`, resized to the photo, that scales the dream per pixel: white dreams fully, black not at all, at every octave",
-			ptr:    func(r *Request) any { return &r.Mask },
-			parse:  func(r *Request, s string) error { r.Mask = s; return nil },
-			format: func(r *Request) string { return r.Mask },
-			copy:   func(dst, src *Request) { dst.Mask = src.Mask },
-			check:  func(*Request) error { return nil },
+		imageName("mask", "mask", "Mask (grey image)",
+			"a grey image `FILE`, resized to the photo, that scales the dream per pixel: white dreams fully, black not at all, at every octave",
+			func(r *Request) *string { return &r.Mask }),
+		specs("classes", "class", "Classes",
+			"class to dream towards, `NAME|INDEX[=WEIGHT]`, repeatable: a class of the model's classifier by name (case aside, or whole words of one name: husky) or index (0 to 999 on ImageNet models); a negative weight suppresses it. Alone, the classes are the objective; with --layer, a class of weight 1 moves the image as much as the layers",
+			ParseClass, func(r *Request) *[]string { return &r.Classes }),
+		imageName("guide", "guide", "Guide image",
+			"guide image `FILE`: at each position of the layers (default: the model's), dream the guide's features that match best, the notebook's guided dream",
+			func(r *Request) *string { return &r.Guide }),
+	}
+}
+
+// specs makes the table entry of a repeatable spec: Set adds a value to
+// the others; parse checks a spec's syntax.
+func specs(key, flag, label, help string, parse func(string) (Layer, error), ptr func(*Request) *[]string) Field {
+	return Field{
+		Key: key, Flag: flag, Label: label, Kind: key, Repeat: true, Default: []string(nil), Help: help,
+		ptr:    func(r *Request) any { return ptr(r) },
+		parse:  func(r *Request, s string) error { *ptr(r) = append(*ptr(r), s); return nil },
+		format: func(r *Request) string { return strings.Join(*ptr(r), ",") },
+		copy:   func(dst, src *Request) { *ptr(dst) = slices.Clone(*ptr(src)) },
+		check: func(r *Request) error {
+			for _, s := range *ptr(r) {
+				if _, err := parse(s); err != nil {
+					return &OptionError{Key: key, Flag: flag, Value: s, Err: err}
+				}
+			}
+			return nil
 		},
+	}
+}
+
+// imageName makes the table entry of a field that names an image of
+// Request.Images ("" for none): Set names it, the caller loads it.
+func imageName(key, flag, label, help string, ptr func(*Request) *string) Field {
+	return Field{
+		Key: key, Flag: flag, Label: label, Help: help, Kind: "image", Default: "",
+		ptr:    func(r *Request) any { return ptr(r) },
+		parse:  func(r *Request, s string) error { *ptr(r) = s; return nil },
+		format: func(r *Request) string { return *ptr(r) },
+		copy:   func(dst, src *Request) { *ptr(dst) = *ptr(src) },
+		check:  func(*Request) error { return nil },
 	}
 }
 
@@ -248,12 +278,14 @@ func Defaults() Request {
 }
 
 // Set reads one value of the field into r, as a flag or a form field
-// gives it: a number replaces the field, a layer spec is added to the
-// others. Bounds are checked by Validate, once every value is in.
+// gives it: a number replaces the field, a layer or class spec is added
+// to the others (Repeat), an image's name replaces the field ("" for
+// none; its image is the caller's to load into Images). Bounds are
+// checked by Validate, once every value is in.
 func (f *Field) Set(r *Request, s string) error { return f.parse(r, s) }
 
 // Get returns the field of r as text, the way Set reads it (the specs of
-// "layers" joined by commas).
+// "layers" and "classes" joined by commas).
 func (f *Field) Get(r *Request) string { return f.format(r) }
 
 // Value returns the field's value in r (an int, uint64, float64, float32,

@@ -24,7 +24,8 @@ func TestDefaultsAreTheNotebooks(t *testing.T) {
 // within bounds.
 func unusual() Request {
 	return Request{Layers: []string{"a:1,2=0.5", "b@sky.png"}, Octaves: 3, OctaveScale: 1.25, Iterations: 7, Step: 2.5, Jitter: 9,
-		Seed: math.MaxUint64, MaxSize: 640, Laplacian: 4, Smooth: 1.5, KeepColors: true, Mask: "left half.png"}
+		Seed: math.MaxUint64, MaxSize: 640, Laplacian: 4, Smooth: 1.5, KeepColors: true, Mask: "left half.png",
+		Classes: []string{"goldfish=2", "1"}, Guide: "flowers.jpg"}
 }
 
 func TestEveryFieldIsInTheTable(t *testing.T) {
@@ -41,8 +42,8 @@ func TestEveryFieldIsInTheTable(t *testing.T) {
 		}
 		// Every field reads back what it writes, and copies.
 		var back Request
-		if f.Kind == "layers" {
-			for _, s := range r.Layers {
+		if f.Repeat {
+			for _, s := range f.Value(&r).([]string) {
 				if err := f.Set(&back, s); err != nil {
 					t.Fatal(err)
 				}
@@ -82,6 +83,7 @@ func TestValidate(t *testing.T) {
 		{func(r *Request) { r.Jitter = -1 }, `jitter is "-1"`},
 		{func(r *Request) { r.MaxSize = 5 }, `max size is "5": want 0 (full size) or a whole number from 16 to 16384`},
 		{func(r *Request) { r.Layers = []string{"a", "b:x"} }, `layer is "b:x": channel "x" is not a channel number`},
+		{func(r *Request) { r.Classes = []string{"goldfish", "tabby=0"} }, `class is "tabby=0": weight "0" is 0`},
 	} {
 		r := Defaults()
 		tc.change(&r)

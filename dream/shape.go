@@ -49,7 +49,7 @@ func newLaplacian(c, h, w, n int) *laplacian {
 func (l *laplacian) normalize(x []float32) {
 	l.split(x)
 	for _, lv := range l.levels {
-		rms := math.Sqrt(sumSquares(lv.data, nil, 0, nil, &l.sums) / float64(len(lv.data)))
+		rms := math.Sqrt(sumSquares(lv.data, nil, 0, nil, false, &l.sums) / float64(len(lv.data)))
 		scale := float32(1 / max(rms, 1e-10))
 		for i := range lv.data {
 			lv.data[i] *= scale

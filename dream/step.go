@@ -1,8 +1,10 @@
 package dream
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/deepdream-go/deepdream/graph"
 	"github.com/deepdream-go/deepdream/internal/parallel"
@@ -18,13 +20,20 @@ type Stepper struct {
 	// lo and hi are the input range of each channel, pixels 0 and 255;
 	// unit is one pixel level in the channel's input units (Scale/Std).
 	lo, hi, unit [3]float32
-	sums         [sumBlocks]float64
+	scratch      scratch
+	// classScale multiplies the gradient of the class terms of an
+	// objective that has others too, so that a class of weight 1 moves
+	// the image as much as those together, once balanced (see balance);
+	// layers holds their gradient while it is measured.
+	classScale float32
+	balanced   bool
+	layers     []float32
 
 	look   look       // what the request asks of each step beyond the notebook's
 	shaped []float32  // the gradient shaped (look.shapes), or nil
 	lap    *laplacian // for look.laplacian > 0
 	blur   *gaussian  // for look.smooth > 0
-	// grids holds, per layer with a mask, the mask over its cells this
+	// grids holds, per term with a mask, the mask over its cells this
 	// step (gridSizes: height and width); nil without layer masks.
 	grids     [][]float32
 	gridSizes [][2]int
@@ -53,7 +62,7 @@ func (n *Network) newStepper(h, w int, obj Objective, mem *graph.Memory, opts gr
 	if err := obj.check(p); err != nil {
 		return nil, err
 	}
-	s := &Stepper{plan: p, input: n.Input, h: h, w: w, obj: obj}
+	s := &Stepper{plan: p, input: n.Input, h: h, w: w, obj: obj, classScale: 1, balanced: !obj.mixed()}
 	pre := n.Preprocess
 	for c := range 3 {
 		s.lo[c] = (0*pre.Scale - pre.Mean[c]) / pre.Std[c]
@@ -96,15 +105,23 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 			gridMask(grid, s.gridSizes[i][0], s.gridSizes[i][1], s.look.layerMasks[i], s.h, s.w, ox, oy)
 		}
 	}
-	obj := s.obj.eval(s.plan, true, &s.sums, s.grids)
-	if err := s.plan.Backward(ctx); err != nil {
-		return 0, err
+	var obj float64
+	if !s.balanced {
+		var err error
+		if obj, err = s.balance(ctx); err != nil {
+			return 0, err
+		}
+	} else {
+		obj = s.obj.eval(s.plan, allTerms, s.classScale, &s.scratch, s.grids)
+		if err := s.plan.Backward(ctx); err != nil {
+			return 0, err
+		}
 	}
 	g := s.plan.Grad(s.input)
 	if s.shaped != nil {
 		g = s.shape(g)
 	}
-	mean := float32(sumAbs(g, &s.sums) / float64(len(g)))
+	mean := float32(sumAbs(g, &s.scratch.sums) / float64(len(g)))
 	if mean == 0 {
 		return obj, nil // nothing to follow: a dead layer at this size
 	}
@@ -120,6 +137,43 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 		scale[c] = stepSize * u / mean
 	}
 	updateTasks.For(3*s.h, 8, updateTask{s, src, g, scale, ox, oy})
+	return obj, nil
+}
+
+// balance runs the backward pass of a step whose objective has class
+// terms and others in two, the others' and the classes', and sets
+// classScale so that the classes, at weight 1, move the image as much as
+// the others together: the mean absolute gradient of the others over the
+// classes', times the sum of the classes' |weights| (a class of weight
+// 0.5 then moves it half as much). The input's gradient is then the sum
+// of the two, scaled, which the steps that follow (of this Stepper: this
+// octave) compute in one pass. It returns the objective.
+func (s *Stepper) balance(ctx context.Context) (float64, error) {
+	obj := s.obj.eval(s.plan, layerTerms, 1, &s.scratch, s.grids)
+	if err := s.plan.Backward(ctx); err != nil {
+		return 0, err
+	}
+	g := s.plan.Grad(s.input)
+	s.layers = append(s.layers[:0], g...)
+	s.obj.eval(s.plan, classTerms, 1, &s.scratch, s.grids)
+	if err := s.plan.Backward(ctx); err != nil {
+		return 0, err
+	}
+	weights := 0.0
+	for _, l := range s.obj {
+		if l.Class != nil {
+			weights += math.Abs(float64(cmp.Or(l.Weight, 1)))
+		}
+	}
+	layers, classes := sumAbs(s.layers, &s.scratch.sums), sumAbs(g, &s.scratch.sums)
+	s.classScale = 1
+	if layers > 0 && classes > 0 {
+		s.classScale = float32(layers / classes * weights)
+	}
+	for i, v := range s.layers {
+		g[i] = v + s.classScale*g[i]
+	}
+	s.balanced = true
 	return obj, nil
 }
 

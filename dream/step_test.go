@@ -70,3 +70,78 @@ func TestStepMovesPixelsAlikeOnEveryModel(t *testing.T) {
 		}
 	}
 }
+
+// TestStepAsBeforeClassesAndGuides checks that the objectives dreams had
+// before class and guided terms existed (layers' L2 norms, with weights)
+// step bit for bit as they did: the make_step of those days, written out
+// below, and Stepper.Step give the same image after every step, on the
+// small network and on GoogLeNet with two layers, one of weight -0.5.
+func TestStepAsBeforeClassesAndGuides(t *testing.T) {
+	type tc struct {
+		n    *Network
+		obj  Objective
+		h, w int
+	}
+	cases := []tc{
+		{tinyNetwork(), Objective{{Name: "r"}}, 30, 40},
+		{googLeNet(t), Objective{{Name: "inception_3b/output_1"}, {Name: "inception_4c/output_1", Weight: -0.5}}, 150, 170},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		s, err := c.n.NewStepper(c.h, c.w, c.obj, graph.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := c.n.NewStepper(c.h, c.w, c.obj, graph.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := c.n.Preprocess.Tensor(testImage(c.w, c.h))
+		ref := append([]float32(nil), src...)
+		rng := rand.New(rand.NewPCG(3, 4))
+		for step := range 3 {
+			ox, oy := rng.IntN(65)-32, rng.IntN(65)-32
+			if _, err := s.Step(ctx, src, ox, oy, 1.5); err != nil {
+				t.Fatal(err)
+			}
+			if err := before.stepAsBefore(ctx, ref, ox, oy, 1.5); err != nil {
+				t.Fatal(err)
+			}
+			for i := range src {
+				if src[i] != ref[i] {
+					t.Fatalf("%v: step %d: value %d is %v, was %v", c.obj.Targets(), step, i, src[i], ref[i])
+				}
+			}
+		}
+	}
+}
+
+// stepAsBefore is Step as it was before class and guided terms: every
+// layer's gradient set to Weight*a, whole layers only.
+func (s *Stepper) stepAsBefore(ctx context.Context, src []float32, ox, oy int, stepSize float32) error {
+	roll(s.plan.Data(s.input), src, s.h, s.w, ox, oy)
+	if err := s.plan.Forward(ctx); err != nil {
+		return err
+	}
+	for _, l := range s.obj {
+		w := l.Weight
+		if w == 0 {
+			w = 1
+		}
+		g := s.plan.Grad(l.Name)
+		for i, v := range s.plan.Data(l.Name) {
+			g[i] = w * v
+		}
+	}
+	if err := s.plan.Backward(ctx); err != nil {
+		return err
+	}
+	g := s.plan.Grad(s.input)
+	mean := float32(sumAbs(g, new([sumBlocks]float64)) / float64(len(g)))
+	var scale [3]float32
+	for c, u := range s.unit {
+		scale[c] = stepSize * u / mean
+	}
+	updateTasks.For(3*s.h, 8, updateTask{s, src, g, scale, ox, oy})
+	return nil
+}

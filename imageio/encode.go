@@ -31,6 +31,15 @@ type EncodeOptions struct {
 	// through transparent and translucent pixels; nil means white. PNG
 	// keeps the alpha channel and ignores it.
 	Background color.Color
+	// ICC is an ICC profile to carry (as Info.ICC), in a PNG iCCP chunk
+	// or JPEG APP2 "ICC_PROFILE" segments; nil carries none.
+	ICC []byte
+	// EXIF is an EXIF block to carry (as Info.EXIF), in a PNG eXIf chunk
+	// or a JPEG APP1 segment, made true of the image written: orientation
+	// 1 (the pixels are written as given, upright), its pixel dimensions,
+	// and no thumbnail (it would show the photo, not the dream); nil
+	// carries none.
+	EXIF []byte
 }
 
 // FormatFromPath returns the format ("png" or "jpeg") that path's extension
@@ -63,15 +72,21 @@ func CheckOutput(input, output string) error {
 }
 
 // Encode writes img to w as format ("png" or "jpeg"), with the dream
-// parameters of opts embedded. JPEG has no alpha channel: translucent
-// pixels are composited on opts.Background (white unless told).
+// parameters, ICC profile and EXIF block of opts embedded. PNG keeps the
+// image's depth, 16 bits a sample for a 16-bit image (see Depth); JPEG
+// has 8, and no alpha channel: translucent pixels are composited on
+// opts.Background (white unless told).
 func Encode(w io.Writer, img image.Image, format string, opts EncodeOptions) error {
 	if err := checkMetadata(opts.Metadata, format); err != nil {
 		return err
 	}
+	exif, err := checkCarried(opts, format, img)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	var head int   // bytes of the encoded stream before the metadata
-	var tag []byte // the metadata as a chunk or segment
+	var head int      // bytes of the encoded stream before ours
+	var tags [][]byte // our chunks or segments, in order
 	switch format {
 	case "png":
 		// Deflate's fastest level: on a 1352x900 dream 118 ms against
@@ -81,7 +96,15 @@ func Encode(w io.Writer, img image.Image, format string, opts EncodeOptions) err
 			return fmt.Errorf("imageio: %w", err)
 		}
 		head = len(pngSignature) + 8 + 13 + 4 // the IHDR chunk comes first, then ours
-		tag = pngTextChunk(opts.Metadata)
+		if opts.Metadata != "" {
+			tags = append(tags, pngTextChunk(opts.Metadata))
+		}
+		if len(opts.ICC) > 0 {
+			tags = append(tags, pngICCP(opts.ICC))
+		}
+		if exif != nil {
+			tags = append(tags, pngChunk("eXIf", exif))
+		}
 	case "jpeg":
 		q := opts.Quality
 		if q == 0 {
@@ -93,15 +116,21 @@ func Encode(w io.Writer, img image.Image, format string, opts EncodeOptions) err
 		if err := jpeg.Encode(&buf, flatten(img, opts.Background), &jpeg.Options{Quality: q}); err != nil {
 			return fmt.Errorf("imageio: %w", err)
 		}
-		head = 2 // SOI
-		tag = jpegComment(opts.Metadata)
+		head = 2 // SOI, then ours: EXIF first, as the EXIF specification has it
+		if exif != nil {
+			tags = append(tags, jpegSegment(jpegAPP1, []byte(exifPrefix), exif))
+		}
+		if len(opts.ICC) > 0 {
+			tags = append(tags, jpegICCSegments(opts.ICC))
+		}
+		if opts.Metadata != "" {
+			tags = append(tags, jpegComment(opts.Metadata))
+		}
 	default:
 		return fmt.Errorf("imageio: cannot encode format %q (supported: png, jpeg)", format)
 	}
-	if opts.Metadata == "" {
-		tag = nil
-	}
-	for _, part := range [][]byte{buf.Bytes()[:head], tag, buf.Bytes()[head:]} {
+	parts := append([][]byte{buf.Bytes()[:head]}, tags...)
+	for _, part := range append(parts, buf.Bytes()[head:]) {
 		if _, err := w.Write(part); err != nil {
 			return err
 		}

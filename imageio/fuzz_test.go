@@ -41,7 +41,7 @@ func FuzzDecode(f *testing.F) {
 		if info.Orientation < 1 || info.Orientation > 8 || img.Rect != image.Rect(0, 0, w, h) || w*h > fuzzMaxPixels {
 			t.Fatalf("image %v for info %+v", img.Rect, info)
 		}
-		if info.HasAlpha != (info.Alpha != nil) || info.HasAlpha && info.Alpha.Rect != img.Rect {
+		if info.HasAlpha != (info.Alpha != nil) || info.HasAlpha && info.Alpha.Bounds() != img.Rect {
 			t.Fatalf("alpha %v for info %+v", info.Alpha != nil, info)
 		}
 	})
@@ -83,6 +83,93 @@ func FuzzEXIFOrientation(f *testing.F) {
 		}
 		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
 			t.Fatalf("%d bytes allocated reading %d bytes of EXIF", n, len(tiff))
+		}
+	})
+}
+
+// carrySeeds are files that hold ICC profiles and EXIF blocks, some
+// malformed.
+func carrySeeds(f *testing.F) [][]byte {
+	icc := readTestdata(f, "synthetic.icc")
+	jpg := encodeJPEG(f, gridImage("AB"))
+	var seeds [][]byte
+	for _, name := range []string{"exiftool-orient6.jpg", "exiftool-16bit.png"} {
+		seeds = append(seeds, readTestdata(f, name))
+	}
+	for _, format := range []string{"jpeg", "png"} {
+		var buf bytes.Buffer
+		tiff, _ := testTIFF(binary.LittleEndian, []tiffEntry{{tagOrientation, tiffShort, 1, 6}}, []tiffEntry{{tagPixelXDimension, tiffShort, 1, 32}}, []byte("\xFF\xD8\xFF\xD9"))
+		if err := Encode(&buf, gridImage("AB"), format, EncodeOptions{ICC: icc, EXIF: tiff}); err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, buf.Bytes())
+	}
+	app2 := func(seq, n byte, data []byte) []byte {
+		return jpegSegment(jpegAPP2, []byte(iccPrefix), []byte{seq, n}, data)
+	}
+	seeds = append(seeds, append(append(append([]byte{0xFF, 0xD8}, app2(2, 2, icc[100:])...), app2(1, 2, icc[:100])...), jpg[2:]...))
+	return seeds
+}
+
+// FuzzCarry reads profiles and EXIF blocks from any bytes, as JPEG, PNG
+// and WebP: what is kept is an RGB profile by its header and an EXIF block
+// uprightEXIF can edit, and reading allocates no more than a bounded
+// inflation of the input.
+func FuzzCarry(f *testing.F) {
+	for _, s := range carrySeeds(f) {
+		f.Add(s)
+	}
+	exifOrientation(tiffOrientation(binary.BigEndian, 1)) // load the tag tables before measuring
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for _, format := range []string{"jpeg", "png", "webp"} {
+			var info Info
+			info.carry(format, data, exifOf(format, data))
+			if info.ICC != nil && (checkICC(info.ICC) != nil || iccSpace(info.ICC) != "RGB ") {
+				t.Fatalf("%s: kept a profile that is not an RGB one: %v", format, checkICC(info.ICC))
+			}
+			if info.EXIF != nil {
+				if _, err := uprightEXIF(info.EXIF, 1<<32-1, 0); err != nil || len(info.EXIF) > maxCarriedEXIF {
+					t.Fatalf("%s: kept an EXIF block of %d bytes that cannot be carried: %v", format, len(info.EXIF), err)
+				}
+			}
+		}
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > uint64(12*len(data)+6*maxICCBytes+1<<20) {
+			t.Fatalf("%d bytes allocated reading %d bytes", n, len(data))
+		}
+	})
+}
+
+// FuzzUprightEXIF edits any block: an edit keeps its size, says
+// orientation 1 to go-exif, and editing it again changes nothing.
+func FuzzUprightEXIF(f *testing.F) {
+	for _, o := range []uint16{1, 6} {
+		f.Add(tiffOrientation(binary.BigEndian, o), uint32(20), uint32(30))
+	}
+	tiff, _ := testTIFF(binary.BigEndian, []tiffEntry{{tagImageWidth, tiffShort, 1, 9}, {tagOrientation, tiffShort, 1, 8}},
+		[]tiffEntry{{tagPixelXDimension, tiffShort, 1, 9}, {tagPixelYDimension, tiffLong, 1, 4}}, []byte("thumbnail"))
+	f.Add(tiff, uint32(70000), uint32(1))
+	for _, s := range carrySeeds(f) {
+		if tiff := exifOf("jpeg", s); tiff != nil {
+			f.Add(tiff, uint32(16), uint32(32))
+		}
+	}
+	exifOrientation(tiffOrientation(binary.BigEndian, 1))
+	f.Fuzz(func(t *testing.T, tiff []byte, w, h uint32) {
+		out, err := uprightEXIF(tiff, int(w), int(h))
+		if err != nil {
+			return
+		}
+		if len(out) != len(tiff) {
+			t.Fatalf("%d bytes made %d", len(tiff), len(out))
+		}
+		if again, err := uprightEXIF(out, int(w), int(h)); err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("editing again: %v, changed %v", err, !bytes.Equal(again, out))
+		}
+		if o := exifOrientation(out); o != 1 {
+			t.Fatalf("go-exif reads orientation %d", o)
 		}
 	})
 }

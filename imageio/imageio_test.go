@@ -60,7 +60,7 @@ func TestConversions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Format != "gif" || !info.HasAlpha || info.Alpha.AlphaAt(1, 1).A != 255 || info.Alpha.AlphaAt(0, 0).A != 0 {
+	if info.Format != "gif" || !info.HasAlpha || info.Alpha.(*image.Alpha).AlphaAt(1, 1).A != 255 || info.Alpha.(*image.Alpha).AlphaAt(0, 0).A != 0 {
 		t.Errorf("GIF with a transparent index: info %+v", info)
 	}
 	if got := img.NRGBAAt(1, 1); got != (color.NRGBA{200, 10, 10, 255}) {
@@ -104,7 +104,7 @@ func TestAlphaRoundTrip(t *testing.T) {
 		}
 	}
 	// A dream of a downscaled copy gets a scaled alpha channel.
-	if half := ApplyAlpha(image.NewRGBA(image.Rect(0, 0, 4, 3)), info.Alpha); half.Rect.Dx() != 4 || half.Pix[3] == 255 {
+	if half := ApplyAlpha(image.NewRGBA(image.Rect(0, 0, 4, 3)), info.Alpha).(*image.NRGBA); half.Rect.Dx() != 4 || half.Pix[3] == 255 {
 		t.Errorf("scaled alpha: bounds %v, first alpha %d", half.Rect, half.Pix[3])
 	}
 	// An opaque image has no alpha to keep.

@@ -49,10 +49,7 @@ func pngChunk(typ string, data []byte) []byte {
 
 // jpegComment returns a COM segment (marker, length, payload) holding text.
 func jpegComment(text string) []byte {
-	payload := jpegCommentPrefix + text
-	seg := []byte{0xFF, jpegCOM}
-	seg = binary.BigEndian.AppendUint16(seg, uint16(2+len(payload)))
-	return append(seg, payload...)
+	return jpegSegment(jpegCOM, []byte(jpegCommentPrefix+text))
 }
 
 // checkMetadata reports text that cannot be embedded in format.

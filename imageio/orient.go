@@ -18,22 +18,18 @@ const (
 	maxEXIFBytes   = 1 << 20 // a PNG eXIf chunk may be large; orientation sits near its start
 )
 
-// orientation returns the EXIF orientation (1-8) stored in the file data of
-// the given format, or 1 when there is none or it cannot be read.
-func orientation(format string, data []byte) int {
-	var tiff []byte
+// exifOf returns the EXIF block (a TIFF structure) stored in the file data
+// of the given format, or nil.
+func exifOf(format string, data []byte) []byte {
 	switch format {
 	case "jpeg":
-		tiff = jpegEXIF(data)
+		return jpegEXIF(data)
 	case "png":
-		tiff = pngEXIF(data)
+		return pngEXIF(data)
 	case "webp":
-		tiff = webpEXIF(data)
+		return webpEXIF(data)
 	}
-	if tiff == nil {
-		return 1
-	}
-	return exifOrientation(tiff)
+	return nil
 }
 
 // jpegEXIF returns the TIFF structure of the first APP1 EXIF segment.
@@ -52,7 +48,8 @@ func jpegEXIF(data []byte) (tiff []byte) {
 	return tiff
 }
 
-// pngEXIF returns the contents of the eXIf chunk.
+// pngEXIF returns the contents of the eXIf chunk. Some writers start it
+// with the JPEG "Exif\0\0" prefix; that is dropped.
 func pngEXIF(data []byte) (tiff []byte) {
 	walkPNG(bytes.NewReader(data), func(typ string, chunk *io.LimitedReader) (bool, error) {
 		if typ != "eXIf" {
@@ -61,12 +58,18 @@ func pngEXIF(data []byte) (tiff []byte) {
 		tiff, _ = readAll(chunk, maxEXIFBytes)
 		return true, nil
 	})
-	return tiff
+	return bytes.TrimPrefix(tiff, []byte(exifPrefix))
 }
 
 // webpEXIF returns the contents of the EXIF chunk of an extended WebP file.
 // Some writers start it with the JPEG "Exif\0\0" prefix; that is dropped.
 func webpEXIF(data []byte) []byte {
+	return bytes.TrimPrefix(webpChunk(data, "EXIF"), []byte(exifPrefix))
+}
+
+// webpChunk returns the data of the first chunk of type fourcc in a WebP
+// file, or nil.
+func webpChunk(data []byte, fourcc string) []byte {
 	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
 		return nil
 	}
@@ -75,8 +78,8 @@ func webpEXIF(data []byte) []byte {
 		if n > uint64(len(rest)-8) {
 			return nil
 		}
-		if string(rest[:4]) == "EXIF" {
-			return bytes.TrimPrefix(rest[8:8+n], []byte(exifPrefix))
+		if string(rest[:4]) == fourcc {
+			return rest[8 : 8+n]
 		}
 		rest = rest[8+n:]
 		if n%2 == 1 && len(rest) > 0 { // chunks are padded to an even size
@@ -94,8 +97,9 @@ var (
 )
 
 // exifOrientation reads tag 0x0112 of IFD0 from a TIFF structure with
-// github.com/dsoprea/go-exif. Anything unexpected, panics included, means 1:
-// a camera's broken EXIF must not stop a photo from being dreamed.
+// github.com/dsoprea/go-exif. No structure, or anything unexpected, panics
+// included, means 1: a camera's broken EXIF must not stop a photo from
+// being dreamed.
 //
 // The library trusts count fields: reading a value allocates count times the
 // type size first (8 GiB for a count of 2^32-1), and so does its thumbnail
@@ -103,6 +107,9 @@ var (
 // outside IFD0, before any sub-IFD or thumbnail is parsed, and the value is
 // read only from an entry of one SHORT, as the EXIF specification has it.
 func exifOrientation(tiff []byte) (o int) {
+	if len(tiff) == 0 {
+		return 1
+	}
 	defer func() {
 		if recover() != nil {
 			o = 1
@@ -133,19 +140,26 @@ func exifOrientation(tiff []byte) (o int) {
 	return o
 }
 
-// orient returns img turned upright for EXIF orientation o, or img itself for
+// orient returns img, an *image.NRGBA or *image.NRGBA64, turned upright
+// for EXIF orientation o (a new image of the same type), or img itself for
 // orientation 1. The eight orientations are the symmetries of a rectangle:
 // o says where the stored first row and column go.
-func orient(img *image.NRGBA, o int) *image.NRGBA {
+func orient(img image.Image, o int) image.Image {
 	if o == 1 {
 		return img
 	}
-	w, h := img.Rect.Dx(), img.Rect.Dy()
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	dw, dh := w, h
 	if o >= 5 {
 		dw, dh = h, w
 	}
-	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	var out image.Image = image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	if Depth(img) == 16 {
+		out = image.NewNRGBA64(image.Rect(0, 0, dw, dh))
+	}
+	src, sstride, n := buffer(img)
+	dst, dstride, _ := buffer(out)
+	px := 4 * n // bytes a pixel
 	for y := 0; y < dh; y++ {
 		for x := 0; x < dw; x++ {
 			// (sx, sy) is the stored pixel shown at (x, y).
@@ -166,7 +180,7 @@ func orient(img *image.NRGBA, o int) *image.NRGBA {
 			case 8: // to be turned 90° anticlockwise
 				sx, sy = w-1-y, x
 			}
-			copy(out.Pix[y*out.Stride+4*x:][:4], img.Pix[sy*img.Stride+4*sx:][:4])
+			copy(dst[y*dstride+px*x:][:px], src[sy*sstride+px*sx:][:px])
 		}
 	}
 	return out

@@ -142,7 +142,7 @@ func TestMalformedEXIF(t *testing.T) {
 	}
 	// An APP1 segment that is XMP, not EXIF, is no orientation either.
 	xmp := append([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0, 12}, "http://ns."...)
-	if got := orientation("jpeg", append(xmp, jpg[2:]...)); got != 1 {
+	if got := exifOrientation(exifOf("jpeg", append(xmp, jpg[2:]...))); got != 1 {
 		t.Errorf("XMP APP1: orientation %d, want 1", got)
 	}
 }

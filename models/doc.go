@@ -29,7 +29,10 @@
 // one way a model is opened, gives a file whose sidecar names no default
 // layer GoogLeNet's names if it has GoogLeNet's inception modules, and
 // otherwise the layer dream.NewNetwork chooses from its graph, and says
-// which.
+// which; and every profile without class names ImageNet's, for the class
+// specs of a dream (dream --class). Find locates a model file by its
+// sha256, as `dream --from` does (internal/recorded, which finds a
+// dream's images too).
 //
 // Entries share their alias maps and slices with the table: callers must
 // not modify them.

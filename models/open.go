@@ -16,12 +16,17 @@ import (
 // names and default layer; any other file gets the layer dream.NewNetwork
 // chooses from its graph. The note then says which, for the caller to show
 // where the default layer is used; it is empty when e names the default.
+// A profile without class names gets ImageNet's, which a classifier of
+// 1000 classes uses for the class specs of a request.
 func (e *Entry) Open(path string) (net *dream.Network, note string, err error) {
 	g, err := graph.Open(path)
 	if err != nil {
 		return nil, "", err
 	}
 	p := e.Profile
+	if p.Classes == nil {
+		p.Classes = ImageNetClasses()
+	}
 	if p.DefaultLayer == "" && hasGoogLeNetModules(g) {
 		google := registry[0].Profile
 		p.DefaultLayer, p.MainLayers = google.DefaultLayer, google.MainLayers

@@ -30,8 +30,9 @@ func newClassifyCmd() *cobra.Command {
 		Long: `classify resizes the whole photo to the model's input size (no crop) with the
 model's preprocessing (GoogLeNet: 224x224, BGR, mean 104/117/123), runs the full
 network and prints the top ImageNet labels, best first, one "label probability"
-per line. A model that ends in logits (no Softmax, as PyTorch exports) has the
-softmax applied to its output. A model whose output is not the 1000 ImageNet
+per line (4 decimals; 3 significant digits below 0.0001, e.g. 3.29e-08). A model
+that ends in logits (no Softmax, as PyTorch exports) has the softmax applied to
+its output. A model whose output is not the 1000 ImageNet
 classes (a feature extractor) has its largest outputs printed as "#INDEX value",
 with a note.`,
 		Example: `  deepdream classify dog.jpg
@@ -83,12 +84,14 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 		return err
 	}
 	probs := p.Data(outs[0].Name)
-	labels, format := models.ImageNetClasses(), "%s %.4f\n"
+	// Probabilities in 4 decimals, those below 0.0001 in 3 digits (3.29e-08,
+	// not 0.0000: how unlikely a class is counts, for dream --class).
+	labels, format, small := models.ImageNetClasses(), "%s %.4f\n", "%s %.3g\n"
 	switch {
 	case len(probs) != len(labels):
 		fmt.Fprintf(stderr, "deepdream: %s: output %q has %d values, not the %d ImageNet classes: its largest values follow, by index\n",
 			lm.path, outs[0].Name, len(probs), len(labels))
-		labels, format = make([]string, len(probs)), "%s %.4g\n"
+		labels, format, small = make([]string, len(probs)), "%s %.4g\n", "%s %.4g\n"
 		for i := range labels {
 			labels[i] = fmt.Sprintf("#%d", i)
 		}
@@ -101,7 +104,11 @@ func runClassify(ctx context.Context, stdout, stderr io.Writer, o classifyOption
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
 	for _, i := range idx[:min(o.top, len(idx))] {
-		fmt.Fprintf(stdout, format, labels[i], probs[i])
+		f := format
+		if math.Abs(float64(probs[i])) < 0.0001 {
+			f = small
+		}
+		fmt.Fprintf(stdout, f, labels[i], probs[i])
 	}
 	return nil
 }

@@ -23,13 +23,14 @@ type dreamOptions struct {
 	model     modelFlags
 	req       dream.Request
 	quality   int
+	depth     int // --depth: 8, 16, or 0 for the photo's
 	bg        string
 	maxPixels int
 	quiet     bool
 	preset    string
 	from      string
 	modelDirs []string      // --models: where --from looks for the record's model
-	imageDirs []string      // --images: where --from looks for the record's images (masks)
+	imageDirs []string      // --images: where --from looks for the record's images (masks, guide)
 	rec       *dream.Record // read from --from
 	// fromRecord holds the keys of the request's fields that the record
 	// of --from gave (the command line did not).
@@ -50,8 +51,16 @@ step is in pixel levels (0..255) on every model, the notebook's on GoogLeNet.
 --layer takes a layer name (an alias such as inception_4c/output, or a tensor name
 from 'deepdream layers'; an exact tensor name wins), optionally with channels, a
 weight and a mask: NAME[:CH[,CH...]][=WEIGHT][@MASK]. Repeat it to dream several
-layers at once. Everything after the first @ is the mask's file (a grey image: the
-layer counts where it is white, not where it is black).
+layers at once. A negative weight suppresses what the layer sees. Everything after
+the first @ is the mask's file (a grey image: the layer counts where it is white,
+not where it is black).
+
+--class dreams towards a class of the model's classifier (ImageNet's 1000 on the
+registry's models), by name or index, optionally with a weight: NAME|INDEX[=WEIGHT].
+Alone it is the objective; with --layer it is balanced against the layers, weight 1
+moving the image as much as the layers together. A negative weight suppresses the
+class. --guide IMG dreams, at each position of the layers, the features of the guide
+image that match best (the notebook's guided dream).
 
 --mask FILE, a grey image resized to the photo, scales the dream per pixel, at
 every octave: white dreams fully, black not at all (those pixels stay as they were).
@@ -60,15 +69,25 @@ YCbCr). --laplacian N normalises the gradient's Laplacian pyramid of N halvings
 band by band, --smooth S blurs it with a Gaussian of S pixels: both give smoother,
 larger patterns. All are off by default.
 
+A dream's record names its images (masks, guide) by name and sha256, by which --from
+finds the files again: in --images DIR, beside the dream or in the working directory.
+
 --preset NAME sets several of these flags at once to a recipe of 'deepdream
 presets'; the flags given on the command line win over it, and it wins over the
 parameters of --from.
+
+The dream keeps the photo's transparency (in a PNG), its ICC profile and its
+EXIF (made true of the dream: orientation 1, its size, no thumbnail). A 16-bit
+PNG gives a 16-bit PNG; --depth 8 or 16 chooses (a JPEG has 8 bits).
 
 The same seed, model, input and flags give the same output on the same build.`,
 		Example: `  deepdream dream photo.jpg -o dream.png
   deepdream dream photo.jpg -o dream.png --layer inception_3b/output --iterations 20
   deepdream dream photo.jpg -o dream.jpg --layer inception_4c/output=1 --layer inception_3b/output=0.5
   deepdream dream photo.jpg -o dogs.png --layer inception_4c/output:97 --step 2
+  deepdream dream photo.jpg -o fish.png --class goldfish --iterations 20
+  deepdream dream photo.jpg -o both.png --layer inception_4c/output --class "Siberian husky=0.5"
+  deepdream dream photo.jpg -o guided.png --guide flowers.jpg --layer inception_3b/output
   deepdream dream photo.jpg -o slugs.png --preset dog-slug --iterations 30
   deepdream dream photo.jpg -o sky.png --mask sky-mask.png --keep-colors
   deepdream dream photo.jpg -o two.png --layer inception_4c/output@left.png --layer inception_3b/output@right.png
@@ -104,11 +123,12 @@ func (o *dreamOptions) register(f *pflag.FlagSet) {
 	registerRequest(f, &o.req)
 	registerMaxPixels(f, &o.maxPixels)
 	f.IntVar(&o.quality, "quality", imageio.DefaultQuality, "JPEG quality, 1 to 100")
+	f.IntVar(&o.depth, "depth", 0, "bits a sample of a PNG dream: 8, 16, or 0 for the photo's (16 for a 16-bit PNG, else 8); a JPEG has 8")
 	f.StringVar(&o.bg, "background", "white", "colour a JPEG dream shows where the photo is transparent: `#RRGGBB`, white, black or grey (a PNG keeps the transparency)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous `DREAM` (flags given here win), and its model, found by sha256")
 	f.StringArrayVar(&o.modelDirs, "models", nil, "a `DIR` where --from looks for the dream's model file by its sha256, repeatable (also looked in: the dream's directory, the working directory, the model cache)")
-	f.StringArrayVar(&o.imageDirs, "images", nil, "a `DIR` where --from looks for the dream's masks by their sha256, repeatable (also looked in: the dream's directory, the working directory)")
+	f.StringArrayVar(&o.imageDirs, "images", nil, "a `DIR` where --from looks for the dream's images (masks, guide) by their sha256, repeatable (also looked in: the dream's directory, the working directory)")
 	registerPreset(f, &o.preset)
 }
 
@@ -165,6 +185,16 @@ func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 	if err := imageio.CheckOutput(o.in, o.out); err != nil {
 		return dream.Photo{}, usageError{err}
 	}
+	format, _ := imageio.FormatFromPath(o.out) // checked just now
+	depth := o.depth
+	switch {
+	case depth != 0 && depth != 8 && depth != 16:
+		return dream.Photo{}, usagef("%s: --depth %d: want 8 or 16 (or 0: the photo's)", o.command, depth)
+	case depth == 16 && format != "png":
+		return dream.Photo{}, usagef("%s: --depth 16: a JPEG has 8 bits a sample; write a .png for 16", o.command)
+	case depth == 0:
+		depth = dream.DepthOfPhoto
+	}
 	if err := atomicfile.Check(o.out); err != nil {
 		return dream.Photo{}, err
 	}
@@ -173,11 +203,24 @@ func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 			return dream.Photo{}, err
 		}
 	}
-	if err := o.loadImages(); err != nil {
+	if err := o.loadImages(stderr); err != nil {
 		return dream.Photo{}, err
 	}
-	format, _ := imageio.FormatFromPath(o.out) // checked above
-	return dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Background: bg}, nil
+	return dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Depth: depth, Background: bg,
+		Note: warnOnce(stderr, o.in)}, nil
+}
+
+// warnOnce returns a dream.Photo.Note that warns on stderr of what the
+// photo held that its dream does not carry, once per note: a sweep reads
+// its photo once per dream.
+func warnOnce(stderr io.Writer, photo string) func(string) {
+	seen := map[string]bool{}
+	return func(note string) {
+		if !seen[note] {
+			seen[note] = true
+			fmt.Fprintf(stderr, "deepdream: warning: %s: %s\n", photo, note)
+		}
+	}
 }
 
 // loadModel loads the model, warning when it is not the one --from's

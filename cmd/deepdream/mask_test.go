@@ -109,7 +109,7 @@ func TestMaskFlagAndFrom(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"dream", photo, "-o", again, "--model", model, "--mask", mask, "--layer", "r@" + other}, "two different masks are named half.png"},
+		{[]string{"dream", photo, "-o", again, "--model", model, "--mask", mask, "--layer", "r@" + other}, "two different files are named half.png, the mask "},
 		{[]string{"dream", photo, "-o", again, "--model", model, "--layer", "r@"}, "no mask after @"},
 		{[]string{"probe", "--model", model, "--input", photo, "--layer", "r@" + mask}, "a mask (@" + mask + ") is for dream"},
 		{[]string{"bench", "--model", model, "--layer", "r@" + mask}, "a mask (@" + mask + ") is for dream"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -158,6 +159,9 @@ func (m *modelFlags) load(ctx context.Context, stderr io.Writer, quiet bool, u u
 // dream.Network.Resolve), pointing at `deepdream layers` when it fails.
 func (l *loadedModel) resolve(req *dream.Request) (dream.Objective, error) {
 	obj, err := l.net.Resolve(req)
+	if ce := (*dream.ClassError)(nil); errors.As(err, &ce) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w (deepdream layers --model %s lists the layers)", err, l.arg)
 	}

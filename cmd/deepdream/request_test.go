@@ -20,15 +20,20 @@ import (
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/models"
+	"github.com/deepdream-go/deepdream/onnx"
 	"github.com/deepdream-go/deepdream/server"
 )
 
 // unusualValue returns a value of field f other than its default, within
-// its bounds, as a flag or a form gives it (layers: of writeONNX's model).
+// its bounds, as a flag or a form gives it (layers and classes: of
+// writeONNX's model with a classifier, classNet). An "image" field names
+// a file: its callers write one.
 func unusualValue(f dream.Field) string {
 	switch f.Kind {
 	case "layers":
 		return "r:1=0.5"
+	case "classes":
+		return "2=-0.5"
 	case "bool":
 		return strconv.FormatBool(!f.Default.(bool))
 	case "uint":
@@ -41,35 +46,47 @@ func unusualValue(f dream.Field) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
+// classNet writes writeONNX's model with a classifier of 4 classes, the
+// global mean of r's channels.
+func classNet(t testing.TB) string {
+	return writeONNX(t,
+		&onnx.Node{OpType: "GlobalAveragePool", Inputs: []string{"r"}, Outputs: []string{"pool"}},
+		&onnx.Node{OpType: "Flatten", Inputs: []string{"pool"}, Outputs: []string{"scores"}})
+}
+
 // TestEveryRequestFieldIsEverywhere checks the one table of dream options
 // against everything made from it: each field is a flag of dream, a field
 // of the studio's form, an entry of /api/config, and a key of the record
 // embedded in the dream, which --from reads back. An "image" field (the
-// mask) is a file on the command line, recorded by its base name and
-// sha256; the studio's form does not take images yet (it needs an upload:
-// the studio lists the field in /api/config, and is sent none here).
+// mask, the guide) is a file on the command line, recorded by its base
+// name and sha256, and a file part of the studio's form, which the studio
+// names by the field's key and the image's format: here both mask.png and
+// guide.png, so that both record the same request. (The page's controls,
+// one for every field of /api/config, are TestStudioInBrowserCreativeControls'
+// to check.)
 func TestEveryRequestFieldIsEverywhere(t *testing.T) {
-	model := writeONNX(t)
+	model := classNet(t)
 	dir := t.TempDir()
 	photo := writePNG(t, dir, 40, 30)
-	mask, maskSum := writeMask(t, filepath.Join(t.TempDir(), "mask.png"), 40, 30)
-	want, studioWant := dream.Defaults(), dream.Defaults()
+	images := t.TempDir() // --from finds them there by --images
+	want := dream.Defaults()
+	want.Images = map[string]dream.Image{}
 	args := []string{"dream", photo, "-o", filepath.Join(dir, "a.png"), "--model", model, "-q"}
 	form := map[string]string{}
-	for _, f := range dream.Fields() {
-		v := unusualValue(f)
-		if f.Kind == "image" {
-			if err := f.Set(&want, filepath.Base(mask)); err != nil {
+	files := map[string]string{} // the studio's file parts: the image fields' files
+	for i, f := range dream.Fields() {
+		if f.Kind == "image" { // a file of its own, of another size, for each
+			file, sum := writeMask(t, filepath.Join(images, f.Key+".png"), 40-2*i, 30-i)
+			if err := f.Set(&want, filepath.Base(file)); err != nil {
 				t.Fatal(err)
 			}
-			want.Images = map[string]dream.Image{filepath.Base(mask): {SHA256: maskSum}}
-			args = append(args, "--"+f.Flag+"="+mask)
+			want.Images[filepath.Base(file)] = dream.Image{SHA256: sum}
+			args = append(args, "--"+f.Flag+"="+file)
+			files[f.Key] = file
 			continue
 		}
+		v := unusualValue(f)
 		if err := f.Set(&want, v); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Set(&studioWant, v); err != nil {
 			t.Fatal(err)
 		}
 		args = append(args, "--"+f.Flag+"="+v)
@@ -83,7 +100,7 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	if code, _, errOut := cli(t, context.Background(), args...); code != 0 {
 		t.Fatalf("dream with every flag: exit %d: %s", code, errOut)
 	}
-	if code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", filepath.Join(dir, "b.png"), "--model", model, "-q", "--from", filepath.Join(dir, "a.png"), "--images", filepath.Dir(mask)); code != 0 {
+	if code, _, errOut := cli(t, context.Background(), "dream", photo, "-o", filepath.Join(dir, "b.png"), "--model", model, "-q", "--from", filepath.Join(dir, "a.png"), "--images", images); code != 0 {
 		t.Fatalf("dream --from: exit %d: %s", code, errOut)
 	}
 	for _, out := range []string{"a.png", "b.png"} {
@@ -92,7 +109,8 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 		}
 	}
 
-	// The studio: every field in /api/config and read from the form.
+	// The studio: every field in /api/config and read from the form, the
+	// images from its files.
 	e, _, err := models.FileEntry(model, models.Override{})
 	if err != nil {
 		t.Fatal(err)
@@ -116,9 +134,12 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	for k, v := range form {
 		mw.WriteField(k, v)
 	}
-	pw, _ := mw.CreateFormFile("photo", "photo.png")
-	data, _ := os.ReadFile(photo)
-	pw.Write(data)
+	files["photo"] = photo
+	for key, file := range files {
+		pw, _ := mw.CreateFormFile(key, "any name.png") // the studio takes no name from the client
+		data, _ := os.ReadFile(file)
+		pw.Write(data)
+	}
 	mw.Close()
 	res, err := http.Post(hs.URL+"/api/jobs", mw.FormDataContentType(), &body)
 	if err != nil {
@@ -138,8 +159,8 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	}
 	var entry struct{ Params dream.Record }
 	getJSON(t, hs.URL+"/api/gallery/"+st.ID, &entry)
-	if !reflect.DeepEqual(entry.Params.Request, studioWant) {
-		t.Errorf("the studio recorded %+v, want %+v", entry.Params.Request, studioWant)
+	if !reflect.DeepEqual(entry.Params.Request, want) {
+		t.Errorf("the studio recorded %+v, want %+v", entry.Params.Request, want)
 	}
 }
 

@@ -54,7 +54,8 @@ dream request (--layer, --octaves, --iterations, --step, ...: the flags of
 'deepdream dream' that say how to dream) with its values, FLAG=V1,V2,...; every
 other flag is as in dream, the same for every dream. A layer value keeps its
 channel list (layer=inception_4c/output:1,2,inception_3b/output is two values)
-and dreams several layers joined by + (layer=inception_3a/output+inception_3b/output).
+and a value of a repeatable flag (--layer, --class) dreams several joined by +
+(layer=inception_3a/output+inception_3b/output, class=goldfish+tench).
 
 Every value is checked against the flag's bounds, and every layer against the
 model, before anything is dreamed; the progress counts the steps of the whole
@@ -193,7 +194,7 @@ func continuesChannels(value, p string) bool {
 // set sets the axis's field of r to its i-th value.
 func (a axis) set(r *dream.Request, i int) error {
 	v := a.values[i]
-	if a.field.Kind == "layers" {
+	if a.field.Repeat {
 		return a.field.Replace(r, strings.Split(v, "+")...)
 	}
 	return a.field.Replace(r, v)
@@ -247,8 +248,9 @@ func (o *sweepOptions) cells() ([]sweepCell, error) {
 }
 
 // loadCellImages loads the images each cell names, as dream loads its
-// request's: a varied --mask, or layers' @MASK, from the command line; the
-// shared request's, which prepare loaded, are the cell's too.
+// request's: a varied --mask or --guide, or layers' @MASK, from the
+// command line; the shared request's, which prepare loaded, are the
+// cell's too.
 func (o *sweepOptions) loadCellImages(cells []sweepCell) error {
 	varied := func(key string) bool {
 		return slices.ContainsFunc(o.axes, func(a axis) bool { return a.field.Key == key })
@@ -261,7 +263,7 @@ func (o *sweepOptions) loadCellImages(cells []sweepCell) error {
 			}
 		}
 		req.Images = o.req.Images
-		if err := o.loadImagesOf(req, func(key string) bool { return !varied(key) }); err != nil {
+		if err := o.loadImagesOf(req, func(key string) bool { return !varied(key) }, nil); err != nil {
 			return err
 		}
 	}

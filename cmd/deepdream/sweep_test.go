@@ -164,19 +164,23 @@ func darkPixels(img *image.NRGBA, r image.Rectangle) []byte {
 
 // TestSweepVariesEveryField sweeps each field of the request table in
 // turn, its default against another value: whatever field is added to
-// the table can be varied, and each kept dream records its value.
+// the table can be varied, and each kept dream records its value. An
+// image field (--mask, --guide) is varied between two files; the model
+// has a classifier, for --class.
 func TestSweepVariesEveryField(t *testing.T) {
-	model := writeONNX(t)
+	model := classNet(t)
 	dir := t.TempDir()
 	photo := writePNG(t, dir, 40, 30)
 	d := dream.Defaults()
 	for _, f := range dream.Fields() {
-		values := []string{f.Get(&d), unusualValue(f)}
-		recorded := values
+		var values, recorded []string
 		if f.Kind == "image" { // two files, recorded by their base names
 			a, _ := writeMask(t, filepath.Join(t.TempDir(), "a.png"), 40, 30)
 			b, _ := writeMask(t, filepath.Join(t.TempDir(), "b.png"), 20, 10)
 			values, recorded = []string{a, b}, []string{"a.png", "b.png"}
+		} else {
+			values = []string{f.Get(&d), unusualValue(f)}
+			recorded = values
 		}
 		if values[0] == "" { // no value, e.g. the layers: only the other
 			values, recorded = values[1:], recorded[1:]
