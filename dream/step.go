@@ -147,7 +147,9 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 // classes', times the sum of the classes' |weights| (a class of weight
 // 0.5 then moves it half as much). The input's gradient is then the sum
 // of the two, scaled, which the steps that follow (of this Stepper: this
-// octave) compute in one pass. It returns the objective.
+// octave) compute in one pass; the classes' pass runs the forward pass
+// again, as a plan's Backward runs once per Forward. It returns the
+// objective.
 func (s *Stepper) balance(ctx context.Context) (float64, error) {
 	obj := s.obj.eval(s.plan, layerTerms, 1, &s.scratch, s.grids)
 	if err := s.plan.Backward(ctx); err != nil {
@@ -155,6 +157,11 @@ func (s *Stepper) balance(ctx context.Context) (float64, error) {
 	}
 	g := s.plan.Grad(s.input)
 	s.layers = append(s.layers[:0], g...)
+	// Backward's gradients took the memory of the forward values: the
+	// classes' pass needs them again (the same input, the same values).
+	if err := s.plan.Forward(ctx); err != nil {
+		return 0, err
+	}
 	s.obj.eval(s.plan, classTerms, 1, &s.scratch, s.grids)
 	if err := s.plan.Backward(ctx); err != nil {
 		return 0, err
