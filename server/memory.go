@@ -30,8 +30,10 @@ import (
 // stage: a JPEG's is counted as a progressive one's.
 
 // planFit is a plan's bytes as a linear function of its input's pixels,
-// fitted on two small plans: planning costs little below a megapixel, and
-// the buffers of a convolutional network grow with its input's pixels.
+// fitted on two plans at 2 and 4 times the network's input size (estimated
+// without allocating, dream.PlanBytes): the buffers of a convolutional
+// network grow with its input's pixels, but for buffers of fixed size
+// (scratch), which a fit at smaller sizes would count as growing.
 type planFit struct {
 	base, perPixel float64
 }
@@ -65,6 +67,7 @@ func (m *Model) fitPlan(net *dream.Network, req dream.Request) (planFit, error) 
 		return f, nil
 	}
 	w, h := net.Size()
+	w, h = 2*w, 2*h
 	small, err := net.PlanBytes(w, h, req)
 	if err != nil {
 		return planFit{}, err

@@ -207,7 +207,7 @@ func TestResultsKeptWithinTheirBudget(t *testing.T) {
 }
 
 // TestPlanFitPredictsThePlans checks the fit of GoogLeNet's plans, made at
-// 224 and 448 pixels, against plans at the sizes of photos: at most 2%
+// 448 and 896 pixels, against plans at the sizes of photos: at most 2%
 // under, which the peak's margin of 5% covers, and 10% over (a narrow
 // photo's rounding).
 func TestPlanFitPredictsThePlans(t *testing.T) {
