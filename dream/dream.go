@@ -174,11 +174,9 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 			return nil, err
 		}
 	}
-	if req.MaxSize > 0 {
-		b := img.Bounds()
-		if s := max(b.Dx(), b.Dy()); s > req.MaxSize {
-			f := float64(req.MaxSize) / float64(s)
-			img = imageio.ResizeDeep(img, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5)))
+	if b := img.Bounds(); req.MaxSize > 0 {
+		if w, h := DreamSize(b.Dx(), b.Dy(), req.MaxSize); w != b.Dx() || h != b.Dy() {
+			img = imageio.ResizeDeep(img, w, h)
 		}
 	}
 	b := img.Bounds()
