@@ -311,6 +311,7 @@ func TestStudioInBrowser(t *testing.T) {
 				document.getElementById("max_size").value === offered[1] && Number(offered[1]) < 768;
 		})()`),
 	)
+	setBudget(s, 512<<20) // room for the photo's and a mask's uploads at once
 
 	do("two dreams: the second queued, both in the jobs panel",
 		set("max_size", "224"),
