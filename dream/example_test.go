@@ -75,7 +75,7 @@ func ExampleNetwork_NewStepper() {
 	if err != nil {
 		panic(err)
 	}
-	s, err := net.NewStepper(32, 32, dream.Objective{{Name: "features"}}, graph.Options{})
+	s, err := net.NewStepper(32, 32, dream.Objective{{Name: "features"}}, graph.Options{}, dream.Tiling{})
 	if err != nil {
 		panic(err)
 	}
@@ -135,6 +135,7 @@ func ExampleFields() {
 	// --jitter 32: Jitter (pixels)
 	// --seed 0: Seed
 	// --max-size 0: Max size (pixels, 0 = full size)
+	// --tile 0: Tile (pixels, 0 = automatic)
 	// --winograd true: Winograd convolutions
 	// --laplacian 0: Laplacian levels (0 = off)
 	// --smooth 0: Smooth (pixels, 0 = off)
@@ -150,7 +151,7 @@ func ExampleRecord() {
 	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
 	fmt.Println(rec) // the text embedded in a dream file
 	// Output:
-	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":""}
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"tile":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":""}
 }
 
 // An objective on a plan of one's own, as `deepdream probe` uses it.

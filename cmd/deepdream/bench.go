@@ -106,7 +106,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	var summary string
 	for _, size := range o.sizes {
 		w, h, _ := parseSize(size) // checked above
-		s, err := net.NewStepper(h, w, obj, o.engine)
+		s, err := net.NewStepper(h, w, obj, o.engine, dream.Tiling{})
 		if err != nil {
 			return err
 		}
