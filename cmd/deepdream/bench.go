@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -210,22 +208,4 @@ func (p *opProfile) print(w io.Writer, steps []float64) {
 		fmt.Fprintf(w, "  %-*s %10.1f %6.1f%% %6d\n", width, k.op+" "+dir, 1e3*sec/n, 100*sec/wall, int(float64(p.calls[k])/n))
 	}
 	fmt.Fprintf(w, "  %-*s %10.1f %6.1f%%\n", width, "outside the graph", 1e3*(wall-inGraph)/n, 100*(wall-inGraph)/wall)
-}
-
-// peakRSS returns the process's peak resident set size in bytes: VmHWM on
-// Linux, else the Go runtime's view of the memory it obtained.
-func peakRSS() int64 {
-	if data, err := os.ReadFile("/proc/self/status"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-				if err == nil {
-					return kb << 10
-				}
-			}
-		}
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.Sys)
 }
