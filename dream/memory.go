@@ -285,17 +285,17 @@ func (m *memoryModel) plan(size image.Point) (graph.MemoryEstimate, error) {
 func (m *memoryModel) estimate(t Tiling) (Estimate, error) {
 	e := Estimate{Width: m.sizes[0].X, Height: m.sizes[0].Y, Tile: -1, Windows: 1, WindowWidth: m.sizes[0].X, WindowHeight: m.sizes[0].Y}
 	if t.Tile > 0 {
+		e.Tile, e.Halo = t.Tile, t.Halo
+	}
+	if t.tiled(e.Height, e.Width) { // a tile the image fits in is never checked: it is not used
 		if m.untileable != "" {
 			return e, &TileError{Tile: t.Tile, Untileable: m.untileable}
 		}
 		if t.Tile < m.minTile() {
 			return e, &TileError{Tile: t.Tile, Min: m.minTile()}
 		}
-		e.Tile, e.Halo = t.Tile, t.Halo
-		if t.tiled(e.Height, e.Width) {
-			g := t.grid(e.Height, e.Width, m.align)
-			e.Windows, e.WindowWidth, e.WindowHeight = g.windows(), g.x.t, g.y.t
-		}
+		g := t.grid(e.Height, e.Width, m.align)
+		e.Windows, e.WindowWidth, e.WindowHeight = g.windows(), g.x.t, g.y.t
 	}
 	px := func(k int) int64 { return int64(m.sizes[k].X) * int64(m.sizes[k].Y) }
 	lent, inputs := int64(0), make([]int64, len(m.sizes))

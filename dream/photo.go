@@ -41,8 +41,8 @@ const DepthOfPhoto = -1
 // photo's ICC profile and EXIF carried (the EXIF made true of the dream:
 // orientation 1, its size, no thumbnail; see imageio.EncodeOptions). A
 // JPEG shows p.Background through the transparency. The record names
-// the layers dreamed (Resolve), the tile the dream used (a request of 0
-// has it chosen: see Estimate), and the sha256 of the images (masks,
+// the layers dreamed (Resolve), the tile the dream used if it was tiled
+// (a request of 0 has it chosen: see Estimate), and the sha256 of the images (masks,
 // guide) rec.Request.Images holds. A request that names an image it does
 // not hold, or a depth the format cannot have, fails before the photo is
 // decoded. It returns the encoded file and the dream.
@@ -90,7 +90,9 @@ func (n *Network) DreamPhoto(ctx context.Context, src io.Reader, p Photo, rec Re
 	if err != nil {
 		return nil, nil, err
 	}
-	rec.Request.Tile = est.Tile // the tile it used: the record makes the same dream
+	if est.Tiled() {
+		rec.Request.Tile = est.Tile // the tile it used: the record makes the same dream
+	}
 	if info.HasAlpha {
 		out = imageio.ApplyAlpha(out, info.Alpha)
 	}

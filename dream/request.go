@@ -30,7 +30,8 @@ type Request struct {
 	// windows of at most Tile pixels a side (tile.go), in the memory of a
 	// Tile x Tile dream and the image's own; 0 chooses the tile from
 	// MaxMemory (Network.Estimate); -1 dreams every octave whole. A
-	// dream's record holds the tile it used, never 0.
+	// tiled dream's record holds the tile it used, never 0; an untiled
+	// one, the request's.
 	Tile int
 	// Winograd lets the engine run 3x3 and 5x5 convolutions by Winograd's
 	// transforms (graph.Options.NoWinograd when false).

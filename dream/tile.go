@@ -180,19 +180,21 @@ func (g *tileGrid) window(k int) (y0, x0 int) {
 // strides returns the stride, in pixels, of each of the objective's
 // tensors (the input's size over the tensor's, at 1024 pixels), and the
 // least common multiple of them: windows start on that grid. A tensor
-// without a height and a width (a class read from the network's own
-// scores, which pool the whole image) cannot be tiled: strides returns
-// it as untileable, "" if every tensor can be.
+// whose height does not grow with the input's (a class read from the
+// network's own scores, or from a feature map pooled whole) cannot be
+// tiled: strides returns it as untileable, "" if every tensor can be.
 func (n *Network) strides(obj Objective) (strides map[string]int, align int, untileable string, err error) {
 	const probe = 1024
-	shapes, _, err := n.Model.InferShapes([]graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, probe, probe}}})
-	if err != nil {
-		return nil, 0, "", err
+	var shapes [2]map[string]graph.Shape
+	for i, side := range []int{probe, 2 * probe} {
+		if shapes[i], _, err = n.Model.InferShapes([]graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, side, side}}}); err != nil {
+			return nil, 0, "", err
+		}
 	}
 	strides, align = map[string]int{}, 1
 	for _, l := range obj {
-		shape := shapes[l.Name]
-		if len(shape) != 4 || shape[2] == 0 {
+		shape, twice := shapes[0][l.Name], shapes[1][l.Name]
+		if len(shape) != 4 || len(twice) != 4 || shape[2] == 0 || 2*twice[2] < 3*shape[2] {
 			if untileable == "" {
 				untileable = n.friendly(l.Name)
 				if l.Class != nil {
@@ -289,7 +291,7 @@ func (t *addTask) Run(lo, hi int) {
 
 // tileRamp is the half-width of the ramps between windows' weights, as
 // a share of the halo (tileAxis.weight).
-var tileRamp = 0.5
+const tileRamp = 0.5
 
 // tileSlack is the room, in pixels, a tiled axis keeps to move its
 // windows' boundaries from step to step.
