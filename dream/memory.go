@@ -397,3 +397,68 @@ func imageBytes(img image.Image) int64 {
 	}
 	return 4 * px
 }
+
+// LookBytes bounds the bytes Dream keeps for what req asks beyond the
+// notebook's step, besides its plan and PyramidBytes, when it dreams a
+// w x h image (w x h after MaxSize):
+//   - the shaped gradient (keep colors, Laplacian, smooth), its Laplacian
+//     pyramid and its blur, which each octave makes at its own size
+//     (setLook; the previous octave's are garbage by then): the largest
+//     octave's, some 34 bytes a pixel with the three on;
+//   - each mask's pyramid (Mask, the layers' @MASK: once per image), made
+//     for every octave before the first step (octaveLooks), 4 bytes a
+//     pixel of each octave;
+//   - the layers' gradient a step keeps while it balances classes against
+//     them (Stepper.balance), 12 bytes a pixel;
+//   - a guided term's block of dot products (guideBlock).
+//
+// The images themselves (Request.Images), a mask's plane at its own size
+// while it is resized, and the guide's forward pass and features are the
+// caller's to count.
+func LookBytes(w, h int, req Request) int64 {
+	pixels := int64(w) * int64(h)
+	c := int64(3)
+	if req.KeepColors {
+		c = 1 // the gradient of the luminance
+	}
+	var n int64
+	if req.KeepColors || req.Laplacian > 0 || req.Smooth > 0 {
+		n += 4 * c * pixels // the shaped gradient
+	}
+	if req.Laplacian > 0 {
+		lh, lw := h, w
+		for range req.Laplacian {
+			lh, lw = (lh+1)/2, (lw+1)/2
+			n += 4 * c * int64(lh) * int64(lw)
+		}
+		n += 4 * c * int64(h) * int64((w+1)/2) // its scratch
+	}
+	if req.Smooth > 0 {
+		n += 4 * c * pixels
+	}
+	masks := map[string]bool{}
+	r := req
+	r.Layers = append([]string(nil), req.Layers...)
+	r.RenameImages(func(key, name string) (string, error) {
+		if ImageRole(key) == "mask" {
+			masks[name] = true
+		}
+		return name, nil
+	})
+	for range masks {
+		oh, ow := h, w
+		for k := range req.Octaves {
+			if k > 0 {
+				oh, ow = zoomSize(oh, 1/req.OctaveScale), zoomSize(ow, 1/req.OctaveScale)
+			}
+			n += 4 * int64(oh) * int64(ow)
+		}
+	}
+	if len(req.Classes) > 0 && (len(req.Layers) > 0 || req.Guide != "") {
+		n += 12 * pixels
+	}
+	if req.Guide != "" {
+		n += 4 * guideBlock
+	}
+	return n
+}

@@ -5,16 +5,23 @@
 // # API
 //
 //	GET    /api/config                 models, the dream request's fields (key,
-//	                                   label, help, kind, default, bounds), limits
+//	                                   label, help, kind, default, bounds), the
+//	                                   presets (name, description, values by
+//	                                   key), limits
 //	GET    /api/models/{name}/layers   dreamable layers with channel counts, and
 //	                                   the default layer
+//	GET    /api/models/{name}/classes  the class names to suggest, or why the
+//	                                   model cannot dream classes (unavailable)
 //	POST   /api/jobs                   multipart: photo (or source=ID of a gallery
 //	                                   entry), model, gallery (0: keep the result
 //	                                   out of the gallery), and the request's
-//	                                   fields under their keys: layers
-//	                                   (NAME[:CH,..][=W], repeatable), octaves,
+//	                                   fields (dream.Fields) under their keys:
+//	                                   layers (NAME[:CH,..][=W]) and classes
+//	                                   (NAME|INDEX[=W]), repeatable; octaves,
 //	                                   octave_scale, iterations, step, jitter,
-//	                                   seed, max_size; 202 with the job's Status
+//	                                   seed, max_size, winograd, laplacian,
+//	                                   smooth, keep_colors; an image field (mask,
+//	                                   guide) as a file; 202 with the job's Status
 //	GET    /api/jobs/{id}              the job's Status
 //	GET    /api/jobs/{id}/events       server-sent events "status", one per change,
 //	                                   with a JPEG preview after each step
@@ -22,15 +29,18 @@
 //	DELETE /api/jobs/{id}              cancel a waiting or running job
 //	GET    /api/gallery                entries, newest first
 //	GET    /api/gallery/{id}           one entry
-//	GET    /api/gallery/{id}/{file}    original, result.png (?download=1), thumb.jpg
+//	GET    /api/gallery/{id}/{file}    original, result.png (?download=1), thumb.jpg,
+//	                                   image-SHA256 (an image of its request: the
+//	                                   entry's "images" give their URLs by name)
 //	DELETE /api/gallery/{id}           delete an entry
 //
 // Every error is {"error": message} with a status the page shows as is:
-// 400 bad parameters, 404 unknown model, job or entry, 405 wrong method,
-// 408 an upload too slow, 410 an explorer result no longer kept, 413
-// photo over the byte or pixel limit or dream over the memory budget
-// (then with "fit_max_size", the largest max size that fits), 415 not a
-// photo, 429 queue or memory budget full ("busy"), 503 shutting down, 403
+// 400 bad parameters (then with "field" and "value" when one value is
+// refused: an ambiguous class, a number out of bounds), 404 unknown model,
+// job or entry, 405 wrong method, 408 an upload too slow, 410 an explorer
+// result no longer kept, 413 a file over the byte or pixel limit or dream
+// over the memory budget (then with "fit_max_size", the largest max size
+// that fits), 415 not a photo, 429 queue or memory budget full ("busy"), 503 shutting down, 403
 // a change requested by another site's page, 421 a request for another
 // host. Messages name no file or directory of the server.
 //
@@ -48,13 +58,18 @@
 //
 // A submission is checked as the command line checks its flags, in the
 // same order: the request's bounds (dream.Request.Validate) before its
-// model is loaded or its photo read, then its layers on the model
-// (dream.Network.Resolve), then the photo's header, then its memory: the
-// dream's peak is estimated (memory.go) and a dream that cannot fit in
-// Config.MaxMemory is refused. Only the job decodes the photo, once, along
-// the command line's path (dream.Network.DreamPhoto).
+// model is loaded or its files read, then its layers and classes on the
+// model (dream.Network.Resolve), then the headers of the photo and of its
+// images, then its memory: the dream's peak is estimated (memory.go) and a
+// dream that cannot fit in Config.MaxMemory is refused. Only the job
+// decodes the files, once: its images with dream.LoadImage, into the
+// request's Images under the names the studio gives them (their field and
+// format: "mask.png", "guide.jpg"; never a client's name), then the photo
+// along the command line's path (dream.Network.DreamPhoto). An image field
+// given as text, and a layer's @MASK (per-layer masks are the command
+// line's), are refused.
 //
-// The queue keeps the photos held and the running dreams within the
+// The queue keeps the files held and the running dreams within the
 // budget: a job starts when its peak fits beside the running ones (queue).
 //
 // Workers (Config.Workers) take jobs in submission order; at most
@@ -69,13 +84,16 @@
 // # Gallery
 //
 // Under Config.DataDir/gallery, one directory per entry named by its
-// random ID: original (the uploaded bytes), result.png (with the dream's
-// parameters embedded, as `deepdream dream` writes them), thumb.jpg and
-// params.json. An entry is written in DataDir/tmp and renamed into place
-// whole; New clears tmp and loads every whole entry, so a restart loses no
-// finished dream and an interrupted one leaves nothing. Paths are made
-// only from IDs this package generated (checked against their form) and
-// fixed file names; models come only from Config.Models, by name.
+// random ID: original (the uploaded bytes), image-SHA256 for each image of
+// its request (the uploaded bytes, named by the sha256 its record keeps),
+// result.png (with the dream's parameters embedded, as `deepdream dream`
+// writes them), thumb.jpg and params.json. An entry is written in
+// DataDir/tmp and renamed into place whole; New clears tmp and loads every
+// whole entry, so a restart loses no finished dream and an interrupted one
+// leaves nothing. Paths are made only from IDs this package generated
+// (checked against their form), fixed file names and the sha256s of an
+// entry's record (checked against their form and the record); models come
+// only from Config.Models, by name.
 //
 // # Shutdown
 //

@@ -27,69 +27,18 @@ import (
 // a tile and its cancel. Any console error or exception fails it. The
 // screenshots go to a temporary directory, or to $DEEPDREAM_SCREENSHOTS.
 func TestStudioInBrowser(t *testing.T) {
-	chrome := findBrowser(t, "chromium", "chromium", "chromium-browser", "google-chrome")
+	findBrowser(t, "chromium", "chromium", "chromium-browser", "google-chrome") // before GoogLeNet is loaded
 	s := googLeNetStudio(t)
 	setBudget(s, 100<<20) // dog.jpg at full size needs about twice that
 	photo := examplePhoto(t)
 	shots, downloads := screenshotDir(t), t.TempDir()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	ctx, cancelBrowser := chromedp.NewContext(ctx)
-	defer cancelBrowser()
-
-	var mu sync.Mutex
-	var problems []string
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Source == "network" && (strings.Contains(m.Text, "status of 415") || strings.Contains(m.Text, "status of 413")) {
-				continue // the refusals the test provokes below
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				problems = append(problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
-				mu.Unlock()
-			}
-		}
-	}()
+	ctx, problems := startChromium(t, 90*time.Second, func(m chromedp.ConsoleMessage) bool {
+		// the refusals the test provokes below
+		return m.Source == "network" && (strings.Contains(m.Text, "status of 415") || strings.Contains(m.Text, "status of 413"))
+	})
 	start := time.Now()
-	do := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s (after %s): %v", name, time.Since(start).Round(time.Millisecond), err)
-		}
-	}
-	screenshot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		})
-	}
-	poll := func(expr string) chromedp.Action[chromedp.Void] {
-		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(40*time.Second))
-	}
+	do, poll, screenshot := drive(t, ctx, shots)
 
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads,
@@ -204,10 +153,87 @@ func TestStudioInBrowser(t *testing.T) {
 		screenshot("phone"),
 	)
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range problems() {
 		t.Error(p)
+	}
+}
+
+// drive returns what a Chromium test does with its page: do runs named
+// actions (a failure stops the test, saying when), poll waits for a
+// JavaScript expression to be true (at most 40 s), screenshot saves the
+// whole page in shots.
+func drive(t *testing.T, ctx context.Context, shots string) (
+	do func(name string, actions ...chromedp.Action[chromedp.Void]),
+	poll func(expr string) chromedp.Action[chromedp.Void],
+	screenshot func(name string) chromedp.Action[chromedp.Void],
+) {
+	start := time.Now()
+	do = func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s (after %s): %v", name, time.Since(start).Round(time.Millisecond), err)
+		}
+	}
+	poll = func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(40*time.Second))
+	}
+	screenshot = func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+		})
+	}
+	return do, poll, screenshot
+}
+
+// startChromium starts headless Chromium for a browser test, in a window
+// of 1280x1000, and returns its context, ended within timeout, and what
+// it has seen go wrong so far: console errors and exceptions, those
+// expected says the test provokes aside.
+func startChromium(t *testing.T, timeout time.Duration, expected func(chromedp.ConsoleMessage) bool) (context.Context, func() []string) {
+	t.Helper()
+	chrome := findBrowser(t, "chromium", "chromium", "chromium-browser", "google-chrome")
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelBrowser := chromedp.NewContext(ctx)
+	t.Cleanup(cancelBrowser)
+	var mu sync.Mutex
+	var problems []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if (m.Type == chromedp.ConsoleError || m.IsException()) && !expected(m) {
+				mu.Lock()
+				problems = append(problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
+				mu.Unlock()
+			}
+		}
+	}()
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), problems...)
 	}
 }
 

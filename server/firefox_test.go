@@ -21,8 +21,9 @@ import (
 // TestStudioInFirefox drives the page in headless Firefox ESR over WebDriver
 // BiDi with ../shared's GoogLeNet: the model and layer lists, a refused
 // upload explained in the page, a photo chosen through the file input, a
-// tiny dream with its live preview (the server-sent events), the result and
-// its gallery entry. Any console error or JavaScript exception fails it. TestStudioInBrowser covers the rest of
+// preset, a class and a guide chosen through its file input, a tiny dream
+// with its live preview (the server-sent events), the result and its
+// gallery entry. Any console error or JavaScript exception fails it. TestStudioInBrowser covers the rest of
 // the page in Chromium; this test is there for what differs between
 // browsers.
 func TestStudioInFirefox(t *testing.T) {
@@ -158,10 +159,22 @@ func TestStudioInFirefox(t *testing.T) {
 		const img = document.getElementById("photo-preview");
 		return !img.hidden && img.complete && img.naturalWidth === 768;
 	})()`)
+	set("preset", "dog-slug")
+	poll("the preset's layer and numbers", `document.getElementById("layer").value === "inception_4d/output" &&
+		document.getElementById("octaves").value === "5" && document.getElementById("iterations").value === "20"`)
 	set("layer", "inception_4c/output")
 	set("max_size", "96")
 	set("octaves", "1")
 	set("iterations", "2")
+	click("#add-class")
+	set("class-1", "goldfish")
+	guide, err := filepath.Abs(filepath.Join("testdata", "dog.png"))
+	must("find the guide", err)
+	must("choose a guide", b.call(ctx, "input.setFiles", map[string]any{"context": tab, "element": element("#guide"), "files": []string{guide}}, nil))
+	poll("the chosen guide shown", `(() => {
+		const img = document.getElementById("guide-preview");
+		return !img.hidden && img.complete && img.naturalWidth === 24 && document.getElementById("guide-name").textContent === "dog.png";
+	})()`)
 	click("#dream")
 	poll("the result", `(() => {
 		const img = document.getElementById("after");
@@ -177,7 +190,10 @@ func TestStudioInFirefox(t *testing.T) {
 	screenshot("firefox-result")
 	entries := s.entries(t)
 	if len(entries) != 1 || entries[0].Params.Request.Layers[0] != "inception_4c/output" || entries[0].Width != 96 {
-		t.Errorf("gallery %+v, want one 96-pixel dream of inception_4c/output", entries)
+		t.Fatalf("gallery %+v, want one 96-pixel dream of inception_4c/output", entries)
+	}
+	if req := entries[0].Params.Request; len(req.Classes) != 1 || req.Classes[0] != "goldfish" || req.Guide != "guide.png" || req.Images["guide.png"].SHA256 == "" {
+		t.Errorf("the dream recorded classes %q, guide %q, images %v; want goldfish and guide.png", req.Classes, req.Guide, req.Images)
 	}
 	t.Logf("Firefox test took %s", time.Since(start).Round(time.Millisecond))
 	mu.Lock()

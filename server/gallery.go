@@ -28,7 +28,28 @@ const (
 	fileResult   = "result.png"
 	fileThumb    = "thumb.jpg"
 	fileParams   = "params.json" // written last: its presence marks a whole entry
+	// fileImage prefixes the sha256 of each image of the request (a mask,
+	// the guide), stored as uploaded: "image-" and 64 hex digits.
+	fileImage = "image-"
 )
+
+var validImage = regexp.MustCompile(`^` + fileImage + `[0-9a-f]{64}$`)
+
+// imageFile returns the file of an entry's image of this sha256.
+func imageFile(sha256 string) string { return fileImage + sha256 }
+
+// hasImage reports whether file is the file of one of e's images.
+func (e *Entry) hasImage(file string) bool {
+	if !validImage.MatchString(file) {
+		return false
+	}
+	for _, im := range e.Params.Request.Images {
+		if imageFile(im.SHA256) == file {
+			return true
+		}
+	}
+	return false
+}
 
 // thumbSize is the longer side of gallery thumbnails.
 const thumbSize = 320
@@ -108,9 +129,10 @@ func readEntry(path string) (*Entry, error) {
 	return &e, nil
 }
 
-// add writes an entry: the original bytes, the result PNG (with the
+// add writes an entry: the original bytes, the request's images as
+// uploaded (by sha256, as e.Params names them), the result PNG (with the
 // parameters embedded), a thumbnail of the result image, and params.json.
-func (g *gallery) add(e *Entry, original, resultPNG []byte, result image.Image) error {
+func (g *gallery) add(e *Entry, original []byte, images map[string][]byte, resultPNG []byte, result image.Image) error {
 	var thumb bytes.Buffer
 	if err := imageio.Encode(&thumb, fit(result, thumbSize), "jpeg", imageio.EncodeOptions{Quality: 80}); err != nil {
 		return err
@@ -123,10 +145,16 @@ func (g *gallery) add(e *Entry, original, resultPNG []byte, result image.Image) 
 	if err != nil {
 		return fmt.Errorf("server: gallery: %w", err)
 	}
-	for _, f := range []struct {
+	type file struct {
 		name string
 		data []byte
-	}{{fileOriginal, original}, {fileResult, resultPNG}, {fileThumb, thumb.Bytes()}, {fileParams, params}} {
+	}
+	files := []file{{fileOriginal, original}}
+	for sum, data := range images {
+		files = append(files, file{imageFile(sum), data})
+	}
+	files = append(files, file{fileResult, resultPNG}, file{fileThumb, thumb.Bytes()}, file{fileParams, params})
+	for _, f := range files {
 		err := atomicfile.Write(filepath.Join(dir, f.name), func(w io.Writer) error { _, err := w.Write(f.data); return err })
 		if err != nil {
 			os.RemoveAll(dir)

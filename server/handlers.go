@@ -20,7 +20,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers {"error": message}: the page shows the message.
+// writeError answers {"error": message}: the page shows the message (and
+// points at the field refused, "field" and "value", when there is one).
 func writeError(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	var he *httpError
@@ -36,6 +37,9 @@ func writeError(w http.ResponseWriter, err error) {
 	body := map[string]any{"error": err.Error()}
 	if he != nil && he.fitMaxSize > 0 {
 		body["fit_max_size"] = he.fitMaxSize
+	}
+	if he != nil && he.field != "" {
+		body["field"], body["value"] = he.field, he.value
 	}
 	writeJSON(w, code, body)
 }
@@ -80,7 +84,8 @@ type fieldInfo struct {
 const pageMaxSize = 1024
 
 // handleConfig answers what the page needs to draw its form: the models,
-// the fields of a dream request with their defaults and bounds, and the
+// the fields of a dream request with their defaults and bounds, the
+// presets (dream.Presets: values of those fields by their keys), and the
 // studio's limits.
 func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 	var ms []modelInfo
@@ -99,6 +104,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 		"version": s.cfg.Version,
 		"models":  ms,
 		"fields":  fields,
+		"presets": dream.Presets(),
 		"limits": map[string]any{
 			"max_upload": s.cfg.MaxUpload, "max_pixels": s.cfg.MaxPixels, "workers": s.cfg.Workers,
 			"queue": s.cfg.Queue, "job_timeout_s": s.cfg.JobTimeout.Seconds(), "max_memory": s.cfg.MaxMemory,
@@ -122,12 +128,46 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "default_layer": net.DefaultLayer, "layers": layers})
 }
 
+// handleClasses lists a model's class names (dream.Profile.Classes), for
+// the page to suggest, and says why the model cannot dream classes, when
+// it cannot ("unavailable"). Names the model's classifier does not use
+// (it has another number of classes) are not listed: its classes are
+// then given by index.
+func (s *Server) handleClasses(w http.ResponseWriter, r *http.Request) {
+	m := s.models[r.PathValue("name")]
+	if m == nil {
+		writeError(w, errorf(http.StatusNotFound, "there is no model %q in this studio", r.PathValue("name")))
+		return
+	}
+	net, _, err := s.loadModel(m)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	resolve := func(spec string) error {
+		_, err := net.Resolve(&dream.Request{Classes: []string{spec}})
+		var ce *dream.ClassError
+		if errors.As(err, &ce) {
+			return ce.Err
+		}
+		return err
+	}
+	out := map[string]any{"model": m.Name, "classes": []string{}}
+	if err := resolve("0"); err != nil {
+		out["unavailable"] = err.Error()
+	} else if len(net.Classes) > 0 && resolve(net.Classes[0]) == nil {
+		out["classes"] = net.Classes
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 // handleSubmit queues a dream: POST /api/jobs, multipart with a photo (or
 // source, a gallery ID) and the parameters. 202 with the job's status.
 //
-// The photo's memory is reserved before it is read (at the upload limit),
-// and the upload must keep a pace (timeouts.paced). Only its header is
-// read here: the job decodes it, once.
+// The memory of each file (the photo, the request's images) is reserved
+// before it is read (at the upload limit), and the upload must keep a pace
+// (timeouts.paced). Only the files' headers are read here: the job
+// decodes them, once.
 func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	reserved, err := s.q.reserve(s.cfg.MaxUpload) // before reading an upload that would be refused
 	if err != nil {
@@ -135,8 +175,9 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.q.release(reserved)
-	r.Body = http.MaxBytesReader(w, s.timeouts.paced(w, r.Body), s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
-	f, err := readForm(r, s.cfg.MaxUpload)
+	files := int64(1 + len(imageFields)) // the photo, and an image for each image field
+	r.Body = http.MaxBytesReader(w, s.timeouts.paced(w, r.Body), files*s.cfg.MaxUpload+maxFields*maxFieldBytes+64<<10)
+	f, err := readForm(r, s.cfg.MaxUpload, func() error { return s.q.grow(reserved, s.cfg.MaxUpload) })
 	// The answer has its own time from now, however long the upload took.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.timeouts.request))
 	if err != nil {
@@ -153,7 +194,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st, _, _, _ := j.snapshot()
-	s.logf("job %s queued at %d: %s %v, about %d MB of memory at its peak", j.id, st.Position, j.model.Name, st.Layers, (j.photoBytes+j.peak)>>20)
+	s.logf("job %s queued at %d: %s %v, about %d MB of memory at its peak", j.id, st.Position, j.model.Name, st.Layers, (j.fileBytes+j.peak)>>20)
 	w.Header().Set("Location", "/api/jobs/"+j.id)
 	writeJSON(w, http.StatusAccepted, st)
 }
@@ -275,17 +316,27 @@ func (s *Server) download(w http.ResponseWriter, n int64) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.timeouts.forBytes(n)))
 }
 
-// entryView is a gallery entry with the URLs of its files.
+// entryView is a gallery entry with the URLs of its files: Images has the
+// URL of each image of its request (a mask, the guide) by the name the
+// request gives it.
 type entryView struct {
 	*Entry
-	Result   string `json:"result"`
-	Thumb    string `json:"thumb"`
-	Original string `json:"original"`
+	Result   string            `json:"result"`
+	Thumb    string            `json:"thumb"`
+	Original string            `json:"original"`
+	Images   map[string]string `json:"images,omitempty"`
 }
 
 func view(e *Entry) entryView {
 	base := "/api/gallery/" + e.ID + "/"
-	return entryView{Entry: e, Result: base + fileResult, Thumb: base + fileThumb, Original: base + fileOriginal}
+	v := entryView{Entry: e, Result: base + fileResult, Thumb: base + fileThumb, Original: base + fileOriginal}
+	for name, im := range e.Params.Request.Images {
+		if v.Images == nil {
+			v.Images = map[string]string{}
+		}
+		v.Images[name] = base + imageFile(im.SHA256)
+	}
+	return v
 }
 
 func (s *Server) handleGallery(w http.ResponseWriter, _ *http.Request) {
@@ -325,8 +376,8 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// handleEntryFile serves an entry's original, result or thumbnail; the
-// result with ?download=1 as an attachment.
+// handleEntryFile serves an entry's original, result, thumbnail or one
+// of its images; the result with ?download=1 as an attachment.
 func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 	e := s.findEntry(w, r)
 	if e == nil {
@@ -341,6 +392,10 @@ func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 	case fileOriginal:
 		file, ctype = fileOriginal, "image/"+e.Format
 	default:
+		if e.hasImage(r.PathValue("file")) {
+			file = r.PathValue("file") // its type is sniffed from its first bytes (ServeContent)
+			break
+		}
 		writeError(w, errorf(http.StatusNotFound, "a gallery entry has no file %q", r.PathValue("file")))
 		return
 	}
@@ -354,7 +409,9 @@ func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 	if fi, err := f.Stat(); err == nil {
 		s.download(w, fi.Size())
 	}
-	w.Header().Set("Content-Type", ctype)
+	if ctype != "" {
+		w.Header().Set("Content-Type", ctype)
+	}
 	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable") // entries never change
 	if file == fileResult && r.URL.Query().Get("download") == "1" {
 		w.Header().Set("Content-Disposition", `attachment; filename="deepdream-`+e.ID+`.png"`)

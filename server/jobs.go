@@ -64,10 +64,12 @@ type job struct {
 	record   dream.Record // the request, and what the result will embed
 	original []byte       // the photo as uploaded, decoded when the job starts
 	format   string
-	keep     bool // save to the gallery (explorer tiles are not saved)
-	// photoBytes is the size of original, peak the memory the dream is
-	// estimated to take beyond it: the queue's budget counts both.
-	photoBytes, peak int64
+	images   []*upload // the request's images as uploaded, decoded when the job starts
+	keep     bool      // save to the gallery (explorer tiles are not saved)
+	// fileBytes is the size of original and images, peak the memory the
+	// dream is estimated to take beyond them: the queue's budget counts
+	// both.
+	fileBytes, peak int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -168,14 +170,25 @@ func (s *Server) dream(j *job) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	file, out, err := net.DreamPhoto(ctx, bytes.NewReader(j.original), dream.Photo{MaxPixels: s.cfg.MaxPixels, Format: "png"}, j.record, j.progress)
+	rec := j.record
+	files := map[string][]byte{} // the images by sha256, for the gallery
+	for _, u := range j.images {
+		im, err := dream.LoadImage(bytes.NewReader(u.data), s.cfg.MaxPixels)
+		if err != nil {
+			return Status{}, unreadable(u.key, err)
+		}
+		if rec.Request.Images == nil {
+			rec.Request.Images = map[string]dream.Image{}
+		}
+		rec.Request.Images[u.name()] = im
+		files[im.SHA256] = u.data
+	}
+	file, out, err := net.DreamPhoto(ctx, bytes.NewReader(j.original), dream.Photo{MaxPixels: s.cfg.MaxPixels, Format: "png"}, rec, j.progress)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && j.ctx.Err() == nil:
 		return Status{}, fmt.Errorf("the dream took longer than the limit of %s per dream; try a smaller max size or fewer iterations", s.cfg.JobTimeout)
-	case err != nil && strings.HasPrefix(err.Error(), "imageio: decoding "): // the photo's data, past its header
-		return Status{}, fmt.Errorf("the photo cannot be read: %v", errors.Unwrap(err))
 	case err != nil:
-		return Status{}, errors.New(strings.TrimPrefix(err.Error(), "dream: "))
+		return Status{}, unreadable("photo", err)
 	}
 	if !j.keep {
 		j.mu.Lock()
@@ -183,14 +196,27 @@ func (s *Server) dream(j *job) (Status, error) {
 		j.mu.Unlock()
 		return Status{Result: "/api/jobs/" + j.id + "/result"}, nil
 	}
+	for name, im := range rec.Request.Images {
+		rec.Request.Images[name] = dream.Image{SHA256: im.SHA256} // the entry keeps the sha256, not the pixels
+	}
 	b := out.Bounds()
 	e := &Entry{
-		ID: j.id, Created: time.Now().UTC(), Params: j.record, Format: j.format,
+		ID: j.id, Created: time.Now().UTC(), Params: rec, Format: j.format,
 		Width: b.Dx(), Height: b.Dy(), Seconds: time.Since(start).Seconds(),
 	}
-	if err := s.gallery.add(e, j.original, file, out); err != nil {
+	if err := s.gallery.add(e, j.original, files, file, out); err != nil {
 		s.logf("job %s: %v", j.id, err)
 		return Status{}, fmt.Errorf("the dream could not be saved in the gallery: %s", withoutPath(err))
 	}
 	return Status{Entry: e.ID, Result: "/api/gallery/" + e.ID + "/result.png"}, nil
+}
+
+// unreadable is the error of a job for the page: a file whose data turns
+// out broken past its header (imageio's "decoding" errors) is what ("the
+// photo", "the mask") that cannot be read; others lose their "dream: ".
+func unreadable(what string, err error) error {
+	if strings.HasPrefix(err.Error(), "imageio: decoding ") {
+		return fmt.Errorf("the %s cannot be read: %v", what, errors.Unwrap(err))
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "dream: "))
 }

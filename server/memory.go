@@ -13,14 +13,17 @@ import (
 // The memory of a dream, estimated before it is queued so that the studio
 // never starts more than its budget (Config.MaxMemory) holds.
 //
-// A dream has two stages. First the photo is decoded
-// (imageio.DecodeInfo: a copy of the file, the decoder's image, its NRGBA
-// copy, the upright copy, the alpha channel), brought to its dream size
+// A dream has two stages. First the request's images (a mask, a guide)
+// and the photo are decoded (imageio.DecodeInfo: a copy of the file, the
+// decoder's image, its NRGBA copy, the upright copy, the alpha channel),
+// the guide runs forward once, and the photo is brought to its dream size
 // and made into the octave pyramid. Then the dream plans its buffers and
-// steps (dream.PlanBytes), and encodes its result. Dream gives the
-// garbage of the first stage back to the system before it writes the
-// plan's buffers, so the peak is the larger stage, not their sum. Beside
-// it the photo's bytes are held from the upload to the job's end.
+// steps (dream.PlanBytes) with what the request asks beyond the notebook
+// (dream.LookBytes: the shaped gradient, the masks' pyramids, ...), and
+// encodes its result. Dream gives the garbage of the first stage back to
+// the system before it writes the plan's buffers, so the peak is the
+// larger stage, not their sum. Beside it the files' bytes are held from
+// the upload to the job's end.
 //
 // Measured on GoogLeNet, the estimate is 6-8% above a dream's peak RSS
 // (the README has the figures), more where the decoding is the larger
@@ -133,34 +136,71 @@ func dreamSize(w, h, maxSize int) (int, int) {
 	return max(1, int(float64(w)*f+0.5)), max(1, int(float64(h)*f+0.5))
 }
 
-// peakBytes estimates the memory a job takes while it runs, beyond its
-// photo's bytes, which the queue counts from the submission on.
-func peakBytes(p photoHeader, f planFit, req dream.Request) int64 {
-	w, h := dreamSize(p.width, p.height, req.MaxSize)
+// dreamMemory is what a job's memory is estimated from: its files'
+// headers, the fit of its plans, and the guide's forward pass.
+type dreamMemory struct {
+	photo  photoHeader
+	images []*upload // the request's images, their headers read
+	fit    planFit
+	guide  int64 // the bytes of the guide's forward pass; 0 without a guide
+}
+
+// fileBytes are the bytes of the files uploaded, held from the upload to
+// the job's end.
+func (m dreamMemory) fileBytes() int64 {
+	n := m.photo.fileBytes
+	for _, u := range m.images {
+		n += u.header.fileBytes
+	}
+	return n
+}
+
+// peak estimates the memory a job takes while it runs, beyond its files'
+// bytes, which the queue counts from the submission on.
+//
+// The request's images are decoded first, then the photo, then the guide
+// runs forward once (Network.Guided): all in the first stage. The dream
+// holds each image decoded (NRGBA, 4 bytes a pixel) to its end, and, while
+// it makes a mask's pyramid, the mask's plane at its own size and its rows
+// resized to the dream's width (4 bytes each); the look's buffers
+// (dream.LookBytes) are the second stage's.
+func (m dreamMemory) peak(req dream.Request) int64 {
+	w, h := dreamSize(m.photo.width, m.photo.height, req.MaxSize)
 	pixels := int64(w) * int64(h)
 	pyramid := dream.PyramidBytes(w, h, req)
+	var decodeImages, holdImages int64
+	for _, u := range m.images {
+		decodeImages += u.header.decodeBytes()
+		iw, ih := int64(u.header.width), int64(u.header.height)
+		holdImages += 4 * iw * ih
+		if dream.ImageRole(u.key) == "mask" {
+			holdImages += 4*iw*ih + 4*max(iw, ih)*int64(w)
+		}
+	}
 	// The decoding, the copy at the dream's size, the pyramid.
-	decoding := p.decodeBytes() + 4*pixels + pyramid
-	// The plan, the pyramid, and the result with the photo's alpha and
-	// its PNG as it grows in a buffer (up to twice its 4 bytes a pixel).
-	dreaming := f.bytes(w, h) + pyramid + 4*pixels + 8*pixels
+	decoding := decodeImages + m.photo.decodeBytes() + 4*pixels + pyramid + m.guide
+	// The plan, the pyramid, the look, and the result with the photo's
+	// alpha and its PNG as it grows in a buffer (up to twice its 4 bytes a
+	// pixel).
+	dreaming := m.fit.bytes(w, h) + pyramid + dream.LookBytes(w, h, req) + holdImages + 4*pixels + 8*pixels
 	return int64(peakMargin*float64(max(decoding, dreaming))) + peakExtra
 }
 
-// admit checks that a job of this photo and request can ever run within
+// admit checks that a job of these files and request can ever run within
 // the budget, and returns its peak. If it cannot, the refusal says the
 // largest max size that fits, found by bisection (the peak grows with the
 // max size), in its message and as fitMaxSize for the page to offer.
-func (s *Server) admit(p photoHeader, f planFit, req dream.Request) (int64, error) {
+func (s *Server) admit(m dreamMemory, req dream.Request) (int64, error) {
 	budget := s.q.memoryBudget()
 	need := func(maxSize int) int64 {
 		r := req
 		r.MaxSize = maxSize
-		return peakBytes(p, f, r) + p.fileBytes
+		return m.peak(r) + m.fileBytes()
 	}
 	if need(req.MaxSize) <= budget {
-		return need(req.MaxSize) - p.fileBytes, nil
+		return need(req.MaxSize) - m.fileBytes(), nil
 	}
+	p := m.photo
 	longer := max(p.width, p.height)
 	size := "at full size"
 	if req.MaxSize > 0 && req.MaxSize < longer {

@@ -22,10 +22,10 @@ var (
 // queue holds the jobs: those waiting (FIFO), running, and recently
 // finished, and accounts their memory against a budget.
 //
-// The budget counts the photos held (from the start of their upload,
-// reserved at the upload limit, to the end of their job) and the peak of
-// every running dream beyond its photo (job.peak, estimated before it was
-// queued). Two rules keep memory within the budget without ever stalling
+// The budget counts the photos held with the request's images (from the
+// start of their upload, reserved at the upload limit a file, to the end
+// of their job) and the peak of every running dream beyond its files
+// (job.peak, estimated before it was queued). Two rules keep memory within the budget without ever stalling
 // the queue:
 //
 //   - a job starts only when its peak fits beside the photos held and the
@@ -66,11 +66,12 @@ func (q *queue) memoryBudget() int64 {
 	return q.budget
 }
 
-// reservation is memory reserved for a photo being received; push turns
-// it into the job's photo, release gives back what push did not take.
+// reservation is memory reserved for the files of an upload being
+// received (the photo, the request's images); push turns it into the
+// job's files, release gives back what push did not take.
 type reservation struct{ bytes int64 }
 
-// reserve reserves n bytes for a photo about to be received, or says why
+// reserve reserves n bytes for an upload about to be received, or says why
 // the studio takes none now.
 func (q *queue) reserve(n int64) (*reservation, error) {
 	q.mu.Lock()
@@ -85,6 +86,19 @@ func (q *queue) reserve(n int64) (*reservation, error) {
 	return &reservation{bytes: n}, nil
 }
 
+// grow reserves n more bytes for another file of the upload r is reserved
+// for, or says why the studio has no room for it now.
+func (q *queue) grow(r *reservation, n int64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.fits(n, 0) {
+		return errMemoryBusy
+	}
+	q.held += n
+	r.bytes += n
+	return nil
+}
+
 // release gives back what is left of r.
 func (q *queue) release(r *reservation) {
 	q.mu.Lock()
@@ -94,7 +108,7 @@ func (q *queue) release(r *reservation) {
 	q.cond.Broadcast() // the first waiting job may fit now
 }
 
-// fits reports whether photo more bytes of photos and a job of this peak
+// fits reports whether photo more bytes of files and a job of this peak
 // may be taken in: see queue; q.mu is held.
 func (q *queue) fits(photo, peak int64) bool {
 	running := int64(0)
@@ -108,8 +122,8 @@ func (q *queue) fits(photo, peak int64) bool {
 	return q.held+photo+max(peak, running) <= q.budget
 }
 
-// push appends j, its photo taking the place of the reservation r, or says
-// why not.
+// push appends j, its files taking the place of the reservation r, or
+// says why not.
 func (q *queue) push(j *job, r *reservation) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -117,12 +131,12 @@ func (q *queue) push(j *job, r *reservation) error {
 		return err
 	}
 	q.held -= r.bytes
-	if !q.fits(j.photoBytes, j.peak) {
+	if !q.fits(j.fileBytes, j.peak) {
 		q.held += r.bytes
 		return errMemoryBusy
 	}
 	r.bytes = 0
-	q.held += j.photoBytes
+	q.held += j.fileBytes
 	q.waiting = append(q.waiting, j)
 	q.jobs[j.id] = j
 	q.renumber()
@@ -209,7 +223,7 @@ func (q *queue) cancel(j *job) bool {
 // and the oldest finished jobs beyond keptFinished forgotten.
 func (q *queue) finish(j *job, f func(*Status)) {
 	j.update(f)
-	j.original = nil
+	j.original, j.images = nil, nil
 	j.mu.Lock()
 	result := int64(len(j.result))
 	j.mu.Unlock()
@@ -218,7 +232,7 @@ func (q *queue) finish(j *job, f func(*Status)) {
 	if i := slices.Index(q.running, j); i >= 0 {
 		q.running = slices.Delete(q.running, i, i+1)
 	}
-	q.held -= j.photoBytes
+	q.held -= j.fileBytes
 	q.resultBytes += result
 	q.finished = append(q.finished, j.id)
 	for _, id := range q.finished { // oldest first

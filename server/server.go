@@ -180,6 +180,7 @@ func (s *Server) routes() {
 	mux.Handle("GET /", http.FileServerFS(web.Files))
 	mux.HandleFunc("GET /api/config", s.handleConfig)
 	mux.HandleFunc("GET /api/models/{name}/layers", s.handleLayers)
+	mux.HandleFunc("GET /api/models/{name}/classes", s.handleClasses)
 	mux.HandleFunc("POST /api/jobs", s.handleSubmit)
 	mux.HandleFunc("GET /api/jobs/{id}", s.handleJob)
 	mux.HandleFunc("DELETE /api/jobs/{id}", s.handleCancel)
@@ -243,7 +244,8 @@ func sameOrigin(r *http.Request) bool {
 func (s *Server) defaultModel() *Model { return s.cfg.Models[0] }
 
 // newJob checks a submission and makes its job: first the request as
-// such, then against the model, then the photo's header, then its memory.
+// such, then against the model, then the headers of the photo and of the
+// request's images, then its memory.
 func (s *Server) newJob(f *form) (*job, error) {
 	m := s.defaultModel()
 	if name := f.get("model"); name != "" {
@@ -260,7 +262,7 @@ func (s *Server) newJob(f *form) (*job, error) {
 		return nil, err
 	}
 	if _, err := net.Resolve(&req); err != nil {
-		return nil, errorf(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), "dream: "))
+		return nil, requestError(err)
 	}
 	photo, format := f.photo, f.format
 	if f.source != "" {
@@ -274,23 +276,34 @@ func (s *Server) newJob(f *form) (*job, error) {
 		}
 		format = e.Format
 	}
-	header, err := readHeader(photo, s.cfg.MaxPixels)
-	if err != nil {
+	mem := dreamMemory{images: f.images}
+	if mem.photo, err = readHeader("photo", photo, s.cfg.MaxPixels); err != nil {
 		return nil, err
 	}
-	fit, err := m.fitPlan(net, req)
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), "dream: "))
+	for _, u := range f.images {
+		if u.header, err = readHeader(u.key, u.data, s.cfg.MaxPixels); err != nil {
+			return nil, err
+		}
 	}
-	peak, err := s.admit(header, fit, req)
+	if mem.fit, err = m.fitPlan(net, req); err != nil {
+		return nil, requestError(err)
+	}
+	if req.Guide != "" {
+		// The guide runs forward once, its longer side at the network's
+		// input size: at most a square plan of that side, backward
+		// included (the fit's).
+		side := max(net.Size())
+		mem.guide = mem.fit.bytes(side, side)
+	}
+	peak, err := s.admit(mem, req)
 	if err != nil {
 		return nil, err
 	}
 	j := &job{
 		id: newID(), model: m,
 		record:   dream.Record{Version: s.cfg.Version, Model: m.Name, ModelSHA256: m.Entry.SHA256, Request: req},
-		original: photo, format: format, keep: f.get("gallery") != "0",
-		photoBytes: int64(len(photo)), peak: peak,
+		original: photo, format: format, images: f.images, keep: f.get("gallery") != "0",
+		fileBytes: mem.fileBytes(), peak: peak,
 		changed: make(chan struct{}),
 	}
 	j.ctx, j.cancel = context.WithCancel(s.jobsCtx)

@@ -87,9 +87,25 @@ func pngPhoto(t testing.TB, w, h int) []byte {
 	return buf.Bytes()
 }
 
+// part is a file of a form: its field and its bytes.
+type part struct {
+	name string
+	data []byte
+}
+
 // multipartBody encodes fields (repeated keys allowed as "k=v" pairs) and
 // an optional photo.
 func multipartBody(t testing.TB, photo []byte, fields ...string) (string, []byte) {
+	var files []part
+	if photo != nil {
+		files = append(files, part{"photo", photo})
+	}
+	return multipartForm(t, files, fields...)
+}
+
+// multipartForm encodes fields ("k=v" pairs) and files, each with a file
+// name, as a browser sends a file input.
+func multipartForm(t testing.TB, files []part, fields ...string) (string, []byte) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for _, kv := range fields {
@@ -98,12 +114,12 @@ func multipartBody(t testing.TB, photo []byte, fields ...string) (string, []byte
 			t.Fatal(err)
 		}
 	}
-	if photo != nil {
-		fw, err := mw.CreateFormFile("photo", "photo.png")
+	for _, f := range files {
+		fw, err := mw.CreateFormFile(f.name, f.name+".png")
 		if err != nil {
 			t.Fatal(err)
 		}
-		fw.Write(photo)
+		fw.Write(f.data)
 	}
 	mw.Close()
 	return mw.FormDataContentType(), buf.Bytes()
@@ -114,7 +130,18 @@ var small = []string{"octaves=2", "iterations=3", "jitter=2", "seed=5"}
 
 func (s *studio) submit(t *testing.T, photo []byte, fields ...string) (*http.Response, map[string]any) {
 	t.Helper()
-	ctype, body := multipartBody(t, photo, fields...)
+	var files []part
+	if photo != nil {
+		files = append(files, part{"photo", photo})
+	}
+	return s.submitFiles(t, files, fields...)
+}
+
+// submitFiles posts a dream of these files (the photo, the request's
+// images) and fields.
+func (s *studio) submitFiles(t *testing.T, files []part, fields ...string) (*http.Response, map[string]any) {
+	t.Helper()
+	ctype, body := multipartForm(t, files, fields...)
 	res, err := http.Post(s.url+"/api/jobs", ctype, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

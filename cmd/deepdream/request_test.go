@@ -59,18 +59,21 @@ func classNet(t testing.TB) string {
 // of the studio's form, an entry of /api/config, and a key of the record
 // embedded in the dream, which --from reads back. An "image" field (the
 // mask, the guide) is a file on the command line, recorded by its base
-// name and sha256; the studio's form does not take images yet (it needs
-// an upload: the studio lists the field in /api/config, and is sent none
-// here).
+// name and sha256, and a file part of the studio's form, which the studio
+// names by the field's key and the image's format: here both mask.png and
+// guide.png, so that both record the same request. (The page's controls,
+// one for every field of /api/config, are TestStudioInBrowserCreativeControls'
+// to check.)
 func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	model := classNet(t)
 	dir := t.TempDir()
 	photo := writePNG(t, dir, 40, 30)
 	images := t.TempDir() // --from finds them there by --images
-	want, studioWant := dream.Defaults(), dream.Defaults()
+	want := dream.Defaults()
 	want.Images = map[string]dream.Image{}
 	args := []string{"dream", photo, "-o", filepath.Join(dir, "a.png"), "--model", model, "-q"}
 	form := map[string]string{}
+	files := map[string]string{} // the studio's file parts: the image fields' files
 	for i, f := range dream.Fields() {
 		if f.Kind == "image" { // a file of its own, of another size, for each
 			file, sum := writeMask(t, filepath.Join(images, f.Key+".png"), 40-2*i, 30-i)
@@ -79,13 +82,11 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 			}
 			want.Images[filepath.Base(file)] = dream.Image{SHA256: sum}
 			args = append(args, "--"+f.Flag+"="+file)
+			files[f.Key] = file
 			continue
 		}
 		v := unusualValue(f)
 		if err := f.Set(&want, v); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Set(&studioWant, v); err != nil {
 			t.Fatal(err)
 		}
 		args = append(args, "--"+f.Flag+"="+v)
@@ -108,7 +109,8 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 		}
 	}
 
-	// The studio: every field in /api/config and read from the form.
+	// The studio: every field in /api/config and read from the form, the
+	// images from its files.
 	e, _, err := models.FileEntry(model, models.Override{})
 	if err != nil {
 		t.Fatal(err)
@@ -132,9 +134,12 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	for k, v := range form {
 		mw.WriteField(k, v)
 	}
-	pw, _ := mw.CreateFormFile("photo", "photo.png")
-	data, _ := os.ReadFile(photo)
-	pw.Write(data)
+	files["photo"] = photo
+	for key, file := range files {
+		pw, _ := mw.CreateFormFile(key, "any name.png") // the studio takes no name from the client
+		data, _ := os.ReadFile(file)
+		pw.Write(data)
+	}
 	mw.Close()
 	res, err := http.Post(hs.URL+"/api/jobs", mw.FormDataContentType(), &body)
 	if err != nil {
@@ -154,8 +159,8 @@ func TestEveryRequestFieldIsEverywhere(t *testing.T) {
 	}
 	var entry struct{ Params dream.Record }
 	getJSON(t, hs.URL+"/api/gallery/"+st.ID, &entry)
-	if !reflect.DeepEqual(entry.Params.Request, studioWant) {
-		t.Errorf("the studio recorded %+v, want %+v", entry.Params.Request, studioWant)
+	if !reflect.DeepEqual(entry.Params.Request, want) {
+		t.Errorf("the studio recorded %+v, want %+v", entry.Params.Request, want)
 	}
 }
 

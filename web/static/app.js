@@ -11,6 +11,8 @@ const state = {
   config: null,
   fields: [],      // keys of the request's number and yes/no fields (from /api/config)
   layers: [],      // of the selected model
+  defaultLayer: "",
+  images: {},      // the request's images (mask, guide) by field key: a File, or null
   file: null,      // the chosen photo (a File), or
   source: null,    // the gallery entry whose original to dream again
   photoURL: null,  // what the "before" image shows
@@ -77,101 +79,487 @@ async function init() {
   for (const m of c.models) {
     model.append(new Option(m.name, m.name));
   }
+  for (const p of c.presets || []) {
+    $("preset").append(new Option(p.name, p.name));
+  }
   buildFields(c.fields);
   $("footer").textContent =
-    `deepdream ${c.version || "dev"} · photos up to ${formatBytes(c.limits.max_upload)} and ` +
+    `deepdream ${c.version || "dev"} · photos and images up to ${formatBytes(c.limits.max_upload)} and ` +
     `${Math.round(c.limits.max_pixels / 1e6)} megapixels · ${c.limits.workers} dream(s) at a time, ` +
     `${c.limits.queue} waiting at most · ${formatBytes(c.limits.max_memory)} of memory for dreams`;
-  model.addEventListener("change", () => loadLayers(model.value));
-  await loadLayers(model.value);
+  model.addEventListener("change", () => loadModel(model.value));
+  $("preset").addEventListener("change", () => applyPreset($("preset").value));
+  await loadModel(model.value);
   await loadGallery();
 }
 
-// buildFields adds an input for every number and yes/no field of a dream
-// request to the form, as /api/config describes them: the studio's request
-// table, the one the command line's flags come from. It skips the kinds it
-// does not render: the layer has its own controls; classes and images
-// (masks, the guide) are not offered yet, and any kind added later waits
-// for its own control.
+// buildFields adds a control for every field of a dream request to the
+// form, as /api/config describes them: the studio's request table, the one
+// the command line's flags come from. Each kind has its control: the
+// layers and the classes are lists of specs, an image field takes a file,
+// the numbers and yes/no fields an input. Each control carries its field's
+// key in data-field; a kind the page does not know is an error in the
+// console, for the browser tests to see.
 function buildFields(fields) {
   const box = $("fields");
   for (const f of fields) {
-    if (!["int", "uint", "float", "bool"].includes(f.kind)) continue;
-    const label = document.createElement("label");
-    label.htmlFor = f.key;
-    label.textContent = f.label;
-    const input = document.createElement("input");
-    input.id = input.name = f.key;
-    if (f.kind === "bool") {
-      input.type = "checkbox";
-      input.title = f.help;
-      input.checked = f.default;
-      const row = document.createElement("div");
-      row.className = "inline";
-      row.append(input, label);
-      box.append(row);
-      state.fields.push(f.key);
-      continue;
+    switch (f.kind) {
+      case "layers":
+        box.append(...layersControl(f));
+        break;
+      case "classes":
+        box.append(...classesControl(f));
+        break;
+      case "image":
+        box.append(...imageControl(f));
+        break;
+      case "int":
+      case "uint":
+      case "float":
+      case "bool":
+        box.append(...inputControl(f));
+        state.fields.push(f.key);
+        break;
+      default:
+        console.error(`The page has no control for the field ${f.key} (of kind ${f.kind}): it is not sent.`);
     }
-    input.type = "number";
-    input.required = true;
-    input.title = f.help;
-    input.min = f.zero ? 0 : f.min;
-    if (f.kind !== "uint") input.max = f.max;
-    input.step = f.kind === "float" ? "any" : "1";
-    input.value = f.default;
-    box.append(label);
-    if (f.key === "seed") {
-      const row = document.createElement("div");
-      row.className = "inline";
-      const reseed = button("Random", () => {
-        input.value = Math.floor(Math.random() * 1e9);
-      });
-      reseed.id = "reseed";
-      reseed.setAttribute("aria-label", "Random seed");
-      row.append(input, reseed);
-      box.append(row);
-    } else {
-      box.append(input);
-    }
-    state.fields.push(f.key);
   }
 }
 
-// fieldValue returns a request field's input as the form sends it.
+// fieldLabel returns the label of a control: for the element of id, or,
+// without id, a heading for a group (aria-labelledby its id).
+function fieldLabel(f, id) {
+  const label = document.createElement(id ? "label" : "span");
+  if (id) label.htmlFor = id;
+  else label.className = "label";
+  label.id = `${f.key}-label`;
+  label.textContent = f.label;
+  return label;
+}
+
+// inputControl makes the input of a number or yes/no field.
+function inputControl(f) {
+  const label = fieldLabel(f, f.key);
+  const input = document.createElement("input");
+  input.id = input.name = f.key;
+  input.dataset.field = f.key;
+  input.title = f.help;
+  if (f.kind === "bool") {
+    input.type = "checkbox";
+    input.checked = f.default;
+    const row = document.createElement("div");
+    row.className = "inline";
+    row.append(input, label);
+    return [row];
+  }
+  input.type = "number";
+  input.required = true;
+  input.min = f.zero ? 0 : f.min;
+  if (f.kind !== "uint") input.max = f.max;
+  input.step = f.kind === "float" ? "any" : "1";
+  input.value = f.default;
+  if (f.key !== "seed") return [label, input];
+  const row = document.createElement("div");
+  row.className = "inline";
+  const reseed = button("Random", () => {
+    input.value = Math.floor(Math.random() * 1e9);
+  });
+  reseed.id = "reseed";
+  reseed.setAttribute("aria-label", "Random seed");
+  row.append(input, reseed);
+  return [label, row];
+}
+
+// fieldValue returns a number or yes/no field's input as the form sends it.
 function fieldValue(name) {
   const input = $(name);
   return input.type === "checkbox" ? String(input.checked) : input.value;
 }
 
-// setField shows a request field's value from a dream's parameters.
+// setField shows a number or yes/no field's value from a dream's
+// parameters or a preset.
 function setField(name, v) {
   const input = $(name);
   if (input.type === "checkbox") input.checked = v === true || v === "true";
   else input.value = v;
 }
 
-async function loadLayers(name, select) {
-  const sel = $("layer");
-  sel.disabled = true;
-  try {
-    const data = await api("GET", `/api/models/${encodeURIComponent(name)}/layers`);
-    state.layers = data.layers;
-    sel.replaceChildren();
-    const main = document.createElement("optgroup");
-    main.label = "Main layers";
-    const rest = document.createElement("optgroup");
-    rest.label = "All layers";
-    for (const l of data.layers) {
-      (l.main ? main : rest).append(new Option(`${l.name} (${l.channels} channels)`, l.name));
+// ---- the layers: a list of NAME[:CH,...][=WEIGHT] ----
+
+// layersControl makes the list of layers, each a layer of the model with
+// its channels and weight. The first row's controls are #layer, #channels
+// and #layer-weight; the others' take the row's number. No row dreams the
+// model's default layer, or, with classes and no guide, the classes alone.
+function layersControl(f) {
+  const label = fieldLabel(f);
+  label.textContent = "Layers";
+  const list = document.createElement("div");
+  list.id = "layers";
+  list.className = "rows";
+  list.dataset.field = f.key;
+  list.setAttribute("role", "group");
+  list.setAttribute("aria-labelledby", label.id);
+  list.title = f.help;
+  const empty = document.createElement("p");
+  empty.id = "layers-empty";
+  empty.className = "hint";
+  const add = button("Add a layer", () => {
+    const rows = readLayers();
+    rows.push({ name: state.defaultLayer, channels: "", weight: "1" });
+    renderLayers(rows);
+    $(layerID("layer", rows.length)).focus();
+  });
+  add.id = "add-layer";
+  return [label, list, empty, add];
+}
+
+// layerID is the id of a layer row's control: the first row's is name.
+function layerID(name, i) {
+  return i === 1 ? name : `${name}-${i}`;
+}
+
+// parseLayer splits a layer spec as dream.ParseLayer does: the weight
+// after the last "=", the channels after the last ":".
+function parseLayer(spec) {
+  let name = spec, weight = "1", channels = "";
+  const eq = name.lastIndexOf("=");
+  if (eq >= 0) [name, weight] = [name.slice(0, eq), name.slice(eq + 1)];
+  const colon = name.lastIndexOf(":");
+  if (colon >= 0) [name, channels] = [name.slice(0, colon), name.slice(colon + 1)];
+  return { name, channels, weight };
+}
+
+// readLayers returns the rows of the list of layers as they stand.
+function readLayers() {
+  return [...document.querySelectorAll("#layers .layer-row")].map((row, k) => ({
+    name: $(layerID("layer", k + 1)).value,
+    channels: $(layerID("channels", k + 1)).value,
+    weight: $(layerID("layer-weight", k + 1)).value,
+  }));
+}
+
+// layerSpecs returns the layer specs the form sends.
+function layerSpecs() {
+  return readLayers().map((l) => {
+    const ch = l.channels.replace(/\s+/g, "");
+    const w = l.weight.trim();
+    return l.name + (ch ? ":" + ch : "") + (w && Number(w) !== 1 ? "=" + w : "");
+  });
+}
+
+// layerOptions fills a select with the model's layers, main ones first.
+function layerOptions(sel) {
+  const main = document.createElement("optgroup");
+  main.label = "Main layers";
+  const rest = document.createElement("optgroup");
+  rest.label = "All layers";
+  for (const l of state.layers) {
+    (l.main ? main : rest).append(new Option(`${l.name} (${l.channels} channels)`, l.name));
+  }
+  if (main.children.length) sel.append(main);
+  if (rest.children.length) sel.append(rest);
+}
+
+// knownLayer returns the name the model's list gives a layer named by its
+// name or its tensor, or "".
+function knownLayer(name) {
+  const l = state.layers.find((l) => l.name === name || l.tensor === name);
+  return l ? l.name : "";
+}
+
+// renderLayers remakes the list of layers from rows ({name, channels,
+// weight}); a layer the model does not have becomes its default layer.
+function renderLayers(rows) {
+  const list = $("layers");
+  list.replaceChildren();
+  rows.forEach((l, k) => {
+    const i = k + 1;
+    const n = rows.length > 1 ? ` ${i}` : "";
+    const row = document.createElement("div");
+    row.className = "layer-row";
+    const label = document.createElement("label");
+    label.htmlFor = layerID("layer", i);
+    label.textContent = `Layer${n}`;
+    if (rows.length === 1) label.className = "visually-hidden"; // the list's heading says it
+    const sel = document.createElement("select");
+    sel.id = layerID("layer", i);
+    layerOptions(sel);
+    sel.value = knownLayer(l.name) || state.defaultLayer;
+    const detail = document.createElement("div");
+    detail.className = "inline detail";
+    const chLabel = document.createElement("label");
+    chLabel.htmlFor = layerID("channels", i);
+    chLabel.textContent = "Channels";
+    const ch = document.createElement("input");
+    ch.id = layerID("channels", i);
+    ch.type = "text";
+    ch.inputMode = "numeric";
+    ch.autocomplete = "off";
+    ch.placeholder = "all";
+    ch.title = "optional: channel numbers separated by commas, e.g. 97 or 1,5";
+    ch.value = l.channels;
+    const wLabel = document.createElement("label");
+    wLabel.htmlFor = layerID("layer-weight", i);
+    wLabel.textContent = "Weight";
+    const w = document.createElement("input");
+    w.id = layerID("layer-weight", i);
+    w.type = "number";
+    w.step = "any";
+    w.className = "weight";
+    w.title = "how much the layer counts; negative: the dream suppresses what it sees";
+    w.value = l.weight;
+    const remove = button("Remove", () => {
+      const rest = readLayers();
+      rest.splice(k, 1);
+      renderLayers(rest);
+      $("add-layer").focus();
+    });
+    remove.setAttribute("aria-label", `Remove layer ${i}`);
+    const line = document.createElement("div");
+    line.className = "inline";
+    line.append(sel, remove);
+    detail.append(chLabel, ch, wLabel, w);
+    row.append(label, line, detail);
+    list.append(row);
+  });
+  const empty = $("layers-empty");
+  empty.hidden = rows.length > 0;
+  empty.textContent = `No layer: the model's default layer (${state.defaultLayer}), or, with classes and no guide, the classes alone.`;
+}
+
+// setLayers shows layer specs, none for the field's default (the
+// model's default layer, or the classes alone), and returns the names of
+// those the model does not have, which it leaves out.
+function setLayers(specs) {
+  const rows = specs.map(parseLayer);
+  renderLayers(rows.filter((l) => knownLayer(l.name)));
+  return rows.filter((l) => !knownLayer(l.name)).map((l) => l.name);
+}
+
+// ---- the classes: a list of NAME|INDEX[=WEIGHT] ----
+
+// classesControl makes the list of classes, each a name (suggested from
+// the model's class names) or an index, with a weight.
+function classesControl(f) {
+  const label = fieldLabel(f);
+  const list = document.createElement("div");
+  list.id = "classes";
+  list.className = "rows";
+  list.dataset.field = f.key;
+  list.setAttribute("role", "group");
+  list.setAttribute("aria-labelledby", label.id);
+  list.title = f.help;
+  const note = document.createElement("p");
+  note.id = "classes-note";
+  note.className = "hint";
+  const add = button("Add a class", () => {
+    const rows = readClasses();
+    rows.push({ name: "", weight: "1" });
+    renderClasses(rows);
+    $(`class-${rows.length}`).focus();
+  });
+  add.id = "add-class";
+  return [label, list, note, add];
+}
+
+// parseClass splits a class spec as dream.ParseClass does: the weight
+// after the last "=".
+function parseClass(spec) {
+  const eq = spec.lastIndexOf("=");
+  return eq < 0 ? { name: spec, weight: "1" } : { name: spec.slice(0, eq), weight: spec.slice(eq + 1) };
+}
+
+function readClasses() {
+  return [...document.querySelectorAll("#classes .class-row")].map((row, k) => ({
+    name: $(`class-${k + 1}`).value,
+    weight: $(`class-weight-${k + 1}`).value,
+  }));
+}
+
+// classSpec returns the spec of a row of the list of classes ("" for a
+// row without a name).
+function classSpec(c) {
+  const name = c.name.trim(), w = c.weight.trim();
+  return name && name + (w && Number(w) !== 1 ? "=" + w : "");
+}
+
+// classSpecs returns the class specs the form sends: the rows with a name.
+function classSpecs() {
+  return readClasses().map(classSpec).filter((spec) => spec);
+}
+
+function renderClasses(rows) {
+  const list = $("classes");
+  list.replaceChildren();
+  rows.forEach((c, k) => {
+    const i = k + 1;
+    const row = document.createElement("div");
+    row.className = "inline class-row";
+    const name = document.createElement("input");
+    name.id = `class-${i}`;
+    name.type = "text";
+    name.autocomplete = "off";
+    name.setAttribute("list", "class-names");
+    name.setAttribute("aria-label", `Class ${i}: a name or an index`);
+    name.placeholder = "name or index, e.g. goldfish";
+    name.value = c.name;
+    name.addEventListener("input", () => name.removeAttribute("aria-invalid"));
+    const w = document.createElement("input");
+    w.id = `class-weight-${i}`;
+    w.type = "number";
+    w.step = "any";
+    w.className = "weight";
+    w.setAttribute("aria-label", `Weight of class ${i}`);
+    w.title = "how much the class counts (1: as much as the layers together); negative: less of it";
+    w.value = c.weight;
+    const remove = button("Remove", () => {
+      const rest = readClasses();
+      rest.splice(k, 1);
+      renderClasses(rest);
+      $("add-class").focus();
+    });
+    remove.setAttribute("aria-label", `Remove class ${i}`);
+    row.append(name, w, remove);
+    list.append(row);
+  });
+}
+
+function setClasses(specs) {
+  renderClasses(specs.map(parseClass));
+}
+
+// ---- the images of a request: a mask, a guide ----
+
+// imageControl makes the file input of an image field: the image is sent
+// as a file under the field's key. It shows the image chosen, which a
+// gallery entry's Dream again also sets.
+function imageControl(f) {
+  const label = fieldLabel(f, f.key);
+  const box = document.createElement("div");
+  box.className = "image-field";
+  box.dataset.field = f.key;
+  box.title = f.help;
+  const preview = document.createElement("img");
+  preview.id = `${f.key}-preview`;
+  preview.alt = "";
+  preview.hidden = true;
+  const name = document.createElement("span");
+  name.id = `${f.key}-name`;
+  name.className = "hint";
+  name.textContent = "none";
+  const choose = document.createElement("label");
+  choose.className = "button";
+  choose.htmlFor = f.key;
+  choose.textContent = "Choose…";
+  const input = document.createElement("input");
+  input.id = f.key;
+  input.type = "file";
+  input.accept = "image/jpeg,image/png,image/gif,image/webp";
+  input.className = "visually-hidden";
+  input.addEventListener("change", () => {
+    if (input.files.length) setImage(f.key, input.files[0]);
+  });
+  const remove = button("Remove", () => setImage(f.key, null));
+  remove.id = `${f.key}-remove`;
+  remove.setAttribute("aria-label", `Remove the ${f.label.toLowerCase()}`);
+  remove.hidden = true;
+  box.append(preview, name, choose, input, remove);
+  state.images[f.key] = null;
+  return [label, box];
+}
+
+// setImage sets the image of the field key to a File, or none (null).
+function setImage(key, file) {
+  const max = state.config.limits.max_upload;
+  if (file && file.size > max) {
+    showMessage(`This image is ${formatBytes(file.size)}; the studio takes images up to ${formatBytes(max)}.`);
+    return;
+  }
+  state.images[key] = file;
+  const preview = $(`${key}-preview`);
+  if (preview.src) URL.revokeObjectURL(preview.src);
+  preview.removeAttribute("src");
+  preview.hidden = !file;
+  if (file) {
+    preview.src = URL.createObjectURL(file);
+    preview.alt = `Chosen ${key}: ${file.name}`;
+  }
+  $(`${key}-name`).textContent = file ? file.name : "none";
+  $(`${key}-remove`).hidden = !file;
+  if (!file) $(key).value = "";
+}
+
+// ---- presets ----
+
+// applyPreset fills the fields a preset names with its values (an empty
+// list of layers: the model's default layer); the others stay as they
+// are. It says what it could not set.
+function applyPreset(name) {
+  const note = $("preset-note");
+  const p = (state.config.presets || []).find((p) => p.name === name);
+  note.hidden = !p;
+  if (!p) return;
+  note.textContent = p.description;
+  const problems = [];
+  for (const f of state.config.fields) {
+    if (!(f.key in p.values)) continue;
+    const values = p.values[f.key];
+    switch (f.kind) {
+      case "layers": {
+        const missing = setLayers(values);
+        if (missing.length) problems.push(`the layers ${missing.join(", ")}, which ${$("model").value} does not have`);
+        break;
+      }
+      case "classes":
+        setClasses(values);
+        break;
+      case "image":
+        if (values[0]) problems.push(`the ${f.key} ${values[0]}, which is a file to choose`);
+        else setImage(f.key, null);
+        break;
+      default:
+        setField(f.key, values[0]);
     }
-    if (main.children.length) sel.append(main);
-    if (rest.children.length) sel.append(rest);
-    sel.value = select || data.default_layer;
+  }
+  if (problems.length) showMessage(`The preset ${p.name} names ${problems.join(", and ")}: left out.`, "info");
+  else clearMessage();
+}
+
+// ---- the model ----
+
+// loadModel lists the layers and the classes of a model. specs, if
+// given, are the layers to show; else the rows stay (a layer the model
+// lacks becomes its default layer), or, at the first load, the default
+// layer is shown.
+async function loadModel(name, specs) {
+  const add = $("add-layer");
+  add.disabled = true;
+  const first = !state.layers.length;
+  const rows = readLayers();
+  try {
+    const [layers, classes] = await Promise.all([
+      api("GET", `/api/models/${encodeURIComponent(name)}/layers`),
+      api("GET", `/api/models/${encodeURIComponent(name)}/classes`),
+    ]);
+    state.layers = layers.layers;
+    state.defaultLayer = layers.default_layer;
+    if (specs) setLayers(specs);
+    else renderLayers(first ? [{ name: state.defaultLayer, channels: "", weight: "1" }] : rows);
+    const names = $("class-names");
+    names.replaceChildren(...classes.classes.map((c, i) => {
+      const o = document.createElement("option");
+      o.value = c;
+      o.label = `class ${i}`;
+      return o;
+    }));
+    $("classes-note").textContent = classes.unavailable
+      ? `${name} cannot dream classes: ${classes.unavailable}.`
+      : classes.classes.length ? `${classes.classes.length} classes: type a name to see them, or give an index.` : "Give classes by index.";
+    $("add-class").disabled = !!classes.unavailable;
   } catch (e) {
     showMessage(e.message);
   } finally {
-    sel.disabled = false;
+    add.disabled = false;
   }
 }
 
@@ -230,27 +618,63 @@ function checkForm() {
       return `${label}: ${input.validationMessage}`;
     }
   }
-  const ch = $("channels").value.trim();
-  if (ch && !/^\d+(\s*,\s*\d+)*$/.test(ch)) {
-    $("channels").focus();
-    return "Channels: give channel numbers separated by commas, e.g. 97 or 1,5 (or nothing for all).";
+  const layers = readLayers();
+  for (let i = 1; i <= layers.length; i++) {
+    const ch = layers[i - 1].channels.trim();
+    if (ch && !/^\d+(\s*,\s*\d+)*$/.test(ch)) {
+      $(layerID("channels", i)).focus();
+      return "Channels: give channel numbers separated by commas, e.g. 97 or 1,5 (or nothing for all).";
+    }
+  }
+  const weights = [...document.querySelectorAll("#fields input.weight")];
+  for (const w of weights) {
+    if (w.value.trim() !== "" && !(Number.isFinite(Number(w.value)) && Number(w.value) !== 0)) {
+      w.focus();
+      return "Weight: give a number other than 0 (remove what should count for nothing).";
+    }
   }
   return "";
 }
 
-// formData builds a submission from the form; over overrides fields.
+// formData builds a submission from the form; over overrides fields (a
+// layer: that layer alone).
 function formData(over) {
   const fd = new FormData();
   if (state.source) fd.append("source", state.source);
   else fd.append("photo", state.file, state.file.name);
   fd.append("model", $("model").value);
-  const ch = $("channels").value.replace(/\s+/g, "");
-  fd.append("layers", (over.layer || $("layer").value) + (ch && !over.layer ? ":" + ch : ""));
-  for (const name of state.fields) {
-    fd.append(name, over[name] !== undefined ? over[name] : fieldValue(name));
+  for (const f of state.config.fields) {
+    switch (f.kind) {
+      case "layers":
+        for (const spec of over.layer ? [over.layer] : layerSpecs()) fd.append(f.key, spec);
+        break;
+      case "classes":
+        for (const spec of classSpecs()) fd.append(f.key, spec);
+        break;
+      case "image":
+        if (state.images[f.key]) fd.append(f.key, state.images[f.key], state.images[f.key].name);
+        break;
+      default:
+        if (state.fields.includes(f.key)) fd.append(f.key, over[f.key] !== undefined ? over[f.key] : fieldValue(f.key));
+    }
   }
   fd.append("gallery", over.gallery === false ? "0" : "1");
   return fd;
+}
+
+// markInvalid points at the control of a value the studio refused (its
+// answer's field and value): a class, or a number.
+function markInvalid(field, value) {
+  let el = null;
+  if (field === "classes") {
+    const i = readClasses().findIndex((c) => classSpec(c) === value);
+    if (i >= 0) el = $(`class-${i + 1}`);
+  } else if (state.fields.includes(field)) {
+    el = $(field);
+  }
+  if (!el) return;
+  el.setAttribute("aria-invalid", "true");
+  el.focus();
 }
 
 async function submitDream(over) {
@@ -274,6 +698,7 @@ async function submitDream(over) {
       showMessage(`${e.message}. The max size is now ${fit}: press Dream to dream it at that size.`, "info");
     } else {
       showMessage(e.message);
+      if (e.data && e.data.field) markInvalid(e.data.field, e.data.value);
     }
   } finally {
     button.disabled = false;
@@ -376,9 +801,26 @@ function setSlider() {
   $("slider").setAttribute("aria-valuetext", `${v}% original`);
 }
 
+// objective names what a dream dreamed: its layers, classes and guide.
+function objective(p) {
+  const terms = [...p.layers, ...(p.classes || []).map((c) => `class ${c}`)];
+  if (p.guide) terms.push(`guided by ${p.guide}`);
+  return terms.join(" + ") || "the default layer";
+}
+
+// summary describes a dream's parameters: the objective and the numbers,
+// then every other field of the request that is not its default.
 function summary(p) {
-  return `${p.model} · ${p.layers.join(" + ")} · ${p.octaves} octaves × ${p.iterations} iterations · ` +
+  const shown = ["layers", "classes", "guide", "octaves", "iterations", "step", "jitter", "seed", "max_size"];
+  let s = `${p.model} · ${objective(p)} · ${p.octaves} octaves × ${p.iterations} iterations · ` +
     `step ${p.step} · jitter ${p.jitter} · seed ${p.seed}` + (p.max_size ? ` · max ${p.max_size} px` : "");
+  for (const f of state.config.fields) {
+    const v = p[f.key];
+    if (shown.includes(f.key) || v === undefined || v === f.default || v === "") continue;
+    const name = f.key.replace(/_/g, " ");
+    s += " · " + (f.kind === "bool" ? (v ? name : `no ${name}`) : `${name} ${v}`);
+  }
+  return s;
 }
 
 // ---- the gallery ----
@@ -400,7 +842,7 @@ async function loadGallery() {
     li.dataset.id = e.id;
     const img = document.createElement("img");
     img.src = e.thumb;
-    img.alt = `Dream with ${e.params.layers.join(", ")}`;
+    img.alt = `Dream of ${objective(e.params)}`;
     img.loading = "lazy";
     const cap = document.createElement("p");
     cap.className = "caption";
@@ -436,22 +878,33 @@ function link(text, href) {
   return a;
 }
 
-// dreamAgain fills the form with an entry's photo and settings and dreams.
+// dreamAgain fills the form with an entry's photo, settings and images
+// and dreams: the images are fetched from the entry and sent again.
 async function dreamAgain(e) {
   const p = e.params;
   if (![...$("model").options].some((o) => o.value === p.model)) {
     showMessage(`This dream used the model ${p.model}, which this studio does not offer.`);
     return;
   }
-  const [spec] = p.layers;
-  const [name, channels = ""] = spec.replace(/=.*$/, "").split(":");
-  if ($("model").value !== p.model) {
-    $("model").value = p.model;
+  const images = {};
+  try {
+    for (const f of state.config.fields) {
+      if (f.kind !== "image" || !p[f.key]) continue;
+      const res = await fetch(e.images[p[f.key]]);
+      if (!res.ok) throw new Error(`The ${f.key} of this dream cannot be fetched from the gallery (${res.status}).`);
+      const blob = await res.blob();
+      images[f.key] = new File([blob], p[f.key], { type: blob.type });
+    }
+  } catch (err) {
+    showMessage(err.message);
+    return;
   }
-  await loadLayers(p.model, name);
-  $("channels").value = channels;
-  for (const f of state.fields) {
-    if (p[f] !== undefined) setField(f, p[f]);
+  $("model").value = p.model;
+  await loadModel(p.model, p.layers);
+  for (const f of state.config.fields) {
+    if (f.kind === "classes") setClasses(p[f.key] || []);
+    else if (f.kind === "image") setImage(f.key, images[f.key] || null);
+    else if (state.fields.includes(f.key) && p[f.key] !== undefined) setField(f.key, p[f.key]);
   }
   state.source = e.id;
   state.file = null;
@@ -511,8 +964,7 @@ async function explore() {
     st.textContent = "sending…";
     b.append(img, cap, st);
     b.addEventListener("click", () => {
-      $("layer").value = l.name;
-      $("channels").value = "";
+      renderLayers([{ name: l.name, channels: "", weight: "1" }]);
       submitDream();
     });
     li.append(b);
