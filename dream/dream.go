@@ -198,7 +198,7 @@ func (n *Network) dreamTiled(ctx context.Context, img image.Image, req Request, 
 		return nil, est, &MemoryError{Estimate: est, MaxMemory: req.MaxMemory, Asked: req.Tile}
 	}
 	deep := imageio.Depth(img) == 16
-	out, err := n.dream(ctx, img, req, obj, est.tiling(), progress)
+	out, err := n.dream(ctx, img, req, obj, est.Tiling(), progress)
 	if err != nil {
 		return nil, est, err
 	}
@@ -310,6 +310,10 @@ func (n *Network) dream(ctx context.Context, img image.Image, o Request, obj Obj
 	}
 	nOctaves := len(sizes)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
+	// The tiles' grid moves by numbers of its own stream of the same
+	// seed: a tiled dream is as reproducible as the jitter, and its jitter
+	// is the untiled dream's.
+	grid := rand.New(rand.NewPCG(o.Seed, gridStream))
 	// Every octave's plan borrows its buffers from mem, made first for
 	// the largest plan so that the others fit in its memory: one set of
 	// pages for the whole dream, instead of each octave faulting in fresh
@@ -369,7 +373,7 @@ func (n *Network) dream(ctx context.Context, img image.Image, o Request, obj Obj
 				ox = rng.IntN(2*o.Jitter+1) - o.Jitter
 				oy = rng.IntN(2*o.Jitter+1) - o.Jitter
 			}
-			s.Shuffle(rng)
+			s.Shuffle(grid)
 			obj, err := s.Step(ctx, src.data, ox, oy, o.Step)
 			if err != nil {
 				return nil, err

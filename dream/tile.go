@@ -24,7 +24,8 @@ import (
 // their cells are the untiled network's cells; what differs is only what
 // a cell near a window's edge sees beyond it (the halo, made wide enough
 // for that not to matter: see docs/tiling.md). Every step moves the cores'
-// boundaries by a random phase (drawn from the dream's random numbers),
+// boundaries by a random phase (drawn from a stream of the dream's seed,
+// gridStream, beside the jitter's),
 // so that no boundary stays in one place.
 
 // tileGrid lays out the windows of one step on an h x w image.
@@ -292,6 +293,10 @@ func (t *addTask) Run(lo, hi int) {
 // tileRamp is the half-width of the ramps between windows' weights, as
 // a share of the halo (tileAxis.weight).
 const tileRamp = 0.5
+
+// gridStream is the stream of the dream's seed (PCG's second word) that
+// moves the tiles' grid; the jitter's is 0x5eed.
+const gridStream = 0x711e
 
 // tileSlack is the room, in pixels, a tiled axis keeps to move its
 // windows' boundaries from step to step.
