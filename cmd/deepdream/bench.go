@@ -28,6 +28,7 @@ type benchOptions struct {
 	// engine are the engine's choices: --kernel and --winograd.
 	engine   graph.Options
 	winograd bool
+	tile     int // --tile: as dream's, but -1 (untiled) by default
 }
 
 func newBenchCmd() *cobra.Command {
@@ -46,7 +47,8 @@ and the peak resident memory. Its last line summarises the last size:
   deepdream bench --model ../shared/models/googlenet-bvlc.onnx --size 2048x1536 --steps 3
   deepdream bench --size 1024x768 --steps 10 --nodes
   deepdream bench --size 1024x768 --kernel avx2          # another GEMM kernel (deepdream version lists them)
-  deepdream bench --size 1024x768 --winograd=false       # direct convolutions only`,
+  deepdream bench --size 1024x768 --winograd=false       # direct convolutions only
+  deepdream bench --size 1024x768 --size 6000x4000 --tile 0 --steps 1   # tiled as dream tiles: ns/pixel/step compare`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
@@ -60,6 +62,7 @@ and the peak resident memory. Its last line summarises the last size:
 	cmd.Flags().BoolVar(&o.nodes, "nodes", false, "like --ops, one line per node (named by its first output)")
 	cmd.Flags().StringVar(&o.engine.Kernel, "kernel", "", "GEMM micro-kernel: a `KERNEL` of those deepdream version lists (default: the fastest)")
 	cmd.Flags().BoolVar(&o.winograd, "winograd", true, "run 3x3 and 5x5 convolutions by Winograd's transforms (false: directly)")
+	cmd.Flags().IntVar(&o.tile, "tile", -1, "step in tiles of at most TILE pixels a side, as dream does (0: the tile dream chooses; -1: untiled)")
 	return cmd
 }
 
@@ -104,10 +107,17 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	var summary string
 	for _, size := range o.sizes {
 		w, h, _ := parseSize(size) // checked above
-		s, err := net.NewStepper(h, w, obj, o.engine, dream.Tiling{})
+		r := req
+		r.Tile, r.Winograd = o.tile, !o.engine.NoWinograd
+		est, err := net.Estimate(w, h, r)
 		if err != nil {
 			return err
 		}
+		s, err := net.NewStepper(h, w, obj, o.engine, est.Tiling())
+		if err != nil {
+			return err
+		}
+		windows, tw, th := s.Windows()
 		rng := rand.New(rand.NewPCG(1, 2))
 		src := make([]float32, 3*h*w)
 		for i := range src {
@@ -119,6 +129,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 			if i == 1 && (o.ops || o.nodes) { // the first step warms caches and page-faults buffers in
 				s.Observe(prof.add)
 			}
+			s.Shuffle(rng)
 			start := time.Now()
 			if _, err := s.Step(ctx, src, rng.IntN(2*req.Jitter+1)-req.Jitter, rng.IntN(2*req.Jitter+1)-req.Jitter, req.Step); err != nil {
 				return err
@@ -132,10 +143,14 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 		if len(times)%2 == 0 {
 			median = (times[len(times)/2-1] + times[len(times)/2]) / 2
 		}
-		gflops := 2 * float64(s.ForwardFLOPs()) / median / 1e9
+		gflops := 2 * float64(windows) * float64(s.ForwardFLOPs()) / median / 1e9
 		rss := peakRSS()
-		fmt.Fprintf(stdout, "%dx%d: median %.3f s/step, min %.3f s/step, %.1f GFLOP/s (forward %.2f GFLOP), peak RSS %d MB\n",
-			w, h, median, fastest, gflops, float64(s.ForwardFLOPs())/1e9, rss>>20)
+		tiles := ""
+		if windows > 1 {
+			tiles = fmt.Sprintf(" in %d tiles of %dx%d (tile %d, halo %d)", windows, tw, th, est.Tile, est.Halo)
+		}
+		fmt.Fprintf(stdout, "%dx%d%s: median %.3f s/step, min %.3f s/step, %.1f ns/pixel/step, %.1f GFLOP/s (forward %.2f GFLOP), peak RSS %d MB\n",
+			w, h, tiles, median, fastest, 1e9*median/float64(w*h), gflops, float64(windows)*float64(s.ForwardFLOPs())/1e9, rss>>20)
 		if o.ops || o.nodes {
 			prof.print(stdout, times)
 		}

@@ -358,3 +358,17 @@ func TestVersionNamesRuntimeAndKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchTiles checks that bench --tile steps in tiles as dream does,
+// and says so, with the time per pixel.
+func TestBenchTiles(t *testing.T) {
+	model := writeONNX(t)
+	code, out, errOut := cli(t, context.Background(), "bench", "--model", model, "--layer", "r", "--size", "300x200", "--size", "100x80", "--tile", "128", "--steps", "1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !regexp.MustCompile(`(?m)^300x200 in \d+ tiles of \d+x\d+ \(tile 128, halo \d+\): median .* ns/pixel/step`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^100x80: median .* ns/pixel/step`).MatchString(out) {
+		t.Errorf("bench --tile 128 at 300x200 and 100x80 printed:\n%s\nwant the first in tiles, the second whole", out)
+	}
+}
