@@ -324,10 +324,18 @@ func (n *Network) dream(ctx context.Context, img image.Image, o Request, obj Obj
 	if err != nil {
 		return nil, fmt.Errorf("dream: %w", err)
 	}
+	// The largest is the one that borrows most (a tiled octave's window
+	// may be narrower and taller than another's), not the most pixels.
 	var largest image.Point
+	lent := int64(-1)
 	for _, size := range sizes {
-		if p := t.planSize(size.Y, size.X, align); p.X*p.Y > largest.X*largest.Y {
-			largest = p
+		p := t.planSize(size.Y, size.X, align)
+		e, err := n.Model.EstimateMemory(n.stepSpec(p.Y, p.X, obj, nil, o.engine()))
+		if err != nil {
+			return nil, fmt.Errorf("dream: %dx%d: %w", p.X, p.Y, err)
+		}
+		if e.Lent > lent {
+			largest, lent = p, e.Lent
 		}
 	}
 	if _, err := n.plan(largest.Y, largest.X, obj, mem, o.engine()); err != nil {
