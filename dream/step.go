@@ -121,10 +121,13 @@ func (n *Network) plan(h, w int, obj Objective, mem *graph.Memory, opts graph.Op
 	return p, nil
 }
 
-// stepSpec is the plan of make_step for h x w inputs.
+// stepSpec is the plan of a Stepper's step.
 func (n *Network) stepSpec(h, w int, obj Objective, mem *graph.Memory, opts graph.Options) graph.Spec {
 	return graph.Spec{
-		Inputs:   []graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}, Grad: true}},
+		// Step rolls the image into the input before every Forward: the
+		// input's memory serves other buffers once the first layer has
+		// read it.
+		Inputs:   []graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}, Grad: true, Refilled: true}},
 		Targets:  obj.Targets(),
 		Backward: true,
 		Memory:   mem,
@@ -259,6 +262,13 @@ func (s *Stepper) gradient(ctx context.Context, src []float32, ox, oy int) ([]fl
 		}
 		if s.tiles == nil { // the plan's gradient is g: keep the layers' aside
 			s.layers = append(s.layers[:0], g...)
+		}
+		// Backward's gradients took the memory of the forward values and
+		// of the input: the classes' pass runs the forward pass again, as
+		// a plan's Backward runs once per Forward.
+		rollWindow(s.plan.Data(s.input), s.th, s.tw, src, s.h, s.w, y0, x0, ox, oy)
+		if err := s.plan.Forward(ctx); err != nil {
+			return nil, 0, err
 		}
 		s.obj.eval(s.plan, classTerms, 1, &s.scratch, s.grids, s.cells)
 		if err := s.plan.Backward(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -107,6 +108,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	var summary string
 	for _, size := range o.sizes {
 		w, h, _ := parseSize(size) // checked above
+		// As Dream does before each octave's plan: the garbage of loading
+		// (and of the previous size) goes back to the system, so that the
+		// peak RSS is the step's.
+		debug.FreeOSMemory()
 		r := req
 		r.Tile, r.Winograd = o.tile, !o.engine.NoWinograd
 		est, err := net.Estimate(w, h, r)
