@@ -63,6 +63,10 @@ type Estimate struct {
 	// Plan is the bytes of the largest plan's buffers
 	// (graph.Model.EstimateMemory), lent to every octave's plan in turn.
 	Plan int64
+	// Constants is the model's memory that the dream's plans use (its
+	// weights and what plans derive from them, graph.MemoryEstimate's
+	// Constants): the program's, held once per model, not in Bytes.
+	Constants int64
 	// Bytes is the dream's peak: the plan, the image it was given (at its
 	// dream size), the octaves and the detail carried between them, the
 	// image's gradient (tiled), the look's buffers and masks, and the
@@ -309,6 +313,7 @@ func (m *memoryModel) estimate(t Tiling) (Estimate, error) {
 			return e, err
 		}
 		lent, inputs[k] = max(lent, p.Lent), p.Inputs
+		e.Constants = max(e.Constants, p.Constants)
 	}
 	e.Plan = lent + inputs[0]
 	last := len(m.sizes) - 1

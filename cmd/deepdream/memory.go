@@ -107,8 +107,8 @@ func printEstimate(out io.Writer, photo string, w, h int, e dream.Estimate, prog
 	default:
 		fmt.Fprintln(out, "untiled (--tile -1)")
 	}
-	fmt.Fprintf(out, "memory: %s at the peak, of which the network's buffers %s; with the program's %s, %s (--max-memory %s: %s)\n",
-		mb(e.Bytes), mb(e.Plan), mb(program), mb(e.Bytes+program), mb(m.bytes), m.how)
+	fmt.Fprintf(out, "memory: %s at the peak, of which the network's buffers %s; with the program's %s (the model's weights and their transforms %s of it), %s (--max-memory %s: %s)\n",
+		mb(e.Bytes), mb(e.Plan), mb(program), mb(e.Constants), mb(e.Bytes+program), mb(m.bytes), m.how)
 }
 
 // mb writes n bytes in MB.
