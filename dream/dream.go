@@ -355,6 +355,9 @@ func (n *Network) dream(ctx context.Context, img image.Image, o Request, obj Obj
 		if oi == 0 {
 			pyr.img = nil // the last octave is made: the image can go
 		}
+		// The octaves made on the way to this one go back before its
+		// copy is made beside it (they are as large as it and larger).
+		debug.FreeOSMemory()
 		// The last (largest) octave is dreamed in place of its base; the
 		// others keep the base to take the detail out afterwards.
 		src = ob
@@ -365,7 +368,7 @@ func (n *Network) dream(ctx context.Context, img image.Image, o Request, obj Obj
 			zoom(src.data, ob.h, ob.w, detail.data, 3, detail.h, detail.w, true)
 			detail = nil
 		}
-		debug.FreeOSMemory() // the octaves made on the way, and the detail
+		debug.FreeOSMemory() // the detail
 		s, err := n.newStepper(ob.h, ob.w, obj, mem, o.engine(), t)
 		if err != nil {
 			return nil, err
