@@ -214,23 +214,13 @@ func (n *Network) dreamTiled(ctx context.Context, img image.Image, req Request, 
 // converting it each time.
 func dreamImage(img image.Image, maxSize int) image.Image {
 	b := img.Bounds()
-	if w, h := dreamSize(b.Dx(), b.Dy(), maxSize); w != b.Dx() || h != b.Dy() {
+	if w, h := DreamSize(b.Dx(), b.Dy(), maxSize); w != b.Dx() || h != b.Dy() {
 		img = imageio.ResizeDeep(img, w, h)
 	}
 	if imageio.Depth(img) == 16 {
 		return imageio.NRGBA64(img)
 	}
 	return imageio.NRGBA(img)
-}
-
-// dreamSize is the size a w x h image is dreamed at: its longer side
-// brought down to maxSize if it is longer (0: as it is).
-func dreamSize(w, h, maxSize int) (int, int) {
-	if s := max(w, h); maxSize > 0 && s > maxSize {
-		f := float64(maxSize) / float64(s)
-		return max(1, int(float64(w)*f+0.5)), max(1, int(float64(h)*f+0.5))
-	}
-	return w, h
 }
 
 // fits reports whether the network can compute every layer at h x w.

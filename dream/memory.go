@@ -136,7 +136,7 @@ func (n *Network) Estimate(w, h int, req Request) (Estimate, error) {
 	if err != nil {
 		return Estimate{}, err
 	}
-	w, h = dreamSize(w, h, req.MaxSize)
+	w, h = DreamSize(w, h, req.MaxSize)
 	if err := n.checkSize(h, w, obj); err != nil {
 		return Estimate{}, err
 	}
