@@ -3,6 +3,7 @@ package dream_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -481,4 +482,29 @@ func ExampleNetwork_Video() {
 	// frame 0 (0,0)-(64,48) measured: false
 	// frame 1 (0,0)-(64,48) measured: true
 	// frame 2 (0,0)-(64,48) measured: true
+}
+
+// Network.Estimate says, before anything is dreamed, how a dream of a
+// photo of a size is tiled and what memory it takes at its peak; a
+// request whose dream does not fit its MaxMemory is a *MemoryError.
+func ExampleNetwork_Estimate() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	req := dream.Defaults()
+	req.Layers = []string{"features"}
+	req.Tile = 512 // 0 would choose it from req.MaxMemory
+	e, err := net.Estimate(3000, 2000, req)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%dx%d in %d windows of %dx%d a step, halo %d\n", e.Width, e.Height, e.Windows, e.WindowWidth, e.WindowHeight, e.Halo)
+	req.MaxMemory = e.Bytes / 2
+	_, err = net.Estimate(3000, 2000, req)
+	var me *dream.MemoryError
+	fmt.Println("refused in half of it:", errors.As(err, &me))
+	// Output:
+	// 3000x2000 in 24 windows of 512x512 a step, halo 4
+	// refused in half of it: true
 }
