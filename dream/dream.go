@@ -174,11 +174,9 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 			return nil, err
 		}
 	}
-	if req.MaxSize > 0 {
-		b := img.Bounds()
-		if s := max(b.Dx(), b.Dy()); s > req.MaxSize {
-			f := float64(req.MaxSize) / float64(s)
-			img = imageio.ResizeDeep(img, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5)))
+	if b := img.Bounds(); req.MaxSize > 0 {
+		if w, h := DreamSize(b.Dx(), b.Dy(), req.MaxSize); w != b.Dx() || h != b.Dy() {
+			img = imageio.ResizeDeep(img, w, h)
 		}
 	}
 	b := img.Bounds()
@@ -186,11 +184,18 @@ func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progr
 		return nil, err
 	}
 	base := &tensor{c: 3, h: b.Dy(), w: b.Dx(), data: n.Preprocess.Tensor(img)}
+	// The dream has img's depth: a 16-bit photo's keeps its precision.
+	// Nothing else of img is needed, so that a caller that holds it no
+	// more lets it go while the octaves are dreamed.
+	deep := imageio.Depth(img) == 16
 	out, err := n.dream(ctx, base, req, obj, progress)
 	if err != nil {
 		return nil, err
 	}
-	if imageio.Depth(img) == 16 { // the dream has img's depth: a 16-bit photo's keeps its precision
+	// The plan's buffers go back to the system before the result is made
+	// beside them (a garbage collection would come too late).
+	debug.FreeOSMemory()
+	if deep {
 		return n.Preprocess.Image16(out.data, out.w, out.h), nil
 	}
 	return n.Preprocess.Image(out.data, out.w, out.h), nil

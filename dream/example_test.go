@@ -7,6 +7,8 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -403,4 +405,79 @@ func ExampleNetwork_Guided() {
 	fmt.Printf("%d vectors of %d channels\n", f.Positions, f.Channels)
 	// Output:
 	// 25088 vectors of 8 channels
+}
+
+func ExampleNetwork_Zoom() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	photo := image.NewNRGBA(image.Rect(0, 0, 64, 48))
+	for i := range photo.Pix {
+		photo.Pix[i] = uint8(i * 31)
+	}
+	req := dream.ZoomDefaults() // lighter than Defaults: each frame starts from the last one's dream
+	req.Layers = []string{"features"}
+	req.Octaves, req.Iterations = 1, 2
+	z := dream.ZoomOptions{Frames: 3, Camera: dream.Camera{Zoom: 1.05, Rotate: 1}}
+	err = net.Zoom(context.Background(), photo, req, z, func(f dream.Frame) error {
+		// Write f.Image somewhere (package video writes MP4s, GIFs and
+		// frame directories); to resume a job, give ZoomOptions.Done and Last.
+		fmt.Println("frame", f.Index, f.Image.Bounds())
+		return nil
+	}, func(p dream.MotionProgress) {
+		// p.Step of p.Steps over the whole job, p.ETA
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Output:
+	// frame 0 (0,0)-(64,48)
+	// frame 1 (0,0)-(64,48)
+	// frame 2 (0,0)-(64,48)
+}
+
+// frames is a dream.FrameReader of frames in memory; video.Open reads
+// video files and directories of frames.
+type frames []*image.NRGBA
+
+func (f *frames) Read() (*image.NRGBA, error) {
+	if len(*f) == 0 {
+		return nil, io.EOF
+	}
+	img := (*f)[0]
+	*f = (*f)[1:]
+	return img, nil
+}
+
+func ExampleNetwork_Video() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	var in frames
+	for k := range 3 { // a picture moving right by 2 pixels a frame
+		img := image.NewNRGBA(image.Rect(0, 0, 64, 48))
+		for y := range 48 {
+			for x := range 64 {
+				img.Set(x, y, color.NRGBA{uint8((x - 2*k) * 9), uint8(y * 5), uint8((x - 2*k) * y), 255})
+			}
+		}
+		in = append(in, img)
+	}
+	req := dream.VideoDefaults()
+	req.Layers = []string{"features"}
+	req.Octaves, req.Iterations = 1, 2
+	v := dream.VideoOptions{Blend: dream.DefaultBlend, Measure: true, Frames: len(in)}
+	err = net.Video(context.Background(), &in, req, v, func(f dream.Frame) error {
+		fmt.Printf("frame %d %v measured: %v\n", f.Index, f.Image.Bounds(), !math.IsNaN(f.Flicker))
+		return nil
+	}, nil)
+	if err != nil {
+		panic(err)
+	}
+	// Output:
+	// frame 0 (0,0)-(64,48) measured: false
+	// frame 1 (0,0)-(64,48) measured: true
+	// frame 2 (0,0)-(64,48) measured: true
 }

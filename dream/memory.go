@@ -1,25 +1,24 @@
 package dream
 
-import (
-	"github.com/deepdream-go/deepdream/graph"
-)
+import "fmt"
 
 // PlanBytes returns the bytes of the buffers Dream plans for req at an
 // image of w x h, its largest octave (the smaller octaves' plans fit in
-// the same memory): activations, gradients and scratch, lent by one
-// graph.Memory. Planning lends the buffers without writing them, so
-// planning at a small size is cheap. A plan's buffers grow about linearly
-// with the pixels of its input: two small sizes predict a large one.
+// the same memory): activations, gradients, the image's input and
+// scratch, lent by one graph.Memory. It plans without allocating
+// (graph.Model.EstimateMemory), so it is cheap at any size. A plan's
+// buffers grow about linearly with the pixels of its input, but for
+// buffers of fixed size (scratch): two sizes predict a larger one.
 func (n *Network) PlanBytes(w, h int, req Request) (int64, error) {
 	obj, err := n.Resolve(&req)
 	if err != nil {
 		return 0, err
 	}
-	mem := &graph.Memory{}
-	if _, err := n.newStepper(h, w, obj, mem, req.engine()); err != nil {
-		return 0, err
+	est, err := n.Model.EstimateMemory(n.stepSpec(h, w, obj, nil, req.engine()))
+	if err != nil {
+		return 0, fmt.Errorf("dream: %dx%d: %w", w, h, err)
 	}
-	return 4 * int64(mem.Size()), nil
+	return est.Bytes(), nil
 }
 
 // PyramidBytes bounds the bytes of the images Dream keeps besides its plan

@@ -49,13 +49,7 @@ func (n *Network) NewStepper(h, w int, obj Objective, opts graph.Options) (*Step
 // newStepper is NewStepper with the plan's buffers lent by mem (nil: its
 // own).
 func (n *Network) newStepper(h, w int, obj Objective, mem *graph.Memory, opts graph.Options) (*Stepper, error) {
-	p, err := n.Model.Plan(graph.Spec{
-		Inputs:   []graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}, Grad: true}},
-		Targets:  obj.Targets(),
-		Backward: true,
-		Memory:   mem,
-		Options:  opts,
-	})
+	p, err := n.Model.Plan(n.stepSpec(h, w, obj, mem, opts))
 	if err != nil {
 		return nil, fmt.Errorf("dream: %dx%d: %w", w, h, err)
 	}
@@ -70,6 +64,20 @@ func (n *Network) newStepper(h, w int, obj Objective, mem *graph.Memory, opts gr
 		s.unit[c] = pre.Scale / pre.Std[c]
 	}
 	return s, nil
+}
+
+// stepSpec is the plan of a Stepper's step.
+func (n *Network) stepSpec(h, w int, obj Objective, mem *graph.Memory, opts graph.Options) graph.Spec {
+	return graph.Spec{
+		// Step rolls the image into the input before every Forward: the
+		// input's memory serves other buffers once the first layer has
+		// read it.
+		Inputs:   []graph.InputSpec{{Name: n.Input, Shape: graph.Shape{1, 3, h, w}, Grad: true, Refilled: true}},
+		Targets:  obj.Targets(),
+		Backward: true,
+		Memory:   mem,
+		Options:  opts,
+	}
 }
 
 // Observe passes the time of every node's forward and backward pass in
@@ -108,7 +116,7 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 	var obj float64
 	if !s.balanced {
 		var err error
-		if obj, err = s.balance(ctx); err != nil {
+		if obj, err = s.balance(ctx, src, ox, oy); err != nil {
 			return 0, err
 		}
 	} else {
@@ -147,14 +155,23 @@ func (s *Stepper) Step(ctx context.Context, src []float32, ox, oy int, stepSize 
 // classes', times the sum of the classes' |weights| (a class of weight
 // 0.5 then moves it half as much). The input's gradient is then the sum
 // of the two, scaled, which the steps that follow (of this Stepper: this
-// octave) compute in one pass. It returns the objective.
-func (s *Stepper) balance(ctx context.Context) (float64, error) {
+// octave) compute in one pass; the classes' pass runs the forward pass
+// again, as a plan's Backward runs once per Forward. It returns the
+// objective.
+func (s *Stepper) balance(ctx context.Context, src []float32, ox, oy int) (float64, error) {
 	obj := s.obj.eval(s.plan, layerTerms, 1, &s.scratch, s.grids)
 	if err := s.plan.Backward(ctx); err != nil {
 		return 0, err
 	}
 	g := s.plan.Grad(s.input)
 	s.layers = append(s.layers[:0], g...)
+	// Backward's gradients took the memory of the forward values and of
+	// the input: the classes' pass needs them again (the same input, the
+	// same values).
+	roll(s.plan.Data(s.input), src, s.h, s.w, ox, oy)
+	if err := s.plan.Forward(ctx); err != nil {
+		return 0, err
+	}
 	s.obj.eval(s.plan, classTerms, 1, &s.scratch, s.grids)
 	if err := s.plan.Backward(ctx); err != nil {
 		return 0, err

@@ -12,26 +12,33 @@
 // practice. A tensor computed by Reshape, Flatten, Squeeze, Unsqueeze,
 // Identity or Dropout shares its input's buffer (and gradient buffer).
 //
-// Memory: tensors whose lives do not overlap share buffers. A value lives
-// until its last reader in the forward pass, or until Backward when a
-// backward step reads it (Built.BackwardReads says which); a gradient lives
-// from the first backward step that adds into it to the step that reads it.
-// So only inputs, targets and what the backward pass needs are readable
-// after Forward, and only inputs' and targets' gradients after Backward.
+// Memory: buffers whose lives do not overlap share memory, in one arena
+// per plan (lifetimes.go). A value lives until its last reader in the
+// forward pass, or, when a backward step reads it (Built.BackwardReads
+// says which), until that step's backward pass; a gradient lives from the
+// first backward step that adds into it to the step that reads it; a
+// kernel's saved state from its forward pass to its backward pass, its
+// scratch while it runs. So after Forward only the inputs, the targets
+// and what the backward pass needs are readable, and the caller writes the
+// targets' gradients; after Backward (once per Forward), only the inputs
+// and their gradients, until the next Forward.
 // A Conv whose output only a Relu reads is planned as one fused step (and
 // when only a MaxPool reads the Relu's output, the MaxPool's backward pass
 // applies the Relu's mask); pointwise Convs of one input (an inception
 // module's 1x1 branches) as one stacked Conv whose output their outputs
 // view; and the inputs that only a Concat reads are written straight into
-// its output, their gradients read from its gradient in place. Spec.Memory
+// its output, their gradients read from its gradient in place (the Concat
+// then runs as soon as the inputs it still copies are made). Spec.Memory
 // lends the buffers of plans made one after another (a dream's octaves)
 // out of one pool.
 //
 // Files: plan.go is the API and the run loop (Spec, Options, Plan, Forward,
-// Backward), lifetimes.go decides which buffers share memory and when
-// gradients are cleared, fold.go runs what depends on constants at plan
-// time, fuse.go and siblings.go are the fusions, inplace.go the
-// concatenations in place, memory.go the pool of pages plans borrow.
+// Backward), lifetimes.go decides when each buffer lives and when
+// gradients are cleared, arena.go where in the plan's memory each lies,
+// estimate.go what a plan's memory comes to (EstimateMemory), fold.go
+// runs what depends on constants at plan time, fuse.go and siblings.go
+// are the fusions, inplace.go the concatenations in place, memory.go the
+// pool of pages plans borrow.
 //
 // Operators live one family per file (op_*.go), each registering a Builder
 // for its ONNX op types; the arithmetic is in package ops (ops/X.go pairs

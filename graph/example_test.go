@@ -127,12 +127,12 @@ func ExampleMemory() {
 		if err := p.Forward(context.Background()); err != nil {
 			panic(err)
 		}
-		// s (kept for Backward) and its gradient: two buffers of
-		// 3x512x512 floats, lent again to the smaller plan.
+		// s (kept for Backward), its gradient and x's: three buffers
+		// of 3x512x512 floats, lent again to the smaller plan.
 		fmt.Printf("%dx%d: memory holds %d floats\n", side, side, mem.Size())
 	}
 	// Output:
-	// 512x512: memory holds 1572864 floats
-	// 256x256: memory holds 1572864 floats
-	// 512x512: memory holds 1572864 floats
+	// 512x512: memory holds 2359296 floats
+	// 256x256: memory holds 2359296 floats
+	// 512x512: memory holds 2359296 floats
 }

@@ -3,9 +3,12 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
 	"testing"
 
@@ -245,5 +248,108 @@ func TestGoogLeNetStepDoesNotAllocate(t *testing.T) {
 	step()
 	if a := testing.AllocsPerRun(3, step); a != 0 {
 		t.Errorf("a forward+backward step allocates %v times, want 0", a)
+	}
+}
+
+// TestGoogLeNetMemoryBreakdown logs (with -v) where the memory of a dream
+// step's plan goes at 2048x1536 (EstimateMemory), with the input apart and
+// refilled (InputSpec.Refilled): the buffers of their own, then what lives
+// in the arena when most does, by kind and buffer.
+func TestGoogLeNetMemoryBreakdown(t *testing.T) {
+	m := loadGoogLeNet(t)
+	const w, h = 2048, 1536
+	for _, refilled := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refilled=%v", refilled), func(t *testing.T) {
+			est, err := m.EstimateMemory(graph.Spec{
+				Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, h, w}, Grad: true, Refilled: refilled}},
+				Targets:  []string{layer4c},
+				Backward: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			logBreakdown(t, est, w*h)
+		})
+	}
+}
+
+// logBreakdown logs est's buffers of their own, and those that live in
+// the arena when most does, by kind and buffer, per pixel of pixels.
+func logBreakdown(t *testing.T, est graph.MemoryEstimate, pixels int) {
+	row := func(what string, b int64, name string) {
+		t.Logf("%-22s %7.1f MB %6.1f B/px  %s", what, float64(b)/1e6, float64(b)/float64(pixels), name)
+	}
+	live := make([]int64, 2*est.Steps)
+	for _, b := range est.Buffers {
+		if b.Lives == nil {
+			row(b.Kind.String()+" (own)", b.Bytes, b.Name)
+		}
+		for _, l := range b.Lives {
+			for time := l[0]; time <= l[1]; time++ {
+				live[time] += b.Bytes
+			}
+		}
+	}
+	peak := 0
+	for time, b := range live {
+		if b > live[peak] {
+			peak = time
+		}
+	}
+	byKind := map[graph.BufferKind]int64{}
+	for _, b := range est.Buffers {
+		if slices.ContainsFunc(b.Lives, func(l [2]int) bool { return l[0] <= peak && peak <= l[1] }) {
+			byKind[b.Kind] += b.Bytes
+			row(b.Kind.String(), b.Bytes, b.Name)
+		}
+	}
+	for k := graph.InputBuffer; k <= graph.ScratchBuffer; k++ {
+		if byKind[k] > 0 {
+			row(k.String()+" at the peak", byKind[k], "")
+		}
+	}
+	row(fmt.Sprintf("live at time %d of %d", peak, 2*est.Steps), live[peak], "")
+	row("arena", est.Arena, "")
+	row("total", est.Bytes(), "")
+	row("constants", est.Constants, "the model's weights, transformed and packed")
+}
+
+// TestEstimateMemoryConstants checks MemoryEstimate.Constants against the
+// heap a freshly loaded GoogLeNet holds once a plan has derived its
+// transformed and packed weights, less the plan's own buffers.
+func TestEstimateMemoryConstants(t *testing.T) {
+	path := shared.GoogLeNet(t)
+	heap := func() int64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	before := heap()
+	m, err := graph.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := graph.Spec{
+		Inputs:   []graph.InputSpec{{Name: "data_0", Shape: graph.Shape{1, 3, 96, 128}, Grad: true}},
+		Targets:  []string{layer4c},
+		Backward: true,
+	}
+	est, err := m.EstimateMemory(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Plan(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := heap() - before - est.Bytes()
+	runtime.KeepAlive(p)
+	t.Logf("constants: estimated %.1f MB, the heap holds %.1f MB", float64(est.Constants)/1e6, float64(got)/1e6)
+	// The rest (2.4 MB when measured) is the model's graph, the plan's
+	// steps and kernels, and what the first plan of a process makes
+	// once (the parallel loops' workers).
+	if d := got - est.Constants; d < 0 || d > 4<<20 {
+		t.Errorf("estimated constants %d bytes, the heap holds %d beside the plan's buffers", est.Constants, got)
 	}
 }

@@ -45,6 +45,7 @@ func (p *Plan) concatsInPlace() {
 			whole[r] = whole[r] && t.off == 0 && t.shape.Size() == r.shape.Size()
 		}
 	}
+	var early [][2]*step // the last producer of a copied input, and the concatenation
 	target := map[*tensor]bool{}
 	for _, t := range p.targets {
 		target[t] = true
@@ -63,6 +64,7 @@ func (p *Plan) concatsInPlace() {
 		}
 		gOut := out.grad
 		off := 0
+		inPlace, copied := false, -1 // copied: the last producer of an input copied
 		for i, t := range s.inT {
 			start := off
 			off += k.p.Widths[i]
@@ -72,15 +74,16 @@ func (p *Plan) concatsInPlace() {
 			r := t.root
 			pi, made := producer[r]
 			switch {
-			case !made || pi >= ci || !whole[r] || target[r] || readers[r] != 1:
-				continue
-			case slices.IndexFunc(s.inT, func(u *tensor) bool { return u != nil && u.root == r }) != i:
-				continue // joined twice
-			case (gOut == nil) != (t.grad == nil):
-				continue
-			case t.grad != nil && (t.grad.parent != nil || t.grad.pinned || s.dinBufs[i] != t.grad):
+			case !made || pi >= ci || !whole[r] || target[r] || readers[r] != 1,
+				slices.IndexFunc(s.inT, func(u *tensor) bool { return u != nil && u.root == r }) != i, // joined twice
+				(gOut == nil) != (t.grad == nil),
+				t.grad != nil && (t.grad.parent != nil || t.grad.seed || s.dinBufs[i] != t.grad):
+				if made {
+					copied = max(copied, pi)
+				}
 				continue
 			}
+			inPlace = true
 			for _, u := range onRoot[r] {
 				u.root, u.off = out, start
 			}
@@ -96,6 +99,60 @@ func (p *Plan) concatsInPlace() {
 		}
 		if s.backward && !slices.ContainsFunc(s.dinBufs, func(g *gradBuf) bool { return g != nil }) {
 			s.backward = false // every input is in place: nothing to copy back
+		}
+		if inPlace && copied >= 0 && copied+1 < ci {
+			early = append(early, [2]*step{p.steps[copied], s})
+		}
+	}
+	// A concatenation that copies some inputs runs right after the last
+	// of their producers: it copies them, and Backward their gradients, as
+	// soon as it can, and their buffers go sooner (an inception module's
+	// stacked 1x1 output is copied before its other branches run, and its
+	// gradient made once they have).
+	for _, e := range early {
+		from, to := slices.Index(p.steps, e[1]), slices.Index(p.steps, e[0])+1
+		p.steps = slices.Insert(slices.Delete(p.steps, from, from+1), to, e[1])
+	}
+	if len(early) > 0 {
+		p.indexGradients()
+	}
+}
+
+// indexGradients finds the gradient buffers' first writers and readers
+// again, after steps moved: a buffer's first writer is the last step that
+// adds into it, its reader the step that produces its tensor, and for a
+// concatenation's output that takes inputs in place, the earliest of it
+// and their producers, which read windows of it.
+func (p *Plan) indexGradients() {
+	for _, s := range p.steps {
+		for _, g := range s.dinBufs {
+			if g != nil {
+				g.firstWriter = -1
+			}
+		}
+	}
+	for i, s := range p.steps {
+		for _, g := range s.dinBufs {
+			if g != nil {
+				g.firstWriter = i
+			}
+		}
+		for _, g := range s.doutBufs {
+			if g != nil {
+				g.reader = i
+			}
+		}
+	}
+	for _, g := range p.gradients() {
+		if g.parent != nil && !g.window {
+			g.reader = g.parent.reader // a stacked convolution's output
+		}
+	}
+	for i, s := range p.steps {
+		for _, g := range s.doutBufs {
+			if g != nil && g.window {
+				g.parent.reader = min(g.parent.reader, i)
+			}
 		}
 	}
 }

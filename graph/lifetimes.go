@@ -2,91 +2,139 @@ package graph
 
 // Buffer lifetimes: which tensors, gradients, saved state and scratch
 // share memory, and when gradient buffers are cleared.
+//
+// A plan runs on a timeline of 2n times for n steps: Forward runs step i
+// at time i, Backward runs it at time 2n-1-i. Every buffer lives over a
+// part of it: a tensor from the step that writes it to its last reader,
+// forward or backward (a target's at least to the first backward time, as
+// the caller reads it between the runs); saved state from its step's
+// forward pass to its backward pass; a gradient from the first step that
+// adds into it to the step that reads it (a target's from the first
+// backward time, as the caller writes it between the runs; an input's to
+// the end); a kernel's scratch during its calls. One arena holds them all,
+// each at an offset where nothing that lives at the same time lies
+// (placeSpans): what only the forward pass reads, what the backward pass
+// reads, the gradients and the scratch take the same memory in turn. The
+// inputs' values keep memory of their own, unless the caller fills them
+// before every run (InputSpec.Refilled): then they live from the end of
+// the previous run, when the caller fills them, to their last reader.
 
 import (
 	"slices"
 	"unsafe"
 )
 
-// assignData gives every runtime tensor its memory. A tensor that no
-// backward step reads (a convolution's input, a concatenation) is dead once
-// its last reader in the forward pass has run, and its memory goes to later
-// tensors; the others are kept whole until Backward.
-func (p *Plan) assignData() {
-	lastUse := map[*tensor]int{}
-	for i, s := range p.steps {
-		for _, t := range s.inT {
-			if t != nil {
-				lastUse[t.root] = i
-			}
-		}
-		if !p.back || !s.backward {
-			continue
-		}
-		keep := func(ts []*tensor, idx []int, all bool) {
-			for k, t := range ts {
-				if t != nil && (all || slices.Contains(idx, k)) {
-					t.root.keep = true
-				}
-			}
-		}
-		if s.reads == nil {
-			keep(s.inT, nil, true)
-			keep(s.outT, nil, true)
-		} else {
-			keep(s.inT, s.reads.In, false)
-			keep(s.outT, s.reads.Out, false)
-		}
-	}
-	// Blocks go to roots: a root's life starts with the first step that
-	// writes it or a view of it (the inputs a concatenation takes in
-	// place write views of its output).
-	var free []*dataBlock
-	owner := map[*tensor]*dataBlock{}
-	for i, s := range p.steps {
-		for _, t := range s.outT {
-			if r := t.root; !r.keep && !p.shapesOnly && owner[r] == nil {
-				owner[r] = takeBlock(&free, r.shape.Size())
-			}
-		}
-		for _, t := range s.outT {
-			if _, used := lastUse[t]; !used && t.root == t && owner[t] != nil {
-				free = append(free, owner[t]) // an output nobody reads
-			}
-		}
-		for _, t := range s.inT {
-			if t != nil && lastUse[t.root] == i && owner[t.root] != nil {
-				free = append(free, owner[t.root])
-				delete(lastUse, t.root) // free once, even if read twice here
-			}
-		}
+// fwdTime and backTime are the times at which Forward and Backward run
+// step i.
+func (p *Plan) fwdTime(i int) int  { return i }
+func (p *Plan) backTime(i int) int { return 2*len(p.steps) - 1 - i }
+
+// lastTime is the end of the timeline: an input's gradient lives until
+// then (and the caller reads it before the next Forward).
+func (p *Plan) lastTime() int { return 2*len(p.steps) - 1 }
+
+// assignMemory gives every tensor, saved buffer, gradient and scratch of
+// the plan its memory: one arena, allocated once, holds them all but the
+// inputs' values (unless refilled) and the gradients of inputs that are
+// targets too or that nothing writes.
+func (p *Plan) assignMemory() {
+	for _, s := range p.steps {
+		s.run.Saved = make([]Saved, len(s.saved))
 	}
 	if p.shapesOnly {
 		return
 	}
-	memory, placed := map[*dataBlock][]float32{}, map[*tensor]bool{}
-	for _, s := range p.steps {
-		for _, t := range s.outT { // every root a step writes, named or not
-			r := t.root
-			if placed[r] || r.data != nil {
-				continue
-			}
-			placed[r] = true
-			if b := owner[r]; b != nil {
-				if _, ok := memory[b]; !ok {
-					memory[b] = p.alloc(b.size)
-				}
-				if !p.sizing {
-					r.data = memory[b][:r.shape.Size()]
-				}
-			} else { // kept for Backward: a buffer of its own
-				r.data = p.alloc(r.shape.Size())
-			}
-		}
+	spans := p.dataSpans()
+	spans = append(spans, p.savedSpans()...)
+	spans = append(spans, p.scratchSpans()...)
+	if p.back {
+		spans = append(spans, p.gradientSpans()...)
 	}
+	p.placeSpans(spans)
 	if p.sizing {
 		return
 	}
+	p.wireData()
+	if p.back {
+		p.wireGradients()
+	}
+}
+
+// dataSpans returns the spans of the tensors the steps write (their
+// roots: a view shares its root's buffer). A tensor lives from the first
+// step that writes it, or a view of it (the inputs a concatenation takes
+// in place write views of its output), to its last reader: the last
+// forward step that reads it, else the first backward step that does
+// (Built.BackwardReads), and a target's at least to the first backward
+// time: the caller reads it between Forward and Backward.
+func (p *Plan) dataSpans() []*span {
+	var roots []*tensor
+	start, end := map[*tensor]int{}, map[*tensor]int{}
+	use := func(t *tensor, time int) {
+		if t != nil && t.root.data == nil { // not an input's of its own
+			end[t.root] = max(end[t.root], time)
+		}
+	}
+	for _, t := range p.refilled {
+		start[t] = 0
+		roots = append(roots, t)
+	}
+	for i, s := range p.steps {
+		for _, t := range s.outT {
+			if _, ok := start[t.root]; !ok {
+				start[t.root] = p.fwdTime(i)
+				roots = append(roots, t.root)
+			}
+			use(t, p.fwdTime(i)) // an output nobody reads
+		}
+		for _, t := range s.inT {
+			use(t, p.fwdTime(i))
+		}
+		if !p.back || !s.backward {
+			continue
+		}
+		read := func(ts []*tensor, idx []int, all bool) {
+			for k, t := range ts {
+				if all || slices.Contains(idx, k) {
+					use(t, p.backTime(i))
+				}
+			}
+		}
+		if s.reads == nil {
+			read(s.inT, nil, true)
+			read(s.outT, nil, true)
+		} else {
+			read(s.inT, s.reads.In, false)
+			read(s.outT, s.reads.Out, false)
+		}
+	}
+	for _, t := range p.targets {
+		if t.root != nil {
+			use(t, len(p.steps)) // the caller reads it before Backward
+		}
+	}
+	spans := make([]*span, 0, len(roots))
+	for _, r := range roots {
+		kind := ActivationBuffer
+		if end[r] >= len(p.steps) {
+			kind = KeptBuffer
+		}
+		lives := [][2]int{{start[r], end[r]}}
+		if slices.Contains(p.refilled, r) {
+			// The caller fills it after the end of the last run, when
+			// the inputs' gradients are read.
+			kind = InputBuffer
+			lives = append(lives, [2]int{p.lastTime(), p.lastTime()})
+		}
+		spans = append(spans, &span{size: r.shape.Size(), lives: lives, kind: kind, name: r.name,
+			set: func(b []float32) { r.data = b }})
+	}
+	return spans
+}
+
+// wireData gives views their part of their roots' buffers, and the steps
+// their inputs and outputs.
+func (p *Plan) wireData() {
 	for _, t := range p.tensors {
 		if t.root != nil && t.root != t {
 			t.data = t.view()
@@ -104,73 +152,50 @@ func (p *Plan) assignData() {
 	}
 }
 
-// assignScratch gives the kernels that need working memory one buffer to
-// share: they run one at a time.
-func (p *Plan) assignScratch() {
-	size := 0
-	for _, s := range p.steps {
-		size = max(size, s.scratch)
-	}
-	if size == 0 || p.shapesOnly {
-		return
-	}
-	buf := p.alloc(size)
-	for _, s := range p.steps {
-		if s.scratch > 0 && !p.sizing {
-			s.run.Scratch = buf[:s.scratch]
-		}
-	}
-}
-
-// assignSaved gives the steps that a backward pass runs through the
-// buffers their kernels keep from Forward for Backward; the others get
-// nil slices and record nothing. Saved buffers live until Backward, like
-// the tensors it reads, so each has memory of its own.
-func (p *Plan) assignSaved() {
-	for _, s := range p.steps {
-		s.run.Saved = make([]Saved, len(s.saved))
-		if !p.back || !s.backward || p.shapesOnly {
+// savedSpans returns the buffers the kernels of the steps a backward pass
+// runs through keep from Forward for Backward, each living from the
+// step's forward pass to its backward pass; the other steps get nil
+// slices and record nothing.
+func (p *Plan) savedSpans() []*span {
+	var spans []*span
+	for i, s := range p.steps {
+		if !p.back || !s.backward {
 			continue
 		}
 		for k, spec := range s.saved {
-			buf := p.alloc(spec.floats())
-			switch {
-			case p.sizing:
-			case spec.Floats > 0:
-				s.run.Saved[k].F = buf
-			case spec.Bytes > 0:
-				s.run.Saved[k].B = unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), spec.Bytes)
-			case spec.Bits > 0:
-				s.run.Saved[k].Bits = unsafe.Slice((*uint64)(unsafe.Pointer(&buf[0])), (spec.Bits+63)/64)
-			}
+			saved := &s.run.Saved[k]
+			spans = append(spans, &span{size: spec.floats(), lives: [][2]int{{p.fwdTime(i), p.backTime(i)}}, kind: SavedBuffer, name: s.node.Outputs[0],
+				set: func(buf []float32) {
+					switch {
+					case spec.Floats > 0:
+						saved.F = buf
+					case spec.Bytes > 0:
+						saved.B = unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), spec.Bytes)
+					case spec.Bits > 0:
+						saved.Bits = unsafe.Slice((*uint64)(unsafe.Pointer(&buf[0])), (spec.Bits+63)/64)
+					}
+				}})
 		}
 	}
+	return spans
 }
 
-// dataBlock is a piece of memory that tensors with disjoint lives share.
-type dataBlock struct{ size int }
-
-// takeBlock removes from free the smallest block that holds size floats,
-// else the largest (which grows), else makes a new one.
-func takeBlock(free *[]*dataBlock, size int) *dataBlock {
-	best := -1
-	for k, b := range *free {
-		switch {
-		case best < 0:
-			best = k
-		case b.size >= size && ((*free)[best].size < size || b.size < (*free)[best].size):
-			best = k
-		case (*free)[best].size < size && b.size > (*free)[best].size:
-			best = k
+// scratchSpans returns the working memory of the kernels that need some,
+// living only while the step runs, forward and backward.
+func (p *Plan) scratchSpans() []*span {
+	var spans []*span
+	for i, s := range p.steps {
+		if s.scratch == 0 {
+			continue
 		}
+		lives := [][2]int{{p.fwdTime(i), p.fwdTime(i)}}
+		if p.back && s.backward {
+			lives = append(lives, [2]int{p.backTime(i), p.backTime(i)})
+		}
+		spans = append(spans, &span{size: s.scratch, lives: lives, kind: ScratchBuffer, name: s.node.Outputs[0],
+			set: func(b []float32) { s.run.Scratch = b }})
 	}
-	if best < 0 {
-		return &dataBlock{size: size}
-	}
-	b := (*free)[best]
-	*free = append((*free)[:best], (*free)[best+1:]...)
-	b.size = max(b.size, size)
-	return b
+	return spans
 }
 
 // gradBuf is a gradient buffer before memory is assigned. Backward visits
@@ -180,14 +205,19 @@ func takeBlock(free *[]*dataBlock, size int) *dataBlock {
 // memory, so a backward pass needs a few tensors' worth of gradient
 // memory instead of one buffer per tensor.
 type gradBuf struct {
+	name        string // the tensor's, for EstimateMemory
 	size        int
 	firstWriter int // index of the first step to add into it; -1: none
 	reader      int // index of the step that reads it; -1: none (an input's)
-	// pinned buffers get memory of their own: the targets' (the caller
-	// writes the seed before Backward) and the inputs' (read after it).
-	pinned bool
-	seed   bool // a target's: never cleared by Backward
-	data   []float32
+	// input marks an input's gradient, which the caller reads after
+	// Backward; seed a target's (or a buffer a range of which is one),
+	// which the caller writes after Forward and Backward never clears.
+	// Both live in the arena, from the first backward time on for a seed
+	// and to the end for an input's, but an input's that is a target's
+	// too, or that nothing writes (it stays zero): pinned, it has memory
+	// of its own.
+	input, seed, pinned bool
+	data                []float32
 	// parent, if set, is the buffer this one is a range of, from off:
 	// the gradient of one of stacked sibling convolutions' outputs (see
 	// addSiblings). A view has no memory or life of its own; it is
@@ -200,18 +230,41 @@ type gradBuf struct {
 	// a concatenation takes in place, see concatsInPlace): its parent is
 	// written whole, by its own writers, and cleared like any buffer.
 	window bool
+	// over, if set, is the buffer whose memory this one takes over: the
+	// step that reads over sets this one in its place (gradsInPlace).
+	over *gradBuf
 }
 
-// assignGradients gives every gradient buffer its memory, by a first-fit
-// pass over the backward order, and records when each must be cleared.
-func (p *Plan) assignGradients() {
-	var (
-		free   []*dataBlock // blocks not in use at the current step
-		owner  = map[*gradBuf]*dataBlock{}
-		starts = make([][]*gradBuf, len(p.steps))
-		ends   = make([][]*gradBuf, len(p.steps))
-		seen   = map[*gradBuf]bool{}
-	)
+// base is the buffer whose memory g has: the last of the buffers it
+// takes over in turn, else g.
+func (g *gradBuf) base() *gradBuf {
+	for g.over != nil {
+		g = g.over
+	}
+	return g
+}
+
+// gradients returns the plan's gradient buffers, each once, in the order
+// of the steps that use them.
+func (p *Plan) gradients() []*gradBuf {
+	var all []*gradBuf
+	seen := map[*gradBuf]bool{}
+	for _, s := range p.steps {
+		for _, g := range append(slices.Clip(s.dinBufs), s.doutBufs...) {
+			if g != nil && !seen[g] {
+				seen[g] = true
+				all = append(all, g)
+			}
+		}
+	}
+	return all
+}
+
+// gradientSpans returns the spans of the gradient buffers that are neither
+// pinned nor views, each living from its first writer (or, never written,
+// its reader, which reads zeros) to its reader, or to the last reader of
+// the buffers that take its memory over in turn.
+func (p *Plan) gradientSpans() []*span {
 	// A parent's life starts with the first write into any of its views.
 	for _, s := range p.steps {
 		for _, g := range s.dinBufs {
@@ -220,72 +273,100 @@ func (p *Plan) assignGradients() {
 			}
 		}
 	}
-	var views []*gradBuf
-	for _, s := range p.steps {
-		for _, g := range append(append([]*gradBuf{}, s.dinBufs...), s.doutBufs...) {
-			if g == nil || seen[g] {
+	p.gradsInPlace()
+	for _, g := range p.inputGrads {
+		if g.seed || g.firstWriter < 0 {
+			g.pinned = true
+			g.data = p.own(g.size, BufferEstimate{Kind: InputBuffer, Name: g.name + " gradient"})
+		}
+	}
+	all := p.gradients()
+	end := map[*gradBuf]int{}
+	for _, g := range all {
+		b := g.base()
+		switch {
+		case g.input:
+			end[b] = p.lastTime() // the caller reads it after Backward
+		default:
+			end[b] = max(end[b], p.backTime(g.reader))
+		}
+	}
+	var spans []*span
+	for _, g := range all {
+		if g.parent != nil || g.pinned || g.over != nil {
+			continue
+		}
+		from, kind, name := p.backTime(g.first()), GradientBuffer, g.name
+		if g.seed {
+			from = len(p.steps) // the caller writes it after Forward
+		}
+		if g.input {
+			kind, name = InputBuffer, g.name+" gradient"
+		}
+		spans = append(spans, &span{size: g.size, lives: [][2]int{{from, end[g]}}, kind: kind, name: name,
+			set: func(b []float32) { g.data = b }})
+	}
+	return spans
+}
+
+// gradsInPlace lets each step whose backward pass can set its input's
+// gradient over its output's (Built.GradInPlace) do so where it is the
+// first to write the input's gradient, and both are plain buffers: the
+// input's takes over the memory of the output's, which only the step
+// reads, and the step sets it.
+func (p *Plan) gradsInPlace() {
+	for i, s := range p.steps {
+		if !s.gradInPlace || !s.backward {
+			continue
+		}
+		in, out := s.dinBufs[0], s.doutBufs[0]
+		switch {
+		case in == nil || out == nil || in.size != out.size || in.firstWriter != i:
+		case in.input || in.seed || in.parent != nil || in.split || out.seed || out.parent != nil || out.split:
+		case slices.Index(s.dinBufs[1:], in) >= 0:
+		default:
+			in.over = out
+			s.run.Accumulate[0] = false
+		}
+	}
+}
+
+// first is the index of the step at which g's life starts: its first
+// writer, or its reader if nothing writes it.
+func (g *gradBuf) first() int {
+	if g.firstWriter < 0 {
+		return g.reader
+	}
+	return g.firstWriter
+}
+
+// wireGradients gives the views their part of their parents' buffers and
+// the steps their gradients, and records which buffers Backward clears at
+// which step: each when its life starts (a view, when its own first
+// writer runs), but the targets' seeds, split parents, which their views
+// cover, read-only windows, and buffers set in place of others.
+func (p *Plan) wireGradients() {
+	all := p.gradients()
+	for _, g := range all {
+		if g.over != nil {
+			g.data = g.base().data
+		}
+	}
+	for _, g := range all {
+		if g.parent != nil {
+			g.data = g.parent.data[g.off:][:g.size]
+			if g.window {
 				continue
 			}
-			seen[g] = true
-			first := g.firstWriter
-			if first < 0 {
-				first = g.reader // never written: it stays zero until read
-			}
-			switch {
-			case g.parent != nil:
-				views = append(views, g)
-			case g.pinned:
-				if !g.seed && !g.split && first >= 0 {
-					p.steps[first].zero = append(p.steps[first].zero, g.data)
-				}
-			default:
-				starts[first] = append(starts[first], g)
-				ends[g.reader] = append(ends[g.reader], g)
-			}
-		}
-	}
-	for i := len(p.steps) - 1; i >= 0; i-- {
-		for _, g := range starts[i] {
-			owner[g] = takeBlock(&free, g.size)
-		}
-		for _, g := range ends[i] {
-			free = append(free, owner[g])
-		}
-	}
-	memory := map[*dataBlock][]float32{}
-	if p.sizing {
-		for _, g := range starts {
-			for _, g := range g {
-				if b := owner[g]; memory[b] == nil {
-					memory[b] = []float32{}
-					p.alloc(b.size)
-				}
-			}
-		}
-		return
-	}
-	for i := range starts {
-		for _, g := range starts[i] {
-			b := owner[g]
-			if memory[b] == nil {
-				memory[b] = p.alloc(b.size)
-			}
-			g.data = memory[b][:g.size]
-			if !g.split {
-				p.steps[i].zero = append(p.steps[i].zero, g.data)
-			}
-		}
-	}
-	for _, g := range views {
-		g.data = g.parent.data[g.off:][:g.size]
-		if g.window {
-			continue
 		}
 		first := g.firstWriter
 		if first < 0 {
-			first = g.parent.reader
+			first = g.reader
+			if g.parent != nil {
+				first = g.parent.reader
+			}
 		}
-		if !g.seed && first >= 0 {
+		if !g.seed && !g.split && g.over == nil && first >= 0 {
 			p.steps[first].zero = append(p.steps[first].zero, g.data)
 		}
 	}

@@ -38,6 +38,7 @@ func TestMemory(t *testing.T) {
 		if err := p.Forward(ctx); err != nil {
 			t.Fatal(err)
 		}
+		s = slices.Clone(p.Data("s")) // Backward does not keep it
 		g := p.Grad("s")
 		for i := range g {
 			g[i] = float32(i%5) - 2
@@ -45,7 +46,7 @@ func TestMemory(t *testing.T) {
 		if err := p.Backward(ctx); err != nil {
 			t.Fatal(err)
 		}
-		return slices.Clone(p.Data("s")), slices.Clone(p.Grad("x"))
+		return s, slices.Clone(p.Grad("x"))
 	}
 	var mem Memory
 	dirty := func() {

@@ -25,6 +25,23 @@ type Node struct {
 	// GEMM micro-kernel they name (nil: gemm.Default()).
 	opts   *Options
 	kernel *gemm.Kernel
+	// derive, when a plan sizes its memory, counts what memo would keep.
+	derive func(v *Value, key string, floats int)
+}
+
+// memo returns v.Memo(key, compute): data derived once from a constant
+// and kept with the model (transformed, packed weights), of floats
+// floats. With only shapes wanted it computes nothing and returns nil,
+// and a plan that sizes its memory counts the floats
+// (MemoryEstimate.Constants).
+func (n *Node) memo(v *Value, key string, floats int, compute func() any) any {
+	if n.shapesOnly {
+		if n.derive != nil {
+			n.derive(v, key, floats)
+		}
+		return nil
+	}
+	return v.Memo(key, compute)
 }
 
 // Fusion is what the planner merged into a node.

@@ -56,8 +56,8 @@ type Run struct {
 	// Backward; their slices are nil when no backward pass runs through
 	// the node, and Forward then records nothing.
 	Saved []Saved
-	// Scratch is Built.Scratch floats of working memory, shared by every
-	// kernel of the plan (they run one at a time): valid during the call.
+	// Scratch is Built.Scratch floats of working memory, valid during
+	// the call: the arena lends it to other buffers between calls.
 	Scratch []float32
 }
 
@@ -102,9 +102,15 @@ type Built struct {
 	// adding to it (Run.Accumulate): where the node is the first to write
 	// a gradient buffer, the planner then need not clear it first.
 	CanSet []int
+	// GradInPlace says Backward can set the gradient of input 0 over
+	// that of output 0, of the same size, which it reads (DIn[0] and
+	// DOut[0] one buffer): the planner gives them one buffer where the
+	// node is the first to write the input's gradient, and has it set.
+	GradInPlace bool
 	// Saved lists the buffers Forward records for Backward (a ReLU's mask,
 	// a max pool's taps). The planner allocates them with the plan's other
-	// buffers, and only when a backward pass runs through the node.
+	// buffers, and only when a backward pass runs through the node;
+	// Forward writes them whole (their memory held other buffers before).
 	Saved []SavedSpec
 	// Scratch is the working memory, in floats, the kernel needs while it
 	// runs (Run.Scratch).

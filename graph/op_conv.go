@@ -103,25 +103,25 @@ func buildConv(n *Node, in []Input) (*Built, error) {
 	if winograd {
 		scratch = ops.WinogradScratchSize(&p)
 	}
-	if winograd && !n.shapesOnly {
+	if winograd {
 		// The transform depends on the weights and their shape only.
-		k.wino = in[1].Const.Memo("winograd/"+p.Kernel.Name(), func() any {
+		k.wino, _ = n.memo(in[1].Const, "winograd/"+p.Kernel.Name(), ops.WinogradFilterSize(&p), func() any {
 			return ops.NewWinogradFilter(in[1].Const.F, &p)
 		}).(*ops.WinogradFilter)
 	}
 	// Other convolutions with constant weights (and bias) have them
 	// packed once for the GEMM.
 	hasBias := len(in) > 2 && in[2].Present()
-	if in[1].Const != nil && !winograd && !n.shapesOnly && (!hasBias || in[2].Const != nil) {
+	if in[1].Const != nil && !winograd && (!hasBias || in[2].Const != nil) {
 		var b []float32
 		biasName := ""
 		if hasBias {
 			b, biasName = in[2].Const.F, in[2].Name
 		}
 		key := fmt.Sprintf("conv-packed/%s/group=%d/im2col=%v/bias=%q", p.Kernel.Name(), p.Group, scratch > 0, biasName)
-		if f := in[1].Const.Memo(key, func() any { return ops.NewConvFilter(in[1].Const.F, b, &p) }).(*ops.ConvFilter); f != nil {
-			k.packed = f
-		}
+		k.packed, _ = n.memo(in[1].Const, key, ops.ConvFilterSize(&p, hasBias), func() any {
+			return ops.NewConvFilter(in[1].Const.F, b, &p)
+		}).(*ops.ConvFilter)
 	}
 	// The input gradient needs the weights only (a fused ReLU keeps its
 	// mask as bits): neither x nor y stays in memory for it.

@@ -109,11 +109,11 @@ func buildConvTranspose(n *Node, in []Input) (*Built, error) {
 		Scratch:       ops.ConvTransposeScratchSize(&p),
 		FLOPs:         2 * int64(xs.Size()) * int64(ws.Size()/ws[0]),
 	}
-	if in[1].Const != nil && !n.shapesOnly {
+	if in[1].Const != nil {
 		key := fmt.Sprintf("convtranspose-packed/%s/group=%d", p.Kernel.Name(), group)
-		if f := in[1].Const.Memo(key, func() any { return ops.NewConvFilter(in[1].Const.F, nil, &p) }).(*ops.ConvFilter); f != nil {
-			b.Kernel.(*convTransposeKernel).packed = f
-		}
+		b.Kernel.(*convTransposeKernel).packed, _ = n.memo(in[1].Const, key, ops.ConvFilterSize(&p, false), func() any {
+			return ops.NewConvFilter(in[1].Const.F, nil, &p)
+		}).(*ops.ConvFilter)
 	}
 	return b, nil
 }

@@ -46,7 +46,9 @@ func buildLRN(n *Node, in []Input) (*Built, error) {
 	// The input is a fused Relu's output, whose mask the backward pass
 	// applies.
 	p.Relu = n.Fused.ReluInput
-	b := &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p}, BackwardReads: &Reads{In: []int{0}}, CanSet: []int{0}}
+	// A window of 5 sets its input gradient in place of its output's
+	// (ops.LRNBackward).
+	b := &Built{Out: []Shape{x}, Kernel: &lrnKernel{p: p}, BackwardReads: &Reads{In: []int{0}}, CanSet: []int{0}, GradInPlace: size == 5}
 	if size != 5 {
 		// Other windows than 5 keep the factor for Backward, which
 		// recovers the window sums from it (see ops.LRN).

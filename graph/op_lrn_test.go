@@ -37,3 +37,32 @@ func TestLRNGradient(t *testing.T) {
 		CheckGradient(t, 13, poolNode("LRN", attrs...), []TestInput{{Name: "x", Shape: shape, Grad: true}})
 	}
 }
+
+// TestLRNGradientInPlace checks that an LRN of 5 channels between two
+// other nodes sets its input gradient over its output gradient (one
+// buffer, not cleared first), and that the gradient through it is right.
+func TestLRNGradientInPlace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	unary := func(i int, op, in, out string) *onnx.Node {
+		return &onnx.Node{Index: i, Name: out, OpType: op, Inputs: []string{in}, Outputs: []string{out}}
+	}
+	lrn := unary(1, "LRN", "a", "q")
+	lrn.Attrs = []*onnx.Attribute{attrInt("size", 5), attrFloat("alpha", 3), attrFloat("beta", 0.75), attrFloat("bias", 1)}
+	m, err := Load(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 13}, Graph: &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float}},
+		Nodes:  []*onnx.Node{unary(0, "Sigmoid", "x", "a"), lrn, unary(2, "Sigmoid", "q", "s")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Plan(Spec{Inputs: []InputSpec{{Name: "x", Shape: Shape{1, 9, 4, 5}, Grad: true}}, Targets: []string{"s"}, Backward: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(p.Data("x"), distinct(rng, 9*4*5))
+	r := p.steps[1].run
+	if &r.DIn[0][0] != &r.DOut[0][0] || r.Accumulate[0] {
+		t.Errorf("the LRN's input gradient is not set in place of its output gradient (accumulate %v)", r.Accumulate[0])
+	}
+	checkPlanGradient(t, rng, p, "s", []string{"x"}, "LRN in place")
+}

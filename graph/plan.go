@@ -56,6 +56,12 @@ type InputSpec struct {
 	Name  string
 	Shape Shape
 	Grad  bool // compute the gradient with respect to this input
+	// Refilled says the caller fills the input before every Forward,
+	// once it is done with the previous run's targets and gradients (as
+	// a dream's step rolls its image into it): the plan may then lend
+	// its memory to other buffers once Forward has read it. Otherwise
+	// the input has memory of its own, which the plan never writes.
+	Refilled bool
 }
 
 // Plan is a model prepared for one set of input shapes and targets: shapes
@@ -73,19 +79,35 @@ type Plan struct {
 	// alloc and own count into lent and owned (EstimateMemory).
 	sizing      bool
 	lent, owned int64
+	buffers     []BufferEstimate // when sizing, every buffer counted
+	arena       int64            // floats of the arena (placeSpans)
+	derived     map[memoKey]int  // when sizing, what the plan derives from constants (Node.memo)
+	// forwarded says a Forward ran to the end since the last Backward,
+	// which needs its values.
+	forwarded bool
 	// observe, when set, receives the time of every step (see Observe).
 	observe func(StepTime)
-	memory  *Memory      // Spec.Memory
-	opts    Options      // Spec.Options
-	kernel  *gemm.Kernel // Spec.Options.Kernel (nil: the default)
+	// inputGrads are the gradient buffers of the inputs, in Spec order;
+	// refilled the inputs that live in the arena (InputSpec.Refilled).
+	inputGrads []*gradBuf
+	refilled   []*tensor
+	memory     *Memory      // Spec.Memory
+	opts       Options      // Spec.Options
+	kernel     *gemm.Kernel // Spec.Options.Kernel (nil: the default)
 }
 
 // alloc returns n zeroed floats for a large buffer of the plan (nil when
-// sizing, counted).
-func (p *Plan) alloc(n int) []float32 {
+// sizing, counted, and listed as b unless b is nil: the arena, whose
+// parts placeSpans lists).
+func (p *Plan) alloc(n int, b *BufferEstimate) []float32 {
 	switch {
 	case p.sizing:
-		p.lent += int64(memAlign * ((n + memAlign - 1) / memAlign))
+		size := int64(memAlign * ((n + memAlign - 1) / memAlign))
+		p.lent += size
+		if b != nil {
+			b.Bytes = 4 * size
+			p.buffers = append(p.buffers, *b)
+		}
 		return nil
 	case p.memory != nil:
 		return p.memory.alloc(n)
@@ -94,10 +116,13 @@ func (p *Plan) alloc(n int) []float32 {
 }
 
 // own returns n zeroed floats for a buffer the plan keeps out of
-// Spec.Memory (an input's; nil when sizing, counted).
-func (p *Plan) own(n int) []float32 {
+// Spec.Memory (an input's, or its gradient; nil when sizing, counted and
+// listed as b).
+func (p *Plan) own(n int, b BufferEstimate) []float32 {
 	if p.sizing {
 		p.owned += int64(n)
+		b.Bytes = 4 * int64(n)
+		p.buffers = append(p.buffers, b)
 		return nil
 	}
 	return make([]float32, n)
@@ -138,9 +163,6 @@ type tensor struct {
 	// convolutions' output, see addSiblings), else 0.
 	root *tensor
 	off  int
-	// keep marks roots whose value must survive the forward pass: inputs,
-	// targets, and what a backward step reads.
-	keep bool
 }
 
 type step struct {
@@ -155,6 +177,7 @@ type step struct {
 	inT, outT         []*tensor
 	reads             *Reads
 	canSet            []int       // Built.CanSet
+	gradInPlace       bool        // Built.GradInPlace
 	saved             []SavedSpec // Built.Saved
 	scratch           int         // floats of the plan's shared scratch it uses
 	flops             int64       // Built.FLOPs
@@ -166,34 +189,6 @@ type step struct {
 // Plan prepares the model for spec.
 func (m *Model) Plan(spec Spec) (*Plan, error) {
 	return m.plan(spec, false)
-}
-
-// MemoryEstimate is what a plan allocates, in bytes, as
-// Model.EstimateMemory finds it without allocating.
-type MemoryEstimate struct {
-	// Lent is what Spec.Memory lends the plan (or the plan allocates
-	// when it has none): tensors, gradients, saved state and scratch.
-	Lent int64
-	// Inputs is the inputs' buffers and gradients, which the plan always
-	// allocates itself.
-	Inputs int64
-}
-
-// Bytes is the estimate's total.
-func (e MemoryEstimate) Bytes() int64 { return e.Lent + e.Inputs }
-
-// EstimateMemory plans spec as Plan does, every buffer's size and life,
-// without allocating the buffers, and returns what Plan would allocate:
-// Lent is exactly the growth of a fresh Spec.Memory. The model's weights
-// (and what plans derive from them once, such as Winograd-transformed
-// filters) are not counted: they belong to the model.
-func (m *Model) EstimateMemory(spec Spec) (MemoryEstimate, error) {
-	spec.Memory = nil
-	p, err := m.plan(spec, true)
-	if err != nil {
-		return MemoryEstimate{}, err
-	}
-	return MemoryEstimate{Lent: 4 * p.lent, Inputs: 4 * p.owned}, nil
 }
 
 // plan is Plan, or with sizing, the sizes Plan would allocate.
@@ -230,10 +225,16 @@ func (m *Model) plan(spec Spec, sizing bool) (*Plan, error) {
 			return nil, err
 		}
 		size := in.Shape.Size()
-		t := &tensor{name: in.Name, shape: in.Shape.Clone(), data: p.own(size), keep: true}
+		t := &tensor{name: in.Name, shape: in.Shape.Clone()}
 		t.root = t
+		if in.Refilled {
+			p.refilled = append(p.refilled, t)
+		} else {
+			t.data = p.own(size, BufferEstimate{Kind: InputBuffer, Name: in.Name})
+		}
 		if spec.Backward && in.Grad {
-			t.grad = &gradBuf{size: size, pinned: true, firstWriter: -1, reader: -1, data: p.own(size)}
+			t.grad = &gradBuf{name: in.Name, size: size, firstWriter: -1, reader: -1, input: true}
+			p.inputGrads = append(p.inputGrads, t.grad)
 		}
 		p.tensors[in.Name] = t
 	}
@@ -276,33 +277,16 @@ func (m *Model) plan(spec Spec, sizing bool) (*Plan, error) {
 		if spec.Backward && t.grad == nil {
 			return nil, fmt.Errorf("graph: target %q does not depend on an input with a gradient", name)
 		}
-		if t.root != nil {
-			t.root.keep = true
-		}
 		if g := t.grad; g != nil {
-			switch pg := g.parent; {
-			case pg != nil: // a view of a target (Flatten, ...)
-				if !pg.pinned {
-					pg.pinned = true
-					pg.data = p.alloc(pg.size)
-				}
-				if !p.sizing {
-					g.data = pg.data[g.off:][:g.size]
-				}
-			case !g.pinned || g.data == nil && !p.sizing:
-				g.data = p.alloc(g.size)
+			g.seed = true
+			if pg := g.parent; pg != nil { // a range of stacked convolutions' output
+				pg.seed = true
 			}
-			g.pinned, g.seed = true, true
 		}
 		p.targets = append(p.targets, t)
 	}
 	p.concatsInPlace()
-	p.assignData()
-	p.assignScratch()
-	p.assignSaved()
-	if spec.Backward {
-		p.assignGradients()
-	}
+	p.assignMemory()
 	return p, nil
 }
 
@@ -400,6 +384,9 @@ func (p *Plan) add(n *Node) error {
 	planned := *n
 	planned.shapesOnly = (p.shapesOnly || p.sizing) && !allConst
 	planned.opts, planned.kernel = &p.opts, p.kernel
+	if p.sizing {
+		planned.derive = p.derive
+	}
 	n = &planned
 	b, err := build(n, ins)
 	if err != nil {
@@ -420,7 +407,7 @@ func (p *Plan) add(n *Node) error {
 		return p.fold(n, b, ins)
 	}
 
-	s := &step{node: n, kernel: b.Kernel, reads: b.BackwardReads, canSet: b.CanSet, saved: b.Saved, scratch: b.Scratch, flops: b.FLOPs}
+	s := &step{node: n, kernel: b.Kernel, reads: b.BackwardReads, canSet: b.CanSet, gradInPlace: b.GradInPlace, saved: b.Saved, scratch: b.Scratch, flops: b.FLOPs}
 	for _, in := range ins {
 		var data []float32
 		var rt *tensor
@@ -488,7 +475,7 @@ func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 		return nil
 	}
 	for j, out := range n.Outputs {
-		g := &gradBuf{size: s.outT[j].shape.Size(), firstWriter: -1, reader: index}
+		g := &gradBuf{name: out, size: s.outT[j].shape.Size(), firstWriter: -1, reader: index}
 		s.doutBufs[j] = g
 		if out != "" {
 			p.tensors[out].grad = g
@@ -499,6 +486,7 @@ func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 
 // Forward runs the plan on the current contents of the input buffers.
 func (p *Plan) Forward(ctx context.Context) error {
+	p.forwarded = false
 	for _, s := range p.steps {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -511,17 +499,23 @@ func (p *Plan) Forward(ctx context.Context) error {
 		s.kernel.Forward(&s.run)
 		p.timed(s, false, start)
 	}
+	p.forwarded = true
 	return nil
 }
 
 // Backward propagates the gradients the caller wrote into the targets' Grad
-// buffers back to the inputs' Grad buffers. It needs the values of the
-// Forward run just before it. Target seeds are left as they were written,
-// plus whatever flows into a target from a later target.
+// buffers since Forward back to the inputs' Grad buffers. It needs the
+// values of the Forward run just before it, and runs once after it: the
+// gradients take the memory of the values, and of the targets' values and
+// gradients, as it is done with them.
 func (p *Plan) Backward(ctx context.Context) error {
 	if !p.back {
 		return fmt.Errorf("graph: plan was made without Backward")
 	}
+	if !p.forwarded {
+		return fmt.Errorf("graph: Backward needs a complete Forward run before it (the last one ran Backward already, or stopped)")
+	}
+	p.forwarded = false
 	for i := len(p.steps) - 1; i >= 0; i-- {
 		s := p.steps[i]
 		if !s.backward {
@@ -546,10 +540,12 @@ func (p *Plan) Backward(ctx context.Context) error {
 }
 
 // Data returns the buffer of a tensor: an input's buffer to fill before
-// Forward, or a target's value after it. It returns nil for names the plan
-// does not hold. Constants are returned as their float data. Other tensors
-// share memory with each other (see assignData): their buffers hold their
-// values only until a later tensor reuses the memory.
+// Forward (the plan does not write it, unless the input is
+// InputSpec.Refilled), or a target's value after Forward, which holds it
+// until Backward. It returns nil for names the plan does
+// not hold. Constants are returned as their float data. Other tensors
+// share memory with each other (see lifetimes.go): their buffers hold
+// their values only until a later buffer reuses the memory.
 func (p *Plan) Data(name string) []float32 {
 	t := p.tensors[name]
 	switch {
@@ -562,8 +558,9 @@ func (p *Plan) Data(name string) []float32 {
 }
 
 // Grad returns the gradient buffer of a tensor: a target's, where the caller
-// writes the objective's gradient before Backward, or an input's, which
-// holds the result after it. It returns nil where no gradient flows. The
+// writes the objective's gradient after Forward and before Backward (Forward
+// uses the memory), or an input's, which holds the result after Backward
+// until the next Forward. It returns nil where no gradient flows. The
 // gradients of other tensors share memory and are not kept.
 func (p *Plan) Grad(name string) []float32 {
 	if t := p.tensors[name]; t != nil && t.grad != nil {

@@ -58,6 +58,14 @@ func TestPlanStopsAtTargetsAndSumsGradients(t *testing.T) {
 		}
 	}
 	for run := range 2 { // a second run must not accumulate stale gradients
+		if run > 0 {
+			if err := p.Backward(ctx); err == nil {
+				t.Fatal("a second Backward after one Forward ran")
+			}
+			if err := p.Forward(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for i := range p.Grad("b") {
 			p.Grad("b")[i] = 1
 			p.Grad("c")[i] = 10

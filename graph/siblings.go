@@ -121,14 +121,9 @@ func siblingConvs(nodes []*Node, consts map[string]*tensor, targets []string) ma
 
 // stacked returns the group's weights and biases stacked along the output
 // channels (the bias nil if they have none), computed once per model
-// (kept with the first weights).
+// (kept with the first weights, under memoKey).
 func (g *siblingGroup) stacked() (w, b *Value) {
-	var key strings.Builder
-	key.WriteString("siblings")
-	for _, n := range g.convs {
-		key.WriteString("|" + strings.Join(n.Inputs[1:], ","))
-	}
-	pair := g.w[0].Memo(key.String(), func() any {
+	pair := g.w[0].Memo(g.memoKey(), func() any {
 		var ws, bs []float32
 		for i := range g.convs {
 			ws = append(ws, g.w[i].F...)
@@ -144,6 +139,17 @@ func (g *siblingGroup) stacked() (w, b *Value) {
 		return pair
 	}).([2]*Value)
 	return pair[0], pair[1]
+}
+
+// memoKey names the group's stacked weights among its first weights'
+// memos: every convolution's weights and bias.
+func (g *siblingGroup) memoKey() string {
+	var key strings.Builder
+	key.WriteString("siblings")
+	for _, n := range g.convs {
+		key.WriteString("|" + strings.Join(n.Inputs[1:], ","))
+	}
+	return key.String()
 }
 
 // stackable reports whether the sibling convolutions group (see
@@ -177,6 +183,13 @@ func (p *Plan) stackable(g *siblingGroup) bool {
 // gradient likewise a view of the stacked gradient.
 func (p *Plan) addSiblings(g *siblingGroup) error {
 	w, b := g.stacked()
+	if p.sizing {
+		floats := w.Shape.Size()
+		if b != nil {
+			floats += b.Shape.Size()
+		}
+		p.derive(g.w[0], g.memoKey(), floats)
+	}
 	name := g.name
 	wName, bName := name+"#weights", ""
 	p.tensors[wName] = &tensor{name: wName, shape: w.Shape, cnst: w}

@@ -117,6 +117,21 @@ type ConvFilter struct {
 	fwd, back []*gemm.Packed
 }
 
+// ConvFilterSize is the number of floats NewConvFilter keeps for p, with
+// a bias if bias, beside the weights and bias it is given (which it
+// shares): its packed matrices, for estimates of memory.
+func ConvFilterSize(p *ConvParams, bias bool) int {
+	if p.depthwise() {
+		return 0
+	}
+	mg, k := p.M/p.Group, p.C/p.Group*p.KH*p.KW
+	kf := k
+	if bias && !p.pointwise() {
+		kf++ // the bias column
+	}
+	return p.Group * (p.Kernel.PackedSize(mg, kf) + p.Kernel.PackedSize(k, mg))
+}
+
 // NewConvFilter packs w [M x C/Group x KH x KW] and b [M] (nil: no bias)
 // for p; depthwise convolutions, which use no GEMM, get nil.
 func NewConvFilter(w, b []float32, p *ConvParams) *ConvFilter {

@@ -60,6 +60,11 @@ func lrnWith(dst, factor, x []float32, p *LRNParams, fast bool) {
 // Setting dx, a window of 5 writes each row of dx without reading it;
 // other windows clear each block row just before adding to it, while it is
 // in cache, instead of by a pass of its own over the whole buffer.
+//
+// Setting dx, a window of 5 may take dx = dy (in place, which spares a
+// buffer the size of x): it reads each row of dy, channel c's for its
+// term and then for its gradient, before it writes the row of dx over it,
+// and never after.
 func LRNBackward(dx, dy, x, factor []float32, p *LRNParams, accumulate bool) {
 	lrnBackwardWith(dx, dy, x, factor, p, p.Size == 5, !accumulate)
 }

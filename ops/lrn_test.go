@@ -120,6 +120,18 @@ func TestLRNMatchesReference(t *testing.T) {
 					t.Fatalf("%+v without factor: y[%d], dx[%d] = %v, %v; with it %v, %v", p, i, i, y2[i], dx2[i], y[i], dx[i])
 				}
 			}
+			// Setting dx in place of dy: the same bits, with Relu too.
+			for _, pp := range []LRNParams{p, pr} {
+				want := make([]float32, len(x))
+				lrnBackwardWith(want, dy, x, nil, &pp, true, true)
+				got := append([]float32(nil), dy...)
+				lrnBackwardWith(got, got, x, nil, &pp, true, true)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%+v in place: dx[%d] = %v, want %v", pp, i, got[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }

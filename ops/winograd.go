@@ -183,6 +183,16 @@ type WinogradFilter struct {
 	tune      winoTuning
 }
 
+// WinogradFilterSize is the number of floats NewWinogradFilter keeps for
+// p, the packed transforms of both directions, for estimates of memory.
+func WinogradFilterSize(p *ConvParams) int {
+	if polyphaseShape(p) {
+		pp := phaseParams(p)
+		return WinogradFilterSize(&pp)
+	}
+	return wgXi * (p.Kernel.PackedSize(p.M, p.C) + p.Kernel.PackedSize(p.C, p.M))
+}
+
 // NewWinogradFilter transforms w [M x C x K x K] for p. The transforms of
 // both directions go through one temporary buffer in turn, which keeps the
 // memory it needs beside the result at a third.

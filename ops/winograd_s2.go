@@ -54,6 +54,14 @@ func phaseGeoms(p *ConvParams) (fwd, back winoGeom) {
 	return fwd, back
 }
 
+// phaseParams are the parameters of the phase convolution of p, which
+// NewWinogradFilter transforms phaseWeights for: with p's GEMM kernel.
+func phaseParams(p *ConvParams) ConvParams {
+	return ConvParams{N: p.N, C: 4 * p.C, H: phaseSize(p.H), W: phaseSize(p.W), M: p.M, KH: s2Phase, KW: s2Phase,
+		Group: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1,
+		PadTop: s2Q, PadLeft: s2Q, PadBottom: s2Q, PadRight: s2Q, Kernel: p.Kernel}
+}
+
 // phaseWeights returns w' [M x 4C x 4 x 4] for w [M x C x 7 x 7], and the
 // parameters of the phase convolution that NewWinogradFilter transforms
 // it for.
@@ -81,10 +89,7 @@ func phaseWeights(w []float32, p *ConvParams) ([]float32, ConvParams) {
 			}
 		}
 	}
-	pp := ConvParams{N: p.N, C: c4, H: phaseSize(p.H), W: phaseSize(p.W), M: p.M, KH: s2Phase, KW: s2Phase,
-		Group: 1, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1,
-		PadTop: s2Q, PadLeft: s2Q, PadBottom: s2Q, PadRight: s2Q}
-	return wp, pp
+	return wp, phaseParams(p)
 }
 
 // phaseTask moves rows between an image x [C x H x W] and its polyphase

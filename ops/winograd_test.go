@@ -305,3 +305,59 @@ func BenchmarkWinograd(b *testing.B) {
 		}
 	}
 }
+
+// TestFilterSizes checks WinogradFilterSize and ConvFilterSize against
+// the matrices NewWinogradFilter and NewConvFilter pack, for each of
+// winoKernels and the generic kernel: a polyphase filter (conv1) too,
+// which packs for p's kernel.
+func TestFilterSizes(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	packed := func(pas ...*gemm.Packed) (n int) {
+		for _, pa := range pas {
+			n += pa.Kernel().PackedSize(pa.Rows(), pa.Cols())
+		}
+		return n
+	}
+	generic, err := gemm.Lookup("generic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kn := range append(winoKernels(), generic) {
+		for _, p := range []ConvParams{
+			conv(1, 6, 23, 19, 5, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1}),
+			conv(1, 7, 20, 18, 9, 5, 5, 1, 1, 1, [4]int{2, 2, 2, 2}),
+			conv(1, 3, 40, 38, 8, 7, 7, 1, 2, 1, [4]int{3, 3, 3, 3}),
+		} {
+			p.Kernel = kn
+			f := NewWinogradFilter(randFloats(r, p.M*p.C*p.KH*p.KW), &p)
+			for xi := range wgXi {
+				if f.fwd[xi].Kernel() != kn || f.back[xi].Kernel() != kn {
+					t.Fatalf("%s %dx%d: filter packed for %s, not for p's kernel", kn.Name(), p.KH, p.KW, f.fwd[xi].Kernel().Name())
+				}
+			}
+			if got, want := WinogradFilterSize(&p), packed(append(f.fwd[:], f.back[:]...)...); got != want {
+				t.Errorf("%s %dx%d: WinogradFilterSize %d, the filter keeps %d", kn.Name(), p.KH, p.KW, got, want)
+			}
+		}
+		for _, c := range []struct {
+			p    ConvParams
+			bias bool
+		}{
+			{conv(1, 6, 9, 8, 10, 1, 1, 1, 1, 1, [4]int{}), true},
+			{conv(1, 6, 9, 8, 10, 3, 3, 1, 1, 1, [4]int{1, 1, 1, 1}), true},
+			{conv(1, 6, 9, 8, 10, 3, 3, 1, 2, 1, [4]int{}), false},
+			{conv(1, 6, 9, 8, 10, 3, 3, 2, 1, 1, [4]int{1, 1, 1, 1}), true},
+		} {
+			p := c.p
+			p.Kernel = kn
+			var b []float32
+			if c.bias {
+				b = randFloats(r, p.M)
+			}
+			f := NewConvFilter(randFloats(r, p.M*p.C/p.Group*p.KH*p.KW), b, &p)
+			if got, want := ConvFilterSize(&p, c.bias), packed(append(f.fwd, f.back...)...); got != want {
+				t.Errorf("%s %+v: ConvFilterSize %d, the filter keeps %d", kn.Name(), p, got, want)
+			}
+		}
+	}
+}

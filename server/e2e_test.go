@@ -29,7 +29,7 @@ import (
 func TestStudioInBrowser(t *testing.T) {
 	findBrowser(t, "chromium", "chromium", "chromium-browser", "google-chrome") // before GoogLeNet is loaded
 	s := googLeNetStudio(t)
-	setBudget(s, 100<<20) // dog.jpg at full size needs about twice that
+	setBudget(s, 48<<20) // dog.jpg at full size needs about 80 MB
 	photo := examplePhoto(t)
 	shots, downloads := screenshotDir(t), t.TempDir()
 

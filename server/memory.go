@@ -25,13 +25,16 @@ import (
 // larger stage, not their sum. Beside it the files' bytes are held from
 // the upload to the job's end.
 //
-// Measured on GoogLeNet, the estimate is 6-8% above a dream's peak RSS
-// (the README has the figures), more where the decoding is the larger
-// stage: a JPEG's is counted as a progressive one's.
+// Measured on GoogLeNet, the estimate is 8-11% above a dream's peak RSS
+// at 1024x768 and larger (the README has the figures), more for small
+// photos and where the decoding is the larger stage: a JPEG's is counted
+// as a progressive one's.
 
 // planFit is a plan's bytes as a linear function of its input's pixels,
-// fitted on two small plans: planning costs little below a megapixel, and
-// the buffers of a convolutional network grow with its input's pixels.
+// fitted on two plans at 2 and 4 times the network's input size (estimated
+// without allocating, dream.PlanBytes): the buffers of a convolutional
+// network grow with its input's pixels, but for buffers of fixed size
+// (scratch), which a fit at smaller sizes would count as growing.
 type planFit struct {
 	base, perPixel float64
 }
@@ -40,13 +43,13 @@ func (f planFit) bytes(w, h int) int64 {
 	return int64(f.base + f.perPixel*float64(w)*float64(h))
 }
 
-// A job's peak is estimated 5% and 16 MB above what its parts add up to:
+// A job's peak is estimated 5% and 8 MB above what its parts add up to:
 // for the fit's error between its sizes and a photo's aspect ratio (a
 // pooling's rounding, under 2% on GoogLeNet), and for the state of the
 // plans and of the runtime beside their buffers.
 const (
 	peakMargin = 1.05
-	peakExtra  = 16 << 20
+	peakExtra  = 8 << 20
 )
 
 // fitPlan returns the fit of m's plans for the layers and engine of req,
@@ -65,6 +68,7 @@ func (m *Model) fitPlan(net *dream.Network, req dream.Request) (planFit, error) 
 		return f, nil
 	}
 	w, h := net.Size()
+	w, h = 2*w, 2*h
 	small, err := net.PlanBytes(w, h, req)
 	if err != nil {
 		return planFit{}, err
@@ -163,7 +167,8 @@ func (m dreamMemory) fileBytes() int64 {
 // holds each image decoded (NRGBA, 4 bytes a pixel) to its end, and, while
 // it makes a mask's pyramid, the mask's plane at its own size and its rows
 // resized to the dream's width (4 bytes each); the look's buffers
-// (dream.LookBytes) are the second stage's.
+// (dream.LookBytes) are the second stage's, whose peak is the smaller
+// octaves', the largest's or the result's.
 func (m dreamMemory) peak(req dream.Request) int64 {
 	w, h := dreamSize(m.photo.width, m.photo.height, req.MaxSize)
 	pixels := int64(w) * int64(h)
@@ -179,11 +184,19 @@ func (m dreamMemory) peak(req dream.Request) int64 {
 	}
 	// The decoding, the copy at the dream's size, the pyramid.
 	decoding := decodeImages + m.photo.decodeBytes() + 4*pixels + pyramid + m.guide
-	// The plan, the pyramid, the look, and the result with the photo's
-	// alpha and its PNG as it grows in a buffer (up to twice its 4 bytes a
-	// pixel).
-	dreaming := m.fit.bytes(w, h) + pyramid + dream.LookBytes(w, h, req) + holdImages + 4*pixels + 8*pixels
-	return int64(peakMargin*float64(max(decoding, dreaming))) + peakExtra
+	look := dream.LookBytes(w, h, req) + holdImages
+	// The smaller octaves: the pyramid beside the plans of the smaller
+	// octaves, which take at most the second octave's part of the plan's
+	// memory.
+	sw, sh := int(float64(w)/req.OctaveScale), int(float64(h)/req.OctaveScale)
+	smaller := m.fit.bytes(sw, sh) + pyramid + look
+	// The largest octave: its plan and its image, which it dreams in place
+	// (the smaller octaves and the detail are let go before it).
+	largest := m.fit.bytes(w, h) + 12*pixels + look
+	// The result, once the plan has gone, with the photo's alpha and its
+	// PNG as it grows in a buffer (up to twice its 4 bytes a pixel).
+	result := 12*pixels + 4*pixels + 8*pixels + holdImages
+	return int64(peakMargin*float64(max(decoding, smaller, largest, result))) + peakExtra
 }
 
 // admit checks that a job of these files and request can ever run within

@@ -25,13 +25,13 @@ func setBudget(s *studio, n int64) {
 // with the largest max size that fits, which then dreams.
 func TestMemoryBudgetRefusesAndOffersAFit(t *testing.T) {
 	s := newStudio(t, Config{MaxUpload: 1 << 20})
-	setBudget(s, 24<<20) // the fixed part of a peak, 16 MB, and some 60000 pixels of tinynet's dream
+	setBudget(s, 16<<20) // the fixed part of a peak, 8 MB, and some 60000 pixels of tinynet's dream
 	photo := pngPhoto(t, 320, 240)
 	res, v := s.submit(t, photo, small...)
 	msg, _ := v["error"].(string)
 	fit, _ := v["fit_max_size"].(float64)
 	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "this 320×240 photo needs about") ||
-		!strings.Contains(msg, "budget of 24 MB") || !strings.Contains(msg, fmt.Sprintf("fits at a max size of %d or less", int(fit))) {
+		!strings.Contains(msg, "budget of 16 MB") || !strings.Contains(msg, fmt.Sprintf("fits at a max size of %d or less", int(fit))) {
 		t.Fatalf("full size over the budget: %s %v, want 413 offering a max size", res.Status, v)
 	}
 	if fit < 16 || fit >= 320 {
@@ -207,7 +207,7 @@ func TestResultsKeptWithinTheirBudget(t *testing.T) {
 }
 
 // TestPlanFitPredictsThePlans checks the fit of GoogLeNet's plans, made at
-// 224 and 448 pixels, against plans at the sizes of photos: at most 2%
+// 448 and 896 pixels, against plans at the sizes of photos: at most 2%
 // under, which the peak's margin of 5% covers, and 10% over (a narrow
 // photo's rounding).
 func TestPlanFitPredictsThePlans(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,6 +107,10 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 	var summary string
 	for _, size := range o.sizes {
 		w, h, _ := parseSize(size) // checked above
+		// As Dream does before each octave's plan: the garbage of loading
+		// (and of the previous size) goes back to the system, so that the
+		// peak RSS is the step's.
+		debug.FreeOSMemory()
 		s, err := net.NewStepper(h, w, obj, o.engine)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"image"
 	"image/color"
@@ -234,17 +235,19 @@ func TestDreamRefusals(t *testing.T) {
 	}
 }
 
-// cancelOnWrite cancels a context at the first progress line, as Ctrl-C would.
+// cancelOnWrite cancels a context at the first progress line (or the
+// first line that holds at), as Ctrl-C would.
 type cancelOnWrite struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	at     string
 	buf    bytes.Buffer
 }
 
 func (c *cancelOnWrite) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if bytes.Contains(p, []byte("octave")) {
+	if bytes.Contains(p, []byte(cmp.Or(c.at, "octave"))) {
 		c.cancel()
 	}
 	return c.buf.Write(p)

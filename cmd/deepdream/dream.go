@@ -119,12 +119,19 @@ The same seed, model, input and flags give the same output on the same build.`,
 // register makes the flags dream and sweep share: the model, the dream
 // request, the photo's and the output's options, --preset and --from.
 func (o *dreamOptions) register(f *pflag.FlagSet) {
-	o.model.register(f)
-	registerRequest(f, &o.req)
-	registerMaxPixels(f, &o.maxPixels)
+	o.registerDream(f)
 	f.IntVar(&o.quality, "quality", imageio.DefaultQuality, "JPEG quality, 1 to 100")
 	f.IntVar(&o.depth, "depth", 0, "bits a sample of a PNG dream: 8, 16, or 0 for the photo's (16 for a 16-bit PNG, else 8); a JPEG has 8")
 	f.StringVar(&o.bg, "background", "white", "colour a JPEG dream shows where the photo is transparent: `#RRGGBB`, white, black or grey (a PNG keeps the transparency)")
+}
+
+// registerDream makes the flags of every command that dreams (dream,
+// sweep, zoom, video): the model, the dream request, --max-pixels,
+// --quiet, --preset and --from.
+func (o *dreamOptions) registerDream(f *pflag.FlagSet) {
+	o.model.register(f)
+	registerRequest(f, &o.req)
+	registerMaxPixels(f, &o.maxPixels)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous `DREAM` (flags given here win), and its model, found by sha256")
 	f.StringArrayVar(&o.modelDirs, "models", nil, "a `DIR` where --from looks for the dream's model file by its sha256, repeatable (also looked in: the dream's directory, the working directory, the model cache)")

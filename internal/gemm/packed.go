@@ -35,17 +35,31 @@ func (kn *Kernel) Pack(transA bool, m, k int, alpha float32, a []float32, lda in
 		ar, ac = k, m
 	}
 	checkMatrix("A", ar, ac, a, lda)
-	kn = kn.or()
-	pa := &Packed{kern: kn, m: m, k: k, kcb: 1}
-	if k > 0 {
-		pa.kcb = evenBlock(k, kn.kc, 1)
-	}
+	pa := kn.packing(m, k)
+	kn = pa.kern
 	panels := (m + kn.mr - 1) / kn.mr
 	g := &problem{transA: transA, m: m, k: k, alpha: alpha, a: a, lda: lda}
 	pa.data = make([]float32, pa.blockOffset(k))
 	for pc := 0; pc < k; pc += pa.kcb {
 		kb := min(pa.kcb, k-pc)
 		packA(pa.data[pa.blockOffset(pc):][:panels*panelStride(kb, kn.mr)], g, 0, m, pc, kb, kn.mr)
+	}
+	return pa
+}
+
+// PackedSize is the number of floats Pack keeps for an m x k matrix, for
+// estimates of memory.
+func (kn *Kernel) PackedSize(m, k int) int {
+	pa := kn.packing(m, k)
+	return pa.blockOffset(k)
+}
+
+// packing is the Packed of an m x k matrix for kn, without its data.
+func (kn *Kernel) packing(m, k int) *Packed {
+	kn = kn.or()
+	pa := &Packed{kern: kn, m: m, k: k, kcb: 1}
+	if k > 0 {
+		pa.kcb = evenBlock(k, kn.kc, 1)
 	}
 	return pa
 }

@@ -36,6 +36,9 @@ func checkSgemmPacked(t *testing.T, kn *Kernel) {
 					if pa.Rows() != m || pa.Cols() != k {
 						t.Fatalf("packed %dx%d, want %dx%d", pa.Rows(), pa.Cols(), m, k)
 					}
+					if size := kn.PackedSize(m, k); size != len(pa.data) {
+						t.Fatalf("PackedSize is %d floats, Pack kept %d", size, len(pa.data))
+					}
 					got := append([]float32(nil), c0...)
 					SgemmPacked(pa, n, b, ldb, beta, got[guard:], ldc)
 					for i := range got {
