@@ -177,18 +177,57 @@ func (o *dreamOptions) optionUsage(err error) error {
 // photo read (the request's bounds, the output and its options) and finds
 // the model of --from's record. It returns how to write the photo's dream.
 func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
+	format := ""
+	if !o.dryRun {
+		if o.out == "" {
+			return dream.Photo{}, usagef("%s: -o OUT is required", o.command)
+		}
+		if err := imageio.CheckOutput(o.in, o.out); err != nil {
+			return dream.Photo{}, usageError{err}
+		}
+		format, _ = imageio.FormatFromPath(o.out) // checked just now
+	}
+	photo, err := o.prepareOptions(format, stderr)
+	if err != nil {
+		return dream.Photo{}, err
+	}
+	photo.Name, photo.Note = o.in, warnOnce(stderr, o.in)
+	return photo, nil
+}
+
+// prepareOptions is prepare's part that does not depend on the photo or
+// the output's path, which batch shares: the request's bounds and memory
+// budget, the output's options for dreams in format ("png", "jpeg"; ""
+// for batch's own format of each photo, or a dry run), the model of
+// --from's record, the request's images.
+func (o *dreamOptions) prepareOptions(format string, stderr io.Writer) (dream.Photo, error) {
 	if err := o.req.Validate(); err != nil {
 		return dream.Photo{}, o.optionUsage(err)
 	}
 	if err := o.mem.resolve(o.command); err != nil {
 		return dream.Photo{}, err
 	}
+	if o.quality < 1 || o.quality > 100 {
+		return dream.Photo{}, usagef("%s: --quality %d: want a whole number from 1 to 100", o.command, o.quality)
+	}
 	if err := checkMaxPixels(o.command, o.maxPixels); err != nil {
 		return dream.Photo{}, err
 	}
-	photo := dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Note: warnOnce(stderr, o.in)}
-	if !o.dryRun {
-		if err := o.checkOutput(&photo); err != nil {
+	bg, err := imageio.ParseColor(o.bg)
+	if err != nil {
+		return dream.Photo{}, usagef("%s: --background: %v", o.command, err)
+	}
+	depth := o.depth
+	switch {
+	case depth != 0 && depth != 8 && depth != 16:
+		return dream.Photo{}, usagef("%s: --depth %d: want 8 or 16 (or 0: the photo's)", o.command, depth)
+	case depth == 16 && format == "jpeg":
+		return dream.Photo{}, usagef("%s: --depth 16: a JPEG has 8 bits a sample; write a .png for 16", o.command)
+	case depth == 0:
+		depth = dream.DepthOfPhoto
+	}
+	if o.out != "" && !o.dryRun {
+		if err := atomicfile.Check(o.out); err != nil {
 			return dream.Photo{}, err
 		}
 	}
@@ -200,40 +239,7 @@ func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 	if err := o.loadImages(stderr); err != nil {
 		return dream.Photo{}, err
 	}
-	return photo, nil
-}
-
-// checkOutput checks -o and the output's options, and sets how photo is
-// written.
-func (o *dreamOptions) checkOutput(photo *dream.Photo) error {
-	if o.out == "" {
-		return usagef("%s: -o OUT is required", o.command)
-	}
-	if o.quality < 1 || o.quality > 100 {
-		return usagef("%s: --quality %d: want a whole number from 1 to 100", o.command, o.quality)
-	}
-	bg, err := imageio.ParseColor(o.bg)
-	if err != nil {
-		return usagef("%s: --background: %v", o.command, err)
-	}
-	if err := imageio.CheckOutput(o.in, o.out); err != nil {
-		return usageError{err}
-	}
-	format, _ := imageio.FormatFromPath(o.out) // checked just now
-	depth := o.depth
-	switch {
-	case depth != 0 && depth != 8 && depth != 16:
-		return usagef("%s: --depth %d: want 8 or 16 (or 0: the photo's)", o.command, depth)
-	case depth == 16 && format != "png":
-		return usagef("%s: --depth 16: a JPEG has 8 bits a sample; write a .png for 16", o.command)
-	case depth == 0:
-		depth = dream.DepthOfPhoto
-	}
-	if err := atomicfile.Check(o.out); err != nil {
-		return err
-	}
-	photo.Format, photo.Quality, photo.Depth, photo.Background = format, o.quality, depth, bg
-	return nil
+	return dream.Photo{MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Depth: depth, Background: bg}, nil
 }
 
 // warnOnce returns a dream.Photo.Note that warns on stderr of what the
