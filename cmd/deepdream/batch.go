@@ -28,6 +28,7 @@ type batchOptions struct {
 	dreamOptions
 	inDir, outDir string
 	format        string // --format: "png" or "jpg" for every dream, "" for each photo's own
+	nats, token   string // --nats URL: dream on the workers of that server's queue; --token
 }
 
 func newBatchCmd() *cobra.Command {
@@ -78,6 +79,8 @@ of every photo to dream, with the time left.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", "", "the folder of the dreams, made if missing; required")
+	f.StringVar(&o.nats, "nats", "", "dream on the workers attached to the NATS server at `URL` (a studio's, 'deepdream serve' prints it; a cluster's URLs separated by commas) instead of in this process")
+	f.StringVar(&o.token, "token", "", "the NATS server's token, as 'deepdream serve' printed it (default: $DEEPDREAM_NATS_TOKEN)")
 	f.StringVar(&o.format, "format", "", "write every dream as `png` or jpg (default: each photo's format, .gif and .webp as .png)")
 	o.register(f)
 	return cmd
@@ -120,6 +123,9 @@ func (o *batchOptions) check() error {
 	}
 	if o.depth == 16 && o.format != "png" {
 		return usagef("batch: --depth 16: a JPEG has 8 bits a sample; add --format png for 16")
+	}
+	if o.depth == 16 && o.nats != "" {
+		return usagef("batch: --depth 16: the workers of a queue (--nats) dream 8 bits a sample")
 	}
 	return nil
 }
@@ -215,7 +221,8 @@ func done(p batchPhoto, rec dream.Record) (bool, error) {
 
 // photoDreamer dreams the photos of a batch into the bytes of their
 // dreams' files: in this process (localDreamer), or on the workers of a
-// queue. Up to slots photos are dreamed at once, each by its own call.
+// queue (queueDreamer, --nats). Up to slots photos are dreamed at once,
+// each by its own call.
 type photoDreamer interface {
 	dreamPhoto(ctx context.Context, path string, photo dream.Photo, rec dream.Record, progress func(dream.Progress)) ([]byte, error)
 	slots() int
@@ -277,6 +284,15 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	if !o.quiet {
 		fmt.Fprintf(stderr, "batch: %s\n", sum.plan(len(todo)))
 	}
+	var dreamer photoDreamer = localDreamer{lm}
+	if o.nats != "" && len(todo) > 0 {
+		q, err := dialQueue(ctx, stderr, o, lm)
+		if err != nil {
+			return err
+		}
+		defer q.close()
+		dreamer = q
+	}
 	if err := os.MkdirAll(o.outDir, 0o777); err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
@@ -286,7 +302,6 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	}
 	show := newBatchProgress(stderr, o.quiet, names, req.Octaves*req.Iterations)
 	defer show.close()
-	var dreamer photoDreamer = localDreamer{lm}
 	failed := make([]bool, len(todo))
 	next := make(chan int)
 	var wg sync.WaitGroup
