@@ -55,10 +55,17 @@ Each dream is written whole or not at all, so an interrupted batch (Ctrl-C,
 or killed) leaves no partial file. A photo that cannot be dreamed (damaged,
 over --max-pixels) is named with the reason, and the others are dreamed: the
 batch then ends with a summary and exit status 1. The progress counts the steps
-of every photo to dream, with the time left.`,
+of every photo to dream, with the time left.
+
+--nats URL sends the photos to the workers attached to that NATS server (a
+studio's: 'deepdream serve' prints its URL, and --token's value beyond
+loopback; or a server whose workers wait for a queue, which batch then sets
+up), two a worker at a time, and writes their dreams as above: the same bytes a
+batch here writes. The workers dream 8 bits a sample (no --depth 16).`,
 		Example: `  deepdream batch photos/ -o dreams/ --max-size 1024
   deepdream batch photos/ -o dreams/ --preset dog-slug --format jpg --quality 85
-  deepdream batch photos/ -o dreams/ --from best.png   # every photo as best.png was dreamed`,
+  deepdream batch photos/ -o dreams/ --from best.png   # every photo as best.png was dreamed
+  deepdream batch photos/ -o dreams/ --nats nats://studio.lan:4222 --token 5f1c...`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.inDir, o.outDir = args[0], o.out
