@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -52,6 +51,10 @@ func Embed(o EmbedOptions) (*Embedded, error) {
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
+	} else if ln, err := net.Listen("tcp", o.Listen); err != nil { // the server would only log it
+		return nil, fmt.Errorf("queue: NATS server: %w", err)
+	} else {
+		ln.Close()
 	}
 	token := o.Token
 	if token == "" && !loopback(host) {
@@ -60,7 +63,7 @@ func Embed(o EmbedOptions) (*Embedded, error) {
 		token = hex.EncodeToString(b)
 	}
 	opts := &server.Options{
-		ServerName: o.Name, Host: host, Port: port, JetStream: true, StoreDir: filepath.Join(o.Dir),
+		ServerName: o.Name, Host: host, Port: port, JetStream: true, StoreDir: o.Dir,
 		Authorization: token, NoSigs: true, NoLog: true, MaxPayload: 8 << 20,
 	}
 	if o.Cluster != "" {

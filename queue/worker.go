@@ -278,7 +278,17 @@ func (w *Worker) dream(ctx context.Context, h *handles, t Task) ([]byte, image.I
 		data, _ := json.Marshal(msg)
 		_ = h.conn.Publish(progressSubject+t.ID, data)
 	}
-	return net.DreamPhoto(ctx, bytes.NewReader(photo), dream.Photo{MaxPixels: t.MaxPixels, Format: "png"}, rec, progress)
+	format := t.Format
+	if format == "" {
+		format = "png"
+	}
+	p := dream.Photo{Name: t.ID, MaxPixels: t.MaxPixels, Format: format, Quality: t.Quality, Depth: t.Depth}
+	if t.Background != "" {
+		if p.Background, err = imageio.ParseColor(t.Background); err != nil {
+			return nil, nil, fmt.Errorf("the job's background: %w", err)
+		}
+	}
+	return net.DreamPhoto(ctx, bytes.NewReader(photo), p, rec, progress)
 }
 
 // fitPreview scales a preview down to previewSize on its longer side.

@@ -61,7 +61,8 @@ of every photo to dream, with the time left.
 studio's: 'deepdream serve' prints its URL, and --token's value beyond
 loopback; or a server whose workers wait for a queue, which batch then sets
 up), two a worker at a time, and writes their dreams as above: the same bytes a
-batch here writes. The workers dream 8 bits a sample (no --depth 16).`,
+batch here writes. The model is still loaded here, to check the request and
+make the records; the workers find it by its sha256.`,
 		Example: `  deepdream batch photos/ -o dreams/ --max-size 1024
   deepdream batch photos/ -o dreams/ --preset dog-slug --format jpg --quality 85
   deepdream batch photos/ -o dreams/ --from best.png   # every photo as best.png was dreamed
@@ -130,9 +131,6 @@ func (o *batchOptions) check() error {
 	}
 	if o.depth == 16 && o.format != "png" {
 		return usagef("batch: --depth 16: a JPEG has 8 bits a sample; add --format png for 16")
-	}
-	if o.depth == 16 && o.nats != "" {
-		return usagef("batch: --depth 16: the workers of a queue (--nats) dream 8 bits a sample")
 	}
 	return nil
 }

@@ -15,21 +15,22 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/deepdream-go/deepdream/dream"
-	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/queue"
 )
 
 // batch --nats: the photos dreamed by the workers of a NATS queue.
 
-// queueDreamer dreams each photo as a job of a queue: the photo and the
-// request's images go along, the dream's PNG comes back, and is written
-// in the photo's format as a dream here writes it.
+// queueDreamer dreams each photo as a job of a queue: the photo, the
+// request's images and the output's options go along, and the dream's
+// file comes back as a dream here writes it.
 type queueDreamer struct {
 	nc     *nats.Conn
 	c      *queue.Client
 	net    *dream.Network    // the model, to estimate a job's memory
 	images map[string][]byte // the request's images' files, by the names the request gives them
-	n      int
+	// background is --background, which the workers read as it is.
+	background string
+	n          int
 }
 
 // dialQueue connects to the queue of the NATS server at url (a studio's,
@@ -66,7 +67,7 @@ func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loade
 			}
 			// Two jobs a worker: one is dreamed while the next one's
 			// files travel.
-			return &queueDreamer{nc: nc, c: c, net: lm.net, images: images, n: max(2*len(workers), 2)}, nil
+			return &queueDreamer{nc: nc, c: c, net: lm.net, images: images, background: o.bg, n: max(2*len(workers), 2)}, nil
 		}
 		c.Close()
 	}
@@ -94,7 +95,8 @@ func (q *queueDreamer) dreamPhoto(ctx context.Context, path string, photo dream.
 	}
 	id := jobID()
 	ended := make(chan queue.State, 1)
-	task := queue.Task{ID: id, Record: rec, Images: names, MaxPixels: photo.MaxPixels, Peak: q.peak(data, rec.Request)}
+	task := queue.Task{ID: id, Record: rec, Images: names, Peak: q.peak(data, rec.Request), MaxPixels: photo.MaxPixels,
+		Format: photo.Format, Quality: photo.Quality, Depth: photo.Depth, Background: q.background}
 	err = q.c.Submit(ctx, task, files, func(e queue.Event) {
 		switch {
 		case e.Progress != nil:
@@ -126,11 +128,11 @@ func (q *queueDreamer) dreamPhoto(ctx context.Context, path string, photo dream.
 	case queue.Cancelled:
 		return nil, errors.New("its job was cancelled on the queue")
 	}
-	png, err := q.c.Result(ctx, id, st)
+	file, err := q.c.Result(ctx, id, st)
 	if err != nil {
 		return nil, err
 	}
-	return inFormat(png, photo, rec)
+	return file, nil
 }
 
 // peak estimates the memory of the dream of the photo file data as req
@@ -155,26 +157,6 @@ func (q *queueDreamer) peak(data []byte, req dream.Request) int64 {
 	decoding := 8*int64(cfg.Width)*int64(cfg.Height) + 4*pixels
 	dreaming := plan + dream.PyramidBytes(w, h, req) + dream.LookBytes(w, h, req) + 12*pixels
 	return max(decoding, dreaming)
-}
-
-// inFormat returns the worker's PNG dream as a dream here writes it in
-// photo.Format: as it is, or a JPEG of its pixels with the record and
-// what the PNG carries of the photo (ICC profile, EXIF), on
-// photo.Background.
-func inFormat(png []byte, photo dream.Photo, rec dream.Record) ([]byte, error) {
-	if photo.Format == "png" {
-		return png, nil
-	}
-	img, info, err := imageio.DecodeInfo(bytes.NewReader(png), 0)
-	if err != nil {
-		return nil, fmt.Errorf("the worker's dream: %w", err)
-	}
-	var buf bytes.Buffer
-	opts := imageio.EncodeOptions{Quality: photo.Quality, Metadata: rec.String(), Background: photo.Background, ICC: info.ICC, EXIF: info.EXIF}
-	if err := imageio.Encode(&buf, img, photo.Format, opts); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // jobID returns a new job ID: 16 random hex digits.

@@ -58,7 +58,7 @@ func TestBatchOnTheWorkersOfAQueue(t *testing.T) {
 	}
 
 	local, remote := filepath.Join(t.TempDir(), "local"), filepath.Join(t.TempDir(), "remote")
-	args := append([]string{"--mask", mask}, batchArgs(model)...) // -q last
+	args := append([]string{"--mask", mask, "--quality", "70"}, batchArgs(model)...) // -q last
 	if code, _, errOut := cli(t, context.Background(), append([]string{"batch", in, "-o", local}, args...)...); code != 0 {
 		t.Fatalf("in this process: exit %d: %s", code, errOut)
 	}
