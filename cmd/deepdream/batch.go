@@ -307,6 +307,32 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	}
 	show := newBatchProgress(stderr, o.quiet, names, req.Octaves*req.Iterations)
 	defer show.close()
+	failed := o.dreamAll(ctx, dreamer, todo, photo, rec, show)
+	show.close()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, p := range todo {
+		if failed[i] {
+			sum.failed = append(sum.failed, p.rel)
+		} else {
+			sum.dreamed++
+		}
+	}
+	if len(sum.failed) > 0 {
+		return errors.New("batch: " + sum.String())
+	}
+	if !o.quiet {
+		fmt.Fprintf(stderr, "batch: %s\n", sum)
+	}
+	return nil
+}
+
+// dreamAll dreams the photos todo, dreamer.slots() at a time, and says
+// which failed; a photo that fails is named on stderr with the reason.
+// Once ctx is cancelled no photo starts, and those it stopped are not
+// failures.
+func (o *batchOptions) dreamAll(ctx context.Context, dreamer photoDreamer, todo []batchPhoto, photo dream.Photo, rec dream.Record, show *batchProgress) []bool {
 	failed := make([]bool, len(todo))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -339,24 +365,7 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	}
 	close(next)
 	wg.Wait()
-	show.close()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for i, p := range todo {
-		if failed[i] {
-			sum.failed = append(sum.failed, p.rel)
-		} else {
-			sum.dreamed++
-		}
-	}
-	if len(sum.failed) > 0 {
-		return errors.New("batch: " + sum.String())
-	}
-	if !o.quiet {
-		fmt.Fprintf(stderr, "batch: %s\n", sum)
-	}
-	return nil
+	return failed
 }
 
 // dreamOne dreams p and writes its dream, its folder made if missing;
