@@ -183,7 +183,7 @@ func bind(ctx context.Context, js jetstream.JetStream, logf func(string, ...any)
 		select {
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }

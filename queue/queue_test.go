@@ -318,8 +318,13 @@ func TestClusterLosesANode(t *testing.T) {
 	defer cancel()
 	var c *Client
 	var err error
+	for leader := false; !leader && ctx.Err() == nil; time.Sleep(50 * time.Millisecond) {
+		for _, n := range nodes {
+			leader = leader || n.JetStreamIsLeader()
+		}
+	}
 	nc := connect(t, urls...)
-	for { // until the cluster has elected its JetStream leader
+	for { // until the cluster's JetStream answers
 		try, stop := context.WithTimeout(ctx, 5*time.Second)
 		c, err = NewClient(try, nc, Config{AckWait: 2 * time.Second, Replicas: 3})
 		stop()

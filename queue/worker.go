@@ -57,7 +57,42 @@ type Worker struct {
 	stop    context.CancelFunc
 }
 
-var badKey = regexp.MustCompile(`[^-_=.a-zA-Z0-9]`)
+var (
+	badKey   = regexp.MustCompile(`[^-_=.a-zA-Z0-9]`)
+	validID  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	validImg = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$`)
+)
+
+// DecodeTask reads a job's message and checks what a worker trusts of
+// it before it touches anything: the job's ID (a key and an object name),
+// the names of its images, its numbers, and the dream request's bounds
+// (dream.Request.Validate).
+func DecodeTask(data []byte) (Task, error) {
+	var t Task
+	if err := json.Unmarshal(data, &t); err != nil {
+		return t, fmt.Errorf("queue: task: %w", err)
+	}
+	switch {
+	case !validID.MatchString(t.ID):
+		return t, fmt.Errorf("queue: task: id %q is not 1 to 64 letters, digits, - or _", t.ID)
+	case t.Peak < 0 || t.MaxPixels < 0 || t.Timeout < 0 || t.MaxAttempts < 0:
+		return t, fmt.Errorf("queue: task %s: a negative peak, max pixels, timeout or attempts", t.ID)
+	case t.Format != "" && t.Format != "png" && t.Format != "jpeg":
+		return t, fmt.Errorf("queue: task %s: format %q: want png or jpeg", t.ID, t.Format)
+	}
+	for _, name := range t.Images {
+		if !validImg.MatchString(name) {
+			return t, fmt.Errorf("queue: task %s: image name %q", t.ID, name)
+		}
+	}
+	if err := t.Record.Request.Validate(); err != nil {
+		return t, fmt.Errorf("queue: task %s: %w", t.ID, err)
+	}
+	if t.MaxAttempts == 0 {
+		t.MaxAttempts = DefaultMaxAttempts
+	}
+	return t, nil
+}
 
 func (w *Worker) logf(format string, args ...any) {
 	if w.Logf != nil {
@@ -94,7 +129,7 @@ func (w *Worker) Run(ctx context.Context, nc *nats.Conn) error {
 	ackWait := cons.CachedInfo().Config.AckWait
 	w.logf("worker %s: taking jobs of up to %d MB (a job silent for %s goes to another worker)", w.Name, w.Budget>>20, ackWait)
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -132,8 +167,8 @@ func (w *Worker) announce(ctx context.Context, h *handles) {
 
 // handle runs one delivery of a job: see the package's doc.
 func (w *Worker) handle(ctx context.Context, h *handles, msg jetstream.Msg, ackWait time.Duration) {
-	var t Task
-	if err := json.Unmarshal(msg.Data(), &t); err != nil {
+	t, err := DecodeTask(msg.Data())
+	if err != nil {
 		w.logf("worker %s: a message on %s is no job: %v", w.Name, msg.Subject(), err)
 		_ = msg.Term()
 		return

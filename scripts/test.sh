@@ -41,6 +41,7 @@ go test -run '^$' -fuzz '^FuzzUprightEXIF$' -fuzztime 200000x ./imageio
 go test -run '^$' -fuzz '^FuzzRecord$' -fuzztime 10000x ./dream
 go test -run '^$' -fuzz '^FuzzDreamFrom$' -fuzztime 3000x ./cmd/deepdream
 go test -run '^$' -fuzz '^FuzzUpload$' -fuzztime 200000x ./server
+go test -run '^$' -fuzz '^FuzzDecodeTask$' -fuzztime 20000x ./queue
 go test -run '^$' -fuzz '^FuzzParseEntry$' -fuzztime 20000x ./server
 
 echo "== the machine the tests ran on (which GEMM kernels they covered)"
