@@ -291,7 +291,7 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	}
 	var dreamer photoDreamer = localDreamer{lm}
 	if o.nats != "" && len(todo) > 0 {
-		q, err := dialQueue(ctx, stderr, o, lm)
+		q, err := dialQueue(ctx, stderr, o, lm, rec)
 		if err != nil {
 			return err
 		}

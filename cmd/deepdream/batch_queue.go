@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -36,8 +37,9 @@ type queueDreamer struct {
 // dialQueue connects to the queue of the NATS server at url (a studio's,
 // or one its workers wait on) and returns a dreamer of the workers
 // attached to it, sending them the files of the request's images.
-func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loadedModel) (*queueDreamer, error) {
+func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loadedModel, rec dream.Record) (*queueDreamer, error) {
 	images := map[string][]byte{}
+	var names []string
 	for name, path := range o.imageFiles {
 		if _, ok := o.req.Images[name]; !ok {
 			continue
@@ -47,6 +49,15 @@ func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loade
 			return nil, err
 		}
 		images[name] = data
+		names = append(names, name)
+	}
+	// What a worker would refuse of every job, refused once, here.
+	probe, err := json.Marshal(queue.Task{ID: "batch", Record: rec, Images: names})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := queue.DecodeTask(probe); err != nil {
+		return nil, usagef("batch: --nats: a worker would refuse these jobs: %v", err)
 	}
 	token := o.token
 	if token == "" {

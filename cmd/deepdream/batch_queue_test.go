@@ -83,6 +83,16 @@ func TestBatchOnTheWorkersOfAQueue(t *testing.T) {
 		t.Errorf("--nats again: exit %d, stderr:\n%s", code, errOut)
 	}
 
+	// A mask's name no job can carry is refused before any is sent.
+	spaced := filepath.Join(t.TempDir(), "sky mask.png")
+	if err := os.Rename(mask, spaced); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = cli(t, context.Background(), "batch", in, "-o", t.TempDir(), "--nats", e.URL, "--mask", spaced, "--model", model, "--layer", "r", "-q")
+	if code != exitUsage || !strings.Contains(errOut, `batch: --nats: a worker would refuse these jobs: queue: task batch: image name "sky mask.png"`) {
+		t.Errorf("a mask named %q: exit %d, stderr:\n%s", spaced, code, errOut)
+	}
+
 	nc, err := nats.Connect(e.URL)
 	if err != nil {
 		t.Fatal(err)
