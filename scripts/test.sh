@@ -36,6 +36,7 @@ echo "== fuzzing the parsers briefly"
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 600000x ./onnx
 go test -run '^$' -fuzz '^FuzzDecodeTensor$' -fuzztime 300000x ./onnx
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 400000x ./internal/npy
+go test -run '^$' -fuzz '^FuzzDecodeField$' -fuzztime 200000x ./flow
 go test -run '^$' -fuzz '^FuzzCarry$' -fuzztime 100000x ./imageio
 go test -run '^$' -fuzz '^FuzzUprightEXIF$' -fuzztime 200000x ./imageio
 go test -run '^$' -fuzz '^FuzzRecord$' -fuzztime 10000x ./dream
