@@ -12,6 +12,10 @@ import (
 	jobqueue "github.com/deepdream-go/deepdream/queue"
 )
 
+// remoteCancelWait bounds the wait for the queue to confirm a cancel (a
+// shutdown must not hang on a NATS server gone).
+const remoteCancelWait = 10 * time.Second
+
 // runRemote sends a job to the workers of Config.Remote, follows it to
 // its end and keeps its result as run does; then the queue forgets it.
 // A cancel (the page's, or a shutdown's) is passed on to the worker.
@@ -54,15 +58,21 @@ func (s *Server) runRemote(j *job) {
 		}
 	}()
 	cancelled := j.ctx.Done()
+	var giveUp <-chan time.Time // after a cancel the queue does not confirm
 	for {
 		select {
 		case p := <-progress:
 			j.show(p)
 		case <-cancelled:
 			cancelled = nil // once; the job's end comes as a state
+			giveUp = time.After(remoteCancelWait)
 			if _, err := remote.Cancel(bg, j.id); err != nil {
 				s.logf("job %s: %v", j.id, err)
 			}
+		case <-giveUp:
+			s.logf("job %s: the queue did not confirm its cancel within %s", j.id, remoteCancelWait)
+			s.q.finish(j, func(x *Status) { x.State, x.Position = stateCancelled, 0 })
+			return
 		case st := <-states:
 			switch st.State {
 			case jobqueue.Running:

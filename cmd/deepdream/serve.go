@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -118,6 +119,7 @@ second signal cancels them.`,
 }
 
 func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
+	stderr = &lockedWriter{w: stderr} // the log of the jobs and workers, and the command's own lines
 	switch {
 	case o.onShutdown != "cancel" && o.onShutdown != "finish":
 		return usagef("serve: --on-shutdown %q: want cancel or finish", o.onShutdown)
@@ -210,6 +212,18 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	case <-ctx.Done():
 	}
 	return shutdown(stderr, hs, studio, o.onShutdown == "finish")
+}
+
+// lockedWriter serialises the writes of goroutines to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // shutdown stops listening at once, ends the dreams as asked (a second
