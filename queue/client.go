@@ -49,6 +49,31 @@ func NewClient(ctx context.Context, nc *nats.Conn, cfg Config) (*Client, error) 
 	if err != nil {
 		return nil, err
 	}
+	return newClient(nc, h, cfg)
+}
+
+// Attach returns a Client of the queue a studio has set up on the server
+// nc is connected to, leaving its configuration (AckWait, Replicas) as
+// the studio made it; on a server without one (workers waiting for it),
+// it sets one up with cfg, as NewClient does. For a client that is not
+// the studio: deepdream batch --nats.
+func Attach(ctx context.Context, nc *nats.Conn, cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	h, _, err := tryBind(ctx, js)
+	if err != nil {
+		if h, err = setup(ctx, js, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return newClient(nc, h, cfg)
+}
+
+// newClient starts following the jobs of the queue of h.
+func newClient(nc *nats.Conn, h *handles, cfg Config) (*Client, error) {
 	c := &Client{nc: nc, h: h, cfg: cfg, watching: map[string]func(Event){}, done: make(chan struct{})}
 	wctx, stop := context.WithCancel(context.Background())
 	w, err := h.kv.WatchAll(wctx, jetstream.UpdatesOnly())

@@ -402,6 +402,11 @@ func (w *Worker) dream(ctx context.Context, h *handles, t Task) ([]byte, image.I
 		format = "png"
 	}
 	p := dream.Photo{Name: t.ID, MaxPixels: t.MaxPixels, Format: format, Quality: t.Quality, Depth: t.Depth}
+	if t.Background != "" {
+		if p.Background, err = imageio.ParseColor(t.Background); err != nil {
+			return nil, nil, fmt.Errorf("the job's background: %w", err)
+		}
+	}
 	return net.DreamPhoto(ctx, bytes.NewReader(photo), p, rec, progress)
 }
 

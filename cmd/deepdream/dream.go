@@ -37,6 +37,9 @@ type dreamOptions struct {
 	// fromRecord holds the keys of the request's fields that the record
 	// of --from gave (the command line did not).
 	fromRecord map[string]bool
+	// imageFiles are the files the request's images were read from, by
+	// the names the request gives them (batch --nats sends them along).
+	imageFiles map[string]string
 }
 
 func newDreamCmd() *cobra.Command {
