@@ -3,6 +3,7 @@ package dream_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -77,7 +78,7 @@ func ExampleNetwork_NewStepper() {
 	if err != nil {
 		panic(err)
 	}
-	s, err := net.NewStepper(32, 32, dream.Objective{{Name: "features"}}, graph.Options{})
+	s, err := net.NewStepper(32, 32, dream.Objective{{Name: "features"}}, graph.Options{}, dream.Tiling{})
 	if err != nil {
 		panic(err)
 	}
@@ -137,6 +138,7 @@ func ExampleFields() {
 	// --jitter 32: Jitter (pixels)
 	// --seed 0: Seed
 	// --max-size 0: Max size (pixels, 0 = full size)
+	// --tile 0: Tile (pixels, 0 = automatic)
 	// --winograd true: Winograd convolutions
 	// --laplacian 0: Laplacian levels (0 = off)
 	// --smooth 0: Smooth (pixels, 0 = off)
@@ -152,7 +154,7 @@ func ExampleRecord() {
 	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
 	fmt.Println(rec) // the text embedded in a dream file
 	// Output:
-	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":""}
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"tile":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":""}
 }
 
 // An objective on a plan of one's own, as `deepdream probe` uses it.
@@ -480,4 +482,29 @@ func ExampleNetwork_Video() {
 	// frame 0 (0,0)-(64,48) measured: false
 	// frame 1 (0,0)-(64,48) measured: true
 	// frame 2 (0,0)-(64,48) measured: true
+}
+
+// Network.Estimate says, before anything is dreamed, how a dream of a
+// photo of a size is tiled and what memory it takes at its peak; a
+// request whose dream does not fit its MaxMemory is a *MemoryError.
+func ExampleNetwork_Estimate() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	req := dream.Defaults()
+	req.Layers = []string{"features"}
+	req.Tile = 512 // 0 would choose it from req.MaxMemory
+	e, err := net.Estimate(3000, 2000, req)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%dx%d in %d windows of %dx%d a step, halo %d\n", e.Width, e.Height, e.Windows, e.WindowWidth, e.WindowHeight, e.Halo)
+	req.MaxMemory = e.Bytes / 2
+	_, err = net.Estimate(3000, 2000, req)
+	var me *dream.MemoryError
+	fmt.Println("refused in half of it:", errors.As(err, &me))
+	// Output:
+	// 3000x2000 in 24 windows of 512x512 a step, halo 4
+	// refused in half of it: true
 }

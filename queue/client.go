@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -48,6 +49,31 @@ func NewClient(ctx context.Context, nc *nats.Conn, cfg Config) (*Client, error) 
 	if err != nil {
 		return nil, err
 	}
+	return newClient(nc, h, cfg)
+}
+
+// Attach returns a Client of the queue a studio has set up on the server
+// nc is connected to, leaving its configuration (AckWait, Replicas) as
+// the studio made it; on a server without one (workers waiting for it),
+// it sets one up with cfg, as NewClient does. For a client that is not
+// the studio: deepdream batch --nats.
+func Attach(ctx context.Context, nc *nats.Conn, cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	h, _, err := tryBind(ctx, js)
+	if err != nil {
+		if h, err = setup(ctx, js, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return newClient(nc, h, cfg)
+}
+
+// newClient starts following the jobs of the queue of h.
+func newClient(nc *nats.Conn, h *handles, cfg Config) (*Client, error) {
 	c := &Client{nc: nc, h: h, cfg: cfg, watching: map[string]func(Event){}, done: make(chan struct{})}
 	wctx, stop := context.WithCancel(context.Background())
 	w, err := h.kv.WatchAll(wctx, jetstream.UpdatesOnly())
@@ -109,15 +135,35 @@ func (c *Client) Submit(ctx context.Context, t Task, files map[string][]byte, fn
 	if t.MaxAttempts == 0 {
 		t.MaxAttempts = c.cfg.MaxAttempts
 	}
-	c.mu.Lock()
-	c.watching[t.ID] = fn
-	c.mu.Unlock()
-	err := c.submit(ctx, t, files)
+	var err error
+	for attempt := range submitAttempts {
+		if attempt > 0 { // a cluster electing a leader, a server going away
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
+			}
+		}
+		c.mu.Lock()
+		c.watching[t.ID] = fn
+		c.mu.Unlock()
+		if err = c.submit(ctx, t, files); err == nil || ctx.Err() != nil {
+			break
+		}
+		c.Forget(ctx, t.ID) // what was stored of it: the next attempt starts anew
+	}
 	if err != nil {
-		c.Forget(context.WithoutCancel(ctx), t.ID)
+		c.Forget(ctx, t.ID)
 	}
 	return err
 }
+
+// submitAttempts is how many times Submit tries to store and queue a job.
+const submitAttempts = 3
+
+// cleanupTime bounds the work of Forget, which goes on after its
+// caller's context has ended (a cancelled submission's files go too).
+const cleanupTime = 10 * time.Second
 
 func (c *Client) submit(ctx context.Context, t Task, files map[string][]byte) error {
 	if files["photo"] == nil {
@@ -150,6 +196,8 @@ func (c *Client) submit(ctx context.Context, t Task, files map[string][]byte) er
 // running one stops within a step and stores nothing. It reports whether
 // the job was still going.
 func (c *Client) Cancel(ctx context.Context, id string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, cleanupTime)
+	defer cancel()
 	for {
 		st, rev, ok, err := c.h.state(ctx, id)
 		if err != nil || !ok || st.Final() {
@@ -175,6 +223,8 @@ func (c *Client) Result(ctx context.Context, id string, st State) ([]byte, error
 	if st.State != Done {
 		return nil, fmt.Errorf("queue: job %s is %s, not done", id, st.State)
 	}
+	ctx, cancel := context.WithTimeout(ctx, cleanupTime)
+	defer cancel()
 	data, err := c.h.files.GetBytes(ctx, st.Result)
 	if err != nil {
 		return nil, fmt.Errorf("queue: job %s: result %s: %w", id, st.Result, err)
@@ -185,6 +235,8 @@ func (c *Client) Result(ctx context.Context, id string, st State) ([]byte, error
 // Forget stops following a job and deletes its files and State: call it
 // once the result is stored, or the job has failed or been cancelled.
 func (c *Client) Forget(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTime)
+	defer cancel()
 	c.mu.Lock()
 	delete(c.watching, id)
 	c.mu.Unlock()

@@ -77,10 +77,13 @@ type Task struct {
 	// smaller budget leaves the job to another.
 	Peak int64 `json:"peak"`
 	// Format ("png" if empty, or "jpeg"), Quality and Depth are the
-	// dream file's, as dream.Photo has them.
+	// dream file's, as dream.Photo has them; Background is the colour a
+	// JPEG shows through the photo's transparency, as
+	// imageio.ParseColor reads it ("": white).
 	Format      string        `json:"format,omitempty"`
 	Quality     int           `json:"quality,omitempty"`
 	Depth       int           `json:"depth,omitempty"`
+	Background  string        `json:"background,omitempty"`
 	MaxPixels   int           `json:"max_pixels"`
 	Timeout     time.Duration `json:"timeout"`      // the dream's time limit
 	MaxAttempts int           `json:"max_attempts"` // starts before it fails

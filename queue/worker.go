@@ -173,7 +173,9 @@ func (w *Worker) handle(ctx context.Context, h *handles, msg jetstream.Msg, ackW
 		_ = msg.Term()
 		return
 	}
-	st, rev, ok, err := h.state(ctx, t.ID)
+	opCtx, opDone := context.WithTimeout(ctx, opTimeout)
+	st, rev, ok, err := h.state(opCtx, t.ID)
+	opDone()
 	switch {
 	case err != nil:
 		w.logf("worker %s: %v", w.Name, err)
@@ -189,11 +191,16 @@ func (w *Worker) handle(ctx context.Context, h *handles, msg jetstream.Msg, ackW
 	attempt := st.Attempt + 1
 	if attempt > t.MaxAttempts {
 		st = State{State: Failed, Attempt: st.Attempt, Error: fmt.Sprintf("the dream was started %d times and no worker finished it (a worker stopped, or ran out of memory)", st.Attempt)}
-		_, _ = h.update(ctx, t.ID, st, rev)
+		opCtx, opDone := context.WithTimeout(ctx, opTimeout)
+		_, _ = h.update(opCtx, t.ID, st, rev)
+		opDone()
 		_ = msg.Ack()
 		return
 	}
-	if rev, err = h.update(ctx, t.ID, State{State: Running, Worker: w.Name, Attempt: attempt}, rev); err != nil {
+	opCtx, opDone = context.WithTimeout(ctx, opTimeout)
+	rev, err = h.update(opCtx, t.ID, State{State: Running, Worker: w.Name, Attempt: attempt}, rev)
+	opDone()
+	if err != nil {
 		_ = msg.NakWithDelay(100 * time.Millisecond) // it changed meanwhile: look again
 		return
 	}
@@ -233,6 +240,10 @@ func (w *Worker) handle(ctx context.Context, h *handles, msg jetstream.Msg, ackW
 		_ = msg.Ack()
 		w.logf("worker %s: job %s cancelled", w.Name, t.ID)
 		return
+	case errors.As(err, new(*queueError)): // a file not fetched: try again, here or elsewhere
+		w.logf("worker %s: job %s: %v", w.Name, t.ID, err)
+		_ = msg.NakWithDelay(time.Second)
+		return
 	case errors.Is(err, context.DeadlineExceeded):
 		end = State{State: Failed, Worker: w.Name, Attempt: attempt, Error: fmt.Sprintf("the dream took longer than the limit of %s per dream; try a smaller max size or fewer iterations", t.Timeout)}
 	case err != nil:
@@ -241,26 +252,99 @@ func (w *Worker) handle(ctx context.Context, h *handles, msg jetstream.Msg, ackW
 		end.Result = resultObject(t.ID, attempt)
 		b := out.Bounds()
 		end.Width, end.Height, end.Seconds = b.Dx(), b.Dy(), time.Since(start).Seconds()
-		if _, err := h.files.PutBytes(ctx, end.Result, png); err != nil {
+		opCtx, opDone := context.WithTimeout(ctx, opTimeout)
+		_, err := h.files.PutBytes(opCtx, end.Result, png)
+		opDone()
+		if err != nil {
 			w.logf("worker %s: job %s: storing the result: %v", w.Name, t.ID, err)
+			w.drop(h, end.Result)
 			_ = msg.NakWithDelay(time.Second) // stored nowhere: dream it again
 			return
 		}
 	}
-	if _, err := h.update(ctx, t.ID, end, rev); err != nil {
+	switch err := w.end(ctx, h, t.ID, end, rev); {
+	case errors.Is(err, jetstream.ErrKeyExists):
 		// Cancelled meanwhile, or taken by another worker after a pause
 		// longer than AckWait: its state stands, this result goes.
-		if end.Result != "" {
-			_ = h.files.Delete(context.WithoutCancel(ctx), end.Result)
-		}
+		w.drop(h, end.Result)
 		w.logf("worker %s: job %s: %s result dropped: %v", w.Name, t.ID, end.State, err)
 		_ = msg.Ack()
 		return
+	case err != nil: // the queue unreachable: the job goes to another worker
+		w.drop(h, end.Result)
+		w.logf("worker %s: job %s: recording its end: %v", w.Name, t.ID, err)
+		_ = msg.NakWithDelay(time.Second)
+		return
 	}
-	if err := msg.DoubleAck(ctx); err != nil {
+	ackCtx, ackDone := context.WithTimeout(ctx, opTimeout)
+	defer ackDone()
+	if err := msg.DoubleAck(ackCtx); err != nil {
 		w.logf("worker %s: job %s: acknowledging: %v (its state is %s: a redelivery does nothing)", w.Name, t.ID, err, end.State)
 	}
 	w.logf("worker %s: job %s %s in %s", w.Name, t.ID, end.State, time.Since(start).Round(time.Millisecond))
+}
+
+// opTimeout bounds each exchange of a worker with the queue: a server of
+// a cluster going away must not hold a job forever.
+const opTimeout = 10 * time.Second
+
+// queueError is a failed exchange with the queue during a dream (not the
+// dream's own failure): the job is tried again.
+type queueError struct{ err error }
+
+func (e *queueError) Error() string { return e.err.Error() }
+func (e *queueError) Unwrap() error { return e.err }
+
+// getBytes fetches an object within opTimeout.
+func getBytes(ctx context.Context, h *handles, name string) ([]byte, error) {
+	opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	data, err := h.files.GetBytes(opCtx, name)
+	if err != nil && ctx.Err() == nil {
+		return nil, &queueError{fmt.Errorf("fetching %s: %w", name, err)}
+	}
+	return data, err
+}
+
+// drop deletes a result object that will not be the job's ("": none).
+func (w *Worker) drop(h *handles, name string) {
+	if name == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	_ = h.files.Delete(ctx, name)
+}
+
+// end records a job's end (its State at revision rev), trying again while
+// the queue does not answer (a cluster electing a leader). An update that
+// went through but whose answer was lost shows as this very end on a
+// look; another change (a cancel) is jetstream.ErrKeyExists.
+func (w *Worker) end(ctx context.Context, h *handles, id string, end State, rev uint64) error {
+	var err error
+	for try := range 5 {
+		if try > 0 {
+			time.Sleep(time.Duration(try) * 500 * time.Millisecond)
+		}
+		opCtx, opDone := context.WithTimeout(ctx, opTimeout)
+		_, err = h.update(opCtx, id, end, rev)
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			st, _, ok, gerr := h.state(opCtx, id)
+			opDone()
+			if gerr != nil {
+				continue
+			}
+			if ok && st == end {
+				return nil // ours, its answer lost
+			}
+			return err
+		}
+		opDone()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // dream runs t under its time limit and returns the result PNG and image.
@@ -277,15 +361,15 @@ func (w *Worker) dream(ctx context.Context, h *handles, t Task) ([]byte, image.I
 		}
 		return nil, nil, err
 	}
-	photo, err := h.files.GetBytes(ctx, photoObject(t.ID))
+	photo, err := getBytes(ctx, h, photoObject(t.ID))
 	if err != nil {
-		return nil, nil, fmt.Errorf("the photo of job %s cannot be fetched: %w", t.ID, err)
+		return nil, nil, err
 	}
 	rec := t.Record
 	for _, name := range t.Images {
-		data, err := h.files.GetBytes(ctx, imageObject(t.ID, name))
+		data, err := getBytes(ctx, h, imageObject(t.ID, name))
 		if err != nil {
-			return nil, nil, fmt.Errorf("the image %s of job %s cannot be fetched: %w", name, t.ID, err)
+			return nil, nil, err
 		}
 		im, err := dream.LoadImage(bytes.NewReader(data), t.MaxPixels)
 		if err != nil {
@@ -318,6 +402,11 @@ func (w *Worker) dream(ctx context.Context, h *handles, t Task) ([]byte, image.I
 		format = "png"
 	}
 	p := dream.Photo{Name: t.ID, MaxPixels: t.MaxPixels, Format: format, Quality: t.Quality, Depth: t.Depth}
+	if t.Background != "" {
+		if p.Background, err = imageio.ParseColor(t.Background); err != nil {
+			return nil, nil, fmt.Errorf("the job's background: %w", err)
+		}
+	}
 	return net.DreamPhoto(ctx, bytes.NewReader(photo), p, rec, progress)
 }
 

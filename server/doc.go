@@ -10,6 +10,10 @@
 //	                                   label, help, kind, default, bounds), the
 //	                                   presets (name, description, values by
 //	                                   key), limits
+//	GET    /api/estimate               ?width=W&height=H[&bytes=N][&format=F] and
+//	                                   the request's fields: the dream's size,
+//	                                   tile and windows, and its peak memory as
+//	                                   the studio admits it, against the budget
 //	GET    /api/models/{name}/layers   dreamable layers with channel counts, and
 //	                                   the default layer
 //	GET    /api/models/{name}/classes  the class names to suggest, or why the

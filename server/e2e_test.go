@@ -311,6 +311,16 @@ func TestStudioInBrowser(t *testing.T) {
 				document.getElementById("max_size").value === offered[1] && Number(offered[1]) < 768;
 		})()`),
 	)
+	if n := len(s.entries(t)); n != 1 {
+		t.Fatalf("%d gallery entries after a refusal, want the desktop's first dream", n)
+	}
+	do("see the memory the dream takes at the size chosen",
+		set("max_size", "160"),
+		poll(`(() => {
+			const e = document.getElementById("estimate");
+			return !e.hidden && e.textContent.startsWith("Dreamed at 160×120: about ") && e.textContent.includes(" of memory, of the studio's ");
+		})()`),
+	)
 	setBudget(s, 512<<20) // room for the photo's and a mask's uploads at once
 
 	do("two dreams: the second queued, both in the jobs panel",

@@ -198,6 +198,7 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(web.Files))
 	mux.HandleFunc("GET /api/config", s.handleConfig)
+	mux.HandleFunc("GET /api/estimate", s.handleEstimate)
 	mux.HandleFunc("GET /api/models/{name}/layers", s.handleLayers)
 	mux.HandleFunc("GET /api/models/{name}/classes", s.handleClasses)
 	mux.HandleFunc("GET /api/jobs", s.handleJobs)
@@ -311,15 +312,8 @@ func (s *Server) newJob(f *form) (*job, error) {
 			return nil, err
 		}
 	}
-	if mem.fit, err = m.fitPlan(net, req); err != nil {
-		return nil, requestError(err)
-	}
-	if req.Guide != "" {
-		// The guide runs forward once, its longer side at the network's
-		// input size: at most a square plan of that side, backward
-		// included (the fit's).
-		side := max(net.Size())
-		mem.guide = mem.fit.bytes(side, side)
+	if err := mem.model(m, net, req); err != nil {
+		return nil, err
 	}
 	peak, err := s.admit(mem, req)
 	if err != nil {

@@ -28,7 +28,7 @@ type batchOptions struct {
 	dreamOptions
 	inDir, outDir string
 	format        string // --format: "png" or "jpg" for every dream, "" for each photo's own
-	nats, token   string // --nats URL: dream on a queue's workers
+	nats, token   string // --nats URL: dream on the workers of that server's queue; --token
 }
 
 func newBatchCmd() *cobra.Command {
@@ -57,14 +57,16 @@ over --max-pixels) is named with the reason, and the others are dreamed: the
 batch then ends with a summary and exit status 1. The progress counts the steps
 of every photo to dream, with the time left.
 
-With --nats URL the photos are dreamed by the workers attached to that NATS
-server (a studio's, or a cluster's: see 'deepdream worker'), each photo a job,
-two in flight for each worker; the model is still loaded here, to check the
-request and make the records, and the workers find it by its sha256.`,
+--nats URL sends the photos to the workers attached to that NATS server (a
+studio's: 'deepdream serve' prints its URL, and --token's value beyond
+loopback; or a server whose workers wait for a queue, which batch then sets
+up), two a worker at a time, and writes their dreams as above: the same bytes a
+batch here writes. The model is still loaded here, to check the request and
+make the records; the workers find it by its sha256.`,
 		Example: `  deepdream batch photos/ -o dreams/ --max-size 1024
   deepdream batch photos/ -o dreams/ --preset dog-slug --format jpg --quality 85
   deepdream batch photos/ -o dreams/ --from best.png   # every photo as best.png was dreamed
-  deepdream batch photos/ -o dreams/ --nats nats://studio.lan:4222 --token 3f9c...   # on the studio's workers`,
+  deepdream batch photos/ -o dreams/ --nats nats://studio.lan:4222 --token 5f1c...`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.inDir, o.outDir = args[0], o.out
@@ -85,8 +87,8 @@ request and make the records, and the workers find it by its sha256.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", "", "the folder of the dreams, made if missing; required")
-	f.StringVar(&o.nats, "nats", "", "URL of a studio's NATS server (or a cluster's, comma-separated): the photos are dreamed by the workers attached there")
-	f.StringVar(&o.token, "token", "", "the NATS server's token (default: $DEEPDREAM_NATS_TOKEN)")
+	f.StringVar(&o.nats, "nats", "", "dream on the workers attached to the NATS server at `URL` (a studio's, 'deepdream serve' prints it; a cluster's URLs separated by commas) instead of in this process")
+	f.StringVar(&o.token, "token", "", "the NATS server's token, as 'deepdream serve' printed it (default: $DEEPDREAM_NATS_TOKEN)")
 	f.StringVar(&o.format, "format", "", "write every dream as `png` or jpg (default: each photo's format, .gif and .webp as .png)")
 	o.register(f)
 	return cmd
@@ -224,7 +226,8 @@ func done(p batchPhoto, rec dream.Record) (bool, error) {
 
 // photoDreamer dreams the photos of a batch into the bytes of their
 // dreams' files: in this process (localDreamer), or on the workers of a
-// queue. Up to slots photos are dreamed at once, each by its own call.
+// queue (queueDreamer, --nats). Up to slots photos are dreamed at once,
+// each by its own call.
 type photoDreamer interface {
 	dreamPhoto(ctx context.Context, path string, photo dream.Photo, rec dream.Record, progress func(dream.Progress)) ([]byte, error)
 	slots() int
@@ -266,8 +269,15 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 		return err
 	}
 	req := o.req
-	if _, err := lm.resolve(&req); err != nil {
+	obj, err := lm.resolve(&req)
+	if err != nil {
 		return err
+	}
+	if o.nats == "" {
+		// Dreamed here: --max-memory bounds this process, as dream's.
+		if req.MaxMemory, err = o.mem.dreamBudget(lm, req, obj); err != nil {
+			return err
+		}
 	}
 	rec := lm.record(req)
 
@@ -286,6 +296,15 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	if !o.quiet {
 		fmt.Fprintf(stderr, "batch: %s\n", sum.plan(len(todo)))
 	}
+	var dreamer photoDreamer = localDreamer{lm}
+	if o.nats != "" && len(todo) > 0 {
+		q, err := dialQueue(ctx, stderr, o, lm, rec)
+		if err != nil {
+			return err
+		}
+		defer q.close()
+		dreamer = q
+	}
 	if err := os.MkdirAll(o.outDir, 0o777); err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
@@ -295,19 +314,32 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	}
 	show := newBatchProgress(stderr, o.quiet, names, req.Octaves*req.Iterations)
 	defer show.close()
-	var dreamer photoDreamer = localDreamer{lm}
-	if o.nats != "" {
-		token := o.token
-		if token == "" {
-			token = os.Getenv("DEEPDREAM_NATS_TOKEN")
-		}
-		remote, closeRemote, err := newNATSDreamer(ctx, o.nats, token)
-		if err != nil {
-			return err
-		}
-		defer closeRemote()
-		dreamer = remote
+	failed := o.dreamAll(ctx, dreamer, todo, photo, rec, show)
+	show.close()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	for i, p := range todo {
+		if failed[i] {
+			sum.failed = append(sum.failed, p.rel)
+		} else {
+			sum.dreamed++
+		}
+	}
+	if len(sum.failed) > 0 {
+		return errors.New("batch: " + sum.String())
+	}
+	if !o.quiet {
+		fmt.Fprintf(stderr, "batch: %s\n", sum)
+	}
+	return nil
+}
+
+// dreamAll dreams the photos todo, dreamer.slots() at a time, and says
+// which failed; a photo that fails is named on stderr with the reason.
+// Once ctx is cancelled no photo starts, and those it stopped are not
+// failures.
+func (o *batchOptions) dreamAll(ctx context.Context, dreamer photoDreamer, todo []batchPhoto, photo dream.Photo, rec dream.Record, show *batchProgress) []bool {
 	failed := make([]bool, len(todo))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -340,24 +372,7 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 	}
 	close(next)
 	wg.Wait()
-	show.close()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for i, p := range todo {
-		if failed[i] {
-			sum.failed = append(sum.failed, p.rel)
-		} else {
-			sum.dreamed++
-		}
-	}
-	if len(sum.failed) > 0 {
-		return errors.New("batch: " + sum.String())
-	}
-	if !o.quiet {
-		fmt.Fprintf(stderr, "batch: %s\n", sum)
-	}
-	return nil
+	return failed
 }
 
 // dreamOne dreams p and writes its dream, its folder made if missing;

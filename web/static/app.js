@@ -135,6 +135,7 @@ async function init() {
   $("form").addEventListener("change", () => {
     saveSettings();
     markPickedLayer();
+    showEstimate();
   });
   watchJobs();
   await loadGallery();
