@@ -55,7 +55,7 @@ func TestStudioInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := googLeNetStudio(t, dataDir)
-	setBudget(s, 48<<20) // dog.jpg at full size needs about 80 MB
+	setBudget(s, 512<<20) // room for a sweep's and an explorer's jobs waiting together
 	proxy := newCutProxy(t, s.url)
 	photo := examplePhoto(t)
 	shots, downloads := screenshotDir(t), t.TempDir()
@@ -306,6 +306,7 @@ func TestStudioInBrowser(t *testing.T) {
 		d.dispatchEvent(new DragEvent("dragleave", {bubbles: true, relatedTarget: document.body}));
 		return kept && !d.classList.contains("over");
 	})()`)
+	setBudget(s, 48<<20) // dog.jpg at full size needs about 80 MB
 	do("see a full-size dream over the memory budget offered at a size that fits",
 		choosePhoto,
 		set("max_size", "0"),
