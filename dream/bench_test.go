@@ -26,7 +26,7 @@ func BenchmarkStep(b *testing.B) {
 	for _, sz := range [][2]int{{224, 224}, {1024, 768}} {
 		w, h := sz[0], sz[1]
 		b.Run(fmt.Sprintf("%dx%d", w, h), func(b *testing.B) {
-			s, err := n.NewStepper(h, w, Objective{{Name: "inception_4c/output_1"}}, graph.Options{})
+			s, err := n.NewStepper(h, w, Objective{{Name: "inception_4c/output_1"}}, graph.Options{}, Tiling{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -75,7 +75,7 @@ func BenchmarkLook(b *testing.B) {
 		{"layer-mask", look{layerMasks: [][]float32{mask}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			s, err := n.NewStepper(h, w, Objective{{Name: "r", Mask: "m"}}, graph.Options{})
+			s, err := n.NewStepper(h, w, Objective{{Name: "r", Mask: "m"}}, graph.Options{}, Tiling{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -211,10 +211,18 @@ func editDistance(a, b string) int {
 
 // eval returns the class's score on the feature map a (of this shape, its
 // batch summed) and adds w times its gradient to g unless g is nil: the
-// class's weights over the number of positions, at every position.
-func (c *Class) eval(a, g []float32, shape graph.Shape, w float32) float64 {
+// class's weights over the number of positions, at every position. With
+// a mask m over the positions, the score is the mean over cells positions
+// of each position's score (its features times the weights, plus the
+// bias), weighed by m: the part of the image's score that a tiled step's
+// window holds where m is 1 (its core), cells being the image's
+// positions.
+func (c *Class) eval(a, g []float32, shape graph.Shape, w float32, m []float32, cells int) float64 {
 	h := c.head
 	plane := shape.Size() / (shape[0] * shape[1])
+	if m != nil {
+		return c.evalMasked(a, g, shape, w, m, cells)
+	}
 	score := 0.0
 	for n := range shape[0] {
 		if h.b != nil {
@@ -235,6 +243,42 @@ func (c *Class) eval(a, g []float32, shape graph.Shape, w float32) float64 {
 				d := w * wt / float32(plane)
 				for i := range g[off : off+plane] {
 					g[off+i] += d
+				}
+			}
+		}
+	}
+	return score
+}
+
+// evalMasked is eval with a mask m over the positions, the mean over
+// cells positions.
+func (c *Class) evalMasked(a, g []float32, shape graph.Shape, w float32, m []float32, cells int) float64 {
+	h := c.head
+	plane := shape.Size() / (shape[0] * shape[1])
+	weight := 0.0 // of the positions m holds
+	for _, v := range m {
+		weight += float64(v)
+	}
+	score := 0.0
+	for n := range shape[0] {
+		if h.b != nil {
+			score += float64(h.b[c.Index]) * weight / float64(cells)
+		}
+		for ch := range h.c {
+			wt := h.weight(c.Index, ch)
+			if wt == 0 {
+				continue
+			}
+			off := (n*shape[1] + ch) * plane
+			sum := 0.0
+			for i, v := range a[off : off+plane] {
+				sum += float64(m[i]) * float64(v)
+			}
+			score += float64(wt) * sum / float64(cells)
+			if g != nil {
+				d := w * wt / float32(cells)
+				for i := range g[off : off+plane] {
+					g[off+i] += d * m[i]
 				}
 			}
 		}

@@ -214,7 +214,7 @@ func TestStepBalancesClassesAndLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := n.NewStepper(h, w, obj, graph.Options{})
+	s, err := n.NewStepper(h, w, obj, graph.Options{}, Tiling{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestClassifierMatchesGoogLeNet(t *testing.T) {
 	worst := 0.0
 	for k, want := range p.Data("loss3/classifier_1") {
 		c := &Class{Index: k, head: head}
-		got := c.eval(p.Data(head.features), nil, p.Shape(head.features), 1)
+		got := c.eval(p.Data(head.features), nil, p.Shape(head.features), 1, nil, 0)
 		worst = max(worst, math.Abs(got-float64(want)))
 	}
 	if worst > 1e-4 {

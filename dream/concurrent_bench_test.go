@@ -41,7 +41,7 @@ func BenchmarkConcurrentSteps(b *testing.B) {
 		b.Run(fmt.Sprintf("%dx%d", c.w, c.h), func(b *testing.B) {
 			var dreams [2]dreamSteps
 			for i := range dreams {
-				s, err := n.NewStepper(c.h, c.w, Objective{{Name: "inception_4c/output_1"}}, graph.Options{})
+				s, err := n.NewStepper(c.h, c.w, Objective{{Name: "inception_4c/output_1"}}, graph.Options{}, Tiling{})
 				if err != nil {
 					b.Fatal(err)
 				}

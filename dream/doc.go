@@ -81,5 +81,14 @@
 // benchmarks.
 //
 // The package links no network code: the model registry and its download
-// cache (package models) build on it, not the other way round.
+// cache (package models) build on it, not the other way round.//
+// A large octave is dreamed in tiles (tile.go, Request.Tile): a step runs
+// the network window by window with one plan of a window's size, each
+// window a core and a halo (four cells of the deepest layer's stride), its
+// cells weighted so that the windows' objectives add up to the image's,
+// and normalises and applies the gradient they make together, as an
+// untiled step; the grid moves every step by a stream of the seed.
+// Network.Estimate counts a dream's peak memory stage by stage before it
+// starts and chooses the tile (memory.go); docs/tiling.md has the
+// measurements.
 package dream

@@ -21,6 +21,7 @@ type Progress struct {
 	Iteration, Iterations int // 1-based, within the octave
 	Step, Steps           int // 1-based, over the whole dream
 	Width, Height         int // of this octave
+	Tiles                 int // windows a step of this octave runs the network on: 1 untiled
 	Objective             float64
 	Elapsed, ETA          time.Duration
 	// Preview renders the dream as it stands (at this octave's size). It
@@ -154,53 +155,72 @@ func blocked(m *graph.Model) map[string]*graph.NodeError {
 // pyramid dreamed smallest first, carrying only the detail up. The result
 // has img's size (or MaxSize's) and is opaque. A request with a guide has
 // its layers guided (Guided) before the first step.
+//
+// A request of Tile 0 has its tile chosen (Estimate); a dream that does
+// not fit the request's MaxMemory fails before its first step
+// (*MemoryError).
 func (n *Network) Dream(ctx context.Context, img image.Image, req Request, progress func(Progress)) (image.Image, error) {
+	out, _, err := n.dreamTiled(ctx, img, req, progress)
+	return out, err
+}
+
+// dreamTiled is Dream, which also returns its estimate: the tile it used.
+func (n *Network) dreamTiled(ctx context.Context, img image.Image, req Request, progress func(Progress)) (image.Image, Estimate, error) {
 	if err := req.Validate(); err != nil {
-		return nil, fmt.Errorf("dream: %w", err)
+		return nil, Estimate{}, fmt.Errorf("dream: %w", err)
 	}
 	if err := req.checkImages(); err != nil {
-		return nil, err
+		return nil, Estimate{}, err
 	}
 	obj, err := n.Resolve(&req)
 	if err != nil {
-		return nil, err
+		return nil, Estimate{}, err
 	}
 	if req.Guide != "" {
 		guide, err := req.image("guide", req.Guide)
 		if err != nil {
-			return nil, err
+			return nil, Estimate{}, err
 		}
 		if obj, err = n.Guided(ctx, obj, guide, req.engine()); err != nil {
-			return nil, err
+			return nil, Estimate{}, err
 		}
 	}
-	if req.MaxSize > 0 {
-		b := img.Bounds()
-		if s := max(b.Dx(), b.Dy()); s > req.MaxSize {
-			f := float64(req.MaxSize) / float64(s)
-			img = imageio.ResizeDeep(img, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5)))
-		}
-	}
+	img = dreamImage(img, req.MaxSize)
 	b := img.Bounds()
 	if err := n.checkSize(b.Dy(), b.Dx(), obj); err != nil {
-		return nil, err
+		return nil, Estimate{}, err
 	}
-	base := &tensor{c: 3, h: b.Dy(), w: b.Dx(), data: n.Preprocess.Tensor(img)}
-	// The dream has img's depth: a 16-bit photo's keeps its precision.
-	// Nothing else of img is needed, so that a caller that holds it no
-	// more lets it go while the octaves are dreamed.
-	deep := imageio.Depth(img) == 16
-	out, err := n.dream(ctx, base, req, obj, progress)
+	est, err := n.estimate(b.Dx(), b.Dy(), req, obj, imageBytes(img))
 	if err != nil {
-		return nil, err
+		return nil, est, err
 	}
-	// The plan's buffers go back to the system before the result is made
-	// beside them (a garbage collection would come too late).
-	debug.FreeOSMemory()
-	if deep {
-		return n.Preprocess.Image16(out.data, out.w, out.h), nil
+	if req.MaxMemory > 0 && est.Bytes > req.MaxMemory {
+		return nil, est, &MemoryError{Estimate: est, MaxMemory: req.MaxMemory, Asked: req.Tile}
 	}
-	return n.Preprocess.Image(out.data, out.w, out.h), nil
+	deep := imageio.Depth(img) == 16
+	out, err := n.dream(ctx, img, req, obj, est.Tiling(), progress)
+	if err != nil {
+		return nil, est, err
+	}
+	if deep { // the dream has img's depth: a 16-bit photo's keeps its precision
+		return n.Preprocess.Image16(out.data, out.w, out.h), est, nil
+	}
+	return n.Preprocess.Image(out.data, out.w, out.h), est, nil
+}
+
+// dreamImage returns img as Dream dreams it: its longer side brought down
+// to maxSize if it is longer (0: as it is), in 8 or 16 bits a sample
+// (NRGBA or NRGBA64), so that its octaves are made from it without
+// converting it each time.
+func dreamImage(img image.Image, maxSize int) image.Image {
+	b := img.Bounds()
+	if w, h := DreamSize(b.Dx(), b.Dy(), maxSize); w != b.Dx() || h != b.Dy() {
+		img = imageio.ResizeDeep(img, w, h)
+	}
+	if imageio.Depth(img) == 16 {
+		return imageio.NRGBA64(img)
+	}
+	return imageio.NRGBA(img)
 }
 
 // fits reports whether the network can compute every layer at h x w.
@@ -222,51 +242,112 @@ type tensor struct {
 	data    []float32
 }
 
-func (n *Network) dream(ctx context.Context, base *tensor, o Request, obj Objective, progress func(Progress)) (*tensor, error) {
-	octaves := []*tensor{base}
-	for range o.Octaves - 1 {
-		prev := octaves[len(octaves)-1]
-		h, w := zoomSize(prev.h, 1/o.OctaveScale), zoomSize(prev.w, 1/o.OctaveScale)
-		t := &tensor{c: 3, h: h, w: w, data: make([]float32, 3*h*w)}
-		zoom(t.data, h, w, prev.data, 3, prev.h, prev.w, false)
-		octaves = append(octaves, t)
+// octaveSizes returns the sizes of the octaves of a dream of an h x w
+// image, the image's first: each zoomSize of the one before by
+// 1/OctaveScale. Octaves smaller than the network can take at obj's
+// layers (its pools would have nothing to pool) are left out, as if fewer
+// had been asked for. A network that takes an image takes any larger
+// one, so only the smallest octave needs checking, usually once.
+func (n *Network) octaveSizes(h, w int, req Request, obj Objective) []image.Point {
+	sizes := []image.Point{{w, h}}
+	for range req.Octaves - 1 {
+		p := sizes[len(sizes)-1]
+		sizes = append(sizes, image.Pt(zoomSize(p.X, 1/req.OctaveScale), zoomSize(p.Y, 1/req.OctaveScale)))
 	}
-	// Octaves smaller than the network can take (its pools would have
-	// nothing to pool) are left out, as if fewer had been asked for. A
-	// network that takes an image takes any larger one, so only the
-	// smallest octave needs checking, usually once.
-	for len(octaves) > 1 {
-		t := octaves[len(octaves)-1]
-		if n.fits(t.h, t.w, obj) {
-			break
-		}
-		octaves = octaves[:len(octaves)-1]
+	for len(sizes) > 1 && !n.fits(sizes[len(sizes)-1].Y, sizes[len(sizes)-1].X, obj) {
+		sizes = sizes[:len(sizes)-1]
 	}
-	looks, err := octaveLooks(o, obj, octaves)
+	return sizes
+}
+
+// pyramid makes the octaves of a dream from its image, each zoomed from
+// the one above as the notebook makes them; it keeps none of them, only
+// the image: an octave is made again when it is needed, which takes far
+// less time than a step and a fraction of the memory the octaves would.
+type pyramid struct {
+	pre   Preprocess
+	img   image.Image
+	sizes []image.Point
+}
+
+// octave returns octave k, made from the image.
+func (p *pyramid) octave(k int) *tensor {
+	t := &tensor{c: 3, h: p.sizes[0].Y, w: p.sizes[0].X, data: p.pre.Tensor(p.img)}
+	for _, size := range p.sizes[1 : k+1] {
+		next := &tensor{c: 3, h: size.Y, w: size.X, data: make([]float32, 3*size.X*size.Y)}
+		zoom(next.data, next.h, next.w, t.data, 3, t.h, t.w, false)
+		t = next
+	}
+	return t
+}
+
+// dream dreams img (at its dream size, see dreamImage) tiled as t says,
+// and returns the result as a tensor. Its memory is what Network.estimate
+// counts, stage by stage: the octave pyramid is made again for each
+// octave (pyramid), the garbage of each stage is given back to the
+// system before the next one's buffers are written, and the image is
+// let go once the last octave is made from it.
+func (n *Network) dream(ctx context.Context, img image.Image, o Request, obj Objective, t Tiling, progress func(Progress)) (*tensor, error) {
+	b := img.Bounds()
+	sizes := n.octaveSizes(b.Dy(), b.Dx(), o, obj)
+	looks, err := octaveLooks(o, obj, sizes)
 	if err != nil {
 		return nil, err
 	}
 	total, done := 0.0, 0.0 // work in pixels x steps, for the ETA
-	for _, t := range octaves {
-		total += float64(t.h*t.w) * float64(o.Iterations)
+	for _, size := range sizes {
+		total += float64(size.X*size.Y) * float64(o.Iterations)
 	}
-	nOctaves := len(octaves)
+	nOctaves := len(sizes)
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
+	// The tiles' grid moves by numbers of its own stream of the same
+	// seed: a tiled dream is as reproducible as the jitter, and its jitter
+	// is the untiled dream's.
+	grid := rand.New(rand.NewPCG(o.Seed, gridStream))
 	// Every octave's plan borrows its buffers from mem, made first for
-	// the largest octave so that the smaller ones fit in its memory: one
-	// set of pages for the whole dream, instead of each octave faulting
-	// in fresh ones (its first step took up to twice as long) or two
-	// plans' worth being resident at once.
+	// the largest plan so that the others fit in its memory: one set of
+	// pages for the whole dream, instead of each octave faulting in fresh
+	// ones (its first step took up to twice as long) or two plans' worth
+	// being resident at once.
 	mem := &graph.Memory{}
-	if _, err := n.newStepper(octaves[0].h, octaves[0].w, obj, mem, o.engine()); err != nil {
+	_, align, _, err := n.strides(obj)
+	if err != nil {
+		return nil, fmt.Errorf("dream: %w", err)
+	}
+	// The largest is the one that borrows most (a tiled octave's window
+	// may be narrower and taller than another's), not the most pixels.
+	var largest image.Point
+	lent := int64(-1)
+	for _, size := range sizes {
+		p := t.planSize(size.Y, size.X, align)
+		e, err := n.Model.EstimateMemory(n.stepSpec(p.Y, p.X, obj, nil, o.engine()))
+		if err != nil {
+			return nil, fmt.Errorf("dream: %dx%d: %w", p.X, p.Y, err)
+		}
+		if e.Lent > lent {
+			largest, lent = p, e.Lent
+		}
+	}
+	if _, err := n.plan(largest.Y, largest.X, obj, mem, o.engine()); err != nil {
 		return nil, err
 	}
+	pyr := &pyramid{pre: n.Preprocess, img: img, sizes: sizes}
 	start := time.Now()
 	step := 0
 	var detail, src *tensor
-	for oi := len(octaves) - 1; oi >= 0; oi-- {
-		ob := octaves[oi]
-		octaves[oi] = nil // what the loop still needs, it holds itself
+	for oi := len(sizes) - 1; oi >= 0; oi-- {
+		mem.Reset() // the previous octave's plan runs no more
+		// Garbage of the previous octave (its images, its plan's own
+		// buffers, the model file's bytes after loading) goes back to the
+		// system; mem's chunks stay.
+		debug.FreeOSMemory()
+		ob := pyr.octave(oi)
+		if oi == 0 {
+			pyr.img = nil // the last octave is made: the image can go
+		}
+		// The octaves made on the way to this one go back before its
+		// copy is made beside it (they are as large as it and larger).
+		debug.FreeOSMemory()
 		// The last (largest) octave is dreamed in place of its base; the
 		// others keep the base to take the detail out afterwards.
 		src = ob
@@ -277,23 +358,23 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Request, obj Object
 			zoom(src.data, ob.h, ob.w, detail.data, 3, detail.h, detail.w, true)
 			detail = nil
 		}
-		mem.Reset() // the previous octave's plan runs no more
-		// Garbage of the previous octave (its images, the model file's
-		// bytes after loading) goes back to the system; mem's chunks stay.
-		debug.FreeOSMemory()
-		s, err := n.newStepper(ob.h, ob.w, obj, mem, o.engine())
+		debug.FreeOSMemory() // the detail
+		s, err := n.newStepper(ob.h, ob.w, obj, mem, o.engine(), t)
 		if err != nil {
 			return nil, err
 		}
 		if err := s.setLook(looks[oi]); err != nil {
 			return nil, err
 		}
+		looks[oi] = look{}
+		windows, _, _ := s.Windows()
 		for it := range o.Iterations {
 			ox, oy := 0, 0
 			if o.Jitter > 0 {
 				ox = rng.IntN(2*o.Jitter+1) - o.Jitter
 				oy = rng.IntN(2*o.Jitter+1) - o.Jitter
 			}
+			s.Shuffle(grid)
 			obj, err := s.Step(ctx, src.data, ox, oy, o.Step)
 			if err != nil {
 				return nil, err
@@ -307,7 +388,7 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Request, obj Object
 					Octave: nOctaves - oi, Octaves: nOctaves,
 					Iteration: it + 1, Iterations: o.Iterations,
 					Step: step, Steps: nOctaves * o.Iterations,
-					Width: ob.w, Height: ob.h, Objective: obj,
+					Width: ob.w, Height: ob.h, Tiles: windows, Objective: obj,
 					Elapsed: el, ETA: time.Duration(float64(el) * (total - done) / done),
 					Preview: func() image.Image { return n.Preprocess.Image(cur.data, cur.w, cur.h) },
 				})
@@ -320,5 +401,6 @@ func (n *Network) dream(ctx context.Context, base *tensor, o Request, obj Object
 			detail = src
 		}
 	}
+	debug.FreeOSMemory() // the plans and the last octave's buffers: the result is made next
 	return src, nil
 }

@@ -75,7 +75,7 @@ func TestNotebookStep(t *testing.T) {
 	after := readNpy(t, "dog_224_step_ox12_oy15.npy")
 	// With and without Winograd convolutions (Request.Winograd).
 	for _, opts := range []graph.Options{{}, {NoWinograd: true}} {
-		s, err := n.NewStepper(224, 224, Objective{{Name: "inception_4c/output_1"}}, opts)
+		s, err := n.NewStepper(224, 224, Objective{{Name: "inception_4c/output_1"}}, opts, Tiling{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		mask[i] = float32(i%56) / 56
 	}
 	for _, lk := range []look{{}, {laplacian: 3, smooth: 1.5, mask: mask, layerMasks: [][]float32{mask}}, {keepColors: true, laplacian: 2, smooth: 0.5, mask: mask}} {
-		s, err := n.NewStepper(40, 56, Objective{{Name: "r", Mask: "m"}}, graph.Options{})
+		s, err := n.NewStepper(40, 56, Objective{{Name: "r", Mask: "m"}}, graph.Options{}, Tiling{})
 		if err != nil {
 			t.Fatal(err)
 		}

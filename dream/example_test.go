@@ -3,10 +3,13 @@ package dream_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -75,7 +78,7 @@ func ExampleNetwork_NewStepper() {
 	if err != nil {
 		panic(err)
 	}
-	s, err := net.NewStepper(32, 32, dream.Objective{{Name: "features"}}, graph.Options{})
+	s, err := net.NewStepper(32, 32, dream.Objective{{Name: "features"}}, graph.Options{}, dream.Tiling{})
 	if err != nil {
 		panic(err)
 	}
@@ -135,6 +138,7 @@ func ExampleFields() {
 	// --jitter 32: Jitter (pixels)
 	// --seed 0: Seed
 	// --max-size 0: Max size (pixels, 0 = full size)
+	// --tile 0: Tile (pixels, 0 = automatic)
 	// --winograd true: Winograd convolutions
 	// --laplacian 0: Laplacian levels (0 = off)
 	// --smooth 0: Smooth (pixels, 0 = off)
@@ -150,7 +154,7 @@ func ExampleRecord() {
 	rec := dream.Record{Version: "v1.0", Model: "googlenet", Request: req}
 	fmt.Println(rec) // the text embedded in a dream file
 	// Output:
-	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":""}
+	// {"version":"v1.0","model":"googlenet","layers":["inception_4c/output:97"],"octaves":4,"octave_scale":1.4,"iterations":10,"step":1.5,"jitter":32,"seed":7,"max_size":0,"tile":0,"winograd":true,"laplacian":0,"smooth":0,"keep_colors":false,"mask":"","classes":[],"guide":""}
 }
 
 // An objective on a plan of one's own, as `deepdream probe` uses it.
@@ -403,4 +407,104 @@ func ExampleNetwork_Guided() {
 	fmt.Printf("%d vectors of %d channels\n", f.Positions, f.Channels)
 	// Output:
 	// 25088 vectors of 8 channels
+}
+
+func ExampleNetwork_Zoom() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	photo := image.NewNRGBA(image.Rect(0, 0, 64, 48))
+	for i := range photo.Pix {
+		photo.Pix[i] = uint8(i * 31)
+	}
+	req := dream.ZoomDefaults() // lighter than Defaults: each frame starts from the last one's dream
+	req.Layers = []string{"features"}
+	req.Octaves, req.Iterations = 1, 2
+	z := dream.ZoomOptions{Frames: 3, Camera: dream.Camera{Zoom: 1.05, Rotate: 1}}
+	err = net.Zoom(context.Background(), photo, req, z, func(f dream.Frame) error {
+		// Write f.Image somewhere (package video writes MP4s, GIFs and
+		// frame directories); to resume a job, give ZoomOptions.Done and Last.
+		fmt.Println("frame", f.Index, f.Image.Bounds())
+		return nil
+	}, func(p dream.MotionProgress) {
+		// p.Step of p.Steps over the whole job, p.ETA
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Output:
+	// frame 0 (0,0)-(64,48)
+	// frame 1 (0,0)-(64,48)
+	// frame 2 (0,0)-(64,48)
+}
+
+// frames is a dream.FrameReader of frames in memory; video.Open reads
+// video files and directories of frames.
+type frames []*image.NRGBA
+
+func (f *frames) Read() (*image.NRGBA, error) {
+	if len(*f) == 0 {
+		return nil, io.EOF
+	}
+	img := (*f)[0]
+	*f = (*f)[1:]
+	return img, nil
+}
+
+func ExampleNetwork_Video() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	var in frames
+	for k := range 3 { // a picture moving right by 2 pixels a frame
+		img := image.NewNRGBA(image.Rect(0, 0, 64, 48))
+		for y := range 48 {
+			for x := range 64 {
+				img.Set(x, y, color.NRGBA{uint8((x - 2*k) * 9), uint8(y * 5), uint8((x - 2*k) * y), 255})
+			}
+		}
+		in = append(in, img)
+	}
+	req := dream.VideoDefaults()
+	req.Layers = []string{"features"}
+	req.Octaves, req.Iterations = 1, 2
+	v := dream.VideoOptions{Blend: dream.DefaultBlend, Measure: true, Frames: len(in)}
+	err = net.Video(context.Background(), &in, req, v, func(f dream.Frame) error {
+		fmt.Printf("frame %d %v measured: %v\n", f.Index, f.Image.Bounds(), !math.IsNaN(f.Flicker))
+		return nil
+	}, nil)
+	if err != nil {
+		panic(err)
+	}
+	// Output:
+	// frame 0 (0,0)-(64,48) measured: false
+	// frame 1 (0,0)-(64,48) measured: true
+	// frame 2 (0,0)-(64,48) measured: true
+}
+
+// Network.Estimate says, before anything is dreamed, how a dream of a
+// photo of a size is tiled and what memory it takes at its peak; a
+// request whose dream does not fit its MaxMemory is a *MemoryError.
+func ExampleNetwork_Estimate() {
+	net, err := dream.NewNetwork(tinyModel(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		panic(err)
+	}
+	req := dream.Defaults()
+	req.Layers = []string{"features"}
+	req.Tile = 512 // 0 would choose it from req.MaxMemory
+	e, err := net.Estimate(3000, 2000, req)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%dx%d in %d windows of %dx%d a step, halo %d\n", e.Width, e.Height, e.Windows, e.WindowWidth, e.WindowHeight, e.Halo)
+	req.MaxMemory = e.Bytes / 2
+	_, err = net.Estimate(3000, 2000, req)
+	var me *dream.MemoryError
+	fmt.Println("refused in half of it:", errors.As(err, &me))
+	// Output:
+	// 3000x2000 in 24 windows of 512x512 a step, halo 4
+	// refused in half of it: true
 }

@@ -24,11 +24,7 @@ type look struct {
 // octaveLooks returns the look of each octave of a dream of req with the
 // objective obj: the shaping the request asks for, and its masks, and its
 // layers', at the octave's size (maskPyramid), octaves[0] the largest.
-func octaveLooks(req Request, obj Objective, octaves []*tensor) ([]look, error) {
-	sizes := make([]image.Point, len(octaves))
-	for k, t := range octaves {
-		sizes[k] = image.Pt(t.w, t.h)
-	}
+func octaveLooks(req Request, obj Objective, sizes []image.Point) ([]look, error) {
 	pyramids := map[string][][]float32{} // by image name: a mask named twice is made once
 	pyramid := func(key, name string) ([][]float32, error) {
 		if p, ok := pyramids[name]; ok {
@@ -42,7 +38,7 @@ func octaveLooks(req Request, obj Objective, octaves []*tensor) ([]look, error) 
 		pyramids[name] = p
 		return p, nil
 	}
-	out := make([]look, len(octaves))
+	out := make([]look, len(sizes))
 	for k := range out {
 		out[k] = look{laplacian: req.Laplacian, smooth: req.Smooth, keepColors: req.KeepColors}
 	}
@@ -94,17 +90,30 @@ func (s *Stepper) setLook(l look) error {
 		}
 	}
 	if l.layerMasks != nil {
+		return s.makeGrids(func(i int) bool { return l.layerMasks[i] != nil })
+	}
+	return nil
+}
+
+// makeGrids makes the grid of every term for which need is true, unless
+// it has one (see Stepper.grids).
+func (s *Stepper) makeGrids(need func(term int) bool) error {
+	if s.grids == nil {
 		s.grids, s.gridSizes = make([][]float32, len(s.obj)), make([][2]int, len(s.obj))
-		for i, m := range l.layerMasks {
-			if m == nil {
-				continue
-			}
-			shape := s.plan.Shape(s.obj[i].Name)
-			if len(shape) != 4 {
-				return fmt.Errorf("dream: layer %q has shape %v; a mask (@%s) needs a layer with a height and a width", s.obj[i].Name, shape, s.obj[i].Mask)
-			}
-			s.grids[i], s.gridSizes[i] = make([]float32, shape[2]*shape[3]), [2]int{shape[2], shape[3]}
+	}
+	for i, l := range s.obj {
+		if !need(i) || s.grids[i] != nil {
+			continue
 		}
+		shape := s.plan.Shape(l.Name)
+		if len(shape) != 4 {
+			what := "a mask (@" + l.Mask + ")"
+			if l.Mask == "" {
+				what = "a tiled step"
+			}
+			return fmt.Errorf("dream: layer %q has shape %v; %s needs a layer with a height and a width", l.Name, shape, what)
+		}
+		s.grids[i], s.gridSizes[i] = make([]float32, shape[2]*shape[3]), [2]int{shape[2], shape[3]}
 	}
 	return nil
 }

@@ -125,30 +125,33 @@ func reach(out []float32, k int, f float32, v float32) {
 
 // gridMask writes into dst (gh x gw) the mean of the mask m (h x w) over
 // the pixels under each cell of a layer of that size, the image being
-// rolled by (ox, oy) as the step rolls it: what each of the layer's cells
-// sees of the mask.
-func gridMask(dst []float32, gh, gw int, m []float32, h, w, ox, oy int) {
-	gridTasks.For(gh, 1, gridTask{dst, m, gh, gw, h, w, ((ox % w) + w) % w, ((oy % h) + h) % h})
+// rolled by (ox, oy) as the step rolls it and the layer computed on the
+// th x tw window of the rolled image at (y0, x0) (the whole image when
+// untiled): what each of the layer's cells sees of the mask.
+func gridMask(dst []float32, gh, gw int, m []float32, h, w, th, tw, y0, x0, ox, oy int) {
+	gridTasks.For(gh, 1, gridTask{dst, m, gh, gw, h, w, th, tw, y0 - ((oy%h)+h)%h, x0 - ((ox%w)+w)%w})
 }
 
-// gridTask computes rows [lo, hi) of a gridMask.
+// gridTask computes rows [lo, hi) of a gridMask; window pixel (y, x) is
+// pixel (y+dy, x+dx) of the mask, modulo its size (dy, dx in [-h, h) and
+// [-w, w) less the window's size).
 type gridTask struct {
-	dst, m               []float32
-	gh, gw, h, w, ox, oy int
+	dst, m                       []float32
+	gh, gw, h, w, th, tw, dy, dx int
 }
 
 var gridTasks parallel.Tasks[gridTask, *gridTask]
 
 func (t *gridTask) Run(lo, hi int) {
 	for i := lo; i < hi; i++ {
-		y0, y1 := cell(i, t.gh, t.h)
+		y0, y1 := cell(i, t.gh, t.th)
 		for j := range t.gw {
-			x0, x1 := cell(j, t.gw, t.w)
+			x0, x1 := cell(j, t.gw, t.tw)
 			sum := 0.0
 			for y := y0; y < y1; y++ {
-				row := t.m[wrap(y-t.oy, t.h)*t.w:][:t.w] // rolled row y holds row y-oy
+				row := t.m[wrap(y+t.dy, t.h)*t.w:][:t.w] // rolled row y holds row y-oy
 				for x := x0; x < x1; x++ {
-					sum += float64(row[wrap(x-t.ox, t.w)])
+					sum += float64(row[wrap(x+t.dx, t.w)])
 				}
 			}
 			t.dst[i*t.gw+j] = float32(sum / float64((y1-y0)*(x1-x0)))

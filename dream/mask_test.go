@@ -94,7 +94,7 @@ func TestGridMask(t *testing.T) {
 		}
 	}
 	grid := make([]float32, 2*3)
-	gridMask(grid, 2, 3, m, h, w, 0, 0)
+	gridMask(grid, 2, 3, m, h, w, h, w, 0, 0, 0, 0)
 	want := []float32{0, 0.5, 1, 0, 0.5, 1}
 	for i := range want {
 		if grid[i] != want[i] {
@@ -104,7 +104,7 @@ func TestGridMask(t *testing.T) {
 	// Rolled by (2, 5): the image's column x is the rolled image's x+2,
 	// so its white columns 6..11 are 8..11 and 0..1, and the cells of 4
 	// columns see 1/2, 0 and 1 (the rows, all alike, do not show oy).
-	gridMask(grid, 2, 3, m, h, w, 2, 5)
+	gridMask(grid, 2, 3, m, h, w, h, w, 0, 0, 2, 5)
 	want = []float32{0.5, 0, 1, 0.5, 0, 1}
 	for i := range want {
 		if grid[i] != want[i] {
@@ -116,7 +116,7 @@ func TestGridMask(t *testing.T) {
 	for i := range m[:h/2*w] {
 		m[i] = 1
 	}
-	gridMask(grid, 2, 3, m, h, w, 7, 4)
+	gridMask(grid, 2, 3, m, h, w, h, w, 0, 0, 7, 4)
 	want = []float32{0, 0, 0, 1, 1, 1}
 	for i := range want {
 		if grid[i] != want[i] {

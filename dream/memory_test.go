@@ -1,6 +1,7 @@
 package dream
 
 import (
+	"image"
 	"strings"
 	"testing"
 )
@@ -75,15 +76,15 @@ func TestLookBytes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var octaves []*tensor
+			var octaves []image.Point
 			for oh, ow := h, w; len(octaves) < req.Octaves; oh, ow = zoomSize(oh, 1/req.OctaveScale), zoomSize(ow, 1/req.OctaveScale) {
-				octaves = append(octaves, &tensor{c: 3, h: oh, w: ow})
+				octaves = append(octaves, image.Pt(ow, oh))
 			}
 			looks, err := octaveLooks(req, obj, octaves)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := n.NewStepper(h, w, obj, req.engine())
+			s, err := n.NewStepper(h, w, obj, req.engine(), Tiling{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -60,7 +60,7 @@ func (o Objective) Targets() []string {
 
 // Value returns the objective on the tensors of p's last Forward.
 func (o Objective) Value(p *graph.Plan) float64 {
-	return o.eval(p, 0, 1, new(scratch), nil)
+	return o.eval(p, 0, 1, new(scratch), nil, nil)
 }
 
 // Seed returns the objective on the tensors of p's last Forward and
@@ -72,7 +72,7 @@ func (o Objective) Value(p *graph.Plan) float64 {
 // gradients of terms on one tensor add up. p must be planned with
 // Backward.
 func (o Objective) Seed(p *graph.Plan) float64 {
-	return o.eval(p, allTerms, 1, new(scratch), nil)
+	return o.eval(p, allTerms, 1, new(scratch), nil, nil)
 }
 
 // terms selects the kinds of terms whose gradients eval seeds.
@@ -129,8 +129,10 @@ func checkChannels(l Layer, shape graph.Shape) error {
 // tensor sets its gradient, the others add to it, and a target that none
 // of them reads gets a zero gradient. grids, if not nil, holds each
 // term's mask over its layer's cells (a plane of its height x width), nil
-// for a term without.
-func (o Objective) eval(p *graph.Plan, seed terms, classScale float32, s *scratch, grids [][]float32) float64 {
+// for a term without. cells, if not nil, holds per term the number of
+// cells of its tensor over the whole image, which a class's mean is over
+// (a tiled step's window holds a part of them), 0 for the tensor's own.
+func (o Objective) eval(p *graph.Plan, seed terms, classScale float32, s *scratch, grids [][]float32, cells []int) float64 {
 	obj := 0.0
 	seeded := func(name string) func(Layer) bool { // a term seed selects, on the tensor name
 		return func(e Layer) bool { return e.kind()&seed != 0 && e.Name == name }
@@ -150,12 +152,16 @@ func (o Objective) eval(p *graph.Plan, seed terms, classScale float32, s *scratc
 		if grids != nil {
 			m = grids[i]
 		}
+		n := 0
+		if cells != nil {
+			n = cells[i]
+		}
 		if first && g != nil && (l.Guide != nil || l.Class != nil || len(l.Channels) > 0) {
 			clear(g) // these terms add to a part of g only
 		}
 		switch {
 		case l.Class != nil:
-			obj += float64(w) * l.Class.eval(a, g, shape, w*classScale)
+			obj += float64(w) * l.Class.eval(a, g, shape, w*classScale, m, n)
 		case l.Guide != nil:
 			obj += float64(w) * l.Guide.eval(a, g, shape, l.Channels, w, m, s)
 		case len(l.Channels) == 0:

@@ -127,7 +127,7 @@ func TestObjectiveWithLayerMasks(t *testing.T) {
 		mask[i] = float32(i%4) / 3 // 0 to 1 from left to right
 	}
 	obj := Objective{{Name: "c"}, {Name: "c", Weight: 2, Mask: "m"}, {Name: "r", Channels: []int{1, 3}, Mask: "m"}}
-	got := obj.eval(p, allTerms, 1, new(scratch), [][]float32{nil, mask, mask})
+	got := obj.eval(p, allTerms, 1, new(scratch), [][]float32{nil, mask, mask}, nil)
 	c, r := p.Data("c"), p.Data("r")
 	want := 0.0
 	for i, v := range c {

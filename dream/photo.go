@@ -41,7 +41,8 @@ const DepthOfPhoto = -1
 // photo's ICC profile and EXIF carried (the EXIF made true of the dream:
 // orientation 1, its size, no thumbnail; see imageio.EncodeOptions). A
 // JPEG shows p.Background through the transparency. The record names
-// the layers dreamed (Resolve), and the sha256 of the images (masks,
+// the layers dreamed (Resolve), the tile the dream used if it was tiled
+// (a request of 0 has it chosen: see Estimate), and the sha256 of the images (masks,
 // guide) rec.Request.Images holds. A request that names an image it does
 // not hold, or a depth the format cannot have, fails before the photo is
 // decoded. It returns the encoded file and the dream.
@@ -85,9 +86,12 @@ func (n *Network) DreamPhoto(ctx context.Context, src io.Reader, p Photo, rec Re
 			p.Note(note)
 		}
 	}
-	var out image.Image
-	if out, err = n.Dream(ctx, img, rec.Request, progress); err != nil {
+	out, est, err := n.dreamTiled(ctx, img, rec.Request, progress)
+	if err != nil {
 		return nil, nil, err
+	}
+	if est.Tiled() {
+		rec.Request.Tile = est.Tile // the tile it used: the record makes the same dream
 	}
 	if info.HasAlpha {
 		out = imageio.ApplyAlpha(out, info.Alpha)

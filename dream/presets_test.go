@@ -49,7 +49,7 @@ func TestPresetsApplyWithinBounds(t *testing.T) {
 		r := unusual()
 		p.Apply(&r, nil)
 		d := Defaults()
-		d.Seed, d.MaxSize, d.Winograd = r.Seed, r.MaxSize, r.Winograd // a photo's and the engine's settings, not the look's
+		d.Seed, d.MaxSize, d.Tile, d.Winograd = r.Seed, r.MaxSize, r.Tile, r.Winograd // a photo's and the engine's settings, not the look's
 		if !reflect.DeepEqual(r, d) {
 			t.Errorf("notebook gives %+v, want the defaults %+v", r, d)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 )
 
 // Record is what a dream file records about how it was made (as JSON in
@@ -72,8 +73,9 @@ func (r Record) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads a record. A field the record lacks (one added to the
-// table since it was written) keeps its default; keys it does not know
-// are ignored. An empty list of specs ("classes": []) reads as none (nil).
+// table since it was written) keeps its default, or takes what dreams did
+// before it existed (Field.Unrecorded); keys it does not know are
+// ignored. An empty list of specs ("classes": []) reads as none (nil).
 func (r *Record) UnmarshalJSON(data []byte) error {
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(data, &keys); err != nil {
@@ -94,6 +96,9 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		}
 	}
 	for _, f := range Fields() {
+		if _, ok := keys[f.Key]; !ok && f.Unrecorded != nil {
+			reflect.ValueOf(f.ptr(&r.Request)).Elem().Set(reflect.ValueOf(f.Unrecorded))
+		}
 		if v, ok := keys[f.Key]; ok {
 			if err := json.Unmarshal(v, f.ptr(&r.Request)); err != nil {
 				return fmt.Errorf("record field %s: %w", f.Key, err)

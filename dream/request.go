@@ -26,6 +26,13 @@ type Request struct {
 	Jitter      int      // random roll of up to this many pixels per step
 	Seed        uint64   // seeds the jitter
 	MaxSize     int      // if > 0, dream a copy whose longer side is at most this
+	// Tile, if > 0, dreams each octave of more than Tile x Tile pixels in
+	// windows of at most Tile pixels a side (tile.go), in the memory of a
+	// Tile x Tile dream and the image's own; 0 chooses the tile from
+	// MaxMemory (Network.Estimate); -1 dreams every octave whole. A
+	// tiled dream's record holds the tile it used, never 0; an untiled
+	// one, the request's.
+	Tile int
 	// Winograd lets the engine run 3x3 and 5x5 convolutions by Winograd's
 	// transforms (graph.Options.NoWinograd when false).
 	Winograd bool
@@ -50,6 +57,12 @@ type Request struct {
 	// Guide names an image, in Images, that guides the layers' terms
 	// (Network.Guided): the notebook's guided dream ("": none).
 	Guide string
+	// MaxMemory bounds the bytes a dream of Tile 0 takes, beyond the
+	// program's own (its model included): the tile is the largest that
+	// keeps the estimate within it, up to the one a step gains nothing
+	// beyond (Network.Estimate). 0: no bound but that. The machine's and
+	// not the dream's, it is not in the table: a record keeps the tile.
+	MaxMemory int64
 	// Images are the images the request names (Mask, Guide, a layer's
 	// @MASK), by name. They are what the options name rather than options, so
 	// they are not in the table: the caller loads them (LoadImage), and
@@ -73,10 +86,14 @@ type Field struct {
 	// others), not only the last.
 	Repeat bool
 	// Default is the field's value in Defaults; Min and Max bound a
-	// number (Zero, when set, says what 0 means when it lies outside them).
-	Default  any
-	Min, Max float64
-	Zero     string
+	// number (Zero, when set, says what 0 means when it lies outside them;
+	// Off, when set, that -1 is allowed too and what it means).
+	Default   any
+	Min, Max  float64
+	Zero, Off string
+	// Unrecorded, when not nil, is the field's value in a record that
+	// lacks it, if not Default: what dreams did before the field existed.
+	Unrecorded any
 
 	ptr    func(r *Request) any             // the field of r, for encoding/json
 	parse  func(r *Request, s string) error // reads one value into r
@@ -94,26 +111,27 @@ func Fields() []Field {
 		specs("layers", "layer", "Layer", "layer to dream, `NAME[:CH,...][=WEIGHT][@MASK]`, repeatable (default: the model's)",
 			ParseLayer, func(r *Request) *[]string { return &r.Layers }),
 		number("octaves", "octaves", "Octaves", "number of octaves (scales), smallest dreamed first",
-			4, 1, 12, "", func(r *Request) *int { return &r.Octaves }),
+			4, 1, 12, "", "", func(r *Request) *int { return &r.Octaves }),
 		number("octave_scale", "octave-scale", "Octave scale", "size ratio between octaves",
-			1.4, 1, 4, "", func(r *Request) *float64 { return &r.OctaveScale }),
+			1.4, 1, 4, "", "", func(r *Request) *float64 { return &r.OctaveScale }),
 		number("iterations", "iterations", "Iterations per octave", "gradient steps per octave",
-			10, 1, 500, "", func(r *Request) *int { return &r.Iterations }),
+			10, 1, 500, "", "", func(r *Request) *int { return &r.Iterations }),
 		number("step", "step", "Step size (pixel levels)", "step size: pixel levels of 0..255 a step moves the pixels by on average, on every model",
-			1.5, 0.01, 100, "", func(r *Request) *float32 { return &r.Step }),
+			1.5, 0.01, 100, "", "", func(r *Request) *float32 { return &r.Step }),
 		number("jitter", "jitter", "Jitter (pixels)", "random shift of up to this many pixels per step",
-			32, 0, 512, "", func(r *Request) *int { return &r.Jitter }),
+			32, 0, 512, "", "", func(r *Request) *int { return &r.Jitter }),
 		number("seed", "seed", "Seed", "seed of the jitter",
-			0, 0, math.MaxUint64, "", func(r *Request) *uint64 { return &r.Seed }),
+			0, 0, math.MaxUint64, "", "", func(r *Request) *uint64 { return &r.Seed }),
 		number("max_size", "max-size", "Max size (pixels, 0 = full size)", "dream a copy whose longer side is at most this many pixels (0: full size)",
-			0, 16, 16384, "full size", func(r *Request) *int { return &r.MaxSize }),
+			0, 16, 16384, "full size", "", func(r *Request) *int { return &r.MaxSize }),
+		tileField(),
 		boolean("winograd", "winograd", "Winograd convolutions",
 			"run 3x3 and 5x5 convolutions by Winograd's transforms, 1.5-2x faster; false sums them directly, as PyTorch's CPU convolutions do, for comparisons with it (the results differ by float rounding)",
 			true, func(r *Request) *bool { return &r.Winograd }),
 		number("laplacian", "laplacian", "Laplacian levels (0 = off)", "normalise the gradient's Laplacian pyramid of this many halvings band by band, as the TensorFlow tutorial's lap_normalize (4 there): fine and coarse patterns grow alike (0: off)",
-			0, 0, 8, "", func(r *Request) *int { return &r.Laplacian }),
+			0, 0, 8, "", "", func(r *Request) *int { return &r.Laplacian }),
 		number("smooth", "smooth", "Smooth (pixels, 0 = off)", "blur the gradient with a Gaussian of this standard deviation, in pixels of each octave: smoother, larger patterns (0: off)",
-			0, 0, 10, "", func(r *Request) *float64 { return &r.Smooth }),
+			0, 0, 10, "", "", func(r *Request) *float64 { return &r.Smooth }),
 		boolean("keep_colors", "keep-colors", "Keep colours",
 			"dream the luminance only (Y of YCbCr): each step moves a pixel's red, green and blue alike, so the photo keeps its colours (Cb, Cr)",
 			false, func(r *Request) *bool { return &r.KeepColors }),
@@ -181,9 +199,20 @@ func boolean(key, flag, label, help string, def bool, ptr func(*Request) *bool) 
 	}
 }
 
+// tileField makes the table entry of Request.Tile: 0 chooses, -1 never
+// tiles; a record from before tiles existed dreamed whole (-1).
+func tileField() Field {
+	f := number("tile", "tile", "Tile (pixels, 0 = automatic)",
+		"dream an octave larger than TILE x TILE pixels in overlapping tiles of at most that side, in the memory a TILE x TILE dream takes (0: the largest that --max-memory allows, up to the size beyond which a step gains nothing; -1: never, every octave whole)",
+		0, minTile, 16384, "automatic", "never", func(r *Request) *int { return &r.Tile })
+	f.Unrecorded = -1
+	return f
+}
+
 // number makes the table entry of a numeric field, bounded by [lo, hi];
-// zero, if not "", says what 0 means when it is outside the bounds.
-func number[T int | uint64 | float64 | float32](key, flag, label, help string, def, lo, hi T, zero string, ptr func(*Request) *T) Field {
+// zero, if not "", says what 0 means when it is outside the bounds, and
+// off, if not "", allows -1 too and says what it means.
+func number[T int | uint64 | float64 | float32](key, flag, label, help string, def, lo, hi T, zero, off string, ptr func(*Request) *T) Field {
 	kind, want := "float", fmt.Sprintf("want a number from %v to %v", lo, hi)
 	switch any(def).(type) {
 	case int:
@@ -191,12 +220,15 @@ func number[T int | uint64 | float64 | float32](key, flag, label, help string, d
 	case uint64:
 		kind, want = "uint", fmt.Sprintf("want a whole number from %v to %v", lo, hi)
 	}
-	if zero != "" {
+	switch {
+	case zero != "" && off != "":
+		want = fmt.Sprintf("want 0 (%s), -1 (%s) or a whole number from %v to %v", zero, off, lo, hi)
+	case zero != "":
 		want = fmt.Sprintf("want 0 (%s) or a whole number from %v to %v", zero, lo, hi)
 	}
 	return Field{
 		Key: key, Flag: flag, Label: label, Help: help, Kind: kind,
-		Default: def, Min: decimal(lo), Max: decimal(hi), Zero: zero,
+		Default: def, Min: decimal(lo), Max: decimal(hi), Zero: zero, Off: off,
 		ptr:    func(r *Request) any { return ptr(r) },
 		format: func(r *Request) string { return formatNumber(*ptr(r)) },
 		copy:   func(dst, src *Request) { *ptr(dst) = *ptr(src) },
@@ -209,7 +241,7 @@ func number[T int | uint64 | float64 | float32](key, flag, label, help string, d
 			return nil
 		},
 		check: func(r *Request) error {
-			if v := *ptr(r); !(v >= lo && v <= hi) && (zero == "" || v != 0) { // NaN is out
+			if v := *ptr(r); !(v >= lo && v <= hi) && (zero == "" || v != 0) && (off == "" || float64(v) != -1) { // NaN is out
 				return &OptionError{Key: key, Flag: flag, Value: fmt.Sprint(v), Err: errors.New(want)}
 			}
 			return nil

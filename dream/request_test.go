@@ -24,16 +24,17 @@ func TestDefaultsAreTheNotebooks(t *testing.T) {
 // within bounds.
 func unusual() Request {
 	return Request{Layers: []string{"a:1,2=0.5", "b@sky.png"}, Octaves: 3, OctaveScale: 1.25, Iterations: 7, Step: 2.5, Jitter: 9,
-		Seed: math.MaxUint64, MaxSize: 640, Laplacian: 4, Smooth: 1.5, KeepColors: true, Mask: "left half.png",
+		Seed: math.MaxUint64, MaxSize: 640, Tile: 512, Laplacian: 4, Smooth: 1.5, KeepColors: true, Mask: "left half.png",
 		Classes: []string{"goldfish=2", "1"}, Guide: "flowers.jpg"}
 }
 
 func TestEveryFieldIsInTheTable(t *testing.T) {
 	r, d := unusual(), Defaults()
 	fields := Fields()
-	// Images is not an option but the images the options name.
-	if n := reflect.TypeFor[Request]().NumField() - 1; len(fields) != n {
-		t.Errorf("the table has %d fields, Request %d besides Images", len(fields), n)
+	// Images is not an option but the images the options name, and
+	// MaxMemory the machine's.
+	if n := reflect.TypeFor[Request]().NumField() - 2; len(fields) != n {
+		t.Errorf("the table has %d fields, Request %d besides Images and MaxMemory", len(fields), n)
 	}
 	var keys, flags []string
 	for _, f := range fields {
@@ -82,6 +83,9 @@ func TestValidate(t *testing.T) {
 		{func(r *Request) { r.Step = float32(math.NaN()) }, `step is "NaN"`},
 		{func(r *Request) { r.Jitter = -1 }, `jitter is "-1"`},
 		{func(r *Request) { r.MaxSize = 5 }, `max size is "5": want 0 (full size) or a whole number from 16 to 16384`},
+		{func(r *Request) { r.MaxSize = -1 }, `max size is "-1": want 0 (full size) or a whole number from 16 to 16384`},
+		{func(r *Request) { r.Tile = 64 }, `tile is "64": want 0 (automatic), -1 (never) or a whole number from 128 to 16384`},
+		{func(r *Request) { r.Tile = -2 }, `tile is "-2"`},
 		{func(r *Request) { r.Layers = []string{"a", "b:x"} }, `layer is "b:x": channel "x" is not a channel number`},
 		{func(r *Request) { r.Classes = []string{"goldfish", "tabby=0"} }, `class is "tabby=0": weight "0" is 0`},
 	} {
@@ -97,6 +101,12 @@ func TestValidate(t *testing.T) {
 	r.MaxSize = 0
 	if err := r.Validate(); err != nil {
 		t.Errorf("max size 0 (full size): %v", err)
+	}
+	for _, tile := range []int{-1, 0, 128, 16384} {
+		r.Tile = tile
+		if err := r.Validate(); err != nil {
+			t.Errorf("tile %d: %v", tile, err)
+		}
 	}
 	f := Fields()[1] // octaves
 	if err := f.Set(&r, "many"); err == nil || err.Error() != `octaves is "many": want a whole number from 1 to 12` {
@@ -128,7 +138,8 @@ func TestRecordRoundTrip(t *testing.T) {
 
 // TestRecordReadsEarlierRecords reads a record as the first studio and
 // command line wrote it; a field it lacks keeps its default (winograd:
-// true, as every dream ran before the field existed).
+// true, as every dream ran before the field existed), or what dreams did
+// before it existed (tile: -1, every octave whole).
 func TestRecordReadsEarlierRecords(t *testing.T) {
 	const old = `{"version":"dev","model":"googlenet","model_sha256":"5725cc","layers":["inception_4c/output:1,2=0.5"],` +
 		`"octaves":2,"octave_scale":1.4,"iterations":2,"step":1.5,"jitter":32,"seed":5}`
@@ -137,7 +148,7 @@ func TestRecordReadsEarlierRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Record{Version: "dev", Model: "googlenet", ModelSHA256: "5725cc", Request: Request{
-		Layers: []string{"inception_4c/output:1,2=0.5"}, Octaves: 2, OctaveScale: 1.4, Iterations: 2, Step: 1.5, Jitter: 32, Seed: 5, Winograd: true,
+		Layers: []string{"inception_4c/output:1,2=0.5"}, Octaves: 2, OctaveScale: 1.4, Iterations: 2, Step: 1.5, Jitter: 32, Seed: 5, Winograd: true, Tile: -1,
 	}}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("read %+v, want %+v", r, want)

@@ -43,7 +43,7 @@ func TestStepMovesPixelsAlikeOnEveryModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := n.NewStepper(224, 224, Objective{{Name: tc.layer}}, graph.Options{})
+		s, err := n.NewStepper(224, 224, Objective{{Name: tc.layer}}, graph.Options{}, Tiling{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,11 +88,11 @@ func TestStepAsBeforeClassesAndGuides(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, c := range cases {
-		s, err := c.n.NewStepper(c.h, c.w, c.obj, graph.Options{})
+		s, err := c.n.NewStepper(c.h, c.w, c.obj, graph.Options{}, Tiling{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		before, err := c.n.NewStepper(c.h, c.w, c.obj, graph.Options{})
+		before, err := c.n.NewStepper(c.h, c.w, c.obj, graph.Options{}, Tiling{})
 		if err != nil {
 			t.Fatal(err)
 		}

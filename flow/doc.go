@@ -86,8 +86,9 @@
 //
 // Speed: go test -bench Estimate ./flow times a 640x480 pair of video
 // frames, in wall time and processor time (all threads). On one core
-// (-cpu 1) a pair took 84 to 140 ms of processor time from run to run on
-// the shared 2-core machine this was written on (load average 14 to 19),
+// (-cpu 1) a pair took 76 to 140 ms of processor time from run to run on
+// the shared 2-core machine this was written on (load average 13 to 19),
 // about 40% less with Refine -1; on two cores the loops share the work,
-// for 111 to 138 ms of processor time in all.
+// for 88 to 159 ms of processor time in all. The wall time there, 180
+// to 600 ms a pair, measured the other work more than this.
 package flow

@@ -37,11 +37,17 @@ go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 600000x ./onnx
 go test -run '^$' -fuzz '^FuzzDecodeTensor$' -fuzztime 300000x ./onnx
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 400000x ./internal/npy
 go test -run '^$' -fuzz '^FuzzDecodeField$' -fuzztime 200000x ./flow
+go test -run '^$' -fuzz '^FuzzParseRate$' -fuzztime 50000x ./video
+go test -run '^$' -fuzz '^FuzzParseProbe$' -fuzztime 50000x ./video
+go test -run '^$' -fuzz '^FuzzGIFComment$' -fuzztime 50000x ./video
+go test -run '^$' -fuzz '^FuzzParseTime$' -fuzztime 20000x ./cmd/deepdream
 go test -run '^$' -fuzz '^FuzzCarry$' -fuzztime 100000x ./imageio
 go test -run '^$' -fuzz '^FuzzUprightEXIF$' -fuzztime 200000x ./imageio
 go test -run '^$' -fuzz '^FuzzRecord$' -fuzztime 10000x ./dream
 go test -run '^$' -fuzz '^FuzzDreamFrom$' -fuzztime 3000x ./cmd/deepdream
 go test -run '^$' -fuzz '^FuzzUpload$' -fuzztime 200000x ./server
+go test -run '^$' -fuzz '^FuzzDecodeTask$' -fuzztime 20000x ./queue
+go test -run '^$' -fuzz '^FuzzParseEntry$' -fuzztime 20000x ./server
 
 echo "== the machine the tests ran on (which GEMM kernels they covered)"
 go run ./cmd/deepdream version

@@ -1,6 +1,8 @@
 // Package server is the DeepDream web studio behind `deepdream serve`: the
 // page of package web, a JSON API, a FIFO job queue and a gallery on disk.
-// It dreams with package dream only.
+// It dreams with package dream, in its own workers, or sends the dreams to
+// the workers of a NATS JetStream queue (Config.Remote, package queue)
+// under the same API.
 //
 // # API
 //
@@ -8,6 +10,10 @@
 //	                                   label, help, kind, default, bounds), the
 //	                                   presets (name, description, values by
 //	                                   key), limits
+//	GET    /api/estimate               ?width=W&height=H[&bytes=N][&format=F] and
+//	                                   the request's fields: the dream's size,
+//	                                   tile and windows, and its peak memory as
+//	                                   the studio admits it, against the budget
 //	GET    /api/models/{name}/layers   dreamable layers with channel counts, and
 //	                                   the default layer
 //	GET    /api/models/{name}/classes  the class names to suggest, or why the
@@ -21,13 +27,30 @@
 //	                                   octave_scale, iterations, step, jitter,
 //	                                   seed, max_size, winograd, laplacian,
 //	                                   smooth, keep_colors; an image field (mask,
-//	                                   guide) as a file; 202 with the job's Status
-//	GET    /api/jobs/{id}              the job's Status
+//	                                   guide) as a file; kind (dream, explore,
+//	                                   sweep, zoom, video), group and owner
+//	                                   (client IDs, [A-Za-z0-9_-]{1,64}: jobs
+//	                                   cancelled as one, the page that sent
+//	                                   it); 202 with the job's Status
+//	GET    /api/jobs                   {"jobs": [Status]}: every waiting and
+//	                                   running job and the recently finished
+//	                                   ones, oldest first, no previews
+//	GET    /api/jobs/events            server-sent events: "jobs" (the list)
+//	                                   first, then "job" (a Status, no preview)
+//	                                   when a job is queued or changes state,
+//	                                   and as it progresses at most twice a
+//	                                   second; "ping" every 10 s
+//	DELETE /api/groups/{group}         cancel the group's waiting and running
+//	                                   jobs: {"cancelled": N}
+//	GET    /api/jobs/{id}              the job's Status (kind, group, owner,
+//	                                   created, worker: "" while it waits)
 //	GET    /api/jobs/{id}/events       server-sent events "status", one per change,
 //	                                   with a JPEG preview after each step
 //	GET    /api/jobs/{id}/result       the PNG of a job kept out of the gallery
 //	DELETE /api/jobs/{id}              cancel a waiting or running job
-//	GET    /api/gallery                entries, newest first
+//	GET    /api/gallery                entries, newest first; "skipped": what the
+//	                                   gallery directory holds that is not a whole
+//	                                   entry, each {"name", "reason"}
 //	GET    /api/gallery/{id}           one entry
 //	GET    /api/gallery/{id}/{file}    original, result.png (?download=1), thumb.jpg,
 //	                                   image-SHA256 (an image of its request: the
@@ -90,7 +113,11 @@
 // writes them), thumb.jpg and params.json. An entry is written in
 // DataDir/tmp and renamed into place whole; New clears tmp and loads every
 // whole entry, so a restart loses no finished dream and an interrupted one
-// leaves nothing. Paths are made only from IDs this package generated
+// leaves nothing. An entry's directory without params.json (written last)
+// is half-written, and removed; one whose params.json is malformed or
+// names a file it lacks, and a file of someone else's, are left where
+// they are, skipped: logged, and listed under "skipped" in the gallery's
+// answer for the page to show. Only whole entries are listed and served. Paths are made only from IDs this package generated
 // (checked against their form), fixed file names and the sha256s of an
 // entry's record (checked against their form and the record); models come
 // only from Config.Models, by name.

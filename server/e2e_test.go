@@ -80,6 +80,17 @@ func TestStudioInBrowser(t *testing.T) {
 	if n := len(s.entries(t)); n != 0 {
 		t.Fatalf("%d gallery entries after a refusal", n)
 	}
+	do("see the memory the dream takes at the size chosen",
+		chromedp.SetValue("#max_size", "160"),
+		poll(`(() => {
+			if (!window.estimateAsked) { // as a person's edit does
+				window.estimateAsked = true;
+				document.getElementById("max_size").dispatchEvent(new Event("change", {bubbles: true}));
+			}
+			const e = document.getElementById("estimate");
+			return !e.hidden && e.textContent.startsWith("Dreamed at 160×120: about ") && e.textContent.includes(" of memory, of the studio's ");
+		})()`),
+	)
 	do("choose small settings",
 		chromedp.SetValue("#layer", "inception_3b/output"),
 		chromedp.SetValue("#max_size", "160"),

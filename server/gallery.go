@@ -6,13 +6,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,10 +89,25 @@ type gallery struct {
 
 	mu      sync.Mutex
 	entries map[string]*Entry
+	// skipped are what openGallery found in the gallery directory and
+	// did not load; set once.
+	skipped []Skipped
 }
 
-// openGallery loads the gallery under dataDir, creating it if needed, and
-// removes what an interrupted write or delete left in the temporary area.
+// Skipped is something in the gallery directory that is not a whole
+// entry (a directory of an entry whose params.json is malformed or names
+// a file it lacks, a file of someone else's), by its name there, and why.
+// The gallery leaves it where it is, for its owner to mend or remove.
+type Skipped struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// openGallery loads the gallery under dataDir, creating it if needed. It
+// removes what an interrupted write or delete left in the temporary area,
+// and the directories of entries that lack their params.json (written
+// last: an entry half-written by a version that wrote entries in place).
+// What else is not a whole entry it skips, and lists in skipped.
 func openGallery(dataDir string) (*gallery, error) {
 	g := &gallery{dir: filepath.Join(dataDir, "gallery"), tmp: filepath.Join(dataDir, "tmp"), entries: map[string]*Entry{}}
 	if err := os.RemoveAll(g.tmp); err != nil {
@@ -105,26 +123,90 @@ func openGallery(dataDir string) (*gallery, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	for _, de := range des {
-		if !de.IsDir() || !validID.MatchString(de.Name()) {
-			continue
+		name := de.Name()
+		if strings.HasPrefix(name, ".") {
+			continue // a desktop's or an editor's, not ours to report
 		}
-		e, err := readEntry(filepath.Join(g.dir, de.Name(), fileParams))
-		if err != nil || e.ID != de.Name() {
-			continue // not an entry of ours
+		dir := filepath.Join(g.dir, name)
+		e, err := loadEntry(dir, name)
+		var half halfWritten
+		switch {
+		case errors.As(err, &half):
+			if err := os.RemoveAll(dir); err != nil {
+				g.skipped = append(g.skipped, Skipped{name, fmt.Sprintf("half-written (no %s), and cannot be removed: %s", fileParams, withoutPath(err))})
+			}
+		case err != nil:
+			g.skipped = append(g.skipped, Skipped{name, err.Error()})
+		default:
+			g.entries[e.ID] = e
 		}
-		g.entries[e.ID] = e
 	}
 	return g, nil
 }
 
-func readEntry(path string) (*Entry, error) {
-	data, err := os.ReadFile(path)
+// halfWritten is loadEntry's error for an entry's directory without its
+// params.json.
+type halfWritten struct{ error }
+
+// loadEntry reads the entry in dir, named name in the gallery directory,
+// and checks that it is whole: an ID that is its name, the parameters of
+// a dream, and every file they name. Errors say what is wrong, without
+// the path (the studio shows them).
+func loadEntry(dir, name string) (*Entry, error) {
+	st, err := os.Lstat(dir)
+	switch {
+	case err != nil:
+		return nil, errors.New(withoutPath(err))
+	case !st.IsDir():
+		return nil, errors.New("not an entry's directory")
+	case !validID.MatchString(name):
+		return nil, errors.New("not an entry's directory: the name is not an entry's ID (16 hex digits)")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, fileParams))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, halfWritten{fmt.Errorf("no %s", fileParams)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", fileParams, withoutPath(err))
+	}
+	e, err := parseEntry(data)
 	if err != nil {
 		return nil, err
 	}
+	if e.ID != name {
+		return nil, fmt.Errorf("%s: the entry's id %q is not its directory's name", fileParams, e.ID)
+	}
+	need := []string{fileOriginal, fileResult, fileThumb}
+	for _, im := range e.Params.Request.Images {
+		need = append(need, imageFile(im.SHA256))
+	}
+	for _, f := range need {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("the entry lacks its %s", f)
+		}
+	}
+	return e, nil
+}
+
+// parseEntry reads an entry's params.json and checks what the studio
+// takes from it: a format it can name as a type, a size, the images'
+// sha256 (their files' names).
+func parseEntry(data []byte) (*Entry, error) {
 	var e Entry
 	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %v", fileParams, err)
+	}
+	if !slices.Contains([]string{"jpeg", "png", "gif", "webp"}, e.Format) {
+		return nil, fmt.Errorf("%s: original_format %q is not one of jpeg, png, gif, webp", fileParams, e.Format)
+	}
+	if e.Width < 1 || e.Height < 1 {
+		return nil, fmt.Errorf("%s: the result's size %dx%d", fileParams, e.Width, e.Height)
+	}
+	for name, im := range e.Params.Request.Images {
+		if !validImage.MatchString(imageFile(im.SHA256)) {
+			return nil, fmt.Errorf("%s: the image %q has no sha256 (%q)", fileParams, name, im.SHA256)
+		}
 	}
 	return &e, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
@@ -238,24 +237,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if j == nil {
 		return
 	}
-	// A stream lasts as long as its dream: each event has its write
-	// deadline. (The server lifts the read deadline once the request is
-	// read: the client sends nothing more.)
-	rc := http.NewResponseController(w)
-	send := func(format string, args ...any) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(s.timeouts.request))
-		_, err := fmt.Fprintf(w, format, args...)
-		return err == nil && rc.Flush() == nil
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	send := s.eventStream(w)
 	j.watchers.Add(1)
 	defer j.watchers.Add(-1)
 	sent := 0
-	keepAlive := time.NewTicker(20 * time.Second)
+	keepAlive := time.NewTicker(s.timeouts.ping)
 	defer keepAlive.Stop()
 	for {
 		st, preview, pseq, changed := j.snapshot()
@@ -345,7 +331,11 @@ func (s *Server) handleGallery(w http.ResponseWriter, _ *http.Request) {
 	for i, e := range entries {
 		out[i] = view(e)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+	skipped := s.gallery.skipped
+	if skipped == nil {
+		skipped = []Skipped{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": out, "skipped": skipped})
 }
 
 func (s *Server) findEntry(w http.ResponseWriter, r *http.Request) *Entry {

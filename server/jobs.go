@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	jobqueue "github.com/deepdream-go/deepdream/queue"
 )
 
 // Job states.
@@ -30,25 +32,36 @@ const previewSize = 512
 
 // Status is a job as the page sees it.
 type Status struct {
-	ID         string   `json:"id"`
-	State      string   `json:"state"`
-	Position   int      `json:"position,omitempty"` // in the queue, 1 = next
-	Model      string   `json:"model"`
-	Layers     []string `json:"layers"`
-	Gallery    bool     `json:"gallery"` // saved to the gallery when done
-	Octave     int      `json:"octave"`
-	Octaves    int      `json:"octaves"`
-	Iteration  int      `json:"iteration"`
-	Iterations int      `json:"iterations"`
-	Step       int      `json:"step"`
-	Steps      int      `json:"steps"`
-	Width      int      `json:"width"`
-	Height     int      `json:"height"`
-	ElapsedMS  int64    `json:"elapsed_ms"`
-	ETAMS      int64    `json:"eta_ms"`
-	Error      string   `json:"error,omitempty"`
-	Entry      string   `json:"entry,omitempty"`  // gallery ID, once saved
-	Result     string   `json:"result,omitempty"` // URL of the result PNG
+	ID    string `json:"id"`
+	State string `json:"state"`
+	// Kind is what the job is for (jobKinds: "dream", "explore", ...),
+	// Group the client's name for jobs cancelled as one (the explorer's
+	// tiles), Owner the client's random ID of the page that submitted it
+	// (so a reloaded page knows its own jobs).
+	Kind  string `json:"kind"`
+	Group string `json:"group,omitempty"`
+	Owner string `json:"owner,omitempty"`
+	// Created is when the job was queued; Worker who runs it ("" while it
+	// waits).
+	Created    time.Time `json:"created"`
+	Worker     string    `json:"worker"`
+	Position   int       `json:"position,omitempty"` // in the queue, 1 = next
+	Model      string    `json:"model"`
+	Layers     []string  `json:"layers"`
+	Gallery    bool      `json:"gallery"` // saved to the gallery when done
+	Octave     int       `json:"octave"`
+	Octaves    int       `json:"octaves"`
+	Iteration  int       `json:"iteration"`
+	Iterations int       `json:"iterations"`
+	Step       int       `json:"step"`
+	Steps      int       `json:"steps"`
+	Width      int       `json:"width"`
+	Height     int       `json:"height"`
+	ElapsedMS  int64     `json:"elapsed_ms"`
+	ETAMS      int64     `json:"eta_ms"`
+	Error      string    `json:"error,omitempty"`
+	Entry      string    `json:"entry,omitempty"`  // gallery ID, once saved
+	Result     string    `json:"result,omitempty"` // URL of the result PNG
 	// Preview is a JPEG data URL of the dream so far; only in events.
 	Preview string `json:"preview,omitempty"`
 }
@@ -70,6 +83,9 @@ type job struct {
 	// dream is estimated to take beyond them: the queue's budget counts
 	// both.
 	fileBytes, peak int64
+	// estimate is the dream's peak wherever it runs (peak is 0 when a
+	// remote worker dreams it).
+	estimate int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -83,6 +99,10 @@ type job struct {
 	pseq    int    // counts previews, so a stream sends each once
 	result  []byte // the result PNG of a job not kept in the gallery
 	changed chan struct{}
+	// seq orders jobs queued in the same instant; onChange, set by the
+	// queue, tells the jobs' event streams of each update.
+	seq      uint64
+	onChange func(id string)
 }
 
 // dropResult forgets the result kept in memory and returns its size.
@@ -101,6 +121,9 @@ func (j *job) update(f func(*Status)) {
 	close(j.changed)
 	j.changed = make(chan struct{})
 	j.mu.Unlock()
+	if j.onChange != nil {
+		j.onChange(j.id)
+	}
 }
 
 // snapshot returns the status, the latest preview and its number, and a
@@ -120,15 +143,24 @@ func (j *job) progress(p dream.Progress) {
 			jpg = buf.Bytes()
 		}
 	}
-	j.mu.Lock()
-	if jpg != nil {
-		j.preview, j.pseq = jpg, j.pseq+1
+	j.show(jobqueue.Progress{
+		Octave: p.Octave, Octaves: p.Octaves, Iteration: p.Iteration, Iterations: p.Iterations,
+		Step: p.Step, Steps: p.Steps, Width: p.Width, Height: p.Height,
+		ElapsedMS: p.Elapsed.Milliseconds(), ETAMS: p.ETA.Milliseconds(), Preview: jpg,
+	})
+}
+
+// show updates the status with a dream's progress, here or on a worker.
+func (j *job) show(p jobqueue.Progress) {
+	if p.Preview != nil {
+		j.mu.Lock()
+		j.preview, j.pseq = p.Preview, j.pseq+1
+		j.mu.Unlock()
 	}
-	j.mu.Unlock()
 	j.update(func(s *Status) {
 		s.Octave, s.Octaves, s.Iteration, s.Iterations = p.Octave, p.Octaves, p.Iteration, p.Iterations
 		s.Step, s.Steps, s.Width, s.Height = p.Step, p.Steps, p.Width, p.Height
-		s.ElapsedMS, s.ETAMS = p.Elapsed.Milliseconds(), p.ETA.Milliseconds()
+		s.ElapsedMS, s.ETAMS = p.ElapsedMS, p.ETAMS
 	})
 }
 
@@ -190,19 +222,30 @@ func (s *Server) dream(j *job) (Status, error) {
 	case err != nil:
 		return Status{}, unreadable("photo", err)
 	}
+	for name, im := range rec.Request.Images {
+		rec.Request.Images[name] = dream.Image{SHA256: im.SHA256} // the entry keeps the sha256, not the pixels
+	}
+	return s.keep(j, rec, files, file, out, time.Since(start))
+}
+
+// keep keeps the result of j: in the gallery, under the job's ID, with
+// rec (its images by sha256) and the files of its images by their
+// sha256; or in memory for a job not kept. A job already in the gallery
+// is not saved again.
+func (s *Server) keep(j *job, rec dream.Record, files map[string][]byte, file []byte, out image.Image, took time.Duration) (Status, error) {
 	if !j.keep {
 		j.mu.Lock()
 		j.result = file
 		j.mu.Unlock()
 		return Status{Result: "/api/jobs/" + j.id + "/result"}, nil
 	}
-	for name, im := range rec.Request.Images {
-		rec.Request.Images[name] = dream.Image{SHA256: im.SHA256} // the entry keeps the sha256, not the pixels
+	if s.gallery.get(j.id) != nil {
+		return Status{Entry: j.id, Result: "/api/gallery/" + j.id + "/result.png"}, nil
 	}
 	b := out.Bounds()
 	e := &Entry{
 		ID: j.id, Created: time.Now().UTC(), Params: rec, Format: j.format,
-		Width: b.Dx(), Height: b.Dy(), Seconds: time.Since(start).Seconds(),
+		Width: b.Dx(), Height: b.Dy(), Seconds: took.Seconds(),
 	}
 	if err := s.gallery.add(e, j.original, files, file, out); err != nil {
 		s.logf("job %s: %v", j.id, err)

@@ -16,10 +16,10 @@ import (
 // A dream has two stages. First the request's images (a mask, a guide)
 // and the photo are decoded (imageio.DecodeInfo: a copy of the file, the
 // decoder's image, its NRGBA copy, the upright copy, the alpha channel),
-// the guide runs forward once, and the photo is brought to its dream size
-// and made into the octave pyramid. Then the dream plans its buffers and
-// steps (dream.PlanBytes) with what the request asks beyond the notebook
-// (dream.LookBytes: the shaped gradient, the masks' pyramids, ...), and
+// the guide runs forward once, and the photo is brought to its dream size.
+// Then the dream makes its octaves one at a time, plans its buffers and
+// steps, tiled if the photo is larger than a tile (dream.Network.Estimate
+// counts it all: the plan of a window, the octaves, the look), and
 // encodes its result. Dream gives the garbage of the first stage back to
 // the system before it writes the plan's buffers, so the peak is the
 // larger stage, not their sum. Beside it the files' bytes are held from
@@ -147,6 +147,10 @@ type dreamMemory struct {
 	images []*upload // the request's images, their headers read
 	fit    planFit
 	guide  int64 // the bytes of the guide's forward pass; 0 without a guide
+	// estimate, if not nil, is the dream's own estimate at a size
+	// (dream.Network.Estimate: tiled as the job will be, the octaves, the
+	// look), in place of the untiled fit's.
+	estimate func(w, h int, req dream.Request) (dream.Estimate, error)
 }
 
 // fileBytes are the bytes of the files uploaded, held from the upload to
@@ -182,8 +186,9 @@ func (m dreamMemory) peak(req dream.Request) int64 {
 			holdImages += 4*iw*ih + 4*max(iw, ih)*int64(w)
 		}
 	}
-	// The decoding, the copy at the dream's size, the pyramid.
-	decoding := decodeImages + m.photo.decodeBytes() + 4*pixels + pyramid + m.guide
+	// The decoding and the copy at the dream's size (the dream makes each
+	// octave when it dreams it).
+	decoding := decodeImages + m.photo.decodeBytes() + 4*pixels + m.guide
 	look := dream.LookBytes(w, h, req) + holdImages
 	// The smaller octaves: the pyramid beside the plans of the smaller
 	// octaves, which take at most the second octave's part of the plan's
@@ -193,6 +198,13 @@ func (m dreamMemory) peak(req dream.Request) int64 {
 	// The largest octave: its plan and its image, which it dreams in place
 	// (the smaller octaves and the detail are let go before it).
 	largest := m.fit.bytes(w, h) + 12*pixels + look
+	// A dream the estimate counts (tiled as the job will be: the plan of a
+	// window, the octaves, the look) has its peak instead.
+	if m.estimate != nil {
+		if e, err := m.estimate(w, h, req); err == nil {
+			smaller, largest = 0, e.Bytes+holdImages
+		}
+	}
 	// The result, once the plan has gone, with the photo's alpha and its
 	// PNG as it grows in a buffer (up to twice its 4 bytes a pixel).
 	result := 12*pixels + 4*pixels + 8*pixels + holdImages

@@ -25,13 +25,13 @@ func setBudget(s *studio, n int64) {
 // with the largest max size that fits, which then dreams.
 func TestMemoryBudgetRefusesAndOffersAFit(t *testing.T) {
 	s := newStudio(t, Config{MaxUpload: 1 << 20})
-	setBudget(s, 16<<20) // the fixed part of a peak, 8 MB, and some 60000 pixels of tinynet's dream
+	setBudget(s, 12<<20) // the fixed part of a peak, 8 MB, and some 60000 pixels of tinynet's dream (dream.Estimate's)
 	photo := pngPhoto(t, 320, 240)
 	res, v := s.submit(t, photo, small...)
 	msg, _ := v["error"].(string)
 	fit, _ := v["fit_max_size"].(float64)
 	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "this 320×240 photo needs about") ||
-		!strings.Contains(msg, "budget of 16 MB") || !strings.Contains(msg, fmt.Sprintf("fits at a max size of %d or less", int(fit))) {
+		!strings.Contains(msg, "budget of 12 MB") || !strings.Contains(msg, fmt.Sprintf("fits at a max size of %d or less", int(fit))) {
 		t.Fatalf("full size over the budget: %s %v, want 413 offering a max size", res.Status, v)
 	}
 	if fit < 16 || fit >= 320 {

@@ -63,6 +63,13 @@ func (m *Model) load(logf func(string, ...any)) (*dream.Network, []Layer, error)
 	return m.net, m.layers, m.err
 }
 
+// Open opens the model on first use (as the studio does) and returns its
+// network: the studio's in-process workers dream with it.
+func (m *Model) Open(logf func(string, ...any)) (*dream.Network, error) {
+	net, _, err := m.load(logf)
+	return net, err
+}
+
 // listLayers lists the main layers first, shallow to deep, then every other
 // dreamable tensor in graph order.
 func (m *Model) listLayers() ([]Layer, error) {

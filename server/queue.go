@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"sync"
@@ -51,10 +52,14 @@ type queue struct {
 	held        int64    // bytes of photos being received, waiting and running
 	resultBytes int64    // bytes of the results of finished jobs
 	closed      bool
+	seq         uint64 // jobs pushed so far
+
+	watchMu  sync.Mutex // not q.mu: jobs change under it
+	watchers map[*jobsWatcher]bool
 }
 
 func newQueue(limit int, budget, resultsBudget int64) *queue {
-	q := &queue{limit: limit, budget: budget, resultsBudget: resultsBudget, jobs: map[string]*job{}}
+	q := &queue{limit: limit, budget: budget, resultsBudget: resultsBudget, jobs: map[string]*job{}, watchers: map[*jobsWatcher]bool{}}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
@@ -137,6 +142,8 @@ func (q *queue) push(j *job, r *reservation) error {
 	}
 	r.bytes = 0
 	q.held += j.fileBytes
+	q.seq++
+	j.seq, j.onChange = q.seq, q.changed
 	q.waiting = append(q.waiting, j)
 	q.jobs[j.id] = j
 	q.renumber()
@@ -175,9 +182,10 @@ func (q *queue) startable() bool {
 	return need <= q.budget
 }
 
-// next blocks until the first waiting job may start and takes it, or
-// returns nil once the queue is closed.
-func (q *queue) next() *job {
+// next blocks until the first waiting job may start and gives it to
+// worker ("": to the queue of remote workers), or returns nil once the
+// queue is closed.
+func (q *queue) next(worker string) *job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for !q.startable() && !q.closed {
@@ -189,9 +197,51 @@ func (q *queue) next() *job {
 	j := q.waiting[0]
 	q.waiting = q.waiting[1:]
 	q.running = append(q.running, j)
-	j.update(func(s *Status) { s.State, s.Position = stateRunning, 0 })
+	j.update(func(s *Status) {
+		s.Position = 0
+		if worker != "" { // else sent to a queue's workers: running once one takes it
+			s.State, s.Worker = stateRunning, worker
+		}
+	})
 	q.renumber()
 	return j
+}
+
+// list is the status of every job kept (waiting, running and recently
+// finished), without previews, oldest first.
+func (q *queue) list() []Status {
+	q.mu.Lock()
+	jobs := make([]*job, 0, len(q.jobs))
+	for _, j := range q.jobs {
+		jobs = append(jobs, j)
+	}
+	q.mu.Unlock()
+	slices.SortFunc(jobs, func(a, b *job) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]Status, len(jobs))
+	for i, j := range jobs {
+		out[i], _, _, _ = j.snapshot()
+	}
+	return out
+}
+
+// cancelGroup cancels every waiting or running job of a group and
+// returns how many it cancelled.
+func (q *queue) cancelGroup(group string) int {
+	q.mu.Lock()
+	var jobs []*job
+	for _, j := range q.jobs {
+		if st, _, _, _ := j.snapshot(); st.Group == group && !st.finished() {
+			jobs = append(jobs, j)
+		}
+	}
+	q.mu.Unlock()
+	n := 0
+	for _, j := range jobs {
+		if q.cancel(j) {
+			n++
+		}
+	}
+	return n
 }
 
 func (q *queue) get(id string) *job {

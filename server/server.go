@@ -10,12 +10,14 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	jobqueue "github.com/deepdream-go/deepdream/queue"
 	"github.com/deepdream-go/deepdream/web"
 )
 
@@ -61,6 +63,12 @@ type Config struct {
 	Version string
 	// Logf reports jobs and failures; nil means log.Printf.
 	Logf func(format string, args ...any)
+	// Remote, when set, sends the dreams to the workers of a NATS queue
+	// instead of dreaming them here (Workers is then ignored): up to Queue
+	// jobs are sent at once, as many more wait here. MaxMemory still
+	// bounds the largest dream accepted; the workers' budgets decide
+	// which of them takes it.
+	Remote *jobqueue.Client
 }
 
 // Server is the web studio: the page, its API, the job queue and the
@@ -99,6 +107,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Queue <= 0 {
 		cfg.Queue = DefaultQueue
 	}
+	if cfg.Remote != nil {
+		cfg.Workers = cfg.Queue // the jobs sent at once
+	}
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
@@ -136,14 +147,22 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.gallery = g
+	for _, sk := range g.skipped {
+		s.logf("gallery: skipping %s: %s", filepath.Join(g.dir, sk.Name), sk.Reason)
+	}
 	s.routes()
 	s.jobsCtx, s.cancelJobs = context.WithCancel(context.Background())
-	for range cfg.Workers {
+	for i := range cfg.Workers {
 		s.workers.Add(1)
+		name := fmt.Sprintf("in-process %d", i+1)
+		run := s.run
+		if cfg.Remote != nil {
+			name, run = "", s.runRemote // the job's worker says when it starts
+		}
 		go func() {
 			defer s.workers.Done()
-			for j := s.q.next(); j != nil; j = s.q.next() {
-				s.run(j)
+			for j := s.q.next(name); j != nil; j = s.q.next(name) {
+				run(j)
 			}
 		}()
 	}
@@ -179,8 +198,12 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(web.Files))
 	mux.HandleFunc("GET /api/config", s.handleConfig)
+	mux.HandleFunc("GET /api/estimate", s.handleEstimate)
 	mux.HandleFunc("GET /api/models/{name}/layers", s.handleLayers)
 	mux.HandleFunc("GET /api/models/{name}/classes", s.handleClasses)
+	mux.HandleFunc("GET /api/jobs", s.handleJobs)
+	mux.HandleFunc("GET /api/jobs/events", s.handleJobsEvents)
+	mux.HandleFunc("DELETE /api/groups/{group}", s.handleCancelGroup)
 	mux.HandleFunc("POST /api/jobs", s.handleSubmit)
 	mux.HandleFunc("GET /api/jobs/{id}", s.handleJob)
 	mux.HandleFunc("DELETE /api/jobs/{id}", s.handleCancel)
@@ -257,6 +280,10 @@ func (s *Server) newJob(f *form) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
+	tags, err := f.tags()
+	if err != nil {
+		return nil, err
+	}
 	net, _, err := s.loadModel(m)
 	if err != nil {
 		return nil, err
@@ -285,30 +312,28 @@ func (s *Server) newJob(f *form) (*job, error) {
 			return nil, err
 		}
 	}
-	if mem.fit, err = m.fitPlan(net, req); err != nil {
-		return nil, requestError(err)
-	}
-	if req.Guide != "" {
-		// The guide runs forward once, its longer side at the network's
-		// input size: at most a square plan of that side, backward
-		// included (the fit's).
-		side := max(net.Size())
-		mem.guide = mem.fit.bytes(side, side)
+	if err := mem.model(m, net, req); err != nil {
+		return nil, err
 	}
 	peak, err := s.admit(mem, req)
 	if err != nil {
 		return nil, err
 	}
+	estimate := peak
+	if s.cfg.Remote != nil {
+		peak = 0 // dreamed elsewhere: only its files take memory here
+	}
 	j := &job{
 		id: newID(), model: m,
 		record:   dream.Record{Version: s.cfg.Version, Model: m.Name, ModelSHA256: m.Entry.SHA256, Request: req},
 		original: photo, format: format, images: f.images, keep: f.get("gallery") != "0",
-		fileBytes: mem.fileBytes(), peak: peak,
+		fileBytes: mem.fileBytes(), peak: peak, estimate: estimate,
 		changed: make(chan struct{}),
 	}
 	j.ctx, j.cancel = context.WithCancel(s.jobsCtx)
 	j.status = Status{
-		ID: j.id, State: stateQueued, Model: m.Name, Layers: req.Layers, Gallery: j.keep,
+		ID: j.id, State: stateQueued, Kind: tags.kind, Group: tags.group, Owner: tags.owner,
+		Created: time.Now().UTC().Truncate(time.Millisecond), Model: m.Name, Layers: req.Layers, Gallery: j.keep,
 		Octaves: req.Octaves, Iterations: req.Iterations, Steps: req.Octaves * req.Iterations,
 	}
 	return j, nil

@@ -57,7 +57,9 @@ func newStudio(t *testing.T, cfg Config) *studio {
 	if cfg.Models == nil {
 		cfg.Models = []*Model{NewModel("tiny", tinyEntry(), tinyModel())}
 	}
-	cfg.Logf = t.Logf
+	if cfg.Logf == nil {
+		cfg.Logf = t.Logf
+	}
 	cfg.Version = "test"
 	s, err := New(cfg)
 	if err != nil {
@@ -518,8 +520,9 @@ func TestRestartReloadsTheGallery(t *testing.T) {
 		ids = append(ids, st.ID)
 	}
 	s.Close(false)
-	// What a crash may leave: a half-written entry in tmp/, and a stray
-	// directory without params.json in gallery/.
+	// What a crash may leave: a half-written entry in tmp/, and a
+	// directory without params.json in gallery/ (as a version that wrote
+	// entries in place left them).
 	os.MkdirAll(filepath.Join(data, "tmp", "abc-123"), 0o755)
 	os.WriteFile(filepath.Join(data, "tmp", "abc-123", fileResult), []byte("partial"), 0o644)
 	os.MkdirAll(filepath.Join(data, "gallery", "fedcba9876543210"), 0o755)
@@ -535,6 +538,9 @@ func TestRestartReloadsTheGallery(t *testing.T) {
 		t.Errorf("after a restart the gallery has %v, want %v", got, ids)
 	}
 	assertEmpty(t, filepath.Join(data, "tmp"))
+	if _, err := os.Stat(filepath.Join(data, "gallery", "fedcba9876543210")); !os.IsNotExist(err) {
+		t.Errorf("the half-written entry is still there (%v)", err)
+	}
 	if res := s2.get(t, "/api/gallery/"+ids[0]+"/result.png", nil); res.StatusCode != http.StatusOK {
 		t.Errorf("result after restart: %s", res.Status)
 	}

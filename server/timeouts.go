@@ -14,6 +14,9 @@ type timeouts struct {
 	header  time.Duration // to read a request's header
 	request time.Duration // to read a request and write its answer; an event stream's each event
 	idle    time.Duration // between the requests of a kept-alive connection
+	// ping is the time between an event stream's keep-alives, by which
+	// the page knows the server is still there.
+	ping time.Duration
 	// An upload must arrive, and a file download be taken, at minRate
 	// bytes a second on average after grace: a client sending one byte
 	// every few seconds is cut off, a 25 MB photo has minutes.
@@ -25,6 +28,7 @@ var defaultTimeouts = timeouts{
 	header:  10 * time.Second,
 	request: 30 * time.Second,
 	idle:    2 * time.Minute,
+	ping:    10 * time.Second,
 	grace:   10 * time.Second,
 	minRate: 64 << 10,
 }

@@ -56,7 +56,7 @@ func trickle(t *testing.T, u, head string, body []byte) (*http.Response, []byte,
 // asks for: it is answered 408 instead of holding the connection.
 func TestSlowUploadIsCutOff(t *testing.T) {
 	s := newStudio(t, Config{})
-	u := serveWith(t, s, timeouts{header: time.Second, request: 30 * time.Second, idle: time.Minute, grace: 200 * time.Millisecond, minRate: 1000})
+	u := serveWith(t, s, timeouts{header: time.Second, request: 30 * time.Second, idle: time.Minute, ping: 10 * time.Second, grace: 200 * time.Millisecond, minRate: 1000})
 	ctype, body := multipartBody(t, pngPhoto(t, 16, 16), small...)
 	res, msg, err := trickle(t, u, "POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "+ctype+"\r\n", body)
 	if err != nil {
@@ -73,7 +73,7 @@ func TestSlowUploadIsCutOff(t *testing.T) {
 // time is up too: the client gets the connection closed).
 func TestSlowRequestIsCutOff(t *testing.T) {
 	s := newStudio(t, Config{})
-	u := serveWith(t, s, timeouts{header: time.Second, request: 300 * time.Millisecond, idle: time.Minute, grace: time.Minute, minRate: 1})
+	u := serveWith(t, s, timeouts{header: time.Second, request: 300 * time.Millisecond, idle: time.Minute, ping: 10 * time.Second, grace: time.Minute, minRate: 1})
 	_, _, err := trickle(t, u, "DELETE /api/jobs/0123456789abcdef HTTP/1.1\r\nHost: 127.0.0.1\r\n", bytes.Repeat([]byte{'x'}, 1000))
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Errorf("a request whose body stalls held its connection: %v", err)
@@ -84,7 +84,7 @@ func TestSlowRequestIsCutOff(t *testing.T) {
 // longer than the request timeout at a good pace: it is taken whole.
 func TestUploadAtPaceOutlastsTheRequestTimeout(t *testing.T) {
 	s := newStudio(t, Config{})
-	u := serveWith(t, s, timeouts{header: time.Second, request: 300 * time.Millisecond, idle: time.Minute, grace: 500 * time.Millisecond, minRate: 20 << 10})
+	u := serveWith(t, s, timeouts{header: time.Second, request: 300 * time.Millisecond, idle: time.Minute, ping: 10 * time.Second, grace: 500 * time.Millisecond, minRate: 20 << 10})
 	photo := pngPhoto(t, 200, 200)
 	ctype, body := multipartBody(t, photo, small...)
 	pr, pw := io.Pipe()
@@ -111,7 +111,7 @@ func TestUploadAtPaceOutlastsTheRequestTimeout(t *testing.T) {
 // than the request timeout: the stream still brings its end.
 func TestEventStreamOutlivesTheTimeouts(t *testing.T) {
 	s := newStudio(t, Config{})
-	u := serveWith(t, s, timeouts{header: time.Second, request: 200 * time.Millisecond, idle: time.Minute, grace: time.Second, minRate: 1 << 20})
+	u := serveWith(t, s, timeouts{header: time.Second, request: 200 * time.Millisecond, idle: time.Minute, ping: 10 * time.Second, grace: time.Second, minRate: 1 << 20})
 	h := holdJobs(s)
 	st := s.mustSubmit(t, pngPhoto(t, 16, 16), small...)
 	<-h.started

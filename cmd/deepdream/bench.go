@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +29,7 @@ type benchOptions struct {
 	// engine are the engine's choices: --kernel and --winograd.
 	engine   graph.Options
 	winograd bool
+	tile     int // --tile: as dream's, but -1 (untiled) by default
 }
 
 func newBenchCmd() *cobra.Command {
@@ -49,7 +48,8 @@ and the peak resident memory. Its last line summarises the last size:
   deepdream bench --model ../shared/models/googlenet-bvlc.onnx --size 2048x1536 --steps 3
   deepdream bench --size 1024x768 --steps 10 --nodes
   deepdream bench --size 1024x768 --kernel avx2          # another GEMM kernel (deepdream version lists them)
-  deepdream bench --size 1024x768 --winograd=false       # direct convolutions only`,
+  deepdream bench --size 1024x768 --winograd=false       # direct convolutions only
+  deepdream bench --size 1024x768 --size 6000x4000 --tile 0 --steps 1   # tiled as dream tiles: ns/pixel/step compare`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
@@ -63,6 +63,7 @@ and the peak resident memory. Its last line summarises the last size:
 	cmd.Flags().BoolVar(&o.nodes, "nodes", false, "like --ops, one line per node (named by its first output)")
 	cmd.Flags().StringVar(&o.engine.Kernel, "kernel", "", "GEMM micro-kernel: a `KERNEL` of those deepdream version lists (default: the fastest)")
 	cmd.Flags().BoolVar(&o.winograd, "winograd", true, "run 3x3 and 5x5 convolutions by Winograd's transforms (false: directly)")
+	cmd.Flags().IntVar(&o.tile, "tile", -1, "step in tiles of at most TILE pixels a side, as dream does (0: the tile dream chooses; -1: untiled)")
 	return cmd
 }
 
@@ -111,10 +112,17 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 		// (and of the previous size) goes back to the system, so that the
 		// peak RSS is the step's.
 		debug.FreeOSMemory()
-		s, err := net.NewStepper(h, w, obj, o.engine)
+		r := req
+		r.Tile, r.Winograd = o.tile, !o.engine.NoWinograd
+		est, err := net.Estimate(w, h, r)
 		if err != nil {
 			return err
 		}
+		s, err := net.NewStepper(h, w, obj, o.engine, est.Tiling())
+		if err != nil {
+			return err
+		}
+		windows, tw, th := s.Windows()
 		rng := rand.New(rand.NewPCG(1, 2))
 		src := make([]float32, 3*h*w)
 		for i := range src {
@@ -126,6 +134,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 			if i == 1 && (o.ops || o.nodes) { // the first step warms caches and page-faults buffers in
 				s.Observe(prof.add)
 			}
+			s.Shuffle(rng)
 			start := time.Now()
 			if _, err := s.Step(ctx, src, rng.IntN(2*req.Jitter+1)-req.Jitter, rng.IntN(2*req.Jitter+1)-req.Jitter, req.Step); err != nil {
 				return err
@@ -139,10 +148,14 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o benchOptions) err
 		if len(times)%2 == 0 {
 			median = (times[len(times)/2-1] + times[len(times)/2]) / 2
 		}
-		gflops := 2 * float64(s.ForwardFLOPs()) / median / 1e9
+		gflops := 2 * float64(windows) * float64(s.ForwardFLOPs()) / median / 1e9
 		rss := peakRSS()
-		fmt.Fprintf(stdout, "%dx%d: median %.3f s/step, min %.3f s/step, %.1f GFLOP/s (forward %.2f GFLOP), peak RSS %d MB\n",
-			w, h, median, fastest, gflops, float64(s.ForwardFLOPs())/1e9, rss>>20)
+		tiles := ""
+		if windows > 1 {
+			tiles = fmt.Sprintf(" in %d tiles of %dx%d (tile %d, halo %d)", windows, tw, th, est.Tile, est.Halo)
+		}
+		fmt.Fprintf(stdout, "%dx%d%s: median %.3f s/step, min %.3f s/step, %.1f ns/pixel/step, %.1f GFLOP/s (forward %.2f GFLOP), peak RSS %d MB\n",
+			w, h, tiles, median, fastest, 1e9*median/float64(w*h), gflops, float64(windows)*float64(s.ForwardFLOPs())/1e9, rss>>20)
 		if o.ops || o.nodes {
 			prof.print(stdout, times)
 		}
@@ -215,22 +228,4 @@ func (p *opProfile) print(w io.Writer, steps []float64) {
 		fmt.Fprintf(w, "  %-*s %10.1f %6.1f%% %6d\n", width, k.op+" "+dir, 1e3*sec/n, 100*sec/wall, int(float64(p.calls[k])/n))
 	}
 	fmt.Fprintf(w, "  %-*s %10.1f %6.1f%%\n", width, "outside the graph", 1e3*(wall-inGraph)/n, 100*(wall-inGraph)/wall)
-}
-
-// peakRSS returns the process's peak resident set size in bytes: VmHWM on
-// Linux, else the Go runtime's view of the memory it obtained.
-func peakRSS() int64 {
-	if data, err := os.ReadFile("/proc/self/status"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-				if err == nil {
-					return kb << 10
-				}
-			}
-		}
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.Sys)
 }

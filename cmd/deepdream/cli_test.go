@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"image"
 	"image/color"
@@ -234,17 +235,19 @@ func TestDreamRefusals(t *testing.T) {
 	}
 }
 
-// cancelOnWrite cancels a context at the first progress line, as Ctrl-C would.
+// cancelOnWrite cancels a context at the first progress line (or the
+// first line that holds at), as Ctrl-C would.
 type cancelOnWrite struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	at     string
 	buf    bytes.Buffer
 }
 
 func (c *cancelOnWrite) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if bytes.Contains(p, []byte("octave")) {
+	if bytes.Contains(p, []byte(cmp.Or(c.at, "octave"))) {
 		c.cancel()
 	}
 	return c.buf.Write(p)
@@ -356,5 +359,47 @@ func TestVersionNamesRuntimeAndKernel(t *testing.T) {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("second line %q lacks %q", lines[1], want)
 		}
+	}
+}
+
+// TestBenchTiles checks that bench --tile steps in tiles as dream does,
+// and says so, with the time per pixel.
+func TestBenchTiles(t *testing.T) {
+	model := writeONNX(t)
+	code, out, errOut := cli(t, context.Background(), "bench", "--model", model, "--layer", "r", "--size", "300x200", "--size", "100x80", "--tile", "128", "--steps", "1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !regexp.MustCompile(`(?m)^300x200 in \d+ tiles of \d+x\d+ \(tile 128, halo \d+\): median .* ns/pixel/step`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^100x80: median .* ns/pixel/step`).MatchString(out) {
+		t.Errorf("bench --tile 128 at 300x200 and 100x80 printed:\n%s\nwant the first in tiles, the second whole", out)
+	}
+}
+
+// TestDreamDryRun checks that dream --dry-run prints the tiling and the
+// estimate from the photo's header, needs no -o and writes nothing, and
+// that a --max-memory the dream does not fit in is refused with a hint.
+func TestDreamDryRun(t *testing.T) {
+	model := writeONNX(t)
+	dir := t.TempDir()
+	photo := writePNG(t, dir, 300, 200)
+	code, out, errOut := cli(t, context.Background(), "dream", photo, "--model", model, "--layer", "r", "--tile", "128", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !regexp.MustCompile(`300x200, dreamed at 300x200\n`).MatchString(out) ||
+		!regexp.MustCompile(`tiles of 128 pixels \(halo \d+\): \d+ windows of \d+x\d+ a step at the largest octave`).MatchString(out) ||
+		!regexp.MustCompile(`memory: \d+ MB at the peak`).MatchString(out) {
+		t.Errorf("--dry-run printed:\n%s", out)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("--dry-run left %d files in the photo's directory, want the photo alone", len(entries))
+	}
+	code, _, errOut = cli(t, context.Background(), "dream", photo, "--model", model, "--layer", "r", "--tile", "-1", "--max-memory", "1K", "-o", filepath.Join(dir, "d.png"))
+	if code == 0 || !strings.Contains(errOut, "raise --max-memory") {
+		t.Errorf("a dream in 1K: exit %d: %s, want a refusal saying what to change", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d.png")); err == nil {
+		t.Error("a refused dream wrote its output")
 	}
 }

@@ -26,6 +26,8 @@ type dreamOptions struct {
 	depth     int // --depth: 8, 16, or 0 for the photo's
 	bg        string
 	maxPixels int
+	mem       memoryFlag // --max-memory
+	dryRun    bool       // dream --dry-run
 	quiet     bool
 	preset    string
 	from      string
@@ -35,6 +37,9 @@ type dreamOptions struct {
 	// fromRecord holds the keys of the request's fields that the record
 	// of --from gave (the command line did not).
 	fromRecord map[string]bool
+	// imageFiles are the files the request's images were read from, by
+	// the names the request gives them (batch --nats sends them along).
+	imageFiles map[string]string
 }
 
 func newDreamCmd() *cobra.Command {
@@ -107,11 +112,12 @@ The same seed, model, input and flags give the same output on the same build.`,
 			if err := applyPreset(cmd.Flags(), &o); err != nil {
 				return err
 			}
-			return runDream(cmd.Context(), cmd.ErrOrStderr(), &o)
+			return runDream(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), &o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.out, "output", "o", "", "output file (.png, .jpg); required")
+	f.StringVarP(&o.out, "output", "o", "", "output file (.png, .jpg); required unless --dry-run")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the tiling and the memory the dream would take, and dream nothing")
 	o.register(f)
 	return cmd
 }
@@ -119,12 +125,20 @@ The same seed, model, input and flags give the same output on the same build.`,
 // register makes the flags dream and sweep share: the model, the dream
 // request, the photo's and the output's options, --preset and --from.
 func (o *dreamOptions) register(f *pflag.FlagSet) {
-	o.model.register(f)
-	registerRequest(f, &o.req)
-	registerMaxPixels(f, &o.maxPixels)
+	o.registerDream(f)
+	o.mem.register(f)
 	f.IntVar(&o.quality, "quality", imageio.DefaultQuality, "JPEG quality, 1 to 100")
 	f.IntVar(&o.depth, "depth", 0, "bits a sample of a PNG dream: 8, 16, or 0 for the photo's (16 for a 16-bit PNG, else 8); a JPEG has 8")
 	f.StringVar(&o.bg, "background", "white", "colour a JPEG dream shows where the photo is transparent: `#RRGGBB`, white, black or grey (a PNG keeps the transparency)")
+}
+
+// registerDream makes the flags of every command that dreams (dream,
+// sweep, zoom, video): the model, the dream request, --max-pixels,
+// --quiet, --preset and --from.
+func (o *dreamOptions) registerDream(f *pflag.FlagSet) {
+	o.model.register(f)
+	registerRequest(f, &o.req)
+	registerMaxPixels(f, &o.maxPixels)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.StringVar(&o.from, "from", "", "take the parameters embedded in a previous `DREAM` (flags given here win), and its model, found by sha256")
 	f.StringArrayVar(&o.modelDirs, "models", nil, "a `DIR` where --from looks for the dream's model file by its sha256, repeatable (also looked in: the dream's directory, the working directory, the model cache)")
@@ -166,11 +180,35 @@ func (o *dreamOptions) optionUsage(err error) error {
 // photo read (the request's bounds, the output and its options) and finds
 // the model of --from's record. It returns how to write the photo's dream.
 func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
+	format := ""
+	if !o.dryRun {
+		if o.out == "" {
+			return dream.Photo{}, usagef("%s: -o OUT is required", o.command)
+		}
+		if err := imageio.CheckOutput(o.in, o.out); err != nil {
+			return dream.Photo{}, usageError{err}
+		}
+		format, _ = imageio.FormatFromPath(o.out) // checked just now
+	}
+	photo, err := o.prepareOptions(format, stderr)
+	if err != nil {
+		return dream.Photo{}, err
+	}
+	photo.Name, photo.Note = o.in, warnOnce(stderr, o.in)
+	return photo, nil
+}
+
+// prepareOptions is prepare's part that does not depend on the photo or
+// the output's path, which batch shares: the request's bounds and memory
+// budget, the output's options for dreams in format ("png", "jpeg"; ""
+// for batch's own format of each photo, or a dry run), the model of
+// --from's record, the request's images.
+func (o *dreamOptions) prepareOptions(format string, stderr io.Writer) (dream.Photo, error) {
 	if err := o.req.Validate(); err != nil {
 		return dream.Photo{}, o.optionUsage(err)
 	}
-	if o.out == "" {
-		return dream.Photo{}, usagef("%s: -o OUT is required", o.command)
+	if err := o.mem.resolve(o.command); err != nil {
+		return dream.Photo{}, err
 	}
 	if o.quality < 1 || o.quality > 100 {
 		return dream.Photo{}, usagef("%s: --quality %d: want a whole number from 1 to 100", o.command, o.quality)
@@ -182,21 +220,19 @@ func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 	if err != nil {
 		return dream.Photo{}, usagef("%s: --background: %v", o.command, err)
 	}
-	if err := imageio.CheckOutput(o.in, o.out); err != nil {
-		return dream.Photo{}, usageError{err}
-	}
-	format, _ := imageio.FormatFromPath(o.out) // checked just now
 	depth := o.depth
 	switch {
 	case depth != 0 && depth != 8 && depth != 16:
 		return dream.Photo{}, usagef("%s: --depth %d: want 8 or 16 (or 0: the photo's)", o.command, depth)
-	case depth == 16 && format != "png":
+	case depth == 16 && format == "jpeg":
 		return dream.Photo{}, usagef("%s: --depth 16: a JPEG has 8 bits a sample; write a .png for 16", o.command)
 	case depth == 0:
 		depth = dream.DepthOfPhoto
 	}
-	if err := atomicfile.Check(o.out); err != nil {
-		return dream.Photo{}, err
+	if o.out != "" && !o.dryRun {
+		if err := atomicfile.Check(o.out); err != nil {
+			return dream.Photo{}, err
+		}
 	}
 	if o.rec != nil {
 		if err := o.recordModel(stderr); err != nil {
@@ -206,8 +242,7 @@ func (o *dreamOptions) prepare(stderr io.Writer) (dream.Photo, error) {
 	if err := o.loadImages(stderr); err != nil {
 		return dream.Photo{}, err
 	}
-	return dream.Photo{Name: o.in, MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Depth: depth, Background: bg,
-		Note: warnOnce(stderr, o.in)}, nil
+	return dream.Photo{MaxPixels: o.maxPixels, Format: format, Quality: o.quality, Depth: depth, Background: bg}, nil
 }
 
 // warnOnce returns a dream.Photo.Note that warns on stderr of what the
@@ -242,7 +277,7 @@ func (l *loadedModel) record(req dream.Request) dream.Record {
 	return dream.Record{Version: version, Model: l.entry.Name, ModelSHA256: l.entry.SHA256, Preprocess: &l.net.Preprocess, Request: req}
 }
 
-func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
+func runDream(ctx context.Context, stdout, stderr io.Writer, o *dreamOptions) error {
 	photo, err := o.prepare(stderr)
 	if err != nil {
 		return err
@@ -257,19 +292,43 @@ func runDream(ctx context.Context, stderr io.Writer, o *dreamOptions) error {
 		return err
 	}
 	req := o.req
-	if _, err := lm.resolve(&req); err != nil {
+	obj, err := lm.resolve(&req)
+	if err != nil {
 		return err
+	}
+	if req.MaxMemory, err = o.mem.dreamBudget(lm, req, obj); err != nil {
+		return err
+	}
+	if o.dryRun {
+		return o.estimate(stdout, lm, req)
 	}
 	show := newDreamProgress(stderr, o.quiet)
 	file, _, err := lm.net.DreamPhoto(ctx, in, photo, lm.record(req), show.report)
 	show.close()
 	if err != nil {
-		return pixelLimit(err)
+		return memoryHint(pixelLimit(err))
 	}
 	if err := ctx.Err(); err != nil { // interrupted during the last step: nothing is written
 		return err
 	}
 	return atomicfile.Write(o.out, func(w io.Writer) error { _, err := w.Write(file); return err })
+}
+
+// estimate prints what dreaming the photo would take (--dry-run): its
+// tiling and its memory, from its header.
+func (o *dreamOptions) estimate(stdout io.Writer, lm *loadedModel, req dream.Request) error {
+	w, h, err := photoSize(o.in)
+	if err != nil {
+		return err
+	}
+	program := residentBytes()
+	e, err := lm.net.Estimate(w, h, req)
+	var me *dream.MemoryError
+	if err != nil && !errors.As(err, &me) {
+		return memoryHint(err)
+	}
+	printEstimate(stdout, o.in, w, h, e, program, &o.mem)
+	return memoryHint(err)
 }
 
 // dreamProgress shows the dream's progress on stderr: a bar on a terminal,
@@ -290,6 +349,9 @@ func (d *dreamProgress) report(p dream.Progress) {
 		return
 	}
 	desc := fmt.Sprintf("octave %d/%d %dx%d step %d/%d", p.Octave, p.Octaves, p.Width, p.Height, p.Iteration, p.Iterations)
+	if p.Tiles > 1 {
+		desc = fmt.Sprintf("octave %d/%d %dx%d in %d tiles step %d/%d", p.Octave, p.Octaves, p.Width, p.Height, p.Tiles, p.Iteration, p.Iterations)
+	}
 	if writerIsTerminal(d.w) {
 		if d.bar == nil {
 			d.bar = progressbar.NewOptions(p.Steps,

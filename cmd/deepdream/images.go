@@ -72,6 +72,10 @@ func (o *dreamOptions) loadImagesOf(req *dream.Request, loaded func(key string) 
 			}
 			im = next
 			images[base], paths[base], roles[base] = im, path, role
+			if o.imageFiles == nil {
+				o.imageFiles = map[string]string{}
+			}
+			o.imageFiles[base] = path
 		}
 		if !o.fromRecord[key] {
 			o.warnReplaced(stderr, key, path, im)

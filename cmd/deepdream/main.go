@@ -49,7 +49,7 @@ what a chosen layer of a trained network sees grows stronger.`,
 		serve.Annotations = map[string]string{}
 	}
 	serve.Annotations[secondSignal] = "cancels the dreams being finished"
-	root.AddCommand(newDreamCmd(), newSweepCmd(), newPresetsCmd(), serve, newLayersCmd(), newBenchCmd(), newProbeCmd(), newClassifyCmd(), newFlowCmd(), newModelsCmd(), newVersionCmd())
+	root.AddCommand(newDreamCmd(), newBatchCmd(), newSweepCmd(), newZoomCmd(), newVideoCmd(), newPresetsCmd(), serve, newLayersCmd(), newBenchCmd(), newProbeCmd(), newClassifyCmd(), newFlowCmd(), newModelsCmd(), newWorkerCmd(), newVersionCmd())
 	groups(root)
 	return root
 }

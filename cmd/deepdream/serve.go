@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/models"
+	"github.com/deepdream-go/deepdream/queue"
 	"github.com/deepdream-go/deepdream/server"
 )
 
@@ -38,6 +40,11 @@ type serveOptions struct {
 	maxMemory  string
 	allowHosts []string
 	onShutdown string
+	nats       string // "": embedded; "off": no NATS; else a URL
+	natsListen string
+	natsToken  string
+	ackWait    time.Duration
+	replicas   int
 	// ready, if set, is called with the page's host:port once listening
 	// (tests).
 	ready func(addr string)
@@ -68,6 +75,14 @@ It listens on 127.0.0.1 unless --addr says otherwise, and answers only requests
 for localhost, IP addresses, --addr's host name and the names of --allow-host
 (another name may be a site's page made to reach this machine: DNS rebinding).
 
+The jobs go through a NATS JetStream server that serve runs in its own process
+(data under --data), listening for workers on --nats-listen (it prints the URL;
+beyond loopback it requires a token, generated and printed unless --nats-token
+gives one). 'deepdream worker --nats URL' dreams them on other machines; --workers
+is the number of workers in this process (0: only remote ones). --nats URL uses an
+external NATS server or cluster instead, --nats off no NATS at all. A job whose
+worker goes silent goes to another after --ack-wait. See docs/deploy.md.
+
 On SIGINT or SIGTERM it stops taking dreams and, per --on-shutdown, cancels the
 running ones (nothing of them is written) or lets them finish into the gallery; a
 second signal cancels them.`,
@@ -75,6 +90,7 @@ second signal cancels them.`,
   deepdream serve --data ~/dreams --workers 2
   deepdream serve --models ./onnx --model vgg16 --on-shutdown finish
   deepdream serve --max-memory 4G
+  deepdream serve --nats-listen 0.0.0.0:4222 --workers 0           # dreams by 'deepdream worker's elsewhere
   deepdream serve --addr 0.0.0.0:8080 --allow-host studio.lan   # reachable from the network: say so to no one you don't trust`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -86,7 +102,7 @@ second signal cancels them.`,
 	f.StringVar(&o.data, "data", "", "directory of the gallery (default: deepdream/studio under the user data directory)")
 	o.model.register(f)
 	f.StringVar(&o.modelsDir, "models", "", "directory of further .onnx models to offer")
-	f.IntVar(&o.workers, "workers", server.DefaultWorkers, "dreams run at once")
+	f.IntVar(&o.workers, "workers", server.DefaultWorkers, "dreams run at once in this process (0: only by 'deepdream worker's)")
 	f.IntVar(&o.queue, "queue", server.DefaultQueue, "dreams that may wait; beyond, the page is told the studio is busy")
 	f.Int64Var(&o.maxUpload, "max-upload", server.DefaultMaxUpload, "largest photo accepted, in bytes")
 	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse photos with more pixels than this")
@@ -94,15 +110,25 @@ second signal cancels them.`,
 	f.StringVar(&o.maxMemory, "max-memory", "auto", "memory budget of the dreams, e.g. 4G or 512M (auto: half the RAM, or of the cgroup's limit, at most 3/4 of what is available)")
 	f.StringArrayVar(&o.allowHosts, "allow-host", nil, "a host name the page may be opened by besides localhost, IP addresses and --addr's host, repeatable")
 	f.StringVar(&o.onShutdown, "on-shutdown", "cancel", "what a shutdown does to running dreams: cancel or finish")
+	f.StringVar(&o.nats, "nats", "", "URL of a NATS server or cluster (comma-separated) to queue the jobs on instead of the embedded one; off: no NATS, dream in this process only")
+	f.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for workers")
+	f.StringVar(&o.natsToken, "nats-token", "", "token workers must give (default: none on loopback, a generated one beyond; $DEEPDREAM_NATS_TOKEN)")
+	f.IntVar(&o.replicas, "nats-replicas", 1, "servers of a NATS cluster (--nats) that keep each job, e.g. 3 for a cluster of three")
+	f.DurationVar(&o.ackWait, "ack-wait", queue.DefaultAckWait, "how long a job whose worker went silent (killed, cut off) waits before it goes to another")
 	return cmd
 }
 
 func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
+	stderr = &lockedWriter{w: stderr} // the log of the jobs and workers, and the command's own lines
 	switch {
 	case o.onShutdown != "cancel" && o.onShutdown != "finish":
 		return usagef("serve: --on-shutdown %q: want cancel or finish", o.onShutdown)
-	case o.workers < 1:
-		return usagef("serve: --workers %d: want at least 1", o.workers)
+	case o.workers < 0 || o.workers < 1 && o.nats == "off":
+		return usagef("serve: --workers %d: want at least 1 (0 only with NATS: workers elsewhere)", o.workers)
+	case o.replicas < 1 || o.replicas > 5:
+		return usagef("serve: --nats-replicas %d: want 1 to 5", o.replicas)
+	case o.ackWait < time.Second:
+		return usagef("serve: --ack-wait %s: want at least 1s", o.ackWait)
 	case o.queue < 1:
 		return usagef("serve: --queue %d: want at least 1", o.queue)
 	case o.maxUpload < 1:
@@ -141,10 +167,19 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 		return err
 	}
 	logger := log.New(stderr, "deepdream: ", log.LstdFlags)
+	var remote *queue.Client
+	if o.nats != "off" {
+		q, err := startQueue(ctx, stderr, o, catalog, maxMemory, logger.Printf)
+		if err != nil {
+			return err
+		}
+		defer q.close()
+		remote = q.client
+	}
 	studio, err := server.New(server.Config{
 		DataDir: o.data, Models: catalog, Workers: o.workers, Queue: o.queue,
 		MaxUpload: o.maxUpload, MaxPixels: o.maxPixels, JobTimeout: o.jobTimeout,
-		MaxMemory: maxMemory, Hosts: hosts, Version: version, Logf: logger.Printf,
+		MaxMemory: maxMemory, Hosts: hosts, Version: version, Logf: logger.Printf, Remote: remote,
 	})
 	if err != nil {
 		return err
@@ -177,6 +212,18 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	case <-ctx.Done():
 	}
 	return shutdown(stderr, hs, studio, o.onShutdown == "finish")
+}
+
+// lockedWriter serialises the writes of goroutines to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // shutdown stops listening at once, ends the dreams as asked (a second

@@ -19,7 +19,9 @@ import (
 func TestServeRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--on-shutdown", "later"},
-		{"--workers", "0"},
+		{"--workers", "-1"},
+		{"--workers", "0", "--nats", "off"},
+		{"--ack-wait", "10ms"},
 		{"--queue", "0"},
 		{"--max-upload", "0"},
 		{"--max-pixels", "-1"},
@@ -56,7 +58,7 @@ func TestServeStartsAndStops(t *testing.T) {
 		defer cancel()
 		ready := make(chan string, 1)
 		cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
-		cmd.SetArgs([]string{"--addr", tc.addr, "--data", t.TempDir(), "--model", model, "--models", t.TempDir(), "--allow-host", "studio.lan", "--max-memory", "1.5G"})
+		cmd.SetArgs([]string{"--addr", tc.addr, "--data", t.TempDir(), "--model", model, "--models", t.TempDir(), "--allow-host", "studio.lan", "--max-memory", "1.5G", "--nats-listen", "127.0.0.1:0"})
 		cmd.SetErr(&stderr)
 		done := make(chan error, 1)
 		go func() { done <- cmd.ExecuteContext(ctx) }()
@@ -101,7 +103,7 @@ func TestServeStartsAndStops(t *testing.T) {
 			t.Fatal("serve did not stop")
 		}
 		out := stderr.String()
-		if !strings.Contains(out, "studio at http://127.0.0.1:") || !strings.Contains(out, "memory for dreams 1.5 GB, --max-memory") || !strings.Contains(out, "studio stopped") || strings.Contains(out, "WARNING") != tc.warn {
+		if !strings.Contains(out, "studio at http://127.0.0.1:") || !strings.Contains(out, "memory for dreams 1.5 GB, --max-memory") || !strings.Contains(out, "studio stopped") || !strings.Contains(out, "NATS for workers at nats://127.0.0.1:") || strings.Contains(out, "WARNING") != tc.warn {
 			t.Errorf("serve --addr %s said:\n%s", tc.addr, out)
 		}
 	}
@@ -142,7 +144,7 @@ func TestServeDefaultsToModelsDir(t *testing.T) {
 	defer cancel()
 	ready := make(chan string, 1)
 	cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
-	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--models", dir, "--offline"})
+	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--models", dir, "--offline", "--nats", "off"})
 	cmd.SetErr(&stderr)
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()

@@ -305,8 +305,9 @@ func runSweep(ctx context.Context, stderr io.Writer, o *sweepOptions) error {
 	if err != nil {
 		return err
 	}
+	objs := make([]dream.Objective, len(cells))
 	for i := range cells {
-		if _, err := lm.resolve(&cells[i].req); err != nil {
+		if objs[i], err = lm.resolve(&cells[i].req); err != nil {
 			return err
 		}
 	}
@@ -321,10 +322,15 @@ func runSweep(ctx context.Context, stderr io.Writer, o *sweepOptions) error {
 	src := io.TeeReader(in, &data)
 	show := newSweepProgress(stderr, o.quiet, cells)
 	for i := range cells {
-		file, img, err := lm.net.DreamPhoto(ctx, src, photo, lm.record(cells[i].req), show.report)
+		req := cells[i].req
+		if req.MaxMemory, err = o.mem.dreamBudget(lm, req, objs[i]); err != nil {
+			show.close()
+			return err
+		}
+		file, img, err := lm.net.DreamPhoto(ctx, src, photo, lm.record(req), show.report)
 		if err != nil {
 			show.close()
-			return pixelLimit(err)
+			return memoryHint(pixelLimit(err))
 		}
 		cells[i].image = img
 		if kept != nil {

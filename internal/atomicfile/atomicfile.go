@@ -1,11 +1,15 @@
 // Package atomicfile writes files so that readers see either the old file
 // or the whole new one: data goes to a temporary file .NAME.tmp-* in the
 // same directory, is synced, and is renamed over the target; on error the
-// temporary file is removed.
+// temporary file is removed. Create and CreateDir give the temporary
+// file, or a temporary directory .NAME.tmp-*, to a writer that cannot
+// take an io.Writer (a program that writes the file by name, files
+// written one by one over a long job) until Commit renames it over the
+// target or Abort removes it.
 //
 // The new file has the mode of the file it replaces, or 0666 less the
 // umask when there is none, as a file made by os.Create has. On Unix each
-// temporary file is locked (flock) while it is written, so that a write
+// temporary file or directory is locked (flock) while it is written, so that a write
 // can tell those of a process that died (killed before it could clean up)
 // from those of a live one, and removes the dead ones of its target. Check
 // finds, before any long work, what would make Write fail for want of a
@@ -26,35 +30,148 @@ import (
 
 // Write creates path with the bytes fill writes, atomically.
 func Write(path string, fill func(w io.Writer) error) (err error) {
-	mode, err := targetMode(path)
+	p, err := Create(path)
 	if err != nil {
 		return err
+	}
+	defer func() {
+		if err != nil {
+			p.Abort()
+			err = hideTemp(err, p.f.Name(), path)
+		}
+	}()
+	if err = fill(p.f); err != nil {
+		return err
+	}
+	return p.Commit()
+}
+
+// Pending is a file or directory being written under a temporary name
+// beside its target, locked, until Commit puts it in place or Abort
+// removes it. Write is Create, fill, Commit; Create serves a writer that
+// cannot be given an io.Writer, such as a program that writes the file
+// by name (Name), or one whose output comes piece by piece over a long
+// job; CreateDir, a directory of files.
+type Pending struct {
+	f    *os.File // the temporary file, or the temporary directory opened (its lock)
+	path string
+	mode fs.FileMode // of the file replaced, 0 when none
+}
+
+// Create starts writing path: a new temporary file, Name, whose stale
+// predecessors (left by killed processes) are removed. Until Commit,
+// path is untouched.
+func Create(path string) (*Pending, error) {
+	mode, err := targetMode(path)
+	if err != nil {
+		return nil, err
 	}
 	removeStale(path)
 	f, err := create(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tmp := f.Name()
-	defer func() {
+	return &Pending{f: f, path: path, mode: mode}, nil
+}
+
+// CreateDir starts writing the directory path: a new temporary
+// directory, Name, locked while it is written, which Commit puts in
+// place of path. A directory at path is replaced whole: the caller
+// checks first that it may be.
+func CreateDir(path string) (*Pending, error) {
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && !st.IsDir():
+		return nil, fmt.Errorf("%s is not a directory", path)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	removeStale(path)
+	dir, prefix := tempPrefix(path)
+	for range 100 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		err := os.Mkdir(name, 0o777)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
 		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("%s: cannot create a directory in %s: %w", path, dir, err)
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			os.Remove(name)
+			return nil, hideTemp(err, name, path)
+		}
+		if !lock(f) {
 			f.Close()
-			os.Remove(tmp)
-			err = hideTemp(err, tmp, path)
+			continue
 		}
-	}()
-	if err = fill(f); err != nil {
-		return err
+		return &Pending{f: f, path: path}, nil
 	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if mode != 0 {
-		if err = f.Chmod(mode); err != nil {
-			return err
+	return nil, fmt.Errorf("%s: cannot create a temporary directory in %s", path, dir)
+}
+
+// Name is the temporary file's or directory's path.
+func (p *Pending) Name() string { return p.f.Name() }
+
+// Commit syncs the temporary file (or directory) and renames it over
+// path. A directory replaced is removed: between the two renames path
+// is briefly absent.
+func (p *Pending) Commit() error {
+	st, err := p.f.Stat()
+	if err == nil {
+		err = p.f.Sync()
+		if st.IsDir() {
+			err = nil // best effort: not every system syncs a directory
 		}
 	}
-	return commit(f, path)
+	if err != nil {
+		p.Abort()
+		return hideTemp(err, p.f.Name(), p.path)
+	}
+	if !st.IsDir() {
+		if p.mode != 0 {
+			if err := p.f.Chmod(p.mode); err != nil {
+				p.Abort()
+				return hideTemp(err, p.f.Name(), p.path)
+			}
+		}
+		if err := commit(p.f, p.path); err != nil {
+			p.Abort()
+			return hideTemp(err, p.f.Name(), p.path)
+		}
+		return nil
+	}
+	var old string // the directory replaced, under a temporary name: stale if we die now
+	if st, err := os.Stat(p.path); err == nil && st.IsDir() {
+		dir, prefix := tempPrefix(p.path)
+		old = filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		if err := os.Rename(p.path, old); err != nil {
+			p.Abort()
+			return hideTemp(err, old, p.path)
+		}
+	}
+	if err := commit(p.f, p.path); err != nil {
+		if old != "" {
+			os.Rename(old, p.path)
+		}
+		p.Abort()
+		return hideTemp(err, p.f.Name(), p.path)
+	}
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	return nil
+}
+
+// Abort removes the temporary file or directory; path is as it was.
+func (p *Pending) Abort() {
+	p.f.Close()
+	os.RemoveAll(p.f.Name())
 }
 
 // Check reports whether Write could write path, without writing it: that
@@ -129,8 +246,9 @@ func create(path string) (*os.File, error) {
 	return nil, fmt.Errorf("%s: cannot create a temporary file in %s", path, dir)
 }
 
-// removeStale removes path's temporary files that no live process is
-// writing: those left by a process killed before it could remove them.
+// removeStale removes path's temporary files and directories that no
+// live process is writing: those left by a process killed before it could
+// remove them.
 func removeStale(path string) {
 	dir, prefix := tempPrefix(path)
 	entries, err := os.ReadDir(dir)
@@ -138,7 +256,7 @@ func removeStale(path string) {
 		return
 	}
 	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), prefix) {
+		if (e.Type().IsRegular() || e.IsDir()) && strings.HasPrefix(e.Name(), prefix) {
 			removeIfUnlocked(filepath.Join(dir, e.Name()))
 		}
 	}

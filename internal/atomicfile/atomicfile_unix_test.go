@@ -86,3 +86,74 @@ func TestStaleTempFilesAreRemoved(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingByNameAndDir writes a file by its temporary name, as a
+// program given the name does, and a directory that replaces another
+// whole; a stale temporary directory (unlocked) is removed by the next
+// write of its target, a live one (locked) is not.
+func TestPendingByNameAndDir(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.mp4")
+	p, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.Name(), []byte("video"), 0o600); err != nil { // truncates the file, keeps its inode and lock
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("the target exists before Commit")
+	}
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "video" {
+		t.Errorf("committed %q", b)
+	}
+
+	frames := filepath.Join(dir, "frames")
+	stale := filepath.Join(dir, ".frames.tmp-1")
+	if err := os.MkdirAll(filepath.Join(stale, "sub"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(frames, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(frames, "old.png"), nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	live, err := CreateDir(frames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the stale temporary directory is still there")
+	}
+	second, err := CreateDir(frames) // another writer of the same target: the live one stays
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(live.Name()); err != nil {
+		t.Errorf("a live temporary directory was removed: %v", err)
+	}
+	second.Abort()
+	if _, err := os.Stat(second.Name()); err == nil {
+		t.Error("Abort left its directory")
+	}
+	if err := os.WriteFile(filepath.Join(live.Name(), "new.png"), []byte("x"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(frames)
+	if len(entries) != 1 || entries[0].Name() != "new.png" {
+		t.Errorf("the directory holds %v, want new.png only", entries)
+	}
+	all, _ := os.ReadDir(dir)
+	for _, e := range all {
+		if e.Name() != "out.mp4" && e.Name() != "frames" {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}

@@ -7,7 +7,7 @@ import (
 	"syscall"
 )
 
-// lock takes an exclusive flock on the new temporary file f, held until f
+// lock takes an exclusive flock on the new temporary file (or directory) f, held until f
 // is closed, by exit or death; it reports false when a removeStale got
 // there first and removed f.
 func lock(f *os.File) bool {
@@ -18,8 +18,8 @@ func lock(f *os.File) bool {
 	return syscall.Fstat(int(f.Fd()), &st) != nil || st.Nlink > 0
 }
 
-// removeIfUnlocked removes the temporary file at name if no process holds
-// its lock.
+// removeIfUnlocked removes the temporary file or directory at name if no
+// process holds its lock.
 func removeIfUnlocked(name string) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -27,7 +27,7 @@ func removeIfUnlocked(name string) {
 	}
 	defer f.Close()
 	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-		os.Remove(name)
+		os.RemoveAll(name)
 	}
 }
 

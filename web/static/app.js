@@ -579,14 +579,47 @@ function showPhoto(url, name) {
   if (state.photoURL && state.photoURL.startsWith("blob:")) URL.revokeObjectURL(state.photoURL);
   state.photoURL = url;
   const img = $("photo-preview");
+  img.onload = () => showEstimate();
   img.src = url;
   img.alt = `Chosen photo: ${name}`;
   img.hidden = false;
   $("photo-name").textContent = name;
 }
 
+// showEstimate shows what the dream of the chosen photo, at the size and
+// with the options chosen, takes in memory (GET /api/estimate, as the
+// studio admits it) and how it is tiled; called when the photo or the
+// form changes, the last answer wins.
+let estimateSeq = 0;
+async function showEstimate() {
+  const img = $("photo-preview");
+  const out = $("estimate");
+  if (img.hidden || !img.naturalWidth || !state.config) return;
+  const q = new URLSearchParams({ width: img.naturalWidth, height: img.naturalHeight, model: $("model").value });
+  if (state.file) {
+    q.set("bytes", state.file.size);
+    q.set("format", (state.file.type || "").replace("image/", ""));
+  }
+  for (const [k, v] of formData({ gallery: false }).entries()) {
+    if (typeof v === "string" && !["source", "model", "gallery"].includes(k)) q.append(k, v);
+  }
+  const seq = ++estimateSeq;
+  let text;
+  try {
+    const e = await api("GET", `/api/estimate?${q}`);
+    const tiles = e.windows > 1 ? `, in tiles of ${e.tile} px (${e.windows} a step)` : "";
+    text = e.fits ? `Dreamed at ${e.width}×${e.height}${tiles}: about ${formatBytes(e.bytes)} of memory, of the studio's ${formatBytes(e.budget)}.` : e.error;
+  } catch (err) {
+    text = err.message;
+  }
+  if (seq !== estimateSeq) return;
+  out.textContent = text;
+  out.hidden = false;
+}
+
 function setupDrop() {
   const drop = $("drop");
+  $("form").addEventListener("change", () => showEstimate());
   $("photo").addEventListener("change", (e) => {
     if (e.target.files.length) setPhoto(e.target.files[0]);
   });

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/models"
+	"github.com/deepdream-go/deepdream/queue"
+)
+
+// TestBatchOnTheWorkersOfAQueue dreams a folder, with a mask, on two
+// workers of an embedded NATS server (batch --nats): the dreams, JPEGs
+// included, are byte for byte those of a batch in this process; run
+// again, nothing is dreamed; nothing is left in the queue's files.
+func TestBatchOnTheWorkersOfAQueue(t *testing.T) {
+	model := writeONNX(t)
+	in, want := photoFolder(t)
+	mask := writePNG(t, t.TempDir(), 30, 20)
+	e, err := queue.Embed(queue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+
+	entry, _, err := models.FileEntry(model, models.Override{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, _, err := entry.Open(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	defer func() { stop(); workers.Wait() }()
+	for _, name := range []string{"w1", "w2"} {
+		nc, err := nats.Connect(e.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		w := &queue.Worker{Name: name, Budget: 1 << 30, Logf: t.Logf,
+			Network: func(context.Context, dream.Record) (*dream.Network, error) { return net, nil }}
+		workers.Go(func() {
+			if err := w.Run(ctx, nc); err != nil {
+				t.Errorf("worker %s: %v", name, err)
+			}
+		})
+	}
+
+	local, remote := filepath.Join(t.TempDir(), "local"), filepath.Join(t.TempDir(), "remote")
+	args := append([]string{"--mask", mask, "--quality", "70"}, batchArgs(model)...) // -q last
+	if code, _, errOut := cli(t, context.Background(), append([]string{"batch", in, "-o", local}, args...)...); code != 0 {
+		t.Fatalf("in this process: exit %d: %s", code, errOut)
+	}
+	remoteArgs := append([]string{"batch", in, "-o", remote, "--nats", e.URL}, args...)
+	code, _, errOut := cli(t, context.Background(), remoteArgs...)
+	if code != 0 {
+		t.Fatalf("--nats: exit %d: %s", code, errOut)
+	}
+	if got, _ := files(t, remote); !slices.Equal(got, want) {
+		t.Fatalf("--nats wrote %v, want %v", got, want)
+	}
+	for _, name := range want {
+		a, _ := os.ReadFile(filepath.Join(local, name))
+		b, _ := os.ReadFile(filepath.Join(remote, name))
+		if !bytes.Equal(a, b) {
+			t.Errorf("the workers' dream %s is not this process's", name)
+		}
+	}
+
+	code, _, errOut = cli(t, context.Background(), append(remoteArgs[:len(remoteArgs)-1], "--quiet=false")...)
+	if code != 0 || !strings.Contains(errOut, "4 photos: 0 dreamed, 4 already dreamed") {
+		t.Errorf("--nats again: exit %d, stderr:\n%s", code, errOut)
+	}
+
+	// A mask's name no job can carry is refused before any is sent.
+	spaced := filepath.Join(t.TempDir(), "sky mask.png")
+	if err := os.Rename(mask, spaced); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = cli(t, context.Background(), "batch", in, "-o", t.TempDir(), "--nats", e.URL, "--mask", spaced, "--model", model, "--layer", "r", "-q")
+	if code != exitUsage || !strings.Contains(errOut, `batch: --nats: a worker would refuse these jobs: queue: task batch: image name "sky mask.png"`) {
+		t.Errorf("a mask named %q: exit %d, stderr:\n%s", spaced, code, errOut)
+	}
+
+	nc, err := nats.Connect(e.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c, err := queue.Attach(context.Background(), nc, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if left, err := c.Files(context.Background()); err != nil || len(left) != 0 {
+		t.Errorf("the queue's files after the batch: %v (%v), want none", left, err)
+	}
+}

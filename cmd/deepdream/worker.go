@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/models"
+	"github.com/deepdream-go/deepdream/queue"
+	"github.com/deepdream-go/deepdream/server"
+)
+
+type workerOptions struct {
+	nats      string
+	token     string
+	modelsDir string
+	name      string
+	maxMemory string
+}
+
+func newWorkerCmd() *cobra.Command {
+	o := &workerOptions{}
+	cmd := &cobra.Command{
+		Use:   "worker --nats URL [--token TOKEN] [--models DIR] [--name NAME] [--max-memory 4G]",
+		Short: "Dream the studio's jobs on this machine",
+		Long: `worker connects to the NATS server of a studio ('deepdream serve' prints its URL
+and, beyond loopback, its token) or to a NATS cluster the studio uses, and dreams
+its jobs one at a time until SIGINT or SIGTERM (a job running then goes back to
+the queue at once).
+
+A job names its model by sha256: the worker looks for that file in --models DIR
+and in the model cache, downloading a registry model into the cache if needed; a
+job whose model it lacks fails and says which. A job whose memory estimate is
+over --max-memory is left to a worker with more. The result goes back to the
+studio, which keeps it in its gallery; a worker killed mid-job loses nothing:
+the job goes to another worker once its lease (the studio's --ack-wait) runs out.`,
+		Example: `  deepdream worker --nats nats://studio.lan:4222 --token 5f1c...
+  deepdream worker --nats nats://a:4222,nats://b:4222,nats://c:4222 --models ./onnx --max-memory 8G`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWorker(cmd.Context(), cmd.ErrOrStderr(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.nats, "nats", "", "URL of the studio's NATS server, or a comma-separated list of a cluster's (required)")
+	f.StringVar(&o.token, "token", "", "the NATS server's token, as 'deepdream serve' printed it (default: $DEEPDREAM_NATS_TOKEN)")
+	f.StringVar(&o.modelsDir, "models", "", "directory of .onnx models, looked for by sha256 before the cache")
+	f.StringVar(&o.name, "name", "", "name of this worker in the studio's jobs (default: HOST/PID)")
+	f.StringVar(&o.maxMemory, "max-memory", "auto", "memory a dream may take here, e.g. 4G (auto: half the RAM, or of the cgroup's limit)")
+	return cmd
+}
+
+func runWorker(ctx context.Context, stderr io.Writer, o *workerOptions) error {
+	if o.nats == "" {
+		return usagef("worker: --nats URL is required (deepdream serve prints it)")
+	}
+	budget, _ := server.DefaultMaxMemory()
+	if o.maxMemory != "auto" {
+		n, err := parseBytes(o.maxMemory)
+		if err != nil {
+			return usagef("worker: --max-memory %q: %v", o.maxMemory, err)
+		}
+		budget = n
+	}
+	if o.token == "" {
+		o.token = os.Getenv("DEEPDREAM_NATS_TOKEN")
+	}
+	if o.name == "" {
+		host, _ := os.Hostname()
+		o.name = fmt.Sprintf("%s/%d", host, os.Getpid())
+	}
+	nc, err := connectNATS(o.nats, o.token, "worker "+o.name)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer nc.Close()
+	logger := log.New(stderr, "deepdream: ", log.LstdFlags)
+	w := &queue.Worker{Name: o.name, Budget: budget, Network: filesBySHA(o.modelsDir, logger.Printf), Logf: logger.Printf}
+	return w.Run(ctx, nc)
+}
+
+// connectNATS connects to a NATS server (or a cluster, URLs separated by
+// commas) and keeps reconnecting while the process lives.
+func connectNATS(url, token, name string) (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name("deepdream " + name), nats.MaxReconnects(-1)}
+	if token != "" {
+		opts = append(opts, nats.Token(token))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("NATS at %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// filesBySHA finds a job's model by its sha256: a registry model in dir
+// or the cache (downloaded into the cache if missing), else an .onnx file
+// of dir whose sha256 is the job's (hashed once). It opens each model
+// once.
+func filesBySHA(dir string, logf func(string, ...any)) func(context.Context, dream.Record) (*dream.Network, error) {
+	var mu sync.Mutex
+	nets := map[string]*dream.Network{}
+	var hashed map[string]string // sha256 → path, of dir's .onnx files
+	return func(ctx context.Context, rec dream.Record) (*dream.Network, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		sum := rec.ModelSHA256
+		missing := func(err error) error {
+			return &queue.ModelError{Model: rec.Model, SHA256: sum, Err: err}
+		}
+		if sum == "" {
+			return nil, missing(errors.New("the job names no model sha256"))
+		}
+		if net := nets[sum]; net != nil {
+			return net, nil
+		}
+		open := func(e *models.Entry, path string) (*dream.Network, error) {
+			net, note, err := e.Open(path)
+			if err != nil {
+				return nil, missing(err)
+			}
+			if note != "" {
+				logf("%s", note)
+			}
+			nets[sum] = net
+			return net, nil
+		}
+		for _, e := range models.Registry() {
+			if e.SHA256 != sum {
+				continue
+			}
+			if dir != "" {
+				if st, err := os.Stat(e.Path(dir)); err == nil && st.Size() == e.Size {
+					return open(&e, e.Path(dir))
+				}
+			}
+			logf("model %s (sha256 %s): fetching it into the cache", e.Name, sum)
+			path, err := models.Pull(ctx, &e, models.Options{})
+			if err != nil {
+				return nil, missing(err)
+			}
+			return open(&e, path)
+		}
+		if hashed == nil && dir != "" {
+			hashed = map[string]string{}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
+			for _, p := range files {
+				if _, s, err := models.HashFile(p); err == nil {
+					hashed[s] = p
+				}
+			}
+		}
+		if p, ok := hashed[sum]; ok {
+			e, _, err := models.FileEntry(p, models.Override{})
+			if err != nil {
+				return nil, missing(err)
+			}
+			return open(e, p)
+		}
+		where := "not in the registry, and no --models DIR"
+		if dir != "" {
+			where = "not in the registry, and no .onnx file of " + dir + " has it"
+		}
+		return nil, missing(errors.New(where + "; copy the studio's model file there"))
+	}
+}
+
+// catalogBySHA finds a job's model among the studio's (its in-process
+// workers dream with the networks the studio opened).
+func catalogBySHA(catalog []*server.Model, logf func(string, ...any)) func(context.Context, dream.Record) (*dream.Network, error) {
+	return func(_ context.Context, rec dream.Record) (*dream.Network, error) {
+		for _, m := range catalog {
+			if m.Entry.SHA256 == rec.ModelSHA256 && (rec.ModelSHA256 != "" || m.Name == rec.Model) {
+				return m.Open(logf)
+			}
+		}
+		return nil, &queue.ModelError{Model: rec.Model, SHA256: rec.ModelSHA256, Err: errors.New("not among the studio's models: " + strings.Join(modelNames(catalog), ", "))}
+	}
+}
+
+func modelNames(catalog []*server.Model) []string {
+	names := make([]string, len(catalog))
+	for i, m := range catalog {
+		names[i] = m.Name
+	}
+	return names
+}

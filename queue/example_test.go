@@ -1,0 +1,70 @@
+package queue_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/internal/tinynet"
+	"github.com/deepdream-go/deepdream/queue"
+)
+
+// A NATS server in this process, a worker, and a client that submits a
+// dream and takes its result.
+func Example() {
+	dir, _ := os.MkdirTemp("", "queue-example")
+	defer os.RemoveAll(dir)
+	srv, err := queue.Embed(queue.EmbedOptions{Dir: dir, Listen: "127.0.0.1:0"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+	nc, _ := nats.Connect(srv.URL)
+	defer nc.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+
+	net, _ := dream.NewNetwork(tinynet.Model(), dream.Profile{Preprocess: dream.Caffe, DefaultLayer: "r", InputSize: 16})
+	worker := &queue.Worker{Name: "here", Budget: 1 << 30,
+		Network: func(context.Context, dream.Record) (*dream.Network, error) { return net, nil }}
+	go worker.Run(ctx, nc)
+
+	client, err := queue.NewClient(ctx, nc, queue.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	var photo bytes.Buffer
+	png.Encode(&photo, image.NewGray(image.Rect(0, 0, 32, 24)))
+	req := dream.Defaults()
+	req.Octaves, req.Iterations = 1, 2
+	ended := make(chan queue.State, 1)
+	task := queue.Task{ID: "job-1", Record: dream.Record{Model: "tiny", Request: req}, Peak: 64 << 20}
+	err = client.Submit(ctx, task, map[string][]byte{"photo": photo.Bytes()}, func(e queue.Event) {
+		if e.State != nil && e.State.Final() {
+			ended <- *e.State
+		}
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st := <-ended
+	result, err := client.Result(ctx, "job-1", st)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	img, _ := png.Decode(bytes.NewReader(result))
+	fmt.Println(st.State, "by", st.Worker, img.Bounds().Size())
+	client.Forget(ctx, "job-1")
+	// Output: done by here (32,24)
+}

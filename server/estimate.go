@@ -1,0 +1,127 @@
+package server
+
+import (
+	"errors"
+	"image/color"
+	"net/http"
+	"strconv"
+
+	"github.com/deepdream-go/deepdream/dream"
+)
+
+// model sets what m's network adds to the memory of a dream of req: the
+// fit of its plans, the dream's own estimate (tiled as the job will be),
+// and the guide's forward pass.
+func (mem *dreamMemory) model(m *Model, net *dream.Network, req dream.Request) error {
+	var err error
+	if mem.fit, err = m.fitPlan(net, req); err != nil {
+		return requestError(err)
+	}
+	mem.estimate = func(w, h int, req dream.Request) (dream.Estimate, error) { return net.Estimate(w, h, req) }
+	if _, err := mem.estimate(mem.photo.width, mem.photo.height, req); err != nil {
+		return requestError(err) // a tile the layers cannot take
+	}
+	if req.Guide != "" {
+		// The guide runs forward once, its longer side at the network's
+		// input size: at most a square plan of that side, backward
+		// included (the fit's).
+		side := max(net.Size())
+		mem.guide = mem.fit.bytes(side, side)
+	}
+	return nil
+}
+
+// estimateView is the answer of GET /api/estimate.
+type estimateView struct {
+	Width  int `json:"width"` // the dream's size (after max_size)
+	Height int `json:"height"`
+	// Tile is the tile the dream uses, -1 or 0 when it does not tile (as
+	// asked); Windows the windows a step of its largest octave runs.
+	Tile    int `json:"tile"`
+	Windows int `json:"windows"`
+	// Bytes is the job's peak as the studio admits it, the photo's file
+	// included; Budget the studio's. FitMaxSize, when the dream does not
+	// fit, is the largest max size at which it does (0: none).
+	Bytes      int64  `json:"bytes"`
+	Budget     int64  `json:"budget"`
+	Fits       bool   `json:"fits"`
+	FitMaxSize int    `json:"fit_max_size,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// handleEstimate answers GET /api/estimate?width=W&height=H with what a
+// dream of a W x H photo takes as the studio admits it, for the page to
+// show before it sends the photo: the request's fields as the form sends
+// them (model, max_size, layers, ...), the file's bytes (bytes, default
+// 0) and format (format: jpeg, png, ...; it bounds the decoding). The
+// request's images are not counted (the page sends them with the dream).
+func (s *Server) handleEstimate(w http.ResponseWriter, r *http.Request) {
+	f := &form{values: r.URL.Query()}
+	width, errW := strconv.Atoi(f.get("width"))
+	height, errH := strconv.Atoi(f.get("height"))
+	fileBytes, errB := strconv.ParseInt(f.get("bytes"), 10, 64)
+	if f.get("bytes") == "" {
+		fileBytes, errB = 0, nil
+	}
+	switch {
+	case errW != nil || errH != nil || width < 1 || height < 1:
+		writeError(w, errorf(http.StatusBadRequest, "give the photo's size: width=W&height=H, whole numbers of pixels"))
+		return
+	case int64(width)*int64(height) > int64(s.cfg.MaxPixels):
+		writeError(w, errorf(http.StatusRequestEntityTooLarge, "a %d×%d photo has more than the %d pixels this studio takes", width, height, s.cfg.MaxPixels))
+		return
+	case errB != nil || fileBytes < 0 || fileBytes > s.cfg.MaxUpload:
+		writeError(w, errorf(http.StatusBadRequest, "bytes=%q: want the photo's file size, at most %d", f.get("bytes"), s.cfg.MaxUpload))
+		return
+	}
+	m := s.defaultModel()
+	if name := f.get("model"); name != "" {
+		if m = s.models[name]; m == nil {
+			writeError(w, errorf(http.StatusBadRequest, "there is no model %q in this studio", name))
+			return
+		}
+	}
+	req, err := f.request()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	net, _, err := s.loadModel(m)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if _, err := net.Resolve(&req); err != nil {
+		writeError(w, requestError(err))
+		return
+	}
+	format := f.get("format")
+	model := color.Model(color.NRGBAModel)
+	if format == "jpeg" {
+		model = color.YCbCrModel
+	}
+	mem := dreamMemory{photo: photoHeader{format: format, width: width, height: height, model: model, fileBytes: fileBytes}}
+	if err := mem.model(m, net, req); err != nil {
+		writeError(w, err)
+		return
+	}
+	e, err := mem.estimate(width, height, req)
+	if err != nil {
+		writeError(w, requestError(err))
+		return
+	}
+	v := estimateView{Width: e.Width, Height: e.Height, Tile: e.Tile, Windows: e.Windows, Budget: s.q.memoryBudget(), Fits: true}
+	peak, err := s.admit(mem, req)
+	var he *httpError
+	switch {
+	case err == nil:
+		v.Bytes = peak + mem.fileBytes()
+	case errors.As(err, &he) && he.code == http.StatusRequestEntityTooLarge:
+		v.Fits, v.FitMaxSize, v.Error = false, he.fitMaxSize, he.msg
+		v.Bytes = mem.peak(req) + mem.fileBytes()
+	default:
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/deepdream-go/deepdream/dream"
+	jobqueue "github.com/deepdream-go/deepdream/queue"
+)
+
+// remoteStudio is a studio whose dreams go to a NATS server in this
+// process, dreamed by one worker named w1.
+func remoteStudio(t *testing.T) (*studio, *jobqueue.Client) {
+	e, err := jobqueue.Embed(jobqueue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	conn := func() *nats.Conn {
+		nc, err := nats.Connect(e.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	remote, err := jobqueue.NewClient(ctx, conn(), jobqueue.Config{AckWait: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &jobqueue.Worker{Name: "w1", Budget: 1 << 30, Logf: t.Logf,
+		Network: func(context.Context, dream.Record) (*dream.Network, error) { return tinyModel(), nil }}
+	var wg sync.WaitGroup
+	nc := conn()
+	wg.Go(func() { w.Run(ctx, nc) })
+	t.Cleanup(func() { cancel(); wg.Wait(); remote.Close() })
+	return newStudio(t, Config{Remote: remote, Queue: 4}), remote
+}
+
+func TestRemoteWorkersDreamIntoTheGallery(t *testing.T) {
+	s, remote := remoteStudio(t)
+	photo := pngPhoto(t, 16, 16)
+	kept := s.mustSubmit(t, photo, small...)
+	tile := s.mustSubmit(t, photo, append(small, "gallery=0", "kind=explore", "group=g")...)
+	long := s.mustSubmit(t, pngPhoto(t, 128, 128), "octaves=1", "iterations=500")
+	for _, id := range []string{kept.ID, tile.ID} {
+		if end := s.wait(t, id); end.State != stateDone || end.Worker != "w1" {
+			t.Errorf("job %s ended %+v, want done by w1", id, end)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for st := (Status{}); st.State != stateRunning && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		s.get(t, "/api/jobs/"+long.ID, &st)
+	}
+	if res := s.do(t, "DELETE", "/api/jobs/"+long.ID); res.StatusCode != http.StatusOK {
+		t.Errorf("cancelling the running job: %s", res.Status)
+	}
+	if end := s.wait(t, long.ID); end.State != stateCancelled {
+		t.Errorf("the cancelled job ended %+v", end)
+	}
+	entries := s.entries(t)
+	if len(entries) != 1 || entries[0].ID != kept.ID || entries[0].Params.Request.Iterations != 3 {
+		t.Fatalf("gallery %+v, want the one kept job", entries)
+	}
+	if res := s.get(t, "/api/jobs/"+tile.ID+"/result", nil); res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("the tile's result: %s", res.Status)
+	}
+	if res := s.get(t, entries[0].Result, nil); res.StatusCode != http.StatusOK {
+		t.Errorf("the entry's result: %s", res.Status)
+	}
+	// A job is forgotten just after its end.
+	var names []string
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if names, err = remote.Files(context.Background()); err == nil && len(names) == 0 {
+			break
+		}
+	}
+	if err != nil || len(names) != 0 {
+		t.Errorf("files left in the queue: %v %v", names, err)
+	}
+}
