@@ -31,14 +31,19 @@ func findBrowser(t *testing.T, pkg string, names ...string) string {
 }
 
 // googLeNetStudio starts a studio serving ../shared's GoogLeNet as
-// "googlenet", the model the page is meant for: nine main layers.
-func googLeNetStudio(t *testing.T) *studio {
+// "googlenet", the model the page is meant for: nine main layers. Its
+// data directory is dataDir, or a temporary one if "".
+func googLeNetStudio(t *testing.T, dataDir ...string) *studio {
 	t.Helper()
 	entry, err := models.Lookup("googlenet")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newStudio(t, Config{Models: []*Model{OpenModel("googlenet", entry, shared.GoogLeNet(t))}})
+	cfg := Config{Models: []*Model{OpenModel("googlenet", entry, shared.GoogLeNet(t))}}
+	if len(dataDir) > 0 {
+		cfg.DataDir = dataDir[0]
+	}
+	return newStudio(t, cfg)
 }
 
 // examplePhoto returns the absolute path of the repository's example photo

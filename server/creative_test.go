@@ -331,15 +331,28 @@ func TestFilesOfAnEntryAreOnlyItsOwn(t *testing.T) {
 	}
 }
 
-// TestConfigListsPresetsAndClasses: /api/config lists the presets, and
-// /api/models/{name}/classes a model's class names, or why it has none
-// to dream.
+// TestConfigListsPresetsAndClasses: /api/config lists the presets, each
+// with its thumbnail, and /api/models/{name}/classes a model's class
+// names, or why it has none to dream.
 func TestConfigListsPresetsAndClasses(t *testing.T) {
 	s := newStudio(t, Config{Models: []*Model{classModel(t), NewModel("tiny", tinyEntry(), tinyModel())}})
-	var cfg struct{ Presets []dream.Preset }
+	var cfg struct{ Presets []presetInfo }
 	s.get(t, "/api/config", &cfg)
-	if want := dream.Presets(); !reflect.DeepEqual(cfg.Presets, want) {
-		t.Errorf("/api/config lists the presets %+v, want %+v", cfg.Presets, want)
+	var listed []dream.Preset
+	for _, p := range cfg.Presets {
+		listed = append(listed, p.Preset)
+		if p.Thumb == "" {
+			if p.Name == "notebook" {
+				t.Errorf("the preset %s has no thumbnail (web/static/presets/%[1]s.jpg)", p.Name)
+			}
+			continue // a preset added without one: the page shows its name alone
+		}
+		if res := s.do(t, "GET", p.Thumb); res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/jpeg" {
+			t.Errorf("the thumbnail of %s: %s %s, want a JPEG", p.Name, res.Status, res.Header.Get("Content-Type"))
+		}
+	}
+	if want := dream.Presets(); !reflect.DeepEqual(listed, want) {
+		t.Errorf("/api/config lists the presets %+v, want %+v", listed, want)
 	}
 	type classes struct {
 		Model       string

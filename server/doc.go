@@ -101,8 +101,11 @@
 // watches. A job does not depend on its page: when the browser goes away,
 // the dream goes on into the gallery. Cancelling stops it within a step and
 // keeps nothing. The layer explorer of the page submits one small job per
-// main layer with gallery=0, through the same queue; their results stay in
-// memory with the last finished jobs.
+// main layer with gallery=0, kind "explore" and one group, through the same
+// queue; a sweep one job per value, kind "sweep", in its group; their
+// results stay in memory with the last finished jobs. The page follows
+// every job through GET /api/jobs/events and knows its own by the owner it
+// sends, so that a reload finds them again.
 //
 // # Gallery
 //

@@ -20,7 +20,7 @@ import (
 
 // TestStudioInFirefox drives the page in headless Firefox ESR over WebDriver
 // BiDi with ../shared's GoogLeNet: the model and layer lists, a refused
-// upload explained in the page, a photo chosen through the file input, a
+// file explained in the page before Dream, a photo chosen through the file input, a
 // preset, a class and a guide chosen through its file input, a tiny dream
 // with its live preview (the server-sent events), the result and its
 // gallery entry. Any console error or JavaScript exception fails it. TestStudioInBrowser covers the rest of
@@ -151,15 +151,15 @@ func TestStudioInFirefox(t *testing.T) {
 	notPhoto := filepath.Join(t.TempDir(), "notes.jpg")
 	must("write a text file", os.WriteFile(notPhoto, []byte("a text file named like a photo"), 0o644))
 	must("choose a text file", b.call(ctx, "input.setFiles", map[string]any{"context": tab, "element": element("#photo"), "files": []string{notPhoto}}, nil))
-	click("#dream")
-	poll("the refusal explained", `!document.getElementById("message").hidden &&
-		document.getElementById("message").textContent.includes("not a photo the studio can read")`)
+	poll("the refusal explained, before Dream is pressed", `!document.getElementById("message").hidden &&
+		document.getElementById("message").textContent.includes("not a photo the studio can read") &&
+		document.getElementById("photo-preview").hidden`)
 	must("choose a photo", b.call(ctx, "input.setFiles", map[string]any{"context": tab, "element": element("#photo"), "files": []string{photo}}, nil))
 	poll("the chosen photo shown", `(() => {
 		const img = document.getElementById("photo-preview");
 		return !img.hidden && img.complete && img.naturalWidth === 768;
 	})()`)
-	set("preset", "dog-slug")
+	click(`#presets [data-preset="dog-slug"]`)
 	poll("the preset's layer and numbers", `document.getElementById("layer").value === "inception_4d/output" &&
 		document.getElementById("octaves").value === "5" && document.getElementById("iterations").value === "20"`)
 	set("layer", "inception_4c/output")

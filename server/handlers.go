@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/web"
 )
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -78,14 +79,34 @@ type fieldInfo struct {
 	Zero    string  `json:"zero,omitempty"`
 }
 
+// presetInfo is a preset as GET /api/config lists it: with the URL of its
+// thumbnail (web/static/presets/NAME.jpg, examples/dog.jpg dreamed with
+// it) when the page has one.
+type presetInfo struct {
+	dream.Preset
+	Thumb string `json:"thumb,omitempty"`
+}
+
+func presetInfos() []presetInfo {
+	var out []presetInfo
+	for _, p := range dream.Presets() {
+		pi := presetInfo{Preset: p}
+		if _, err := fs.Stat(web.Files, "presets/"+p.Name+".jpg"); err == nil {
+			pi.Thumb = "/presets/" + p.Name + ".jpg"
+		}
+		out = append(out, pi)
+	}
+	return out
+}
+
 // pageMaxSize is the page's initial max size: a phone photo at full size
 // takes a CPU many minutes per octave, a 1024-pixel copy a few.
 const pageMaxSize = 1024
 
 // handleConfig answers what the page needs to draw its form: the models,
 // the fields of a dream request with their defaults and bounds, the
-// presets (dream.Presets: values of those fields by their keys), and the
-// studio's limits.
+// presets (dream.Presets: values of those fields by their keys, and a
+// thumbnail), and the studio's limits.
 func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 	var ms []modelInfo
 	for _, m := range s.cfg.Models {
@@ -103,7 +124,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 		"version": s.cfg.Version,
 		"models":  ms,
 		"fields":  fields,
-		"presets": dream.Presets(),
+		"presets": presetInfos(),
 		"limits": map[string]any{
 			"max_upload": s.cfg.MaxUpload, "max_pixels": s.cfg.MaxPixels, "workers": s.cfg.Workers,
 			"queue": s.cfg.Queue, "job_timeout_s": s.cfg.JobTimeout.Seconds(), "max_memory": s.cfg.MaxMemory,

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -682,7 +683,14 @@ func TestConfigLayersAndPage(t *testing.T) {
 	if !bytes.Contains(page, []byte("DeepDream studio")) || res.Header.Get("Content-Security-Policy") == "" {
 		t.Errorf("page: %s, %d bytes, CSP %q", res.Status, len(page), res.Header.Get("Content-Security-Policy"))
 	}
-	for _, f := range []string{"/app.js", "/style.css"} {
+	files := []string{"/style.css"}
+	for _, m := range regexp.MustCompile(`<script src="([^"]+)"`).FindAllSubmatch(page, -1) {
+		files = append(files, "/"+string(m[1]))
+	}
+	if len(files) < 2 {
+		t.Errorf("the page names no script")
+	}
+	for _, f := range files {
 		if res := s.get(t, f, nil); res.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: %s", f, res.Status)
 		}

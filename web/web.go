@@ -11,7 +11,9 @@ import (
 //go:embed static
 var static embed.FS
 
-// Files are the page's files: index.html, app.js, style.css.
+// Files are the page's files: index.html, style.css, its scripts (app.js,
+// controls.js, form.js, picture.js, jobs.js, grids.js) and the presets'
+// thumbnails.
 var Files = func() fs.FS {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
