@@ -96,6 +96,52 @@ func TestTiledDream(t *testing.T) {
 	}
 }
 
+// TestNoSeamsOnAPhoto checks the seam criterion itself, the energy near
+// the boundaries within 10% of the energy elsewhere, on a real photo: at
+// 512x384 TestTiledDream's few boundaries fall on whatever the photo
+// holds there (dog.jpg's raw ratio is 1.07-1.27, the untiled dream's on
+// the same pixels the same), so this one dreams eagle.jpg at 1024x768 in
+// tiles of 256, whose boundaries cross the whole picture. (dog.jpg there:
+// 1.117 near the cores' boundaries, and 1.132 for the untiled dream on
+// the same pixels: its content, not seams; hence the untiled check too.)
+func TestNoSeamsOnAPhoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("dreams GoogLeNet at 1024x768")
+	}
+	n := googLeNet(t)
+	img, err := imageio.ReadFile(shared.Path(t, "images/eagle.jpg"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const w, h, tile = 1024, 768, 256
+	photo := imageio.Resize(img, w, h)
+	var energy [2][]float64
+	for i, tl := range []int{-1, tile} {
+		out, err := n.Dream(context.Background(), photo, seamRequest(tl), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		energy[i] = dreamEnergy(photo, out)
+	}
+	cores, edges := tileLines(t, n, seamRequest(tile), w, h)
+	for _, set := range []struct {
+		what  string
+		lines [2][]bool
+	}{{"core boundaries", cores}, {"window edges", edges}} {
+		near, far := lineEnergy(energy[1], set.lines, w, h)
+		nearU, farU := lineEnergy(energy[0], set.lines, w, h)
+		ratio, content := near/far, nearU/farU
+		t.Logf("eagle.jpg %dx%d, tiles of %d, %s: energy %.3f within 2 pixels, %.3f elsewhere: %.3f (untiled: %.3f)",
+			w, h, tile, set.what, near, far, ratio, content)
+		if ratio > 1.1 || ratio < 0.9 {
+			t.Errorf("the energy the dream adds within 2 pixels of the %s is %.3f times that elsewhere, want within 10%%", set.what, ratio)
+		}
+		if r := ratio / content; r > 1.1 || r < 0.9 {
+			t.Errorf("the energy ratio near the %s is %.3f times the untiled dream's, want within 10%%", set.what, r)
+		}
+	}
+}
+
 // seamTile is the tile of TestTiledDream.
 const seamTile = 320
 
