@@ -541,7 +541,10 @@ func drive(t *testing.T, ctx context.Context, shots string) (
 		began := time.Now()
 		defer func() { t.Logf("%s: %s", name, time.Since(began).Round(time.Millisecond)) }()
 		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s (after %s): %v", name, time.Since(start).Round(time.Millisecond), err)
+			// What the page said, for the failure's cause.
+			said, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("[role=status], [role=alert], .message, #message, #sweep-tiles li, #tiles li")]
+				.filter((e) => !e.hidden && e.textContent.trim()).map((e) => (e.id || e.className || e.tagName) + ": " + e.textContent.trim().replace(/\s+/g, " ")).join("\n")`))
+			t.Fatalf("%s (after %s): %v\nthe page says:\n%s", name, time.Since(start).Round(time.Millisecond), err, said)
 		}
 	}
 	poll = func(expr string) chromedp.Action[chromedp.Void] {
