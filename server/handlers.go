@@ -33,6 +33,8 @@ func writeError(w http.ResponseWriter, err error) {
 		w.Header().Set("Retry-After", "30")
 	case errors.Is(err, errClosed):
 		code = http.StatusServiceUnavailable
+	case errors.Is(err, errGroupCancelled):
+		code = http.StatusConflict
 	}
 	body := map[string]any{"error": err.Error()}
 	if he != nil && he.fitMaxSize > 0 {

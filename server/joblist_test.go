@@ -153,6 +153,11 @@ func TestJobsListEventsAndGroupCancel(t *testing.T) {
 	if out["cancelled"] != 0 {
 		t.Errorf("cancelling the group again: %v, want 0", out)
 	}
+	// A tile sent after its group was cancelled (a page reloaded while
+	// its explorer was sending) is refused, not run alone.
+	if res, body := s.submit(t, photo, append(small, "gallery=0", "kind=explore", "group=tiles-1")...); res.StatusCode != http.StatusConflict {
+		t.Errorf("a job of the cancelled group: %s %v, want 409", res.Status, body)
+	}
 	s.get(t, "/api/jobs", &list)
 	if len(list.Jobs) != 3 || list.Jobs[0].State != stateCancelled || list.Jobs[2].State != stateDone {
 		t.Errorf("finished jobs listed: %+v", list.Jobs)

@@ -126,6 +126,13 @@ func (j *job) update(f func(*Status)) {
 	}
 }
 
+// group is the job's group ("": none).
+func (j *job) group() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.status.Group
+}
+
 // snapshot returns the status, the latest preview and its number, and a
 // channel closed at the next change.
 func (j *job) snapshot() (Status, []byte, int, <-chan struct{}) {

@@ -18,7 +18,14 @@ var (
 	errBusy       = errors.New("the studio is busy: the queue is full, try again in a minute")
 	errMemoryBusy = errors.New("the studio is busy: the dreams running and waiting take its memory budget, try again when they are done")
 	errClosed     = errors.New("the studio is shutting down and takes no new dreams")
+	// errGroupCancelled refuses a job of a group cancelled already: a
+	// page's explorer may still be sending its tiles when it is cancelled
+	// (or reloaded), and a tile sent then would run alone.
+	errGroupCancelled = errors.New("the job's group was cancelled")
 )
+
+// keptCancelledGroups is how many cancelled groups the queue remembers.
+const keptCancelledGroups = 256
 
 // queue holds the jobs: those waiting (FIFO), running, and recently
 // finished, and accounts their memory against a budget.
@@ -52,7 +59,10 @@ type queue struct {
 	held        int64    // bytes of photos being received, waiting and running
 	resultBytes int64    // bytes of the results of finished jobs
 	closed      bool
-	seq         uint64 // jobs pushed so far
+	// cancelledGroups are the groups cancelled (cancelGroup), the latest
+	// keptCancelledGroups, oldest first: push refuses their jobs.
+	cancelledGroups []string
+	seq             uint64 // jobs pushed so far
 
 	watchMu  sync.Mutex // not q.mu: jobs change under it
 	watchers map[*jobsWatcher]bool
@@ -134,6 +144,9 @@ func (q *queue) push(j *job, r *reservation) error {
 	defer q.mu.Unlock()
 	if err := q.refusal(); err != nil {
 		return err
+	}
+	if g := j.group(); g != "" && slices.Contains(q.cancelledGroups, g) {
+		return errGroupCancelled
 	}
 	q.held -= r.bytes
 	if !q.fits(j.fileBytes, j.peak) {
@@ -228,6 +241,12 @@ func (q *queue) list() []Status {
 // returns how many it cancelled.
 func (q *queue) cancelGroup(group string) int {
 	q.mu.Lock()
+	if !slices.Contains(q.cancelledGroups, group) {
+		if len(q.cancelledGroups) == keptCancelledGroups {
+			q.cancelledGroups = slices.Delete(q.cancelledGroups, 0, 1)
+		}
+		q.cancelledGroups = append(q.cancelledGroups, group)
+	}
 	var jobs []*job
 	for _, j := range q.jobs {
 		if st, _, _, _ := j.snapshot(); st.Group == group && !st.finished() {
