@@ -29,21 +29,16 @@ import (
 )
 
 // Write creates path with the bytes fill writes, atomically.
-func Write(path string, fill func(w io.Writer) error) (err error) {
+func Write(path string, fill func(w io.Writer) error) error {
 	p, err := Create(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			p.Abort()
-			err = hideTemp(err, p.f.Name(), path)
-		}
-	}()
-	if err = fill(p.f); err != nil {
-		return err
+	if err := fill(p.f); err != nil {
+		p.Abort()
+		return hideTemp(err, p.f.Name(), path)
 	}
-	return p.Commit()
+	return p.Commit() // which aborts and names path on its own errors
 }
 
 // Pending is a file or directory being written under a temporary name
