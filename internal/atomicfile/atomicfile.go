@@ -41,6 +41,12 @@ func Write(path string, fill func(w io.Writer) error) error {
 	return p.Commit() // which aborts and names path on its own errors
 }
 
+// WriteBytes creates path holding data, atomically: Write for output
+// already encoded in memory.
+func WriteBytes(path string, data []byte) error {
+	return Write(path, func(w io.Writer) error { _, err := w.Write(data); return err })
+}
+
 // Pending is a file or directory being written under a temporary name
 // beside its target, locked, until Commit puts it in place or Abort
 // removes it. Write is Create, fill, Commit; Create serves a writer that
