@@ -222,8 +222,9 @@ func TestGIF(t *testing.T) {
 		t.Fatal(err)
 	}
 	var frames []*image.NRGBA
+	small := imageio.Resize(photo, 320, 240)
 	for i := range 6 { // a pan across the photo
-		f := imageio.NRGBA(imageio.Resize(photo, 320, 240).SubImage(image.Rect(20*i, 40, 20*i+160, 160)))
+		f := imageio.NRGBA(small.SubImage(image.Rect(20*i, 40, 20*i+160, 160)))
 		frames = append(frames, f)
 		if err := w.Write(f); err != nil {
 			t.Fatal(err)
