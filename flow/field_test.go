@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,24 +158,12 @@ func TestFieldNpy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.W != 3 || g.H != 2 || !equal(g.D, f.D) {
+	if g.W != 3 || g.H != 2 || !slices.Equal(g.D, f.D) {
 		t.Fatalf("read back %dx%d %v, want 3x2 %v", g.W, g.H, g.D, f.D)
 	}
 	if dx, dy := g.At(1, 1); dx != f.D[8] || dy != f.D[9] {
 		t.Errorf("At(1, 1) = %v, %v", dx, dy)
 	}
-}
-
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestDecodeFieldErrors(t *testing.T) {
@@ -338,7 +327,7 @@ func FuzzDecodeField(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the flow written back does not read: %v", err)
 		}
-		if back.W != g.W || back.H != g.H || !equal(back.D, g.D) {
+		if back.W != g.W || back.H != g.H || !slices.Equal(back.D, g.D) {
 			t.Fatalf("written back as %dx%d %v, was %dx%d %v", back.W, back.H, back.D, g.W, g.H, g.D)
 		}
 	})

@@ -33,21 +33,9 @@ func Gray(img image.Image) *Image {
 	g := NewImage(b.Dx(), b.Dy())
 	switch m := img.(type) {
 	case *image.YCbCr:
-		for y := 0; y < g.H; y++ {
-			row := m.Y[m.YOffset(b.Min.X, b.Min.Y+y):]
-			dst := g.Pix[y*g.W : (y+1)*g.W]
-			for x := range dst {
-				dst[x] = float32(row[x])
-			}
-		}
+		g.fromPlane(m.Y[m.YOffset(b.Min.X, b.Min.Y):], m.YStride)
 	case *image.Gray:
-		for y := 0; y < g.H; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			dst := g.Pix[y*g.W : (y+1)*g.W]
-			for x := range dst {
-				dst[x] = float32(row[x])
-			}
-		}
+		g.fromPlane(m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride)
 	case *image.RGBA:
 		for y := 0; y < g.H; y++ {
 			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
@@ -79,6 +67,18 @@ func Gray(img image.Image) *Image {
 		}
 	}
 	return g
+}
+
+// fromPlane fills g from an 8-bit plane whose first row starts at
+// plane[0], rows stride bytes apart.
+func (g *Image) fromPlane(plane []uint8, stride int) {
+	for y := 0; y < g.H; y++ {
+		row := plane[y*stride:][:g.W]
+		dst := g.Pix[y*g.W : (y+1)*g.W]
+		for x := range dst {
+			dst[x] = float32(row[x])
+		}
+	}
 }
 
 // halve writes into dst (w/2 x h/2 of src, each at least 1) src's 2x2 box

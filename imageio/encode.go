@@ -185,5 +185,5 @@ func WriteFile(path string, img image.Image, opts EncodeOptions) error {
 	if err := Encode(&buf, img, format, opts); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+	return atomicfile.WriteBytes(path, buf.Bytes())
 }

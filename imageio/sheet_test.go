@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,7 +99,7 @@ func TestSheetDrawsCellsAndLabels(t *testing.T) {
 			t.Errorf("the label band %v has %d drawn pixels: no text", band, len(m))
 		}
 		for i, other := range marks {
-			if equalPoints(m, other) {
+			if slices.Equal(m, other) {
 				t.Errorf("the label band %v draws what label %d draws", band, i)
 			}
 		}
@@ -111,18 +112,6 @@ func TestSheetDrawsCellsAndLabels(t *testing.T) {
 			}
 		}
 	}
-}
-
-func equalPoints(a, b []image.Point) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestSheetWithoutLabelsOnDarkBackground(t *testing.T) {

@@ -34,6 +34,7 @@ func FuzzParseRate(f *testing.F) {
 func FuzzParseProbe(f *testing.F) {
 	f.Add([]byte(`{"streams":[{"codec_type":"video","codec_name":"h264","width":768,"height":576,"r_frame_rate":"10/1","avg_frame_rate":"10/1","nb_frames":"50","duration":"5.000000"},{"codec_type":"audio","codec_name":"aac"}],"format":{"duration":"5.0","tags":{"comment":"{}"}}}`))
 	f.Add([]byte(`{"streams":[{"codec_type":"video","width":1920,"height":1080,"avg_frame_rate":"0/0","r_frame_rate":"30000/1001","side_data_list":[{"rotation":-90}]}],"format":{"duration":"1e300"}}`))
+	f.Add([]byte(`{"streams":[{"codec_type":"video","width":8,"height":8,"r_frame_rate":"10/1","nb_frames":"-5"}]}`))
 	f.Add([]byte(`{"streams":[]}`))
 	f.Add([]byte(`not json`))
 	f.Fuzz(func(t *testing.T, data []byte) {

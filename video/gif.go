@@ -52,7 +52,7 @@ func (g *gifWriter) Close() error {
 		return fmt.Errorf("%s: %w", g.path, err)
 	}
 	g.frames = nil
-	return atomicfile.Write(g.path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+	return atomicfile.WriteBytes(g.path, buf.Bytes())
 }
 
 func (g *gifWriter) Abort() { g.frames = nil }

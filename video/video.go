@@ -228,7 +228,9 @@ func parseProbe(path string, data []byte) (Info, map[string]string, error) {
 					break
 				}
 			}
-			info.Frames, _ = strconv.Atoi(s.NbFrames)
+			if n, err := strconv.Atoi(s.NbFrames); err == nil && n > 0 {
+				info.Frames = n // else unknown, as seconds reads a bad duration
+			}
 			info.Duration = seconds(s.Duration)
 			if info.Duration == 0 {
 				info.Duration = seconds(p.Format.Duration)

@@ -34,6 +34,25 @@ func needFFmpeg(t *testing.T) {
 	}
 }
 
+// writeFrames writes the first n frames of testFrame, of o's size, to
+// path, failing the test on any error, and closes the writer.
+func writeFrames(t *testing.T, path string, o WriteOptions, n int) {
+	t.Helper()
+	w, err := Create(context.Background(), path, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := w.Write(testFrame(o.Width, o.Height, i)); err != nil {
+			w.Abort()
+			t.Fatalf("%s: frame %d: %v", path, i, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // testFrame is frame i of a small moving pattern: a gradient with a
 // square that moves right by 2 pixels a frame.
 func testFrame(w, h, i int) *image.NRGBA {
@@ -142,14 +161,7 @@ func TestDirRoundTrip(t *testing.T) {
 		}
 	}
 	// Writing again replaces the frames whole; a directory of other files is refused.
-	w, err = Create(context.Background(), out, WriteOptions{Width: 32, Height: 24})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(testFrame(32, 24, 0))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeFrames(t, out, WriteOptions{Width: 32, Height: 24}, 1)
 	if names, _ := Frames(out); len(names) != 1 {
 		t.Errorf("after a second write of one frame: %v", names)
 	}
@@ -210,8 +222,9 @@ func TestGIF(t *testing.T) {
 		t.Fatal(err)
 	}
 	var frames []*image.NRGBA
+	small := imageio.Resize(photo, 320, 240)
 	for i := range 6 { // a pan across the photo
-		f := imageio.NRGBA(imageio.Resize(photo, 320, 240).SubImage(image.Rect(20*i, 40, 20*i+160, 160)))
+		f := imageio.NRGBA(small.SubImage(image.Rect(20*i, 40, 20*i+160, 160)))
 		frames = append(frames, f)
 		if err := w.Write(f); err != nil {
 			t.Fatal(err)
@@ -333,16 +346,7 @@ func TestAudioIsCopied(t *testing.T) {
 	}
 	for name, codec := range map[string]string{"out.mp4": "aac", "out.webm": "opus"} {
 		path := filepath.Join(dir, name)
-		w, err := Create(ctx, path, WriteOptions{Width: 64, Height: 48, Rate: Rate{10, 1}, Audio: in, AudioStart: 200 * time.Millisecond, AudioDuration: 500 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range 5 {
-			w.Write(testFrame(64, 48, i))
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeFrames(t, path, WriteOptions{Width: 64, Height: 48, Rate: Rate{10, 1}, Audio: in, AudioStart: 200 * time.Millisecond, AudioDuration: 500 * time.Millisecond}, 5)
 		got, err := Probe(ctx, path)
 		if err != nil || got.Audio != codec {
 			t.Errorf("%s: audio %q (%v), want %s", name, got.Audio, err, codec)
@@ -356,14 +360,7 @@ func TestWithoutFFmpeg(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("PATH", dir)
 	frames := filepath.Join(dir, "frames")
-	w, err := Create(context.Background(), frames, WriteOptions{Width: 8, Height: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(testFrame(8, 8, 0))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeFrames(t, frames, WriteOptions{Width: 8, Height: 8}, 1)
 	if _, err := Open(context.Background(), frames, ReadOptions{}); err != nil {
 		t.Errorf("a directory without ffmpeg: %v", err)
 	}

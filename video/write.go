@@ -361,7 +361,7 @@ func WritePNG(path string, img image.Image, comment string) error {
 	if err := imageio.Encode(&buf, opaque(img), "png", imageio.EncodeOptions{Metadata: comment}); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+	return atomicfile.WriteBytes(path, buf.Bytes())
 }
 
 // opaque returns img as an opaque 8-bit image: a frame has no

@@ -29,21 +29,22 @@ import (
 )
 
 // Write creates path with the bytes fill writes, atomically.
-func Write(path string, fill func(w io.Writer) error) (err error) {
+func Write(path string, fill func(w io.Writer) error) error {
 	p, err := Create(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			p.Abort()
-			err = hideTemp(err, p.f.Name(), path)
-		}
-	}()
-	if err = fill(p.f); err != nil {
-		return err
+	if err := fill(p.f); err != nil {
+		p.Abort()
+		return hideTemp(err, p.f.Name(), path)
 	}
-	return p.Commit()
+	return p.Commit() // which aborts and names path on its own errors
+}
+
+// WriteBytes creates path holding data, atomically: Write for output
+// already encoded in memory.
+func WriteBytes(path string, data []byte) error {
+	return Write(path, func(w io.Writer) error { _, err := w.Write(data); return err })
 }
 
 // Pending is a file or directory being written under a temporary name
@@ -67,7 +68,7 @@ func Create(path string) (*Pending, error) {
 		return nil, err
 	}
 	removeStale(path)
-	f, err := create(path)
+	f, err := create(path, false)
 	if err != nil {
 		return nil, err
 	}
@@ -87,32 +88,11 @@ func CreateDir(path string) (*Pending, error) {
 		return nil, err
 	}
 	removeStale(path)
-	dir, prefix := tempPrefix(path)
-	for range 100 {
-		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
-		err := os.Mkdir(name, 0o777)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return nil, fmt.Errorf("%s: cannot create a directory in %s: %w", path, dir, err)
-		}
-		f, err := os.Open(name)
-		if err != nil {
-			os.Remove(name)
-			return nil, hideTemp(err, name, path)
-		}
-		if !lock(f) {
-			f.Close()
-			continue
-		}
-		return &Pending{f: f, path: path}, nil
+	f, err := create(path, true)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%s: cannot create a temporary directory in %s", path, dir)
+	return &Pending{f: f, path: path}, nil
 }
 
 // Name is the temporary file's or directory's path.
@@ -182,7 +162,7 @@ func Check(path string) error {
 	if _, err := targetMode(path); err != nil {
 		return err
 	}
-	f, err := create(path)
+	f, err := create(path, false)
 	if err != nil {
 		return err
 	}
@@ -221,12 +201,23 @@ func tempPrefix(path string) (dir, prefix string) {
 }
 
 // create makes a new temporary file for path, locked, with mode 0666 less
-// the umask (os.CreateTemp's files are 0600).
-func create(path string) (*os.File, error) {
-	dir, prefix := tempPrefix(path)
+// the umask (os.CreateTemp's files are 0600); or, when dir, a temporary
+// directory (mode 0777 less the umask), opened to hold its lock.
+func create(path string, dir bool) (*os.File, error) {
+	kind := "file"
+	if dir {
+		kind = "directory"
+	}
+	tmpDir, prefix := tempPrefix(path)
 	for range 100 {
-		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		name := filepath.Join(tmpDir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		var f *os.File
+		var err error
+		if dir {
+			err = os.Mkdir(name, 0o777)
+		} else {
+			f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		}
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -235,7 +226,13 @@ func create(path string) (*os.File, error) {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return nil, fmt.Errorf("%s: cannot create a file in %s: %w", path, dir, err)
+			return nil, fmt.Errorf("%s: cannot create a %s in %s: %w", path, kind, tmpDir, err)
+		}
+		if dir {
+			if f, err = os.Open(name); err != nil {
+				os.Remove(name)
+				return nil, hideTemp(err, name, path)
+			}
 		}
 		if !lock(f) { // removed as stale between its creation and the lock
 			f.Close()
@@ -243,7 +240,7 @@ func create(path string) (*os.File, error) {
 		}
 		return f, nil
 	}
-	return nil, fmt.Errorf("%s: cannot create a temporary file in %s", path, dir)
+	return nil, fmt.Errorf("%s: cannot create a temporary %s in %s", path, kind, tmpDir)
 }
 
 // removeStale removes path's temporary files and directories that no
