@@ -87,32 +87,21 @@ func CreateDir(path string) (*Pending, error) {
 		return nil, err
 	}
 	removeStale(path)
-	dir, prefix := tempPrefix(path)
-	for range 100 {
-		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
-		err := os.Mkdir(name, 0o777)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return nil, fmt.Errorf("%s: cannot create a directory in %s: %w", path, dir, err)
+	f, err := newTemp(path, "directory", func(name string) (*os.File, error) {
+		if err := os.Mkdir(name, 0o777); err != nil {
+			return nil, err
 		}
 		f, err := os.Open(name)
 		if err != nil {
 			os.Remove(name)
 			return nil, hideTemp(err, name, path)
 		}
-		if !lock(f) {
-			f.Close()
-			continue
-		}
-		return &Pending{f: f, path: path}, nil
+		return f, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%s: cannot create a temporary directory in %s", path, dir)
+	return &Pending{f: f, path: path}, nil
 }
 
 // Name is the temporary file's or directory's path.
@@ -223,19 +212,30 @@ func tempPrefix(path string) (dir, prefix string) {
 // create makes a new temporary file for path, locked, with mode 0666 less
 // the umask (os.CreateTemp's files are 0600).
 func create(path string) (*os.File, error) {
+	return newTemp(path, "file", func(name string) (*os.File, error) {
+		return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+	})
+}
+
+// newTemp makes a new temporary file or directory (what) for path with
+// mk, under random names until one is free (mk fails with
+// fs.ErrExist), and returns it open and locked. mk's error that names
+// the temporary (os.OpenFile's, os.Mkdir's *fs.PathError) is told as
+// path's and its directory's; others (hideTemp's) are returned as they
+// are.
+func newTemp(path, what string, mk func(name string) (*os.File, error)) (*os.File, error) {
 	dir, prefix := tempPrefix(path)
 	for range 100 {
 		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		f, err := mk(name)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == name {
+			return nil, fmt.Errorf("%s: cannot create a %s in %s: %w", path, what, dir, pe.Err)
+		}
 		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return nil, fmt.Errorf("%s: cannot create a file in %s: %w", path, dir, err)
+			return nil, err
 		}
 		if !lock(f) { // removed as stale between its creation and the lock
 			f.Close()
@@ -243,7 +243,7 @@ func create(path string) (*os.File, error) {
 		}
 		return f, nil
 	}
-	return nil, fmt.Errorf("%s: cannot create a temporary file in %s", path, dir)
+	return nil, fmt.Errorf("%s: cannot create a temporary %s in %s", path, what, dir)
 }
 
 // removeStale removes path's temporary files and directories that no
