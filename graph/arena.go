@@ -114,7 +114,7 @@ func (p *Plan) placeSpans(spans []*span) {
 	p.arena = int64(size)
 	arena := []float32{} // empty tensors get empty buffers, not nil
 	if size > 0 {
-		arena = p.alloc(size, nil)
+		arena = p.alloc(size)
 	}
 	for _, s := range spans {
 		if p.sizing {

@@ -118,8 +118,10 @@ func (e MemoryEstimate) Bytes() int64 { return e.Lent + e.Inputs }
 // without allocating the buffers, and returns what Plan would allocate:
 // Lent is exactly the growth of a fresh Spec.Memory. The model's weights,
 // and what plans derive from them once, such as Winograd-transformed
-// filters, belong to the model: Constants estimates them apart, without
-// deriving anything.
+// filters, belong to the model: Constants estimates them apart, deriving
+// none of them but sibling convolutions' stacked weights, the constants
+// of the stacked convolution the plan is made of (addSiblings), which it
+// keeps with the model as Plan would.
 func (m *Model) EstimateMemory(spec Spec) (MemoryEstimate, error) {
 	spec.Memory = nil
 	p, err := m.plan(spec, true)

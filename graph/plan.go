@@ -96,18 +96,12 @@ type Plan struct {
 	kernel     *gemm.Kernel // Spec.Options.Kernel (nil: the default)
 }
 
-// alloc returns n zeroed floats for a large buffer of the plan (nil when
-// sizing, counted, and listed as b unless b is nil: the arena, whose
-// parts placeSpans lists).
-func (p *Plan) alloc(n int, b *BufferEstimate) []float32 {
+// alloc returns n zeroed floats for the plan's arena (nil when sizing,
+// counted: placeSpans lists its parts).
+func (p *Plan) alloc(n int) []float32 {
 	switch {
 	case p.sizing:
-		size := int64(memAlign * ((n + memAlign - 1) / memAlign))
-		p.lent += size
-		if b != nil {
-			b.Bytes = 4 * size
-			p.buffers = append(p.buffers, *b)
-		}
+		p.lent += int64(memAlign * ((n + memAlign - 1) / memAlign))
 		return nil
 	case p.memory != nil:
 		return p.memory.alloc(n)

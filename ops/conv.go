@@ -124,12 +124,21 @@ func ConvFilterSize(p *ConvParams, bias bool) int {
 	if p.depthwise() {
 		return 0
 	}
-	mg, k := p.M/p.Group, p.C/p.Group*p.KH*p.KW
-	kf := k
-	if bias && !p.pointwise() {
-		kf++ // the bias column
-	}
+	mg, k, kf := p.filterDims(bias)
 	return p.Group * (p.Kernel.PackedSize(mg, kf) + p.Kernel.PackedSize(k, mg))
+}
+
+// filterDims are the sizes of a group's packed matrices (NewConvFilter):
+// mg output channels by k weights, kf with the bias column that a
+// convolution with a bias and an im2col packs beside them (a pointwise
+// one adds its bias apart).
+func (p *ConvParams) filterDims(bias bool) (mg, k, kf int) {
+	mg, k = p.M/p.Group, p.C/p.Group*p.KH*p.KW
+	kf = k
+	if bias && !p.pointwise() {
+		kf++
+	}
+	return mg, k, kf
 }
 
 // NewConvFilter packs w [M x C/Group x KH x KW] and b [M] (nil: no bias)
@@ -138,18 +147,20 @@ func NewConvFilter(w, b []float32, p *ConvParams) *ConvFilter {
 	if p.depthwise() {
 		return nil
 	}
-	mg, k := p.M/p.Group, p.C/p.Group*p.KH*p.KW
+	mg, k, kf := p.filterDims(b != nil)
 	f := &ConvFilter{w: w, b: b}
 	for g := range p.Group {
 		wg := w[g*mg*k:][:mg*k]
-		fwd := p.Kernel.Pack(false, mg, k, 1, wg, k)
-		if b != nil && !p.pointwise() {
-			wb := make([]float32, mg*(k+1))
+		var fwd *gemm.Packed
+		if kf == k {
+			fwd = p.Kernel.Pack(false, mg, k, 1, wg, k)
+		} else { // the bias column
+			wb := make([]float32, mg*kf)
 			for i := range mg {
-				copy(wb[i*(k+1):], wg[i*k:(i+1)*k])
-				wb[i*(k+1)+k] = b[g*mg+i]
+				copy(wb[i*kf:], wg[i*k:(i+1)*k])
+				wb[i*kf+k] = b[g*mg+i]
 			}
-			fwd = p.Kernel.Pack(false, mg, k+1, 1, wb, k+1)
+			fwd = p.Kernel.Pack(false, mg, kf, 1, wb, kf)
 		}
 		f.fwd = append(f.fwd, fwd)
 		f.back = append(f.back, p.Kernel.Pack(true, k, mg, 1, wg, k))

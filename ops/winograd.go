@@ -198,8 +198,8 @@ func WinogradFilterSize(p *ConvParams) int {
 // memory it needs beside the result at a third.
 func NewWinogradFilter(w []float32, p *ConvParams) *WinogradFilter {
 	if polyphaseShape(p) {
-		wp, pp := phaseWeights(w, p)
-		return NewWinogradFilter(wp, &pp)
+		pp := phaseParams(p)
+		return NewWinogradFilter(phaseWeights(w, p), &pp)
 	}
 	u := make([]float32, wgXi*p.M*p.C)
 	f := &WinogradFilter{tune: defaultWinoTuning}

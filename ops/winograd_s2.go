@@ -62,10 +62,10 @@ func phaseParams(p *ConvParams) ConvParams {
 		PadTop: s2Q, PadLeft: s2Q, PadBottom: s2Q, PadRight: s2Q, Kernel: p.Kernel}
 }
 
-// phaseWeights returns w' [M x 4C x 4 x 4] for w [M x C x 7 x 7], and the
-// parameters of the phase convolution that NewWinogradFilter transforms
-// it for.
-func phaseWeights(w []float32, p *ConvParams) ([]float32, ConvParams) {
+// phaseWeights returns w' [M x 4C x 4 x 4] for w [M x C x 7 x 7]: the
+// weights of the phase convolution (phaseParams) that NewWinogradFilter
+// transforms.
+func phaseWeights(w []float32, p *ConvParams) []float32 {
 	c4 := 4 * p.C
 	wp := make([]float32, p.M*c4*s2Phase*s2Phase)
 	for m := range p.M {
@@ -89,7 +89,7 @@ func phaseWeights(w []float32, p *ConvParams) ([]float32, ConvParams) {
 			}
 		}
 	}
-	return wp, phaseParams(p)
+	return wp
 }
 
 // phaseTask moves rows between an image x [C x H x W] and its polyphase
