@@ -74,25 +74,9 @@ func (s *Server) handleEstimate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusBadRequest, "bytes=%q: want the photo's file size, at most %d", f.get("bytes"), s.cfg.MaxUpload))
 		return
 	}
-	m := s.defaultModel()
-	if name := f.get("model"); name != "" {
-		if m = s.models[name]; m == nil {
-			writeError(w, errorf(http.StatusBadRequest, "there is no model %q in this studio", name))
-			return
-		}
-	}
-	req, err := f.request()
+	m, net, req, err := s.formRequest(f)
 	if err != nil {
 		writeError(w, err)
-		return
-	}
-	net, _, err := s.loadModel(m)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if _, err := net.Resolve(&req); err != nil {
-		writeError(w, requestError(err))
 		return
 	}
 	format := f.get("format")
