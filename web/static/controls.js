@@ -95,6 +95,23 @@ function setField(name, v) {
   else input.value = v;
 }
 
+// rowsList makes the group of rows (#id) of a list field f, labelled by
+// label, and its hint (#hintID): the part the lists of layers and of
+// classes share.
+function rowsList(f, label, id, hintID) {
+  const list = document.createElement("div");
+  list.id = id;
+  list.className = "rows";
+  list.dataset.field = f.key;
+  list.setAttribute("role", "group");
+  list.setAttribute("aria-labelledby", label.id);
+  list.title = f.help;
+  const hint = document.createElement("p");
+  hint.id = hintID;
+  hint.className = "hint";
+  return [list, hint];
+}
+
 // ---- the layers: a list of NAME[:CH,...][=WEIGHT] ----
 
 // layersControl makes the list of layers, each a layer of the model with
@@ -104,16 +121,7 @@ function setField(name, v) {
 function layersControl(f) {
   const label = fieldLabel(f);
   label.textContent = "Layers";
-  const list = document.createElement("div");
-  list.id = "layers";
-  list.className = "rows";
-  list.dataset.field = f.key;
-  list.setAttribute("role", "group");
-  list.setAttribute("aria-labelledby", label.id);
-  list.title = f.help;
-  const empty = document.createElement("p");
-  empty.id = "layers-empty";
-  empty.className = "hint";
+  const [list, empty] = rowsList(f, label, "layers", "layers-empty");
   const add = button("Add a layer", () => {
     const rows = readLayers();
     rows.push({ name: state.defaultLayer, channels: "", weight: "1" });
@@ -254,16 +262,7 @@ function setLayers(specs) {
 // the model's class names) or an index, with a weight.
 function classesControl(f) {
   const label = fieldLabel(f);
-  const list = document.createElement("div");
-  list.id = "classes";
-  list.className = "rows";
-  list.dataset.field = f.key;
-  list.setAttribute("role", "group");
-  list.setAttribute("aria-labelledby", label.id);
-  list.title = f.help;
-  const note = document.createElement("p");
-  note.id = "classes-note";
-  note.className = "hint";
+  const [list, note] = rowsList(f, label, "classes", "classes-note");
   const add = button("Add a class", () => {
     const rows = readClasses();
     rows.push({ name: "", weight: "1" });
