@@ -112,6 +112,18 @@ function rowsList(f, label, id, hintID) {
   return [list, hint];
 }
 
+// weightInput makes the weight of a row of the layers or of the classes.
+function weightInput(id, value, title) {
+  const w = document.createElement("input");
+  w.id = id;
+  w.type = "number";
+  w.step = "any";
+  w.className = "weight";
+  w.title = title;
+  w.value = value;
+  return w;
+}
+
 // ---- the layers: a list of NAME[:CH,...][=WEIGHT] ----
 
 // layersControl makes the list of layers, each a layer of the model with
@@ -220,13 +232,7 @@ function renderLayers(rows) {
     const wLabel = document.createElement("label");
     wLabel.htmlFor = layerID("layer-weight", i);
     wLabel.textContent = "Weight";
-    const w = document.createElement("input");
-    w.id = layerID("layer-weight", i);
-    w.type = "number";
-    w.step = "any";
-    w.className = "weight";
-    w.title = "how much the layer counts; negative: the dream suppresses what it sees";
-    w.value = l.weight;
+    const w = weightInput(layerID("layer-weight", i), l.weight, "how much the layer counts; negative: the dream suppresses what it sees");
     const remove = button("Remove", () => {
       const rest = readLayers();
       rest.splice(k, 1);
@@ -315,14 +321,8 @@ function renderClasses(rows) {
     name.placeholder = "name or index, e.g. goldfish";
     name.value = c.name;
     name.addEventListener("input", () => name.removeAttribute("aria-invalid"));
-    const w = document.createElement("input");
-    w.id = `class-weight-${i}`;
-    w.type = "number";
-    w.step = "any";
-    w.className = "weight";
+    const w = weightInput(`class-weight-${i}`, c.weight, "how much the class counts (1: as much as the layers together); negative: less of it");
     w.setAttribute("aria-label", `Weight of class ${i}`);
-    w.title = "how much the class counts (1: as much as the layers together); negative: less of it";
-    w.value = c.weight;
     const remove = button("Remove", () => {
       const rest = readClasses();
       rest.splice(k, 1);
