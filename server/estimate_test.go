@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
-
-	"github.com/deepdream-go/deepdream/internal/shared"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 // TestEstimate checks GET /api/estimate on GoogLeNet within a budget of
@@ -14,11 +11,7 @@ import (
 // (tile=-1) it does not, and the answer says the largest max size that
 // fits; a 1024x768 photo is dreamed whole. Bad sizes are refused.
 func TestEstimate(t *testing.T) {
-	entry, err := models.Lookup("googlenet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newStudio(t, Config{MaxMemory: 3 << 29, Models: []*Model{OpenModel("googlenet", entry, shared.GoogLeNet(t))}})
+	s := newStudio(t, Config{MaxMemory: 3 << 29, Models: []*Model{googLeNetModel(t)}})
 	get := func(query string) (estimateView, *http.Response) {
 		var v estimateView
 		res := s.get(t, "/api/estimate?"+query, &v)
