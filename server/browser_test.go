@@ -30,16 +30,23 @@ func findBrowser(t *testing.T, pkg string, names ...string) string {
 	return ""
 }
 
-// googLeNetStudio starts a studio serving ../shared's GoogLeNet as
-// "googlenet", the model the page is meant for: nine main layers. Its
-// data directory is dataDir, or a temporary one if "".
-func googLeNetStudio(t *testing.T, dataDir ...string) *studio {
+// googLeNetModel is ../shared's GoogLeNet as the studio's model
+// "googlenet".
+func googLeNetModel(t *testing.T) *Model {
 	t.Helper()
 	entry, err := models.Lookup("googlenet")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Models: []*Model{OpenModel("googlenet", entry, shared.GoogLeNet(t))}}
+	return OpenModel("googlenet", entry, shared.GoogLeNet(t))
+}
+
+// googLeNetStudio starts a studio serving ../shared's GoogLeNet as
+// "googlenet", the model the page is meant for: nine main layers. Its
+// data directory is dataDir, or a temporary one if "".
+func googLeNetStudio(t *testing.T, dataDir ...string) *studio {
+	t.Helper()
+	cfg := Config{Models: []*Model{googLeNetModel(t)}}
 	if len(dataDir) > 0 {
 		cfg.DataDir = dataDir[0]
 	}

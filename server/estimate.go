@@ -11,15 +11,17 @@ import (
 
 // model sets what m's network adds to the memory of a dream of req: the
 // fit of its plans, the dream's own estimate (tiled as the job will be),
-// and the guide's forward pass.
-func (mem *dreamMemory) model(m *Model, net *dream.Network, req dream.Request) error {
+// and the guide's forward pass. It returns the dream's estimate at the
+// photo's size.
+func (mem *dreamMemory) model(m *Model, net *dream.Network, req dream.Request) (dream.Estimate, error) {
 	var err error
 	if mem.fit, err = m.fitPlan(net, req); err != nil {
-		return requestError(err)
+		return dream.Estimate{}, requestError(err)
 	}
-	mem.estimate = func(w, h int, req dream.Request) (dream.Estimate, error) { return net.Estimate(w, h, req) }
-	if _, err := mem.estimate(mem.photo.width, mem.photo.height, req); err != nil {
-		return requestError(err) // a tile the layers cannot take
+	mem.estimate = net.Estimate
+	e, err := mem.estimate(mem.photo.width, mem.photo.height, req)
+	if err != nil {
+		return dream.Estimate{}, requestError(err) // a tile the layers cannot take
 	}
 	if req.Guide != "" {
 		// The guide runs forward once, its longer side at the network's
@@ -28,7 +30,7 @@ func (mem *dreamMemory) model(m *Model, net *dream.Network, req dream.Request) e
 		side := max(net.Size())
 		mem.guide = mem.fit.bytes(side, side)
 	}
-	return nil
+	return e, nil
 }
 
 // estimateView is the answer of GET /api/estimate.
@@ -74,25 +76,9 @@ func (s *Server) handleEstimate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusBadRequest, "bytes=%q: want the photo's file size, at most %d", f.get("bytes"), s.cfg.MaxUpload))
 		return
 	}
-	m := s.defaultModel()
-	if name := f.get("model"); name != "" {
-		if m = s.models[name]; m == nil {
-			writeError(w, errorf(http.StatusBadRequest, "there is no model %q in this studio", name))
-			return
-		}
-	}
-	req, err := f.request()
+	m, net, req, err := s.formRequest(f)
 	if err != nil {
 		writeError(w, err)
-		return
-	}
-	net, _, err := s.loadModel(m)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if _, err := net.Resolve(&req); err != nil {
-		writeError(w, requestError(err))
 		return
 	}
 	format := f.get("format")
@@ -101,13 +87,9 @@ func (s *Server) handleEstimate(w http.ResponseWriter, r *http.Request) {
 		model = color.YCbCrModel
 	}
 	mem := dreamMemory{photo: photoHeader{format: format, width: width, height: height, model: model, fileBytes: fileBytes}}
-	if err := mem.model(m, net, req); err != nil {
-		writeError(w, err)
-		return
-	}
-	e, err := mem.estimate(width, height, req)
+	e, err := mem.model(m, net, req)
 	if err != nil {
-		writeError(w, requestError(err))
+		writeError(w, err)
 		return
 	}
 	v := estimateView{Width: e.Width, Height: e.Height, Tile: e.Tile, Windows: e.Windows, Budget: s.q.memoryBudget(), Fits: true}

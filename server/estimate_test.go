@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
-
-	"github.com/deepdream-go/deepdream/internal/shared"
-	"github.com/deepdream-go/deepdream/models"
 )
 
 // TestEstimate checks GET /api/estimate on GoogLeNet within a budget of
@@ -14,11 +11,7 @@ import (
 // (tile=-1) it does not, and the answer says the largest max size that
 // fits; a 1024x768 photo is dreamed whole. Bad sizes are refused.
 func TestEstimate(t *testing.T) {
-	entry, err := models.Lookup("googlenet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newStudio(t, Config{MaxMemory: 3 << 29, Models: []*Model{OpenModel("googlenet", entry, shared.GoogLeNet(t))}})
+	s := newStudio(t, Config{MaxMemory: 3 << 29, Models: []*Model{googLeNetModel(t)}})
 	get := func(query string) (estimateView, *http.Response) {
 		var v estimateView
 		res := s.get(t, "/api/estimate?"+query, &v)
@@ -38,9 +31,10 @@ func TestEstimate(t *testing.T) {
 	if v, _ := get("width=6000&height=4000&max_size=1000"); v.Width != 1000 || v.Height != 667 || v.Windows != 1 {
 		t.Errorf("6000x4000 at a max size of 1000: %+v, want 1000x667, whole", v)
 	}
-	for _, q := range []string{"width=0&height=10", "height=10", fmt.Sprintf("width=%d&height=10000", 1<<20), "width=10&height=10&bytes=-1", "width=10&height=10&octaves=99"} {
+	for _, q := range []string{"width=0&height=10", "height=10", fmt.Sprintf("width=%d&height=10000", 1<<20), "width=10&height=10&bytes=-1", "width=10&height=10&octaves=99", "width=10&height=10&model=nope"} {
 		var body map[string]any
-		if res := s.get(t, "/api/estimate?"+q, &body); res.StatusCode/100 != 4 || body["error"] == "" {
+		res := s.get(t, "/api/estimate?"+q, &body)
+		if msg, _ := body["error"].(string); res.StatusCode/100 != 4 || msg == "" {
 			t.Errorf("%s: %s %v, want a refusal", q, res.Status, body)
 		}
 	}

@@ -134,17 +134,28 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
-// handleLayers lists a model's dreamable layers with their channel counts
-// (opening the model on first use).
-func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
-	m := s.models[r.PathValue("name")]
+// pathModel opens the model the path names ({name}), answering 404 when
+// the studio has no such model, or the error of opening it; ok says
+// whether the handler goes on.
+func (s *Server) pathModel(w http.ResponseWriter, r *http.Request) (m *Model, net *dream.Network, layers []Layer, ok bool) {
+	m = s.models[r.PathValue("name")]
 	if m == nil {
 		writeError(w, errorf(http.StatusNotFound, "there is no model %q in this studio", r.PathValue("name")))
-		return
+		return nil, nil, nil, false
 	}
 	net, layers, err := s.loadModel(m)
 	if err != nil {
 		writeError(w, err)
+		return nil, nil, nil, false
+	}
+	return m, net, layers, true
+}
+
+// handleLayers lists a model's dreamable layers with their channel counts
+// (opening the model on first use).
+func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
+	m, net, layers, ok := s.pathModel(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"model": m.Name, "default_layer": net.DefaultLayer, "layers": layers})
@@ -156,14 +167,8 @@ func (s *Server) handleLayers(w http.ResponseWriter, r *http.Request) {
 // (it has another number of classes) are not listed: its classes are
 // then given by index.
 func (s *Server) handleClasses(w http.ResponseWriter, r *http.Request) {
-	m := s.models[r.PathValue("name")]
-	if m == nil {
-		writeError(w, errorf(http.StatusNotFound, "there is no model %q in this studio", r.PathValue("name")))
-		return
-	}
-	net, _, err := s.loadModel(m)
-	if err != nil {
-		writeError(w, err)
+	m, net, _, ok := s.pathModel(w, r)
+	if !ok {
 		return
 	}
 	resolve := func(spec string) error {

@@ -18,6 +18,16 @@ var jobKinds = []string{"dream", "explore", "sweep", "zoom", "video"}
 // chose.
 var validTag = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+// checkTag says (400, naming the field and value) when value, the form's
+// key (group or owner), is not a validTag.
+func checkTag(key, value string) error {
+	if validTag.MatchString(value) {
+		return nil
+	}
+	return &httpError{code: http.StatusBadRequest, field: key, value: value,
+		msg: fmt.Sprintf("the %s %q is not 1 to 64 letters, digits, - or _", key, value)}
+}
+
 // jobTags are the form's fields that say what a job is for and whose it
 // is, beyond the dream request.
 type jobTags struct{ kind, group, owner string }
@@ -33,9 +43,11 @@ func (f *form) tags() (jobTags, error) {
 			msg: fmt.Sprintf("there is no kind of job %q (the kinds are %v)", t.kind, jobKinds)}
 	}
 	for _, v := range []struct{ key, value string }{{"group", t.group}, {"owner", t.owner}} {
-		if v.value != "" && !validTag.MatchString(v.value) {
-			return t, &httpError{code: http.StatusBadRequest, field: v.key, value: v.value,
-				msg: fmt.Sprintf("the %s %q is not 1 to 64 letters, digits, - or _", v.key, v.value)}
+		if v.value == "" {
+			continue
+		}
+		if err := checkTag(v.key, v.value); err != nil {
+			return t, err
 		}
 	}
 	return t, nil
@@ -191,9 +203,8 @@ func (s *Server) eventStream(w http.ResponseWriter) func(format string, args ...
 // explorer's tiles) and says how many.
 func (s *Server) handleCancelGroup(w http.ResponseWriter, r *http.Request) {
 	group := r.PathValue("group")
-	if !validTag.MatchString(group) {
-		writeError(w, &httpError{code: http.StatusBadRequest, field: "group", value: group,
-			msg: fmt.Sprintf("the group %q is not 1 to 64 letters, digits, - or _", group)})
+	if err := checkTag("group", group); err != nil {
+		writeError(w, err)
 		return
 	}
 	n := s.q.cancelGroup(group)

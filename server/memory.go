@@ -222,8 +222,9 @@ func (s *Server) admit(m dreamMemory, req dream.Request) (int64, error) {
 		r.MaxSize = maxSize
 		return m.peak(r) + m.fileBytes()
 	}
-	if need(req.MaxSize) <= budget {
-		return need(req.MaxSize) - m.fileBytes(), nil
+	asked := need(req.MaxSize)
+	if asked <= budget {
+		return asked - m.fileBytes(), nil
 	}
 	p := m.photo
 	longer := max(p.width, p.height)
@@ -232,7 +233,7 @@ func (s *Server) admit(m dreamMemory, req dream.Request) (int64, error) {
 		longer, size = req.MaxSize, fmt.Sprintf("at a max size of %d", req.MaxSize)
 	}
 	msg := fmt.Sprintf("this %d×%d photo needs about %s of memory to dream %s, more than the studio's budget of %s",
-		p.width, p.height, byteSize(need(req.MaxSize)), size, byteSize(budget))
+		p.width, p.height, byteSize(asked), size, byteSize(budget))
 	lo, hi := smallestMaxSize, longer // need(hi) does not fit
 	if lo >= hi || need(lo) > budget {
 		return 0, errorf(http.StatusRequestEntityTooLarge, "%s, even at the smallest max size: use a smaller photo", msg)

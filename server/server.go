@@ -266,30 +266,42 @@ func sameOrigin(r *http.Request) bool {
 // defaultModel is the model used when the page names none.
 func (s *Server) defaultModel() *Model { return s.cfg.Models[0] }
 
+// formRequest reads the form's model (the default one when it names
+// none) and request, and checks the request against the model (opening
+// it on first use): the part of a submission that POST /api/dream and
+// GET /api/estimate share.
+func (s *Server) formRequest(f *form) (*Model, *dream.Network, dream.Request, error) {
+	m := s.defaultModel()
+	if name := f.get("model"); name != "" {
+		if m = s.models[name]; m == nil {
+			return nil, nil, dream.Request{}, errorf(http.StatusBadRequest, "there is no model %q in this studio (it offers: %s)", name, strings.Join(s.modelNames(), ", "))
+		}
+	}
+	req, err := f.request()
+	if err != nil {
+		return nil, nil, dream.Request{}, err
+	}
+	net, _, err := s.loadModel(m)
+	if err != nil {
+		return nil, nil, dream.Request{}, err
+	}
+	if _, err := net.Resolve(&req); err != nil {
+		return nil, nil, dream.Request{}, requestError(err)
+	}
+	return m, net, req, nil
+}
+
 // newJob checks a submission and makes its job: first the request as
 // such, then against the model, then the headers of the photo and of the
 // request's images, then its memory.
 func (s *Server) newJob(f *form) (*job, error) {
-	m := s.defaultModel()
-	if name := f.get("model"); name != "" {
-		if m = s.models[name]; m == nil {
-			return nil, errorf(http.StatusBadRequest, "there is no model %q in this studio (it offers: %s)", name, strings.Join(s.modelNames(), ", "))
-		}
-	}
-	req, err := f.request()
+	m, net, req, err := s.formRequest(f)
 	if err != nil {
 		return nil, err
 	}
 	tags, err := f.tags()
 	if err != nil {
 		return nil, err
-	}
-	net, _, err := s.loadModel(m)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := net.Resolve(&req); err != nil {
-		return nil, requestError(err)
 	}
 	photo, format := f.photo, f.format
 	if f.source != "" {
@@ -312,7 +324,7 @@ func (s *Server) newJob(f *form) (*job, error) {
 			return nil, err
 		}
 	}
-	if err := mem.model(m, net, req); err != nil {
+	if _, err := mem.model(m, net, req); err != nil {
 		return nil, err
 	}
 	peak, err := s.admit(mem, req)

@@ -95,6 +95,35 @@ function setField(name, v) {
   else input.value = v;
 }
 
+// rowsList makes the group of rows (#id) of a list field f, labelled by
+// label, and its hint (#hintID): the part the lists of layers and of
+// classes share.
+function rowsList(f, label, id, hintID) {
+  const list = document.createElement("div");
+  list.id = id;
+  list.className = "rows";
+  list.dataset.field = f.key;
+  list.setAttribute("role", "group");
+  list.setAttribute("aria-labelledby", label.id);
+  list.title = f.help;
+  const hint = document.createElement("p");
+  hint.id = hintID;
+  hint.className = "hint";
+  return [list, hint];
+}
+
+// weightInput makes the weight of a row of the layers or of the classes.
+function weightInput(id, value, title) {
+  const w = document.createElement("input");
+  w.id = id;
+  w.type = "number";
+  w.step = "any";
+  w.className = "weight";
+  w.title = title;
+  w.value = value;
+  return w;
+}
+
 // ---- the layers: a list of NAME[:CH,...][=WEIGHT] ----
 
 // layersControl makes the list of layers, each a layer of the model with
@@ -104,16 +133,7 @@ function setField(name, v) {
 function layersControl(f) {
   const label = fieldLabel(f);
   label.textContent = "Layers";
-  const list = document.createElement("div");
-  list.id = "layers";
-  list.className = "rows";
-  list.dataset.field = f.key;
-  list.setAttribute("role", "group");
-  list.setAttribute("aria-labelledby", label.id);
-  list.title = f.help;
-  const empty = document.createElement("p");
-  empty.id = "layers-empty";
-  empty.className = "hint";
+  const [list, empty] = rowsList(f, label, "layers", "layers-empty");
   const add = button("Add a layer", () => {
     const rows = readLayers();
     rows.push({ name: state.defaultLayer, channels: "", weight: "1" });
@@ -212,13 +232,7 @@ function renderLayers(rows) {
     const wLabel = document.createElement("label");
     wLabel.htmlFor = layerID("layer-weight", i);
     wLabel.textContent = "Weight";
-    const w = document.createElement("input");
-    w.id = layerID("layer-weight", i);
-    w.type = "number";
-    w.step = "any";
-    w.className = "weight";
-    w.title = "how much the layer counts; negative: the dream suppresses what it sees";
-    w.value = l.weight;
+    const w = weightInput(layerID("layer-weight", i), l.weight, "how much the layer counts; negative: the dream suppresses what it sees");
     const remove = button("Remove", () => {
       const rest = readLayers();
       rest.splice(k, 1);
@@ -254,16 +268,7 @@ function setLayers(specs) {
 // the model's class names) or an index, with a weight.
 function classesControl(f) {
   const label = fieldLabel(f);
-  const list = document.createElement("div");
-  list.id = "classes";
-  list.className = "rows";
-  list.dataset.field = f.key;
-  list.setAttribute("role", "group");
-  list.setAttribute("aria-labelledby", label.id);
-  list.title = f.help;
-  const note = document.createElement("p");
-  note.id = "classes-note";
-  note.className = "hint";
+  const [list, note] = rowsList(f, label, "classes", "classes-note");
   const add = button("Add a class", () => {
     const rows = readClasses();
     rows.push({ name: "", weight: "1" });
@@ -316,14 +321,8 @@ function renderClasses(rows) {
     name.placeholder = "name or index, e.g. goldfish";
     name.value = c.name;
     name.addEventListener("input", () => name.removeAttribute("aria-invalid"));
-    const w = document.createElement("input");
-    w.id = `class-weight-${i}`;
-    w.type = "number";
-    w.step = "any";
-    w.className = "weight";
+    const w = weightInput(`class-weight-${i}`, c.weight, "how much the class counts (1: as much as the layers together); negative: less of it");
     w.setAttribute("aria-label", `Weight of class ${i}`);
-    w.title = "how much the class counts (1: as much as the layers together); negative: less of it";
-    w.value = c.weight;
     const remove = button("Remove", () => {
       const rest = readClasses();
       rest.splice(k, 1);
