@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/internal/edit"
 )
 
 // Classes: dreaming towards (or away from) the classes of the network's
@@ -165,7 +166,7 @@ func (n *Network) classIndex(name string, k int) (int, error) {
 	type cand struct{ i, d int }
 	var cands []cand
 	for i, c := range n.Classes {
-		cands = append(cands, cand{i, editDistance(want, norm(c))})
+		cands = append(cands, cand{i, edit.Distance(want, norm(c))})
 	}
 	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(a.d, b.d) })
 	var closest []int
@@ -186,27 +187,6 @@ func (n *Network) classList(idx []int, max int) string {
 		s = append(s, fmt.Sprintf("and %d more", len(idx)-max))
 	}
 	return strings.Join(s, ", ")
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // eval returns the class's score on the feature map a (of this shape, its
