@@ -196,48 +196,19 @@ func (n *Network) classList(idx []int, max int) string {
 // of each position's score (its features times the weights, plus the
 // bias), weighed by m: the part of the image's score that a tiled step's
 // window holds where m is 1 (its core), cells being the image's
-// positions.
+// positions. Without m, the mean is over the map's own positions, each of
+// weight 1.
 func (c *Class) eval(a, g []float32, shape graph.Shape, w float32, m []float32, cells int) float64 {
 	h := c.head
 	plane := shape.Size() / (shape[0] * shape[1])
-	if m != nil {
-		return c.evalMasked(a, g, shape, w, m, cells)
-	}
-	score := 0.0
-	for n := range shape[0] {
-		if h.b != nil {
-			score += float64(h.b[c.Index])
+	weight := float64(plane) // of the positions m holds
+	if m == nil {
+		cells = plane
+	} else {
+		weight = 0
+		for _, v := range m {
+			weight += float64(v)
 		}
-		for ch := range h.c {
-			wt := h.weight(c.Index, ch)
-			if wt == 0 {
-				continue
-			}
-			off := (n*shape[1] + ch) * plane
-			sum := 0.0
-			for _, v := range a[off : off+plane] {
-				sum += float64(v)
-			}
-			score += float64(wt) * sum / float64(plane)
-			if g != nil {
-				d := w * wt / float32(plane)
-				for i := range g[off : off+plane] {
-					g[off+i] += d
-				}
-			}
-		}
-	}
-	return score
-}
-
-// evalMasked is eval with a mask m over the positions, the mean over
-// cells positions.
-func (c *Class) evalMasked(a, g []float32, shape graph.Shape, w float32, m []float32, cells int) float64 {
-	h := c.head
-	plane := shape.Size() / (shape[0] * shape[1])
-	weight := 0.0 // of the positions m holds
-	for _, v := range m {
-		weight += float64(v)
 	}
 	score := 0.0
 	for n := range shape[0] {
@@ -251,12 +222,25 @@ func (c *Class) evalMasked(a, g []float32, shape graph.Shape, w float32, m []flo
 			}
 			off := (n*shape[1] + ch) * plane
 			sum := 0.0
-			for i, v := range a[off : off+plane] {
-				sum += float64(m[i]) * float64(v)
+			if m == nil {
+				for _, v := range a[off : off+plane] {
+					sum += float64(v)
+				}
+			} else {
+				for i, v := range a[off : off+plane] {
+					sum += float64(m[i]) * float64(v)
+				}
 			}
 			score += float64(wt) * sum / float64(cells)
-			if g != nil {
-				d := w * wt / float32(cells)
+			if g == nil {
+				continue
+			}
+			d := w * wt / float32(cells)
+			if m == nil {
+				for i := range g[off : off+plane] {
+					g[off+i] += d
+				}
+			} else {
 				for i := range g[off : off+plane] {
 					g[off+i] += d * m[i]
 				}
