@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/deepdream-go/deepdream/graph"
+	"github.com/deepdream-go/deepdream/internal/edit"
 )
 
 // Classes: dreaming towards (or away from) the classes of the network's
@@ -165,7 +166,7 @@ func (n *Network) classIndex(name string, k int) (int, error) {
 	type cand struct{ i, d int }
 	var cands []cand
 	for i, c := range n.Classes {
-		cands = append(cands, cand{i, editDistance(want, norm(c))})
+		cands = append(cands, cand{i, edit.Distance(want, norm(c))})
 	}
 	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(a.d, b.d) })
 	var closest []int
@@ -188,27 +189,6 @@ func (n *Network) classList(idx []int, max int) string {
 	return strings.Join(s, ", ")
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 // eval returns the class's score on the feature map a (of this shape, its
 // batch summed) and adds w times its gradient to g unless g is nil: the
 // class's weights over the number of positions, at every position. With
@@ -216,48 +196,19 @@ func editDistance(a, b string) int {
 // of each position's score (its features times the weights, plus the
 // bias), weighed by m: the part of the image's score that a tiled step's
 // window holds where m is 1 (its core), cells being the image's
-// positions.
+// positions. Without m, the mean is over the map's own positions, each of
+// weight 1.
 func (c *Class) eval(a, g []float32, shape graph.Shape, w float32, m []float32, cells int) float64 {
 	h := c.head
 	plane := shape.Size() / (shape[0] * shape[1])
-	if m != nil {
-		return c.evalMasked(a, g, shape, w, m, cells)
-	}
-	score := 0.0
-	for n := range shape[0] {
-		if h.b != nil {
-			score += float64(h.b[c.Index])
+	weight := float64(plane) // of the positions m holds
+	if m == nil {
+		cells = plane
+	} else {
+		weight = 0
+		for _, v := range m {
+			weight += float64(v)
 		}
-		for ch := range h.c {
-			wt := h.weight(c.Index, ch)
-			if wt == 0 {
-				continue
-			}
-			off := (n*shape[1] + ch) * plane
-			sum := 0.0
-			for _, v := range a[off : off+plane] {
-				sum += float64(v)
-			}
-			score += float64(wt) * sum / float64(plane)
-			if g != nil {
-				d := w * wt / float32(plane)
-				for i := range g[off : off+plane] {
-					g[off+i] += d
-				}
-			}
-		}
-	}
-	return score
-}
-
-// evalMasked is eval with a mask m over the positions, the mean over
-// cells positions.
-func (c *Class) evalMasked(a, g []float32, shape graph.Shape, w float32, m []float32, cells int) float64 {
-	h := c.head
-	plane := shape.Size() / (shape[0] * shape[1])
-	weight := 0.0 // of the positions m holds
-	for _, v := range m {
-		weight += float64(v)
 	}
 	score := 0.0
 	for n := range shape[0] {
@@ -271,12 +222,25 @@ func (c *Class) evalMasked(a, g []float32, shape graph.Shape, w float32, m []flo
 			}
 			off := (n*shape[1] + ch) * plane
 			sum := 0.0
-			for i, v := range a[off : off+plane] {
-				sum += float64(m[i]) * float64(v)
+			if m == nil {
+				for _, v := range a[off : off+plane] {
+					sum += float64(v)
+				}
+			} else {
+				for i, v := range a[off : off+plane] {
+					sum += float64(m[i]) * float64(v)
+				}
 			}
 			score += float64(wt) * sum / float64(cells)
-			if g != nil {
-				d := w * wt / float32(cells)
+			if g == nil {
+				continue
+			}
+			d := w * wt / float32(cells)
+			if m == nil {
+				for i := range g[off : off+plane] {
+					g[off+i] += d
+				}
+			} else {
 				for i := range g[off : off+plane] {
 					g[off+i] += d * m[i]
 				}

@@ -282,7 +282,7 @@ func (s *Stepper) gradient(ctx context.Context, src []float32, ox, oy int) ([]fl
 		} else {
 			s.balance(g, s.classes, g)
 		}
-		s.classes = nil
+		s.layers, s.classes = nil, nil // balanced once: neither is read again
 	}
 	return g, obj, nil
 }

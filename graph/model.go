@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/deepdream-go/deepdream/internal/edit"
 	"github.com/deepdream-go/deepdream/onnx"
 )
 
@@ -188,7 +189,7 @@ func (m *Model) Closest(name string, k int) []string {
 	lname := strings.ToLower(name)
 	all := make([]scored, len(names))
 	for i, n := range names {
-		d := editDistance(lname, strings.ToLower(n))
+		d := edit.Distance(lname, strings.ToLower(n))
 		// A name that merely adds a suffix (inception_4c/output ->
 		// inception_4c/output_1) is what the user meant more often than not.
 		if strings.HasPrefix(strings.ToLower(n), lname) {
@@ -202,24 +203,4 @@ func (m *Model) Closest(name string, k int) []string {
 		out = append(out, s.name)
 	}
 	return out
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
