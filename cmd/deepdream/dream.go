@@ -339,6 +339,26 @@ type dreamProgress struct {
 	bar   *progressbar.ProgressBar
 }
 
+// stepBar returns bar, made on w for steps if nil, else resized to
+// steps: the terminal bar of dream's, sweep's, batch's and the motion
+// commands' progress.
+func stepBar(bar *progressbar.ProgressBar, w io.Writer, steps int) *progressbar.ProgressBar {
+	if bar == nil {
+		return progressbar.NewOptions(steps,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionThrottle(50*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		)
+	}
+	if bar.GetMax() != steps {
+		bar.ChangeMax(steps)
+	}
+	return bar
+}
+
 func newDreamProgress(w io.Writer, quiet bool) *dreamProgress {
 	d := &dreamProgress{w: w, quiet: quiet}
 	return d
@@ -353,16 +373,7 @@ func (d *dreamProgress) report(p dream.Progress) {
 		desc = fmt.Sprintf("octave %d/%d %dx%d in %d tiles step %d/%d", p.Octave, p.Octaves, p.Width, p.Height, p.Tiles, p.Iteration, p.Iterations)
 	}
 	if writerIsTerminal(d.w) {
-		if d.bar == nil {
-			d.bar = progressbar.NewOptions(p.Steps,
-				progressbar.OptionSetWriter(d.w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(false),
-				progressbar.OptionThrottle(50*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(d.w) }),
-			)
-		}
+		d.bar = stepBar(d.bar, d.w, p.Steps)
 		d.bar.Describe(fmt.Sprintf("%s  eta %s", desc, p.ETA.Round(time.Second)))
 		_ = d.bar.Set(p.Step)
 		return

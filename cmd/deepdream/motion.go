@@ -449,18 +449,7 @@ func (d *motionDisplay) report(p dream.MotionProgress) {
 			fmt.Fprintf(d.w, "\r%s elapsed %s ", desc, p.Elapsed.Round(time.Second))
 			return
 		}
-		if d.bar == nil {
-			d.bar = progressbar.NewOptions(p.Steps,
-				progressbar.OptionSetWriter(d.w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(false),
-				progressbar.OptionThrottle(50*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(d.w) }),
-			)
-		} else if d.bar.GetMax() != p.Steps {
-			d.bar.ChangeMax(p.Steps)
-		}
+		d.bar = stepBar(d.bar, d.w, p.Steps)
 		d.bar.Describe(fmt.Sprintf("%s  eta %s", desc, eta))
 		_ = d.bar.Set(p.Step)
 		return

@@ -547,18 +547,7 @@ func (s *sweepProgress) report(p dream.Progress) {
 	desc := fmt.Sprintf("dream %d/%d %s octave %d/%d step %d/%d", s.cell+1, len(s.steps), strings.Join(s.labels[s.cell], " "),
 		p.Octave, p.Octaves, p.Iteration, p.Iterations)
 	if writerIsTerminal(s.w) {
-		if s.bar == nil {
-			s.bar = progressbar.NewOptions(total,
-				progressbar.OptionSetWriter(s.w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(false),
-				progressbar.OptionThrottle(50*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(s.w) }),
-			)
-		} else if s.bar.GetMax() != total {
-			s.bar.ChangeMax(total)
-		}
+		s.bar = stepBar(s.bar, s.w, total)
 		s.bar.Describe(fmt.Sprintf("%s  eta %s", desc, eta.Round(time.Second)))
 		_ = s.bar.Set(s.done + p.Step)
 		return
