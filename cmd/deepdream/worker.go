@@ -25,7 +25,7 @@ type workerOptions struct {
 	token     string
 	modelsDir string
 	name      string
-	maxMemory string
+	mem       memoryFlag // --max-memory
 }
 
 func newWorkerCmd() *cobra.Command {
@@ -56,7 +56,7 @@ the job goes to another worker once its lease (the studio's --ack-wait) runs out
 	f.StringVar(&o.token, "token", "", "the NATS server's token, as 'deepdream serve' printed it (default: $DEEPDREAM_NATS_TOKEN)")
 	f.StringVar(&o.modelsDir, "models", "", "directory of .onnx models, looked for by sha256 before the cache")
 	f.StringVar(&o.name, "name", "", "name of this worker in the studio's jobs (default: HOST/PID)")
-	f.StringVar(&o.maxMemory, "max-memory", "auto", "memory a dream may take here, e.g. 4G (auto: half the RAM, or of the cgroup's limit)")
+	f.StringVar(&o.mem.value, "max-memory", "auto", "memory a dream may take here, e.g. 4G (auto: half the RAM, or of the cgroup's limit)")
 	return cmd
 }
 
@@ -64,13 +64,8 @@ func runWorker(ctx context.Context, stderr io.Writer, o *workerOptions) error {
 	if o.nats == "" {
 		return usagef("worker: --nats URL is required (deepdream serve prints it)")
 	}
-	budget, _ := server.DefaultMaxMemory()
-	if o.maxMemory != "auto" {
-		n, err := parseBytes(o.maxMemory)
-		if err != nil {
-			return usagef("worker: --max-memory %q: %v", o.maxMemory, err)
-		}
-		budget = n
+	if err := o.mem.resolve("worker"); err != nil {
+		return err
 	}
 	if o.token == "" {
 		o.token = os.Getenv("DEEPDREAM_NATS_TOKEN")
@@ -85,7 +80,7 @@ func runWorker(ctx context.Context, stderr io.Writer, o *workerOptions) error {
 	}
 	defer nc.Close()
 	logger := log.New(stderr, "deepdream: ", log.LstdFlags)
-	w := &queue.Worker{Name: o.name, Budget: budget, Network: filesBySHA(o.modelsDir, logger.Printf), Logf: logger.Printf}
+	w := &queue.Worker{Name: o.name, Budget: o.mem.bytes, Network: filesBySHA(o.modelsDir, logger.Printf), Logf: logger.Printf}
 	return w.Run(ctx, nc)
 }
 
