@@ -71,15 +71,7 @@ make the records; the workers find it by its sha256.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.inDir, o.outDir = args[0], o.out
 			o.out = "" // a directory: prepareOptions checks no file -o
-			if o.from != "" {
-				if err := applyRecord(cmd.Flags(), &o.dreamOptions); err != nil {
-					return err
-				}
-				if err := fromSheet(cmd.Flags(), &o.dreamOptions); err != nil {
-					return err
-				}
-			}
-			if err := applyPreset(cmd.Flags(), &o.dreamOptions); err != nil {
+			if err := applyFromAndPreset(cmd.Flags(), &o.dreamOptions); err != nil {
 				return err
 			}
 			return runBatch(cmd.Context(), cmd.ErrOrStderr(), &o)

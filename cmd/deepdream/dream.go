@@ -101,15 +101,7 @@ The same seed, model, input and flags give the same output on the same build.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.in = args[0]
-			if o.from != "" {
-				if err := applyRecord(cmd.Flags(), &o); err != nil {
-					return err
-				}
-				if err := fromSheet(cmd.Flags(), &o); err != nil {
-					return err
-				}
-			}
-			if err := applyPreset(cmd.Flags(), &o); err != nil {
+			if err := applyFromAndPreset(cmd.Flags(), &o); err != nil {
 				return err
 			}
 			return runDream(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), &o)

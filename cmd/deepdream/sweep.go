@@ -487,7 +487,7 @@ func sheetAxes(path string) ([]axis, error) {
 	return axes, nil
 }
 
-// fromSheet refuses dream --from a sweep's sheet unless the command line
+// fromSheet refuses --from a sweep's sheet unless the command line
 // gives every flag the sweep varied: the record holds the settings the
 // dreams share, and those flags choose one of them.
 func fromSheet(fs *pflag.FlagSet, o *dreamOptions) error {
@@ -502,8 +502,8 @@ func fromSheet(fs *pflag.FlagSet, o *dreamOptions) error {
 		}
 	}
 	if len(missing) > 0 {
-		return usagef("dream: --from %s: it is the sheet of a sweep; give %s to choose one of its dreams, or take a dream the sweep kept (--keep DIR)",
-			o.from, strings.Join(missing, " and "))
+		return usagef("%s: --from %s: it is the sheet of a sweep; give %s to choose one of its dreams, or take a dream the sweep kept (--keep DIR)",
+			o.command, o.from, strings.Join(missing, " and "))
 	}
 	return nil
 }
