@@ -156,10 +156,7 @@ func (q *queueDreamer) peak(data []byte, req dream.Request) int64 {
 	if err != nil {
 		return 0
 	}
-	w, h := cfg.Width, cfg.Height
-	if s := max(w, h); req.MaxSize > 0 && s > req.MaxSize {
-		w, h = max(1, w*req.MaxSize/s), max(1, h*req.MaxSize/s)
-	}
+	w, h := dream.DreamSize(cfg.Width, cfg.Height, req.MaxSize)
 	plan, err := q.net.PlanBytes(w, h, req)
 	if err != nil {
 		return 0
