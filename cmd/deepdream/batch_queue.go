@@ -59,11 +59,7 @@ func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loade
 	if _, err := queue.DecodeTask(probe); err != nil {
 		return nil, usagef("batch: --nats: a worker would refuse these jobs: %v", err)
 	}
-	token := o.token
-	if token == "" {
-		token = os.Getenv("DEEPDREAM_NATS_TOKEN")
-	}
-	nc, err := connectNATS(o.nats, token, "batch")
+	nc, err := connectNATS(o.nats, natsToken(o.token), "batch")
 	if err != nil {
 		return nil, fmt.Errorf("batch: --nats: %w", err)
 	}

@@ -67,9 +67,7 @@ func runWorker(ctx context.Context, stderr io.Writer, o *workerOptions) error {
 	if err := o.mem.resolve("worker"); err != nil {
 		return err
 	}
-	if o.token == "" {
-		o.token = os.Getenv("DEEPDREAM_NATS_TOKEN")
-	}
+	o.token = natsToken(o.token)
 	if o.name == "" {
 		host, _ := os.Hostname()
 		o.name = fmt.Sprintf("%s/%d", host, os.Getpid())
@@ -82,6 +80,15 @@ func runWorker(ctx context.Context, stderr io.Writer, o *workerOptions) error {
 	logger := log.New(stderr, "deepdream: ", log.LstdFlags)
 	w := &queue.Worker{Name: o.name, Budget: o.mem.bytes, Network: filesBySHA(o.modelsDir, logger.Printf), Logf: logger.Printf}
 	return w.Run(ctx, nc)
+}
+
+// natsToken is a --token flag's value, or $DEEPDREAM_NATS_TOKEN when it
+// is empty.
+func natsToken(flag string) string {
+	if flag == "" {
+		return os.Getenv("DEEPDREAM_NATS_TOKEN")
+	}
+	return flag
 }
 
 // connectNATS connects to a NATS server (or a cluster, URLs separated by
