@@ -111,7 +111,7 @@ func (o *batchOptions) check() error {
 	if st, err := os.Stat(o.outDir); err == nil && !st.IsDir() {
 		return usagef("batch: -o %s is not a folder", o.outDir)
 	}
-	if filepath.Clean(o.inDir) == filepath.Clean(o.outDir) || atomicfile.SameFile(o.inDir, o.outDir) {
+	if samePath(o.inDir, o.outDir) {
 		return usagef("batch: -o %s is the folder of the photos: the dreams would be written among them", o.outDir)
 	}
 	switch o.format {

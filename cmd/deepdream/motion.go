@@ -71,7 +71,7 @@ func (o *motionOptions) prepareMotion(stderr io.Writer) error {
 			return usagef("%s: --work-dir %s is not a directory", o.command, o.workDir)
 		}
 		for _, p := range []string{o.in, o.out} {
-			if filepath.Clean(p) == filepath.Clean(o.workDir) || atomicfile.SameFile(p, o.workDir) {
+			if samePath(p, o.workDir) {
 				return usagef("%s: --work-dir %s is the input or the output: give a directory of its own", o.command, o.workDir)
 			}
 		}

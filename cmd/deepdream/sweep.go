@@ -411,7 +411,7 @@ func (o *sweepOptions) keptPaths(cells []sweepCell) ([]string, error) {
 		if err := imageio.CheckOutput(o.in, path); err != nil {
 			return nil, usageError{err}
 		}
-		if filepath.Clean(path) == filepath.Clean(o.out) || atomicfile.SameFile(path, o.out) {
+		if samePath(path, o.out) {
 			return nil, usagef("sweep: the dream kept as %s would be written over the sheet -o %s", path, o.out)
 		}
 		if st != nil {
