@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,12 +108,15 @@ func connectNATS(url, token, name string) (*nats.Conn, error) {
 
 // filesBySHA finds a job's model by its sha256: a registry model in dir
 // or the cache (downloaded into the cache if missing), else an .onnx file
-// of dir whose sha256 is the job's (hashed once). It opens each model
-// once.
+// of dir whose sha256 is the job's (a file hashed again only when its
+// size or time changed: one copied there after the worker started is
+// found by the next job that asks for it). It opens each
+// model once.
 func filesBySHA(dir string, logf func(string, ...any)) func(context.Context, dream.Record) (*dream.Network, error) {
 	var mu sync.Mutex
 	nets := map[string]*dream.Network{}
-	var hashed map[string]string // sha256 → path, of dir's .onnx files
+	hashed := map[string]string{} // sha256 → path, of dir's .onnx files
+	seen := map[string]string{}   // path → size and time, of the files of dir hashed
 	return func(ctx context.Context, rec dream.Record) (*dream.Network, error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -153,12 +157,20 @@ func filesBySHA(dir string, logf func(string, ...any)) func(context.Context, dre
 			}
 			return open(&e, path)
 		}
-		if hashed == nil && dir != "" {
-			hashed = map[string]string{}
+		if dir != "" { // the files copied there since are hashed too
 			files, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
 			for _, p := range files {
+				st, err := os.Stat(p)
+				if err != nil {
+					continue
+				}
+				stamp := fmt.Sprint(st.Size(), st.ModTime())
+				if seen[p] == stamp {
+					continue // hashed as it is
+				}
+				maps.DeleteFunc(hashed, func(_, q string) bool { return q == p }) // its old sum
 				if _, s, err := models.HashFile(p); err == nil {
-					hashed[s] = p
+					hashed[s], seen[p] = p, stamp
 				}
 			}
 		}
