@@ -71,15 +71,7 @@ make the records; the workers find it by its sha256.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.inDir, o.outDir = args[0], o.out
 			o.out = "" // a directory: prepareOptions checks no file -o
-			if o.from != "" {
-				if err := applyRecord(cmd.Flags(), &o.dreamOptions); err != nil {
-					return err
-				}
-				if err := fromSheet(cmd.Flags(), &o.dreamOptions); err != nil {
-					return err
-				}
-			}
-			if err := applyPreset(cmd.Flags(), &o.dreamOptions); err != nil {
+			if err := applyFromAndPreset(cmd.Flags(), &o.dreamOptions); err != nil {
 				return err
 			}
 			return runBatch(cmd.Context(), cmd.ErrOrStderr(), &o)
@@ -119,7 +111,7 @@ func (o *batchOptions) check() error {
 	if st, err := os.Stat(o.outDir); err == nil && !st.IsDir() {
 		return usagef("batch: -o %s is not a folder", o.outDir)
 	}
-	if filepath.Clean(o.inDir) == filepath.Clean(o.outDir) || atomicfile.SameFile(o.inDir, o.outDir) {
+	if samePath(o.inDir, o.outDir) {
 		return usagef("batch: -o %s is the folder of the photos: the dreams would be written among them", o.outDir)
 	}
 	switch o.format {

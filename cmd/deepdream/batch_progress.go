@@ -107,18 +107,7 @@ func (b *batchProgress) report(i int, p dream.Progress) {
 		desc = fmt.Sprintf("%d/%d photos ended, dreaming %s", b.ended, len(b.names), strings.Join(others, " "))
 	}
 	if writerIsTerminal(b.w) {
-		if b.bar == nil {
-			b.bar = progressbar.NewOptions(total,
-				progressbar.OptionSetWriter(b.w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(false),
-				progressbar.OptionThrottle(50*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(b.w) }),
-			)
-		} else if b.bar.GetMax() != total {
-			b.bar.ChangeMax(total)
-		}
+		b.bar = stepBar(b.bar, b.w, total)
 		b.bar.Describe(fmt.Sprintf("%s  eta %s", desc, eta.Round(time.Second)))
 		_ = b.bar.Set(done)
 		return

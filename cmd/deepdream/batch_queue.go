@@ -59,11 +59,7 @@ func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loade
 	if _, err := queue.DecodeTask(probe); err != nil {
 		return nil, usagef("batch: --nats: a worker would refuse these jobs: %v", err)
 	}
-	token := o.token
-	if token == "" {
-		token = os.Getenv("DEEPDREAM_NATS_TOKEN")
-	}
-	nc, err := connectNATS(o.nats, token, "batch")
+	nc, err := connectNATS(o.nats, natsToken(o.token), "batch")
 	if err != nil {
 		return nil, fmt.Errorf("batch: --nats: %w", err)
 	}
@@ -156,10 +152,7 @@ func (q *queueDreamer) peak(data []byte, req dream.Request) int64 {
 	if err != nil {
 		return 0
 	}
-	w, h := cfg.Width, cfg.Height
-	if s := max(w, h); req.MaxSize > 0 && s > req.MaxSize {
-		w, h = max(1, w*req.MaxSize/s), max(1, h*req.MaxSize/s)
-	}
+	w, h := dream.DreamSize(cfg.Width, cfg.Height, req.MaxSize)
 	plan, err := q.net.PlanBytes(w, h, req)
 	if err != nil {
 		return 0

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -43,13 +42,7 @@ func TestBatchResumesAfterSIGKILL(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "dreams")
 	args := append([]string{"batch", in, "-o", out}, batchArgs(model)...)
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "DEEPDREAM_TEST_MAIN=1")
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startMain(t, args...)
 	defer cmd.Process.Kill()
 	first := want[:2]
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {

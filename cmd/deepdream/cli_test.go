@@ -148,15 +148,24 @@ func writePNG(t testing.TB, dir string, w, h int) string {
 		}
 	}
 	path := filepath.Join(dir, "in.png")
+	savePNG(t, path, img)
+	return path
+}
+
+// savePNG writes img to a new PNG file at path.
+func savePNG(t testing.TB, path string, img image.Image) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	if err := png.Encode(f, img); err != nil {
+		f.Close()
 		t.Fatal(err)
 	}
-	return path
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestDreamWritesReproducibleFileWithParameters(t *testing.T) {

@@ -101,15 +101,7 @@ The same seed, model, input and flags give the same output on the same build.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.in = args[0]
-			if o.from != "" {
-				if err := applyRecord(cmd.Flags(), &o); err != nil {
-					return err
-				}
-				if err := fromSheet(cmd.Flags(), &o); err != nil {
-					return err
-				}
-			}
-			if err := applyPreset(cmd.Flags(), &o); err != nil {
+			if err := applyFromAndPreset(cmd.Flags(), &o); err != nil {
 				return err
 			}
 			return runDream(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), &o)
@@ -339,6 +331,26 @@ type dreamProgress struct {
 	bar   *progressbar.ProgressBar
 }
 
+// stepBar returns bar, made on w for steps if nil, else resized to
+// steps: the terminal bar of dream's, sweep's, batch's and the motion
+// commands' progress.
+func stepBar(bar *progressbar.ProgressBar, w io.Writer, steps int) *progressbar.ProgressBar {
+	if bar == nil {
+		return progressbar.NewOptions(steps,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionThrottle(50*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		)
+	}
+	if bar.GetMax() != steps {
+		bar.ChangeMax(steps)
+	}
+	return bar
+}
+
 func newDreamProgress(w io.Writer, quiet bool) *dreamProgress {
 	d := &dreamProgress{w: w, quiet: quiet}
 	return d
@@ -353,16 +365,7 @@ func (d *dreamProgress) report(p dream.Progress) {
 		desc = fmt.Sprintf("octave %d/%d %dx%d in %d tiles step %d/%d", p.Octave, p.Octaves, p.Width, p.Height, p.Tiles, p.Iteration, p.Iterations)
 	}
 	if writerIsTerminal(d.w) {
-		if d.bar == nil {
-			d.bar = progressbar.NewOptions(p.Steps,
-				progressbar.OptionSetWriter(d.w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(false),
-				progressbar.OptionThrottle(50*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(d.w) }),
-			)
-		}
+		d.bar = stepBar(d.bar, d.w, p.Steps)
 		d.bar.Describe(fmt.Sprintf("%s  eta %s", desc, p.ETA.Round(time.Second)))
 		_ = d.bar.Set(p.Step)
 		return

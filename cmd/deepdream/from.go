@@ -17,6 +17,21 @@ import (
 
 // dream --from: the record embedded in a previous dream as flags.
 
+// applyFromAndPreset reads --from's record, refusing a sweep's sheet
+// whose dream the flags do not choose (fromSheet), then --preset: what
+// dream, batch, zoom and video do with the command line before they run.
+func applyFromAndPreset(fs *pflag.FlagSet, o *dreamOptions) error {
+	if o.from != "" {
+		if err := applyRecord(fs, o); err != nil {
+			return err
+		}
+		if err := fromSheet(fs, o); err != nil {
+			return err
+		}
+	}
+	return applyPreset(fs, o)
+}
+
 // applyRecord reads the record of --from and takes every dream parameter
 // the command line does not give from it, held to the flags' bounds. The
 // model is recordModel's to find, once the output is known to be

@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/atomicfile"
 )
 
 // The flags of the commands that read photos (dream, classify, probe).
@@ -34,4 +36,11 @@ func pixelLimit(err error) error {
 		return fmt.Errorf("%w (--max-pixels raises the limit; --max-size does not lower it: the photo is decoded at full size before it is scaled down)", err)
 	}
 	return err
+}
+
+// samePath reports whether a and b name one file or folder: the same
+// path, whether or not it exists yet, or the same existing file
+// (atomicfile.SameFile).
+func samePath(a, b string) bool {
+	return filepath.Clean(a) == filepath.Clean(b) || atomicfile.SameFile(a, b)
 }

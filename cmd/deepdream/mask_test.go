@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -25,14 +24,7 @@ func writeMask(t *testing.T, path string, w, h int) (string, string) {
 			m.Pix[y*m.Stride+x] = 255
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, m); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	savePNG(t, path, m)
 	sum := sha256.Sum256(readFile(t, path))
 	return path, hex.EncodeToString(sum[:])
 }

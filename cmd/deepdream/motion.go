@@ -24,6 +24,7 @@ import (
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/internal/atomicfile"
+	"github.com/deepdream-go/deepdream/internal/recorded"
 	"github.com/deepdream-go/deepdream/video"
 )
 
@@ -70,7 +71,7 @@ func (o *motionOptions) prepareMotion(stderr io.Writer) error {
 			return usagef("%s: --work-dir %s is not a directory", o.command, o.workDir)
 		}
 		for _, p := range []string{o.in, o.out} {
-			if filepath.Clean(p) == filepath.Clean(o.workDir) || atomicfile.SameFile(p, o.workDir) {
+			if samePath(p, o.workDir) {
 				return usagef("%s: --work-dir %s is the input or the output: give a directory of its own", o.command, o.workDir)
 			}
 		}
@@ -91,32 +92,29 @@ func (o *motionOptions) prepareMotion(stderr io.Writer) error {
 // fileSHA256 returns the sha256 of the file at path, or of a directory's
 // frames (video.Frames): their names and contents, in order.
 func fileSHA256(path string) (string, error) {
-	h := sha256.New()
-	files := []string{path}
-	if st, err := os.Stat(path); err != nil {
+	st, err := os.Stat(path)
+	if err != nil {
 		return "", err
-	} else if st.IsDir() {
-		names, err := video.Frames(path)
-		if err != nil {
-			return "", err
-		}
-		files = files[:0]
-		for _, n := range names {
-			files = append(files, filepath.Join(path, n))
-		}
 	}
-	for _, p := range files {
-		if len(files) > 1 || p != path {
-			fmt.Fprintf(h, "%s\x00", filepath.Base(p))
-		}
-		f, err := os.Open(p)
+	if !st.IsDir() {
+		_, sum, err := recorded.HashFile(path)
+		return sum, err
+	}
+	names, err := video.Frames(path)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00", n)
+		f, err := os.Open(filepath.Join(path, n))
 		if err != nil {
 			return "", err
 		}
 		_, err = io.Copy(h, f)
 		f.Close()
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("reading %s: %w", f.Name(), err)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -449,18 +447,7 @@ func (d *motionDisplay) report(p dream.MotionProgress) {
 			fmt.Fprintf(d.w, "\r%s elapsed %s ", desc, p.Elapsed.Round(time.Second))
 			return
 		}
-		if d.bar == nil {
-			d.bar = progressbar.NewOptions(p.Steps,
-				progressbar.OptionSetWriter(d.w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(false),
-				progressbar.OptionThrottle(50*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(d.w) }),
-			)
-		} else if d.bar.GetMax() != p.Steps {
-			d.bar.ChangeMax(p.Steps)
-		}
+		d.bar = stepBar(d.bar, d.w, p.Steps)
 		d.bar.Describe(fmt.Sprintf("%s  eta %s", desc, eta))
 		_ = d.bar.Set(p.Step)
 		return

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,14 +46,8 @@ func TestMotionKilledResumes(t *testing.T) {
 			}
 			out, work := filepath.Join(base, "out"), filepath.Join(base, "work")
 			args := append(append([]string(nil), c.args...), "-o", out, "--work-dir", work)
-			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "DEEPDREAM_TEST_MAIN=1")
-			var stderr syncBuffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, &stderr, "frame 3 done")
+			cmd, stderr := startMain(t, args...)
+			waitFor(t, stderr, "frame 3 done")
 			cmd.Process.Kill()
 			if err := cmd.Wait(); err == nil {
 				t.Fatalf("the job ended before it was killed: make it longer; stderr:\n%s", stderr.String())

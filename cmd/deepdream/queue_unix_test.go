@@ -94,13 +94,8 @@ func TestWorkersSurviveAKill(t *testing.T) {
 	workers := map[string]*exec.Cmd{}
 	logs := map[string]*syncBuffer{}
 	for _, name := range []string{"wA", "wB"} {
-		w := exec.Command(os.Args[0], "worker", "--nats", natsURL, "--models", modelsDir, "--name", name, "--max-memory", "1G")
-		w.Env = append(os.Environ(), "DEEPDREAM_TEST_MAIN=1")
-		logs[name] = &syncBuffer{}
-		w.Stderr = logs[name]
-		if err := w.Start(); err != nil {
-			t.Fatal(err)
-		}
+		w, stderr := startMain(t, "worker", "--nats", natsURL, "--models", modelsDir, "--name", name, "--max-memory", "1G")
+		logs[name] = stderr
 		workers[name] = w
 		defer func() {
 			w.Process.Signal(syscall.SIGTERM)

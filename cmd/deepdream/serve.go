@@ -37,7 +37,7 @@ type serveOptions struct {
 	maxUpload  int64
 	maxPixels  int
 	jobTimeout time.Duration
-	maxMemory  string
+	mem        memoryFlag // --max-memory
 	allowHosts []string
 	onShutdown string
 	nats       string // "": embedded; "off": no NATS; else a URL
@@ -107,7 +107,7 @@ second signal cancels them.`,
 	f.Int64Var(&o.maxUpload, "max-upload", server.DefaultMaxUpload, "largest photo accepted, in bytes")
 	f.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse photos with more pixels than this")
 	f.DurationVar(&o.jobTimeout, "job-timeout", server.DefaultJobTimeout, "time limit of one dream")
-	f.StringVar(&o.maxMemory, "max-memory", "auto", "memory budget of the dreams, e.g. 4G or 512M (auto: half the RAM, or of the cgroup's limit, at most 3/4 of what is available)")
+	f.StringVar(&o.mem.value, "max-memory", "auto", "memory budget of the dreams, e.g. 4G or 512M (auto: half the RAM, or of the cgroup's limit, at most 3/4 of what is available)")
 	f.StringArrayVar(&o.allowHosts, "allow-host", nil, "a host name the page may be opened by besides localhost, IP addresses and --addr's host, repeatable")
 	f.StringVar(&o.onShutdown, "on-shutdown", "cancel", "what a shutdown does to running dreams: cancel or finish")
 	f.StringVar(&o.nats, "nats", "", "URL of a NATS server or cluster (comma-separated) to queue the jobs on instead of the embedded one; off: no NATS, dream in this process only")
@@ -138,14 +138,10 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	case o.jobTimeout <= 0:
 		return usagef("serve: --job-timeout %s: want a positive duration", o.jobTimeout)
 	}
-	maxMemory, how := server.DefaultMaxMemory()
-	if o.maxMemory != "auto" {
-		n, err := parseBytes(o.maxMemory)
-		if err != nil {
-			return usagef("serve: --max-memory %q: %v", o.maxMemory, err)
-		}
-		maxMemory, how = n, "--max-memory"
+	if err := o.mem.resolve("serve"); err != nil {
+		return err
 	}
+	maxMemory, how := o.mem.bytes, o.mem.how
 	for _, h := range o.allowHosts {
 		if h == "" || strings.ContainsAny(h, ":/[] ") {
 			return usagef("serve: --allow-host %q: want a host name, without a port", h)

@@ -30,10 +30,7 @@ type studioQueue struct {
 // share of the memory budget.
 func startQueue(ctx context.Context, stderr io.Writer, o *serveOptions, catalog []*server.Model, maxMemory int64, logf func(string, ...any)) (*studioQueue, error) {
 	q := &studioQueue{}
-	url, token := o.nats, o.natsToken
-	if token == "" {
-		token = os.Getenv("DEEPDREAM_NATS_TOKEN")
-	}
+	url, token := o.nats, natsToken(o.natsToken)
 	if url == "" {
 		e, err := queue.Embed(queue.EmbedOptions{Dir: filepath.Join(o.data, "nats"), Listen: o.natsListen, Token: token})
 		if err != nil {

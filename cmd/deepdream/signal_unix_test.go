@@ -34,6 +34,21 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// startMain starts this test binary as deepdream with args (TestMain
+// runs main when DEEPDREAM_TEST_MAIN is set), its stderr in the buffer
+// it returns.
+func startMain(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "DEEPDREAM_TEST_MAIN=1")
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stderr
+}
+
 // waitFor waits for s in b, failing after a minute (a hang, not a
 // measure of speed).
 func waitFor(t *testing.T, b *syncBuffer, s string) {
@@ -61,19 +76,13 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pipe.Close()
-	cmd := exec.Command(os.Args[0], "dream", photo, "-o", filepath.Join(dir, "o.png"), "--model", model)
-	cmd.Env = append(os.Environ(), "DEEPDREAM_TEST_MAIN=1")
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startMain(t, "dream", photo, "-o", filepath.Join(dir, "o.png"), "--model", model)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	defer cmd.Process.Kill()
-	waitFor(t, &stderr, "preprocessing settings not set") // the model is loaded: the photo is being read
+	waitFor(t, stderr, "preprocessing settings not set") // the model is loaded: the photo is being read
 	cmd.Process.Signal(os.Interrupt)
-	waitFor(t, &stderr, "interrupting (interrupt again to exit at once)")
+	waitFor(t, stderr, "interrupting (interrupt again to exit at once)")
 	cmd.Process.Signal(os.Interrupt)
 	select {
 	case err := <-done:

@@ -411,7 +411,7 @@ func (o *sweepOptions) keptPaths(cells []sweepCell) ([]string, error) {
 		if err := imageio.CheckOutput(o.in, path); err != nil {
 			return nil, usageError{err}
 		}
-		if filepath.Clean(path) == filepath.Clean(o.out) || atomicfile.SameFile(path, o.out) {
+		if samePath(path, o.out) {
 			return nil, usagef("sweep: the dream kept as %s would be written over the sheet -o %s", path, o.out)
 		}
 		if st != nil {
@@ -487,7 +487,7 @@ func sheetAxes(path string) ([]axis, error) {
 	return axes, nil
 }
 
-// fromSheet refuses dream --from a sweep's sheet unless the command line
+// fromSheet refuses --from a sweep's sheet unless the command line
 // gives every flag the sweep varied: the record holds the settings the
 // dreams share, and those flags choose one of them.
 func fromSheet(fs *pflag.FlagSet, o *dreamOptions) error {
@@ -502,8 +502,8 @@ func fromSheet(fs *pflag.FlagSet, o *dreamOptions) error {
 		}
 	}
 	if len(missing) > 0 {
-		return usagef("dream: --from %s: it is the sheet of a sweep; give %s to choose one of its dreams, or take a dream the sweep kept (--keep DIR)",
-			o.from, strings.Join(missing, " and "))
+		return usagef("%s: --from %s: it is the sheet of a sweep; give %s to choose one of its dreams, or take a dream the sweep kept (--keep DIR)",
+			o.command, o.from, strings.Join(missing, " and "))
 	}
 	return nil
 }
@@ -547,18 +547,7 @@ func (s *sweepProgress) report(p dream.Progress) {
 	desc := fmt.Sprintf("dream %d/%d %s octave %d/%d step %d/%d", s.cell+1, len(s.steps), strings.Join(s.labels[s.cell], " "),
 		p.Octave, p.Octaves, p.Iteration, p.Iterations)
 	if writerIsTerminal(s.w) {
-		if s.bar == nil {
-			s.bar = progressbar.NewOptions(total,
-				progressbar.OptionSetWriter(s.w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(false),
-				progressbar.OptionThrottle(50*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(s.w) }),
-			)
-		} else if s.bar.GetMax() != total {
-			s.bar.ChangeMax(total)
-		}
+		s.bar = stepBar(s.bar, s.w, total)
 		s.bar.Describe(fmt.Sprintf("%s  eta %s", desc, eta.Round(time.Second)))
 		_ = s.bar.Set(s.done + p.Step)
 		return

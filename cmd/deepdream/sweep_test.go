@@ -120,6 +120,10 @@ func TestSweepSheetHasTheGridAndLabels(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, "sheet of a sweep; give --layer (inception_3b/output or inception_4c/output:1,2) to choose") {
 		t.Errorf("dream --from the sheet without --layer: exit %d, %s", code, errOut)
 	}
+	code, _, errOut = cli(t, ctx, "zoom", photo, "-o", filepath.Join(dir, "zoom.gif"), "--frames", "2", "--from", sheet, "--model", model, "--iterations", "2", "-q")
+	if code != exitUsage || !strings.Contains(errOut, "zoom: --from "+sheet+": it is the sheet of a sweep; give --layer") {
+		t.Errorf("zoom --from the sheet without --layer: exit %d, %s", code, errOut)
+	}
 	code, _, errOut = cli(t, ctx, "dream", photo, "-o", again, "--from", sheet, "--model", model, "--iterations", "2", "--layer", "inception_3b/output", "-q")
 	if code != 0 || !bytes.Equal(readFile(t, again), readFile(t, kept[2])) {
 		t.Errorf("dream --from the sheet with its flags: exit %d, %s; want dream 3 again", code, errOut)

@@ -70,12 +70,7 @@ it stopped. Ctrl-C leaves no partial output.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.in = args[0]
-			if o.from != "" {
-				if err := applyRecord(cmd.Flags(), &o.dreamOptions); err != nil {
-					return err
-				}
-			}
-			if err := applyPreset(cmd.Flags(), &o.dreamOptions); err != nil {
+			if err := applyFromAndPreset(cmd.Flags(), &o.dreamOptions); err != nil {
 				return err
 			}
 			if cmd.Flags().Changed("fps") {

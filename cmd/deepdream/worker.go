@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ type workerOptions struct {
 	token     string
 	modelsDir string
 	name      string
-	maxMemory string
+	mem       memoryFlag // --max-memory
 }
 
 func newWorkerCmd() *cobra.Command {
@@ -56,7 +57,7 @@ the job goes to another worker once its lease (the studio's --ack-wait) runs out
 	f.StringVar(&o.token, "token", "", "the NATS server's token, as 'deepdream serve' printed it (default: $DEEPDREAM_NATS_TOKEN)")
 	f.StringVar(&o.modelsDir, "models", "", "directory of .onnx models, looked for by sha256 before the cache")
 	f.StringVar(&o.name, "name", "", "name of this worker in the studio's jobs (default: HOST/PID)")
-	f.StringVar(&o.maxMemory, "max-memory", "auto", "memory a dream may take here, e.g. 4G (auto: half the RAM, or of the cgroup's limit)")
+	f.StringVar(&o.mem.value, "max-memory", "auto", "memory a dream may take here, e.g. 4G (auto: half the RAM, or of the cgroup's limit)")
 	return cmd
 }
 
@@ -64,17 +65,10 @@ func runWorker(ctx context.Context, stderr io.Writer, o *workerOptions) error {
 	if o.nats == "" {
 		return usagef("worker: --nats URL is required (deepdream serve prints it)")
 	}
-	budget, _ := server.DefaultMaxMemory()
-	if o.maxMemory != "auto" {
-		n, err := parseBytes(o.maxMemory)
-		if err != nil {
-			return usagef("worker: --max-memory %q: %v", o.maxMemory, err)
-		}
-		budget = n
+	if err := o.mem.resolve("worker"); err != nil {
+		return err
 	}
-	if o.token == "" {
-		o.token = os.Getenv("DEEPDREAM_NATS_TOKEN")
-	}
+	o.token = natsToken(o.token)
 	if o.name == "" {
 		host, _ := os.Hostname()
 		o.name = fmt.Sprintf("%s/%d", host, os.Getpid())
@@ -85,8 +79,17 @@ func runWorker(ctx context.Context, stderr io.Writer, o *workerOptions) error {
 	}
 	defer nc.Close()
 	logger := log.New(stderr, "deepdream: ", log.LstdFlags)
-	w := &queue.Worker{Name: o.name, Budget: budget, Network: filesBySHA(o.modelsDir, logger.Printf), Logf: logger.Printf}
+	w := &queue.Worker{Name: o.name, Budget: o.mem.bytes, Network: filesBySHA(o.modelsDir, logger.Printf), Logf: logger.Printf}
 	return w.Run(ctx, nc)
+}
+
+// natsToken is a --token flag's value, or $DEEPDREAM_NATS_TOKEN when it
+// is empty.
+func natsToken(flag string) string {
+	if flag == "" {
+		return os.Getenv("DEEPDREAM_NATS_TOKEN")
+	}
+	return flag
 }
 
 // connectNATS connects to a NATS server (or a cluster, URLs separated by
@@ -105,12 +108,15 @@ func connectNATS(url, token, name string) (*nats.Conn, error) {
 
 // filesBySHA finds a job's model by its sha256: a registry model in dir
 // or the cache (downloaded into the cache if missing), else an .onnx file
-// of dir whose sha256 is the job's (hashed once). It opens each model
-// once.
+// of dir whose sha256 is the job's (a file hashed again only when its
+// size or time changed: one copied there after the worker started is
+// found by the next job that asks for it). It opens each
+// model once.
 func filesBySHA(dir string, logf func(string, ...any)) func(context.Context, dream.Record) (*dream.Network, error) {
 	var mu sync.Mutex
 	nets := map[string]*dream.Network{}
-	var hashed map[string]string // sha256 → path, of dir's .onnx files
+	hashed := map[string]string{} // sha256 → path, of dir's .onnx files
+	seen := map[string]string{}   // path → size and time, of the files of dir hashed
 	return func(ctx context.Context, rec dream.Record) (*dream.Network, error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -151,12 +157,20 @@ func filesBySHA(dir string, logf func(string, ...any)) func(context.Context, dre
 			}
 			return open(&e, path)
 		}
-		if hashed == nil && dir != "" {
-			hashed = map[string]string{}
+		if dir != "" { // the files copied there since are hashed too
 			files, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
 			for _, p := range files {
+				st, err := os.Stat(p)
+				if err != nil {
+					continue
+				}
+				stamp := fmt.Sprint(st.Size(), st.ModTime())
+				if seen[p] == stamp {
+					continue // hashed as it is
+				}
+				maps.DeleteFunc(hashed, func(_, q string) bool { return q == p }) // its old sum
 				if _, s, err := models.HashFile(p); err == nil {
-					hashed[s] = p
+					hashed[s], seen[p] = p, stamp
 				}
 			}
 		}
