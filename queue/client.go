@@ -29,7 +29,7 @@ type Client struct {
 	cfg Config
 
 	mu       sync.Mutex
-	watching map[string]func(Event)
+	watching map[string]*watch
 
 	stop     context.CancelFunc
 	done     chan struct{}
@@ -74,7 +74,7 @@ func Attach(ctx context.Context, nc *nats.Conn, cfg Config) (*Client, error) {
 
 // newClient starts following the jobs of the queue of h.
 func newClient(nc *nats.Conn, h *handles, cfg Config) (*Client, error) {
-	c := &Client{nc: nc, h: h, cfg: cfg, watching: map[string]func(Event){}, done: make(chan struct{})}
+	c := &Client{nc: nc, h: h, cfg: cfg, watching: map[string]*watch{}, done: make(chan struct{})}
 	wctx, stop := context.WithCancel(context.Background())
 	w, err := h.kv.WatchAll(wctx, jetstream.UpdatesOnly())
 	if err != nil {
@@ -106,18 +106,48 @@ func (c *Client) follow(w jetstream.KeyWatcher) {
 		}
 		var st State
 		if json.Unmarshal(e.Value(), &st) == nil {
-			c.tell(Event{ID: e.Key(), State: &st})
+			c.tellState(e.Key(), st, e.Revision())
 		}
 	}
 }
 
-func (c *Client) tell(e Event) {
+// watch is the watcher of a job: its function, and the revision of the
+// last State it was given.
+type watch struct {
+	mu  sync.Mutex // held while fn runs: a job's events come one at a time
+	fn  func(Event)
+	rev uint64
+}
+
+func (c *Client) watcher(id string) *watch {
 	c.mu.Lock()
-	fn := c.watching[e.ID]
-	c.mu.Unlock()
-	if fn != nil {
-		fn(e)
+	defer c.mu.Unlock()
+	return c.watching[id]
+}
+
+func (c *Client) tell(e Event) {
+	if w := c.watcher(e.ID); w != nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.fn(e)
 	}
+}
+
+// tellState gives a job's watcher a State at revision rev, unless it had
+// that one or a later one already (Follow reads the State while the
+// watch of the bucket may bring the same change).
+func (c *Client) tellState(id string, st State, rev uint64) {
+	w := c.watcher(id)
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if rev <= w.rev {
+		return
+	}
+	w.rev = rev
+	w.fn(Event{ID: id, State: &st})
 }
 
 // Close stops following the jobs; it closes no connection.
@@ -145,7 +175,7 @@ func (c *Client) Submit(ctx context.Context, t Task, files map[string][]byte, fn
 			}
 		}
 		c.mu.Lock()
-		c.watching[t.ID] = fn
+		c.watching[t.ID] = &watch{fn: fn}
 		c.mu.Unlock()
 		if err = c.submit(ctx, t, files); err == nil || ctx.Err() != nil {
 			break
@@ -165,9 +195,23 @@ const submitAttempts = 3
 // caller's context has ended (a cancelled submission's files go too).
 const cleanupTime = 10 * time.Second
 
+// submit stores the job's files and its task (the object <id>/task: the
+// stream's message goes once a worker acknowledges it, and a job done
+// while its submitter was away must still be known by Pending), then
+// its State, then queues it.
 func (c *Client) submit(ctx context.Context, t Task, files map[string][]byte) error {
 	if files["photo"] == nil {
 		return fmt.Errorf("queue: job %s has no photo", t.ID)
+	}
+	if _, ok := files["task"]; ok {
+		return fmt.Errorf("queue: job %s: a file may not be called task", t.ID)
+	}
+	task, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("queue: job %s: %w", t.ID, err)
+	}
+	if _, err := c.h.files.PutBytes(ctx, taskObject(t.ID), task); err != nil {
+		return fmt.Errorf("queue: job %s: storing its task: %w", t.ID, err)
 	}
 	for name, data := range files {
 		obj := photoObject(t.ID)
@@ -182,14 +226,130 @@ func (c *Client) submit(ctx context.Context, t Task, files map[string][]byte) er
 	if _, err := c.h.kv.Create(ctx, t.ID, data); err != nil {
 		return fmt.Errorf("queue: job %s: state: %w", t.ID, err)
 	}
-	task, err := json.Marshal(t)
-	if err != nil {
-		return fmt.Errorf("queue: job %s: %w", t.ID, err)
-	}
-	if _, err := c.h.js.Publish(ctx, jobSubject+t.ID, task, jetstream.WithMsgID(t.ID)); err != nil {
-		return fmt.Errorf("queue: job %s: %w", t.ID, err)
+	return c.publish(ctx, t.ID, task)
+}
+
+// publish queues a job's task for the workers; a task sent again within
+// the stream's duplicate window is dropped by JetStream.
+func (c *Client) publish(ctx context.Context, id string, task []byte) error {
+	if _, err := c.h.js.Publish(ctx, jobSubject+id, task, jetstream.WithMsgID(id)); err != nil {
+		return fmt.Errorf("queue: job %s: %w", id, err)
 	}
 	return nil
+}
+
+// Pending is a job the queue holds (until a Client Forgets it): its
+// State, and its Task as submitted, Client part included.
+type Pending struct {
+	State State
+	// Task is nil for a job stored without one (by a version of this
+	// package that kept none, or whose submission stopped midway).
+	Task *Task
+}
+
+// Pending lists the jobs the queue holds, whoever submitted them and
+// whatever their State: a client restarted after a crash takes its own
+// back (by Task.Client) with Follow.
+func (c *Client) Pending(ctx context.Context) ([]Pending, error) {
+	keys, err := c.h.kv.Keys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: listing %s: %w", jobsBucket, err)
+	}
+	var out []Pending
+	for _, id := range keys {
+		st, _, ok, err := c.h.state(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue // forgotten meanwhile
+		}
+		p := Pending{State: st}
+		data, err := c.h.files.GetBytes(ctx, taskObject(id))
+		switch {
+		case errors.Is(err, jetstream.ErrObjectNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("queue: job %s: task: %w", id, err)
+		default:
+			t, err := DecodeTask(data)
+			if err != nil {
+				return nil, fmt.Errorf("queue: job %s: object %s: %w", id, taskObject(id), err)
+			}
+			if t.ID != id {
+				return nil, fmt.Errorf("queue: job %s: object %s is the task of job %q", id, taskObject(id), t.ID)
+			}
+			p.Task = &t
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Follow calls fn with each change of a job the queue holds until
+// Forget, as Submit does, starting with its State now: a job that ended
+// while nobody followed it is seen at once. A job still queued whose
+// task is not in the stream (its submitter stopped between storing its
+// State and queueing it) is queued again. It is for a client taking
+// back the jobs it submitted before a restart (Pending).
+func (c *Client) Follow(ctx context.Context, id string, fn func(Event)) error {
+	w := &watch{fn: fn}
+	c.mu.Lock()
+	c.watching[id] = w
+	c.mu.Unlock()
+	st, rev, ok, err := c.h.state(ctx, id)
+	if err == nil && !ok {
+		err = fmt.Errorf("queue: job %s: no such job (forgotten, or its state expired)", id)
+	}
+	if err == nil && st.State == Queued {
+		err = c.requeue(ctx, id)
+	}
+	if err != nil {
+		c.mu.Lock()
+		if c.watching[id] == w {
+			delete(c.watching, id)
+		}
+		c.mu.Unlock()
+		return err
+	}
+	c.tellState(id, st, rev)
+	return nil
+}
+
+// requeue queues a queued job's task again unless the stream holds it.
+func (c *Client) requeue(ctx context.Context, id string) error {
+	stream, err := c.h.js.Stream(ctx, streamName)
+	if err != nil {
+		return fmt.Errorf("queue: job %s: stream %s: %w", id, streamName, err)
+	}
+	_, err = stream.GetLastMsgForSubject(ctx, jobSubject+id)
+	if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		if err != nil {
+			return fmt.Errorf("queue: job %s: looking for its task in %s: %w", id, streamName, err)
+		}
+		return nil
+	}
+	task, err := c.h.files.GetBytes(ctx, taskObject(id))
+	if err != nil {
+		return fmt.Errorf("queue: job %s: task: %w", id, err)
+	}
+	return c.publish(ctx, id, task)
+}
+
+// File returns a file of a job as submitted: "photo", or an image by its
+// name (Task.Images).
+func (c *Client) File(ctx context.Context, id, name string) ([]byte, error) {
+	obj := photoObject(id)
+	if name != "photo" {
+		obj = imageObject(id, name)
+	}
+	data, err := c.h.files.GetBytes(ctx, obj)
+	if err != nil {
+		return nil, fmt.Errorf("queue: job %s: %s: %w", id, name, err)
+	}
+	return data, nil
 }
 
 // Cancel ends a job that has not ended: a waiting one is not started, a

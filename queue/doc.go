@@ -13,7 +13,9 @@
 //	KV      dream-workers each worker's announcement (WorkerInfo), kept
 //	                      while it lives (a TTL it renews)
 //	objects dream-files   a job's files: <id>/photo and <id>/<image name>,
-//	                      and its result <id>/result.<attempt>
+//	                      its Task as submitted <id>/task (the stream's
+//	                      message goes at the ack), and its result
+//	                      <id>/result.<attempt>
 //	subject dream.progress.<id>  Progress of a running job (core NATS)
 //	subject dream.cancel.<id>    asks the worker running it to stop
 //
@@ -33,5 +35,10 @@
 //
 // The Client watches the States and the progress, and the caller (the
 // studio) takes the result, stores it (in the gallery, idempotent on the
-// job ID) and then Forgets the job: its files and State go.
+// job ID) and then Forgets the job: its files and State go. A client
+// that went away before (a crash, a restart) leaves its jobs in the
+// queue; the next one lists them (Pending: each State with its Task, and
+// Task.Client, what the submitter kept with it) and takes back its own
+// with Follow, which gives the State at once: a job that ended meanwhile
+// is collected as if followed all along.
 package queue

@@ -87,6 +87,10 @@ type Task struct {
 	MaxPixels   int           `json:"max_pixels"`
 	Timeout     time.Duration `json:"timeout"`      // the dream's time limit
 	MaxAttempts int           `json:"max_attempts"` // starts before it fails
+	// Client is what the submitter keeps with the job, passed through
+	// untouched (workers ignore it): what it needs to take the job back
+	// after a restart (Client.Pending).
+	Client json.RawMessage `json:"client,omitempty"`
 }
 
 // Job states, as State.State says them.
@@ -230,7 +234,9 @@ func (h *handles) update(ctx context.Context, id string, st State, rev uint64) (
 	return h.kv.Update(ctx, id, data, rev)
 }
 
-// photoObject, imageObject and resultObject name a job's files.
+// photoObject, imageObject, taskObject and resultObject name a job's
+// files.
 func photoObject(id string) string               { return id + "/photo" }
+func taskObject(id string) string                { return id + "/task" }
 func imageObject(id, name string) string         { return id + "/" + name }
 func resultObject(id string, attempt int) string { return fmt.Sprintf("%s/result.%d", id, attempt) }

@@ -228,12 +228,12 @@ func TestBudgetAndCancelAndMissingModel(t *testing.T) {
 	running := make(chan struct{})
 	var once sync.Once
 	c.mu.Lock()
-	c.watching["long"] = func(e Event) {
+	c.watching["long"] = &watch{fn: func(e Event) {
 		if e.Progress != nil {
 			once.Do(func() { close(running) })
 		}
 		l.watch(e)
-	}
+	}}
 	c.mu.Unlock()
 	runWorkers(t, 1, 1<<30, e.URL)
 	select {
