@@ -86,6 +86,9 @@ type job struct {
 	// estimate is the dream's peak wherever it runs (peak is 0 when a
 	// remote worker dreams it).
 	estimate int64
+	// task is the task of a job taken back from the queue after a
+	// restart (takeBack): its files stay there until it is kept.
+	task *jobqueue.Task
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -247,7 +250,7 @@ func (s *Server) keep(j *job, rec dream.Record, files map[string][]byte, file []
 		return Status{Result: "/api/jobs/" + j.id + "/result"}, nil
 	}
 	if s.gallery.get(j.id) != nil {
-		return Status{Entry: j.id, Result: "/api/gallery/" + j.id + "/result.png"}, nil
+		return inGallery(j.id), nil
 	}
 	b := out.Bounds()
 	e := &Entry{
@@ -258,7 +261,12 @@ func (s *Server) keep(j *job, rec dream.Record, files map[string][]byte, file []
 		s.logf("job %s: %v", j.id, err)
 		return Status{}, fmt.Errorf("the dream could not be saved in the gallery: %s", withoutPath(err))
 	}
-	return Status{Entry: e.ID, Result: "/api/gallery/" + e.ID + "/result.png"}, nil
+	return inGallery(e.ID), nil
+}
+
+// inGallery is the status of a job kept in the gallery as entry id.
+func inGallery(id string) Status {
+	return Status{Entry: id, Result: "/api/gallery/" + id + "/result.png"}
 }
 
 // unreadable is the error of a job for the page: a file whose data turns

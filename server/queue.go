@@ -164,6 +164,18 @@ func (q *queue) push(j *job, r *reservation) error {
 	return nil
 }
 
+// adopt takes in a job sent to the queue's workers before a restart
+// (Server.takeBack): it is running at once, beyond the queue's bound (it
+// is queued elsewhere), and its files are not held here.
+func (q *queue) adopt(j *job) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.seq++
+	j.seq, j.onChange = q.seq, q.changed
+	q.running = append(q.running, j)
+	q.jobs[j.id] = j
+}
+
 // refusal says why no job can be queued now, or nil; q.mu is held.
 func (q *queue) refusal() error {
 	switch {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"github.com/deepdream-go/deepdream/dream"
@@ -16,33 +17,19 @@ import (
 // shutdown must not hang on a NATS server gone).
 const remoteCancelWait = 10 * time.Second
 
-// runRemote sends a job to the workers of Config.Remote, follows it to
-// its end and keeps its result as run does; then the queue forgets it.
-// A cancel (the page's, or a shutdown's) is passed on to the worker.
+// runRemote sends a job to the workers of Config.Remote, with what the
+// studio needs to take it back after a restart (remoteTags), and follows
+// it (followRemote).
 func (s *Server) runRemote(j *job) {
-	remote := s.cfg.Remote
 	t := jobqueue.Task{ID: j.id, Record: j.record, Peak: j.estimate, MaxPixels: s.cfg.MaxPixels, Timeout: s.cfg.JobTimeout}
+	t.Client, _ = json.Marshal(s.remoteTags(j))
 	files := map[string][]byte{"photo": j.original}
 	for _, u := range j.images {
 		t.Images = append(t.Images, u.name())
 		files[u.name()] = u.data
 	}
-	// States are few and must all arrive; progress may be dropped.
-	states := make(chan jobqueue.State, 16)
-	progress := make(chan jobqueue.Progress, 1)
-	watch := func(e jobqueue.Event) {
-		switch {
-		case e.State != nil:
-			states <- *e.State
-		case e.Progress != nil:
-			select {
-			case progress <- *e.Progress:
-			default:
-			}
-		}
-	}
-	bg := context.WithoutCancel(j.ctx)
-	if err := remote.Submit(j.ctx, t, files, watch); err != nil {
+	w := newRemoteWatch()
+	if err := s.cfg.Remote.Submit(j.ctx, t, files, w.watch); err != nil {
 		s.logf("job %s: %v", j.id, err)
 		s.q.finish(j, func(x *Status) {
 			x.State, x.Error = stateFailed, "the job could not be sent to the workers; the studio's log says why"
@@ -52,11 +39,50 @@ func (s *Server) runRemote(j *job) {
 		})
 		return
 	}
+	s.followRemote(j, w)
+}
+
+// remoteWatch passes the events of a job on the queue to followRemote:
+// states are few and must all arrive; progress may be dropped.
+type remoteWatch struct {
+	states   chan jobqueue.State
+	progress chan jobqueue.Progress
+}
+
+func newRemoteWatch() *remoteWatch {
+	return &remoteWatch{states: make(chan jobqueue.State, 16), progress: make(chan jobqueue.Progress, 1)}
+}
+
+func (w *remoteWatch) watch(e jobqueue.Event) {
+	switch {
+	case e.State != nil:
+		w.states <- *e.State
+	case e.Progress != nil:
+		select {
+		case w.progress <- *e.Progress:
+		default:
+		}
+	}
+}
+
+// followRemote follows a job on the queue to its end and keeps its
+// result as run does; then the queue forgets it. A cancel (the page's, a
+// group's) is passed on to the worker; so is a shutdown's with
+// Config.CancelRemote, else the job is left on the queue, for the
+// studio's next start to take back.
+func (s *Server) followRemote(j *job, w *remoteWatch) {
+	remote := s.cfg.Remote
+	bg := context.WithoutCancel(j.ctx)
+	forget := true
 	defer func() {
+		if !forget {
+			return
+		}
 		if err := remote.Forget(bg, j.id); err != nil {
 			s.logf("job %s: %v", j.id, err)
 		}
 	}()
+	states, progress := w.states, w.progress
 	cancelled := j.ctx.Done()
 	var giveUp <-chan time.Time // after a cancel the queue does not confirm
 	for {
@@ -64,6 +90,11 @@ func (s *Server) runRemote(j *job) {
 		case p := <-progress:
 			j.show(p)
 		case <-cancelled:
+			if s.jobsCtx.Err() != nil && !s.cfg.CancelRemote {
+				s.logf("job %s left on the queue for the studio's next start", j.id)
+				forget = false
+				return
+			}
 			cancelled = nil // once; the job's end comes as a state
 			giveUp = time.After(remoteCancelWait)
 			if _, err := remote.Cancel(bg, j.id); err != nil {
@@ -99,6 +130,16 @@ func (s *Server) keepRemote(j *job, st jobqueue.State) {
 		s.q.finish(j, func(x *Status) {
 			x.State, x.Error = stateFailed, "the dream's result could not be kept: "+withoutPath(err)
 		})
+	}
+	if j.keep && s.gallery.get(j.id) != nil { // kept before a restart, not forgotten then
+		s.logf("job %s was kept in the gallery already", j.id)
+		kept := inGallery(j.id)
+		s.q.finish(j, func(x *Status) { x.State, x.Entry, x.Result = stateDone, kept.Entry, kept.Result })
+		return
+	}
+	if err := s.fetchTakenBack(j); err != nil {
+		fail(err)
+		return
 	}
 	file, err := s.cfg.Remote.Result(context.WithoutCancel(j.ctx), j.id, st)
 	if err != nil {

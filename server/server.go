@@ -67,8 +67,14 @@ type Config struct {
 	// instead of dreaming them here (Workers is then ignored): up to Queue
 	// jobs are sent at once, as many more wait here. MaxMemory still
 	// bounds the largest dream accepted; the workers' budgets decide
-	// which of them takes it.
+	// which of them takes it. New takes back the jobs a studio on the
+	// same data directory left on the queue (takeBack).
 	Remote *jobqueue.Client
+	// CancelRemote makes Close cancel the jobs sent to Remote, as it
+	// cancels its own. By default Close leaves them on the queue: the
+	// workers go on dreaming them, and the studio's next start takes
+	// them back.
+	CancelRemote bool
 }
 
 // Server is the web studio: the page, its API, the job queue and the
@@ -81,6 +87,9 @@ type Server struct {
 	q        *queue
 	gallery  *gallery
 	mux      *http.ServeMux
+	// id tells this studio's jobs on a queue other clients share
+	// (studioID).
+	id string
 
 	jobsCtx    context.Context
 	cancelJobs context.CancelFunc
@@ -150,6 +159,9 @@ func New(cfg Config) (*Server, error) {
 	for _, sk := range g.skipped {
 		s.logf("gallery: skipping %s: %s", filepath.Join(g.dir, sk.Name), sk.Reason)
 	}
+	if s.id, err = studioID(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	s.routes()
 	s.jobsCtx, s.cancelJobs = context.WithCancel(context.Background())
 	for i := range cfg.Workers {
@@ -166,6 +178,9 @@ func New(cfg Config) (*Server, error) {
 			}
 		}()
 	}
+	if cfg.Remote != nil {
+		s.takeBack()
+	}
 	return s, nil
 }
 
@@ -174,7 +189,9 @@ func (s *Server) logf(format string, args ...any) { s.cfg.Logf(format, args...) 
 // Close stops the studio: it takes no new dreams, cancels the waiting
 // ones, then either cancels the running ones (finish false: they stop
 // within a step and write nothing) or lets them finish into the gallery,
-// and ends the event streams. It returns when no job runs any more.
+// and ends the event streams. It returns when no job runs any more. The
+// jobs sent to Config.Remote it would cancel it leaves on the queue for
+// the next start, unless Config.CancelRemote.
 func (s *Server) Close(finish bool) {
 	s.closeOnce.Do(func() {
 		s.q.close()
@@ -187,8 +204,9 @@ func (s *Server) Close(finish bool) {
 	})
 }
 
-// CancelRunning cancels the running dreams, e.g. on a second interrupt
-// while Close(true) waits for them.
+// CancelRunning cancels the running dreams (or leaves those on the
+// queue, as Close does), e.g. on a second interrupt while Close(true)
+// waits for them.
 func (s *Server) CancelRunning() { s.cancelJobs() }
 
 // Running reports how many dreams are running.
@@ -335,20 +353,26 @@ func (s *Server) newJob(f *form) (*job, error) {
 	if s.cfg.Remote != nil {
 		peak = 0 // dreamed elsewhere: only its files take memory here
 	}
-	j := &job{
-		id: newID(), model: m,
-		record:   dream.Record{Version: s.cfg.Version, Model: m.Name, ModelSHA256: m.Entry.SHA256, Request: req},
-		original: photo, format: format, images: f.images, keep: f.get("gallery") != "0",
-		fileBytes: mem.fileBytes(), peak: peak, estimate: estimate,
-		changed: make(chan struct{}),
-	}
+	rec := dream.Record{Version: s.cfg.Version, Model: m.Name, ModelSHA256: m.Entry.SHA256, Request: req}
+	j := s.makeJob(newID(), m, rec, tags, f.get("gallery") != "0", format, time.Now())
+	j.original, j.images = photo, f.images
+	j.fileBytes, j.peak, j.estimate = mem.fileBytes(), peak, estimate
+	return j, nil
+}
+
+// makeJob makes a queued job of rec for m (nil: a job taken back whose
+// model the studio no longer offers), its status said by tags; keep says
+// whether its result goes to the gallery, format is the photo's.
+func (s *Server) makeJob(id string, m *Model, rec dream.Record, tags jobTags, keep bool, format string, created time.Time) *job {
+	j := &job{id: id, model: m, record: rec, format: format, keep: keep, changed: make(chan struct{})}
 	j.ctx, j.cancel = context.WithCancel(s.jobsCtx)
+	req := rec.Request
 	j.status = Status{
 		ID: j.id, State: stateQueued, Kind: tags.kind, Group: tags.group, Owner: tags.owner,
-		Created: time.Now().UTC().Truncate(time.Millisecond), Model: m.Name, Layers: req.Layers, Gallery: j.keep,
+		Created: created.UTC().Truncate(time.Millisecond), Model: rec.Model, Layers: req.Layers, Gallery: keep,
 		Octaves: req.Octaves, Iterations: req.Iterations, Steps: req.Octaves * req.Iterations,
 	}
-	return j, nil
+	return j
 }
 
 // loadModel opens m on first use; why it cannot be goes to the log, the

@@ -100,6 +100,16 @@ func (u *upload) name() string {
 	return u.key + "." + ext
 }
 
+// uploaded is the upload that name (upload.name) calls: an image of a
+// job taken back from the queue.
+func uploaded(name string, data []byte) *upload {
+	key, ext, _ := strings.Cut(name, ".")
+	if ext == "jpg" {
+		ext = "jpeg"
+	}
+	return &upload{key: key, data: data, format: ext}
+}
+
 // image returns the upload of the field key, or nil.
 func (f *form) image(key string) *upload {
 	for _, u := range f.images {

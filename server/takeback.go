@@ -1,0 +1,185 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/deepdream-go/deepdream/internal/atomicfile"
+	jobqueue "github.com/deepdream-go/deepdream/queue"
+)
+
+// remoteTags are what the studio keeps with a job it sends to the queue
+// (queue.Task.Client), beyond the task itself: what it needs to take the
+// job back after a restart.
+type remoteTags struct {
+	// Studio is the studio's ID (studioID): a queue may be shared with
+	// other studios, and with deepdream batch.
+	Studio  string    `json:"studio"`
+	Kind    string    `json:"kind"`
+	Group   string    `json:"group,omitempty"`
+	Owner   string    `json:"owner,omitempty"`
+	Gallery bool      `json:"gallery"`
+	Format  string    `json:"format"` // the photo's, for its gallery entry
+	Created time.Time `json:"created"`
+}
+
+// remoteTags returns the tags of j.
+func (s *Server) remoteTags(j *job) remoteTags {
+	st, _, _, _ := j.snapshot()
+	return remoteTags{Studio: s.id, Kind: st.Kind, Group: st.Group, Owner: st.Owner, Gallery: j.keep, Format: j.format, Created: st.Created}
+}
+
+// studioIDFile, in the data directory, holds the studio's ID.
+const studioIDFile = "studio-id"
+
+// studioID returns the ID of the studio of dataDir, made on its first
+// start: the jobs it sends to a queue carry it, and only the studio of
+// the same data directory takes them back.
+func studioID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, studioIDFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		id := newID()
+		if err := atomicfile.WriteBytes(path, []byte(id+"\n")); err != nil {
+			return "", fmt.Errorf("server: %w", err)
+		}
+		return id, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("server: %w", err)
+	}
+	id := strings.TrimSpace(string(data))
+	if !validID.MatchString(id) {
+		return "", fmt.Errorf("server: %s: %q is not a studio ID (16 hex digits): remove the file, and the jobs the studio left on its queue are not taken back", path, id)
+	}
+	return id, nil
+}
+
+// takeBackTime bounds the listing of the jobs on the queue at start.
+const takeBackTime = 30 * time.Second
+
+// takeBack takes back the jobs this studio sent to the queue before it
+// stopped (a crash, a restart): each is listed in the jobs, with its
+// kind, group and owner (the page that sent it finds it again), and is
+// followed as if sent now. A job that ended meanwhile is kept or
+// reported at once; one whose model the studio no longer offers fails.
+// Other clients' jobs are left alone.
+func (s *Server) takeBack() {
+	ctx, cancel := context.WithTimeout(context.Background(), takeBackTime)
+	defer cancel()
+	pending, err := s.cfg.Remote.Pending(ctx)
+	if err != nil {
+		s.logf("the jobs left on the queue are not taken back: %v", err)
+		return
+	}
+	type mine struct {
+		task *jobqueue.Task
+		tags remoteTags
+		st   jobqueue.State
+	}
+	var jobs []mine
+	others := 0
+	for _, p := range pending {
+		var tags remoteTags
+		if p.Task == nil || json.Unmarshal(p.Task.Client, &tags) != nil || tags.Studio != s.id {
+			others++
+			continue
+		}
+		jobs = append(jobs, mine{p.Task, tags, p.State})
+	}
+	if others > 0 {
+		s.logf("%d job(s) on the queue are not this studio's: left to their clients", others)
+	}
+	slices.SortFunc(jobs, func(a, b mine) int { return cmp.Compare(a.tags.Created.UnixNano(), b.tags.Created.UnixNano()) })
+	for _, m := range jobs {
+		t, tags := m.task, m.tags
+		model := s.modelOf(t.Record.ModelSHA256, t.Record.Model)
+		j := s.makeJob(t.ID, model, t.Record, jobTags{kind: tags.Kind, group: tags.Group, owner: tags.Owner}, tags.Gallery, tags.Format, tags.Created)
+		j.task, j.estimate = t, t.Peak
+		s.q.adopt(j)
+		if model == nil {
+			s.logf("job %s taken back from the queue (%s, %s): its model %s (sha256 %s) is not in this studio", j.id, m.st.State, tags.Kind, t.Record.Model, t.Record.ModelSHA256)
+			s.workers.Go(func() { s.dropTakenBack(j) })
+			continue
+		}
+		s.logf("job %s taken back from the queue (%s, %s, %s)", j.id, m.st.State, tags.Kind, model.Name)
+		s.workers.Go(func() { s.resumeRemote(j) })
+	}
+}
+
+// modelOf returns the studio's model of this sha256 (a model without one
+// by its name), or nil.
+func (s *Server) modelOf(sha256, name string) *Model {
+	for _, m := range s.cfg.Models {
+		if m.Entry.SHA256 == sha256 && (sha256 != "" || m.Name == name) {
+			return m
+		}
+	}
+	return nil
+}
+
+// resumeRemote follows a job taken back (takeBack) as runRemote follows
+// the jobs it sends.
+func (s *Server) resumeRemote(j *job) {
+	w := newRemoteWatch()
+	if err := s.cfg.Remote.Follow(j.ctx, j.id, w.watch); err != nil {
+		s.logf("job %s: %v", j.id, err)
+		s.q.finish(j, func(x *Status) {
+			x.State, x.Error = stateFailed, "the job could not be taken back from the queue; the studio's log says why"
+		})
+		if err := s.cfg.Remote.Forget(context.WithoutCancel(j.ctx), j.id); err != nil {
+			s.logf("job %s: %v", j.id, err)
+		}
+		return
+	}
+	s.followRemote(j, w)
+}
+
+// dropTakenBack ends a job taken back whose model the studio no longer
+// offers: its result (if any) could not be dreamed again here, nor its
+// request checked; it is cancelled on the queue and forgotten.
+func (s *Server) dropTakenBack(j *job) {
+	rec := j.task.Record
+	msg := fmt.Sprintf("this studio no longer offers the model of this dream, %s (sha256 %s): the dream was dropped", rec.Model, rec.ModelSHA256)
+	bg := context.WithoutCancel(j.ctx)
+	if _, err := s.cfg.Remote.Cancel(bg, j.id); err != nil {
+		s.logf("job %s: %v", j.id, err)
+	}
+	s.q.finish(j, func(x *Status) { x.State, x.Error = stateFailed, msg })
+	if err := s.cfg.Remote.Forget(bg, j.id); err != nil {
+		s.logf("job %s: %v", j.id, err)
+	}
+}
+
+// fetchTakenBack fetches from the queue the files of a job taken back
+// that its gallery entry keeps (the photo, the request's images); the
+// jobs sent since the start hold theirs.
+func (s *Server) fetchTakenBack(j *job) error {
+	if j.task == nil || !j.keep {
+		return nil
+	}
+	ctx := context.WithoutCancel(j.ctx)
+	photo, err := s.cfg.Remote.File(ctx, j.id, "photo")
+	if err != nil {
+		return err
+	}
+	var images []*upload
+	for _, name := range j.task.Images {
+		data, err := s.cfg.Remote.File(ctx, j.id, name)
+		if err != nil {
+			return err
+		}
+		images = append(images, uploaded(name, data))
+	}
+	j.original, j.images = photo, images
+	return nil
+}
