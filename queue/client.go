@@ -272,6 +272,9 @@ func (c *Client) Pending(ctx context.Context) ([]Pending, error) {
 		switch {
 		case errors.Is(err, jetstream.ErrObjectNotFound):
 		case err != nil:
+			if _, _, ok, serr := c.h.state(ctx, id); serr == nil && !ok {
+				continue // forgotten while its task was read
+			}
 			return nil, fmt.Errorf("queue: job %s: task: %w", id, err)
 		default:
 			t, err := DecodeTask(data)
