@@ -43,6 +43,45 @@ type jobStatus struct {
 	ID, State, Worker, Error, Entry string
 }
 
+// submitJob sends a dream of photo to the studio at base and returns its
+// job's ID.
+func submitJob(t *testing.T, base string, photo []byte, fields ...string) string {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range fields {
+		k, v, _ := strings.Cut(f, "=")
+		mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("photo", "photo.png")
+	fw.Write(photo)
+	mw.Close()
+	res, err := http.Post(base+"/api/jobs", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st jobStatus
+	json.NewDecoder(res.Body).Decode(&st)
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /api/jobs: %s %+v", res.Status, st)
+	}
+	return st.ID
+}
+
+// jobState is the status of a job of the studio at base.
+func jobState(t *testing.T, base, id string) jobStatus {
+	t.Helper()
+	res, err := http.Get(base + "/api/jobs/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st jobStatus
+	json.NewDecoder(res.Body).Decode(&st)
+	return st
+}
+
 // TestWorkersSurviveAKill runs the studio with its embedded NATS server
 // and no worker of its own, and two `deepdream worker` processes; of 12
 // small jobs, the first (a larger photo) runs while its worker is
@@ -103,38 +142,8 @@ func TestWorkersSurviveAKill(t *testing.T) {
 		}()
 	}
 
-	submit := func(photo []byte, fields ...string) string {
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		for _, f := range fields {
-			k, v, _ := strings.Cut(f, "=")
-			mw.WriteField(k, v)
-		}
-		fw, _ := mw.CreateFormFile("photo", "photo.png")
-		fw.Write(photo)
-		mw.Close()
-		res, err := http.Post(base+"/api/jobs", mw.FormDataContentType(), &body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var st jobStatus
-		json.NewDecoder(res.Body).Decode(&st)
-		if res.StatusCode != http.StatusAccepted {
-			t.Fatalf("POST /api/jobs: %s %+v", res.Status, st)
-		}
-		return st.ID
-	}
-	status := func(id string) jobStatus {
-		res, err := http.Get(base + "/api/jobs/" + id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var st jobStatus
-		json.NewDecoder(res.Body).Decode(&st)
-		return st
-	}
+	submit := func(photo []byte, fields ...string) string { return submitJob(t, base, photo, fields...) }
+	status := func(id string) jobStatus { return jobState(t, base, id) }
 	small := []string{"octaves=1", "iterations=2", "jitter=2", "seed=3"}
 	big := submit(gradientPNG(t, 1024, 1024), "octaves=1", "iterations=8", "max_size=0")
 	ids := []string{big}
@@ -204,6 +213,13 @@ func TestWorkersSurviveAKill(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dataDir, "tmp", "*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
+	checkObjectStoreEmpty(t, natsURL)
+}
+
+// checkObjectStoreEmpty checks that the object store of the queue at
+// natsURL is empty, or soon is (a job's files go just after its end).
+func checkObjectStoreEmpty(t *testing.T, natsURL string) {
+	t.Helper()
 	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		t.Fatal(err)

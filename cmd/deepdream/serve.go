@@ -81,11 +81,17 @@ beyond loopback it requires a token, generated and printed unless --nats-token
 gives one). 'deepdream worker --nats URL' dreams them on other machines; --workers
 is the number of workers in this process (0: only remote ones). --nats URL uses an
 external NATS server or cluster instead, --nats off no NATS at all. A job whose
-worker goes silent goes to another after --ack-wait. See docs/deploy.md.
+worker goes silent goes to another after --ack-wait. At start the studio takes
+back the jobs it left on the queue (stopped, killed or crashed): those done
+meanwhile go to the gallery, the others are followed as before. See
+docs/deploy.md.
 
-On SIGINT or SIGTERM it stops taking dreams and, per --on-shutdown, cancels the
-running ones (nothing of them is written) or lets them finish into the gallery; a
-second signal cancels them.`,
+On SIGINT or SIGTERM it stops taking dreams (those waiting in the studio, not yet
+sent to the queue, are cancelled) and, per --on-shutdown, leaves the dreams sent
+to the queue there for its next start (leave: workers elsewhere go on with them,
+its own give theirs back; with --nats off, as cancel), cancels them (cancel:
+nothing of them is written), or lets them finish into the gallery (finish; a
+second signal then leaves or cancels them as leave would).`,
 		Example: `  deepdream serve
   deepdream serve --data ~/dreams --workers 2
   deepdream serve --models ./onnx --model vgg16 --on-shutdown finish
@@ -109,7 +115,7 @@ second signal cancels them.`,
 	f.DurationVar(&o.jobTimeout, "job-timeout", server.DefaultJobTimeout, "time limit of one dream")
 	f.StringVar(&o.mem.value, "max-memory", "auto", "memory budget of the dreams, e.g. 4G or 512M (auto: half the RAM, or of the cgroup's limit, at most 3/4 of what is available)")
 	f.StringArrayVar(&o.allowHosts, "allow-host", nil, "a host name the page may be opened by besides localhost, IP addresses and --addr's host, repeatable")
-	f.StringVar(&o.onShutdown, "on-shutdown", "cancel", "what a shutdown does to running dreams: cancel or finish")
+	f.StringVar(&o.onShutdown, "on-shutdown", "leave", "what a shutdown does to the dreams sent to the queue: leave (for the next start), cancel or finish")
 	f.StringVar(&o.nats, "nats", "", "URL of a NATS server or cluster (comma-separated) to queue the jobs on instead of the embedded one; off: no NATS, dream in this process only")
 	f.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for workers")
 	f.StringVar(&o.natsToken, "nats-token", "", "token workers must give (default: none on loopback, a generated one beyond; $DEEPDREAM_NATS_TOKEN)")
@@ -121,8 +127,8 @@ second signal cancels them.`,
 func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 	stderr = &lockedWriter{w: stderr} // the log of the jobs and workers, and the command's own lines
 	switch {
-	case o.onShutdown != "cancel" && o.onShutdown != "finish":
-		return usagef("serve: --on-shutdown %q: want cancel or finish", o.onShutdown)
+	case o.onShutdown != "leave" && o.onShutdown != "cancel" && o.onShutdown != "finish":
+		return usagef("serve: --on-shutdown %q: want leave, cancel or finish", o.onShutdown)
 	case o.workers < 0 || o.workers < 1 && o.nats == "off":
 		return usagef("serve: --workers %d: want at least 1 (0 only with NATS: workers elsewhere)", o.workers)
 	case o.replicas < 1 || o.replicas > 5:
@@ -176,6 +182,7 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 		DataDir: o.data, Models: catalog, Workers: o.workers, Queue: o.queue,
 		MaxUpload: o.maxUpload, MaxPixels: o.maxPixels, JobTimeout: o.jobTimeout,
 		MaxMemory: maxMemory, Hosts: hosts, Version: version, Logf: logger.Printf, Remote: remote,
+		CancelRemote: o.onShutdown == "cancel",
 	})
 	if err != nil {
 		return err
@@ -207,7 +214,7 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	return shutdown(stderr, hs, studio, o.onShutdown == "finish")
+	return shutdown(stderr, hs, studio, o.onShutdown, remote != nil)
 }
 
 // lockedWriter serialises the writes of goroutines to one writer.
@@ -222,15 +229,22 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// shutdown stops listening at once, ends the dreams as asked (a second
-// signal cancels those being finished), then waits for the connections.
-func shutdown(stderr io.Writer, hs *http.Server, studio *server.Server, finish bool) error {
+// shutdown stops listening at once, ends the dreams as onShutdown asks
+// (a second signal leaves or cancels those being finished), then waits
+// for the connections. queued says the dreams go to a NATS queue.
+func shutdown(stderr io.Writer, hs *http.Server, studio *server.Server, onShutdown string, queued bool) error {
 	closed := make(chan error, 1)
 	go func() { closed <- hs.Shutdown(context.Background()) }() // closes the listener now
+	finish := onShutdown == "finish"
 	if n := studio.Running(); n > 0 {
-		if finish {
+		switch {
+		case finish && queued:
+			fmt.Fprintf(stderr, "deepdream: stopping: finishing %d dream(s) into the gallery (interrupt again to leave them on the queue for the next start)\n", n)
+		case finish:
 			fmt.Fprintf(stderr, "deepdream: stopping: finishing %d running dream(s) into the gallery (interrupt again to cancel them)\n", n)
-		} else {
+		case onShutdown == "leave" && queued:
+			fmt.Fprintf(stderr, "deepdream: stopping: leaving %d dream(s) on the queue for the next start\n", n)
+		default:
 			fmt.Fprintf(stderr, "deepdream: stopping: cancelling %d running dream(s)\n", n)
 		}
 	}
