@@ -107,6 +107,20 @@
 // every job through GET /api/jobs/events and knows its own by the owner it
 // sends, so that a reload finds them again.
 //
+// # Jobs on a queue across restarts
+//
+// With Config.Remote, each job sent to the queue carries, in
+// queue.Task.Client, the studio's ID (the file studio-id in DataDir, made
+// at its first start), the job's kind, group, owner, whether it goes to
+// the gallery and its photo's format. New takes back the jobs of its ID
+// that the queue holds (queue.Client.Pending, Follow): listed as they
+// were sent (so a reloaded page finds its own), followed to their end; a
+// job done meanwhile is kept in the gallery at once (exactly once: an
+// entry of its ID already there is only forgotten on the queue), a
+// failed or cancelled one reported, one whose model (by sha256) the
+// studio no longer offers fails, naming it. Other clients' jobs (another
+// studio's, deepdream batch's) are left alone.
+//
 // # Gallery
 //
 // Under Config.DataDir/gallery, one directory per entry named by its
@@ -128,5 +142,7 @@
 // # Shutdown
 //
 // Close stops taking jobs, cancels the waiting ones, and cancels or
-// finishes the running ones.
+// finishes the running ones; the jobs on Config.Remote's queue it would
+// cancel it leaves there for the next start, unless
+// Config.CancelRemote.
 package server
