@@ -88,7 +88,7 @@ type Server struct {
 	gallery  *gallery
 	mux      *http.ServeMux
 	// id tells this studio's jobs on a queue other clients share
-	// (studioID).
+	// (studioID; with Config.Remote only).
 	id string
 
 	jobsCtx    context.Context
@@ -159,8 +159,10 @@ func New(cfg Config) (*Server, error) {
 	for _, sk := range g.skipped {
 		s.logf("gallery: skipping %s: %s", filepath.Join(g.dir, sk.Name), sk.Reason)
 	}
-	if s.id, err = studioID(cfg.DataDir); err != nil {
-		return nil, err
+	if cfg.Remote != nil {
+		if s.id, err = studioID(cfg.DataDir); err != nil {
+			return nil, err
+		}
 	}
 	s.routes()
 	s.jobsCtx, s.cancelJobs = context.WithCancel(context.Background())
