@@ -38,6 +38,40 @@ func (s *Server) remoteTags(j *job) remoteTags {
 	return remoteTags{Studio: s.id, Kind: st.Kind, Group: st.Group, Owner: st.Owner, Gallery: j.keep, Format: j.format, Created: st.Created}
 }
 
+// check says why a job of this studio on the queue cannot be taken back:
+// what a job carries comes from the queue, which other clients may
+// write, and its ID names a gallery entry.
+func (tags remoteTags) check(t *jobqueue.Task) error {
+	switch {
+	case !validID.MatchString(t.ID):
+		return fmt.Errorf("its ID is not one the studio makes (16 hex digits)")
+	case !slices.Contains(jobKinds, tags.Kind):
+		return fmt.Errorf("there is no kind of job %q", tags.Kind)
+	case tags.Group != "" && checkTag("group", tags.Group) != nil:
+		return checkTag("group", tags.Group)
+	case tags.Owner != "" && checkTag("owner", tags.Owner) != nil:
+		return checkTag("owner", tags.Owner)
+	case !knownFormat(tags.Format):
+		return fmt.Errorf("its photo's format %q is not one the studio reads", tags.Format)
+	}
+	for _, name := range t.Images {
+		if u := uploaded(name, nil); !slices.Contains(imageFields, u.key) || !knownFormat(u.format) {
+			return fmt.Errorf("its image %q is not a field's image the studio reads", name)
+		}
+	}
+	return nil
+}
+
+// knownFormat reports whether format is one sniff names.
+func knownFormat(format string) bool {
+	for _, f := range sniffed {
+		if f == format {
+			return true
+		}
+	}
+	return false
+}
+
 // studioIDFile, in the data directory, holds the studio's ID.
 const studioIDFile = "studio-id"
 
@@ -92,6 +126,13 @@ func (s *Server) takeBack() {
 		var tags remoteTags
 		if p.Task == nil || json.Unmarshal(p.Task.Client, &tags) != nil || tags.Studio != s.id {
 			others++
+			continue
+		}
+		if err := tags.check(p.Task); err != nil {
+			s.logf("job %s on the queue is not taken back, and is dropped: %v", p.Task.ID, err)
+			if err := s.cfg.Remote.Forget(ctx, p.Task.ID); err != nil {
+				s.logf("job %s: %v", p.Task.ID, err)
+			}
 			continue
 		}
 		jobs = append(jobs, mine{p.Task, tags, p.State})

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -255,7 +257,8 @@ func TestRestartedStudioTakesBackItsJobs(t *testing.T) {
 // A studio restarted without the model of a job it left on the queue
 // reports the job failed, naming the model's sha256, and drops it; the
 // job of another client on the same queue (deepdream batch) it leaves
-// alone.
+// alone; a job with its ID but a kind it does not make (written by
+// another client) it drops without listing it.
 func TestTakeBackFailsAJobOfAMissingModel(t *testing.T) {
 	q := newNATSQueue(t)
 	data := t.TempDir()
@@ -275,12 +278,25 @@ func TestTakeBackFailsAJobOfAMissingModel(t *testing.T) {
 	if err := q.observer.Submit(context.Background(), batch, map[string][]byte{"photo": pngPhoto(t, 8, 8)}, func(jobqueue.Event) {}); err != nil {
 		t.Fatal(err)
 	}
+	id, err := os.ReadFile(filepath.Join(data, studioIDFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := batch
+	forged.ID = "0123456789abcdef"
+	forged.Client = []byte(`{"studio":"` + strings.TrimSpace(string(id)) + `","kind":"<b>","format":"png"}`)
+	if err := q.observer.Submit(context.Background(), forged, map[string][]byte{"photo": pngPhoto(t, 8, 8)}, func(jobqueue.Event) {}); err != nil {
+		t.Fatal(err)
+	}
 
 	log := logBook{t: t}
 	next := newStudio(t, Config{DataDir: data, Queue: 4, Remote: q.client(t), Models: model(kept), Logf: log.logf})
 	end := next.wait(t, st.ID)
 	if end.State != stateFailed || !strings.Contains(end.Error, gone) || end.Kind != "dream" {
 		t.Errorf("the job of the missing model ended %+v, want failed naming sha256 %s", end, gone)
+	}
+	if n := log.count("is not taken back, and is dropped: there is no kind of job"); n != 1 {
+		t.Errorf("%d log lines of the forged job dropped, want 1: %q", n, log.lines)
 	}
 	if n := log.count("taken back from the queue"); n != 1 {
 		t.Errorf("%d log lines of jobs taken back, want 1: %q", n, log.lines)
