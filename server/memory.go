@@ -127,19 +127,6 @@ func nativeBytesPerPixel(m color.Model) int64 {
 	return 8 // 16-bit RGBA, and anything else
 }
 
-// dreamSize is the size Dream dreams a w x h photo at: its longer side
-// brought down to maxSize, if maxSize is set and smaller. (The same
-// arithmetic as Dream's, which keeps it to itself; previews and
-// thumbnails are made by it too.)
-func dreamSize(w, h, maxSize int) (int, int) {
-	s := max(w, h)
-	if maxSize <= 0 || s <= maxSize {
-		return w, h
-	}
-	f := float64(maxSize) / float64(s)
-	return max(1, int(float64(w)*f+0.5)), max(1, int(float64(h)*f+0.5))
-}
-
 // dreamMemory is what a job's memory is estimated from: its files'
 // headers, the fit of its plans, and the guide's forward pass.
 type dreamMemory struct {
@@ -174,7 +161,7 @@ func (m dreamMemory) fileBytes() int64 {
 // (dream.LookBytes) are the second stage's, whose peak is the smaller
 // octaves', the largest's or the result's.
 func (m dreamMemory) peak(req dream.Request) int64 {
-	w, h := dreamSize(m.photo.width, m.photo.height, req.MaxSize)
+	w, h := dream.DreamSize(m.photo.width, m.photo.height, req.MaxSize)
 	pixels := int64(w) * int64(h)
 	pyramid := dream.PyramidBytes(w, h, req)
 	var decodeImages, holdImages int64
