@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +19,7 @@ import (
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/models"
 	"github.com/deepdream-go/deepdream/queue"
+	"github.com/deepdream-go/deepdream/server"
 )
 
 // TestBatchOnTheWorkersOfAQueue dreams a folder, with a mask, on two
@@ -105,5 +110,53 @@ func TestBatchOnTheWorkersOfAQueue(t *testing.T) {
 	defer c.Close()
 	if left, err := c.Files(context.Background()); err != nil || len(left) != 0 {
 		t.Errorf("the queue's files after the batch: %v (%v), want none", left, err)
+	}
+}
+
+// TestBatchQueuePeakIsTheStudios checks that a job batch --nats sends
+// says it needs the memory the studio's admission estimates for the same
+// photo and request (GET /api/estimate: the peak and the photo's file),
+// so that a worker takes or leaves it alike from either.
+func TestBatchQueuePeakIsTheStudios(t *testing.T) {
+	model := writeONNX(t)
+	entry, _, err := models.FileEntry(model, models.Override{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, _, err := entry.Open(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Config{DataDir: t.TempDir(), Models: []*server.Model{server.NewModel("tiny", entry, net)}, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s)
+	defer func() { hs.Close(); s.Close(false) }()
+	data, err := os.ReadFile(writePNG(t, t.TempDir(), 640, 480))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &queueDreamer{net: net}
+	for _, fields := range [][2]string{{"max_size", "0"}, {"max_size", "300"}, {"laplacian", "3"}} {
+		req := dream.Defaults()
+		req.Layers = []string{"r"}
+		f := dream.Fields()[slices.IndexFunc(dream.Fields(), func(f dream.Field) bool { return f.Key == fields[0] })]
+		if err := f.Set(&req, fields[1]); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.Get(fmt.Sprintf("%s/api/estimate?model=tiny&layers=r&format=png&width=640&height=480&bytes=%d&%s=%s", hs.URL, len(data), fields[0], fields[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct{ Bytes int64 }
+		err = json.NewDecoder(res.Body).Decode(&v)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("%s=%s: %s, %v", fields[0], fields[1], res.Status, err)
+		}
+		if got, want := q.peak(data, req), v.Bytes-int64(len(data)); got != want || got == 0 {
+			t.Errorf("%s=%s: batch --nats sends a peak of %d bytes, the studio admits %d", fields[0], fields[1], got, want)
+		}
 	}
 }
