@@ -139,6 +139,11 @@ func (q *queueDreamer) dreamPhoto(ctx context.Context, path string, photo dream.
 	case queue.Cancelled:
 		return nil, errors.New("its job was cancelled on the queue")
 	}
+	if photo.Note != nil {
+		for _, note := range st.Notes {
+			photo.Note(note)
+		}
+	}
 	file, err := q.c.Result(ctx, id, st)
 	if err != nil {
 		return nil, err
