@@ -107,7 +107,11 @@ type State struct {
 	Width   int     `json:"width,omitempty"`   // done: the result's size
 	Height  int     `json:"height,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"` // done: the dream's time
-	Error   string  `json:"error,omitempty"`   // failed
+	// Notes, done, say what the photo held that its dream does not
+	// carry, and why (dream.Photo.Note), for the client to tell as a dream
+	// here would.
+	Notes []string `json:"notes,omitempty"`
+	Error string   `json:"error,omitempty"` // failed
 }
 
 // Final reports whether the job has ended.

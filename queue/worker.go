@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"reflect"
 	"regexp"
 	"sync"
 	"time"
@@ -230,8 +231,9 @@ func (w *Worker) handle(ctx context.Context, h *handles, msg jetstream.Msg, ackW
 	}()
 
 	start := time.Now()
-	png, out, err := w.dream(jobCtx, h, t)
-	end := State{State: Done, Worker: w.Name, Attempt: attempt}
+	var notes []string
+	png, out, err := w.dream(jobCtx, h, t, func(note string) { notes = append(notes, note) })
+	end := State{State: Done, Worker: w.Name, Attempt: attempt, Notes: notes}
 	switch {
 	case ctx.Err() != nil: // the worker stops: another takes the job at once
 		_ = msg.Nak()
@@ -334,7 +336,7 @@ func (w *Worker) end(ctx context.Context, h *handles, id string, end State, rev 
 			if gerr != nil {
 				continue
 			}
-			if ok && st == end {
+			if ok && reflect.DeepEqual(st, end) {
 				return nil // ours, its answer lost
 			}
 			return err
@@ -347,8 +349,9 @@ func (w *Worker) end(ctx context.Context, h *handles, id string, end State, rev 
 	return err
 }
 
-// dream runs t under its time limit and returns the result PNG and image.
-func (w *Worker) dream(ctx context.Context, h *handles, t Task) ([]byte, image.Image, error) {
+// dream runs t under its time limit and returns the result PNG and image;
+// note is told what the photo held that its dream does not carry.
+func (w *Worker) dream(ctx context.Context, h *handles, t Task, note func(string)) ([]byte, image.Image, error) {
 	if t.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
@@ -401,7 +404,7 @@ func (w *Worker) dream(ctx context.Context, h *handles, t Task) ([]byte, image.I
 	if format == "" {
 		format = "png"
 	}
-	p := dream.Photo{Name: t.ID, MaxPixels: t.MaxPixels, Format: format, Quality: t.Quality, Depth: t.Depth}
+	p := dream.Photo{Name: t.ID, MaxPixels: t.MaxPixels, Format: format, Quality: t.Quality, Depth: t.Depth, Note: note}
 	if t.Background != "" {
 		if p.Background, err = imageio.ParseColor(t.Background); err != nil {
 			return nil, nil, fmt.Errorf("the job's background: %w", err)

@@ -83,8 +83,9 @@
 // same order: the request's bounds (dream.Request.Validate) before its
 // model is loaded or its files read, then its layers and classes on the
 // model (dream.Network.Resolve), then the headers of the photo and of its
-// images, then its memory: the dream's peak is estimated (memory.go) and a
-// dream that cannot fit in Config.MaxMemory is refused. Only the job
+// images, then its memory: the dream's peak is estimated
+// (dream.Network.PhotoPeak, memory.go) and a dream that cannot fit in
+// Config.MaxMemory is refused. Only the job
 // decodes the files, once: its images with dream.LoadImage, into the
 // request's Images under the names the studio gives them (their field and
 // format: "mask.png", "guide.jpg"; never a client's name), then the photo

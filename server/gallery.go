@@ -311,7 +311,7 @@ func (g *gallery) remove(id string) (bool, error) {
 // fit returns img scaled down so that its longer side is at most size.
 func fit(img image.Image, size int) image.Image {
 	b := img.Bounds()
-	w, h := dreamSize(b.Dx(), b.Dy(), size)
+	w, h := dream.DreamSize(b.Dx(), b.Dy(), size)
 	if w == b.Dx() && h == b.Dy() {
 		return img
 	}

@@ -324,7 +324,7 @@ func (s *Server) newJob(f *form) (*job, error) {
 			return nil, err
 		}
 	}
-	if _, err := mem.model(m, net, req); err != nil {
+	if _, err := mem.model(net, req); err != nil {
 		return nil, err
 	}
 	peak, err := s.admit(mem, req)

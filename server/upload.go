@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"mime"
 	"net/http"
@@ -85,8 +83,8 @@ type form struct {
 type upload struct {
 	key    string // the field that names it (imageFields)
 	data   []byte
-	format string      // sniffed
-	header photoHeader // read by newJob
+	format string           // sniffed
+	header dream.FileHeader // read by newJob
 }
 
 // name is what the request calls the image: its field's key and the
@@ -250,18 +248,18 @@ func byteSize(n int64) string {
 // of the request (what names it), refusing what the dream could not read
 // and more pixels than maxPixels. A file is decoded only by its job, once,
 // when it starts: one whose data turns out broken fails its job.
-func readHeader(what string, data []byte, maxPixels int) (photoHeader, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+func readHeader(what string, data []byte, maxPixels int) (dream.FileHeader, error) {
+	f, err := dream.ReadFileHeader(data)
 	switch {
 	case err != nil:
-		return photoHeader{}, errorf(http.StatusUnsupportedMediaType, "the %s cannot be read: %v", what, err)
-	case cfg.Width <= 0 || cfg.Height <= 0:
-		return photoHeader{}, errorf(http.StatusUnsupportedMediaType, "the %s cannot be read: its header says it is %d×%d", what, cfg.Width, cfg.Height)
-	case int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels):
-		return photoHeader{}, errorf(http.StatusRequestEntityTooLarge, "the %s has too many pixels: %d×%d is %.1f megapixels, over the limit of %.1f",
-			what, cfg.Width, cfg.Height, float64(cfg.Width)*float64(cfg.Height)/1e6, float64(maxPixels)/1e6)
+		return f, errorf(http.StatusUnsupportedMediaType, "the %s cannot be read: %v", what, err)
+	case f.Width <= 0 || f.Height <= 0:
+		return f, errorf(http.StatusUnsupportedMediaType, "the %s cannot be read: its header says it is %d×%d", what, f.Width, f.Height)
+	case int64(f.Width)*int64(f.Height) > int64(maxPixels):
+		return f, errorf(http.StatusRequestEntityTooLarge, "the %s has too many pixels: %d×%d is %.1f megapixels, over the limit of %.1f",
+			what, f.Width, f.Height, float64(f.Width)*float64(f.Height)/1e6, float64(maxPixels)/1e6)
 	}
-	return photoHeader{format: format, width: cfg.Width, height: cfg.Height, model: cfg.ColorModel, fileBytes: int64(len(data))}, nil
+	return f, nil
 }
 
 // request reads the dream request of the form: each field of the

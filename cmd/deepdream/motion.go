@@ -44,6 +44,7 @@ type motionOptions struct {
 func (o *motionOptions) registerMotion(f *pflag.FlagSet) {
 	f.StringVarP(&o.out, "output", "o", "", "the animation: `OUT`.mp4 or .webm (through ffmpeg), .gif, or a directory of PNG frames (no extension); required")
 	f.StringVar(&o.workDir, "work-dir", "", "keep each finished frame in `DIR` (made if missing), with the job's record: the same command run again resumes where it stopped")
+	o.mem.register(f)
 	o.registerDream(f)
 }
 
@@ -58,6 +59,9 @@ func (o *motionOptions) prepareMotion(stderr io.Writer) error {
 		return usagef("%s: -o OUT is required", o.command)
 	}
 	if err := checkMaxPixels(o.command, o.maxPixels); err != nil {
+		return err
+	}
+	if err := o.mem.resolve(o.command); err != nil {
 		return err
 	}
 	if _, err := video.FormatOf(o.out); err != nil {
@@ -87,6 +91,27 @@ func (o *motionOptions) prepareMotion(stderr io.Writer) error {
 		}
 	}
 	return o.loadImages(stderr)
+}
+
+// frameTiling bounds the frames of a zoom or a video by --max-memory as
+// dream bounds its photo: the budget is the bound less what the program
+// holds now, and est, the estimate of the frames in it, says the tile
+// (Tile 0) or refuses them. It returns req with the budget and, when the
+// frames are tiled, the tile, which the record then keeps as a dream's
+// does; so every frame is dreamed alike.
+func (o *motionOptions) frameTiling(lm *loadedModel, req dream.Request, obj dream.Objective, est func(dream.Request) (dream.Estimate, error)) (dream.Request, error) {
+	var err error
+	if req.MaxMemory, err = o.mem.dreamBudget(lm, req, obj); err != nil {
+		return req, err
+	}
+	e, err := est(req)
+	if err != nil {
+		return req, memoryHint(err)
+	}
+	if e.Tiled() {
+		req.Tile = e.Tile
+	}
+	return req, nil
 }
 
 // fileSHA256 returns the sha256 of the file at path, or of a directory's

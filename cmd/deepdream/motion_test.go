@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,8 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/race"
+	"github.com/deepdream-go/deepdream/internal/tinynet"
 	"github.com/deepdream-go/deepdream/video"
 )
 
@@ -313,10 +317,69 @@ func TestMotionTakesEveryDreamFlag(t *testing.T) {
 				t.Errorf("%s: --%s is not dream's", cmd.Name(), f.Flag)
 			}
 		}
-		for _, name := range []string{"model", "max-pixels", "preset", "from", "quiet", "output", "work-dir"} {
+		for _, name := range []string{"model", "max-pixels", "max-memory", "preset", "from", "quiet", "output", "work-dir"} {
 			if cmd.Flags().Lookup(name) == nil {
 				t.Errorf("%s has no --%s", cmd.Name(), name)
 			}
 		}
+	}
+}
+
+// TestMotionMaxMemory checks that zoom and video bound their frames by
+// --max-memory as dream bounds its photo: refused before any frame, with
+// dream's hint, when a frame cannot fit; tiled, the record holding the
+// tile, when only a tiled frame fits. The bound is the process's: the
+// test takes the test process's resident memory into it, with a margin
+// of half the difference between the untiled and the most tiled frame.
+func TestMotionMaxMemory(t *testing.T) {
+	model := writeONNX(t)
+	dir := t.TempDir()
+	frames := writeFrames(t, 2, 40, 30)
+	for _, args := range [][]string{
+		{"zoom", writePNG(t, dir, 40, 30), "--frames", "2"},
+		{"video", frames},
+	} {
+		out := filepath.Join(dir, args[0]+".gif")
+		code, _, errOut := cli(t, context.Background(), append(args, "-o", out, "--model", model, "--layer", "r", "--max-memory", "1K")...)
+		if code == 0 || !strings.Contains(errOut, "more than the") || !strings.Contains(errOut, "raise --max-memory") {
+			t.Errorf("%s in 1K: exit %d: %s; want a refusal naming the estimate, the budget and what to change", args[0], code, errOut)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("a refused %s wrote its output", args[0])
+		}
+	}
+
+	if race.Enabled {
+		t.Skip("the tiled zoom: the race detector's shadow memory is in the process's resident memory, which the bound is set from")
+	}
+	const w, h = 2000, 1500
+	photo := writePNG(t, t.TempDir(), w, h)
+	n, err := dream.NewNetwork(tinynet.Model(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := dream.ZoomDefaults()
+	req.Layers, req.Octaves, req.Iterations = []string{"r"}, 1, 1
+	estimate := func(tile int) int64 {
+		r := req
+		r.Tile = tile
+		e, err := n.Estimate(w, h, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Bytes
+	}
+	untiled, tiled := estimate(-1), estimate(128) // 128: the least tile
+	debug.FreeOSMemory()
+	bound := residentBytes() + (untiled+tiled)/2
+	framesDir := filepath.Join(t.TempDir(), "zoom")
+	code, _, errOut := cli(t, context.Background(), "zoom", photo, "-o", framesDir, "--frames", "1", "--model", model, "--layer", "r",
+		"--octaves", "1", "--iterations", "1", "-q", "--max-memory", strconv.FormatInt(bound, 10))
+	if code != 0 {
+		t.Fatalf("a zoom in %d bytes (%d untiled, %d in the least tiles, beside the program's): exit %d: %s", bound, untiled, tiled, code, errOut)
+	}
+	_, recs := readFrames(t, framesDir)
+	if tile, _ := recs[0]["tile"].(float64); !(tile >= 128 && tile < w) {
+		t.Errorf("a zoom whose untiled frames do not fit its --max-memory recorded tile %v, want the tile it chose", recs[0]["tile"])
 	}
 }

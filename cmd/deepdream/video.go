@@ -130,7 +130,14 @@ func runVideo(ctx context.Context, stderr io.Writer, o *videoOptions) error {
 		return err
 	}
 	req := o.req
-	if _, err := lm.resolve(&req); err != nil {
+	obj, err := lm.resolve(&req)
+	if err != nil {
+		return err
+	}
+	v := dream.VideoOptions{Blend: o.blend, NoFlow: o.noFlow, Measure: o.flicker, Frames: info.Frames}
+	if req, err = o.frameTiling(lm, req, obj, func(r dream.Request) (dream.Estimate, error) {
+		return lm.net.EstimateVideo(info.Width, info.Height, r, v)
+	}); err != nil {
 		return err
 	}
 	w, h := dream.DreamSize(info.Width, info.Height, req.MaxSize)
@@ -158,11 +165,11 @@ func runVideo(ctx context.Context, stderr io.Writer, o *videoOptions) error {
 	}
 	last, err := j.resume(stderr)
 	if err == nil {
-		v := dream.VideoOptions{Blend: o.blend, NoFlow: o.noFlow, Measure: o.flicker, Frames: info.Frames, Done: j.done}
+		v.Done = j.done
 		if last != nil {
 			v.Last = last
 		}
 		err = lm.net.Video(ctx, in, req, v, j.frame, j.show.report)
 	}
-	return j.finish(ctx, stderr, err)
+	return j.finish(ctx, stderr, memoryHint(err))
 }

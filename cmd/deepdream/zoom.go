@@ -132,10 +132,14 @@ func runZoom(ctx context.Context, stderr io.Writer, o *zoomOptions) error {
 		return err
 	}
 	req := o.req
-	if _, err := lm.resolve(&req); err != nil {
+	obj, err := lm.resolve(&req)
+	if err != nil {
 		return err
 	}
 	b := photo.Bounds()
+	if req, err = o.frameTiling(lm, req, obj, func(r dream.Request) (dream.Estimate, error) { return lm.net.Estimate(b.Dx(), b.Dy(), r) }); err != nil {
+		return err
+	}
 	w, h := dream.DreamSize(b.Dx(), b.Dy(), req.MaxSize)
 	rec := motionRecord(lm.record(req), "zoom", zoomRecord{
 		Input: filepath.Base(o.in), InputSHA256: hex.EncodeToString(sum[:]), Frames: o.frames,
@@ -161,5 +165,5 @@ func runZoom(ctx context.Context, stderr io.Writer, o *zoomOptions) error {
 		}
 		err = lm.net.Zoom(ctx, photo, req, z, j.frame, j.show.report)
 	}
-	return j.finish(ctx, stderr, err)
+	return j.finish(ctx, stderr, memoryHint(err))
 }
