@@ -125,10 +125,10 @@ func (j *Job) Size() (int, int) {
 // first, then each frame dreamed, into the work directory and the
 // output; then the output is put in place. On an error or a cancel,
 // nothing is at j.Out (the work directory keeps the finished frames).
-// It returns how many frames the output holds.
-func Run(ctx context.Context, j *Job) (int, error) {
+// It returns how many frames the output holds, and the last of them.
+func Run(ctx context.Context, j *Job) (int, *image.NRGBA, error) {
 	if err := j.Options.Validate(j.Kind); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	var w *work
 	done := 0
@@ -136,11 +136,14 @@ func Run(ctx context.Context, j *Job) (int, error) {
 		var err error
 		loose := map[string]string{Zoom: "frames", Video: "duration"}[j.Kind]
 		if w, done, err = openWork(j.WorkDir, j.Record, j.Kind, loose); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if j.Kind == Zoom {
 			done = min(done, j.Options.Frames)
 		}
+	}
+	if j.Kind == Video && j.Frames == nil || j.Kind == Zoom && j.Photo == nil {
+		return 0, nil, fmt.Errorf("motion: a %s job without its input", j.Kind)
 	}
 	wo := j.Write
 	wo.Width, wo.Height = j.Size()
@@ -152,7 +155,7 @@ func Run(ctx context.Context, j *Job) (int, error) {
 	wo.FrameComment = func(i int) string { return FrameRecord(j.Record, j.Kind, i) }
 	out, err := video.Create(ctx, j.Out, wo)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	frames := 0
 	var last *image.NRGBA
@@ -162,7 +165,7 @@ func Run(ctx context.Context, j *Job) (int, error) {
 		}
 		if err != nil {
 			out.Abort()
-			return 0, err
+			return 0, nil, err
 		}
 		frames++
 	}
@@ -178,7 +181,7 @@ func Run(ctx context.Context, j *Job) (int, error) {
 		if err := out.Write(f.Image); err != nil {
 			return err
 		}
-		frames++
+		frames, last = frames+1, f.Image
 		if j.Frame != nil {
 			return j.Frame(f)
 		}
@@ -202,10 +205,10 @@ func Run(ctx context.Context, j *Job) (int, error) {
 	}
 	if err != nil {
 		out.Abort()
-		return 0, err
+		return 0, nil, err
 	}
 	if err := out.Close(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return frames, nil
+	return frames, last, nil
 }

@@ -206,7 +206,7 @@ func (mj *motionJob) run(ctx context.Context, stderr io.Writer, j *motion.Job) e
 		}
 	}
 	j.Frame, j.Progress = mj.frame, mj.show.report
-	frames, err := motion.Run(ctx, j)
+	frames, _, err := motion.Run(ctx, j)
 	mj.show.close()
 	if err != nil || mj.o.quiet {
 		return err
