@@ -160,9 +160,11 @@ func (f *Field) For(kind string) bool { return slices.Contains(f.Jobs, kind) }
 // field's). A value that cannot be read is a *dream.OptionError; bounds
 // are Validate's.
 func (f *Field) Set(o *Options, s string) error {
-	if f.parse(o, strings.TrimSpace(s)) != nil {
+	c := *o // a value refused leaves o as it was
+	if f.parse(&c, strings.TrimSpace(s)) != nil {
 		return f.refuse(s)
 	}
+	*o = c
 	return nil
 }
 

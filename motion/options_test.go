@@ -30,6 +30,40 @@ func FuzzParseTime(f *testing.F) {
 	})
 }
 
+// FuzzOptions sets every option from text as a flag or a form gives it:
+// never a panic; what Set takes and Validate keeps reads back the same.
+func FuzzOptions(f *testing.F) {
+	f.Add("48", "1.05", "-3", "2,-1", "1:30", "10", "30000/1001", "0.6", "false")
+	f.Add("0", "NaN", "181", "1", "-1", "x", "0", "2", "maybe")
+	f.Add("100001", "1e309", "0x10", ",", "99999999:00", "3000h", "1/0", "-0", "1")
+	f.Fuzz(func(t *testing.T, frames, zoom, rotate, pan, start, duration, fps, blend, flow string) {
+		o := Defaults()
+		for i, v := range []string{frames, zoom, rotate, pan, start, duration, fps, blend, flow} {
+			field := Fields()[i]
+			if err := field.Set(&o, v); err != nil {
+				var oe *dream.OptionError
+				if !errors.As(err, &oe) || oe.Key != field.Key {
+					t.Fatalf("%s=%q: %v, not an OptionError naming it", field.Key, v, err)
+				}
+			}
+		}
+		for _, kind := range []string{Zoom, Video} {
+			if o.Validate(kind) != nil {
+				continue
+			}
+			var back Options
+			for _, field := range Fields() {
+				if !field.For(kind) {
+					continue
+				}
+				if err := field.Set(&back, field.Get(&o)); err != nil || fmt.Sprint(field.Value(&back)) != fmt.Sprint(field.Value(&o)) {
+					t.Fatalf("%s: %q reads back as %v (%v)", field.Key, field.Get(&o), field.Value(&back), err)
+				}
+			}
+		}
+	})
+}
+
 func TestParseTime(t *testing.T) {
 	for s, want := range map[string]time.Duration{"12.5": 12500 * time.Millisecond, "1:30": 90 * time.Second, "01:02:03.5": time.Hour + 2*time.Minute + 3500*time.Millisecond, "1m30s": 90 * time.Second} {
 		if got, err := ParseTime(s); err != nil || got != want {
