@@ -297,7 +297,11 @@ func (s *Server) keep(j *job, rec dream.Record, files map[string][]byte, file []
 			delete(e.Motion, "fps") // the clip's own
 		}
 	}
-	if err := s.gallery.add(e, j.original, files, file, out); err != nil {
+	thumb := out
+	if e.Kind != "" {
+		thumb = playBadge(fit(out, thumbSize)) // the gallery shows a video as one
+	}
+	if err := s.gallery.add(e, j.original, files, file, thumb); err != nil {
 		s.logf("job %s: %v", j.id, err)
 		return Status{}, fmt.Errorf("the dream could not be saved in the gallery: %s", withoutPath(err))
 	}

@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"image/color"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/internal/atomicfile"
 	"github.com/deepdream-go/deepdream/motion"
 	"github.com/deepdream-go/deepdream/video"
@@ -179,4 +183,35 @@ func (s *Server) dreamMotion(ctx context.Context, j *job, net *dream.Network, re
 // motionProgress is a zoom's or a video's progress callback.
 func (j *job) motionProgress(p dream.MotionProgress) {
 	j.progressOf(p.Dream, p.Frame, p.Frames, p.Step, p.Steps, p.Elapsed, p.ETA)
+}
+
+// playBadge returns img with a play sign in its middle (a white triangle
+// on a dark disc, a quarter of its shorter side across): an animation's
+// thumbnail, its last frame, says that the entry plays.
+func playBadge(img image.Image) *image.NRGBA {
+	src := imageio.NRGBA(img) // may be img itself: drawn on a copy
+	out := &image.NRGBA{Pix: slices.Clone(src.Pix), Stride: src.Stride, Rect: src.Rect}
+	b := out.Rect
+	r := float64(min(b.Dx(), b.Dy())) / 8
+	cx, cy := float64(b.Min.X+b.Dx()/2), float64(b.Min.Y+b.Dy()/2)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			dx, dy := float64(x)+0.5-cx, float64(y)+0.5-cy
+			if dx*dx+dy*dy > r*r {
+				continue
+			}
+			i := out.PixOffset(x, y)
+			px := out.Pix[i : i+4]
+			// the triangle: its left side at -r/3, its tip at r/2
+			if dx >= -r/3 && math.Abs(dy) <= (r/2-dx)*0.6 {
+				px[0], px[1], px[2] = 255, 255, 255
+				continue
+			}
+			for c := range 3 {
+				px[c] = uint8(int(px[c]) * 2 / 5)
+			}
+			px[3] = 255
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"image"
 	"net/http"
 	"os"
 	"os/exec"
@@ -202,4 +203,20 @@ func TestRemoteWorkerZooms(t *testing.T) {
 		t.Errorf("files left in the queue: %v %v", names, err)
 	}
 	emptyDir(t, "the worker's work directory", workDir)
+}
+
+// TestPlayBadge checks the play sign of an animation's thumbnail: white
+// at the centre, darkened around it, the picture as it was elsewhere,
+// and the frame it was drawn from untouched.
+func TestPlayBadge(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 80, 60))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	out := playBadge(img)
+	at := func(im *image.NRGBA, x, y int) uint8 { return im.Pix[im.PixOffset(x, y)] }
+	if at(out, 41, 30) != 255 || at(out, 36, 30) != 80 || at(out, 5, 5) != 200 || at(img, 41, 30) != 200 {
+		t.Errorf("centre %d, beside the triangle %d, corner %d, the frame's centre %d; want 255, 80, 200, 200",
+			at(out, 41, 30), at(out, 36, 30), at(out, 5, 5), at(img, 41, 30))
+	}
 }
