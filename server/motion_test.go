@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"net/http"
@@ -84,30 +85,51 @@ func TestZoomJobGoesToTheGallery(t *testing.T) {
 	emptyDir(t, "the work directory", filepath.Join(s.data, "work"))
 }
 
-// TestZoomJobCancelled cancels a zoom in its second frame: nothing of
-// it is kept, no file is left behind.
+// TestZoomJobCancelled cancels a zoom in its second frame, then the
+// next one of its group by the group: nothing of them is kept, no file
+// is left behind.
 func TestZoomJobCancelled(t *testing.T) {
 	needFFmpeg(t)
 	s := newStudio(t, Config{})
-	st := s.mustSubmit(t, pngPhoto(t, 32, 24), "kind=zoom", "frames=500", "octaves=1", "iterations=20")
-	deadline := time.Now().Add(20 * time.Second)
-	for cur := (Status{}); cur.Frame < 2; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the zoom did not reach its second frame: %+v", cur)
+	long := []string{"kind=zoom", "frames=500", "octaves=1", "iterations=20", "group=zooms"}
+	first := s.mustSubmit(t, pngPhoto(t, 32, 24), long...)
+	second := s.mustSubmit(t, pngPhoto(t, 32, 24), long...)
+	secondFrame := func(id string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for cur := (Status{}); cur.Frame < 2; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the zoom did not reach its second frame: %+v", cur)
+			}
+			s.get(t, "/api/jobs/"+id, &cur)
 		}
-		s.get(t, "/api/jobs/"+st.ID, &cur)
+		if _, err := os.Stat(filepath.Join(s.data, "work", id, "frames", video.FrameName(0))); err != nil {
+			t.Errorf("the first frame is not in the job's work directory: %v", err)
+		}
 	}
-	if _, err := os.Stat(filepath.Join(s.data, "work", st.ID, "frames", video.FrameName(0))); err != nil {
-		t.Errorf("the first frame is not in the job's work directory: %v", err)
-	}
-	if res := s.do(t, "DELETE", "/api/jobs/"+st.ID); res.StatusCode != http.StatusOK {
+	secondFrame(first.ID)
+	if res := s.do(t, "DELETE", "/api/jobs/"+first.ID); res.StatusCode != http.StatusOK {
 		t.Fatalf("cancel: %s", res.Status)
 	}
-	if end := s.wait(t, st.ID); end.State != stateCancelled {
-		t.Fatalf("ended %+v", end)
+	secondFrame(second.ID) // it starts once the first has gone
+	var n map[string]int
+	req, _ := http.NewRequest("DELETE", s.url+"/api/groups/zooms", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(res.Body).Decode(&n)
+	res.Body.Close()
+	if n["cancelled"] != 1 {
+		t.Errorf("the group's cancel: %v, want the second zoom", n)
+	}
+	for _, id := range []string{first.ID, second.ID} {
+		if end := s.wait(t, id); end.State != stateCancelled {
+			t.Fatalf("ended %+v", end)
+		}
 	}
 	if n := len(s.entries(t)); n != 0 {
-		t.Errorf("%d gallery entries after a cancelled zoom", n)
+		t.Errorf("%d gallery entries after cancelled zooms", n)
 	}
 	for _, d := range []string{"work", "tmp", "gallery"} {
 		emptyDir(t, d, filepath.Join(s.data, d))
