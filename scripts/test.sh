@@ -25,6 +25,18 @@ go test -count=1 -run '^TestONNXConformance$' -v ./graph | grep -E ' passed, '
 echo "== tests under the race detector (-short skips the largest model runs)"
 go test -race -short -timeout 30m ./...
 
+echo "== the engine as an AVX2 machine runs it (GODEBUG=cpu.avx512f=off)"
+# On an AVX-512 machine the tests above run the avx2 GEMM kernel only where
+# they ask for every kernel (all of internal/gemm's do); with AVX-512
+# hidden it is the default that convolutions, plans and dreams choose.
+# Elsewhere the runs above were that already.
+if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  GODEBUG=cpu.avx512f=off go test -count=1 ./ops ./graph
+  GODEBUG=cpu.avx512f=off go test -count=1 -run '^(TestWinogradRequest|TestNotebookStep)$' ./dream
+else
+  echo "no AVX-512 here: the runs above were on the AVX2 path"
+fi
+
 echo "== the engine on the pure-Go kernel (-tags purego)"
 go test -tags purego -short -timeout 30m ./internal/gemm ./ops ./graph
 

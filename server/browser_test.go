@@ -1,10 +1,14 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/deepdream-go/deepdream/internal/shared"
 	"github.com/deepdream-go/deepdream/models"
@@ -28,6 +32,40 @@ func findBrowser(t *testing.T, pkg string, names ...string) string {
 	}
 	t.Skipf("the browser test needs %s (apt-get install %s, or scripts/setup.sh); skipping", pkg, pkg)
 	return ""
+}
+
+// click presses the mouse on the middle of the element sel, scrolled into
+// view, as a person does (chromedp.Click), and fails naming what it hit
+// when something else covers that point: a click that silently lands on
+// a sticky bar over the control is a bug of the page, not a flake.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		watch := `(() => {
+			window.clickMissed = null;
+			addEventListener("mousedown", (e) => {
+				const want = document.querySelector(` + jsString(sel) + `), hit = e.target;
+				window.clickMissed = want && want.contains(hit) ? "" :
+					hit.tagName.toLowerCase() + (hit.id ? "#" + hit.id : "") + (hit.className ? "." + String(hit.className).split(" ").join(".") : "");
+			}, {once: true, capture: true});
+		})()`
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](watch)); err != nil {
+			return err
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(sel)); err != nil {
+			return err
+		}
+		missed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.clickMissed)`))
+		if err != nil {
+			return err
+		}
+		if missed == "null" {
+			return fmt.Errorf("the click on %s reached nothing in the page", sel)
+		}
+		if missed != "" {
+			return fmt.Errorf("the click on %s landed on %s, which covers it there", sel, missed)
+		}
+		return nil
+	})
 }
 
 // googLeNetModel is ../shared's GoogLeNet as the studio's model

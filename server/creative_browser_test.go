@@ -50,24 +50,24 @@ func TestStudioInBrowserCreativeControls(t *testing.T) {
 	}
 	do("choose a preset of two layers",
 		chromedp.SetUploadFiles("#photo", []string{examplePhoto(t)}, chromedp.NodeReady),
-		chromedp.Click(`#presets [data-preset="brush-stroke"]`),
+		click(`#presets [data-preset="brush-stroke"]`),
 		poll(`document.getElementById("layer").value === "conv2/3x3" && document.getElementById("layer-2").value === "inception_3a/output" &&
 			!document.getElementById("layer-3") && document.getElementById("iterations").value === "15" &&
 			document.getElementById("preset-note").textContent.includes("brush strokes")`),
 	)
 	do("choose the notebook's preset: the model's default layer",
-		chromedp.Click(`#presets [data-preset="notebook"]`),
+		click(`#presets [data-preset="notebook"]`),
 		poll(`!document.getElementById("layer") && !document.getElementById("layers-empty").hidden &&
 			document.getElementById("layers-empty").textContent.includes("inception_4c/output") &&
 			document.getElementById("iterations").value === "10"`),
 	)
 	do("add a class, suggested by the model's names, that names several",
-		chromedp.Click("#add-class"),
+		click("#add-class"),
 		chromedp.SendKeys("#class-1", "terrier"),
 		chromedp.SetValue("#max_size", "96"),
 		chromedp.SetValue("#octaves", "1"),
 		chromedp.SetValue("#iterations", "2"),
-		chromedp.Click("#dream"),
+		click("#dream"),
 		poll(`(() => {
 			const m = document.getElementById("message");
 			return !m.hidden && m.textContent.includes('class "terrier": ambiguous') && m.textContent.includes("Yorkshire terrier (187)") &&
@@ -78,7 +78,7 @@ func TestStudioInBrowserCreativeControls(t *testing.T) {
 	do("choose a class, a layer, a mask and a guide, and dream",
 		chromedp.SetValue("#class-1", "goldfish"),
 		chromedp.SetValue("#class-weight-1", "0.5"),
-		chromedp.Click("#add-layer"),
+		click("#add-layer"),
 		chromedp.SetUploadFiles("#mask", []string{mask}, chromedp.NodeReady),
 		chromedp.SetUploadFiles("#guide", []string{guide}, chromedp.NodeReady),
 		poll(`document.getElementById("mask-name").textContent === "left-black.png" &&
@@ -92,7 +92,7 @@ func TestStudioInBrowserCreativeControls(t *testing.T) {
 		t.Errorf("controls of the lists of layers and classes and of the images without a label: %v (%v)", unlabelled, err)
 	}
 	do("dream",
-		chromedp.Click("#dream"),
+		click("#dream"),
 		poll(`document.querySelectorAll("#entries li").length === 1 && document.getElementById("status").textContent === "Done."`),
 		screenshot("desktop-creative"),
 	)
@@ -115,7 +115,7 @@ func TestStudioInBrowserCreativeControls(t *testing.T) {
 	do("dream it again from the gallery, its images sent back",
 		chromedp.Reload(),
 		poll(`document.querySelectorAll("#entries li").length === 1 && document.getElementById("add-class") !== null`),
-		chromedp.Click(`#entries li:first-child button.again`),
+		click(`#entries li:first-child button.again`),
 		poll(`document.querySelectorAll("#entries li").length === 2 && document.getElementById("status").textContent === "Done."`),
 	)
 	entries = s.entries(t)

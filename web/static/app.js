@@ -146,8 +146,19 @@ async function init() {
 
 // ---- wiring ----
 
+// keepActionsClear makes a control brought into view (by Tab, by a find,
+// by a script) land clear of the panel's sticky action bar, not under it:
+// the bottom scroll padding (style.css) follows the bar's height.
+function keepActionsClear() {
+  const bar = document.querySelector("#panel .actions");
+  const fit = () => document.documentElement.style.setProperty("--actions-height", `${bar.offsetHeight}px`);
+  new ResizeObserver(fit).observe(bar);
+  fit();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setupPicture();
+  keepActionsClear();
   $("form").addEventListener("submit", (e) => {
     e.preventDefault();
     submitDream();
