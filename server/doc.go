@@ -132,7 +132,9 @@
 // random ID: original (the uploaded bytes), image-SHA256 for each image of
 // its request (the uploaded bytes, named by the sha256 its record keeps),
 // result.png (with the dream's parameters embedded, as `deepdream dream`
-// writes them), thumb.jpg and params.json. An entry is written in
+// writes them; a zoom's or a video's result.mp4, its record in the
+// comment tag, the original then a video's clip), thumb.jpg (an
+// animation's last frame, with a play sign) and params.json. An entry is written in
 // DataDir/tmp and renamed into place whole; New clears tmp and loads every
 // whole entry, so a restart loses no finished dream and an interrupted one
 // leaves nothing. An entry's directory without params.json (written last)

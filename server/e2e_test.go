@@ -493,7 +493,7 @@ func TestStudioInBrowser(t *testing.T) {
 
 // desktopZoom is the desktop's "desktop: zoom" step: the Motion section
 // filled, a small zoom of the photo started (GoogLeNet at 64 pixels, one
-// octave of two steps a frame: a few seconds), its frames counted in the
+// octave of two steps a frame, 36 frames: a few seconds), its frames counted in the
 // status and the jobs panel, its MP4 loaded and playing in the picture's
 // <video> (readyState 2 or more, a duration, its time advancing), the
 // entry in the gallery; then Edit loads the zoom's options back.
@@ -506,12 +506,12 @@ func desktopZoom(t *testing.T, s *studio, do func(string, ...chromedp.Action[chr
 		set("max_size", "64"),
 		set("octaves", "1"),
 		set("iterations", "2"),
-		chromedp.Click("#motion-box summary"),
-		set("motion-frames", "24"),
+		click("#motion-box summary"),
+		set("motion-frames", "36"),
 		set("motion-zoom", "1.1"),
 		set("motion-rotate", "3"),
 		set("motion-fps", "12"),
-		chromedp.Click("#start-zoom"),
+		click("#start-zoom"),
 		poll(`document.getElementById("status").textContent.startsWith("Frame ") &&
 			[...document.querySelectorAll("#jobs li")].some((li) => li.textContent.startsWith("Zoom") && li.textContent.includes("Frame "))`),
 		poll(`(() => {
@@ -526,14 +526,14 @@ func desktopZoom(t *testing.T, s *studio, do func(string, ...chromedp.Action[chr
 		viewShot("desktop-zoom"),
 	)
 	got := s.entries(t)
-	if len(got) != entries+1 || got[0].Kind != "zoom" || got[0].Frames != 24 || got[0].Motion["rotate"] != 3.0 || got[0].Width != 64 {
-		t.Fatalf("the gallery after the zoom: %d entries, the newest %+v; want a zoom of 24 frames at 64 pixels", len(got), got[0].Entry)
+	if len(got) != entries+1 || got[0].Kind != "zoom" || got[0].Frames != 36 || got[0].Motion["rotate"] != 3.0 || got[0].Width != 64 {
+		t.Fatalf("the gallery after the zoom: %d entries, the newest %+v; want a zoom of 36 frames at 64 pixels", len(got), got[0].Entry)
 	}
 	do("desktop: Edit loads the zoom's settings back",
 		set("motion-frames", "5"),
 		set("motion-rotate", "0"),
-		chromedp.Click("#edit"),
-		poll(`document.getElementById("motion-frames").value === "24" && document.getElementById("motion-rotate").value === "3" &&
+		click("#edit"),
+		poll(`document.getElementById("motion-frames").value === "36" && document.getElementById("motion-rotate").value === "3" &&
 			document.getElementById("iterations").value === "2" && document.getElementById("message").textContent.includes("Motion section")`),
 	)
 }

@@ -54,7 +54,7 @@ func motionInfos() []motionInfo {
 			mi.Default = fmt.Sprint(pageFrames)
 		}
 		if f.Negated { // the form sends the field, not the flag
-			mi.Help = strings.TrimSuffix(f.Label, " (optical flow)") + ": " + f.Help
+			mi.Help = fmt.Sprintf("on: the detail follows the picture's motion (the optical flow); off (the command line's --%s): %s", f.Flag, f.Help)
 		}
 		out = append(out, mi)
 	}

@@ -90,11 +90,12 @@ func (v *motionFlag) Set(s string) error {
 	return nil
 }
 
+// Type names the flag's values in the help as pflag's own flags do.
 func (v *motionFlag) Type() string {
-	if v.field.Kind == "float" || v.field.Kind == "int" || v.field.Kind == "bool" {
-		return map[string]string{"float": "float64", "int": "int", "bool": "bool"}[v.field.Kind]
+	if t, ok := map[string]string{"float": "float64", "int": "int", "bool": "bool"}[v.field.Kind]; ok {
+		return t
 	}
-	return "string"
+	return "string" // a pan, a rate, a time
 }
 
 // prepareMotion checks what can be checked before the model is loaded or
