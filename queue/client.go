@@ -236,7 +236,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (bool, error) {
 }
 
 // Result returns the result of a job whose State is done: the PNG the
-// dream wrote, its record embedded.
+// dream wrote, or an animation's MP4, its record embedded.
 func (c *Client) Result(ctx context.Context, id string, st State) ([]byte, error) {
 	if st.State != Done {
 		return nil, fmt.Errorf("queue: job %s is %s, not done", id, st.State)
@@ -246,6 +246,21 @@ func (c *Client) Result(ctx context.Context, id string, st State) ([]byte, error
 	data, err := c.h.files.GetBytes(ctx, st.Result)
 	if err != nil {
 		return nil, fmt.Errorf("queue: job %s: result %s: %w", id, st.Result, err)
+	}
+	return data, nil
+}
+
+// Thumb returns the JPEG of the last frame of an animation whose State
+// is done (Task.Kind).
+func (c *Client) Thumb(ctx context.Context, id string, st State) ([]byte, error) {
+	if st.State != Done || st.Thumb == "" {
+		return nil, fmt.Errorf("queue: job %s has no thumbnail (it is %s)", id, st.State)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cleanupTime)
+	defer cancel()
+	data, err := c.h.files.GetBytes(ctx, st.Thumb)
+	if err != nil {
+		return nil, fmt.Errorf("queue: job %s: thumbnail %s: %w", id, st.Thumb, err)
 	}
 	return data, nil
 }

@@ -16,6 +16,13 @@ import (
 // remoteStudio is a studio whose dreams go to a NATS server in this
 // process, dreamed by one worker named w1.
 func remoteStudio(t *testing.T) (*studio, *jobqueue.Client) {
+	s, remote, _ := remoteStudioWork(t)
+	return s, remote
+}
+
+// remoteStudioWork is remoteStudio, and the work directory of its
+// worker's zoom and video jobs.
+func remoteStudioWork(t *testing.T) (*studio, *jobqueue.Client, string) {
 	e, err := jobqueue.Embed(jobqueue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -34,13 +41,14 @@ func remoteStudio(t *testing.T) (*studio, *jobqueue.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &jobqueue.Worker{Name: "w1", Budget: 1 << 30, Logf: t.Logf,
+	workDir := t.TempDir()
+	w := &jobqueue.Worker{Name: "w1", Budget: 1 << 30, Logf: t.Logf, WorkDir: workDir,
 		Network: func(context.Context, dream.Record) (*dream.Network, error) { return tinyModel(), nil }}
 	var wg sync.WaitGroup
 	nc := conn()
 	wg.Go(func() { w.Run(ctx, nc) })
 	t.Cleanup(func() { cancel(); wg.Wait(); remote.Close() })
-	return newStudio(t, Config{Remote: remote, Queue: 4}), remote
+	return newStudio(t, Config{Remote: remote, Queue: 4}), remote, workDir
 }
 
 func TestRemoteWorkersDreamIntoTheGallery(t *testing.T) {

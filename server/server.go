@@ -17,6 +17,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/motion"
 	jobqueue "github.com/deepdream-go/deepdream/queue"
 	"github.com/deepdream-go/deepdream/web"
 )
@@ -145,6 +146,12 @@ func New(cfg Config) (*Server, error) {
 	g, err := openGallery(cfg.DataDir)
 	if err != nil {
 		return nil, err
+	}
+	// The work directories of the zoom and video jobs dreamed here: a job
+	// does not outlive the studio (a worker's, given back to the queue,
+	// resumes in its worker's own).
+	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "work")); err != nil {
+		return nil, fmt.Errorf("server: clearing %s: %w", filepath.Join(cfg.DataDir, "work"), err)
 	}
 	s.gallery = g
 	for _, sk := range g.skipped {
@@ -303,7 +310,14 @@ func (s *Server) newJob(f *form) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	photo, format := f.photo, f.format
+	moving := tags.kind == motion.Zoom || tags.kind == motion.Video
+	var opts motion.Options
+	if moving {
+		if opts, err = f.motion(tags.kind); err != nil {
+			return nil, err
+		}
+	}
+	photo, format, clip := f.photo, f.format, f.clip
 	if f.source != "" {
 		e := s.entry(f.source)
 		if e == nil {
@@ -313,10 +327,22 @@ func (s *Server) newJob(f *form) (*job, error) {
 			s.logf("gallery entry %s: %v", e.ID, err)
 			return nil, errorf(http.StatusInternalServerError, "the original of gallery entry %s cannot be read: %s", e.ID, withoutPath(err))
 		}
-		format = e.Format
+		format, clip = e.Format, e.Kind == motion.Video
+	}
+	switch {
+	case tags.kind == motion.Video && !clip:
+		return nil, errorf(http.StatusBadRequest, "a video job dreams a clip: send it as the form's clip file, not a photo")
+	case clip && tags.kind != motion.Video:
+		return nil, errorf(http.StatusBadRequest, "a clip is dreamed by a video job (kind video), not a %s", tags.kind)
 	}
 	mem := dreamMemory{images: f.images}
-	if mem.photo, err = readHeader("photo", photo, s.cfg.MaxPixels); err != nil {
+	frames := opts.Frames // a zoom's; a video's, as its clip says
+	if clip {
+		mem.photo, frames, err = s.probeClip(photo, opts)
+	} else {
+		mem.photo, err = readHeader("photo", photo, s.cfg.MaxPixels)
+	}
+	if err != nil {
 		return nil, err
 	}
 	for _, u := range f.images {
@@ -331,6 +357,11 @@ func (s *Server) newJob(f *form) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
+	if moving {
+		if peak, err = s.admitMotion(tags.kind, mem, req, peak); err != nil {
+			return nil, err
+		}
+	}
 	estimate := peak
 	if s.cfg.Remote != nil {
 		peak = 0 // dreamed elsewhere: only its files take memory here
@@ -338,7 +369,7 @@ func (s *Server) newJob(f *form) (*job, error) {
 	j := &job{
 		id: newID(), model: m,
 		record:   dream.Record{Version: s.cfg.Version, Model: m.Name, ModelSHA256: m.Entry.SHA256, Request: req},
-		original: photo, format: format, images: f.images, keep: f.get("gallery") != "0",
+		original: photo, format: format, images: f.images, keep: f.get("gallery") != "0", kind: tags.kind, motion: opts,
 		fileBytes: mem.fileBytes(), peak: peak, estimate: estimate,
 		changed: make(chan struct{}),
 	}
@@ -347,6 +378,9 @@ func (s *Server) newJob(f *form) (*job, error) {
 		ID: j.id, State: stateQueued, Kind: tags.kind, Group: tags.group, Owner: tags.owner,
 		Created: time.Now().UTC().Truncate(time.Millisecond), Model: m.Name, Layers: req.Layers, Gallery: j.keep,
 		Octaves: req.Octaves, Iterations: req.Iterations, Steps: req.Octaves * req.Iterations,
+	}
+	if moving {
+		j.status.Frames, j.status.Steps = frames, frames*req.Octaves*req.Iterations
 	}
 	return j, nil
 }

@@ -71,8 +71,9 @@ var imageFields = func() []string {
 // form is a parsed POST /api/jobs: the photo (or the gallery entry whose
 // original to use), the request's images and the text fields.
 type form struct {
-	photo  []byte
-	format string // sniffed: "jpeg", "png", "gif", "webp"
+	photo  []byte // the photo, or a video job's clip
+	clip   bool   // photo is a clip
+	format string // sniffed: "jpeg", "png", "gif", "webp"; a clip's "mp4", "webm", "avi"
 	source string // gallery ID instead of a photo
 	images []*upload
 	values map[string][]string
@@ -148,10 +149,15 @@ func readForm(r *http.Request, maxUpload int64, more func() error) (*form, error
 			return nil, errorf(http.StatusBadRequest, "the form has more than %d fields", maxFields)
 		}
 		name := p.FormName()
-		// The photo is a file whatever its part says; an image field is
-		// one when its part has a file name, as a file input's has.
-		if name == "photo" || slices.Contains(imageFields, name) && p.FileName() != "" {
-			if name == "photo" && f.photo != nil || f.image(name) != nil {
+		// The photo and the clip are files whatever their parts say; an
+		// image field is one when its part has a file name, as a file
+		// input's has.
+		input := name == "photo" || name == "clip"
+		if input || slices.Contains(imageFields, name) && p.FileName() != "" {
+			switch {
+			case input && f.photo != nil:
+				return nil, errorf(http.StatusBadRequest, "send one photo or one clip per job")
+			case f.image(name) != nil:
 				return nil, errorf(http.StatusBadRequest, "send one %s per dream", name)
 			}
 			if files++; files > 1 {
@@ -166,8 +172,8 @@ func readForm(r *http.Request, maxUpload int64, more func() error) (*form, error
 			if int64(len(data)) > maxUpload {
 				return nil, fileTooLarge(name, maxUpload)
 			}
-			if name == "photo" {
-				f.photo = data
+			if input {
+				f.photo, f.clip = data, name == "clip"
 				continue
 			}
 			format, err := sniff(name, data)
@@ -192,6 +198,10 @@ func readForm(r *http.Request, maxUpload int64, more func() error) (*form, error
 		return nil, errorf(http.StatusBadRequest, "choose a photo to dream")
 	case f.photo != nil && f.source != "":
 		return nil, errorf(http.StatusBadRequest, "send a photo or a gallery entry to dream again, not both")
+	case f.clip:
+		if f.format, err = sniffClip(f.photo); err != nil {
+			return nil, err
+		}
 	case f.photo != nil:
 		if f.format, err = sniff("photo", f.photo); err != nil {
 			return nil, err

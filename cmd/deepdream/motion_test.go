@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -269,39 +268,6 @@ func TestWorkDirOfAnotherJob(t *testing.T) {
 	code, errOut := zoom("--frames", "3")
 	if code != 0 || !strings.Contains(errOut, "2 frames done") || !strings.Contains(errOut, "resuming at frame 3") || strings.Contains(errOut, "frame 1/3") {
 		t.Errorf("more frames: exit %d, %s", code, errOut)
-	}
-}
-
-// FuzzParseTime checks that a time read is not negative, and that
-// seconds, [HH:]MM:SS and durations agree.
-func FuzzParseTime(f *testing.F) {
-	for _, s := range []string{"12.5", "1:30", "01:02:03.5", "1m30s", "-1", "1:2:3:4", "1.5:00", "NaN", "1e300", "99999999:00"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		d, err := parseTime("start", s)
-		if err != nil {
-			if !strings.Contains(err.Error(), "--start") {
-				t.Fatalf("parseTime(%q): an error that does not name the flag: %v", s, err)
-			}
-			return
-		}
-		if d < 0 {
-			t.Fatalf("parseTime(%q) = %v", s, d)
-		}
-	})
-}
-
-func TestParseTime(t *testing.T) {
-	for s, want := range map[string]time.Duration{"12.5": 12500 * time.Millisecond, "1:30": 90 * time.Second, "01:02:03.5": time.Hour + 2*time.Minute + 3500*time.Millisecond, "1m30s": 90 * time.Second} {
-		if got, err := parseTime("start", s); err != nil || got != want {
-			t.Errorf("parseTime(%q) = %v, %v; want %v", s, got, err, want)
-		}
-	}
-	for _, s := range []string{"-1", "1:2:3:4", "1.5:00", "NaN", "-1s", "x"} {
-		if _, err := parseTime("start", s); err == nil {
-			t.Errorf("parseTime(%q) is not refused", s)
-		}
 	}
 }
 
