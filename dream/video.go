@@ -311,6 +311,19 @@ func grow[T any](s []T, n int) []T {
 	return make([]T, n)
 }
 
+// EstimateVideo is Estimate of the frames of a video of w x h (before
+// MaxSize) that Video dreams as req and v ask: the most a frame takes. A
+// frame into which the last one's detail is carried (Blend > 0) is
+// dreamed with a mask of its own (carriedRequest), which the first frame
+// lacks, in place of req's Mask. A request whose frames do not fit
+// MaxMemory is an error (*MemoryError) with the estimate.
+func (n *Network) EstimateVideo(w, h int, req Request, v VideoOptions) (Estimate, error) {
+	if v.Blend > 0 {
+		req.Mask = carriedMask // counted as an image of the dream's size, which it is
+	}
+	return n.Estimate(w, h, req)
+}
+
 // carriedMask is the name of the mask a frame with carried detail is
 // dreamed with (carriedRequest).
 const carriedMask = "carried detail"

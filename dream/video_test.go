@@ -3,11 +3,13 @@ package dream
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,5 +235,46 @@ func TestNoDetailWhereTheFlowLosesThePicture(t *testing.T) {
 	}
 	if d := blue(10, 10); d < 10 {
 		t.Errorf("the unchanged picture got %+d of blue detail, want about +20", d)
+	}
+}
+
+// TestEstimateVideoBoundsEveryFrame dreams a video in the memory
+// EstimateVideo says its frames take: every frame fits, the ones that
+// carry detail (a mask more than the first frame's dream) included,
+// which the first frame's Estimate does not hold; in less it is refused.
+func TestEstimateVideoBoundsEveryFrame(t *testing.T) {
+	n := tinyNetwork()
+	req := VideoDefaults()
+	req.Layers = []string{"r"}
+	req.Octaves, req.Iterations, req.Tile = 1, 1, -1
+	src := movingFrames(2, 48, 36)
+	v := VideoOptions{Blend: 0.5}
+	dreamIn := func(budget int64) error {
+		frames := sliceFrames(src)
+		r := req
+		r.MaxMemory = budget
+		return n.Video(context.Background(), &frames, r, v, func(Frame) error { return nil }, nil)
+	}
+	first, err := n.Estimate(48, 36, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := n.EstimateVideo(48, 36, req, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Bytes <= first.Bytes {
+		t.Fatalf("a video's frames take %d bytes, its first frame's dream %d: the carried detail's mask is not counted", e.Bytes, first.Bytes)
+	}
+	var me *MemoryError
+	if err := dreamIn(first.Bytes); !errors.As(err, &me) || !strings.Contains(err.Error(), "frame 2") {
+		t.Errorf("in the first frame's estimate, %d bytes: %v; want the second frame refused", first.Bytes, err)
+	}
+	if err := dreamIn(e.Bytes); err != nil {
+		t.Errorf("in EstimateVideo's %d bytes: %v", e.Bytes, err)
+	}
+	req.MaxMemory = e.Bytes - 1
+	if _, err := n.EstimateVideo(48, 36, req, v); !errors.As(err, &me) || me.Estimate.Bytes != e.Bytes {
+		t.Errorf("EstimateVideo in a byte less: %v", err)
 	}
 }

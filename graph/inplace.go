@@ -92,8 +92,7 @@ func (p *Plan) concatsInPlace() {
 			onRoot[out], whole[out] = append(onRoot[out], onRoot[r]...), false
 			s.inT[i] = nil // the step gets nil for it, and skips it
 			if g := t.grad; g != nil {
-				g.parent, g.off, g.window, g.firstWriter = gOut, start, true, -1
-				gOut.reader = min(gOut.reader, pi)
+				g.parent, g.off, g.window = gOut, start, true
 				s.dinBufs[i] = nil
 			}
 		}
@@ -112,47 +111,5 @@ func (p *Plan) concatsInPlace() {
 	for _, e := range early {
 		from, to := slices.Index(p.steps, e[1]), slices.Index(p.steps, e[0])+1
 		p.steps = slices.Insert(slices.Delete(p.steps, from, from+1), to, e[1])
-	}
-	if len(early) > 0 {
-		p.indexGradients()
-	}
-}
-
-// indexGradients finds the gradient buffers' first writers and readers
-// again, after steps moved: a buffer's first writer is the last step that
-// adds into it, its reader the step that produces its tensor, and for a
-// concatenation's output that takes inputs in place, the earliest of it
-// and their producers, which read windows of it.
-func (p *Plan) indexGradients() {
-	for _, s := range p.steps {
-		for _, g := range s.dinBufs {
-			if g != nil {
-				g.firstWriter = -1
-			}
-		}
-	}
-	for i, s := range p.steps {
-		for _, g := range s.dinBufs {
-			if g != nil {
-				g.firstWriter = i
-			}
-		}
-		for _, g := range s.doutBufs {
-			if g != nil {
-				g.reader = i
-			}
-		}
-	}
-	for _, g := range p.gradients() {
-		if g.parent != nil && !g.window {
-			g.reader = g.parent.reader // a stacked convolution's output
-		}
-	}
-	for i, s := range p.steps {
-		for _, g := range s.doutBufs {
-			if g != nil && g.window {
-				g.parent.reader = min(g.parent.reader, i)
-			}
-		}
 	}
 }

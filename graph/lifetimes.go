@@ -205,10 +205,12 @@ func (p *Plan) scratchSpans() []*span {
 // memory, so a backward pass needs a few tensors' worth of gradient
 // memory instead of one buffer per tensor.
 type gradBuf struct {
-	name        string // the tensor's, for EstimateMemory
-	size        int
-	firstWriter int // index of the first step to add into it; -1: none
-	reader      int // index of the step that reads it; -1: none (an input's)
+	name string // the tensor's, for EstimateMemory
+	size int
+	// firstWriter is the index of the first step to add into it, reader
+	// of the step that reads it (indexGradients); -1: none (an input's
+	// reader).
+	firstWriter, reader int
 	// input marks an input's gradient, which the caller reads after
 	// Backward; seed a target's (or a buffer a range of which is one),
 	// which the caller writes after Forward and Backward never clears.
@@ -260,19 +262,51 @@ func (p *Plan) gradients() []*gradBuf {
 	return all
 }
 
+// indexGradients finds the steps at which each gradient buffer is used,
+// once the steps are in their final order (concatsInPlace moves some):
+// its first writer, the last step that adds into it (Backward runs the
+// steps from the last), and its reader, the step that produces its
+// tensor; -1 for none. A view of stacked sibling convolutions' gradient
+// is read with its parent, whose life starts with the first write into
+// any of its views; a concatenation's output gradient whose windows
+// producers read in place is read by the earliest of them.
+func (p *Plan) indexGradients() {
+	all := p.gradients()
+	for _, g := range all {
+		g.firstWriter, g.reader = -1, -1
+	}
+	for i, s := range p.steps {
+		for _, g := range s.dinBufs {
+			if g != nil {
+				g.firstWriter = i
+			}
+		}
+		for _, g := range s.doutBufs {
+			if g != nil {
+				g.reader = i
+			}
+		}
+	}
+	for _, g := range all {
+		if g.parent != nil && !g.window {
+			g.reader = g.parent.reader
+			g.parent.firstWriter = max(g.parent.firstWriter, g.firstWriter)
+		}
+	}
+	for i, s := range p.steps {
+		for _, g := range s.doutBufs {
+			if g != nil && g.window {
+				g.parent.reader = min(g.parent.reader, i)
+			}
+		}
+	}
+}
+
 // gradientSpans returns the spans of the gradient buffers that are neither
 // pinned nor views, each living from its first writer (or, never written,
 // its reader, which reads zeros) to its reader, or to the last reader of
 // the buffers that take its memory over in turn.
 func (p *Plan) gradientSpans() []*span {
-	// A parent's life starts with the first write into any of its views.
-	for _, s := range p.steps {
-		for _, g := range s.dinBufs {
-			if g != nil && g.parent != nil {
-				g.parent.firstWriter = max(g.parent.firstWriter, g.firstWriter)
-			}
-		}
-	}
 	p.gradsInPlace()
 	for _, g := range p.inputGrads {
 		if g.seed || g.firstWriter < 0 {

@@ -280,6 +280,9 @@ func (m *Model) plan(spec Spec, sizing bool) (*Plan, error) {
 		p.targets = append(p.targets, t)
 	}
 	p.concatsInPlace()
+	if p.back {
+		p.indexGradients()
+	}
 	p.assignMemory()
 	return p, nil
 }
@@ -443,7 +446,6 @@ func (p *Plan) add(n *Node) error {
 }
 
 func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
-	index := len(p.steps) // s is about to be appended
 	s.run.DIn = make([][]float32, len(n.Inputs))
 	s.run.Accumulate = make([]bool, len(n.Inputs))
 	for i := range s.run.Accumulate {
@@ -459,7 +461,6 @@ func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 				return n.Errorf("cannot differentiate with respect to input %d %q (only with respect to data inputs)", i, name)
 			}
 			s.dinBufs[i] = g
-			g.firstWriter = max(g.firstWriter, index)
 			s.backward = true
 		}
 	}
@@ -469,7 +470,7 @@ func (p *Plan) planStepBackward(n *Node, b *Built, s *step) error {
 		return nil
 	}
 	for j, out := range n.Outputs {
-		g := &gradBuf{name: out, size: s.outT[j].shape.Size(), firstWriter: -1, reader: index}
+		g := &gradBuf{name: out, size: s.outT[j].shape.Size(), firstWriter: -1, reader: -1}
 		s.doutBufs[j] = g
 		if out != "" {
 			p.tensors[out].grad = g

@@ -211,7 +211,7 @@ func (p *Plan) addSiblings(g *siblingGroup) error {
 		shape := Shape{1, g.w[i].Shape[0], stack.shape[2], stack.shape[3]}
 		t := &tensor{name: n.Outputs[0], shape: shape, root: stack.root, off: stack.off + off}
 		if sg := stack.grad; sg != nil {
-			t.grad = &gradBuf{size: shape.Size(), parent: sg, off: off, firstWriter: -1, reader: sg.reader}
+			t.grad = &gradBuf{size: shape.Size(), parent: sg, off: off, firstWriter: -1, reader: -1}
 			sg.split = true
 		}
 		p.tensors[n.Outputs[0]] = t

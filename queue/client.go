@@ -54,22 +54,40 @@ func NewClient(ctx context.Context, nc *nats.Conn, cfg Config) (*Client, error) 
 
 // Attach returns a Client of the queue a studio has set up on the server
 // nc is connected to, leaving its configuration (AckWait, Replicas) as
-// the studio made it; on a server without one (workers waiting for it),
-// it sets one up with cfg, as NewClient does. For a client that is not
-// the studio: deepdream batch --nats.
+// the studio made it; on a server without one (workers waiting for it:
+// its stream, consumer or buckets do not exist), it sets one up with cfg,
+// as NewClient does. Any other failure to find the queue (a timeout, a
+// permission, JetStream off) is returned, naming the server: setting the
+// queue up then would overwrite a studio's configuration. For a client
+// that is not the studio: deepdream batch --nats.
 func Attach(ctx context.Context, nc *nats.Conn, cfg Config) (*Client, error) {
-	cfg = cfg.withDefaults()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
+	return attach(ctx, nc, js, cfg)
+}
+
+// attach is Attach through js.
+func attach(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
 	h, _, err := tryBind(ctx, js)
+	switch {
+	case missing(err):
+		h, err = setup(ctx, js, cfg)
+	case err != nil:
+		err = fmt.Errorf("%w (stream %s at %s)", err, streamName, nc.ConnectedUrlRedacted())
+	}
 	if err != nil {
-		if h, err = setup(ctx, js, cfg); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	return newClient(nc, h, cfg)
+}
+
+// missing reports whether err says that the queue's stream, its consumer
+// or one of its buckets does not exist.
+func missing(err error) bool {
+	return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrBucketNotFound)
 }
 
 // newClient starts following the jobs of the queue of h.
@@ -381,7 +399,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (bool, error) {
 }
 
 // Result returns the result of a job whose State is done: the PNG the
-// dream wrote, its record embedded.
+// dream wrote, or an animation's MP4, its record embedded.
 func (c *Client) Result(ctx context.Context, id string, st State) ([]byte, error) {
 	if st.State != Done {
 		return nil, fmt.Errorf("queue: job %s is %s, not done", id, st.State)
@@ -391,6 +409,21 @@ func (c *Client) Result(ctx context.Context, id string, st State) ([]byte, error
 	data, err := c.h.files.GetBytes(ctx, st.Result)
 	if err != nil {
 		return nil, fmt.Errorf("queue: job %s: result %s: %w", id, st.Result, err)
+	}
+	return data, nil
+}
+
+// Thumb returns the JPEG of the last frame of an animation whose State
+// is done (Task.Kind).
+func (c *Client) Thumb(ctx context.Context, id string, st State) ([]byte, error) {
+	if st.State != Done || st.Thumb == "" {
+		return nil, fmt.Errorf("queue: job %s has no thumbnail (it is %s)", id, st.State)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cleanupTime)
+	defer cancel()
+	data, err := c.h.files.GetBytes(ctx, st.Thumb)
+	if err != nil {
+		return nil, fmt.Errorf("queue: job %s: thumbnail %s: %w", id, st.Thumb, err)
 	}
 	return data, nil
 }

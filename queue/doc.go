@@ -12,10 +12,12 @@
 //	                      of its result object), failed, cancelled
 //	KV      dream-workers each worker's announcement (WorkerInfo), kept
 //	                      while it lives (a TTL it renews)
-//	objects dream-files   a job's files: <id>/photo and <id>/<image name>,
-//	                      its Task as submitted <id>/task (the stream's
-//	                      message goes at the ack), and its result
-//	                      <id>/result.<attempt>
+//	objects dream-files   a job's files: <id>/photo (a video job's clip)
+//	                      and <id>/<image name>, its Task as submitted
+//	                      <id>/task (the stream's message goes at the
+//	                      ack), and its result <id>/result.<attempt> (a
+//	                      PNG, or an animation's MP4 with its last frame
+//	                      <id>/thumb.<attempt>)
 //	subject dream.progress.<id>  Progress of a running job (core NATS)
 //	subject dream.cancel.<id>    asks the worker running it to stop
 //

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/deepdream-go/deepdream/motion"
 )
 
 // FuzzDecodeTask feeds DecodeTask what a message on the work queue may
@@ -17,6 +19,14 @@ func FuzzDecodeTask(f *testing.F) {
 	withImages.Timeout = time.Minute
 	data, _ := json.Marshal(withImages)
 	f.Add(data)
+	zoom := task("job-3", 1)
+	o := motion.Defaults()
+	o.Frames = 4
+	zoom.Kind, zoom.Motion = motion.Zoom, &o
+	data, _ = json.Marshal(zoom)
+	f.Add(data)
+	f.Add([]byte(`{"id":"a","kind":"video","motion":{"Blend":2}}`))
+	f.Add([]byte(`{"id":"a","kind":"zoom"}`))
 	f.Add([]byte(`{"id":"../x","record":{}}`))
 	f.Add([]byte(`{"id":"a","images":["../../etc/passwd"]}`))
 	f.Add([]byte(`{"id":"a","peak":-1}`))

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/motion"
 )
 
 // Names on the NATS server.
@@ -70,6 +71,12 @@ func (c Config) withDefaults() Config {
 type Task struct {
 	ID     string       `json:"id"`
 	Record dream.Record `json:"record"`
+	// Kind is "" for a dream of the photo, or motion.Zoom or
+	// motion.Video: an animation of the photo, or of the clip that is
+	// then the job's "photo" file, moving as Motion says, into an MP4
+	// (motion.RunFile; the worker needs ffmpeg).
+	Kind   string          `json:"kind,omitempty"`
+	Motion *motion.Options `json:"motion,omitempty"`
 	// Images are the names of the request's images (Record.Request's
 	// image fields), each a file of the job (dream-files <id>/<name>).
 	Images []string `json:"images,omitempty"`
@@ -111,17 +118,28 @@ type State struct {
 	Width   int     `json:"width,omitempty"`   // done: the result's size
 	Height  int     `json:"height,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"` // done: the dream's time
-	Error   string  `json:"error,omitempty"`   // failed
+	// Notes, done, say what the photo held that its dream does not
+	// carry, and why (dream.Photo.Note), for the client to tell as a dream
+	// here would.
+	Notes []string `json:"notes,omitempty"`
+	// Thumb and Frames are an animation's (Task.Kind): its last frame as
+	// a JPEG object, and its frame count.
+	Thumb  string `json:"thumb,omitempty"`
+	Frames int    `json:"frames,omitempty"`
+	Error  string `json:"error,omitempty"` // failed
 }
 
 // Final reports whether the job has ended.
 func (s State) Final() bool { return s.State == Done || s.State == Failed || s.State == Cancelled }
 
 // Progress is a running job's progress, sent on dream.progress.<id>: the
-// dream's counters and, at most twice a second, a JPEG preview.
+// dream's counters and, at most twice a second, a JPEG preview. Step and
+// Steps count the whole job's; Frame and Frames an animation's frames
+// (the one being dreamed, 1-based; Frames 0 when not known).
 type Progress struct {
 	Octave, Octaves, Iteration, Iterations int
 	Step, Steps, Width, Height             int
+	Frame, Frames                          int `json:",omitempty"`
 	ElapsedMS, ETAMS                       int64
 	Preview                                []byte `json:",omitempty"`
 }
@@ -240,3 +258,4 @@ func photoObject(id string) string               { return id + "/photo" }
 func taskObject(id string) string                { return id + "/task" }
 func imageObject(id, name string) string         { return id + "/" + name }
 func resultObject(id string, attempt int) string { return fmt.Sprintf("%s/result.%d", id, attempt) }
+func thumbObject(id string, attempt int) string  { return fmt.Sprintf("%s/thumb.%d", id, attempt) }

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"sync"
 	"time"
@@ -16,6 +19,8 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/motion"
+	"github.com/deepdream-go/deepdream/video"
 )
 
 // previewSize bounds the longer side of the previews a worker sends, and
@@ -51,6 +56,12 @@ type Worker struct {
 	Network func(ctx context.Context, rec dream.Record) (*dream.Network, error)
 	// Logf reports the jobs taken and their ends; nil: silent.
 	Logf func(format string, args ...any)
+	// WorkDir holds a directory for each zoom or video job running here,
+	// its frames as they are finished: a job given back to this worker
+	// (the worker stopped, the queue unreachable) resumes from them. ""
+	// is a directory of the system's temporary one. A job's directory goes
+	// once the job has ended.
+	WorkDir string
 
 	mu      sync.Mutex
 	current string // the job running
@@ -87,6 +98,14 @@ func DecodeTask(data []byte) (Task, error) {
 	}
 	if err := t.Record.Request.Validate(); err != nil {
 		return t, fmt.Errorf("queue: task %s: %w", t.ID, err)
+	}
+	if t.Kind != "" {
+		if t.Motion == nil {
+			return t, fmt.Errorf("queue: task %s: a %s without its options", t.ID, t.Kind)
+		}
+		if err := t.Motion.Validate(t.Kind); err != nil {
+			return t, fmt.Errorf("queue: task %s: %w", t.ID, err)
+		}
 	}
 	if t.MaxAttempts == 0 {
 		t.MaxAttempts = DefaultMaxAttempts
@@ -128,6 +147,9 @@ func (w *Worker) Run(ctx context.Context, nc *nats.Conn) error {
 	go w.announce(ctx, h)
 	ackWait := cons.CachedInfo().Config.AckWait
 	w.logf("worker %s: taking jobs of up to %d MB (a job silent for %s goes to another worker)", w.Name, w.Budget>>20, ackWait)
+	if err := video.Available(); err != nil {
+		w.logf("worker %s: zoom and video jobs fail here: %v", w.Name, err)
+	}
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
@@ -230,13 +252,15 @@ func (w *Worker) handle(ctx context.Context, h *handles, msg jetstream.Msg, ackW
 	}()
 
 	start := time.Now()
-	png, out, err := w.dream(jobCtx, h, t)
-	end := State{State: Done, Worker: w.Name, Attempt: attempt}
+	var notes []string
+	res, err := w.dream(jobCtx, h, t, func(note string) { notes = append(notes, note) })
+	end := State{State: Done, Worker: w.Name, Attempt: attempt, Notes: notes}
 	switch {
 	case ctx.Err() != nil: // the worker stops: another takes the job at once
 		_ = msg.Nak()
 		return
 	case jobCtx.Err() != nil: // cancelled
+		w.forget(t)
 		_ = msg.Ack()
 		w.logf("worker %s: job %s cancelled", w.Name, t.ID)
 		return
@@ -245,19 +269,18 @@ func (w *Worker) handle(ctx context.Context, h *handles, msg jetstream.Msg, ackW
 		_ = msg.NakWithDelay(time.Second)
 		return
 	case errors.Is(err, context.DeadlineExceeded):
-		end = State{State: Failed, Worker: w.Name, Attempt: attempt, Error: fmt.Sprintf("the dream took longer than the limit of %s per dream; try a smaller max size or fewer iterations", t.Timeout)}
+		end = State{State: Failed, Worker: w.Name, Attempt: attempt, Error: fmt.Sprintf("the job took longer than the limit of %s per job; try a smaller max size or fewer iterations", t.Timeout)}
+		w.forget(t)
 	case err != nil:
 		end = State{State: Failed, Worker: w.Name, Attempt: attempt, Error: err.Error()}
+		w.forget(t)
 	default:
 		end.Result = resultObject(t.ID, attempt)
-		b := out.Bounds()
+		b := res.out.Bounds()
 		end.Width, end.Height, end.Seconds = b.Dx(), b.Dy(), time.Since(start).Seconds()
-		opCtx, opDone := context.WithTimeout(ctx, opTimeout)
-		_, err := h.files.PutBytes(opCtx, end.Result, png)
-		opDone()
-		if err != nil {
+		if err := w.store(ctx, h, t, &end, res); err != nil {
 			w.logf("worker %s: job %s: storing the result: %v", w.Name, t.ID, err)
-			w.drop(h, end.Result)
+			w.drop(h, end.Result, end.Thumb)
 			_ = msg.NakWithDelay(time.Second) // stored nowhere: dream it again
 			return
 		}
@@ -266,16 +289,18 @@ func (w *Worker) handle(ctx context.Context, h *handles, msg jetstream.Msg, ackW
 	case errors.Is(err, jetstream.ErrKeyExists):
 		// Cancelled meanwhile, or taken by another worker after a pause
 		// longer than AckWait: its state stands, this result goes.
-		w.drop(h, end.Result)
+		w.drop(h, end.Result, end.Thumb)
+		w.forget(t)
 		w.logf("worker %s: job %s: %s result dropped: %v", w.Name, t.ID, end.State, err)
 		_ = msg.Ack()
 		return
 	case err != nil: // the queue unreachable: the job goes to another worker
-		w.drop(h, end.Result)
+		w.drop(h, end.Result, end.Thumb)
 		w.logf("worker %s: job %s: recording its end: %v", w.Name, t.ID, err)
 		_ = msg.NakWithDelay(time.Second)
 		return
 	}
+	w.forget(t)
 	ackCtx, ackDone := context.WithTimeout(ctx, opTimeout)
 	defer ackDone()
 	if err := msg.DoubleAck(ackCtx); err != nil {
@@ -306,14 +331,61 @@ func getBytes(ctx context.Context, h *handles, name string) ([]byte, error) {
 	return data, err
 }
 
-// drop deletes a result object that will not be the job's ("": none).
-func (w *Worker) drop(h *handles, name string) {
-	if name == "" {
-		return
-	}
+// drop deletes result objects that will not be the job's ("": none).
+func (w *Worker) drop(h *handles, names ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	_ = h.files.Delete(ctx, name)
+	for _, name := range names {
+		if name != "" {
+			_ = h.files.Delete(ctx, name)
+		}
+	}
+}
+
+// store puts a job's result in the files bucket: the dream's PNG, or an
+// animation's MP4 and the JPEG of its last frame.
+func (w *Worker) store(ctx context.Context, h *handles, t Task, end *State, res result) error {
+	opCtx, opDone := context.WithTimeout(ctx, opTimeout)
+	defer opDone()
+	if _, err := h.files.PutBytes(opCtx, end.Result, res.file); err != nil {
+		return err
+	}
+	if t.Kind == "" {
+		return nil
+	}
+	var thumb bytes.Buffer
+	if err := imageio.Encode(&thumb, fitPreview(res.out), "jpeg", imageio.EncodeOptions{Quality: 85}); err != nil {
+		return err
+	}
+	end.Thumb, end.Frames = thumbObject(t.ID, end.Attempt), res.frames
+	_, err := h.files.PutBytes(opCtx, end.Thumb, thumb.Bytes())
+	return err
+}
+
+// jobDir is the work directory of a zoom or video job here.
+func (w *Worker) jobDir(t Task) string {
+	dir := w.WorkDir
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "deepdream-worker-"+badKey.ReplaceAllString(w.Name, "_"))
+	}
+	return filepath.Join(dir, t.ID)
+}
+
+// forget removes the work directory of a job that has ended.
+func (w *Worker) forget(t Task) {
+	if t.Kind != "" {
+		if err := os.RemoveAll(w.jobDir(t)); err != nil {
+			w.logf("worker %s: job %s: %v", w.Name, t.ID, err)
+		}
+	}
+}
+
+// result is what a job made: the dream's PNG and image, or an
+// animation's MP4, its last frame and its frame count.
+type result struct {
+	file   []byte
+	out    image.Image
+	frames int
 }
 
 // end records a job's end (its State at revision rev), trying again while
@@ -334,7 +406,7 @@ func (w *Worker) end(ctx context.Context, h *handles, id string, end State, rev 
 			if gerr != nil {
 				continue
 			}
-			if ok && st == end {
+			if ok && reflect.DeepEqual(st, end) {
 				return nil // ours, its answer lost
 			}
 			return err
@@ -347,33 +419,39 @@ func (w *Worker) end(ctx context.Context, h *handles, id string, end State, rev 
 	return err
 }
 
-// dream runs t under its time limit and returns the result PNG and image.
-func (w *Worker) dream(ctx context.Context, h *handles, t Task) ([]byte, image.Image, error) {
+// dream runs t under its time limit and returns its result; note is told
+// what the photo held that its dream does not carry.
+func (w *Worker) dream(ctx context.Context, h *handles, t Task, note func(string)) (result, error) {
 	if t.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
 		defer cancel()
+	}
+	if t.Kind != "" {
+		if err := video.Available(); err != nil {
+			return result{}, fmt.Errorf("worker %s cannot dream a %s: %w", w.Name, t.Kind, errors.Unwrap(err))
+		}
 	}
 	net, err := w.Network(ctx, t.Record)
 	if err != nil {
 		if me, ok := errors.AsType[*ModelError](err); ok && me.Worker == "" {
 			me.Worker = w.Name
 		}
-		return nil, nil, err
+		return result{}, err
 	}
 	photo, err := getBytes(ctx, h, photoObject(t.ID))
 	if err != nil {
-		return nil, nil, err
+		return result{}, err
 	}
 	rec := t.Record
 	for _, name := range t.Images {
 		data, err := getBytes(ctx, h, imageObject(t.ID, name))
 		if err != nil {
-			return nil, nil, err
+			return result{}, err
 		}
 		im, err := dream.LoadImage(bytes.NewReader(data), t.MaxPixels)
 		if err != nil {
-			return nil, nil, fmt.Errorf("the image %s cannot be read: %w", name, err)
+			return result{}, fmt.Errorf("the image %s cannot be read: %w", name, err)
 		}
 		if rec.Request.Images == nil {
 			rec.Request.Images = map[string]dream.Image{}
@@ -381,11 +459,11 @@ func (w *Worker) dream(ctx context.Context, h *handles, t Task) ([]byte, image.I
 		rec.Request.Images[name] = im
 	}
 	var last time.Time
-	progress := func(p dream.Progress) {
+	publish := func(p dream.Progress, frame, frames, step, steps int, elapsed, eta time.Duration) {
 		msg := Progress{
 			Octave: p.Octave, Octaves: p.Octaves, Iteration: p.Iteration, Iterations: p.Iterations,
-			Step: p.Step, Steps: p.Steps, Width: p.Width, Height: p.Height,
-			ElapsedMS: p.Elapsed.Milliseconds(), ETAMS: p.ETA.Milliseconds(),
+			Step: step, Steps: steps, Frame: frame, Frames: frames, Width: p.Width, Height: p.Height,
+			ElapsedMS: elapsed.Milliseconds(), ETAMS: eta.Milliseconds(),
 		}
 		if time.Since(last) >= previewGap || p.Step == p.Steps {
 			last = time.Now()
@@ -397,17 +475,26 @@ func (w *Worker) dream(ctx context.Context, h *handles, t Task) ([]byte, image.I
 		data, _ := json.Marshal(msg)
 		_ = h.conn.Publish(progressSubject+t.ID, data)
 	}
+	if t.Kind != "" {
+		r, err := motion.RunFile(ctx, motion.FileJob{
+			Kind: t.Kind, Net: net, Record: rec, Options: *t.Motion, Input: photo, MaxPixels: t.MaxPixels, Dir: w.jobDir(t),
+			Progress: func(p dream.MotionProgress) { publish(p.Dream, p.Frame, p.Frames, p.Step, p.Steps, p.Elapsed, p.ETA) },
+		})
+		return result{file: r.MP4, out: r.Last, frames: r.Frames}, err
+	}
+	progress := func(p dream.Progress) { publish(p, 0, 0, p.Step, p.Steps, p.Elapsed, p.ETA) }
 	format := t.Format
 	if format == "" {
 		format = "png"
 	}
-	p := dream.Photo{Name: t.ID, MaxPixels: t.MaxPixels, Format: format, Quality: t.Quality, Depth: t.Depth}
+	p := dream.Photo{Name: t.ID, MaxPixels: t.MaxPixels, Format: format, Quality: t.Quality, Depth: t.Depth, Note: note}
 	if t.Background != "" {
 		if p.Background, err = imageio.ParseColor(t.Background); err != nil {
-			return nil, nil, fmt.Errorf("the job's background: %w", err)
+			return result{}, fmt.Errorf("the job's background: %w", err)
 		}
 	}
-	return net.DreamPhoto(ctx, bytes.NewReader(photo), p, rec, progress)
+	file, out, err := net.DreamPhoto(ctx, bytes.NewReader(photo), p, rec, progress)
+	return result{file: file, out: out}, err
 }
 
 // fitPreview scales a preview down to previewSize on its longer side.

@@ -52,7 +52,8 @@ go test -run '^$' -fuzz '^FuzzDecodeField$' -fuzztime 200000x ./flow
 go test -run '^$' -fuzz '^FuzzParseRate$' -fuzztime 50000x ./video
 go test -run '^$' -fuzz '^FuzzParseProbe$' -fuzztime 50000x ./video
 go test -run '^$' -fuzz '^FuzzGIFComment$' -fuzztime 50000x ./video
-go test -run '^$' -fuzz '^FuzzParseTime$' -fuzztime 20000x ./cmd/deepdream
+go test -run '^$' -fuzz '^FuzzParseTime$' -fuzztime 20000x ./motion
+go test -run '^$' -fuzz '^FuzzOptions$' -fuzztime 20000x ./motion
 go test -run '^$' -fuzz '^FuzzCarry$' -fuzztime 100000x ./imageio
 go test -run '^$' -fuzz '^FuzzUprightEXIF$' -fuzztime 200000x ./imageio
 go test -run '^$' -fuzz '^FuzzRecord$' -fuzztime 10000x ./dream

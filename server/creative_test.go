@@ -271,49 +271,6 @@ func TestClasses(t *testing.T) {
 	}
 }
 
-// TestPeakCountsImagesAndLook: the estimate of a dream's peak grows by
-// what the request's options add: the look's buffers (dream.LookBytes),
-// each image decoded, and a guide's forward pass.
-func TestPeakCountsImagesAndLook(t *testing.T) {
-	const w, h = 800, 600
-	photo := photoHeader{format: "png", width: w, height: h, model: color.NRGBAModel, fileBytes: 1 << 20}
-	plain := dreamMemory{photo: photo, fit: planFit{base: 30 << 20, perPixel: 100}}
-	req := dream.Defaults()
-	req.Layers = []string{"relu"}
-	base := plain.peak(req)
-	margin := func(n int64) int64 { return int64(peakMargin * float64(n)) }
-
-	look := req
-	look.Laplacian, look.Smooth = 4, 1
-	if got, want := plain.peak(look)-base, margin(dream.LookBytes(w, h, look)); got < want-1 || got > want+1 {
-		t.Errorf("the look adds %d bytes to the peak, want %d", got, want)
-	}
-	masked := plain
-	masked.images = []*upload{{key: "mask", header: photoHeader{format: "png", width: w, height: h, model: color.GrayModel, fileBytes: 1 << 10}}}
-	withMask := req
-	withMask.Mask = "mask.png"
-	// The mask held decoded and its plane while resized (8 bytes a pixel),
-	// its rows (its longer side by the dream's width), and its pyramid
-	// (LookBytes).
-	if got, want := masked.peak(withMask)-base, margin(8*w*h+4*w*w+dream.LookBytes(w, h, withMask)); got < want-1 || got > want+1 {
-		t.Errorf("a mask of the photo's size adds %d bytes to the peak, want %d", got, want)
-	}
-	if masked.fileBytes() != photo.fileBytes+1<<10 {
-		t.Errorf("files of %d bytes, want the photo's and the mask's", masked.fileBytes())
-	}
-	// A guide as large as the photo: decoding it, with its forward pass,
-	// makes the first stage the larger.
-	guided := plain
-	guided.images = []*upload{{key: "guide", header: photo}}
-	guided.guide = 100 << 20
-	withGuide := req
-	withGuide.Guide = "guide.png"
-	decoding := 2*photo.decodeBytes() + 4*w*h + guided.guide // the dream makes its octaves later, one at a time
-	if got, want := guided.peak(withGuide), margin(decoding)+peakExtra; got < want-1 || got > want+1 {
-		t.Errorf("a guided dream's peak is %d bytes, want its first stage's %d", got, want)
-	}
-}
-
 // TestFilesOfAnEntryAreOnlyItsOwn: the image files an entry serves are
 // those its record names, by sha256, whatever is in its directory.
 func TestFilesOfAnEntryAreOnlyItsOwn(t *testing.T) {

@@ -8,8 +8,10 @@
 //
 //	GET    /api/config                 models, the dream request's fields (key,
 //	                                   label, help, kind, default, bounds), the
-//	                                   presets (name, description, values by
-//	                                   key), limits
+//	                                   zoom's and video's options ("motion":
+//	                                   motion.Fields, with the jobs each applies
+//	                                   to), the presets (name, description,
+//	                                   values by key), limits
 //	GET    /api/estimate               ?width=W&height=H[&bytes=N][&format=F] and
 //	                                   the request's fields: the dream's size,
 //	                                   tile and windows, and its peak memory as
@@ -28,7 +30,11 @@
 //	                                   seed, max_size, winograd, laplacian,
 //	                                   smooth, keep_colors; an image field (mask,
 //	                                   guide) as a file; kind (dream, explore,
-//	                                   sweep, zoom, video), group and owner
+//	                                   sweep, zoom, video: a zoom takes the
+//	                                   photo and motion.Fields' zoom options
+//	                                   under their keys, a video a clip file,
+//	                                   MP4, WebM or AVI, and the video
+//	                                   options), group and owner
 //	                                   (client IDs, [A-Za-z0-9_-]{1,64}: jobs
 //	                                   cancelled as one, the page that sent
 //	                                   it); 202 with the job's Status
@@ -52,7 +58,8 @@
 //	                                   gallery directory holds that is not a whole
 //	                                   entry, each {"name", "reason"}
 //	GET    /api/gallery/{id}           one entry
-//	GET    /api/gallery/{id}/{file}    original, result.png (?download=1), thumb.jpg,
+//	GET    /api/gallery/{id}/{file}    original, result.png or a zoom's or a
+//	                                   video's result.mp4 (?download=1), thumb.jpg,
 //	                                   image-SHA256 (an image of its request: the
 //	                                   entry's "images" give their URLs by name)
 //	DELETE /api/gallery/{id}           delete an entry
@@ -83,8 +90,9 @@
 // same order: the request's bounds (dream.Request.Validate) before its
 // model is loaded or its files read, then its layers and classes on the
 // model (dream.Network.Resolve), then the headers of the photo and of its
-// images, then its memory: the dream's peak is estimated (memory.go) and a
-// dream that cannot fit in Config.MaxMemory is refused. Only the job
+// images, then its memory: the dream's peak is estimated
+// (dream.Network.PhotoPeak, memory.go) and a dream that cannot fit in
+// Config.MaxMemory is refused. Only the job
 // decodes the files, once: its images with dream.LoadImage, into the
 // request's Images under the names the studio gives them (their field and
 // format: "mask.png", "guide.jpg"; never a client's name), then the photo
@@ -121,13 +129,27 @@
 // studio no longer offers fails, naming it. Other clients' jobs (another
 // studio's, deepdream batch's) are left alone.
 //
+// # Zoom and video
+//
+// A zoom or a video job (motion.go) is admitted like a dream, its peak
+// that of a frame's dream and the frames it holds beside it; a clip is
+// described by ffprobe at submission (a studio without ffmpeg refuses
+// video jobs saying so). It runs package motion's RunFile, here in
+// DataDir/work/<id> (cleared at start: a job does not outlive the
+// studio) or on a worker of the queue (queue.Task's Kind and Motion), its
+// status counting frames, the frame being dreamed its preview; the MP4
+// and its last frame (the thumbnail) go to the gallery, the entry's kind,
+// motion options and frame count in params.json.
+//
 // # Gallery
 //
 // Under Config.DataDir/gallery, one directory per entry named by its
 // random ID: original (the uploaded bytes), image-SHA256 for each image of
 // its request (the uploaded bytes, named by the sha256 its record keeps),
 // result.png (with the dream's parameters embedded, as `deepdream dream`
-// writes them), thumb.jpg and params.json. An entry is written in
+// writes them; a zoom's or a video's result.mp4, its record in the
+// comment tag, the original then a video's clip), thumb.jpg (an
+// animation's last frame, with a play sign) and params.json. An entry is written in
 // DataDir/tmp and renamed into place whole; New clears tmp and loads every
 // whole entry, so a restart loses no finished dream and an interrupted one
 // leaves nothing. An entry's directory without params.json (written last)

@@ -39,11 +39,10 @@ import (
 // spoken at most every 5 s; a mask painted on the photo and dreamed;
 // Dream again (a new seed) and Edit; the contrast of every text in the
 // dark and the light theme (WCAG AA); and the studio lost (its port cut)
-// and found again. Any console error or exception fails it. The
-// screenshots go to a temporary directory, or to $DEEPDREAM_SCREENSHOTS.
-//
-// The studio has no zoom or video jobs yet (dream.Zoom is the command
-// line's): the test drives no zoom.
+// and found again; a zoom from the Motion section, its MP4 playing in the
+// picture, its settings loaded back by Edit (desktopZoom). Any console
+// error or exception fails it. The screenshots go to a temporary
+// directory, or to $DEEPDREAM_SCREENSHOTS.
 func TestStudioInBrowser(t *testing.T) {
 	findBrowser(t, "chromium", "chromium", "chromium-browser", "google-chrome") // before GoogLeNet is loaded
 	// a directory the studio finds in its gallery that is not a whole entry
@@ -456,6 +455,7 @@ func TestStudioInBrowser(t *testing.T) {
 		poll(`document.getElementById("iterations").value === "2" && document.getElementById("seed").value === "`+fmt.Sprint(masked.Params.Request.Seed)+`" &&
 			document.getElementById("mask-name").textContent === "mask.png" && document.getElementById("message").textContent.includes("settings are in the form")`),
 	)
+	desktopZoom(t, s, do, poll, set, choosePhoto, viewShot)
 
 	for _, theme := range []string{"dark", "light"} {
 		do("the "+theme+" theme", scheme(theme), viewShot("desktop-"+theme))
@@ -489,6 +489,53 @@ func TestStudioInBrowser(t *testing.T) {
 	for _, p := range problems() {
 		t.Error(p)
 	}
+}
+
+// desktopZoom is the desktop's "desktop: zoom" step: the Motion section
+// filled, a small zoom of the photo started (GoogLeNet at 64 pixels, one
+// octave of two steps a frame, 36 frames: a few seconds), its frames counted in the
+// status and the jobs panel, its MP4 loaded and playing in the picture's
+// <video> (readyState 2 or more, a duration, its time advancing), the
+// entry in the gallery; then Edit loads the zoom's options back.
+func desktopZoom(t *testing.T, s *studio, do func(string, ...chromedp.Action[chromedp.Void]), poll func(string) chromedp.Action[chromedp.Void],
+	set func(id, value string) chromedp.Action[chromedp.Void], choosePhoto chromedp.Action[chromedp.Void], viewShot func(string) chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	entries := len(s.entries(t))
+	do("desktop: zoom",
+		choosePhoto,
+		set("max_size", "64"),
+		set("octaves", "1"),
+		set("iterations", "2"),
+		click("#motion-box summary"),
+		set("motion-frames", "36"),
+		set("motion-zoom", "1.1"),
+		set("motion-rotate", "3"),
+		set("motion-fps", "12"),
+		click("#start-zoom"),
+		poll(`document.getElementById("status").textContent.startsWith("Frame ") &&
+			[...document.querySelectorAll("#jobs li")].some((li) => li.textContent.startsWith("Zoom") && li.textContent.includes("Frame "))`),
+		poll(`(() => {
+			const v = document.getElementById("movie-video");
+			if (document.getElementById("movie").hidden || v.error || v.readyState < 2 || !(v.duration > 0) || v.paused) return false;
+			window.times = window.times || new Set();
+			window.times.add(v.currentTime);
+			return window.times.size >= 3 && document.getElementById("status").textContent === "Done." &&
+				document.getElementById("download").textContent === "Download MP4";
+		})()`),
+		chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`),
+		viewShot("desktop-zoom"),
+	)
+	got := s.entries(t)
+	if len(got) != entries+1 || got[0].Kind != "zoom" || got[0].Frames != 36 || got[0].Motion["rotate"] != 3.0 || got[0].Width != 64 {
+		t.Fatalf("the gallery after the zoom: %d entries, the newest %+v; want a zoom of 36 frames at 64 pixels", len(got), got[0].Entry)
+	}
+	do("desktop: Edit loads the zoom's settings back",
+		set("motion-frames", "5"),
+		set("motion-rotate", "0"),
+		click("#edit"),
+		poll(`document.getElementById("motion-frames").value === "36" && document.getElementById("motion-rotate").value === "3" &&
+			document.getElementById("iterations").value === "2" && document.getElementById("message").textContent.includes("Motion section")`),
+	)
 }
 
 // lowContrast lists the page's visible texts whose colour on their

@@ -9,26 +9,14 @@ import (
 	"github.com/deepdream-go/deepdream/dream"
 )
 
-// model sets what m's network adds to the memory of a dream of req: the
-// fit of its plans, the dream's own estimate (tiled as the job will be),
-// and the guide's forward pass. It returns the dream's estimate at the
-// photo's size.
-func (mem *dreamMemory) model(m *Model, net *dream.Network, req dream.Request) (dream.Estimate, error) {
-	var err error
-	if mem.fit, err = m.fitPlan(net, req); err != nil {
-		return dream.Estimate{}, requestError(err)
-	}
-	mem.estimate = net.Estimate
-	e, err := mem.estimate(mem.photo.width, mem.photo.height, req)
+// model sets the network that estimates a dream of req and returns the
+// dream's estimate at the photo's size: its tiling, and an error for a
+// request the network cannot dream at that size.
+func (mem *dreamMemory) model(net *dream.Network, req dream.Request) (dream.Estimate, error) {
+	mem.net = net
+	e, err := net.Estimate(mem.photo.Width, mem.photo.Height, req)
 	if err != nil {
 		return dream.Estimate{}, requestError(err) // a tile the layers cannot take
-	}
-	if req.Guide != "" {
-		// The guide runs forward once, its longer side at the network's
-		// input size: at most a square plan of that side, backward
-		// included (the fit's).
-		side := max(net.Size())
-		mem.guide = mem.fit.bytes(side, side)
 	}
 	return e, nil
 }
@@ -76,7 +64,7 @@ func (s *Server) handleEstimate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusBadRequest, "bytes=%q: want the photo's file size, at most %d", f.get("bytes"), s.cfg.MaxUpload))
 		return
 	}
-	m, net, req, err := s.formRequest(f)
+	_, net, req, err := s.formRequest(f)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -86,8 +74,8 @@ func (s *Server) handleEstimate(w http.ResponseWriter, r *http.Request) {
 	if format == "jpeg" {
 		model = color.YCbCrModel
 	}
-	mem := dreamMemory{photo: photoHeader{format: format, width: width, height: height, model: model, fileBytes: fileBytes}}
-	e, err := mem.model(m, net, req)
+	mem := dreamMemory{photo: dream.FileHeader{Format: format, Width: width, Height: height, ColorModel: model, Bytes: fileBytes}}
+	e, err := mem.model(net, req)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -100,7 +88,8 @@ func (s *Server) handleEstimate(w http.ResponseWriter, r *http.Request) {
 		v.Bytes = peak + mem.fileBytes()
 	case errors.As(err, &he) && he.code == http.StatusRequestEntityTooLarge:
 		v.Fits, v.FitMaxSize, v.Error = false, he.fitMaxSize, he.msg
-		v.Bytes = mem.peak(req) + mem.fileBytes()
+		peak, _ := mem.peak(req) // admit had it
+		v.Bytes = peak + mem.fileBytes()
 	default:
 		writeError(w, err)
 		return

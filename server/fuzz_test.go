@@ -54,8 +54,8 @@ func TestFuzzSeedsArePhotos(t *testing.T) {
 // model's layers and the memory admission. Each must answer with an error
 // the page can show or a job within the limits; none may panic or read
 // past a limit. The seeds are
-// the small real photos of testdata with the fields the page sends, and
-// one with a mask and a guide.
+// the small real photos of testdata with the fields the page sends, one
+// with a mask and a guide, and a zoom's.
 //
 //	go test -run '^$' -fuzz '^FuzzUpload$' -fuzztime 20000x ./server
 func FuzzUpload(f *testing.F) {
@@ -71,6 +71,8 @@ func FuzzUpload(f *testing.F) {
 	_, body := multipartBody(f, nil, "source=0123456789abcdef", "layers=conv")
 	f.Add(body, boundary)
 	_, body = multipartForm(f, []part{{"photo", photos[0]}, {"mask", photos[1]}, {"guide", photos[2]}}, append(fields, "classes=goldfish=0.5", "laplacian=2", "smooth=1", "keep_colors=true")...)
+	f.Add(body, boundary)
+	_, body = multipartBody(f, photos[0], append(fields, "kind=zoom", "frames=3", "zoom=1.1", "rotate=-2", "pan=1,-1", "fps=30000/1001")...)
 	f.Add(body, boundary)
 	f.Add([]byte("--"+boundary+"--\r\n"), boundary)
 

@@ -11,6 +11,7 @@ import (
 	"image"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,6 +23,7 @@ import (
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/internal/atomicfile"
+	"github.com/deepdream-go/deepdream/motion"
 )
 
 // Files of a gallery entry directory. Paths are only ever made from these
@@ -29,6 +31,7 @@ import (
 const (
 	fileOriginal = "original" // the uploaded bytes, as sent
 	fileResult   = "result.png"
+	fileVideo    = "result.mp4" // the result of a zoom or a video job
 	fileThumb    = "thumb.jpg"
 	fileParams   = "params.json" // written last: its presence marks a whole entry
 	// fileImage prefixes the sha256 of each image of the request (a mask,
@@ -67,6 +70,31 @@ type Entry struct {
 	Width   int     `json:"width"` // of the result
 	Height  int     `json:"height"`
 	Seconds float64 `json:"seconds"` // time spent dreaming
+	// Kind is the job's: "" for a dream (result.png), "zoom" or "video"
+	// for an animation (result.mp4, its record in its comment tag);
+	// Motion its options by their keys (motion.Options.Values) and Frames
+	// its frame count. Format is then a video's original's ("mp4",
+	// "webm", "avi").
+	Kind   string         `json:"kind,omitempty"`
+	Motion map[string]any `json:"motion,omitempty"`
+	Frames int            `json:"frames,omitempty"`
+}
+
+// resultFile is the name of the entry's result: an animation's MP4 or a
+// dream's PNG.
+func (e *Entry) resultFile() string {
+	if e.Kind != "" {
+		return fileVideo
+	}
+	return fileResult
+}
+
+// originalType is the content type of the entry's original.
+func (e *Entry) originalType() string {
+	if e.Kind == motion.Video {
+		return "video/" + e.Format
+	}
+	return "image/" + e.Format
 }
 
 var validID = regexp.MustCompile(`^[0-9a-f]{16}$`)
@@ -176,7 +204,7 @@ func loadEntry(dir, name string) (*Entry, error) {
 	if e.ID != name {
 		return nil, fmt.Errorf("%s: the entry's id %q is not its directory's name", fileParams, e.ID)
 	}
-	need := []string{fileOriginal, fileResult, fileThumb}
+	need := []string{fileOriginal, e.resultFile(), fileThumb}
 	for _, im := range e.Params.Request.Images {
 		need = append(need, imageFile(im.SHA256))
 	}
@@ -197,8 +225,17 @@ func parseEntry(data []byte) (*Entry, error) {
 	if err := json.Unmarshal(data, &e); err != nil {
 		return nil, fmt.Errorf("%s: %v", fileParams, err)
 	}
-	if !slices.Contains([]string{"jpeg", "png", "gif", "webp"}, e.Format) {
-		return nil, fmt.Errorf("%s: original_format %q is not one of jpeg, png, gif, webp", fileParams, e.Format)
+	formats := []string{"jpeg", "png", "gif", "webp"}
+	switch e.Kind {
+	case "", motion.Zoom:
+	case motion.Video:
+		formats = slices.Collect(maps.Values(sniffedVideo))
+		slices.Sort(formats)
+	default:
+		return nil, fmt.Errorf("%s: kind %q is not one of zoom, video (or none: a dream)", fileParams, e.Kind)
+	}
+	if !slices.Contains(formats, e.Format) {
+		return nil, fmt.Errorf("%s: original_format %q is not one of %s", fileParams, e.Format, strings.Join(formats, ", "))
 	}
 	if e.Width < 1 || e.Height < 1 {
 		return nil, fmt.Errorf("%s: the result's size %dx%d", fileParams, e.Width, e.Height)
@@ -212,9 +249,10 @@ func parseEntry(data []byte) (*Entry, error) {
 }
 
 // add writes an entry: the original bytes, the request's images as
-// uploaded (by sha256, as e.Params names them), the result PNG (with the
-// parameters embedded), a thumbnail of the result image, and params.json.
-func (g *gallery) add(e *Entry, original []byte, images map[string][]byte, resultPNG []byte, result image.Image) error {
+// uploaded (by sha256, as e.Params names them), the result file (a PNG
+// or an animation's MP4, with the parameters embedded), a thumbnail of
+// the result image (an animation's last frame), and params.json.
+func (g *gallery) add(e *Entry, original []byte, images map[string][]byte, resultFile []byte, result image.Image) error {
 	var thumb bytes.Buffer
 	if err := imageio.Encode(&thumb, fit(result, thumbSize), "jpeg", imageio.EncodeOptions{Quality: 80}); err != nil {
 		return err
@@ -235,7 +273,7 @@ func (g *gallery) add(e *Entry, original []byte, images map[string][]byte, resul
 	for sum, data := range images {
 		files = append(files, file{imageFile(sum), data})
 	}
-	files = append(files, file{fileResult, resultPNG}, file{fileThumb, thumb.Bytes()}, file{fileParams, params})
+	files = append(files, file{e.resultFile(), resultFile}, file{fileThumb, thumb.Bytes()}, file{fileParams, params})
 	for _, f := range files {
 		err := atomicfile.Write(filepath.Join(dir, f.name), func(w io.Writer) error { _, err := w.Write(f.data); return err })
 		if err != nil {
@@ -311,7 +349,7 @@ func (g *gallery) remove(id string) (bool, error) {
 // fit returns img scaled down so that its longer side is at most size.
 func fit(img image.Image, size int) image.Image {
 	b := img.Bounds()
-	w, h := dreamSize(b.Dx(), b.Dy(), size)
+	w, h := dream.DreamSize(b.Dx(), b.Dy(), size)
 	if w == b.Dx() && h == b.Dy() {
 		return img
 	}

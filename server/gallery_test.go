@@ -125,12 +125,19 @@ func FuzzParseEntry(f *testing.F) {
 	f.Add([]byte(`{"id":"0123456789abcdef","params":{"layers":[],"classes":null},"original_format":"jpeg","width":1,"height":1}`))
 	f.Add([]byte(`{"params":{"images":{"a":"zz"}},"original_format":"gif","width":3,"height":-1}`))
 	f.Add([]byte(`{"params":7}`))
+	f.Add([]byte(`{"id":"0123456789abcdef","params":{"layers":["relu"]},"original_format":"png","width":16,"height":12,"kind":"zoom","motion":{"frames":48,"zoom":1.05,"pan":[0,0],"fps":"24"},"frames":48}`))
+	f.Add([]byte(`{"id":"0123456789abcdef","params":{"layers":["relu"]},"original_format":"mp4","width":16,"height":12,"kind":"video","motion":{"blend":0.6,"flow":true},"frames":5}`))
+	f.Add([]byte(`{"original_format":"mp4","width":1,"height":1,"kind":"dream"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := parseEntry(data)
 		if err != nil {
 			return
 		}
-		if !slices.Contains([]string{"jpeg", "png", "gif", "webp"}, e.Format) || e.Width < 1 || e.Height < 1 {
+		formats := []string{"jpeg", "png", "gif", "webp"}
+		if e.Kind == "video" {
+			formats = []string{"mp4", "webm", "avi"}
+		}
+		if !slices.Contains(formats, e.Format) || e.Width < 1 || e.Height < 1 || !slices.Contains([]string{"", "zoom", "video"}, e.Kind) {
 			t.Fatalf("accepted %+v", e)
 		}
 		for _, im := range e.Params.Request.Images {

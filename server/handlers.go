@@ -7,9 +7,11 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"time"
 
 	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/motion"
 	"github.com/deepdream-go/deepdream/web"
 )
 
@@ -126,6 +128,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 		"version": s.cfg.Version,
 		"models":  ms,
 		"fields":  fields,
+		"motion":  motionInfos(),
 		"presets": presetInfos(),
 		"limits": map[string]any{
 			"max_upload": s.cfg.MaxUpload, "max_pixels": s.cfg.MaxPixels, "workers": s.cfg.Workers,
@@ -313,7 +316,11 @@ func (s *Server) handleJobResult(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case result != nil:
 		s.download(w, int64(len(result)))
-		w.Header().Set("Content-Type", "image/png")
+		ctype := "image/png"
+		if j.kind == motion.Zoom || j.kind == motion.Video {
+			ctype = "video/mp4"
+		}
+		w.Header().Set("Content-Type", ctype)
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(result))
 	case st.Entry != "":
 		http.Redirect(w, r, st.Result, http.StatusSeeOther)
@@ -343,7 +350,7 @@ type entryView struct {
 
 func view(e *Entry) entryView {
 	base := "/api/gallery/" + e.ID + "/"
-	v := entryView{Entry: e, Result: base + fileResult, Thumb: base + fileThumb, Original: base + fileOriginal}
+	v := entryView{Entry: e, Result: base + e.resultFile(), Thumb: base + fileThumb, Original: base + fileOriginal}
 	for name, im := range e.Params.Request.Images {
 		if v.Images == nil {
 			v.Images = map[string]string{}
@@ -403,12 +410,12 @@ func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 	}
 	var file, ctype string
 	switch r.PathValue("file") {
-	case fileResult:
-		file, ctype = fileResult, "image/png"
+	case e.resultFile():
+		file, ctype = e.resultFile(), map[string]string{fileResult: "image/png", fileVideo: "video/mp4"}[e.resultFile()]
 	case fileThumb:
 		file, ctype = fileThumb, "image/jpeg"
 	case fileOriginal:
-		file, ctype = fileOriginal, "image/"+e.Format
+		file, ctype = fileOriginal, e.originalType()
 	default:
 		if e.hasImage(r.PathValue("file")) {
 			file = r.PathValue("file") // its type is sniffed from its first bytes (ServeContent)
@@ -431,8 +438,8 @@ func (s *Server) handleEntryFile(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", ctype)
 	}
 	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable") // entries never change
-	if file == fileResult && r.URL.Query().Get("download") == "1" {
-		w.Header().Set("Content-Disposition", `attachment; filename="deepdream-`+e.ID+`.png"`)
+	if file == e.resultFile() && r.URL.Query().Get("download") == "1" {
+		w.Header().Set("Content-Disposition", `attachment; filename="deepdream-`+e.ID+path.Ext(file)+`"`)
 	}
 	http.ServeContent(w, r, "", e.Created, f)
 }

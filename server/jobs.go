@@ -14,6 +14,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/motion"
 	jobqueue "github.com/deepdream-go/deepdream/queue"
 )
 
@@ -55,13 +56,17 @@ type Status struct {
 	Iterations int       `json:"iterations"`
 	Step       int       `json:"step"`
 	Steps      int       `json:"steps"`
-	Width      int       `json:"width"`
-	Height     int       `json:"height"`
-	ElapsedMS  int64     `json:"elapsed_ms"`
-	ETAMS      int64     `json:"eta_ms"`
-	Error      string    `json:"error,omitempty"`
-	Entry      string    `json:"entry,omitempty"`  // gallery ID, once saved
-	Result     string    `json:"result,omitempty"` // URL of the result PNG
+	// Frame and Frames count a zoom's or a video's frames: the one
+	// being dreamed (1-based) and all (0 when not known).
+	Frame     int    `json:"frame,omitempty"`
+	Frames    int    `json:"frames,omitempty"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	ElapsedMS int64  `json:"elapsed_ms"`
+	ETAMS     int64  `json:"eta_ms"`
+	Error     string `json:"error,omitempty"`
+	Entry     string `json:"entry,omitempty"`  // gallery ID, once saved
+	Result    string `json:"result,omitempty"` // URL of the result PNG
 	// Preview is a JPEG data URL of the dream so far; only in events.
 	Preview string `json:"preview,omitempty"`
 }
@@ -79,6 +84,10 @@ type job struct {
 	format   string
 	images   []*upload // the request's images as uploaded, decoded when the job starts
 	keep     bool      // save to the gallery (explorer tiles are not saved)
+	// kind is the job's (Status.Kind); motion the options of a zoom or a
+	// video job, whose original is the photo or the clip.
+	kind   string
+	motion motion.Options
 	// fileBytes is the size of original and images, peak the memory the
 	// dream is estimated to take beyond them: the queue's budget counts
 	// both.
@@ -146,6 +155,13 @@ func (j *job) snapshot() (Status, []byte, int, <-chan struct{}) {
 
 // progress is the dream's progress callback.
 func (j *job) progress(p dream.Progress) {
+	j.progressOf(p, 0, 0, p.Step, p.Steps, p.Elapsed, p.ETA)
+}
+
+// progressOf shows the progress of a dream, a frame of a zoom or a
+// video's when frames is not 0, and the job's steps: with the dream so
+// far as the preview, when an event stream watches.
+func (j *job) progressOf(p dream.Progress, frame, frames, step, steps int, elapsed, eta time.Duration) {
 	var jpg []byte
 	if j.watchers.Load() > 0 {
 		var buf bytes.Buffer
@@ -155,8 +171,8 @@ func (j *job) progress(p dream.Progress) {
 	}
 	j.show(jobqueue.Progress{
 		Octave: p.Octave, Octaves: p.Octaves, Iteration: p.Iteration, Iterations: p.Iterations,
-		Step: p.Step, Steps: p.Steps, Width: p.Width, Height: p.Height,
-		ElapsedMS: p.Elapsed.Milliseconds(), ETAMS: p.ETA.Milliseconds(), Preview: jpg,
+		Step: step, Steps: steps, Frame: frame, Frames: frames, Width: p.Width, Height: p.Height,
+		ElapsedMS: elapsed.Milliseconds(), ETAMS: eta.Milliseconds(), Preview: jpg,
 	})
 }
 
@@ -170,6 +186,9 @@ func (j *job) show(p jobqueue.Progress) {
 	j.update(func(s *Status) {
 		s.Octave, s.Octaves, s.Iteration, s.Iterations = p.Octave, p.Octaves, p.Iteration, p.Iterations
 		s.Step, s.Steps, s.Width, s.Height = p.Step, p.Steps, p.Width, p.Height
+		if p.Frame > 0 {
+			s.Frame, s.Frames = p.Frame, p.Frames
+		}
 		s.ElapsedMS, s.ETAMS = p.ElapsedMS, p.ETAMS
 	})
 }
@@ -225,48 +244,76 @@ func (s *Server) dream(j *job) (Status, error) {
 		rec.Request.Images[u.name()] = im
 		files[im.SHA256] = u.data
 	}
-	file, out, err := net.DreamPhoto(ctx, bytes.NewReader(j.original), dream.Photo{MaxPixels: s.cfg.MaxPixels, Format: "png"}, rec, j.progress)
+	var file []byte
+	var out image.Image
+	frames := 0
+	if j.kind == motion.Zoom || j.kind == motion.Video {
+		var r motion.FileResult
+		r, err = s.dreamMotion(ctx, j, net, rec)
+		file, out, frames = r.MP4, r.Last, r.Frames
+	} else {
+		file, out, err = net.DreamPhoto(ctx, bytes.NewReader(j.original), dream.Photo{MaxPixels: s.cfg.MaxPixels, Format: "png"}, rec, j.progress)
+	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && j.ctx.Err() == nil:
-		return Status{}, fmt.Errorf("the dream took longer than the limit of %s per dream; try a smaller max size or fewer iterations", s.cfg.JobTimeout)
+		return Status{}, fmt.Errorf("the %s took longer than the limit of %s per job; try a smaller max size or fewer iterations", kindNoun(j.kind), s.cfg.JobTimeout)
 	case err != nil:
 		return Status{}, unreadable("photo", err)
 	}
 	for name, im := range rec.Request.Images {
 		rec.Request.Images[name] = dream.Image{SHA256: im.SHA256} // the entry keeps the sha256, not the pixels
 	}
-	return s.keep(j, rec, files, file, out, time.Since(start))
+	return s.keep(j, rec, files, file, out, frames, time.Since(start))
+}
+
+// kindNoun names a job's kind in a message: "dream", "zoom", "video".
+func kindNoun(kind string) string {
+	if kind == motion.Zoom || kind == motion.Video {
+		return kind
+	}
+	return "dream"
 }
 
 // keep keeps the result of j: in the gallery, under the job's ID, with
 // rec (its images by sha256) and the files of its images by their
-// sha256; or in memory for a job not kept. A job already in the gallery
-// is not saved again.
-func (s *Server) keep(j *job, rec dream.Record, files map[string][]byte, file []byte, out image.Image, took time.Duration) (Status, error) {
+// sha256; or in memory for a job not kept. file is the result: a
+// dream's PNG of out, or the MP4 of a zoom or a video of frames frames,
+// out its last. A job already in the gallery is not saved again.
+func (s *Server) keep(j *job, rec dream.Record, files map[string][]byte, file []byte, out image.Image, frames int, took time.Duration) (Status, error) {
 	if !j.keep {
 		j.mu.Lock()
 		j.result = file
 		j.mu.Unlock()
 		return Status{Result: "/api/jobs/" + j.id + "/result"}, nil
 	}
-	if s.gallery.get(j.id) != nil {
-		return inGallery(j.id), nil
+	if e := s.gallery.get(j.id); e != nil {
+		return inGallery(e), nil
 	}
 	b := out.Bounds()
 	e := &Entry{
 		ID: j.id, Created: time.Now().UTC(), Params: rec, Format: j.format,
 		Width: b.Dx(), Height: b.Dy(), Seconds: took.Seconds(),
 	}
-	if err := s.gallery.add(e, j.original, files, file, out); err != nil {
+	if j.kind == motion.Zoom || j.kind == motion.Video {
+		e.Kind, e.Motion, e.Frames = j.kind, j.motion.Values(j.kind), frames
+		if j.kind == motion.Video {
+			delete(e.Motion, "fps") // the clip's own
+		}
+	}
+	thumb := out
+	if e.Kind != "" {
+		thumb = playBadge(fit(out, thumbSize)) // the gallery shows a video as one
+	}
+	if err := s.gallery.add(e, j.original, files, file, thumb); err != nil {
 		s.logf("job %s: %v", j.id, err)
 		return Status{}, fmt.Errorf("the dream could not be saved in the gallery: %s", withoutPath(err))
 	}
-	return inGallery(e.ID), nil
+	return inGallery(e), nil
 }
 
-// inGallery is the status of a job kept in the gallery as entry id.
-func inGallery(id string) Status {
-	return Status{Entry: id, Result: "/api/gallery/" + id + "/result.png"}
+// inGallery is the status of a job kept in the gallery as entry e.
+func inGallery(e *Entry) Status {
+	return Status{Entry: e.ID, Result: "/api/gallery/" + e.ID + "/" + e.resultFile()}
 }
 
 // unreadable is the error of a job for the page: a file whose data turns

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/deepdream-go/deepdream/dream"
 )
 
 // setBudget gives the queue a budget of n bytes for photos and dreams.
@@ -203,40 +201,5 @@ func TestResultsKeptWithinTheirBudget(t *testing.T) {
 	defer s.q.mu.Unlock()
 	if s.q.resultBytes > s.q.resultsBudget {
 		t.Errorf("%d bytes of results kept, over the budget of %d", s.q.resultBytes, s.q.resultsBudget)
-	}
-}
-
-// TestPlanFitPredictsThePlans checks the fit of GoogLeNet's plans, made at
-// 448 and 896 pixels, against plans at the sizes of photos: at most 2%
-// under, which the peak's margin of 5% covers, and 10% over (a narrow
-// photo's rounding).
-func TestPlanFitPredictsThePlans(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plans GoogLeNet at photo sizes")
-	}
-	s := googLeNetStudio(t)
-	m := s.cfg.Models[0]
-	net, _, err := m.load(t.Logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, layer := range []string{"inception_4c/output", "conv2/3x3"} {
-		for _, winograd := range []bool{true, false} {
-			req := dream.Defaults()
-			req.Layers, req.Winograd = []string{layer}, winograd
-			f, err := m.fitPlan(net, req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, size := range [][2]int{{1024, 768}, {1001, 333}, {333, 1001}, {2048, 1536}} {
-				got, err := net.PlanBytes(size[0], size[1], req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if est := f.bytes(size[0], size[1]); est < got-got/50 || est > got+got/10 {
-					t.Errorf("%s, Winograd %v, %dx%d: estimated %d bytes, planned %d", layer, winograd, size[0], size[1], est, got)
-				}
-			}
-		}
 	}
 }

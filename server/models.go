@@ -20,9 +20,6 @@ type Model struct {
 	net    *dream.Network
 	layers []Layer
 	err    error
-
-	fitMu sync.Mutex
-	fits  map[string]planFit // by layers and engine (fitPlan)
 }
 
 // Layer is a dreamable tensor as the page lists it.

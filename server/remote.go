@@ -10,6 +10,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/motion"
 	jobqueue "github.com/deepdream-go/deepdream/queue"
 )
 
@@ -23,6 +24,9 @@ const remoteCancelWait = 10 * time.Second
 func (s *Server) runRemote(j *job) {
 	t := jobqueue.Task{ID: j.id, Record: j.record, Peak: j.estimate, MaxPixels: s.cfg.MaxPixels, Timeout: s.cfg.JobTimeout}
 	t.Client, _ = json.Marshal(s.remoteTags(j))
+	if j.kind == motion.Zoom || j.kind == motion.Video {
+		t.Kind, t.Motion = j.kind, &j.motion
+	}
 	files := map[string][]byte{"photo": j.original}
 	for _, u := range j.images {
 		t.Images = append(t.Images, u.name())
@@ -131,9 +135,9 @@ func (s *Server) keepRemote(j *job, st jobqueue.State) {
 			x.State, x.Error = stateFailed, "the dream's result could not be kept: "+withoutPath(err)
 		})
 	}
-	if j.keep && s.gallery.get(j.id) != nil { // kept before a restart, not forgotten then
+	if e := s.gallery.get(j.id); j.keep && e != nil { // kept before a restart, not forgotten then
 		s.logf("job %s was kept in the gallery already", j.id)
-		kept := inGallery(j.id)
+		kept := inGallery(e)
 		s.q.finish(j, func(x *Status) { x.State, x.Entry, x.Result = stateDone, kept.Entry, kept.Result })
 		return
 	}
@@ -146,7 +150,14 @@ func (s *Server) keepRemote(j *job, st jobqueue.State) {
 		fail(err)
 		return
 	}
-	out, _, err := imageio.Decode(bytes.NewReader(file), s.cfg.MaxPixels)
+	image := file // the result, or an animation's thumbnail
+	if st.Thumb != "" {
+		if image, err = s.cfg.Remote.Thumb(context.WithoutCancel(j.ctx), j.id, st); err != nil {
+			fail(err)
+			return
+		}
+	}
+	out, _, err := imageio.Decode(bytes.NewReader(image), s.cfg.MaxPixels)
 	if err != nil {
 		fail(err)
 		return
@@ -161,7 +172,7 @@ func (s *Server) keepRemote(j *job, st jobqueue.State) {
 		rec.Request.Images[u.name()] = dream.Image{SHA256: hex.EncodeToString(sum[:])}
 		files[hex.EncodeToString(sum[:])] = u.data
 	}
-	kept, err := s.keep(j, rec, files, file, out, time.Duration(st.Seconds*float64(time.Second)))
+	kept, err := s.keep(j, rec, files, file, out, st.Frames, time.Duration(st.Seconds*float64(time.Second)))
 	if err != nil {
 		s.q.finish(j, func(x *Status) { x.State, x.Error = stateFailed, err.Error() })
 		return

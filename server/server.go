@@ -17,6 +17,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/motion"
 	jobqueue "github.com/deepdream-go/deepdream/queue"
 	"github.com/deepdream-go/deepdream/web"
 )
@@ -154,6 +155,12 @@ func New(cfg Config) (*Server, error) {
 	g, err := openGallery(cfg.DataDir)
 	if err != nil {
 		return nil, err
+	}
+	// The work directories of the zoom and video jobs dreamed here: a job
+	// does not outlive the studio (a worker's, given back to the queue,
+	// resumes in its worker's own).
+	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "work")); err != nil {
+		return nil, fmt.Errorf("server: clearing %s: %w", filepath.Join(cfg.DataDir, "work"), err)
 	}
 	s.gallery = g
 	for _, sk := range g.skipped {
@@ -323,7 +330,14 @@ func (s *Server) newJob(f *form) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	photo, format := f.photo, f.format
+	moving := tags.kind == motion.Zoom || tags.kind == motion.Video
+	var opts motion.Options
+	if moving {
+		if opts, err = f.motion(tags.kind); err != nil {
+			return nil, err
+		}
+	}
+	photo, format, clip := f.photo, f.format, f.clip
 	if f.source != "" {
 		e := s.entry(f.source)
 		if e == nil {
@@ -333,10 +347,22 @@ func (s *Server) newJob(f *form) (*job, error) {
 			s.logf("gallery entry %s: %v", e.ID, err)
 			return nil, errorf(http.StatusInternalServerError, "the original of gallery entry %s cannot be read: %s", e.ID, withoutPath(err))
 		}
-		format = e.Format
+		format, clip = e.Format, e.Kind == motion.Video
+	}
+	switch {
+	case tags.kind == motion.Video && !clip:
+		return nil, errorf(http.StatusBadRequest, "a video job dreams a clip: send it as the form's clip file, not a photo")
+	case clip && tags.kind != motion.Video:
+		return nil, errorf(http.StatusBadRequest, "a clip is dreamed by a video job (kind video), not a %s", tags.kind)
 	}
 	mem := dreamMemory{images: f.images}
-	if mem.photo, err = readHeader("photo", photo, s.cfg.MaxPixels); err != nil {
+	frames := opts.Frames // a zoom's; a video's, as its clip says
+	if clip {
+		mem.photo, frames, err = s.probeClip(photo, opts)
+	} else {
+		mem.photo, err = readHeader("photo", photo, s.cfg.MaxPixels)
+	}
+	if err != nil {
 		return nil, err
 	}
 	for _, u := range f.images {
@@ -344,12 +370,17 @@ func (s *Server) newJob(f *form) (*job, error) {
 			return nil, err
 		}
 	}
-	if _, err := mem.model(m, net, req); err != nil {
+	if _, err := mem.model(net, req); err != nil {
 		return nil, err
 	}
 	peak, err := s.admit(mem, req)
 	if err != nil {
 		return nil, err
+	}
+	if moving {
+		if peak, err = s.admitMotion(tags.kind, mem, req, peak); err != nil {
+			return nil, err
+		}
 	}
 	estimate := peak
 	if s.cfg.Remote != nil {
@@ -359,14 +390,19 @@ func (s *Server) newJob(f *form) (*job, error) {
 	j := s.makeJob(newID(), m, rec, tags, f.get("gallery") != "0", format, time.Now())
 	j.original, j.images = photo, f.images
 	j.fileBytes, j.peak, j.estimate = mem.fileBytes(), peak, estimate
+	if moving {
+		j.motion = opts
+		j.setFrames(frames)
+	}
 	return j, nil
 }
 
 // makeJob makes a queued job of rec for m (nil: a job taken back whose
 // model the studio no longer offers), its status said by tags; keep says
-// whether its result goes to the gallery, format is the photo's.
+// whether its result goes to the gallery, format is the photo's (a
+// clip's).
 func (s *Server) makeJob(id string, m *Model, rec dream.Record, tags jobTags, keep bool, format string, created time.Time) *job {
-	j := &job{id: id, model: m, record: rec, format: format, keep: keep, changed: make(chan struct{})}
+	j := &job{id: id, model: m, record: rec, format: format, keep: keep, kind: tags.kind, changed: make(chan struct{})}
 	j.ctx, j.cancel = context.WithCancel(s.jobsCtx)
 	req := rec.Request
 	j.status = Status{
@@ -375,6 +411,12 @@ func (s *Server) makeJob(id string, m *Model, rec dream.Record, tags jobTags, ke
 		Octaves: req.Octaves, Iterations: req.Iterations, Steps: req.Octaves * req.Iterations,
 	}
 	return j
+}
+
+// setFrames makes the status of a zoom or video job count its frames.
+func (j *job) setFrames(frames int) {
+	req := j.record.Request
+	j.status.Frames, j.status.Steps = frames, frames*req.Octaves*req.Iterations
 }
 
 // loadModel opens m on first use; why it cannot be goes to the log, the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/deepdream-go/deepdream/internal/atomicfile"
+	"github.com/deepdream-go/deepdream/motion"
 	jobqueue "github.com/deepdream-go/deepdream/queue"
 )
 
@@ -28,14 +30,17 @@ type remoteTags struct {
 	Group   string    `json:"group,omitempty"`
 	Owner   string    `json:"owner,omitempty"`
 	Gallery bool      `json:"gallery"`
-	Format  string    `json:"format"` // the photo's, for its gallery entry
+	Format  string    `json:"format"` // the photo's (a clip's), for its gallery entry
 	Created time.Time `json:"created"`
+	// Frames is a zoom's or a video's count of frames (its clip's, read
+	// at submission), for its status.
+	Frames int `json:"frames,omitempty"`
 }
 
 // remoteTags returns the tags of j.
 func (s *Server) remoteTags(j *job) remoteTags {
 	st, _, _, _ := j.snapshot()
-	return remoteTags{Studio: s.id, Kind: st.Kind, Group: st.Group, Owner: st.Owner, Gallery: j.keep, Format: j.format, Created: st.Created}
+	return remoteTags{Studio: s.id, Kind: st.Kind, Group: st.Group, Owner: st.Owner, Gallery: j.keep, Format: j.format, Created: st.Created, Frames: st.Frames}
 }
 
 // check says why a job of this studio on the queue cannot be taken back:
@@ -51,8 +56,21 @@ func (tags remoteTags) check(t *jobqueue.Task) error {
 		return checkTag("group", tags.Group)
 	case tags.Owner != "" && checkTag("owner", tags.Owner) != nil:
 		return checkTag("owner", tags.Owner)
-	case !knownFormat(tags.Format):
+	case tags.Kind == motion.Video && !slices.Contains(slices.Collect(maps.Values(sniffedVideo)), tags.Format):
+		return fmt.Errorf("its clip's format %q is not one the studio reads", tags.Format)
+	case tags.Kind != motion.Video && !knownFormat(tags.Format):
 		return fmt.Errorf("its photo's format %q is not one the studio reads", tags.Format)
+	case t.Kind != motionKind(tags.Kind):
+		return fmt.Errorf("it is a %s job whose task is of kind %q", tags.Kind, t.Kind)
+	case t.Kind != "" && t.Motion == nil:
+		return fmt.Errorf("it is a %s job without its motion options", t.Kind)
+	case t.Kind != "" && tags.Frames < 0:
+		return fmt.Errorf("its count of frames %d is negative", tags.Frames)
+	}
+	if t.Kind != "" {
+		if err := t.Motion.Validate(t.Kind); err != nil {
+			return err
+		}
 	}
 	for _, name := range t.Images {
 		if u := uploaded(name, nil); !slices.Contains(imageFields, u.key) || !knownFormat(u.format) {
@@ -60,6 +78,15 @@ func (tags remoteTags) check(t *jobqueue.Task) error {
 		}
 	}
 	return nil
+}
+
+// motionKind is the queue.Task.Kind of a job of kind: a zoom's or a
+// video's; none for a dream's.
+func motionKind(kind string) string {
+	if kind == motion.Zoom || kind == motion.Video {
+		return kind
+	}
+	return ""
 }
 
 // knownFormat reports whether format is one sniff names.
@@ -146,6 +173,10 @@ func (s *Server) takeBack() {
 		model := s.modelOf(t.Record.ModelSHA256, t.Record.Model)
 		j := s.makeJob(t.ID, model, t.Record, jobTags{kind: tags.Kind, group: tags.Group, owner: tags.Owner}, tags.Gallery, tags.Format, tags.Created)
 		j.task, j.estimate = t, t.Peak
+		if t.Kind != "" {
+			j.motion = *t.Motion
+			j.setFrames(tags.Frames)
+		}
 		s.q.adopt(j)
 		if model == nil {
 			s.logf("job %s taken back from the queue (%s, %s): its model %s (sha256 %s) is not in this studio", j.id, m.st.State, tags.Kind, t.Record.Model, t.Record.ModelSHA256)

@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"mime"
 	"net/http"
@@ -73,8 +71,9 @@ var imageFields = func() []string {
 // form is a parsed POST /api/jobs: the photo (or the gallery entry whose
 // original to use), the request's images and the text fields.
 type form struct {
-	photo  []byte
-	format string // sniffed: "jpeg", "png", "gif", "webp"
+	photo  []byte // the photo, or a video job's clip
+	clip   bool   // photo is a clip
+	format string // sniffed: "jpeg", "png", "gif", "webp"; a clip's "mp4", "webm", "avi"
 	source string // gallery ID instead of a photo
 	images []*upload
 	values map[string][]string
@@ -85,8 +84,8 @@ type form struct {
 type upload struct {
 	key    string // the field that names it (imageFields)
 	data   []byte
-	format string      // sniffed
-	header photoHeader // read by newJob
+	format string           // sniffed
+	header dream.FileHeader // read by newJob
 }
 
 // name is what the request calls the image: its field's key and the
@@ -160,10 +159,15 @@ func readForm(r *http.Request, maxUpload int64, more func() error) (*form, error
 			return nil, errorf(http.StatusBadRequest, "the form has more than %d fields", maxFields)
 		}
 		name := p.FormName()
-		// The photo is a file whatever its part says; an image field is
-		// one when its part has a file name, as a file input's has.
-		if name == "photo" || slices.Contains(imageFields, name) && p.FileName() != "" {
-			if name == "photo" && f.photo != nil || f.image(name) != nil {
+		// The photo and the clip are files whatever their parts say; an
+		// image field is one when its part has a file name, as a file
+		// input's has.
+		input := name == "photo" || name == "clip"
+		if input || slices.Contains(imageFields, name) && p.FileName() != "" {
+			switch {
+			case input && f.photo != nil:
+				return nil, errorf(http.StatusBadRequest, "send one photo or one clip per job")
+			case f.image(name) != nil:
 				return nil, errorf(http.StatusBadRequest, "send one %s per dream", name)
 			}
 			if files++; files > 1 {
@@ -178,8 +182,8 @@ func readForm(r *http.Request, maxUpload int64, more func() error) (*form, error
 			if int64(len(data)) > maxUpload {
 				return nil, fileTooLarge(name, maxUpload)
 			}
-			if name == "photo" {
-				f.photo = data
+			if input {
+				f.photo, f.clip = data, name == "clip"
 				continue
 			}
 			format, err := sniff(name, data)
@@ -204,6 +208,10 @@ func readForm(r *http.Request, maxUpload int64, more func() error) (*form, error
 		return nil, errorf(http.StatusBadRequest, "choose a photo to dream")
 	case f.photo != nil && f.source != "":
 		return nil, errorf(http.StatusBadRequest, "send a photo or a gallery entry to dream again, not both")
+	case f.clip:
+		if f.format, err = sniffClip(f.photo); err != nil {
+			return nil, err
+		}
 	case f.photo != nil:
 		if f.format, err = sniff("photo", f.photo); err != nil {
 			return nil, err
@@ -260,18 +268,18 @@ func byteSize(n int64) string {
 // of the request (what names it), refusing what the dream could not read
 // and more pixels than maxPixels. A file is decoded only by its job, once,
 // when it starts: one whose data turns out broken fails its job.
-func readHeader(what string, data []byte, maxPixels int) (photoHeader, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+func readHeader(what string, data []byte, maxPixels int) (dream.FileHeader, error) {
+	f, err := dream.ReadFileHeader(data)
 	switch {
 	case err != nil:
-		return photoHeader{}, errorf(http.StatusUnsupportedMediaType, "the %s cannot be read: %v", what, err)
-	case cfg.Width <= 0 || cfg.Height <= 0:
-		return photoHeader{}, errorf(http.StatusUnsupportedMediaType, "the %s cannot be read: its header says it is %d×%d", what, cfg.Width, cfg.Height)
-	case int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels):
-		return photoHeader{}, errorf(http.StatusRequestEntityTooLarge, "the %s has too many pixels: %d×%d is %.1f megapixels, over the limit of %.1f",
-			what, cfg.Width, cfg.Height, float64(cfg.Width)*float64(cfg.Height)/1e6, float64(maxPixels)/1e6)
+		return f, errorf(http.StatusUnsupportedMediaType, "the %s cannot be read: %v", what, err)
+	case f.Width <= 0 || f.Height <= 0:
+		return f, errorf(http.StatusUnsupportedMediaType, "the %s cannot be read: its header says it is %d×%d", what, f.Width, f.Height)
+	case int64(f.Width)*int64(f.Height) > int64(maxPixels):
+		return f, errorf(http.StatusRequestEntityTooLarge, "the %s has too many pixels: %d×%d is %.1f megapixels, over the limit of %.1f",
+			what, f.Width, f.Height, float64(f.Width)*float64(f.Height)/1e6, float64(maxPixels)/1e6)
 	}
-	return photoHeader{format: format, width: cfg.Width, height: cfg.Height, model: cfg.ColorModel, fileBytes: int64(len(data))}, nil
+	return f, nil
 }
 
 // request reads the dream request of the form: each field of the

@@ -12,8 +12,8 @@ import (
 var static embed.FS
 
 // Files are the page's files: index.html, style.css, its scripts (app.js,
-// controls.js, form.js, picture.js, jobs.js, grids.js) and the presets'
-// thumbnails.
+// controls.js, form.js, picture.js, jobs.js, grids.js, motion.js) and the
+// presets' thumbnails.
 var Files = func() fs.FS {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"os"
 	"time"
@@ -29,6 +27,9 @@ type queueDreamer struct {
 	c      *queue.Client
 	net    *dream.Network    // the model, to estimate a job's memory
 	images map[string][]byte // the request's images' files, by the names the request gives them
+	// headers are the images' headers, by the same names, for the
+	// estimate.
+	headers map[string]dream.FileHeader
 	// background is --background, which the workers read as it is.
 	background string
 	n          int
@@ -38,7 +39,7 @@ type queueDreamer struct {
 // or one its workers wait on) and returns a dreamer of the workers
 // attached to it, sending them the files of the request's images.
 func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loadedModel, rec dream.Record) (*queueDreamer, error) {
-	images := map[string][]byte{}
+	images, headers := map[string][]byte{}, map[string]dream.FileHeader{}
 	var names []string
 	for name, path := range o.imageFiles {
 		if _, ok := o.req.Images[name]; !ok {
@@ -47,6 +48,9 @@ func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loade
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err
+		}
+		if headers[name], err = dream.ReadFileHeader(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		images[name] = data
 		names = append(names, name)
@@ -74,7 +78,7 @@ func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loade
 			}
 			// Two jobs a worker: one is dreamed while the next one's
 			// files travel.
-			return &queueDreamer{nc: nc, c: c, net: lm.net, images: images, background: o.bg, n: max(2*len(workers), 2)}, nil
+			return &queueDreamer{nc: nc, c: c, net: lm.net, images: images, headers: headers, background: o.bg, n: max(2*len(workers), 2)}, nil
 		}
 		c.Close()
 	}
@@ -135,6 +139,11 @@ func (q *queueDreamer) dreamPhoto(ctx context.Context, path string, photo dream.
 	case queue.Cancelled:
 		return nil, errors.New("its job was cancelled on the queue")
 	}
+	if photo.Note != nil {
+		for _, note := range st.Notes {
+			photo.Note(note)
+		}
+	}
 	file, err := q.c.Result(ctx, id, st)
 	if err != nil {
 		return nil, err
@@ -143,24 +152,19 @@ func (q *queueDreamer) dreamPhoto(ctx context.Context, path string, photo dream.
 }
 
 // peak estimates the memory of the dream of the photo file data as req
-// asks, for the workers' budgets: the photo decoded, then the plan, the
-// pyramid and the look's buffers with the dream, its result and its PNG.
-// 0 (any worker) when the photo's header cannot be read: the worker says
-// why.
+// asks, for the workers' budgets, as the studio estimates its jobs'
+// (dream.Network.PhotoPeak). 0 (any worker) when the photo's header
+// cannot be read or the dream cannot be estimated: the worker says why.
 func (q *queueDreamer) peak(data []byte, req dream.Request) int64 {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	photo, err := dream.ReadFileHeader(data)
 	if err != nil {
 		return 0
 	}
-	w, h := dream.DreamSize(cfg.Width, cfg.Height, req.MaxSize)
-	plan, err := q.net.PlanBytes(w, h, req)
+	peak, err := q.net.PhotoPeak(photo, q.headers, req)
 	if err != nil {
 		return 0
 	}
-	pixels := int64(w) * int64(h)
-	decoding := 8*int64(cfg.Width)*int64(cfg.Height) + 4*pixels
-	dreaming := plan + dream.PyramidBytes(w, h, req) + dream.LookBytes(w, h, req) + 12*pixels
-	return max(decoding, dreaming)
+	return peak
 }
 
 // jobID returns a new job ID: 16 random hex digits.

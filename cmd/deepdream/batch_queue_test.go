@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,8 +18,10 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/imageio"
 	"github.com/deepdream-go/deepdream/models"
 	"github.com/deepdream-go/deepdream/queue"
+	"github.com/deepdream-go/deepdream/server"
 )
 
 // TestBatchOnTheWorkersOfAQueue dreams a folder, with a mask, on two
@@ -105,5 +112,116 @@ func TestBatchOnTheWorkersOfAQueue(t *testing.T) {
 	defer c.Close()
 	if left, err := c.Files(context.Background()); err != nil || len(left) != 0 {
 		t.Errorf("the queue's files after the batch: %v (%v), want none", left, err)
+	}
+}
+
+// TestBatchQueuePeakIsTheStudios checks that a job batch --nats sends
+// says it needs the memory the studio's admission estimates for the same
+// photo and request (GET /api/estimate: the peak and the photo's file),
+// so that a worker takes or leaves it alike from either.
+func TestBatchQueuePeakIsTheStudios(t *testing.T) {
+	model := writeONNX(t)
+	entry, _, err := models.FileEntry(model, models.Override{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, _, err := entry.Open(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Config{DataDir: t.TempDir(), Models: []*server.Model{server.NewModel("tiny", entry, net)}, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s)
+	defer func() { hs.Close(); s.Close(false) }()
+	data, err := os.ReadFile(writePNG(t, t.TempDir(), 640, 480))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &queueDreamer{net: net}
+	for _, fields := range [][2]string{{"max_size", "0"}, {"max_size", "300"}, {"laplacian", "3"}} {
+		req := dream.Defaults()
+		req.Layers = []string{"r"}
+		f := dream.Fields()[slices.IndexFunc(dream.Fields(), func(f dream.Field) bool { return f.Key == fields[0] })]
+		if err := f.Set(&req, fields[1]); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.Get(fmt.Sprintf("%s/api/estimate?model=tiny&layers=r&format=png&width=640&height=480&bytes=%d&%s=%s", hs.URL, len(data), fields[0], fields[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct{ Bytes int64 }
+		err = json.NewDecoder(res.Body).Decode(&v)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("%s=%s: %s, %v", fields[0], fields[1], res.Status, err)
+		}
+		if got, want := q.peak(data, req), v.Bytes-int64(len(data)); got != want || got == 0 {
+			t.Errorf("%s=%s: batch --nats sends a peak of %d bytes, the studio admits %d", fields[0], fields[1], got, want)
+		}
+	}
+}
+
+// TestBatchQueueWarnsAsBatchDoes dreams a photo whose ICC profile cannot
+// be read on a worker of a queue: batch --nats warns that it was dropped,
+// as batch in this process does, and writes the same dream.
+func TestBatchQueueWarnsAsBatchDoes(t *testing.T) {
+	model := writeONNX(t)
+	in := t.TempDir()
+	var buf bytes.Buffer
+	if err := imageio.Encode(&buf, image.NewNRGBA(image.Rect(0, 0, 24, 16)), "jpeg", imageio.EncodeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	app2 := append([]byte{0xFF, 0xE2, 0, 20}, "ICC_PROFILE\x00\x01\x02abcd"...) // chunk 1 of 2, alone
+	if err := os.WriteFile(filepath.Join(in, "photo.jpg"), append(append(buf.Bytes()[:2:2], app2...), buf.Bytes()[2:]...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := queue.Embed(queue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	entry, _, err := models.FileEntry(model, models.Override{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, _, err := entry.Open(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(e.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	var worker sync.WaitGroup
+	defer func() { stop(); worker.Wait() }()
+	w := &queue.Worker{Name: "w", Budget: 1 << 30, Logf: t.Logf,
+		Network: func(context.Context, dream.Record) (*dream.Network, error) { return net, nil }}
+	worker.Go(func() {
+		if err := w.Run(ctx, nc); err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
+
+	local, remote := filepath.Join(t.TempDir(), "local"), filepath.Join(t.TempDir(), "remote")
+	code, _, localErr := cli(t, context.Background(), append([]string{"batch", in, "-o", local}, batchArgs(model)...)...)
+	if code != 0 {
+		t.Fatalf("in this process: exit %d: %s", code, localErr)
+	}
+	code, _, remoteErr := cli(t, context.Background(), append([]string{"batch", in, "-o", remote, "--nats", e.URL}, batchArgs(model)...)...)
+	if code != 0 {
+		t.Fatalf("--nats: exit %d: %s", code, remoteErr)
+	}
+	warning := "deepdream: warning: " + filepath.Join(in, "photo.jpg") + ": ICC profile dropped: JPEG APP2 chunk 2 of 2 is missing\n"
+	if !strings.Contains(localErr, warning) || !strings.Contains(remoteErr, warning) {
+		t.Errorf("the warning %q: in this process %q, on a worker %q", warning, localErr, remoteErr)
+	}
+	a, errA := os.ReadFile(filepath.Join(local, "photo.jpg"))
+	b, errB := os.ReadFile(filepath.Join(remote, "photo.jpg"))
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Errorf("the dreams differ (%v, %v)", errA, errB)
 	}
 }

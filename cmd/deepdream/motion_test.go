@@ -9,14 +9,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/race"
+	"github.com/deepdream-go/deepdream/internal/tinynet"
 	"github.com/deepdream-go/deepdream/video"
 )
 
@@ -268,39 +271,6 @@ func TestWorkDirOfAnotherJob(t *testing.T) {
 	}
 }
 
-// FuzzParseTime checks that a time read is not negative, and that
-// seconds, [HH:]MM:SS and durations agree.
-func FuzzParseTime(f *testing.F) {
-	for _, s := range []string{"12.5", "1:30", "01:02:03.5", "1m30s", "-1", "1:2:3:4", "1.5:00", "NaN", "1e300", "99999999:00"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		d, err := parseTime("start", s)
-		if err != nil {
-			if !strings.Contains(err.Error(), "--start") {
-				t.Fatalf("parseTime(%q): an error that does not name the flag: %v", s, err)
-			}
-			return
-		}
-		if d < 0 {
-			t.Fatalf("parseTime(%q) = %v", s, d)
-		}
-	})
-}
-
-func TestParseTime(t *testing.T) {
-	for s, want := range map[string]time.Duration{"12.5": 12500 * time.Millisecond, "1:30": 90 * time.Second, "01:02:03.5": time.Hour + 2*time.Minute + 3500*time.Millisecond, "1m30s": 90 * time.Second} {
-		if got, err := parseTime("start", s); err != nil || got != want {
-			t.Errorf("parseTime(%q) = %v, %v; want %v", s, got, err, want)
-		}
-	}
-	for _, s := range []string{"-1", "1:2:3:4", "1.5:00", "NaN", "-1s", "x"} {
-		if _, err := parseTime("start", s); err == nil {
-			t.Errorf("parseTime(%q) is not refused", s)
-		}
-	}
-}
-
 // TestMotionTakesEveryDreamFlag checks that zoom and video have a flag
 // for every field of the dream request, made from the one table
 // (dream.Fields) as dream's are, and dream's other shared flags.
@@ -313,10 +283,69 @@ func TestMotionTakesEveryDreamFlag(t *testing.T) {
 				t.Errorf("%s: --%s is not dream's", cmd.Name(), f.Flag)
 			}
 		}
-		for _, name := range []string{"model", "max-pixels", "preset", "from", "quiet", "output", "work-dir"} {
+		for _, name := range []string{"model", "max-pixels", "max-memory", "preset", "from", "quiet", "output", "work-dir"} {
 			if cmd.Flags().Lookup(name) == nil {
 				t.Errorf("%s has no --%s", cmd.Name(), name)
 			}
 		}
+	}
+}
+
+// TestMotionMaxMemory checks that zoom and video bound their frames by
+// --max-memory as dream bounds its photo: refused before any frame, with
+// dream's hint, when a frame cannot fit; tiled, the record holding the
+// tile, when only a tiled frame fits. The bound is the process's: the
+// test takes the test process's resident memory into it, with a margin
+// of half the difference between the untiled and the most tiled frame.
+func TestMotionMaxMemory(t *testing.T) {
+	model := writeONNX(t)
+	dir := t.TempDir()
+	frames := writeFrames(t, 2, 40, 30)
+	for _, args := range [][]string{
+		{"zoom", writePNG(t, dir, 40, 30), "--frames", "2"},
+		{"video", frames},
+	} {
+		out := filepath.Join(dir, args[0]+".gif")
+		code, _, errOut := cli(t, context.Background(), append(args, "-o", out, "--model", model, "--layer", "r", "--max-memory", "1K")...)
+		if code == 0 || !strings.Contains(errOut, "more than the") || !strings.Contains(errOut, "raise --max-memory") {
+			t.Errorf("%s in 1K: exit %d: %s; want a refusal naming the estimate, the budget and what to change", args[0], code, errOut)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("a refused %s wrote its output", args[0])
+		}
+	}
+
+	if race.Enabled {
+		t.Skip("the tiled zoom: the race detector's shadow memory is in the process's resident memory, which the bound is set from")
+	}
+	const w, h = 2000, 1500
+	photo := writePNG(t, t.TempDir(), w, h)
+	n, err := dream.NewNetwork(tinynet.Model(), dream.Profile{Preprocess: dream.Caffe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := dream.ZoomDefaults()
+	req.Layers, req.Octaves, req.Iterations = []string{"r"}, 1, 1
+	estimate := func(tile int) int64 {
+		r := req
+		r.Tile = tile
+		e, err := n.Estimate(w, h, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Bytes
+	}
+	untiled, tiled := estimate(-1), estimate(128) // 128: the least tile
+	debug.FreeOSMemory()
+	bound := residentBytes() + (untiled+tiled)/2
+	framesDir := filepath.Join(t.TempDir(), "zoom")
+	code, _, errOut := cli(t, context.Background(), "zoom", photo, "-o", framesDir, "--frames", "1", "--model", model, "--layer", "r",
+		"--octaves", "1", "--iterations", "1", "-q", "--max-memory", strconv.FormatInt(bound, 10))
+	if code != 0 {
+		t.Fatalf("a zoom in %d bytes (%d untiled, %d in the least tiles, beside the program's): exit %d: %s", bound, untiled, tiled, code, errOut)
+	}
+	_, recs := readFrames(t, framesDir)
+	if tile, _ := recs[0]["tile"].(float64); !(tile >= 128 && tile < w) {
+		t.Errorf("a zoom whose untiled frames do not fit its --max-memory recorded tile %v, want the tile it chose", recs[0]["tile"])
 	}
 }

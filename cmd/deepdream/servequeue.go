@@ -58,7 +58,7 @@ func startQueue(ctx context.Context, stderr io.Writer, o *serveOptions, catalog 
 	for i := range o.workers {
 		w := &queue.Worker{
 			Name: fmt.Sprintf("%s/studio-%d", host, i+1), Budget: maxMemory / int64(o.workers),
-			Network: catalogBySHA(catalog, logf), Logf: logf,
+			Network: catalogBySHA(catalog, logf), Logf: logf, WorkDir: filepath.Join(o.data, "worker-work"),
 		}
 		q.workers.Go(func() {
 			if err := w.Run(wctx, q.nc); err != nil {

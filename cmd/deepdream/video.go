@@ -6,12 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/motion"
 	"github.com/deepdream-go/deepdream/video"
 )
 
@@ -20,22 +19,7 @@ import (
 
 type videoOptions struct {
 	motionOptions
-	blend           float64
-	noFlow          bool
-	flicker         bool
-	start, duration string
-}
-
-// videoRecord is how a video was dreamed, as its record keeps it.
-type videoRecord struct {
-	Input       string  `json:"input"`
-	InputSHA256 string  `json:"input_sha256"`
-	Start       float64 `json:"start"`    // seconds
-	Duration    float64 `json:"duration"` // seconds, 0: to the end
-	FPS         string  `json:"fps"`
-	Blend       float64 `json:"blend"`
-	Flow        bool    `json:"flow"`
-	Frame       int     `json:"frame,omitempty"`
+	flicker bool
 }
 
 func newVideoCmd() *cobra.Command {
@@ -78,40 +62,18 @@ it stopped. Ctrl-C leaves no partial output.`,
 					return usagef("video: --fps is the rate of a directory of frames; a video keeps its own")
 				}
 			} else {
-				o.fps = ""
+				o.motion.FPS = video.Rate{} // the file's, or a directory's default
 			}
 			return runVideo(cmd.Context(), cmd.ErrOrStderr(), &o)
 		},
 	}
 	f := cmd.Flags()
-	f.Float64Var(&o.blend, "blend", dream.DefaultBlend, "weight of the last frame's dream detail carried into a frame, 0 to 1 (0: every frame dreamed on its own)")
-	f.BoolVar(&o.noFlow, "no-flow", false, "carry the detail where it was, without following the motion (the first DeepDream videos' way)")
 	f.BoolVar(&o.flicker, "flicker", false, "measure the flicker: the mean |dream - last dream moved along the flow| over the pixels the flow follows, each frame and over the video")
-	f.StringVar(&o.start, "start", "0", "dream from this time of the video: seconds (12.5), [HH:]MM:SS[.frac], or a duration (1m30s)")
-	f.StringVar(&o.duration, "duration", "0", "dream this long a part of the video, as --start (0: to the end)")
-	f.StringVar(&o.fps, "fps", "24", "frames a second of a directory of frames (a video file keeps its own)")
-	o.registerMotion(f)
+	o.registerMotion(f, motion.Video)
 	return cmd
 }
 
 func runVideo(ctx context.Context, stderr io.Writer, o *videoOptions) error {
-	if !(o.blend >= 0 && o.blend <= 1) {
-		return usagef("video: --blend %v: want a number from 0 to 1", o.blend)
-	}
-	start, err := parseTime("start", o.start)
-	if err != nil {
-		return err
-	}
-	duration, err := parseTime("duration", o.duration)
-	if err != nil {
-		return err
-	}
-	var dirRate video.Rate
-	if o.fps != "" {
-		if dirRate, err = video.ParseRate(o.fps); err != nil {
-			return usagef("video: --fps %s: %v", o.fps, strings.TrimPrefix(err.Error(), "video: "))
-		}
-	}
 	if err := o.prepareMotion(stderr); err != nil {
 		return err
 	}
@@ -119,7 +81,7 @@ func runVideo(ctx context.Context, stderr io.Writer, o *videoOptions) error {
 	if err != nil {
 		return err
 	}
-	in, err := video.Open(ctx, o.in, video.ReadOptions{Start: start, Duration: duration, MaxPixels: o.maxPixels, Rate: dirRate})
+	in, err := video.Open(ctx, o.in, video.ReadOptions{Start: o.motion.Start, Duration: o.motion.Duration, MaxPixels: o.maxPixels, Rate: o.motion.FPS})
 	if err != nil {
 		return pixelLimit(err)
 	}
@@ -130,39 +92,25 @@ func runVideo(ctx context.Context, stderr io.Writer, o *videoOptions) error {
 		return err
 	}
 	req := o.req
-	if _, err := lm.resolve(&req); err != nil {
+	obj, err := lm.resolve(&req)
+	if err != nil {
 		return err
 	}
-	w, h := dream.DreamSize(info.Width, info.Height, req.MaxSize)
-	rec := motionRecord(lm.record(req), "video", videoRecord{
-		Input: filepath.Base(o.in), InputSHA256: sum, Start: start.Seconds(), Duration: duration.Seconds(),
-		FPS: info.Rate.String(), Blend: o.blend, Flow: !o.noFlow,
-	})
-	j := &motionJob{o: &o.motionOptions, key: "video", rec: rec, show: newMotionDisplay(stderr, o.quiet, "video"), start: time.Now()}
-	if o.workDir != "" {
-		if j.work, j.done, err = openWork(o.workDir, rec, "video", "duration"); err != nil {
-			return err
-		}
+	v := dream.VideoOptions{Blend: o.motion.Blend, NoFlow: !o.motion.Flow, Measure: o.flicker, Frames: info.Frames}
+	if req, err = o.frameTiling(lm, req, obj, func(r dream.Request) (dream.Estimate, error) {
+		return lm.net.EstimateVideo(info.Width, info.Height, r, v)
+	}); err != nil {
+		return err
 	}
-	wo := video.WriteOptions{Width: w, Height: h, Rate: info.Rate, Comment: rec,
-		FrameComment: func(i int) string { return frameRecord(rec, "video", i) }}
+	o.motion.FPS = info.Rate // the record's: the video's
+	rec := motion.Record(lm.record(req).String(), motion.Video, motion.Input{Name: filepath.Base(o.in), SHA256: sum}, &o.motion)
+	j := &motion.Job{Kind: motion.Video, Net: lm.net, Request: req, Options: o.motion, Record: rec, Frames: in, Measure: o.flicker}
 	if info.Audio != "" {
 		if o.format == video.MP4 || o.format == video.WebM {
-			wo.Audio, wo.AudioStart, wo.AudioDuration = o.in, start, duration
+			j.Write.Audio, j.Write.AudioStart, j.Write.AudioDuration = o.in, o.motion.Start, o.motion.Duration
 		} else {
 			fmt.Fprintf(stderr, "deepdream: warning: %s has a sound, which a %s cannot hold: it is left out\n", o.in, map[video.Format]string{video.GIF: "GIF", video.Dir: "directory of frames"}[o.format])
 		}
 	}
-	if j.out, err = video.Create(ctx, o.out, wo); err != nil {
-		return err
-	}
-	last, err := j.resume(stderr)
-	if err == nil {
-		v := dream.VideoOptions{Blend: o.blend, NoFlow: o.noFlow, Measure: o.flicker, Frames: info.Frames, Done: j.done}
-		if last != nil {
-			v.Last = last
-		}
-		err = lm.net.Video(ctx, in, req, v, j.frame, j.show.report)
-	}
-	return j.finish(ctx, stderr, err)
+	return (&motionJob{o: &o.motionOptions}).run(ctx, stderr, j)
 }

@@ -26,6 +26,7 @@ type workerOptions struct {
 	token     string
 	modelsDir string
 	name      string
+	workDir   string
 	mem       memoryFlag // --max-memory
 }
 
@@ -44,7 +45,12 @@ and in the model cache, downloading a registry model into the cache if needed; a
 job whose model it lacks fails and says which. A job whose memory estimate is
 over --max-memory is left to a worker with more. The result goes back to the
 studio, which keeps it in its gallery; a worker killed mid-job loses nothing:
-the job goes to another worker once its lease (the studio's --ack-wait) runs out.`,
+the job goes to another worker once its lease (the studio's --ack-wait) runs out.
+
+Zoom and video jobs need ffmpeg and ffprobe (Debian's ffmpeg package): a worker
+without them says so when it starts, and fails such a job saying why. Their
+finished frames are kept in --work-dir until the job ends: a job given back to
+this worker (stopped, or cut off from the queue) resumes from them.`,
 		Example: `  deepdream worker --nats nats://studio.lan:4222 --token 5f1c...
   deepdream worker --nats nats://a:4222,nats://b:4222,nats://c:4222 --models ./onnx --max-memory 8G`,
 		Args: exactArgs(0),
@@ -57,6 +63,7 @@ the job goes to another worker once its lease (the studio's --ack-wait) runs out
 	f.StringVar(&o.token, "token", "", "the NATS server's token, as 'deepdream serve' printed it (default: $DEEPDREAM_NATS_TOKEN)")
 	f.StringVar(&o.modelsDir, "models", "", "directory of .onnx models, looked for by sha256 before the cache")
 	f.StringVar(&o.name, "name", "", "name of this worker in the studio's jobs (default: HOST/PID)")
+	f.StringVar(&o.workDir, "work-dir", "", "`DIR` of the frames of the zoom and video jobs running here, each job's kept until it ends (default: deepdream-worker-NAME in the system's temporary directory)")
 	f.StringVar(&o.mem.value, "max-memory", "auto", "memory a dream may take here, e.g. 4G (auto: half the RAM, or of the cgroup's limit)")
 	return cmd
 }
@@ -79,7 +86,7 @@ func runWorker(ctx context.Context, stderr io.Writer, o *workerOptions) error {
 	}
 	defer nc.Close()
 	logger := log.New(stderr, "deepdream: ", log.LstdFlags)
-	w := &queue.Worker{Name: o.name, Budget: o.mem.bytes, Network: filesBySHA(o.modelsDir, logger.Printf), Logf: logger.Printf}
+	w := &queue.Worker{Name: o.name, Budget: o.mem.bytes, Network: filesBySHA(o.modelsDir, logger.Printf), Logf: logger.Printf, WorkDir: o.workDir}
 	return w.Run(ctx, nc)
 }
 

@@ -23,6 +23,8 @@ const state = {
   events: null,    // its EventSource
   entry: null,     // the gallery entry the picture shows, once done
   jobs: new Map(), // the studio's jobs by ID, from /api/jobs/events
+  motion: null,    // the keys of the Motion section's options, by kind of job (motion.js)
+  clip: null,      // the clip of a video job: a File, or a gallery entry's {source, name}
   owner: "",       // this page's ID, kept across reloads in sessionStorage
   // the jobs stream: when the studio was last heard from, whether it is lost
   conn: { es: null, heard: 0, lost: false, timer: null, watchdog: null },
@@ -122,6 +124,7 @@ async function init() {
   buildFields(c.fields);
   $("paint").hidden = !("mask" in state.images); // a mask to paint needs the request's mask field
   buildSweep(c.fields);
+  buildMotion(c.motion || []);
   $("footer").textContent =
     `deepdream ${c.version || "dev"} · photos and images up to ${formatBytes(c.limits.max_upload)} and ` +
     `${Math.round(c.limits.max_pixels / 1e6)} megapixels · ${c.limits.workers} dream(s) at a time, ` +

@@ -130,7 +130,8 @@ async function loadParams(e) {
     else if (f.kind === "image") setImage(f.key, images[f.key] || null);
     else if (state.fields.includes(f.key) && p[f.key] !== undefined) setField(f.key, p[f.key]);
   }
-  useSource(e);
+  if (e.kind !== "video") useSource(e); // a video's original is its clip
+  if (e.kind) loadMotion(e);
   saveSettings();
   return true;
 }
@@ -175,9 +176,9 @@ async function loadModel(name, specs) {
 }
 
 // checkForm returns a message for the first field the browser finds
-// invalid, or "".
-function checkForm() {
-  if (!state.file && !state.source) return "Choose a photo first.";
+// invalid, or "". A video job (clip) needs no photo.
+function checkForm(clip) {
+  if (!clip && !state.file && !state.source) return "Choose a photo first.";
   for (const name of state.fields) {
     const input = $(name);
     if (!input.checkValidity()) {
@@ -205,14 +206,18 @@ function checkForm() {
 }
 
 // formData builds a submission from the form; over overrides fields (a
-// layer: that layer alone) and gives the job's kind and group.
+// layer: that layer alone) and gives the job's kind and group, a zoom's
+// or a video's options (motion, by key) and a video's clip.
 function formData(over) {
   const fd = new FormData();
   fd.append("owner", state.owner);
   if (over.kind) fd.append("kind", over.kind);
   if (over.group) fd.append("group", over.group);
-  if (state.source) fd.append("source", state.source);
+  if (over.clip && over.clip.source) fd.append("source", over.clip.source);
+  else if (over.clip) fd.append("clip", over.clip, over.clip.name);
+  else if (state.source) fd.append("source", state.source);
   else fd.append("photo", state.file, state.file.name);
+  for (const [key, v] of Object.entries(over.motion || {})) fd.append(key, v);
   fd.append("model", $("model").value);
   for (const f of state.config.fields) {
     switch (f.kind) {

@@ -20,6 +20,10 @@ function describe(st) {
       return st.position === 1 ? "Waiting: next in the queue." : `Waiting in the queue: position ${st.position}.`;
     case "running":
       if (!st.step) return "Starting…";
+      if (st.frame) {
+        return `Frame ${st.frame}/${st.frames || "?"} (${st.width}×${st.height}) · octave ${st.octave}/${st.octaves} · ` +
+          `step ${st.iteration}/${st.iterations} · ${seconds(st.elapsed_ms)} elapsed` + (st.eta_ms ? `, about ${seconds(st.eta_ms)} left` : "");
+      }
       return `Octave ${st.octave}/${st.octaves} (${st.width}×${st.height}) · step ${st.iteration}/${st.iterations} · ` +
         `${seconds(st.elapsed_ms)} elapsed, about ${seconds(st.eta_ms)} left`;
     case "done":
@@ -257,7 +261,7 @@ function jobGone() {
 function reattach() {
   state.reattached = true;
   const mine = [...state.jobs.values()].filter((j) => j.owner === state.owner && !finishedState(j.state));
-  const dreams = mine.filter((j) => j.kind === "dream");
+  const dreams = mine.filter((j) => ["dream", "zoom", "video"].includes(j.kind));
   if (dreams.length && !state.job) watch(dreams[dreams.length - 1]);
   reattachGroups(mine);
 }

@@ -90,10 +90,13 @@ function showView(view) {
   $("photo-tools").hidden = view !== "photo";
   $("progress").hidden = view !== "live";
   $("result").hidden = view !== "result";
-  $("result-tools").hidden = view !== "result";
-  $("run-bar").hidden = view !== "live" && view !== "result";
-  if (view !== "result") $("result-params").textContent = "";
+  $("movie").hidden = view !== "movie";
+  $("result-tools").hidden = view !== "result" && view !== "movie";
+  $("slider").hidden = $("slider-label").hidden = view !== "result";
+  $("run-bar").hidden = view !== "live" && view !== "result" && view !== "movie";
+  if (view !== "movie") $("movie-video").pause();
   $("drop").classList.toggle("filled", view !== "empty");
+  if (view !== "movie" && view !== "result") $("result-params").textContent = "";
   if (view !== "photo") setPainting(false);
   fitFrames();
 }
@@ -106,17 +109,20 @@ function fitFrames() {
   // On a phone the zone takes the picture's height (at most 60% of the
   // screen's), not a fixed one.
   const phone = matchMedia("(max-width: 760px)").matches;
-  const shown = { photo: $("photo-preview"), live: $("live"), result: $("after") }[state.view];
+  const shown = { photo: $("photo-preview"), live: $("live"), result: $("after"), movie: $("movie-video") }[state.view];
   const W = drop.clientWidth - 16;
   const H = phone ? Math.round(innerHeight * 0.6) - 16 : drop.clientHeight - 16;
-  if (phone && shown && shown.naturalWidth) {
-    const h = Math.floor(shown.naturalHeight * Math.min(W / shown.naturalWidth, H / shown.naturalHeight));
+  // an image's size, or a video's
+  const size = (el) => [el.naturalWidth || el.videoWidth || 0, el.naturalHeight || el.videoHeight || 0];
+  if (phone && shown && size(shown)[0]) {
+    const [sw, sh] = size(shown);
+    const h = Math.floor(sh * Math.min(W / sw, H / sh));
     drop.style.height = `${h + 16}px`;
   } else {
     drop.style.height = "";
   }
   const fit = (frame, img) => {
-    const w = img.naturalWidth, h = img.naturalHeight;
+    const [w, h] = size(img);
     if (!w || !h || W <= 0 || H <= 0) {
       frame.style.width = frame.style.height = "";
       return;
@@ -128,6 +134,7 @@ function fitFrames() {
   fit($("photo-view"), $("photo-preview"));
   fit($("progress"), $("live"));
   fit($("result"), $("before").naturalWidth ? $("before") : $("after"));
+  fit($("movie"), $("movie-video"));
 }
 
 // ---- the mask, painted on the photo ----
@@ -262,6 +269,7 @@ function setupPicture() {
     choosePhoto(file, "pasted image");
   });
   for (const id of ["photo-preview", "live", "before", "after"]) $(id).addEventListener("load", fitFrames);
+  $("movie-video").addEventListener("loadedmetadata", fitFrames);
   addEventListener("resize", fitFrames);
   setupPainting();
   $("slider").addEventListener("input", setSlider);
@@ -277,6 +285,11 @@ function setupPicture() {
 // dream is in the gallery, is what Dream again and Edit take.
 function showResult(r) {
   state.entry = r.entry || null;
+  if (r.entry && r.entry.kind) {
+    showMovie(r.entry);
+    return;
+  }
+  $("download").textContent = "Download PNG";
   showView("result");
   $("after").src = r.result;
   if (r.original) $("before").src = r.original;
@@ -287,6 +300,22 @@ function showResult(r) {
   $("cancel").hidden = true;
   $("back").hidden = false;
   setSlider();
+}
+
+// showMovie plays a zoom's or a video's MP4 in the picture, looping,
+// muted (so that it may start by itself), with its controls.
+function showMovie(e) {
+  showView("movie");
+  const v = $("movie-video");
+  if (v.getAttribute("src") !== e.result) v.src = e.result;
+  v.play().catch(() => {}); // refused (no autoplay): its controls play it
+  $("download").href = e.result + "?download=1";
+  $("download").textContent = "Download MP4";
+  const what = e.kind === "zoom" ? `zoom of ${e.frames} frames` : `video of ${e.frames} frames`;
+  $("result-params").textContent = `${what} · ${summary(e.params)}`;
+  $("again").hidden = $("edit").hidden = false;
+  $("cancel").hidden = true;
+  $("back").hidden = false;
 }
 
 function setSlider() {
@@ -301,13 +330,16 @@ async function dreamAgain(e) {
   if (!(await loadParams(e))) return;
   if (state.fields.includes("seed")) setField("seed", Math.floor(Math.random() * 1e9));
   saveSettings();
-  submitDream();
+  if (e.kind) startMotion(e.kind);
+  else submitDream();
 }
 
 // editEntry loads an entry's settings and photo into the form.
 async function editEntry(e) {
   if (!(await loadParams(e))) return;
-  showMessage("The dream's settings are in the form and its photo in the picture: change them, then press Dream.", "info");
+  showMessage(e.kind
+    ? `The ${e.kind}'s settings are in the form and its motion in the Motion section: change them, then press ${e.kind === "zoom" ? "Zoom" : "Dream the video"}.`
+    : "The dream's settings are in the form and its photo in the picture: change them, then press Dream.", "info");
 }
 
 // showEstimate shows what the dream of the chosen photo, at the size and
