@@ -343,3 +343,36 @@ func TestCloseLeavesRemoteJobsForTheNextStart(t *testing.T) {
 		})
 	}
 }
+
+// A zoom sent to the queue by a studio that crashes is taken back by its
+// next start with what makes it a zoom: listed as one, its frames
+// counted, its MP4 and options in the gallery.
+func TestRestartedStudioTakesBackAZoom(t *testing.T) {
+	needFFmpeg(t)
+	q := newNATSQueue(t)
+	data := t.TempDir()
+	first, crash := q.crashed(t, Config{DataDir: data, Queue: 4})
+	sent := first.mustSubmit(t, pngPhoto(t, 24, 16), append(small, "kind=zoom", "frames=3", "zoom=1.1", "rotate=2", "fps=12", "owner=page1")...)
+	q.pending(t, "the zoom", func(p []jobqueue.Pending) bool { return len(p) == 1 })
+	crash()
+
+	q.worker(t)
+	next := newStudio(t, Config{DataDir: data, Queue: 4, Remote: q.client(t)})
+	var jobs struct{ Jobs []Status }
+	next.get(t, "/api/jobs", &jobs)
+	if len(jobs.Jobs) != 1 || jobs.Jobs[0].ID != sent.ID || jobs.Jobs[0].Kind != "zoom" || jobs.Jobs[0].Frames != 3 || jobs.Jobs[0].Owner != "page1" {
+		t.Fatalf("the jobs taken back: %+v, want the zoom of 3 frames", jobs.Jobs)
+	}
+	end := next.wait(t, sent.ID)
+	if end.State != stateDone || end.Entry != sent.ID || end.Result != "/api/gallery/"+sent.ID+"/result.mp4" {
+		t.Fatalf("the zoom ended %+v, want done into the gallery as an MP4", end)
+	}
+	entries := next.entries(t)
+	if len(entries) != 1 || entries[0].Kind != "zoom" || entries[0].Frames != 3 || entries[0].Motion["rotate"] != 2.0 || entries[0].Motion["fps"] != "12" {
+		t.Fatalf("gallery %+v, want the zoom with its options", entries)
+	}
+	if info := next.probeResult(t, entries[0].Result); info.Frames != 3 || info.Width != 24 {
+		t.Errorf("the zoom's MP4: %+v", info)
+	}
+	q.empty(t)
+}
