@@ -294,7 +294,7 @@ func runBatch(ctx context.Context, stderr io.Writer, o *batchOptions) error {
 		if err != nil {
 			return err
 		}
-		defer q.close()
+		defer func() { q.close(ctx.Err() == nil) }()
 		dreamer = q
 	}
 	if err := os.MkdirAll(o.outDir, 0o777); err != nil {

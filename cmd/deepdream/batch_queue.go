@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -33,6 +38,43 @@ type queueDreamer struct {
 	// background is --background, which the workers read as it is.
 	background string
 	n          int
+	// outDir is the batch's OUT_DIR, absolute: the jobs sent carry it
+	// (batchTags), so that a batch run again on it after a kill takes
+	// back the jobs it left on the queue instead of sending them again.
+	outDir string
+	stderr io.Writer
+	quiet  bool
+	mu     sync.Mutex
+	left   map[string]queue.Pending // the earlier run's jobs not taken back yet, by batchTags.Key
+}
+
+// batchTags are what a job of batch --nats carries in queue.Task.Client:
+// the batch's OUT_DIR and what makes the job this one (the photo, its
+// path and every field of the task but its ID and estimate), for the
+// batch run again on the same OUT_DIR after a kill.
+type batchTags struct {
+	Batch string `json:"batch"` // OUT_DIR, absolute
+	Photo string `json:"photo"` // the photo's path, absolute
+	Key   string `json:"key"`   // batchKey
+}
+
+// batchKey returns the key of a job: the sha256 of its photo's path and
+// file, of the files of its images, and of its task without its ID,
+// estimate and tags. Two jobs of one key dream the same file.
+func batchKey(photoPath string, photo []byte, images map[string][]byte, t queue.Task) string {
+	t.ID, t.Peak, t.Client = "", 0, nil
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%x\x00", photoPath, sha256.Sum256(photo))
+	names := slices.Sorted(maps.Keys(images))
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%x\x00", n, sha256.Sum256(images[n]))
+	}
+	task, err := json.Marshal(t)
+	if err != nil {
+		panic(err) // a Task is plain data
+	}
+	h.Write(task)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // dialQueue connects to the queue of the NATS server at url (a studio's,
@@ -78,7 +120,13 @@ func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loade
 			}
 			// Two jobs a worker: one is dreamed while the next one's
 			// files travel.
-			return &queueDreamer{nc: nc, c: c, net: lm.net, images: images, headers: headers, background: o.bg, n: max(2*len(workers), 2)}, nil
+			q := &queueDreamer{nc: nc, c: c, net: lm.net, images: images, headers: headers, background: o.bg, n: max(2*len(workers), 2),
+				stderr: stderr, quiet: o.quiet}
+			if q.outDir, err = filepath.Abs(o.outDir); err == nil {
+				if err = q.findLeft(ctx); err == nil {
+					return q, nil
+				}
+			}
 		}
 		c.Close()
 	}
@@ -86,9 +134,67 @@ func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loade
 	return nil, fmt.Errorf("batch: --nats %s: %w", o.nats, err)
 }
 
-func (q *queueDreamer) close() {
-	q.c.Close()
-	q.nc.Close()
+// findLeft lists the jobs an earlier run of this batch (on the same
+// OUT_DIR) left on the queue, killed before it could take their results.
+func (q *queueDreamer) findLeft(ctx context.Context) error {
+	pending, err := q.c.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	q.left = map[string]queue.Pending{}
+	for _, p := range pending {
+		var tags batchTags
+		if p.Task != nil && json.Unmarshal(p.Task.Client, &tags) == nil && tags.Batch == q.outDir && tags.Key != "" {
+			q.left[tags.Key] = p
+		}
+	}
+	if len(q.left) > 0 && !q.quiet {
+		fmt.Fprintf(q.stderr, "batch: %d jobs of an earlier run of this batch are on the queue: those of photos still to dream are taken back\n", len(q.left))
+	}
+	return nil
+}
+
+// close stops following the jobs. After a whole run (whole), the jobs an
+// earlier run left that this one did not take back (of photos dreamed
+// meanwhile, or of other settings) are cancelled and removed from the
+// queue; after an interrupted one they are left for the next run.
+func (q *queueDreamer) close(whole bool) {
+	defer q.nc.Close()
+	defer q.c.Close()
+	q.mu.Lock()
+	left := q.left
+	q.left = nil
+	q.mu.Unlock()
+	if !whole || len(left) == 0 {
+		return
+	}
+	ctx := context.Background()
+	n := 0
+	for _, p := range left {
+		if !p.State.Final() {
+			if _, err := q.c.Cancel(ctx, p.Task.ID); err != nil {
+				fmt.Fprintf(q.stderr, "deepdream: warning: batch: the job %s of an earlier run: %v\n", p.Task.ID, err)
+			}
+		}
+		if err := q.c.Forget(ctx, p.Task.ID); err != nil {
+			fmt.Fprintf(q.stderr, "deepdream: warning: batch: the job %s of an earlier run: %v\n", p.Task.ID, err)
+			continue
+		}
+		n++
+	}
+	if n > 0 && !q.quiet {
+		fmt.Fprintf(q.stderr, "batch: %d jobs of an earlier run, of photos or settings this run did not dream, are removed from the queue\n", n)
+	}
+}
+
+// takeBack returns the job an earlier run left for key, if any, and
+// marks it taken.
+func (q *queueDreamer) takeBack(key string) (queue.Pending, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	p, ok := q.left[key]
+	delete(q.left, key)
+	return p, ok
 }
 
 func (q *queueDreamer) slots() int { return q.n }
@@ -104,11 +210,15 @@ func (q *queueDreamer) dreamPhoto(ctx context.Context, path string, photo dream.
 		files[name] = b
 		names = append(names, name)
 	}
-	id := jobID()
 	ended := make(chan queue.State, 1)
-	task := queue.Task{ID: id, Record: rec, Images: names, Peak: q.peak(data, rec.Request), MaxPixels: photo.MaxPixels,
+	task := queue.Task{Record: rec, Images: names, MaxPixels: photo.MaxPixels,
 		Format: photo.Format, Quality: photo.Quality, Depth: photo.Depth, Background: q.background}
-	err = q.c.Submit(ctx, task, files, func(e queue.Event) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	tags := batchTags{Batch: q.outDir, Photo: abs, Key: batchKey(abs, data, q.images, task)}
+	follow := func(e queue.Event) {
 		switch {
 		case e.Progress != nil:
 			p := e.Progress
@@ -121,9 +231,25 @@ func (q *queueDreamer) dreamPhoto(ctx context.Context, path string, photo dream.
 			default:
 			}
 		}
-	})
-	if err != nil {
-		return nil, err
+	}
+	id := ""
+	if p, ok := q.takeBack(tags.Key); ok {
+		if err := q.c.Follow(ctx, p.Task.ID, follow); err != nil {
+			fmt.Fprintf(q.stderr, "deepdream: warning: batch: %s: the job %s of an earlier run cannot be taken back (%v): it is sent again\n", path, p.Task.ID, err)
+			_ = q.c.Forget(context.WithoutCancel(ctx), p.Task.ID)
+		} else {
+			id = p.Task.ID
+		}
+	}
+	if id == "" {
+		id = jobID()
+		task.ID, task.Peak = id, q.peak(data, rec.Request)
+		if task.Client, err = json.Marshal(tags); err != nil {
+			return nil, err
+		}
+		if err := q.c.Submit(ctx, task, files, follow); err != nil {
+			return nil, err
+		}
 	}
 	defer q.c.Forget(context.WithoutCancel(ctx), id)
 	var st queue.State

@@ -38,14 +38,7 @@ func TestBatchOnTheWorkersOfAQueue(t *testing.T) {
 	}
 	defer e.Close()
 
-	entry, _, err := models.FileEntry(model, models.Override{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, _, err := entry.Open(model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := openModel(t, model)
 	ctx, stop := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
 	defer func() { stop(); workers.Wait() }()
@@ -182,14 +175,7 @@ func TestBatchQueueWarnsAsBatchDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	entry, _, err := models.FileEntry(model, models.Override{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, _, err := entry.Open(model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := openModel(t, model)
 	nc, err := nats.Connect(e.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -224,4 +210,18 @@ func TestBatchQueueWarnsAsBatchDoes(t *testing.T) {
 	if errA != nil || errB != nil || !bytes.Equal(a, b) {
 		t.Errorf("the dreams differ (%v, %v)", errA, errB)
 	}
+}
+
+// openModel opens the model file at path as deepdream does.
+func openModel(t *testing.T, path string) *dream.Network {
+	t.Helper()
+	entry, _, err := models.FileEntry(path, models.Override{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, _, err := entry.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
 }

@@ -9,9 +9,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/deepdream-go/deepdream/dream"
+	"github.com/deepdream-go/deepdream/queue"
 )
 
 // TestBatchResumesAfterSIGKILL kills a batch (SIGKILL: no chance to clean
@@ -97,6 +103,139 @@ func TestBatchResumesAfterSIGKILL(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(whole, name))
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s differs from the uninterrupted batch's", name)
+		}
+	}
+}
+
+// TestBatchOnAQueueTakesBackItsJobs kills batch --nats (SIGKILL) while
+// its first two jobs wait on a queue without workers, twice: run A with
+// --seed 3, then run B with --seed 4 on the same OUT_DIR. Then a worker
+// comes, and A's batch runs again: it takes back A's two jobs instead of
+// sending them again (the worker dreams each of A's four photos once),
+// writes what a batch in this process writes, and removes B's jobs,
+// which it did not dream; nothing is left on the queue.
+func TestBatchOnAQueueTakesBackItsJobs(t *testing.T) {
+	model := writeONNX(t)
+	in, want := photoFolder(t)
+	e, err := queue.Embed(queue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	nc, err := nats.Connect(e.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	observer, err := queue.Attach(context.Background(), nc, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer observer.Close()
+	queued := func() int {
+		p, err := observer.Pending(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, x := range p {
+			if x.Task != nil && x.State.State == queue.Queued {
+				n++
+			}
+		}
+		return n
+	}
+
+	out := filepath.Join(t.TempDir(), "dreams")
+	args := func(seed string) []string {
+		return append([]string{"batch", in, "-o", out, "--nats", e.URL}, append(batchArgs(model), "--seed", seed, "--quiet=false")...)
+	}
+	for i, seed := range []string{"3", "4"} {
+		cmd, stderr := startMain(t, args(seed)...)
+		for deadline := time.Now().Add(time.Minute); queued() < 2*(i+1); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) { // a hang, not a measure of speed
+				cmd.Process.Kill()
+				t.Fatalf("run %d: no 2 jobs queued after a minute; stderr:\n%s", i+1, stderr.String())
+			}
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		if i == 1 && !strings.Contains(stderr.String(), "batch: 2 jobs of an earlier run of this batch are on the queue") {
+			t.Errorf("run B did not see A's jobs; stderr:\n%s", stderr.String())
+		}
+	}
+	if names, _ := files(t, out); len(names) != 0 {
+		t.Fatalf("the killed batches wrote %v", names)
+	}
+
+	net := openModel(t, model)
+	var mu sync.Mutex
+	dreamed := map[uint64]int{} // jobs the worker ran, by seed
+	ctx, stop := context.WithCancel(context.Background())
+	var worker sync.WaitGroup
+	defer func() { stop(); worker.Wait() }()
+	wc, err := nats.Connect(e.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wc.Close()
+	w := &queue.Worker{Name: "w", Budget: 1 << 30, Logf: t.Logf,
+		Network: func(_ context.Context, rec dream.Record) (*dream.Network, error) {
+			mu.Lock()
+			dreamed[rec.Request.Seed]++
+			mu.Unlock()
+			return net, nil
+		}}
+	worker.Go(func() {
+		if err := w.Run(ctx, wc); err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
+
+	code, _, errOut := cli(t, context.Background(), args("3")...)
+	if code != 0 {
+		t.Fatalf("A again: exit %d; stderr:\n%s", code, errOut)
+	}
+	for _, line := range []string{
+		"batch: 4 jobs of an earlier run of this batch are on the queue",
+		"batch: 2 jobs of an earlier run, of photos or settings this run did not dream, are removed from the queue",
+	} {
+		if !strings.Contains(errOut, line) {
+			t.Errorf("A again does not say %q; stderr:\n%s", line, errOut)
+		}
+	}
+	mu.Lock()
+	if dreamed[3] != 4 {
+		t.Errorf("the worker dreamed %d jobs of A's 4 photos, want 4: each once", dreamed[3])
+	}
+	mu.Unlock()
+	local := filepath.Join(t.TempDir(), "local")
+	if code, _, errOut := cli(t, context.Background(), append([]string{"batch", in, "-o", local}, append(batchArgs(model), "--seed", "3")...)...); code != 0 {
+		t.Fatalf("in this process: exit %d: %s", code, errOut)
+	}
+	if names, _ := files(t, out); !slices.Equal(names, want) {
+		t.Fatalf("A again wrote %v, want %v", names, want)
+	}
+	for _, name := range want {
+		a, _ := os.ReadFile(filepath.Join(local, name))
+		b, _ := os.ReadFile(filepath.Join(out, name))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s is not the dream of a batch in this process", name)
+		}
+	}
+	if n := queued(); n != 0 {
+		t.Errorf("%d jobs left queued", n)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		p, errP := observer.Pending(context.Background())
+		names, errF := observer.Files(context.Background())
+		if errP == nil && errF == nil && len(p) == 0 && len(names) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("left on the queue: %d jobs, files %v (%v, %v)", len(p), names, errP, errF)
 		}
 	}
 }
