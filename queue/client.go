@@ -19,6 +19,9 @@ type Event struct {
 	ID       string
 	State    *State
 	Progress *Progress
+	// Forgotten says the job's State was deleted (its client forgot it,
+	// or it expired); only Others is told.
+	Forgotten bool
 }
 
 // Client submits jobs, follows them and cancels them. Its methods may be
@@ -30,6 +33,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	watching map[string]*watch
+	others   func(Event)
 
 	stop     context.CancelFunc
 	done     chan struct{}
@@ -119,7 +123,13 @@ func (c *Client) follow(w jetstream.KeyWatcher) {
 	defer close(c.done)
 	defer w.Stop()
 	for e := range w.Updates() {
-		if e == nil || e.Operation() != jetstream.KeyValuePut {
+		if e == nil {
+			continue
+		}
+		if e.Operation() != jetstream.KeyValuePut {
+			if fn := c.othersFn(e.Key()); fn != nil {
+				fn(Event{ID: e.Key(), Forgotten: true})
+			}
 			continue
 		}
 		var st State
@@ -148,7 +158,51 @@ func (c *Client) tell(e Event) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.fn(e)
+	} else if fn := c.othersFn(e.ID); fn != nil {
+		fn(e)
 	}
+}
+
+// Others calls fn with the events of the jobs this Client does not
+// follow (other clients' on the same queue: another studio's, deepdream
+// batch's), from now on, until Close: their changes of State, their
+// progress, and their end when they are forgotten (Event.Forgotten). fn
+// is called from one goroutine for States and from another for progress,
+// and must not block.
+func (c *Client) Others(fn func(Event)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.others = fn
+}
+
+// othersFn returns the function of Others when no watcher follows id.
+func (c *Client) othersFn(id string) func(Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.watching[id] != nil {
+		return nil
+	}
+	return c.others
+}
+
+// Task returns the task of a job as submitted, or nil (and no error) for
+// a job stored without one (Pending).
+func (c *Client) Task(ctx context.Context, id string) (*Task, error) {
+	data, err := c.h.files.GetBytes(ctx, taskObject(id))
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: job %s: task: %w", id, err)
+	}
+	t, err := DecodeTask(data)
+	if err != nil {
+		return nil, fmt.Errorf("queue: job %s: object %s: %w", id, taskObject(id), err)
+	}
+	if t.ID != id {
+		return nil, fmt.Errorf("queue: job %s: object %s is the task of job %q", id, taskObject(id), t.ID)
+	}
+	return &t, nil
 }
 
 // tellState gives a job's watcher a State at revision rev, unless it had
@@ -157,6 +211,9 @@ func (c *Client) tell(e Event) {
 func (c *Client) tellState(id string, st State, rev uint64) {
 	w := c.watcher(id)
 	if w == nil {
+		if fn := c.othersFn(id); fn != nil {
+			fn(Event{ID: id, State: &st})
+		}
 		return
 	}
 	w.mu.Lock()
@@ -286,23 +343,11 @@ func (c *Client) Pending(ctx context.Context) ([]Pending, error) {
 			continue // forgotten meanwhile
 		}
 		p := Pending{State: st}
-		data, err := c.h.files.GetBytes(ctx, taskObject(id))
-		switch {
-		case errors.Is(err, jetstream.ErrObjectNotFound):
-		case err != nil:
+		if p.Task, err = c.Task(ctx, id); err != nil {
 			if _, _, ok, serr := c.h.state(ctx, id); serr == nil && !ok {
 				continue // forgotten while its task was read
 			}
-			return nil, fmt.Errorf("queue: job %s: task: %w", id, err)
-		default:
-			t, err := DecodeTask(data)
-			if err != nil {
-				return nil, fmt.Errorf("queue: job %s: object %s: %w", id, taskObject(id), err)
-			}
-			if t.ID != id {
-				return nil, fmt.Errorf("queue: job %s: object %s is the task of job %q", id, taskObject(id), t.ID)
-			}
-			p.Task = &t
+			return nil, err
 		}
 		out = append(out, p)
 	}

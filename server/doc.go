@@ -127,7 +127,16 @@
 // entry of its ID already there is only forgotten on the queue), a
 // failed or cancelled one reported, one whose model (by sha256) the
 // studio no longer offers fails, naming it. Other clients' jobs (another
-// studio's, deepdream batch's) are left alone.
+// studio's, deepdream batch's) are not taken back.
+//
+// # Other clients' jobs
+//
+// The queue's other clients' jobs (others.go: queue.Client.Others, and
+// Pending at start) are listed beside the studio's own, Status.Client
+// naming whose they are, a batch's in one group per OUT_DIR; their state
+// and progress follow the queue's, and a cancel from the page (a job's,
+// a group's) is passed to the queue. Their results are their clients':
+// never kept here.
 //
 // # Zoom and video
 //

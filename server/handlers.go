@@ -324,6 +324,8 @@ func (s *Server) handleJobResult(w http.ResponseWriter, r *http.Request) {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(result))
 	case st.Entry != "":
 		http.Redirect(w, r, st.Result, http.StatusSeeOther)
+	case st.Client != "":
+		writeError(w, errorf(http.StatusNotFound, "this dream is %s's: its result went to it", st.Client))
 	case st.State == stateDone:
 		writeError(w, errorf(http.StatusGone, "this dream's result is no longer kept: the studio keeps only its latest results in memory; dream it again"))
 	default:

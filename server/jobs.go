@@ -42,6 +42,10 @@ type Status struct {
 	Kind  string `json:"kind"`
 	Group string `json:"group,omitempty"`
 	Owner string `json:"owner,omitempty"`
+	// Client names whose job it is when it is not the studio's: another
+	// client's on the studio's queue ("deepdream batch", "another
+	// studio", "another client"; others.go).
+	Client string `json:"client,omitempty"`
 	// Created is when the job was queued; Worker who runs it ("" while it
 	// waits).
 	Created    time.Time `json:"created"`

@@ -176,6 +176,22 @@ func (q *queue) adopt(j *job) {
 	q.jobs[j.id] = j
 }
 
+// watchOther lists another client's job on the studio's queue (others.go):
+// it is not the studio's to run, and takes none of its memory. It
+// reports false once the queue is closed.
+func (q *queue) watchOther(j *job) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
+	q.seq++
+	j.seq, j.onChange = q.seq, q.changed
+	q.jobs[j.id] = j
+	q.changed(j.id)
+	return true
+}
+
 // refusal says why no job can be queued now, or nil; q.mu is held.
 func (q *queue) refusal() error {
 	switch {

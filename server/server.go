@@ -94,9 +94,11 @@ type Server struct {
 
 	jobsCtx    context.Context
 	cancelJobs context.CancelFunc
-	workers    sync.WaitGroup
-	closing    chan struct{} // closed when the event streams must end
-	closeOnce  sync.Once
+	// others are other clients' jobs on the queue of Config.Remote.
+	others    otherJobs
+	workers   sync.WaitGroup
+	closing   chan struct{} // closed when the event streams must end
+	closeOnce sync.Once
 
 	// started, if set, is called as a worker takes a job (tests hold jobs
 	// there to look at the queue).
@@ -188,6 +190,8 @@ func New(cfg Config) (*Server, error) {
 		}()
 	}
 	if cfg.Remote != nil {
+		s.others = otherJobs{jobs: map[string]*job{}, last: map[string]jobqueue.Event{}, ignored: map[string]bool{}}
+		cfg.Remote.Others(s.otherEvent)
 		s.takeBack()
 	}
 	return s, nil
@@ -203,6 +207,9 @@ func (s *Server) logf(format string, args ...any) { s.cfg.Logf(format, args...) 
 // the next start, unless Config.CancelRemote.
 func (s *Server) Close(finish bool) {
 	s.closeOnce.Do(func() {
+		if s.cfg.Remote != nil {
+			s.cfg.Remote.Others(nil)
+		}
 		s.q.close()
 		if !finish {
 			s.cancelJobs()

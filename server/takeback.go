@@ -153,6 +153,9 @@ func (s *Server) takeBack() {
 		var tags remoteTags
 		if p.Task == nil || json.Unmarshal(p.Task.Client, &tags) != nil || tags.Studio != s.id {
 			others++
+			if p.Task != nil && !p.State.Final() {
+				s.otherEvent(jobqueue.Event{ID: p.Task.ID, State: &p.State})
+			}
 			continue
 		}
 		if err := tags.check(p.Task); err != nil {
@@ -165,7 +168,7 @@ func (s *Server) takeBack() {
 		jobs = append(jobs, mine{p.Task, tags, p.State})
 	}
 	if others > 0 {
-		s.logf("%d job(s) on the queue are not this studio's: left to their clients", others)
+		s.logf("%d job(s) on the queue are not this studio's: left to their clients (those still to run are listed)", others)
 	}
 	slices.SortFunc(jobs, func(a, b mine) int { return cmp.Compare(a.tags.Created.UnixNano(), b.tags.Created.UnixNano()) })
 	for _, m := range jobs {

@@ -256,8 +256,8 @@ func TestRestartedStudioTakesBackItsJobs(t *testing.T) {
 
 // A studio restarted without the model of a job it left on the queue
 // reports the job failed, naming the model's sha256, and drops it; the
-// job of another client on the same queue (deepdream batch) it leaves
-// alone; a job with its ID but a kind it does not make (written by
+// job of another client on the same queue it leaves alone, listed as
+// that client's; a job with its ID but a kind it does not make (written by
 // another client) it drops without listing it.
 func TestTakeBackFailsAJobOfAMissingModel(t *testing.T) {
 	q := newNATSQueue(t)
@@ -307,10 +307,9 @@ func TestTakeBackFailsAJobOfAMissingModel(t *testing.T) {
 	if len(next.entries(t)) != 0 {
 		t.Errorf("gallery %+v, want none", next.entries(t))
 	}
-	var jobs struct{ Jobs []Status }
-	next.get(t, "/api/jobs", &jobs)
-	if len(jobs.Jobs) != 1 {
-		t.Errorf("jobs %+v, want the one taken back", jobs.Jobs)
+	jobs := next.jobsListed(t, "the job taken back and the other client's", func(m map[string]Status) bool { return len(m) >= 2 })
+	if len(jobs) != 2 || jobs[st.ID].Client != "" || jobs["batchjob"].Client != "another client" {
+		t.Errorf("jobs %+v, want the one taken back and the other client's, listed as such", jobs)
 	}
 }
 

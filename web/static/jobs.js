@@ -120,6 +120,10 @@ async function finished(st) {
   $("back").hidden = false;
   if (st.state === "failed") showMessage("The dream failed: " + st.error);
   if (st.state !== "done") return;
+  if (st.client) { // another client's job on the queue: its result is its own
+    showMessage(`Done: this dream is ${st.client}'s, and its result went to it.`);
+    return;
+  }
   let entry = null;
   if (st.entry) {
     try {
@@ -325,7 +329,7 @@ function jobLine(line) {
     `${j.model} ${(j.layers || []).join(" + ") || "default layer"}`;
   const who = document.createElement("span");
   who.className = "hint";
-  who.textContent = mine ? "this page" : "another page";
+  who.textContent = j.client || (mine ? "this page" : "another page"); // j.client: another client's job on the queue
   const st = document.createElement("span");
   st.className = "job-state";
   const running = line.jobs.filter((x) => x.state === "running");
