@@ -500,14 +500,9 @@ func (w *Worker) dream(ctx context.Context, h *handles, t Task, note func(string
 // fitPreview scales a preview down to previewSize on its longer side.
 func fitPreview(img image.Image) image.Image {
 	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if max(w, h) <= previewSize {
+	w, h := dream.DreamSize(b.Dx(), b.Dy(), previewSize)
+	if w == b.Dx() && h == b.Dy() {
 		return img
-	}
-	if w >= h {
-		w, h = previewSize, max(1, h*previewSize/w)
-	} else {
-		w, h = max(1, w*previewSize/h), previewSize
 	}
 	return imageio.Resize(img, w, h)
 }
