@@ -1,7 +1,9 @@
 package queue
 
 import (
+	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // EmbedOptions set up a NATS server inside this process.
@@ -29,6 +32,11 @@ type EmbedOptions struct {
 	// routes, and Routes the other servers' (nats://host:port).
 	Cluster string
 	Routes  []string
+	// TLSCert and TLSKey, when set, are the PEM files of the certificate
+	// and key the server proves itself with: clients then connect over
+	// TLS (tls://), checking the certificate against the system's roots
+	// or the CA they are given. Both, or neither.
+	TLSCert, TLSKey string
 }
 
 // Embedded is a running NATS server with JetStream.
@@ -37,6 +45,28 @@ type Embedded struct {
 	// URL is what clients connect to, Token their credential ("" when
 	// none is required).
 	URL, Token string
+	cert       []byte // the DER of the TLS certificate, with TLS
+}
+
+// InProcess returns the options of a connection of this process to the
+// server through memory, not the network (the studio's own): with TLS,
+// the server's certificate is checked to be the one it was given, not
+// against a CA (which this process may not have) and a host name (the
+// certificate's are the network's).
+func (e *Embedded) InProcess() []nats.Option {
+	opts := []nats.Option{nats.InProcessServer(e.Server)}
+	if e.cert != nil {
+		opts = append(opts, nats.Secure(&tls.Config{
+			InsecureSkipVerify: true, // replaced by VerifyConnection's check of the very certificate
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, e.cert) {
+					return errors.New("queue: the in-process NATS server's certificate is not the one it was given")
+				}
+				return nil
+			},
+		}))
+	}
+	return opts
 }
 
 // Embed starts a NATS server with JetStream in this process.
@@ -66,6 +96,18 @@ func Embed(o EmbedOptions) (*Embedded, error) {
 		ServerName: o.Name, Host: host, Port: port, JetStream: true, StoreDir: o.Dir,
 		Authorization: token, NoSigs: true, NoLog: true, MaxPayload: 8 << 20,
 	}
+	var cert []byte
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return nil, errors.New("queue: a TLS certificate and its key go together: give both, or neither")
+	}
+	if o.TLSCert != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: o.TLSCert, KeyFile: o.TLSKey})
+		if err != nil {
+			return nil, fmt.Errorf("queue: TLS certificate %s and key %s: %w", o.TLSCert, o.TLSKey, err)
+		}
+		opts.TLS, opts.TLSConfig, opts.TLSTimeout = true, tc, 5
+		cert = tc.Certificates[0].Certificate[0]
+	}
 	if o.Cluster != "" {
 		ch, cp, err := net.SplitHostPort(o.Cluster)
 		if err != nil {
@@ -88,7 +130,7 @@ func Embed(o EmbedOptions) (*Embedded, error) {
 		ns.Shutdown()
 		return nil, errors.New("queue: the NATS server did not start within 30 s (is " + o.Listen + " taken?)")
 	}
-	return &Embedded{Server: ns, URL: ns.ClientURL(), Token: token}, nil
+	return &Embedded{Server: ns, URL: ns.ClientURL(), Token: token, cert: cert}, nil // tls:// with TLS
 }
 
 // Close stops the server and waits for it.

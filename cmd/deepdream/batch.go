@@ -29,6 +29,7 @@ type batchOptions struct {
 	inDir, outDir string
 	format        string // --format: "png" or "jpg" for every dream, "" for each photo's own
 	nats, token   string // --nats URL: dream on the workers of that server's queue; --token
+	natsCA        string // --nats-ca
 }
 
 func newBatchCmd() *cobra.Command {
@@ -81,6 +82,7 @@ make the records; the workers find it by its sha256.`,
 	f.StringVarP(&o.out, "output", "o", "", "the folder of the dreams, made if missing; required")
 	f.StringVar(&o.nats, "nats", "", "dream on the workers attached to the NATS server at `URL` (a studio's, 'deepdream serve' prints it; a cluster's URLs separated by commas) instead of in this process")
 	f.StringVar(&o.token, "token", "", "the NATS server's token, as 'deepdream serve' printed it (default: $DEEPDREAM_NATS_TOKEN)")
+	f.StringVar(&o.natsCA, "nats-ca", "", natsCAHelp)
 	f.StringVar(&o.format, "format", "", "write every dream as `png` or jpg (default: each photo's format, .gif and .webp as .png)")
 	o.register(f)
 	return cmd

@@ -105,7 +105,7 @@ func dialQueue(ctx context.Context, stderr io.Writer, o *batchOptions, lm *loade
 	if _, err := queue.DecodeTask(probe); err != nil {
 		return nil, usagef("batch: --nats: a worker would refuse these jobs: %v", err)
 	}
-	nc, err := connectNATS(o.nats, natsToken(o.token), "batch")
+	nc, err := connectNATS(o.nats, natsToken(o.token), o.natsCA, "batch")
 	if err != nil {
 		return nil, fmt.Errorf("batch: --nats: %w", err)
 	}
@@ -251,7 +251,11 @@ func (q *queueDreamer) dreamPhoto(ctx context.Context, path string, photo dream.
 			return nil, err
 		}
 	}
-	defer q.c.Forget(context.WithoutCancel(ctx), id)
+	defer func() {
+		if err := q.c.Forget(context.WithoutCancel(ctx), id); err != nil {
+			fmt.Fprintf(q.stderr, "deepdream: warning: batch: %s: %v\n", path, err)
+		}
+	}()
 	var st queue.State
 	select {
 	case st = <-ended:

@@ -19,6 +19,7 @@ import (
 
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/imageio"
+	"github.com/deepdream-go/deepdream/internal/testcert"
 	"github.com/deepdream-go/deepdream/models"
 	"github.com/deepdream-go/deepdream/queue"
 	"github.com/deepdream-go/deepdream/server"
@@ -224,4 +225,48 @@ func openModel(t *testing.T, path string) *dream.Network {
 		t.Fatal(err)
 	}
 	return net
+}
+
+// TestBatchOverTLS dreams a photo on a worker of an embedded NATS server
+// that speaks TLS with a certificate of a CA of its own: batch --nats
+// tls://... with --nats-ca does it; without, it says to give the CA.
+func TestBatchOverTLS(t *testing.T) {
+	model := writeONNX(t)
+	in := t.TempDir()
+	writePNG(t, in, 24, 16)
+	certs := testcert.Write(t)
+	e, err := queue.Embed(queue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0", TLSCert: certs.Cert, TLSKey: certs.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	nc, err := connectNATS(e.URL, "", certs.CA, "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	net := openModel(t, model)
+	ctx, stop := context.WithCancel(context.Background())
+	var worker sync.WaitGroup
+	defer func() { stop(); worker.Wait() }()
+	w := &queue.Worker{Name: "w", Budget: 1 << 30, Logf: t.Logf,
+		Network: func(context.Context, dream.Record) (*dream.Network, error) { return net, nil }}
+	worker.Go(func() {
+		if err := w.Run(ctx, nc); err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
+
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := cli(t, context.Background(), append([]string{"batch", in, "-o", out, "--nats", e.URL}, batchArgs(model)...)...)
+	if code == 0 || !strings.Contains(errOut, "certificate signed by unknown authority") || !strings.Contains(errOut, "--nats-ca FILE") {
+		t.Errorf("without the CA: exit %d, stderr:\n%s", code, errOut)
+	}
+	code, _, errOut = cli(t, context.Background(), append([]string{"batch", in, "-o", out, "--nats", e.URL, "--nats-ca", certs.CA}, batchArgs(model)...)...)
+	if code != 0 {
+		t.Fatalf("with --nats-ca: exit %d, stderr:\n%s", code, errOut)
+	}
+	if names, _ := files(t, out); len(names) != 1 {
+		t.Errorf("the batch over TLS wrote %v, want the one dream", names)
+	}
 }

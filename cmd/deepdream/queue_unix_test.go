@@ -22,6 +22,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/deepdream-go/deepdream/internal/testcert"
 )
 
 func gradientPNG(t *testing.T, w, h int) []byte {
@@ -238,5 +240,76 @@ func checkObjectStoreEmpty(t *testing.T, natsURL string) {
 	}
 	for _, o := range objs {
 		t.Errorf("left in the queue's object store: %s", o.Name)
+	}
+}
+
+// TestServeOverTLS runs the studio's embedded NATS server with a TLS
+// certificate (--nats-tls-cert, --nats-tls-key) of a CA of the test's
+// own: a `deepdream worker` given the CA (--nats-ca) dreams the studio's
+// job over TLS; one without it stops at once, saying to give it.
+func TestServeOverTLS(t *testing.T) {
+	modelsDir := t.TempDir()
+	data, err := os.ReadFile(writeONNX(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(modelsDir, "tiny.onnx")
+	if err := os.WriteFile(model, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	certs := testcert.Write(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := ln.Addr().String()
+	ln.Close()
+
+	var studioLog syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
+	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--model", model, "--offline", "--max-memory", "1G",
+		"--nats-listen", listen, "--nats-tls-cert", certs.Cert, "--nats-tls-key", certs.Key, "--workers", "0"})
+	cmd.SetErr(&studioLog)
+	served := make(chan error, 1)
+	go func() { served <- cmd.ExecuteContext(ctx) }()
+	var base string
+	select {
+	case addr := <-ready:
+		base = "http://" + addr
+	case err := <-served:
+		t.Fatalf("serve: %v\n%s", err, studioLog.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	defer func() {
+		cancel()
+		<-served
+	}()
+	natsURL := "tls://" + listen
+	if want := "NATS for workers at " + natsURL + ", TLS with the certificate " + certs.Cert; !strings.Contains(studioLog.String(), want) {
+		t.Errorf("serve did not say %q:\n%s", want, studioLog.String())
+	}
+
+	code, _, errOut := cli(t, context.Background(), "worker", "--nats", natsURL, "--models", modelsDir)
+	if code == 0 || !strings.Contains(errOut, "--nats-ca FILE") {
+		t.Errorf("a worker without the CA: exit %d, stderr:\n%s", code, errOut)
+	}
+	w, wlog := startMain(t, "worker", "--nats", natsURL, "--nats-ca", certs.CA, "--models", modelsDir, "--name", "wTLS", "--max-memory", "1G")
+	defer func() {
+		w.Process.Signal(syscall.SIGTERM)
+		w.Wait()
+	}()
+	id := submitJob(t, base, gradientPNG(t, 32, 24), "octaves=1", "iterations=2")
+	var st jobStatus
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if st = jobState(t, base, id); st.State != "queued" && st.State != "running" {
+			break
+		}
+	}
+	if st.State != "done" || st.Worker != "wTLS" || st.Entry != id {
+		t.Errorf("the job ended %+v, want done by wTLS into the gallery; the worker said:\n%s", st, wlog.String())
 	}
 }

@@ -43,8 +43,11 @@ type serveOptions struct {
 	nats       string // "": embedded; "off": no NATS; else a URL
 	natsListen string
 	natsToken  string
-	ackWait    time.Duration
-	replicas   int
+	// natsCA is --nats-ca (an external --nats's CA); natsCert and
+	// natsKey the embedded server's TLS certificate and key.
+	natsCA, natsCert, natsKey string
+	ackWait                   time.Duration
+	replicas                  int
 	// ready, if set, is called with the page's host:port once listening
 	// (tests).
 	ready func(addr string)
@@ -119,6 +122,9 @@ second signal then leaves or cancels them as leave would).`,
 	f.StringVar(&o.nats, "nats", "", "URL of a NATS server or cluster (comma-separated) to queue the jobs on instead of the embedded one; off: no NATS, dream in this process only")
 	f.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on for workers")
 	f.StringVar(&o.natsToken, "nats-token", "", "token workers must give (default: none on loopback, a generated one beyond; $DEEPDREAM_NATS_TOKEN)")
+	f.StringVar(&o.natsCert, "nats-tls-cert", "", "PEM `FILE` of the TLS certificate of the embedded NATS server: workers then connect over TLS (tls://), checking it")
+	f.StringVar(&o.natsKey, "nats-tls-key", "", "PEM `FILE` of the key of --nats-tls-cert")
+	f.StringVar(&o.natsCA, "nats-ca", "", natsCAHelp+"; with --nats")
 	f.IntVar(&o.replicas, "nats-replicas", 1, "servers of a NATS cluster (--nats) that keep each job, e.g. 3 for a cluster of three")
 	f.DurationVar(&o.ackWait, "ack-wait", queue.DefaultAckWait, "how long a job whose worker went silent (killed, cut off) waits before it goes to another")
 	return cmd
@@ -135,6 +141,12 @@ func runServe(ctx context.Context, stderr io.Writer, o *serveOptions) error {
 		return usagef("serve: --nats-replicas %d: want 1 to 5", o.replicas)
 	case o.ackWait < time.Second:
 		return usagef("serve: --ack-wait %s: want at least 1s", o.ackWait)
+	case (o.natsCert == "") != (o.natsKey == ""):
+		return usagef("serve: --nats-tls-cert and --nats-tls-key go together")
+	case o.natsCert != "" && o.nats != "":
+		return usagef("serve: --nats-tls-cert is the embedded NATS server's: with --nats %s, configure TLS in that server", o.nats)
+	case o.natsCA != "" && (o.nats == "" || o.nats == "off"):
+		return usagef("serve: --nats-ca is the CA of an external --nats server's certificate")
 	case o.queue < 1:
 		return usagef("serve: --queue %d: want at least 1", o.queue)
 	case o.maxUpload < 1:

@@ -30,6 +30,9 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{"--max-memory", "0"},
 		{"--allow-host", "evil.example:8080"},
 		{"--allow-host", ""},
+		{"--nats-tls-cert", "cert.pem"},
+		{"--nats", "nats://a:4222", "--nats-tls-cert", "cert.pem", "--nats-tls-key", "key.pem"},
+		{"--nats-ca", "ca.pem"},
 	} {
 		cmd := newServeCmd()
 		cmd.SetArgs(append(args, "--data", t.TempDir(), "--offline"))

@@ -32,19 +32,34 @@ func startQueue(ctx context.Context, stderr io.Writer, o *serveOptions, catalog 
 	q := &studioQueue{}
 	url, token := o.nats, natsToken(o.natsToken)
 	if url == "" {
-		e, err := queue.Embed(queue.EmbedOptions{Dir: filepath.Join(o.data, "nats"), Listen: o.natsListen, Token: token})
+		e, err := queue.Embed(queue.EmbedOptions{Dir: filepath.Join(o.data, "nats"), Listen: o.natsListen, Token: token, TLSCert: o.natsCert, TLSKey: o.natsKey})
 		if err != nil {
 			return nil, fmt.Errorf("serve: %w (--nats-listen chooses another address)", err)
 		}
 		q.embedded, url, token = e, e.URL, e.Token
 		msg := fmt.Sprintf("deepdream: NATS for workers at %s", url)
+		worker := "deepdream worker --nats " + url
 		if token != "" {
-			msg += fmt.Sprintf(" (token %s: deepdream worker --nats %s --token %s)", token, url, token)
+			worker += " --token " + token
+		}
+		if o.natsCert != "" {
+			worker += " [--nats-ca CA.pem]"
+			msg += ", TLS with the certificate " + o.natsCert
+		}
+		switch {
+		case token != "":
+			msg += fmt.Sprintf(" (token %s: %s)", token, worker)
+		case o.natsCert != "":
+			msg += fmt.Sprintf(" (%s)", worker)
 		}
 		fmt.Fprintln(stderr, msg)
 	}
 	var err error
-	if q.nc, err = connectNATS(url, token, "studio"); err != nil {
+	var inProcess []nats.Option
+	if q.embedded != nil { // the studio's own connection: through memory
+		inProcess = q.embedded.InProcess()
+	}
+	if q.nc, err = connectNATS(url, token, o.natsCA, "studio", inProcess...); err != nil {
 		q.close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}

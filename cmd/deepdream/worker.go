@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 type workerOptions struct {
 	nats      string
 	token     string
+	ca        string // --nats-ca
 	modelsDir string
 	name      string
 	workDir   string
@@ -61,6 +63,7 @@ this worker (stopped, or cut off from the queue) resumes from them.`,
 	f := cmd.Flags()
 	f.StringVar(&o.nats, "nats", "", "URL of the studio's NATS server, or a comma-separated list of a cluster's (required)")
 	f.StringVar(&o.token, "token", "", "the NATS server's token, as 'deepdream serve' printed it (default: $DEEPDREAM_NATS_TOKEN)")
+	f.StringVar(&o.ca, "nats-ca", "", natsCAHelp)
 	f.StringVar(&o.modelsDir, "models", "", "directory of .onnx models, looked for by sha256 before the cache")
 	f.StringVar(&o.name, "name", "", "name of this worker in the studio's jobs (default: HOST/PID)")
 	f.StringVar(&o.workDir, "work-dir", "", "`DIR` of the frames of the zoom and video jobs running here, each job's kept until it ends (default: deepdream-worker-NAME in the system's temporary directory)")
@@ -80,7 +83,7 @@ func runWorker(ctx context.Context, stderr io.Writer, o *workerOptions) error {
 		host, _ := os.Hostname()
 		o.name = fmt.Sprintf("%s/%d", host, os.Getpid())
 	}
-	nc, err := connectNATS(o.nats, o.token, "worker "+o.name)
+	nc, err := connectNATS(o.nats, o.token, o.ca, "worker "+o.name)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -99,15 +102,29 @@ func natsToken(flag string) string {
 	return flag
 }
 
+// natsCAHelp is the help of --nats-ca.
+const natsCAHelp = "PEM `FILE` of the CA that signed the NATS server's TLS certificate (a tls:// URL), when it is not one the system trusts"
+
 // connectNATS connects to a NATS server (or a cluster, URLs separated by
-// commas) and keeps reconnecting while the process lives.
-func connectNATS(url, token, name string) (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name("deepdream " + name), nats.MaxReconnects(-1)}
+// commas) and keeps reconnecting while the process lives. ca, if set, is
+// the PEM file of the CA of the server's TLS certificate; extra are more
+// options (the studio's in-process connection).
+func connectNATS(url, token, ca, name string, extra ...nats.Option) (*nats.Conn, error) {
+	opts := append([]nats.Option{nats.Name("deepdream " + name), nats.MaxReconnects(-1)}, extra...)
 	if token != "" {
 		opts = append(opts, nats.Token(token))
 	}
+	if ca != "" {
+		if _, err := os.Stat(ca); err != nil {
+			return nil, fmt.Errorf("--nats-ca: %w", err)
+		}
+		opts = append(opts, nats.RootCAs(ca))
+	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
+		if _, ok := errors.AsType[x509.UnknownAuthorityError](err); ok && ca == "" {
+			return nil, fmt.Errorf("NATS at %s: %w (give the CA that signed its certificate with --nats-ca FILE)", url, err)
+		}
 		return nil, fmt.Errorf("NATS at %s: %w", url, err)
 	}
 	return nc, nil
