@@ -127,8 +127,8 @@ func (c *Client) follow(w jetstream.KeyWatcher) {
 			continue
 		}
 		if e.Operation() != jetstream.KeyValuePut {
-			if fn := c.othersFn(e.Key()); fn != nil {
-				fn(Event{ID: e.Key(), Forgotten: true})
+			if _, others := c.route(e.Key()); others != nil {
+				others(Event{ID: e.Key(), Forgotten: true})
 			}
 			continue
 		}
@@ -147,19 +147,25 @@ type watch struct {
 	rev uint64
 }
 
-func (c *Client) watcher(id string) *watch {
+// route returns the watcher of job id, or, when none follows it, the
+// function of Others (nil when none).
+func (c *Client) route(id string) (*watch, func(Event)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.watching[id]
+	if w := c.watching[id]; w != nil {
+		return w, nil
+	}
+	return nil, c.others
 }
 
 func (c *Client) tell(e Event) {
-	if w := c.watcher(e.ID); w != nil {
+	switch w, others := c.route(e.ID); {
+	case w != nil:
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.fn(e)
-	} else if fn := c.othersFn(e.ID); fn != nil {
-		fn(e)
+	case others != nil:
+		others(e)
 	}
 }
 
@@ -173,16 +179,6 @@ func (c *Client) Others(fn func(Event)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.others = fn
-}
-
-// othersFn returns the function of Others when no watcher follows id.
-func (c *Client) othersFn(id string) func(Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.watching[id] != nil {
-		return nil
-	}
-	return c.others
 }
 
 // Task returns the task of a job as submitted, or nil (and no error) for
@@ -209,10 +205,10 @@ func (c *Client) Task(ctx context.Context, id string) (*Task, error) {
 // that one or a later one already (Follow reads the State while the
 // watch of the bucket may bring the same change).
 func (c *Client) tellState(id string, st State, rev uint64) {
-	w := c.watcher(id)
+	w, others := c.route(id)
 	if w == nil {
-		if fn := c.othersFn(id); fn != nil {
-			fn(Event{ID: id, State: &st})
+		if others != nil {
+			others(Event{ID: id, State: &st})
 		}
 		return
 	}
@@ -292,11 +288,7 @@ func (c *Client) submit(ctx context.Context, t Task, files map[string][]byte) er
 		return fmt.Errorf("queue: job %s: storing its task: %w", t.ID, err)
 	}
 	for name, data := range files {
-		obj := photoObject(t.ID)
-		if name != "photo" {
-			obj = imageObject(t.ID, name)
-		}
-		if _, err := c.h.files.PutBytes(ctx, obj, data); err != nil {
+		if _, err := c.h.files.PutBytes(ctx, fileObject(t.ID, name), data); err != nil {
 			return fmt.Errorf("queue: job %s: storing its %s: %w", t.ID, name, err)
 		}
 	}
@@ -410,11 +402,7 @@ func (c *Client) requeue(ctx context.Context, id string) error {
 // File returns a file of a job as submitted: "photo", or an image by its
 // name (Task.Images).
 func (c *Client) File(ctx context.Context, id, name string) ([]byte, error) {
-	obj := photoObject(id)
-	if name != "photo" {
-		obj = imageObject(id, name)
-	}
-	data, err := c.h.files.GetBytes(ctx, obj)
+	data, err := c.h.files.GetBytes(ctx, fileObject(id, name))
 	if err != nil {
 		return nil, fmt.Errorf("queue: job %s: %s: %w", id, name, err)
 	}

@@ -254,8 +254,18 @@ func (h *handles) update(ctx context.Context, id string, st State, rev uint64) (
 
 // photoObject, imageObject, taskObject and resultObject name a job's
 // files.
-func photoObject(id string) string               { return id + "/photo" }
-func taskObject(id string) string                { return id + "/task" }
-func imageObject(id, name string) string         { return id + "/" + name }
+func photoObject(id string) string       { return id + "/photo" }
+func taskObject(id string) string        { return id + "/task" }
+func imageObject(id, name string) string { return id + "/" + name }
+
+// fileObject names a job's file as submitted: "photo", or an image by
+// its name.
+func fileObject(id, name string) string {
+	if name == "photo" {
+		return photoObject(id)
+	}
+	return imageObject(id, name)
+}
+
 func resultObject(id string, attempt int) string { return fmt.Sprintf("%s/result.%d", id, attempt) }
 func thumbObject(id string, attempt int) string  { return fmt.Sprintf("%s/thumb.%d", id, attempt) }
