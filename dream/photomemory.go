@@ -120,20 +120,19 @@ func (n *Network) PhotoPeak(photo FileHeader, images map[string]FileHeader, req 
 		}
 		return name, nil
 	})
+	e, err := n.Estimate(photo.Width, photo.Height, req)
+	if err != nil {
+		return 0, err
+	}
 	var guide int64
 	if req.Guide != "" {
 		// The guide runs forward once, its longer side at the network's
 		// input size: at most a square plan of that side, backward
 		// included.
 		side := max(n.Size())
-		var err error
 		if guide, err = n.PlanBytes(side, side, req); err != nil {
 			return 0, err
 		}
-	}
-	e, err := n.Estimate(photo.Width, photo.Height, req)
-	if err != nil {
-		return 0, err
 	}
 	// The decoding, and the copy at the dream's size (the dream makes
 	// each octave when it dreams it).

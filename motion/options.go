@@ -19,6 +19,10 @@ const (
 	Video = "video"
 )
 
+// Animated reports whether a job of kind is an animation: a Zoom or a
+// Video (not a still dream, whatever its kind's name).
+func Animated(kind string) bool { return kind == Zoom || kind == Video }
+
 // Options are how a zoom or a video moves, beyond the dream request of
 // its frames. Like dream.Request, they exist once, in Fields: the
 // command line's flags, the studio's form and /api/config, and the

@@ -317,7 +317,7 @@ func (s *Server) handleJobResult(w http.ResponseWriter, r *http.Request) {
 	case result != nil:
 		s.download(w, int64(len(result)))
 		ctype := "image/png"
-		if j.kind == motion.Zoom || j.kind == motion.Video {
+		if motion.Animated(j.kind) {
 			ctype = "video/mp4"
 		}
 		w.Header().Set("Content-Type", ctype)

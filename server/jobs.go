@@ -251,7 +251,7 @@ func (s *Server) dream(j *job) (Status, error) {
 	var file []byte
 	var out image.Image
 	frames := 0
-	if j.kind == motion.Zoom || j.kind == motion.Video {
+	if motion.Animated(j.kind) {
 		var r motion.FileResult
 		r, err = s.dreamMotion(ctx, j, net, rec)
 		file, out, frames = r.MP4, r.Last, r.Frames
@@ -272,7 +272,7 @@ func (s *Server) dream(j *job) (Status, error) {
 
 // kindNoun names a job's kind in a message: "dream", "zoom", "video".
 func kindNoun(kind string) string {
-	if kind == motion.Zoom || kind == motion.Video {
+	if motion.Animated(kind) {
 		return kind
 	}
 	return "dream"
@@ -298,7 +298,7 @@ func (s *Server) keep(j *job, rec dream.Record, files map[string][]byte, file []
 		ID: j.id, Created: time.Now().UTC(), Params: rec, Format: j.format,
 		Width: b.Dx(), Height: b.Dy(), Seconds: took.Seconds(),
 	}
-	if j.kind == motion.Zoom || j.kind == motion.Video {
+	if motion.Animated(j.kind) {
 		e.Kind, e.Motion, e.Frames = j.kind, j.motion.Values(j.kind), frames
 		if j.kind == motion.Video {
 			delete(e.Motion, "fps") // the clip's own

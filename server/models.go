@@ -30,6 +30,17 @@ type Layer struct {
 	Main     bool   `json:"main,omitempty"` // one of the network's main layers
 }
 
+// ModelOf returns the model of catalog that dreams rec: the one of its
+// model's sha256 (a model without one: of its name), or nil.
+func ModelOf(catalog []*Model, rec dream.Record) *Model {
+	for _, m := range catalog {
+		if m.Entry.SHA256 == rec.ModelSHA256 && (rec.ModelSHA256 != "" || m.Name == rec.Model) {
+			return m
+		}
+	}
+	return nil
+}
+
 // NewModel wraps an already loaded network (tests, and the --model the
 // command loaded at start).
 func NewModel(name string, e *models.Entry, net *dream.Network) *Model {

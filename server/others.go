@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/deepdream-go/deepdream/motion"
 	jobqueue "github.com/deepdream-go/deepdream/queue"
 )
 
@@ -89,15 +88,13 @@ func (s *Server) readOther(id string) {
 	o.mu.Lock()
 	last, seen := o.last[id]
 	delete(o.last, id)
-	var studio struct {
-		Studio string `json:"studio"`
-	}
+	var tags clientTags
 	if t != nil {
-		_ = json.Unmarshal(t.Client, &studio)
+		_ = json.Unmarshal(t.Client, &tags)
 	}
-	if err != nil || t == nil || studio.Studio == s.id || (seen && (last.Forgotten || last.State.Final())) {
+	if err != nil || t == nil || tags.Studio == s.id || (seen && (last.Forgotten || last.State.Final())) {
 		delete(o.jobs, id)
-		if err != nil || t == nil || studio.Studio == s.id {
+		if err != nil || t == nil || tags.Studio == s.id {
 			o.ignored[id] = true
 		}
 		o.mu.Unlock()
@@ -106,7 +103,7 @@ func (s *Server) readOther(id string) {
 		}
 		return
 	}
-	j := s.otherJob(t)
+	j := s.otherJob(t, tags)
 	if !s.q.watchOther(j) {
 		delete(o.jobs, id)
 		o.mu.Unlock()
@@ -129,16 +126,19 @@ func (s *Server) readOther(id string) {
 	}
 }
 
-// otherJob makes the listed job of another client's task t: its model,
-// layers and kind as the task says; a batch's jobs in one group per
-// OUT_DIR, cancelled as one.
-func (s *Server) otherJob(t *jobqueue.Task) *job {
-	var tags struct {
-		Studio string `json:"studio"`
-		Batch  string `json:"batch"`
-		Frames int    `json:"frames"`
-	}
-	_ = json.Unmarshal(t.Client, &tags)
+// clientTags are what the studio reads of another client's part of a
+// task (queue.Task.Client): a studio's ID and frame count (remoteTags),
+// a batch's OUT_DIR (cmd/deepdream's batchTags).
+type clientTags struct {
+	Studio string `json:"studio"`
+	Batch  string `json:"batch"`
+	Frames int    `json:"frames"`
+}
+
+// otherJob makes the listed job of another client's task t, whose tags
+// are tags: its model, layers and kind as the task says; a batch's jobs
+// in one group per OUT_DIR, cancelled as one.
+func (s *Server) otherJob(t *jobqueue.Task, tags clientTags) *job {
 	client, group := clientOther, ""
 	switch {
 	case tags.Batch != "":
@@ -147,11 +147,8 @@ func (s *Server) otherJob(t *jobqueue.Task) *job {
 	case tags.Studio != "":
 		client = clientStudio
 	}
-	kind := "dream"
-	if t.Kind == motion.Zoom || t.Kind == motion.Video {
-		kind = t.Kind
-	}
-	j := s.makeJob(t.ID, s.modelOf(t.Record.ModelSHA256, t.Record.Model), t.Record, jobTags{kind: kind, group: group}, false, "", time.Now())
+	kind := kindNoun(t.Kind)
+	j := s.makeJob(t.ID, ModelOf(s.cfg.Models, t.Record), t.Record, jobTags{kind: kind, group: group}, false, "", time.Now())
 	j.status.Client = client
 	if t.Motion != nil {
 		j.motion = *t.Motion

@@ -155,10 +155,8 @@ func (q *queue) push(j *job, r *reservation) error {
 	}
 	r.bytes = 0
 	q.held += j.fileBytes
-	q.seq++
-	j.seq, j.onChange = q.seq, q.changed
+	q.enter(j)
 	q.waiting = append(q.waiting, j)
-	q.jobs[j.id] = j
 	q.renumber()
 	q.cond.Broadcast()
 	return nil
@@ -170,10 +168,8 @@ func (q *queue) push(j *job, r *reservation) error {
 func (q *queue) adopt(j *job) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.seq++
-	j.seq, j.onChange = q.seq, q.changed
+	q.enter(j)
 	q.running = append(q.running, j)
-	q.jobs[j.id] = j
 }
 
 // watchOther lists another client's job on the studio's queue (others.go):
@@ -185,11 +181,16 @@ func (q *queue) watchOther(j *job) bool {
 	if q.closed {
 		return false
 	}
+	q.enter(j)
+	q.changed(j.id)
+	return true
+}
+
+// enter lists j among the jobs, after those before it; q.mu is held.
+func (q *queue) enter(j *job) {
 	q.seq++
 	j.seq, j.onChange = q.seq, q.changed
 	q.jobs[j.id] = j
-	q.changed(j.id)
-	return true
 }
 
 // refusal says why no job can be queued now, or nil; q.mu is held.

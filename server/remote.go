@@ -24,7 +24,7 @@ const remoteCancelWait = 10 * time.Second
 func (s *Server) runRemote(j *job) {
 	t := jobqueue.Task{ID: j.id, Record: j.record, Peak: j.estimate, MaxPixels: s.cfg.MaxPixels, Timeout: s.cfg.JobTimeout}
 	t.Client, _ = json.Marshal(s.remoteTags(j))
-	if j.kind == motion.Zoom || j.kind == motion.Video {
+	if motion.Animated(j.kind) {
 		t.Kind, t.Motion = j.kind, &j.motion
 	}
 	files := map[string][]byte{"photo": j.original}

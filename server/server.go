@@ -337,7 +337,7 @@ func (s *Server) newJob(f *form) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	moving := tags.kind == motion.Zoom || tags.kind == motion.Video
+	moving := motion.Animated(tags.kind)
 	var opts motion.Options
 	if moving {
 		if opts, err = f.motion(tags.kind); err != nil {
@@ -377,9 +377,7 @@ func (s *Server) newJob(f *form) (*job, error) {
 			return nil, err
 		}
 	}
-	if _, err := mem.model(net, req); err != nil {
-		return nil, err
-	}
+	mem.net = net // admit's estimate refuses a request the network cannot dream at this size
 	peak, err := s.admit(mem, req)
 	if err != nil {
 		return nil, err

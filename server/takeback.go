@@ -56,11 +56,11 @@ func (tags remoteTags) check(t *jobqueue.Task) error {
 		return checkTag("group", tags.Group)
 	case tags.Owner != "" && checkTag("owner", tags.Owner) != nil:
 		return checkTag("owner", tags.Owner)
-	case tags.Kind == motion.Video && !slices.Contains(slices.Collect(maps.Values(sniffedVideo)), tags.Format):
+	case tags.Kind == motion.Video && !knownFormat(sniffedVideo, tags.Format):
 		return fmt.Errorf("its clip's format %q is not one the studio reads", tags.Format)
-	case tags.Kind != motion.Video && !knownFormat(tags.Format):
+	case tags.Kind != motion.Video && !knownFormat(sniffed, tags.Format):
 		return fmt.Errorf("its photo's format %q is not one the studio reads", tags.Format)
-	case t.Kind != motionKind(tags.Kind):
+	case t.Kind != tags.Kind && (t.Kind != "" || motion.Animated(tags.Kind)): // a task's kind is an animation's, or none
 		return fmt.Errorf("it is a %s job whose task is of kind %q", tags.Kind, t.Kind)
 	case t.Kind != "" && t.Motion == nil:
 		return fmt.Errorf("it is a %s job without its motion options", t.Kind)
@@ -73,30 +73,17 @@ func (tags remoteTags) check(t *jobqueue.Task) error {
 		}
 	}
 	for _, name := range t.Images {
-		if u := uploaded(name, nil); !slices.Contains(imageFields, u.key) || !knownFormat(u.format) {
+		if u := uploaded(name, nil); !slices.Contains(imageFields, u.key) || !knownFormat(sniffed, u.format) {
 			return fmt.Errorf("its image %q is not a field's image the studio reads", name)
 		}
 	}
 	return nil
 }
 
-// motionKind is the queue.Task.Kind of a job of kind: a zoom's or a
-// video's; none for a dream's.
-func motionKind(kind string) string {
-	if kind == motion.Zoom || kind == motion.Video {
-		return kind
-	}
-	return ""
-}
-
-// knownFormat reports whether format is one sniff names.
-func knownFormat(format string) bool {
-	for _, f := range sniffed {
-		if f == format {
-			return true
-		}
-	}
-	return false
+// knownFormat reports whether format is one of the formats a sniffing
+// table names (sniffed, sniffedVideo).
+func knownFormat(formats map[string]string, format string) bool {
+	return slices.Contains(slices.Collect(maps.Values(formats)), format)
 }
 
 // studioIDFile, in the data directory, holds the studio's ID.
@@ -173,7 +160,7 @@ func (s *Server) takeBack() {
 	slices.SortFunc(jobs, func(a, b mine) int { return cmp.Compare(a.tags.Created.UnixNano(), b.tags.Created.UnixNano()) })
 	for _, m := range jobs {
 		t, tags := m.task, m.tags
-		model := s.modelOf(t.Record.ModelSHA256, t.Record.Model)
+		model := ModelOf(s.cfg.Models, t.Record)
 		j := s.makeJob(t.ID, model, t.Record, jobTags{kind: tags.Kind, group: tags.Group, owner: tags.Owner}, tags.Gallery, tags.Format, tags.Created)
 		j.task, j.estimate = t, t.Peak
 		if t.Kind != "" {
@@ -189,17 +176,6 @@ func (s *Server) takeBack() {
 		s.logf("job %s taken back from the queue (%s, %s, %s)", j.id, m.st.State, tags.Kind, model.Name)
 		s.workers.Go(func() { s.resumeRemote(j) })
 	}
-}
-
-// modelOf returns the studio's model of this sha256 (a model without one
-// by its name), or nil.
-func (s *Server) modelOf(sha256, name string) *Model {
-	for _, m := range s.cfg.Models {
-		if m.Entry.SHA256 == sha256 && (sha256 != "" || m.Name == name) {
-			return m
-		}
-	}
-	return nil
 }
 
 // resumeRemote follows a job taken back (takeBack) as runRemote follows

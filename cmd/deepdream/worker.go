@@ -217,10 +217,8 @@ func filesBySHA(dir string, logf func(string, ...any)) func(context.Context, dre
 // workers dream with the networks the studio opened).
 func catalogBySHA(catalog []*server.Model, logf func(string, ...any)) func(context.Context, dream.Record) (*dream.Network, error) {
 	return func(_ context.Context, rec dream.Record) (*dream.Network, error) {
-		for _, m := range catalog {
-			if m.Entry.SHA256 == rec.ModelSHA256 && (rec.ModelSHA256 != "" || m.Name == rec.Model) {
-				return m.Open(logf)
-			}
+		if m := server.ModelOf(catalog, rec); m != nil {
+			return m.Open(logf)
 		}
 		return nil, &queue.ModelError{Model: rec.Model, SHA256: rec.ModelSHA256, Err: errors.New("not among the studio's models: " + strings.Join(modelNames(catalog), ", "))}
 	}
