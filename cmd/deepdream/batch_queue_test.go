@@ -33,29 +33,10 @@ func TestBatchOnTheWorkersOfAQueue(t *testing.T) {
 	model := writeONNX(t)
 	in, want := photoFolder(t)
 	mask := writePNG(t, t.TempDir(), 30, 20)
-	e, err := queue.Embed(queue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-
+	e := embedQueue(t, queue.EmbedOptions{})
 	net := openModel(t, model)
-	ctx, stop := context.WithCancel(context.Background())
-	var workers sync.WaitGroup
-	defer func() { stop(); workers.Wait() }()
 	for _, name := range []string{"w1", "w2"} {
-		nc, err := nats.Connect(e.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		w := &queue.Worker{Name: name, Budget: 1 << 30, Logf: t.Logf,
-			Network: func(context.Context, dream.Record) (*dream.Network, error) { return net, nil }}
-		workers.Go(func() {
-			if err := w.Run(ctx, nc); err != nil {
-				t.Errorf("worker %s: %v", name, err)
-			}
-		})
+		startQueueWorker(t, natsConn(t, e.URL, ""), name, staticNetwork(net))
 	}
 
 	local, remote := filepath.Join(t.TempDir(), "local"), filepath.Join(t.TempDir(), "remote")
@@ -94,12 +75,7 @@ func TestBatchOnTheWorkersOfAQueue(t *testing.T) {
 		t.Errorf("a mask named %q: exit %d, stderr:\n%s", spaced, code, errOut)
 	}
 
-	nc, err := nats.Connect(e.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c, err := queue.Attach(context.Background(), nc, queue.Config{})
+	c, err := queue.Attach(context.Background(), natsConn(t, e.URL, ""), queue.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,27 +147,8 @@ func TestBatchQueueWarnsAsBatchDoes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(in, "photo.jpg"), append(append(buf.Bytes()[:2:2], app2...), buf.Bytes()[2:]...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e, err := queue.Embed(queue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	net := openModel(t, model)
-	nc, err := nats.Connect(e.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	ctx, stop := context.WithCancel(context.Background())
-	var worker sync.WaitGroup
-	defer func() { stop(); worker.Wait() }()
-	w := &queue.Worker{Name: "w", Budget: 1 << 30, Logf: t.Logf,
-		Network: func(context.Context, dream.Record) (*dream.Network, error) { return net, nil }}
-	worker.Go(func() {
-		if err := w.Run(ctx, nc); err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	})
+	e := embedQueue(t, queue.EmbedOptions{})
+	startQueueWorker(t, natsConn(t, e.URL, ""), "w", staticNetwork(openModel(t, model)))
 
 	local, remote := filepath.Join(t.TempDir(), "local"), filepath.Join(t.TempDir(), "remote")
 	code, _, localErr := cli(t, context.Background(), append([]string{"batch", in, "-o", local}, batchArgs(model)...)...)
@@ -235,27 +192,8 @@ func TestBatchOverTLS(t *testing.T) {
 	in := t.TempDir()
 	writePNG(t, in, 24, 16)
 	certs := testcert.Write(t)
-	e, err := queue.Embed(queue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0", TLSCert: certs.Cert, TLSKey: certs.Key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	nc, err := connectNATS(e.URL, "", certs.CA, "worker")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	net := openModel(t, model)
-	ctx, stop := context.WithCancel(context.Background())
-	var worker sync.WaitGroup
-	defer func() { stop(); worker.Wait() }()
-	w := &queue.Worker{Name: "w", Budget: 1 << 30, Logf: t.Logf,
-		Network: func(context.Context, dream.Record) (*dream.Network, error) { return net, nil }}
-	worker.Go(func() {
-		if err := w.Run(ctx, nc); err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	})
+	e := embedQueue(t, queue.EmbedOptions{TLSCert: certs.Cert, TLSKey: certs.Key})
+	startQueueWorker(t, natsConn(t, e.URL, certs.CA), "w", staticNetwork(openModel(t, model)))
 
 	out := filepath.Join(t.TempDir(), "out")
 	code, _, errOut := cli(t, context.Background(), append([]string{"batch", in, "-o", out, "--nats", e.URL}, batchArgs(model)...)...)
@@ -269,4 +207,48 @@ func TestBatchOverTLS(t *testing.T) {
 	if names, _ := files(t, out); len(names) != 1 {
 		t.Errorf("the batch over TLS wrote %v, want the one dream", names)
 	}
+}
+
+// embedQueue starts a NATS server in this process for the length of the
+// test, on a free loopback port, as o asks beside.
+func embedQueue(t *testing.T, o queue.EmbedOptions) *queue.Embedded {
+	t.Helper()
+	o.Dir, o.Listen = t.TempDir(), "127.0.0.1:0"
+	e, err := queue.Embed(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
+// natsConn connects to the NATS server at url (ca: its TLS
+// certificate's CA, if any) for the length of the test.
+func natsConn(t *testing.T, url, ca string) *nats.Conn {
+	t.Helper()
+	nc, err := connectNATS(url, "", ca, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// startQueueWorker runs a worker called name on nc, with a budget of
+// 1 GB and the models network finds, until the end of the test.
+func startQueueWorker(t *testing.T, nc *nats.Conn, name string, network func(context.Context, dream.Record) (*dream.Network, error)) {
+	ctx, stop := context.WithCancel(context.Background())
+	var done sync.WaitGroup
+	w := &queue.Worker{Name: name, Budget: 1 << 30, Logf: t.Logf, Network: network}
+	done.Go(func() {
+		if err := w.Run(ctx, nc); err != nil {
+			t.Errorf("worker %s: %v", name, err)
+		}
+	})
+	t.Cleanup(func() { stop(); done.Wait() })
+}
+
+// staticNetwork finds net for every job.
+func staticNetwork(net *dream.Network) func(context.Context, dream.Record) (*dream.Network, error) {
+	return func(context.Context, dream.Record) (*dream.Network, error) { return net, nil }
 }

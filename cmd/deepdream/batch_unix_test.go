@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/deepdream-go/deepdream/dream"
 	"github.com/deepdream-go/deepdream/queue"
 )
@@ -117,17 +115,8 @@ func TestBatchResumesAfterSIGKILL(t *testing.T) {
 func TestBatchOnAQueueTakesBackItsJobs(t *testing.T) {
 	model := writeONNX(t)
 	in, want := photoFolder(t)
-	e, err := queue.Embed(queue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	nc, err := nats.Connect(e.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	observer, err := queue.Attach(context.Background(), nc, queue.Config{})
+	e := embedQueue(t, queue.EmbedOptions{})
+	observer, err := queue.Attach(context.Background(), natsConn(t, e.URL, ""), queue.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,25 +162,11 @@ func TestBatchOnAQueueTakesBackItsJobs(t *testing.T) {
 	net := openModel(t, model)
 	var mu sync.Mutex
 	dreamed := map[uint64]int{} // jobs the worker ran, by seed
-	ctx, stop := context.WithCancel(context.Background())
-	var worker sync.WaitGroup
-	defer func() { stop(); worker.Wait() }()
-	wc, err := nats.Connect(e.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wc.Close()
-	w := &queue.Worker{Name: "w", Budget: 1 << 30, Logf: t.Logf,
-		Network: func(_ context.Context, rec dream.Record) (*dream.Network, error) {
-			mu.Lock()
-			dreamed[rec.Request.Seed]++
-			mu.Unlock()
-			return net, nil
-		}}
-	worker.Go(func() {
-		if err := w.Run(ctx, wc); err != nil {
-			t.Errorf("worker: %v", err)
-		}
+	startQueueWorker(t, natsConn(t, e.URL, ""), "w", func(_ context.Context, rec dream.Record) (*dream.Network, error) {
+		mu.Lock()
+		dreamed[rec.Request.Seed]++
+		mu.Unlock()
+		return net, nil
 	})
 
 	code, _, errOut := cli(t, context.Background(), args("3")...)

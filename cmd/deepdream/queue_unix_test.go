@@ -40,6 +40,61 @@ func gradientPNG(t *testing.T, w, h int) []byte {
 	return buf.Bytes()
 }
 
+// tinyModelsDir returns a new --models directory holding the tiny model
+// (writeONNX) as tiny.onnx, and that file's path.
+func tinyModelsDir(t *testing.T) (dir, model string) {
+	t.Helper()
+	data, err := os.ReadFile(writeONNX(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	model = filepath.Join(dir, "tiny.onnx")
+	if err := os.WriteFile(model, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, model
+}
+
+// freeAddr returns a loopback host:port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs `deepdream serve` in this process on a free port,
+// offline, with --max-memory 1G and args, until the end of the test (as
+// SIGINT stops it), and returns the studio's URL and its log.
+func startServe(t *testing.T, args ...string) (base string, log *syncBuffer) {
+	t.Helper()
+	log = &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
+	cmd.SetArgs(append([]string{"--addr", "127.0.0.1:0", "--offline", "--max-memory", "1G"}, args...))
+	cmd.SetErr(log)
+	served := make(chan error, 1)
+	go func() { served <- cmd.ExecuteContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-served
+	})
+	select {
+	case addr := <-ready:
+		return "http://" + addr, log
+	case err := <-served:
+		t.Fatalf("serve: %v\n%s", err, log.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return "", nil
+}
+
 // jobStatus is what the test reads of the studio's job statuses.
 type jobStatus struct {
 	ID, State, Worker, Error, Entry string
@@ -91,46 +146,11 @@ func jobState(t *testing.T, base, id string) jobStatus {
 // and all 12 results are in the gallery once, nothing partial left: no
 // temporary file, no file in the queue's object store.
 func TestWorkersSurviveAKill(t *testing.T) {
-	modelsDir := t.TempDir()
-	data, err := os.ReadFile(writeONNX(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(modelsDir, "tiny.onnx")
-	if err := os.WriteFile(model, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	natsURL := "nats://" + ln.Addr().String()
-	ln.Close()
-
+	modelsDir, model := tinyModelsDir(t)
+	listen := freeAddr(t)
+	natsURL := "nats://" + listen
 	dataDir := t.TempDir()
-	var studioLog syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
-	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--data", dataDir, "--model", model, "--offline", "--max-memory", "1G",
-		"--nats-listen", strings.TrimPrefix(natsURL, "nats://"), "--workers", "0", "--ack-wait", "2s"})
-	cmd.SetErr(&studioLog)
-	served := make(chan error, 1)
-	go func() { served <- cmd.ExecuteContext(ctx) }()
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-served:
-		t.Fatalf("serve: %v\n%s", err, studioLog.String())
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	defer func() {
-		cancel()
-		<-served
-	}()
+	base, _ := startServe(t, "--data", dataDir, "--model", model, "--nats-listen", listen, "--workers", "0", "--ack-wait", "2s")
 
 	workers := map[string]*exec.Cmd{}
 	logs := map[string]*syncBuffer{}
@@ -248,46 +268,11 @@ func checkObjectStoreEmpty(t *testing.T, natsURL string) {
 // own: a `deepdream worker` given the CA (--nats-ca) dreams the studio's
 // job over TLS; one without it stops at once, saying to give it.
 func TestServeOverTLS(t *testing.T) {
-	modelsDir := t.TempDir()
-	data, err := os.ReadFile(writeONNX(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(modelsDir, "tiny.onnx")
-	if err := os.WriteFile(model, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	modelsDir, model := tinyModelsDir(t)
 	certs := testcert.Write(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	listen := ln.Addr().String()
-	ln.Close()
-
-	var studioLog syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan string, 1)
-	cmd := newServeCmdFor(&serveOptions{ready: func(addr string) { ready <- addr }})
-	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--model", model, "--offline", "--max-memory", "1G",
-		"--nats-listen", listen, "--nats-tls-cert", certs.Cert, "--nats-tls-key", certs.Key, "--workers", "0"})
-	cmd.SetErr(&studioLog)
-	served := make(chan error, 1)
-	go func() { served <- cmd.ExecuteContext(ctx) }()
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-served:
-		t.Fatalf("serve: %v\n%s", err, studioLog.String())
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	defer func() {
-		cancel()
-		<-served
-	}()
+	listen := freeAddr(t)
+	base, studioLog := startServe(t, "--data", t.TempDir(), "--model", model, "--nats-listen", listen,
+		"--nats-tls-cert", certs.Cert, "--nats-tls-key", certs.Key, "--workers", "0")
 	natsURL := "tls://" + listen
 	if want := "NATS for workers at " + natsURL + ", TLS with the certificate " + certs.Cert; !strings.Contains(studioLog.String(), want) {
 		t.Errorf("serve did not say %q:\n%s", want, studioLog.String())

@@ -5,10 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -25,21 +22,8 @@ import (
 // worker: the studio takes the job back, and the dream lands in the
 // gallery once; nothing is left in the queue's object store.
 func TestKilledStudioTakesBackItsJob(t *testing.T) {
-	modelsDir := t.TempDir()
-	data, err := os.ReadFile(writeONNX(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	model := filepath.Join(modelsDir, "tiny.onnx")
-	if err := os.WriteFile(model, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	natsAddr := ln.Addr().String()
-	ln.Close()
+	_, model := tinyModelsDir(t)
+	natsAddr := freeAddr(t)
 	dataDir := t.TempDir()
 	studioAt := regexp.MustCompile(`studio at (http://[^/ ]+)/`)
 	serve := func(workers string) (base string, stop func(sig syscall.Signal), log *syncBuffer) {
