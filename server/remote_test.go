@@ -3,13 +3,9 @@ package server
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
-	"github.com/deepdream-go/deepdream/dream"
 	jobqueue "github.com/deepdream-go/deepdream/queue"
 )
 
@@ -23,32 +19,10 @@ func remoteStudio(t *testing.T) (*studio, *jobqueue.Client) {
 // remoteStudioWork is remoteStudio, and the work directory of its
 // worker's zoom and video jobs.
 func remoteStudioWork(t *testing.T) (*studio, *jobqueue.Client, string) {
-	e, err := jobqueue.Embed(jobqueue.EmbedOptions{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
-	conn := func() *nats.Conn {
-		nc, err := nats.Connect(e.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		return nc
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	remote, err := jobqueue.NewClient(ctx, conn(), jobqueue.Config{AckWait: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	workDir := t.TempDir()
-	w := &jobqueue.Worker{Name: "w1", Budget: 1 << 30, Logf: t.Logf, WorkDir: workDir,
-		Network: func(context.Context, dream.Record) (*dream.Network, error) { return tinyModel(), nil }}
-	var wg sync.WaitGroup
-	nc := conn()
-	wg.Go(func() { w.Run(ctx, nc) })
-	t.Cleanup(func() { cancel(); wg.Wait(); remote.Close() })
-	return newStudio(t, Config{Remote: remote, Queue: 4}), remote, workDir
+	q := newNATSQueue(t)
+	remote := q.client(t)
+	q.worker(t)
+	return newStudio(t, Config{Remote: remote, Queue: 4}), remote, q.workDir
 }
 
 func TestRemoteWorkersDreamIntoTheGallery(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 type natsQueue struct {
 	e        *jobqueue.Embedded
 	observer *jobqueue.Client
+	workDir  string // the worker's, for its zoom and video jobs
 }
 
 func newNATSQueue(t *testing.T) *natsQueue {
@@ -32,7 +33,7 @@ func newNATSQueue(t *testing.T) *natsQueue {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	q := &natsQueue{e: e}
+	q := &natsQueue{e: e, workDir: t.TempDir()}
 	q.observer = q.client(t)
 	return q
 }
@@ -74,7 +75,7 @@ func (q *natsQueue) crashed(t *testing.T, cfg Config) (s *studio, crash func()) 
 // end of the test.
 func (q *natsQueue) worker(t *testing.T) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &jobqueue.Worker{Name: "w1", Budget: 1 << 30, Logf: t.Logf,
+	w := &jobqueue.Worker{Name: "w1", Budget: 1 << 30, Logf: t.Logf, WorkDir: q.workDir,
 		Network: func(context.Context, dream.Record) (*dream.Network, error) { return tinyModel(), nil }}
 	nc := q.conn(t)
 	var wg sync.WaitGroup
