@@ -262,9 +262,6 @@ func (c *Client) Submit(ctx context.Context, t Task, files map[string][]byte, fn
 // submitAttempts is how many times Submit tries to store and queue a job.
 const submitAttempts = 3
 
-// forgetPasses is how many times Forget lists a job's files.
-const forgetPasses = 4
-
 // cleanupTime bounds the work of Forget, which goes on after its
 // caller's context has ended (a cancelled submission's files go too).
 const cleanupTime = 10 * time.Second
@@ -472,37 +469,14 @@ func (c *Client) Forget(ctx context.Context, id string) error {
 	c.mu.Lock()
 	delete(c.watching, id)
 	c.mu.Unlock()
-	// The files are listed again after their deletion, and what is left
-	// deleted again: CI once saw all four files of a job outlive its
-	// Forget under load (the listing short, or failed: its error was
-	// not reported then).
 	var errs []error
-	for pass := range forgetPasses {
-		objs, err := c.h.files.List(ctx)
-		if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
-			if pass == forgetPasses-1 || ctx.Err() != nil {
-				errs = append(errs, err)
-				break
-			}
-			continue
-		}
-		var left []string
-		for _, o := range objs {
-			if strings.HasPrefix(o.Name, id+"/") {
-				left = append(left, o.Name)
-			}
-		}
-		if len(left) == 0 {
-			break
-		}
-		if pass == forgetPasses-1 {
-			errs = append(errs, fmt.Errorf("files left after %d passes: %v", forgetPasses, left))
-			break
-		}
-		for _, name := range left {
-			if err := c.h.files.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-				errs = append(errs, err)
-			}
+	names, err := c.jobFiles(ctx, id)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, name := range names {
+		if err := c.h.files.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			errs = append(errs, err)
 		}
 	}
 	if err := c.h.kv.Purge(ctx, id); err != nil {
@@ -512,6 +486,37 @@ func (c *Client) Forget(ctx context.Context, id string) error {
 		return fmt.Errorf("queue: forgetting job %s: %w", id, err)
 	}
 	return nil
+}
+
+// jobFiles names the files job id may have, as its task says: a result
+// and a thumbnail for each attempt it may make, its images and photo,
+// and the task last (a Forget cut short finds the names again). They are
+// named, not listed: a listing reads the metadata of every file of the
+// queue, and CI once saw all four files of a job outlive a Forget that
+// listed them. A job without a task (stored by a version that kept none)
+// or with one that cannot be read has its files listed.
+func (c *Client) jobFiles(ctx context.Context, id string) ([]string, error) {
+	t, terr := c.Task(ctx, id)
+	var names []string
+	if t == nil { // none, or unreadable
+		objs, err := c.h.files.List(ctx)
+		if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
+			return nil, errors.Join(terr, err)
+		}
+		for _, o := range objs {
+			if strings.HasPrefix(o.Name, id+"/") {
+				names = append(names, o.Name)
+			}
+		}
+		return names, nil
+	}
+	for a := 1; a <= t.MaxAttempts; a++ {
+		names = append(names, resultObject(id, a), thumbObject(id, a))
+	}
+	for _, n := range t.Images {
+		names = append(names, imageObject(id, n))
+	}
+	return append(names, photoObject(id), taskObject(id)), nil
 }
 
 // Files lists the names of the objects in the files bucket (tests check
