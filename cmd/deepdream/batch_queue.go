@@ -51,7 +51,9 @@ type queueDreamer struct {
 // batchTags are what a job of batch --nats carries in queue.Task.Client:
 // the batch's OUT_DIR and what makes the job this one (the photo, its
 // path and every field of the task but its ID and estimate), for the
-// batch run again on the same OUT_DIR after a kill.
+// batch run again on the same OUT_DIR after a kill. A studio on the same
+// queue reads "batch" to list the jobs as a batch's (server's clientTags;
+// TestStudioListsABatchsJobs).
 type batchTags struct {
 	Batch string `json:"batch"` // OUT_DIR, absolute
 	Photo string `json:"photo"` // the photo's path, absolute

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -251,4 +252,80 @@ func startQueueWorker(t *testing.T, nc *nats.Conn, name string, network func(con
 // staticNetwork finds net for every job.
 func staticNetwork(net *dream.Network) func(context.Context, dream.Record) (*dream.Network, error) {
 	return func(context.Context, dream.Record) (*dream.Network, error) { return net, nil }
+}
+
+// TestStudioListsABatchsJobs runs batch --nats on the queue of a studio
+// without workers: the studio lists the batch's jobs as deepdream
+// batch's, in one group, as the jobs batch sends say (the studio reads
+// cmd/deepdream's batchTags by their JSON keys); interrupted, the batch
+// cancels them, which the studio shows.
+func TestStudioListsABatchsJobs(t *testing.T) {
+	model := writeONNX(t)
+	in := t.TempDir()
+	writePNG(t, in, 24, 16)
+	if err := os.Mkdir(filepath.Join(in, "more"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writePNG(t, filepath.Join(in, "more"), 16, 24)
+	e := embedQueue(t, queue.EmbedOptions{})
+	remote, err := queue.NewClient(context.Background(), natsConn(t, e.URL, ""), queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(remote.Close)
+	entry, _, err := models.FileEntry(model, models.Override{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, _, err := entry.Open(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Config{DataDir: t.TempDir(), Models: []*server.Model{server.NewModel("tiny", entry, net)}, Logf: t.Logf, Remote: remote, Queue: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s)
+	defer func() { hs.Close(); s.Close(false) }()
+	type listed struct{ ID, State, Client, Group string }
+	jobs := func() []listed {
+		res, err := http.Get(hs.URL + "/api/jobs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var v struct{ Jobs []listed }
+		if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v.Jobs
+	}
+	waitJobs := func(what string, ok func([]listed) bool) []listed {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if j := jobs(); ok(j) {
+				return j
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the studio never listed %s: %+v", what, jobs())
+			}
+		}
+	}
+
+	ctx, interrupt := context.WithCancel(context.Background())
+	ended := make(chan string, 1)
+	go func() {
+		_, _, errOut := cli(t, ctx, append([]string{"batch", in, "-o", t.TempDir(), "--nats", e.URL}, batchArgs(model)...)...)
+		ended <- errOut
+	}()
+	listedJobs := waitJobs("the batch's 2 jobs", func(j []listed) bool { return len(j) == 2 })
+	for _, j := range listedJobs {
+		if j.Client != "deepdream batch" || j.Group != listedJobs[0].Group || !strings.HasPrefix(j.Group, "batch-") || j.State != "queued" {
+			t.Errorf("the batch's job listed as %+v", j)
+		}
+	}
+	interrupt()
+	<-ended
+	waitJobs("the batch's jobs cancelled", func(j []listed) bool {
+		return len(j) == 2 && j[0].State == "cancelled" && j[1].State == "cancelled"
+	})
 }
